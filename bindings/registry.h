@@ -1,0 +1,11 @@
+// Each component's bindings register themselves into the module through one function here.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+namespace fa::py {
+void register_json(nanobind::module_& m);    // json_module.cpp: dumps/loads
+void register_server(nanobind::module_& m);  // server_module.cpp: Server, Request, Responder
+void register_pg(nanobind::module_& m);      // pg_module.cpp: PostgreSQL protocol core
+void register_futures(nanobind::module_& m); // futures_module.cpp: C++ futures as awaitables
+}  // namespace fa::py

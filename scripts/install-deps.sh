@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system packages FasterAPI builds, tests and benchmarks with (Debian).
+# Idempotent: installs only what is missing. Run as root (CI and dev machines are).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  clang clang-format libclang-rt-14-dev   # libFuzzer + sanitizers
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libsimdjson-dev libssl-dev zlib1g-dev libnghttp2-dev
+  libh2o-evloop-dev                        # picohttpparser, for the side-by-side parser benchmark
+  wrk nginx-light curl procps              # e2e benchmarks and smoke tests
+  postgresql postgresql-contrib            # initdb/pg_ctl for throwaway clusters, pgbench
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

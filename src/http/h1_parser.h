@@ -1,0 +1,116 @@
+// HTTP/1.1 request parser (RFC 9112): incremental, zero-copy, no I/O.
+//
+// Contract (picohttpparser-style): parse_request() returns bytes consumed (> 0) when a full
+// request head is present, kPartial when more bytes are needed, kError when the head is invalid
+// (then error() holds the status to answer with and a readable reason). All string_views in
+// RequestHead point into the caller's buffer and live as long as those bytes do.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace fa::http {
+
+// Limits with the status each one answers when exceeded. Configurable per server.
+struct ParserLimits {
+  size_t max_request_line = 8 * 1024;      // bytes; 414 URI Too Long past this
+  size_t max_header_bytes = 16 * 1024;     // whole head, bytes; 431 past this
+  size_t max_headers = 100;                // count; 431 past this (hard cap kMaxHeaders)
+  uint64_t max_body_bytes = 16 * 1024 * 1024;  // bytes; 413 Content Too Large past this
+};
+
+inline constexpr size_t kMaxHeaders = 128;  // storage in RequestHead; limits.max_headers <= this
+
+inline constexpr int kPartial = -2;
+inline constexpr int kError = -1;
+
+enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kConnect, kOptions, kTrace, kPatch, kOther };
+
+struct Header {
+  std::string_view name;   // as sent (case preserved); validated token
+  std::string_view value;  // leading/trailing OWS stripped
+};
+
+struct ParseError {
+  int status = 0;            // 400, 413, 414, 431, 501, 505
+  std::string_view reason;   // static string, e.g. "both Content-Length and Transfer-Encoding"
+};
+
+struct RequestHead {
+  std::string_view method;   // token as sent
+  Method method_id = Method::kOther;
+  std::string_view target;   // request-target as sent
+  std::string_view path;     // target up to '?' (or '#')
+  std::string_view query;    // after '?', without it; empty if none
+  uint8_t version_minor = 1; // HTTP/1.<minor>; only 1.0 and 1.1 accepted (505 otherwise)
+  Header headers[kMaxHeaders];
+  size_t num_headers = 0;
+
+  // Semantics derived from the headers (RFC 9112 §6, §9.3):
+  bool keep_alive = true;        // 1.1 default on, 1.0 default off; `Connection: close/keep-alive`
+  bool chunked = false;          // Transfer-Encoding ends in chunked
+  bool expect_continue = false;  // Expect: 100-continue
+  bool upgrade = false;          // Connection: upgrade + Upgrade header present
+  int64_t content_length = -1;   // -1 if absent
+  size_t head_bytes = 0;         // bytes of the head including the final CRLFCRLF
+
+  // Case-insensitive lookup of the first header with this name; empty view if none.
+  std::string_view header(std::string_view name) const;
+  // True if the request has a body to read (Content-Length > 0 or chunked).
+  bool has_body() const { return chunked || content_length > 0; }
+};
+
+class RequestParser {
+ public:
+  explicit RequestParser(const ParserLimits& limits = {}) : limits_(limits) {}
+
+  // Parses the request head at the start of `buf`. `prev_len` is how many bytes of `buf` were
+  // already seen by a previous kPartial call (0 the first time), so re-scans stay cheap.
+  // Returns head bytes consumed, kPartial, or kError (see error()).
+  int parse_request(std::string_view buf, size_t prev_len, RequestHead& out);
+
+  const ParseError& error() const { return error_; }
+  const ParserLimits& limits() const { return limits_; }
+
+ private:
+  ParserLimits limits_;
+  ParseError error_;
+};
+
+// Decodes a chunked body in place (RFC 9112 §7.1): chunk data is moved down over the chunk
+// framing so decoded bytes are contiguous at the start of the region. Chunk extensions are
+// skipped; trailer fields are validated and dropped. Resumable across calls.
+class ChunkedDecoder {
+ public:
+  explicit ChunkedDecoder(uint64_t max_body_bytes = 16 * 1024 * 1024) : max_body_(max_body_bytes) {}
+
+  // Decodes buf[0, *len) in place (the same contract as picohttpparser's phr_decode_chunked):
+  // on return the decoded body bytes of this call are at buf[0, *len). Returns kPartial when the
+  // body is not complete (all input was consumed; pass only new bytes next time), kError (see
+  // error(): 400 for bad framing, 413 past max_body_bytes), or n >= 0 when the body is complete:
+  // the n bytes that followed it (the next pipelined request) were moved to buf + *len.
+  int decode(char* buf, size_t* len);
+
+  const ParseError& error() const { return error_; }
+  uint64_t total_decoded() const { return total_; }
+  void reset() { *this = ChunkedDecoder(max_body_); }
+
+ private:
+  enum class State : uint8_t { kSize, kSizeExt, kSizeLf, kData, kDataCr, kDataLf, kTrailer, kTrailerLf, kDone };
+  uint64_t max_body_;
+  uint64_t total_ = 0;
+  uint64_t chunk_left_ = 0;
+  State state_ = State::kSize;
+  int size_digits_ = 0;
+  size_t trailer_line_ = 0;
+  size_t trailer_bytes_ = 0;
+  ParseError error_;
+};
+
+// Maps a method token to its id.
+Method method_from_string(std::string_view m);
+// The canonical name of a method id ("GET", ...); "" for kOther.
+std::string_view method_name(Method m);
+
+}  // namespace fa::http
