@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace fa {
@@ -16,7 +17,8 @@ using Duration = Clock::duration;
 using TimePoint = Clock::time_point;
 
 // Receives readiness for one fd. The loop stores a raw pointer: the owner must call
-// EventLoop::remove() before destroying the handler.
+// EventLoop::remove() first and must not destroy the handler while events are being dispatched
+// (free it through EventLoop::defer), because a later event of the same batch may still name it.
 class IoHandler {
  public:
   virtual ~IoHandler() = default;
@@ -68,13 +70,14 @@ class EventLoop {
   bool has_pending_work() const;
 
  private:
-  struct Timer {
+  struct TimerEntry {
     TimePoint when;
     TimerId id;
-    std::function<void()> fn;
   };
   struct TimerLater {
-    bool operator()(const Timer& a, const Timer& b) const { return a.when > b.when; }
+    bool operator()(const TimerEntry& a, const TimerEntry& b) const {
+      return a.when > b.when || (a.when == b.when && a.id > b.id);
+    }
   };
 
   void fire_timers();
@@ -84,9 +87,8 @@ class EventLoop {
   bool stopped_ = false;
   TimePoint now_;
   TimerId next_timer_id_ = 1;
-  std::vector<Timer> timers_;           // min-heap on `when`
-  std::vector<TimerId> cancelled_;      // sorted lazily; checked when a timer reaches the top
-  size_t live_timers_ = 0;
+  std::vector<TimerEntry> timer_heap_;  // min-heap on (when, id); cancelled ids stay until popped
+  std::unordered_map<TimerId, std::function<void()>> timer_fns_;  // pending timers only
   std::vector<std::function<void()>> deferred_, deferred_running_;
   std::vector<epoll_event> events_;
 };

@@ -1,0 +1,116 @@
+// EventLoop implementation: epoll + a min-heap of timer ids + a deferred-task queue.
+#include "core/event_loop.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+namespace fa {
+
+namespace {
+constexpr int kMaxEventsPerWait = 256;  // events per epoll_wait; more wait for the next iteration
+}  // namespace
+
+EventLoop::EventLoop() : now_(Clock::now()), events_(kMaxEventsPerWait) {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_create1");
+}
+
+EventLoop::~EventLoop() {
+  if (epfd_ >= 0) ::close(epfd_);
+}
+
+bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+TimerId EventLoop::call_later(Duration delay, std::function<void()> fn) {
+  return call_at(Clock::now() + delay, std::move(fn));
+}
+
+TimerId EventLoop::call_at(TimePoint when, std::function<void()> fn) {
+  TimerId id = next_timer_id_++;
+  timer_fns_.emplace(id, std::move(fn));
+  timer_heap_.push_back(TimerEntry{when, id});
+  std::push_heap(timer_heap_.begin(), timer_heap_.end(), TimerLater{});
+  return id;
+}
+
+bool EventLoop::cancel(TimerId id) { return timer_fns_.erase(id) > 0; }
+
+void EventLoop::defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+int EventLoop::next_timer_ms() const {
+  if (timer_fns_.empty()) return -1;
+  // The heap top may be a cancelled id; its deadline is still a safe (early) wake-up.
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(timer_heap_.front().when - Clock::now());
+  int64_t v = ms.count();
+  return v < 0 ? 0 : static_cast<int>(std::min<int64_t>(v, 1 << 30));
+}
+
+bool EventLoop::has_pending_work() const { return !deferred_.empty(); }
+
+void EventLoop::fire_timers() {
+  while (!timer_heap_.empty() && timer_heap_.front().when <= now_) {
+    std::pop_heap(timer_heap_.begin(), timer_heap_.end(), TimerLater{});
+    TimerId id = timer_heap_.back().id;
+    timer_heap_.pop_back();
+    auto it = timer_fns_.find(id);
+    if (it == timer_fns_.end()) continue;  // cancelled
+    auto fn = std::move(it->second);
+    timer_fns_.erase(it);
+    fn();  // may add or cancel timers: the heap is consistent here
+  }
+  // Drop cancelled entries at the top so next_timer_ms() stays accurate.
+  while (!timer_heap_.empty() && !timer_fns_.count(timer_heap_.front().id)) {
+    std::pop_heap(timer_heap_.begin(), timer_heap_.end(), TimerLater{});
+    timer_heap_.pop_back();
+  }
+}
+
+void EventLoop::run_deferred() {
+  // Tasks deferred while running go to the next iteration, so a task that re-defers cannot
+  // starve I/O.
+  deferred_running_.swap(deferred_);
+  for (auto& fn : deferred_running_) fn();
+  deferred_running_.clear();
+}
+
+int EventLoop::run_once(int timeout_ms) {
+  if (!deferred_.empty()) timeout_ms = 0;
+  if (timeout_ms != 0) {
+    int t = next_timer_ms();
+    if (t >= 0 && (timeout_ms < 0 || t < timeout_ms)) timeout_ms = t;
+  }
+  int n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  update_now();
+  if (n < 0) {
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_wait");
+    n = 0;
+  }
+  for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
+  fire_timers();
+  run_deferred();
+  return n;
+}
+
+void EventLoop::run() {
+  stopped_ = false;
+  while (!stopped_) run_once(-1);
+}
+
+}  // namespace fa
