@@ -4,6 +4,21 @@
 // Patterns: static segments, `{name}` (one segment), `{name:int}` (one segment of an optional
 // '-' and digits), `{name:path}` (the rest of the path, may contain '/', only last).
 // Precedence at each segment: static > {name:int} > {name} > {name:path}.
+//
+// Matching rules (the same as starlette's Router without redirect_slashes):
+// - Matching is on the raw path as sent (not percent-decoded); parameter values are raw too.
+// - "/a" and "/a/" are distinct routes; nothing is redirected.
+// - `{name}` and `{name:int}` match a non-empty segment; `{name:path}` may match an empty rest:
+//   "/files/{p:path}" matches "/files/" (p = "") but not "/files".
+// - A parameter is a whole segment ("/v{n}" is rejected); `{name:str}` is `{name}`.
+// - If a higher-precedence branch fails deeper, the search backtracks: with /users/me/profile
+//   and /users/{id}/posts, "/users/me/posts" matches the second.
+// - A path that matches a route without the request's method does not end the search: a later
+//   (lower-precedence) route with the method wins; else kMethodNotAllowed with the Allow of the
+//   first (most specific) path match.
+// - Methods are case-sensitive tokens (RFC 9110 §9.1). An explicit method beats "*"; HEAD uses,
+//   in order, a HEAD route, the GET route (head_via_get), a "*" route.
+// - Param names belong to the route, not the tree: "/a/{x}/b" and "/a/{y}/c" coexist.
 #pragma once
 
 #include <cstdint>
@@ -61,8 +76,9 @@ class Router {
 
   size_t size() const;  // number of (method, pattern) routes
 
+  struct Node;  // opaque radix-tree node, defined in router_node.h (public so helpers can name it)
+
  private:
-  struct Node;
   std::unique_ptr<Node> root_;
   size_t size_ = 0;
 };

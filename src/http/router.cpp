@@ -1,0 +1,150 @@
+// Router registration: builds the radix tree, detects conflicts, precomputes Allow (router.h).
+#include "http/router.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "http/router_node.h"
+#include "http/router_pattern.h"
+
+namespace fa::http {
+namespace {
+
+constexpr std::array<std::string_view, kKnownMethodSlots> kSlotNames = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+static_assert(static_cast<int>(Method::kGet) == 0 && static_cast<int>(Method::kPatch) == 8,
+              "router_node.h slots follow the order of fa::http::Method");
+
+// RFC 9110 §5.6.2 tchar.
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+using NodePtr = std::unique_ptr<Router::Node>;
+
+// Returns the node at which `text` ends when walked from `node`'s end through its static
+// children, splitting or creating nodes as needed (radix insertion).
+Router::Node* insert_static(Router::Node* node, std::string_view text) {
+  while (!text.empty()) {
+    const size_t idx = node->first.find(text.front());
+    if (idx == std::string::npos) {
+      auto child = std::make_unique<Router::Node>();
+      child->prefix.assign(text);
+      node->first.push_back(text.front());
+      node->statics.push_back(std::move(child));
+      return node->statics.back().get();
+    }
+    NodePtr& slot = node->statics[idx];
+    const std::string& prefix = slot->prefix;
+    const size_t limit = std::min(prefix.size(), text.size());
+    size_t common = 0;
+    while (common < limit && prefix[common] == text[common]) ++common;
+    if (common < prefix.size()) {  // split: `slot` keeps the tail and everything below it
+      auto upper = std::make_unique<Router::Node>();
+      upper->prefix.assign(prefix, 0, common);
+      slot->prefix.erase(0, common);
+      upper->first.push_back(slot->prefix.front());
+      upper->statics.push_back(std::move(slot));
+      slot = std::move(upper);
+    }
+    node = slot.get();
+    text.remove_prefix(common);
+  }
+  return node;
+}
+
+Router::Node* dynamic_child(Router::Node* node, PieceKind kind) {
+  NodePtr& child = kind == PieceKind::kInt   ? node->int_child
+                   : kind == PieceKind::kStr ? node->str_child
+                                             : node->path_child;
+  if (!child) child = std::make_unique<Router::Node>();
+  return child.get();
+}
+
+const RouteEntry*& method_cell(Leaf& leaf, std::string_view method) {
+  if (method == "*") return leaf.any;
+  const int slot = method_slot(method);
+  if (slot != kNoSlot) return leaf.known[static_cast<size_t>(slot)];
+  for (const RouteEntry*& e : leaf.custom) {
+    if (e->method == method) return e;
+  }
+  return leaf.custom.emplace_back(nullptr);
+}
+
+// Allow (RFC 9110 §10.2.1): the leaf's explicit methods, sorted; HEAD listed when GET is.
+std::string compute_allow(const Leaf& leaf) {
+  std::vector<std::string_view> methods;
+  for (const auto& e : leaf.entries) {
+    if (e->method != "*") methods.push_back(e->method);
+  }
+  if (leaf.known[static_cast<size_t>(Method::kGet)] != nullptr) methods.push_back("HEAD");
+  std::sort(methods.begin(), methods.end());
+  methods.erase(std::unique(methods.begin(), methods.end()), methods.end());
+  std::string allow;
+  for (std::string_view m : methods) {
+    if (!allow.empty()) allow += ", ";
+    allow += m;
+  }
+  return allow;
+}
+
+}  // namespace
+
+int method_slot(std::string_view token) {
+  for (size_t i = 0; i < kSlotNames.size(); ++i) {
+    if (kSlotNames[i] == token) return static_cast<int>(i);
+  }
+  return kNoSlot;
+}
+
+Router::Router() : root_(std::make_unique<Node>()) {}
+Router::~Router() = default;
+Router::Router(Router&&) noexcept = default;
+Router& Router::operator=(Router&&) noexcept = default;
+
+size_t Router::size() const { return size_; }
+
+void Router::add(std::string_view method, std::string_view pattern, uint32_t handler) {
+  if (method.empty() || (method != "*" && !std::all_of(method.begin(), method.end(), is_tchar))) {
+    throw RouteError("invalid method '" + std::string(method) + "' for route '" +
+                     std::string(pattern) + "': use a token such as GET, or \"*\" for any");
+  }
+  const std::vector<PatternPiece> pieces = parse_route_pattern(pattern);  // throws first
+
+  auto entry = std::make_unique<RouteEntry>();
+  entry->method.assign(method);
+  entry->pattern.assign(pattern);
+  entry->handler = handler;
+  // Parameter names are views into entry->pattern, found again at the same places.
+  size_t from = 0;
+  for (const PatternPiece& piece : pieces) {
+    if (piece.kind == PieceKind::kStatic) continue;
+    const size_t open = entry->pattern.find('{', from);
+    assert(open != std::string::npos && "Router::add: pattern lost a parameter");
+    entry->names[entry->num_names++] = std::string_view(entry->pattern).substr(open + 1, piece.text.size());
+    from = open + 1;
+  }
+
+  if (!root_) root_ = std::make_unique<Node>();  // a moved-from router is usable again
+  Node* node = root_.get();
+  for (const PatternPiece& piece : pieces) {
+    node = piece.kind == PieceKind::kStatic ? insert_static(node, piece.text)
+                                            : dynamic_child(node, piece.kind);
+  }
+  if (!node->leaf) node->leaf = std::make_unique<Leaf>();
+  Leaf& leaf = *node->leaf;
+
+  const RouteEntry*& cell = method_cell(leaf, method);
+  if (cell != nullptr) {
+    throw RouteError("route conflict: " + std::string(method) + " " + std::string(pattern) +
+                     " has the same method and path shape as " + cell->method + " " +
+                     cell->pattern + " (parameter names do not tell routes apart)");
+  }
+  cell = entry.get();
+  leaf.entries.push_back(std::move(entry));
+  leaf.allow = compute_allow(leaf);
+  ++size_;
+}
+
+}  // namespace fa::http
