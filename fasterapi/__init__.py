@@ -9,3 +9,67 @@ if _native_dir := _os.environ.get("FASTERAPI_NATIVE_DIR"):
     __path__.insert(0, _native_dir)  # type: ignore[name-defined]
 
 __version__ = "0.1.0"
+
+from fasterapi import status  # noqa: E402
+from fasterapi.app import App  # noqa: E402
+from fasterapi.background import BackgroundTasks  # noqa: E402
+from fasterapi.exceptions import HTTPException, RequestValidationError  # noqa: E402
+from fasterapi.params import Body, Cookie, Depends, Form, Header, Path, Query, Security  # noqa: E402
+from fasterapi.requests import Request  # noqa: E402
+from fasterapi.responses import (  # noqa: E402
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fasterapi.routing import APIRouter  # noqa: E402
+
+FastAPI = App  # for `from fasterapi import FastAPI` during a migration
+
+try:
+    from fasterapi.core import (
+        Pipeline,
+        filter_async,
+        map_async,
+        reduce_async,
+        retry_async,
+        timeout_async,
+        when_all,
+        when_any,
+    )
+except ImportError:  # the futures package has not landed yet
+    pass
+
+try:
+    from fasterapi.pg import PgPool
+except ImportError:  # the PostgreSQL package has not landed yet
+    pass
+
+__all__ = [
+    "APIRouter",
+    "App",
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "FastAPI",
+    "FileResponse",
+    "Form",
+    "HTMLResponse",
+    "HTTPException",
+    "Header",
+    "JSONResponse",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "RedirectResponse",
+    "Request",
+    "RequestValidationError",
+    "Response",
+    "Security",
+    "StreamingResponse",
+    "status",
+]

@@ -1,0 +1,292 @@
+"""The engine's hooks: run async handlers eagerly (spawn), render any return value (render),
+and turn exceptions into responses (handle_error). Called by the engine per request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import inspect
+import logging
+import types
+from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+from pydantic import BaseModel
+
+from fasterapi import background as _background
+from fasterapi._jsonio import json_dumps
+from fasterapi.exceptions import HTTPException, RequestValidationError
+from fasterapi.responses import FileResponse, Response, StreamingResponse
+
+error_log = logging.getLogger("fasterapi.error")
+
+PENDING = object()  # spawn's "the Task will answer later" sentinel
+
+_JSON = (b"content-type", b"application/json")
+_TEXT = (b"content-type", b"text/plain; charset=utf-8")
+_OCTET = (b"content-type", b"application/octet-stream")
+_ERROR_500 = b'{"detail":"Internal Server Error"}'
+
+_tasks: set[asyncio.Task[Any]] = set()  # strong refs: asyncio only keeps weak ones
+
+
+class _StandInTask:
+    """asyncio.current_task() during a handler's eager first step. asyncio.timeout() and
+    TaskGroup keep a reference to it; once the handler suspends and a real Task exists,
+    cancel()/uncancel()/cancelling() are forwarded to that Task."""
+
+    __slots__ = ("_cancels", "_loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.task: asyncio.Task[Any] | None = None
+        self._cancels = 0
+
+    def cancel(self, msg: Any = None) -> bool:
+        if self.task is not None:
+            return self.task.cancel(msg)
+        self._cancels += 1
+        return True
+
+    def uncancel(self) -> int:
+        if self.task is not None:
+            return self.task.uncancel()
+        self._cancels = max(0, self._cancels - 1)
+        return self._cancels
+
+    def cancelling(self) -> int:
+        return self.task.cancelling() if self.task is not None else self._cancels
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def done(self) -> bool:
+        return False
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], fut: Any) -> Generator[Any, None, Any]:
+    """Continue a coroutine that already yielded `fut` in its eager step, inside a Task."""
+    while True:
+        try:
+            yield fut
+        except BaseException as exc:  # cancellation or a future's exception: pass it in
+            try:
+                fut = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        return (yield from coro)  # type: ignore[misc]
+
+
+def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
+    """Run `coro` to its first suspension. Returns its result if it finished (no Task made),
+    else PENDING after handing it to a Task that answers through `responder` itself."""
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    stand_in = _StandInTask(loop)
+    _enter_task(loop, stand_in)
+    try:
+        fut = ctx.run(coro.send, None)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        _leave_task(loop, stand_in)
+    task = loop.create_task(_resume(coro, fut), context=ctx)  # type: ignore[arg-type]
+    stand_in.task = task
+    if stand_in._cancels:
+        task.cancel()
+    _tasks.add(task)
+    task.add_done_callback(lambda t: _finish(t, req, res, responder))
+    return PENDING
+
+
+def _finish(task: asyncio.Task[Any], req: Any, res: Any, responder: Any) -> None:
+    _tasks.discard(task)
+    if task.cancelled():
+        if not responder.closed:
+            handle_error(asyncio.CancelledError(), req, res, responder)
+        return
+    exc = task.exception()
+    try:
+        if exc is not None:
+            handle_error(exc, req, res, responder)
+        else:
+            render(task.result(), req, res, responder)
+    except Exception as err:  # render failed half-way: nothing sensible left to send
+        error_log.exception("response failed", exc_info=err)
+        responder.abort()
+
+
+def _headers(res: Any, extra: tuple[bytes, bytes] | None) -> list[Any]:
+    raw = res.raw_headers
+    if extra is None:
+        return list(raw) if raw else []
+    return [extra, *raw] if raw else [extra]
+
+
+def render(result: Any, req: Any, res: Any, responder: Any) -> None:
+    """Send any handler return value through `responder`; unsupported types → 500."""
+    if isinstance(result, Response) and result is not res:
+        send_response(result, req, res, responder)
+        return
+    ct = res.content_type() if res.media_type is not None else None
+    if result is None or result is res:
+        responder.send(res.status_code, _headers(res, None), b"")
+        return
+    kind = type(result)
+    if kind is str:
+        body: bytes = result.encode()
+        default = _TEXT
+    elif kind is bytes or kind is bytearray or kind is memoryview:
+        body, default = bytes(result), _OCTET
+    elif (
+        isinstance(result, dict | list | tuple | BaseModel)
+        or (dataclasses.is_dataclass(result) and not isinstance(result, type))
+    ):
+        body, default = json_dumps(result), _JSON
+    elif isinstance(result, str | int | float | bool):
+        body, default = json_dumps(result), _JSON
+    else:
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        error_log.error("%s %s: unsupported return type %s", req.method, req.path, name)
+        msg = f"Internal Server Error: handler returned unsupported type {name}"
+        responder.send(500, [_JSON], json_dumps({"detail": msg}))
+        return
+    header = (b"content-type", ct) if ct is not None else default
+    responder.send(res.status_code, _headers(res, header), body)
+
+
+def send_response(resp: Response, req: Any, res: Any, responder: Any) -> None:
+    """Send a Response object (merging cookies/headers set on the per-request `res`)."""
+    headers: list[Any] = list(resp.raw_headers) if resp.raw_headers else []
+    if res.raw_headers:
+        headers.extend(res.raw_headers)
+    res.status_code = resp.status_code  # what the access log reports
+    ct = resp.content_type()
+    if ct is not None and not any(k == b"content-type" for k, _ in headers):
+        headers.insert(0, (b"content-type", ct))
+    if resp.background is not None:
+        task = resp.background
+        req.add_done_callback(lambda: _background.schedule(task))
+    if isinstance(resp, StreamingResponse):
+        responder.start(resp.status_code, headers)
+        _start_stream(_stream(resp.body_iterator, responder))
+    elif isinstance(resp, FileResponse):
+        import os
+
+        size = os.path.getsize(resp.path)
+        headers.append((b"content-length", str(size).encode()))
+        responder.start(resp.status_code, headers)
+        _start_stream(_stream_file(resp.path, resp.chunk_size, responder))
+    else:
+        responder.send(resp.status_code, headers, resp.body)
+
+
+def _start_stream(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def _drained(responder: Any) -> asyncio.Future[None]:
+    fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    responder.on_drain(lambda: fut.done() or fut.set_result(None))
+    return fut
+
+
+async def _stream(iterator: Any, responder: Any) -> None:
+    try:
+        if hasattr(iterator, "__aiter__"):
+            async for chunk in iterator:
+                if responder.closed:
+                    break
+                if not responder.write(chunk.encode() if isinstance(chunk, str) else chunk):
+                    await _drained(responder)
+        else:
+            for chunk in iterator:
+                if responder.closed:
+                    break
+                if not responder.write(chunk.encode() if isinstance(chunk, str) else chunk):
+                    await _drained(responder)
+    except Exception:
+        error_log.exception("streaming response failed")
+        responder.abort()
+        return
+    finally:
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            await closer()
+        elif hasattr(iterator, "close"):
+            iterator.close()
+    if not responder.closed:
+        responder.end()
+
+
+async def _stream_file(path: str, chunk_size: int, responder: Any) -> None:
+    with open(path, "rb") as f:  # noqa: ASYNC230 - local file reads are short
+        while chunk := f.read(chunk_size):
+            if responder.closed:
+                return
+            if not responder.write(chunk):
+                await _drained(responder)
+    responder.end()
+
+
+def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None:
+    """HTTPException → its status and detail; validation error → 422; anything else → 500
+    with the traceback on logger "fasterapi.error"."""
+    if isinstance(exc, HTTPException):
+        res.status_code = exc.status_code
+        headers: list[Any] = [_JSON]
+        if exc.headers:
+            headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in exc.headers.items())
+        responder.send(exc.status_code, headers, json_dumps({"detail": exc.detail}))
+        return
+    if isinstance(exc, RequestValidationError):
+        res.status_code = 422
+        responder.send(422, [_JSON], json_dumps({"detail": exc.errors()}))
+        return
+    error_log.error(
+        "Exception in %s %s", getattr(req, "method", "?"), getattr(req, "path", "?"),
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )  # fmt: skip
+    res.status_code = 500
+    responder.send(500, [_JSON], _ERROR_500)
+
+
+ErrorHandler = Callable[[BaseException, Any, Any, Any], None]
+
+
+def make_error_handler(handlers: dict[type[BaseException], Callable[..., Any]]) -> ErrorHandler:
+    """handle_error, first trying the app's `@app.exception_handler` functions (by MRO)."""
+    if not handlers:
+        return handle_error
+
+    def handle(exc: BaseException, req: Any, res: Any, responder: Any) -> None:
+        fn = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
+        if fn is None:
+            handle_error(exc, req, res, responder)
+            return
+        try:
+            result = fn(req, exc)
+        except Exception as err:
+            handle_error(err, req, res, responder)
+            return
+        if inspect.isawaitable(result):
+            _start_stream(_await_handler(result, req, res, responder))
+        else:
+            render(result, req, res, responder)
+
+    return handle
+
+
+async def _await_handler(result: Any, req: Any, res: Any, responder: Any) -> None:
+    try:
+        response = await result
+    except Exception as err:
+        handle_error(err, req, res, responder)
+        return
+    render(response, req, res, responder)

@@ -1,0 +1,185 @@
+"""Turn a Route into the callable the engine calls as endpoint(req, res), once, at startup.
+
+A plain `def h(req, res)` / `async def h(req, res)` route is handed to the engine as is;
+anything else gets the smallest wrapper that does what its signature asks for."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from fasterapi.dependencies import SolveState, solve_async, solve_sync
+from fasterapi.exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from fasterapi.responses import JSONResponse, PlainTextResponse, Response
+from fasterapi.routing import Route
+
+Endpoint = Callable[[Any, Any], Any]
+Middleware = Callable[[Any, Callable[[Any], Awaitable[Response]]], Awaitable[Response]]
+
+
+def _is_model_type(tp: Any) -> bool:
+    if isinstance(tp, type):
+        return issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp)
+    origin = typing.get_origin(tp)
+    return origin in (list, tuple, set, dict, typing.Union) and any(
+        _is_model_type(a) for a in typing.get_args(tp)
+    )
+
+
+def response_adapter(route: Route) -> TypeAdapter[Any] | None:
+    """The response_model's adapter: explicit, or inferred from a model return annotation."""
+    model = route.response_model
+    if model is None:
+        try:
+            model = typing.get_type_hints(route.endpoint).get("return")
+        except Exception:
+            model = None
+        if model is None or not _is_model_type(model):
+            return None
+    try:
+        return TypeAdapter(model)
+    except Exception as e:
+        raise TypeError(f"route {route.path!r}: response_model {model!r} is not a pydantic type: {e}") from e
+
+
+def is_plain(route: Route) -> bool:
+    """True when the engine can call the user's function directly as endpoint(req, res)."""
+    dep = route.dependant
+    return (
+        [f.source for f in dep.fields] == ["request", "response"]
+        and dep.kind in ("func", "coro")
+        and route.status_code is None
+        and route.response_class is None
+        and not route.threadpool
+        and response_adapter(route) is None
+    )
+
+
+def build_endpoint(route: Route, middleware: list[Middleware]) -> tuple[Endpoint, bool]:
+    """(endpoint, is_async) for the engine's add_route."""
+    if not middleware and is_plain(route):
+        return route.endpoint, route.dependant.kind == "coro"
+    inner, is_async = _wrap(route)
+    if not middleware:
+        return inner, is_async
+    return _with_middleware(inner, is_async, middleware), True
+
+
+def _wrap(route: Route) -> tuple[Endpoint, bool]:
+    dep = route.dependant
+    call = route.endpoint
+    status = route.status_code
+    adapter = response_adapter(route)
+    exclude_none = route.response_model_exclude_none
+    response_class = route.response_class
+
+    def finish(result: Any, res: Any) -> Any:
+        if isinstance(result, Response):
+            return result
+        if adapter is not None:
+            try:
+                value = adapter.validate_python(result, from_attributes=True)
+            except ValidationError as e:
+                raise ResponseValidationError(e.errors(include_url=False)) from e
+            result = adapter.dump_python(value, mode="json", exclude_none=exclude_none)
+        if response_class is not None:
+            return response_class(result, status_code=res.status_code)
+        return result
+
+    needs_finish = adapter is not None or response_class is not None
+    if not dep.needs_async and not route.threadpool:
+
+        def endpoint(req: Any, res: Any) -> Any:
+            if status is not None:
+                res.status_code = status
+            st = SolveState(req, res)
+            kwargs = solve_sync(dep, st)
+            if st.errors:
+                raise RequestValidationError(st.errors)
+            result = call(**kwargs)
+            return finish(result, res) if needs_finish else result
+
+        return endpoint, False
+
+    threadpool = route.threadpool and dep.kind == "func"
+    is_coro = dep.kind == "coro"
+
+    async def async_endpoint(req: Any, res: Any) -> Any:
+        if status is not None:
+            res.status_code = status
+        st = SolveState(req, res)
+        kwargs = await solve_async(dep, st) if dep.needs_async else solve_sync(dep, st)
+        if st.errors:
+            raise RequestValidationError(st.errors)
+        if threadpool:
+            ctx = contextvars.copy_context()
+            fn = functools.partial(ctx.run, call, **kwargs)
+            result = await asyncio.get_running_loop().run_in_executor(None, fn)
+        else:
+            result = call(**kwargs)
+            if is_coro:
+                result = await result
+        return finish(result, res) if needs_finish else result
+
+    return async_endpoint, True
+
+
+def to_response(result: Any, res: Any) -> Response:
+    """A handler's return value as a Response object (for middleware to inspect)."""
+    if isinstance(result, Response) and result is not res:
+        return result
+    status = res.status_code
+    media = res.media_type
+    if result is None or result is res:
+        return Response(b"", status, media_type=media)
+    if isinstance(result, str):
+        return PlainTextResponse(result, status, media_type=media)
+    if isinstance(result, bytes | bytearray):
+        return Response(bytes(result), status, media_type=media or "application/octet-stream")
+    if isinstance(result, dict | list | tuple | BaseModel | int | float | bool) or (
+        dataclasses.is_dataclass(result) and not isinstance(result, type)
+    ):
+        return JSONResponse(result, status, media_type=media)
+    kind = type(result)
+    raise TypeError(f"handler returned unsupported type {kind.__module__}.{kind.__qualname__}")
+
+
+def error_response(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": exc.errors()}, 422)
+
+
+def _with_middleware(inner: Endpoint, inner_async: bool, middleware: list[Middleware]) -> Endpoint:
+    async def endpoint(req: Any, res: Any) -> Any:
+        async def call_endpoint(request: Any) -> Response:
+            try:
+                result = inner(req, res)
+                if inner_async:
+                    result = await result
+            except (HTTPException, RequestValidationError) as exc:
+                return error_response(exc)
+            return to_response(result, res)
+
+        handler: Callable[[Any], Awaitable[Response]] = call_endpoint
+        for mw in reversed(middleware):
+            handler = functools.partial(_call_mw, mw, handler)
+        return await handler(req)
+
+    return endpoint
+
+
+async def _call_mw(mw: Middleware, nxt: Callable[[Any], Awaitable[Response]], request: Any) -> Response:
+    response = mw(request, nxt)
+    if inspect.isawaitable(response):
+        response = await response
+    return response

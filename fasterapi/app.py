@@ -1,0 +1,202 @@
+"""App: routes, middleware, lifespan and settings; `app.run()` serves it."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import types
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+
+from fasterapi import _dispatch
+from fasterapi._endpoint import Middleware, build_endpoint
+from fasterapi.params import Depends
+from fasterapi.requests import Request
+from fasterapi.responses import Response
+from fasterapi.routing import APIRouter, Route
+
+F = TypeVar("F", bound=Callable[..., Any])
+access_log = logging.getLogger("fasterapi.access")
+
+
+class App(APIRouter):
+    """A FasterAPI application. `App(port=8000)`, decorate handlers, then `app.run()`."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        *,
+        title: str = "FasterAPI",
+        version: str = "0.1.0",
+        description: str | None = None,
+        lifespan: Callable[[App], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        access_log: bool = False,
+        timeout_keep_alive: float = 5.0,
+        timeout_graceful_shutdown: float = 30.0,
+        max_body_bytes: int = 16 * 1024 * 1024,
+        debug: bool = False,
+    ) -> None:
+        super().__init__(dependencies=dependencies)
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.host, self.port, self.workers = host, port, workers
+        self.title, self.version, self.description = title, version, description
+        self.lifespan = lifespan
+        self.startup_handlers = list(on_startup or [])
+        self.shutdown_handlers = list(on_shutdown or [])
+        self.openapi_url, self.docs_url = openapi_url, docs_url
+        self.access_log = access_log
+        self.timeout_keep_alive = timeout_keep_alive
+        self.timeout_graceful_shutdown = timeout_graceful_shutdown
+        self.max_body_bytes = max_body_bytes
+        self.debug = debug
+        self.http_middleware: list[Middleware] = []
+        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        self.state = types.SimpleNamespace()
+        self._openapi: dict[str, Any] | None = None
+
+    # -- registration -------------------------------------------------------------------
+    def on_event(self, event: str) -> Callable[[F], F]:
+        """`@app.on_event("startup")` / `("shutdown")`: sync or async, no arguments."""
+        if event not in ("startup", "shutdown"):
+            raise ValueError(f"on_event takes 'startup' or 'shutdown', not {event!r}")
+
+        def decorator(fn: F) -> F:
+            (self.startup_handlers if event == "startup" else self.shutdown_handlers).append(fn)
+            return fn
+
+        return decorator
+
+    def middleware(self, kind: str = "http") -> Callable[[F], F]:
+        """`@app.middleware("http")` over `async def mw(request, call_next) -> Response`.
+        The first registered is the innermost, as in FastAPI."""
+        if kind != "http":
+            raise ValueError(f'only @app.middleware("http") is supported, not {kind!r}')
+
+        def decorator(fn: F) -> F:
+            self.http_middleware.insert(0, fn)
+            return fn
+
+        return decorator
+
+    def add_middleware(self, middleware_class: type, **options: Any) -> None:
+        """`app.add_middleware(CORSMiddleware, allow_origins=[...])`; last added is outermost."""
+        instance = middleware_class(**options)
+        self.http_middleware.insert(0, instance)
+        hook = getattr(instance, "on_add", None)
+        if hook is not None:
+            hook(self)
+
+    def exception_handler(self, exc_class: type[BaseException] | int) -> Callable[[F], F]:
+        """`@app.exception_handler(MyError)`: `(request, exc) -> Response` (sync or async)."""
+        def decorator(fn: F) -> F:
+            key = exc_class if isinstance(exc_class, type) else _status_error(exc_class)
+            self.exception_handlers[key] = fn
+            return fn
+
+        return decorator
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Serve `app` (a StaticFiles) under `path`: `app.mount("/static", StaticFiles(directory=...))`."""
+        if not callable(app):
+            raise TypeError("mount() takes a StaticFiles instance (or any endpoint(req, res))")
+        path = path.rstrip("/")
+        self.add_route(path + "/{path:path}", app, methods=["GET"], name=name, include_in_schema=False)
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
+        return self.add_route(path, endpoint, **options)
+
+    # -- serving ------------------------------------------------------------------------
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document for this app (built once, then cached)."""
+        if self._openapi is None:
+            from fasterapi.openapi.schema import build_openapi
+
+            self._openapi = build_openapi(self)
+        return self._openapi
+
+    def install(self, server: Any, *, access_log: bool = False) -> None:
+        """Register hooks and every route on an engine `server` (done once per server)."""
+        handle_error = _dispatch.make_error_handler(self.exception_handlers)
+        server.set_hooks(Request, Response, _dispatch.render, _dispatch.spawn, handle_error,
+                         _dispatch.PENDING)  # fmt: skip
+        routes = list(self.routes)
+        if self.openapi_url or self.docs_url:
+            from fasterapi.openapi.docs import openapi_routes
+
+            routes += openapi_routes(self)
+        for route in routes:
+            endpoint, is_async = build_endpoint(route, self.http_middleware)
+            if access_log or self.access_log:
+                endpoint = _logged(endpoint)
+            for method in route.methods:
+                server.add_route(method, route.path, endpoint, is_async)
+
+    @contextlib.asynccontextmanager
+    async def lifespan_context(self) -> AsyncIterator[None]:
+        """Startup handlers and `lifespan` on enter; shutdown on exit."""
+        for fn in self.startup_handlers:
+            result = fn()
+            if inspect.isawaitable(result):
+                await result
+        async with contextlib.AsyncExitStack() as stack:
+            if self.lifespan is not None:
+                state = await stack.enter_async_context(self.lifespan(self))
+                if isinstance(state, dict):
+                    vars(self.state).update(state)
+            try:
+                yield
+            finally:
+                for fn in self.shutdown_handlers:
+                    result = fn()
+                    if inspect.isawaitable(result):
+                        await result
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        workers: int | None = None,
+        **config: Any,
+    ) -> None:
+        """Serve until SIGTERM/SIGINT. `workers > 1` forks that many processes on one port."""
+        from fasterapi.server import Config
+        from fasterapi.supervisor import run_workers
+
+        cfg = Config(
+            host=host or self.host,
+            port=self.port if port is None else port,
+            workers=workers or self.workers,
+            access_log=config.pop("access_log", self.access_log),
+            timeout_keep_alive=config.pop("timeout_keep_alive", self.timeout_keep_alive),
+            timeout_graceful_shutdown=config.pop(
+                "timeout_graceful_shutdown", self.timeout_graceful_shutdown
+            ),
+            max_body_bytes=config.pop("max_body_bytes", self.max_body_bytes),
+            **config,
+        )
+        run_workers(lambda: self, cfg)
+
+
+def _status_error(code: int) -> type[BaseException]:
+    raise TypeError(f"exception_handler({code}): register an exception class, e.g. HTTPException")
+
+
+def _logged(endpoint: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def log_when_sent(req: Any, res: Any) -> None:
+        access_log.info('%s:%d - "%s %s HTTP/%s" %d', *req.client, req.method,
+                        req.raw_path.decode("latin-1"), req.http_version, res.status_code)  # fmt: skip
+
+    def wrapper(req: Any, res: Any) -> Any:
+        req.add_done_callback(lambda: log_when_sent(req, res))
+        return endpoint(req, res)
+
+    return wrapper

@@ -1,0 +1,402 @@
+"""Compile a handler's signature once into a plan (`Dependant`), then solve it per request:
+request/response objects, typed path/query/header/cookie values, JSON bodies and `Depends`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import logging
+import types
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from fasterapi._jsonio import json_loads
+from fasterapi.background import BackgroundTasks, schedule
+from fasterapi.exceptions import RequestValidationError
+from fasterapi.params import Body, Depends, Param, Path, Query
+from fasterapi.requests import Request
+from fasterapi.responses import Response
+
+_log = logging.getLogger("fasterapi.error")
+_EMPTY = inspect.Parameter.empty
+_REQ_NAMES = ("req", "request")
+_RES_NAMES = ("res", "response")
+_SEQUENCES = (list, set, tuple, frozenset, typing.Sequence, typing.List)  # noqa: UP006
+
+
+@dataclasses.dataclass(eq=False)
+class Field:
+    """One parameter: where it comes from and how to validate it."""
+
+    name: str
+    source: str  # request response background path query header cookie body depends
+    key: str = ""
+    annotation: Any = Any
+    default: Any = None
+    required: bool = False
+    adapter: TypeAdapter[Any] | None = None
+    is_list: bool = False
+    marker: Param | None = None
+    dependant: Dependant | None = None
+
+
+@dataclasses.dataclass(eq=False)
+class Dependant:
+    """A callable's compiled parameter plan, with its sub-dependencies."""
+
+    call: Callable[..., Any]
+    fields: list[Field]
+    kind: str  # "func" | "coro" | "gen" | "agen"
+    use_cache: bool = True
+    needs_async: bool = False  # this or a sub-dependency must be awaited
+    embed_body: bool = False
+
+    def all_fields(self) -> list[Field]:
+        """Every leaf field of this plan and its sub-dependencies (for OpenAPI)."""
+        out: list[Field] = []
+        for f in self.fields:
+            if f.dependant is not None:
+                out.extend(f.dependant.all_fields())
+            else:
+                out.append(f)
+        return out
+
+
+def _kind(call: Callable[..., Any]) -> str:
+    target = call if inspect.isfunction(call) or inspect.ismethod(call) else getattr(call, "__call__", call)  # noqa: B004, E501
+    if inspect.isasyncgenfunction(target):
+        return "agen"
+    if inspect.isgeneratorfunction(target):
+        return "gen"
+    if inspect.iscoroutinefunction(target):
+        return "coro"
+    return "func"
+
+
+def _strip_optional(tp: Any) -> Any:
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _is_body_type(tp: Any) -> bool:
+    tp = _strip_optional(tp)
+    if isinstance(tp, type) and (issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp)):
+        return True
+    if tp is dict or get_origin(tp) is dict:
+        return True
+    origin = get_origin(tp)
+    if origin in _SEQUENCES:
+        return any(_is_body_type(a) for a in get_args(tp))
+    return False
+
+
+def _is_sequence(tp: Any) -> bool:
+    tp = _strip_optional(tp)
+    return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
+
+
+def _adapter(tp: Any, marker: Param | None) -> TypeAdapter[Any] | None:
+    if tp is Any or tp is str or tp is _EMPTY:
+        if not (marker and marker.constraints):
+            return None
+        tp = str
+    if marker is not None and marker.constraints:
+        from pydantic import Field as PField
+
+        tp = Annotated[tp, PField(**marker.constraints)]
+    return TypeAdapter(tp)
+
+
+def compile_dependant(
+    call: Callable[..., Any],
+    path_params: set[str],
+    *,
+    use_cache: bool = True,
+    extra: list[Depends] | None = None,
+) -> Dependant:
+    """Inspect `call`'s signature once. Raises TypeError naming the parameter it can't place."""
+    try:
+        hints = typing.get_type_hints(call, include_extras=True)
+    except Exception:
+        hints = {}
+    target = call.__init__ if isinstance(call, type) else call  # type: ignore[misc]
+    sig = inspect.signature(call if not isinstance(call, type) else target)
+    fields: list[Field] = []
+    for dep in extra or []:
+        fields.append(_depends_field("", dep, path_params))
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (isinstance(call, type) and p.name == "self"):
+            continue
+        fields.append(_field(call, p, hints.get(p.name, p.annotation), path_params))
+    dep = Dependant(call, fields, _kind(call), use_cache)
+    dep.needs_async = dep.kind in ("coro", "agen") or any(
+        f.dependant is not None and f.dependant.needs_async for f in fields
+    )
+    bodies = [f for f in fields if f.source == "body"]
+    dep.embed_body = len(bodies) > 1 or any(isinstance(f.marker, Body) and f.marker.embed for f in bodies)
+    return dep
+
+
+def _depends_field(name: str, marker: Depends, path_params: set[str], annotation: Any = None) -> Field:
+    call = marker.dependency or annotation
+    if call is None or not callable(call):
+        raise TypeError(f"Depends() for parameter {name!r} needs a callable: Depends(get_thing)")
+    sub = compile_dependant(call, path_params, use_cache=marker.use_cache)
+    return Field(name, "depends", dependant=sub)
+
+
+def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> Field:
+    marker: Any = p.default if isinstance(p.default, Param | Depends) else None
+    if get_origin(ann) is Annotated:
+        base, *meta = get_args(ann)
+        ann = base
+        for m in meta:
+            if isinstance(m, Param | Depends):
+                marker = m
+    if isinstance(marker, Depends):
+        return _depends_field(p.name, marker, path_params, ann if ann is not _EMPTY else None)
+    if isinstance(ann, type):
+        if issubclass(ann, Request):
+            return Field(p.name, "request")
+        if issubclass(ann, Response):
+            return Field(p.name, "response")
+        if issubclass(ann, BackgroundTasks):
+            return Field(p.name, "background")
+    if ann is _EMPTY and marker is None and p.default is _EMPTY:
+        if p.name in _REQ_NAMES:
+            return Field(p.name, "request")
+        if p.name in _RES_NAMES:
+            return Field(p.name, "response")
+    if marker is not None:
+        default = marker.default
+        source = marker.source
+    else:
+        default = p.default if p.default is not _EMPTY else ...
+        if p.name in path_params:
+            source = "path"
+        elif _is_body_type(ann):
+            source = "body"
+        else:
+            source = "query"
+    if p.name in path_params and source == "query" and marker is None:
+        source = "path"
+    if source == "path" and p.name not in path_params and not (marker and marker.alias):
+        raise TypeError(
+            f"{getattr(call, '__name__', call)}: path parameter {p.name!r} is not in the route "
+            f"path; add {{{p.name}}} to the path or make it a query parameter"
+        )
+    key = (marker.alias if marker is not None else None) or p.name
+    if source == "header" and marker is not None and getattr(marker, "convert_underscores", True):
+        key = key.replace("_", "-")
+    if source == "header":
+        key = key.lower()
+    required = default is ...
+    ann_t = ann if ann is not _EMPTY else Any
+    if source in ("body", "form"):
+        adapter: TypeAdapter[Any] | None = TypeAdapter(ann_t) if ann_t is not Any else None
+    else:
+        adapter = _adapter(ann_t, marker)
+    return Field(
+        p.name, source, key, ann_t, None if required else default, required, adapter,
+        _is_sequence(ann_t) and source in ("query", "header"), marker,
+    )  # fmt: skip
+
+
+class SolveState:
+    """Per-request scratch: dependency cache, collected errors and cleanups."""
+
+    __slots__ = ("background", "body", "cache", "cleanups", "errors", "req", "res")
+
+    def __init__(self, req: Any, res: Any) -> None:
+        self.req, self.res = req, res
+        self.cache: dict[Any, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.cleanups: list[Any] | None = None
+        self.background: BackgroundTasks | None = None
+        self.body: Any = _NO_BODY
+
+
+_NO_BODY = object()
+
+
+def _sanitize(err: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, Any]:
+    out = {"type": err["type"], "loc": [*loc, *err["loc"]], "msg": err["msg"], "input": err.get("input")}
+    if "ctx" in err:
+        out["ctx"] = {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in err["ctx"].items()}
+    if isinstance(out["input"], bytes):
+        out["input"] = out["input"].decode("utf-8", "replace")
+    return out
+
+
+def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
+    if raw is _MISSING_V:
+        if f.required:
+            st.errors.append({"type": "missing", "loc": list(loc), "msg": "Field required", "input": None})
+        return f.default
+    if f.adapter is None:
+        return raw
+    try:
+        return f.adapter.validate_python(raw)
+    except ValidationError as e:
+        st.errors.extend(_sanitize(err, loc) for err in e.errors(include_url=False))
+        return None
+
+
+_MISSING_V = object()
+
+
+def _body(st: SolveState) -> Any:
+    if st.body is _NO_BODY:
+        raw = st.req.body
+        if not raw:
+            st.body = _MISSING_V
+        else:
+            try:
+                st.body = json_loads(raw)
+            except ValueError as e:
+                st.errors.append({"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",
+                                  "input": {}, "ctx": {"error": str(e)}})  # fmt: skip
+                st.body = _INVALID
+    return st.body
+
+
+_INVALID = object()
+
+
+def param_value(f: Field, st: SolveState, embed: bool) -> Any:
+    """The value of a non-dependency field for this request (errors go to st.errors)."""
+    src = f.source
+    req = st.req
+    if src == "request":
+        return req
+    if src == "response":
+        return st.res
+    if src == "background":
+        if st.background is None:
+            tasks = st.background = BackgroundTasks()
+            st.res.background = tasks
+            req.add_done_callback(lambda: schedule(tasks))
+        return st.background
+    if src == "path":
+        raw = req.path_params.get(f.key, _MISSING_V)
+    elif src == "query":
+        qp = req.query_params
+        raw = (qp.getlist(f.key) or _MISSING_V) if f.is_list else qp.get(f.key, _MISSING_V)
+    elif src == "header":
+        raw = (req.headers.getlist(f.key) or _MISSING_V) if f.is_list else req.headers.get(f.key, _MISSING_V)
+    elif src == "cookie":
+        raw = req.cookies.get(f.key, _MISSING_V)
+    else:  # body
+        data = _body(st)
+        if data is _INVALID:
+            return None
+        if embed:
+            raw = data.get(f.key, _MISSING_V) if isinstance(data, dict) else _MISSING_V
+            return _validate(f, raw, ("body", f.key), st)
+        return _validate(f, data, ("body",), st)
+    return _validate(f, raw, (src, f.key), st)
+
+
+def _add_cleanup(st: SolveState, gen: Any) -> None:
+    if st.cleanups is None:
+        cleanups: list[Any] = []
+        st.cleanups = cleanups
+        st.req.add_done_callback(lambda: run_cleanups(cleanups))
+    st.cleanups.append(gen)
+
+
+def run_cleanups(gens: list[Any]) -> None:
+    """Finish generator dependencies, last opened first (code after `yield` runs now)."""
+    for gen in reversed(gens):
+        if inspect.isasyncgen(gen):
+            t = asyncio.get_running_loop().create_task(_finish_agen(gen))
+            _pending.add(t)
+            t.add_done_callback(_pending.discard)
+            continue
+        try:
+            next(gen)
+        except StopIteration:
+            continue
+        except Exception:
+            _log.exception("dependency cleanup failed")
+            continue
+        _log.error("dependency %r yielded more than once", gen)
+
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+async def _finish_agen(gen: Any) -> None:
+    try:
+        await gen.__anext__()
+    except StopAsyncIteration:
+        return
+    except Exception:
+        _log.exception("dependency cleanup failed")
+        return
+    _log.error("dependency %r yielded more than once", gen)
+
+
+def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
+    """Keyword arguments for dep.call (no awaiting: only sync dependencies)."""
+    kwargs: dict[str, Any] = {}
+    for f in dep.fields:
+        sub = f.dependant
+        if sub is None:
+            kwargs[f.name] = param_value(f, st, dep.embed_body)
+            continue
+        if sub.use_cache and sub.call in st.cache:
+            value = st.cache[sub.call]
+        else:
+            n_err = len(st.errors)
+            sub_kwargs = solve_sync(sub, st)
+            if len(st.errors) != n_err:
+                continue
+            value = sub.call(**sub_kwargs)
+            if sub.kind == "gen":
+                _add_cleanup(st, value)
+                value = next(value)
+            if sub.use_cache:
+                st.cache[sub.call] = value
+        if f.name:
+            kwargs[f.name] = value
+    return kwargs
+
+
+async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
+    """Keyword arguments for dep.call, awaiting async dependencies."""
+    kwargs: dict[str, Any] = {}
+    for f in dep.fields:
+        sub = f.dependant
+        if sub is None:
+            kwargs[f.name] = param_value(f, st, dep.embed_body)
+            continue
+        if sub.use_cache and sub.call in st.cache:
+            value = st.cache[sub.call]
+        else:
+            n_err = len(st.errors)
+            sub_kwargs = await solve_async(sub, st) if sub.needs_async else solve_sync(sub, st)
+            if len(st.errors) != n_err:
+                continue
+            value = sub.call(**sub_kwargs)
+            kind = sub.kind
+            if kind == "coro":
+                value = await value
+            elif kind == "gen":
+                _add_cleanup(st, value)
+                value = next(value)
+            elif kind == "agen":
+                _add_cleanup(st, value)
+                value = await value.__anext__()
+            if sub.use_cache:
+                st.cache[sub.call] = value
+        if f.name:
+            kwargs[f.name] = value
+    return kwargs

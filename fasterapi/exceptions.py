@@ -1,0 +1,56 @@
+"""Exceptions a handler raises to produce an error response."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+
+class HTTPException(Exception):
+    """Answer with `status_code` and `{"detail": detail}` (plus `headers`) instead of 500."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if detail is None:
+            try:
+                detail = HTTPStatus(status_code).phrase
+            except ValueError:
+                detail = "Error"
+        super().__init__(status_code, detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers) if headers else None
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class RequestValidationError(Exception):
+    """Request data failed validation; answered 422 with FastAPI's `{"detail": [errors]}`."""
+
+    def __init__(self, errors: Sequence[Any], body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = list(errors)
+        self.body = body
+
+    def errors(self) -> list[Any]:
+        return self._errors
+
+
+class ResponseValidationError(Exception):
+    """The handler's return value does not match its `response_model` (a server bug → 500)."""
+
+    def __init__(self, errors: Sequence[Any]) -> None:
+        super().__init__(errors)
+        self._errors = list(errors)
+
+    def errors(self) -> list[Any]:
+        return self._errors

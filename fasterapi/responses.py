@@ -1,0 +1,214 @@
+"""Response classes. `Response()` is also the per-request `res` handlers receive, so it is cheap
+to build: attributes live on the class until set, headers are created on first use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Iterable, Mapping
+from email.utils import format_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+from fasterapi._jsonio import json_dumps
+from fasterapi.background import BackgroundTask
+from fasterapi.datastructures import MutableHeaders
+
+
+class Response:
+    """A status, headers and a body. As `res` in a handler: set `status_code`, `headers`,
+    cookies and `media_type`; the handler's return value becomes the body."""
+
+    # Class-level defaults keep Response() (done once per request) to one allocation.
+    status_code: int = 200
+    raw_headers: list[tuple[bytes, bytes]] | None = None
+    media_type: str | None = None
+    charset: str = "utf-8"
+    body: bytes = b""
+    background: BackgroundTask | None = None
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        if content is not None:
+            self.body = self.render(content)
+        if status_code != 200:
+            self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        if headers:
+            self.raw_headers = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ]
+        if background is not None:
+            self.background = background
+
+    def render(self, content: Any) -> bytes:
+        """Turn `content` into body bytes (str is encoded with `charset`)."""
+        if isinstance(content, bytes | bytearray | memoryview):
+            return bytes(content)
+        if isinstance(content, str):
+            return content.encode(self.charset)
+        raise TypeError(
+            f"{type(self).__name__} content must be str or bytes, not {type(content).__name__}"
+        )
+
+    @property
+    def status(self) -> int:
+        """Alias of `status_code`."""
+        return self.status_code
+
+    @status.setter
+    def status(self, value: int) -> None:
+        self.status_code = value
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """Case-insensitive, editable view over `raw_headers`."""
+        if self.raw_headers is None:
+            self.raw_headers = []
+        return MutableHeaders(self.raw_headers)
+
+    def content_type(self) -> bytes | None:
+        """The content-type header value this response should carry, if any."""
+        mt = self.media_type
+        if mt is None:
+            return None
+        if mt.startswith("text/") and "charset=" not in mt:
+            mt = f"{mt}; charset={self.charset}"
+        return mt.encode("latin-1")
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: Any = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Add a set-cookie header (value percent-quoted where needed)."""
+        parts = [f"{key}={quote(value, safe='!#$%&()*+-./:<=>?@[]^_`{|}~')}"]
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+        if expires is not None:
+            if not isinstance(expires, str):
+                expires = format_datetime(expires, usegmt=True)
+            parts.append(f"expires={expires}")
+        if path is not None:
+            parts.append(f"Path={path}")
+        if domain is not None:
+            parts.append(f"Domain={domain}")
+        if secure:
+            parts.append("Secure")
+        if httponly:
+            parts.append("HttpOnly")
+        if samesite is not None:
+            if samesite.lower() not in ("lax", "strict", "none"):
+                raise ValueError("samesite must be 'lax', 'strict' or 'none'")
+            parts.append(f"SameSite={samesite.capitalize()}")
+        self.headers.append("set-cookie", "; ".join(parts))
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Tell the client to drop cookie `key` (empty value, Max-Age=0)."""
+        self.set_cookie(
+            key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path,
+            domain=domain, secure=secure, httponly=httponly, samesite=samesite,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status_code}>"
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json_dumps(content)
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(None, status_code, headers, media_type, background)
+        self.body = self.render(content)
+
+
+class PlainTextResponse(Response):
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    media_type = "text/html"
+
+
+class RedirectResponse(Response):
+    """A redirect (307 unless told otherwise) to `url`."""
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(b"", status_code, headers, None, background)
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+class StreamingResponse(Response):
+    """A body produced by a sync or async iterator of str/bytes, sent chunked."""
+
+    def __init__(
+        self,
+        content: Iterable[str | bytes] | AsyncIterable[str | bytes],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(None, status_code, headers, media_type, background)
+        self.body_iterator = content
+
+
+class FileResponse(Response):
+    """The file at `path`, streamed; media type guessed from the name unless given."""
+
+    chunk_size = 64 * 1024  # bytes per write; small enough to keep the loop responsive
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+        filename: str | None = None,
+    ) -> None:
+        if media_type is None:
+            import mimetypes
+
+            media_type = mimetypes.guess_type(filename or str(path))[0] or "text/plain"
+        super().__init__(None, status_code, headers, media_type, background)
+        self.path = os.fspath(path)
+        if filename is not None:
+            self.headers["content-disposition"] = f"attachment; filename*=utf-8''{quote(filename)}"

@@ -1,0 +1,126 @@
+"""Serve an App in this process: one asyncio loop shared with the engine, lifespan, signals,
+graceful drain. `run()` is what `App.run()` and each worker process call."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fasterapi import _dispatch, _engine
+
+if TYPE_CHECKING:
+    from fasterapi.app import App
+
+log = logging.getLogger("fasterapi.error")
+
+
+@dataclasses.dataclass
+class Config:
+    """Server settings; names follow uvicorn's flags."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    reuse_port: bool = False
+    backlog: int = 1024
+    max_body_bytes: int = 16 * 1024 * 1024  # 413 past this
+    timeout_keep_alive: float = 5.0  # seconds an idle keep-alive connection stays open
+    timeout_graceful_shutdown: float = 30.0  # seconds in-flight requests get after SIGTERM
+    access_log: bool = False
+    log_level: str | None = None
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when installed (faster), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()  # type: ignore[no-any-return]
+
+
+def run(app: App, config: Config) -> None:
+    """Serve until SIGTERM/SIGINT, then drain and return."""
+    loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(serve(app, config))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+async def serve(
+    app: App,
+    config: Config,
+    *,
+    ready: Callable[[int], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Listen, run lifespan startup, serve until `stop` is set (or a signal), drain, shut down.
+    `ready(port)` is called once requests are being accepted."""
+    loop = asyncio.get_running_loop()
+    stop = stop or asyncio.Event()
+    server = _engine.Server(
+        config.host, config.port, reuse_port=config.reuse_port, backlog=config.backlog,
+        max_body_bytes=config.max_body_bytes, keep_alive_timeout=config.timeout_keep_alive,
+    )  # fmt: skip
+    app.install(server, access_log=config.access_log)
+    port = server.listen()
+    signals: list[int] = []
+    async with app.lifespan_context():
+        fd = server.fileno()
+        loop.add_reader(fd, server.poll)
+        timer = _Ticker(loop, server)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+                signals.append(sig)
+        log.debug("serving on %s:%d with the %s engine", config.host, port, _engine.NAME)
+        if ready is not None:
+            ready(port)
+        try:
+            await stop.wait()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            await _drain(server, config.timeout_graceful_shutdown)
+            timer.cancel()
+            loop.remove_reader(fd)
+            server.close()
+
+
+async def _drain(server: Any, deadline_s: float) -> None:
+    """Stop accepting; let in-flight requests finish until `deadline_s` has passed."""
+    server.shutdown()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    while (server.in_flight or _dispatch._tasks) and loop.time() < deadline:
+        await asyncio.sleep(0.05)  # 50 ms: drain check interval, not a busy loop
+    if server.in_flight:
+        log.warning("graceful shutdown deadline passed with %d request(s) in flight", server.in_flight)
+
+
+class _Ticker:
+    """Runs the engine's timers (keep-alive, header/body timeouts) at least once a second."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, server: Any) -> None:
+        self.loop, self.server = loop, server
+        self.handle: asyncio.TimerHandle | None = None
+        self.tick()
+
+    def tick(self) -> None:
+        self.server.poll()
+        ms = self.server.next_timer_ms()
+        delay = 1.0 if ms < 0 else min(max(ms, 1) / 1000.0, 1.0)
+        self.handle = self.loop.call_later(delay, self.tick)
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()

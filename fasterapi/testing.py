@@ -1,0 +1,95 @@
+"""TestClient: serve an App on an ephemeral port in a background thread and talk to it
+with httpx over a real socket. `with TestClient(app) as client:` also runs the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from fasterapi.server import Config, new_event_loop, serve
+
+if TYPE_CHECKING:
+    from fasterapi.app import App
+
+_START_TIMEOUT = 30.0  # seconds to wait for the server thread to start listening
+
+
+class TestClient(httpx.Client):
+    """An httpx.Client bound to `app` served on 127.0.0.1:<ephemeral port>."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, app: App, *, host: str = "127.0.0.1", **httpx_options: Any) -> None:
+        self.app = app
+        self._host = host
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self.port = 0
+        httpx_options.setdefault("timeout", 30.0)
+        super().__init__(base_url=f"http://{host}", **httpx_options)
+
+    def start(self) -> None:
+        """Start serving (idempotent); raises whatever made startup fail."""
+        if self._thread is not None:
+            return
+        started = threading.Event()
+
+        def ready(port: int) -> None:
+            self.port = port
+            started.set()
+
+        def main() -> None:
+            loop = self._loop = new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._stop = asyncio.Event()
+            try:
+                loop.run_until_complete(serve(self.app, Config(host=self._host, port=0,
+                                              timeout_graceful_shutdown=5.0),
+                                              ready=ready, stop=self._stop))  # fmt: skip
+            except BaseException as e:
+                self._error = e
+            finally:
+                started.set()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="fasterapi-testclient", daemon=True)
+        self._thread.start()
+        if not started.wait(_START_TIMEOUT) or self._error is not None:
+            raise RuntimeError(f"TestClient: the app failed to start: {self._error!r}") from self._error
+        self.base_url = httpx.URL(f"http://{self._host}:{self.port}")
+
+    def stop(self) -> None:
+        """Drain, run lifespan shutdown and join the server thread."""
+        if self._thread is None:
+            return
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(_START_TIMEOUT)
+        self._thread = None
+
+    def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        self.start()
+        return super().request(method, url, **kwargs)
+
+    def stream(self, method: str, url: httpx.URL | str, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.start()
+        return super().stream(method, url, **kwargs)
+
+    def __enter__(self) -> TestClient:
+        self.start()
+        super().__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        super().__exit__(*exc)
+        self.stop()
+
+    def close(self) -> None:
+        super().close()
+        self.stop()
