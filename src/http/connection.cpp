@@ -1,0 +1,199 @@
+// Connection implementation: non-blocking reads into the input buffer, writev flushes,
+// epoll interest kept in sync with what the connection wants, graceful (lingering) close.
+#include "http/connection.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "http/server.h"
+
+namespace fa::http {
+
+Connection::Connection(Server& server, int fd, const sockaddr_storage& peer)
+    : server_(server), fd_(fd), peer_addr_(peer) {}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+EventLoop& Connection::loop() { return server_.loop(); }
+TimePoint Connection::loop_now() { return server_.loop().now(); }
+
+const Peer& Connection::peer() {
+  if (!peer_resolved_) {
+    peer_resolved_ = true;
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (peer_addr_.ss_family == AF_INET) {
+      auto* a = reinterpret_cast<const sockaddr_in*>(&peer_addr_);
+      inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+      peer_.port = ntohs(a->sin_port);
+    } else if (peer_addr_.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<const sockaddr_in6*>(&peer_addr_);
+      inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+      peer_.port = ntohs(a->sin6_port);
+    }
+    peer_.host = buf;
+  }
+  return peer_;
+}
+
+void Connection::start(std::unique_ptr<Protocol> protocol) {
+  protocol_ = std::move(protocol);
+  interest_ = EPOLLIN | EPOLLRDHUP;
+  if (!server_.loop().add(fd_, interest_, this)) close_now();
+}
+
+void Connection::switch_protocol(std::unique_ptr<Protocol> protocol) {
+  protocol_ = std::move(protocol);
+  if (!in_.empty()) protocol_->on_data(*this);
+}
+
+bool Connection::over_high_water() const {
+  return out_.size() > server_.config().write_high_water;
+}
+
+void Connection::pause_reading() {
+  if (!reading_) return;
+  reading_ = false;
+  update_interest();
+}
+
+void Connection::resume_reading() {
+  if (reading_) return;
+  reading_ = true;
+  update_interest();
+}
+
+void Connection::update_interest() {
+  if (fd_ < 0) return;
+  uint32_t want = 0;
+  if ((reading_ && !closing_) || lingering_) want |= EPOLLIN;
+  if (!peer_closed_) want |= EPOLLRDHUP;
+  if (!out_.empty()) want |= EPOLLOUT;
+  if (want != interest_) {
+    interest_ = want;
+    server_.loop().modify(fd_, want, this);
+  }
+}
+
+void Connection::on_io(uint32_t events) {
+  auto self = shared_from_this();  // a protocol callback may close and release us
+  if (events & EPOLLERR) {
+    close_now();
+    return;
+  }
+  if ((events & EPOLLOUT) && fd_ >= 0) do_write();
+  if ((events & EPOLLIN) && fd_ >= 0) {
+    do_read();
+  } else if ((events & (EPOLLRDHUP | EPOLLHUP)) && fd_ >= 0 && !peer_closed_) {
+    // Not reading (a request is in flight): note the half-close without consuming input.
+    peer_closed_ = true;
+    if (events & EPOLLHUP) {
+      close_now();
+      return;
+    }
+    protocol_->on_peer_closed(*this);
+    update_interest();
+  }
+  if (fd_ >= 0 && !out_.empty()) flush();
+}
+
+void Connection::do_read() {
+  char* p = in_.prepare(16 * 1024);  // bytes; the body path reserves more up front
+  ssize_t n = ::recv(fd_, p, in_.writable(), 0);
+  if (n > 0) {
+    if (lingering_) {
+      in_.clear();  // discarding input after the final response
+      return;
+    }
+    in_.commit(static_cast<size_t>(n));
+    protocol_->on_data(*this);
+    return;
+  }
+  if (n == 0) {
+    peer_closed_ = true;
+    if (lingering_ || closing_) {
+      close_now();
+      return;
+    }
+    protocol_->on_peer_closed(*this);
+    update_interest();
+    return;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+  close_now();
+}
+
+void Connection::do_write() { flush(); }
+
+void Connection::flush() {
+  if (fd_ < 0) return;
+  if (!out_.empty()) {
+    size_t before = out_.size();
+    if (out_.flush(fd_) < 0) {
+      close_now();
+      return;
+    }
+    if (before > server_.config().write_low_water && out_.size() <= server_.config().write_low_water)
+      protocol_->on_drain(*this);
+    if (fd_ < 0) return;
+  }
+  if (out_.empty() && closing_ && !lingering_) {
+    finish_close();
+    return;
+  }
+  update_interest();
+}
+
+void Connection::close_after_flush() {
+  if (fd_ < 0 || closing_) return;
+  closing_ = true;
+  if (out_.empty()) {
+    finish_close();
+  } else {
+    update_interest();
+  }
+}
+
+void Connection::finish_close() {
+  if (peer_closed_) {
+    close_now();
+    return;
+  }
+  // RFC 9112 §9.6: close the write side first and read until the peer closes, so a response
+  // is not destroyed by a TCP reset caused by unread request bytes.
+  ::shutdown(fd_, SHUT_WR);
+  lingering_ = true;
+  in_.clear();
+  set_deadline(server_.config().linger_timeout);
+  update_interest();
+}
+
+void Connection::on_deadline() {
+  if (fd_ < 0) return;
+  if (lingering_ || closing_) {
+    close_now();
+    return;
+  }
+  clear_deadline();
+  protocol_->on_timeout(*this);
+}
+
+void Connection::on_server_shutdown() {
+  if (fd_ < 0 || closing_) return;
+  protocol_->on_shutdown(*this);
+}
+
+void Connection::close_now() {
+  if (fd_ < 0) return;
+  server_.loop().remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  out_.clear();
+  if (protocol_) protocol_->on_close(*this);
+  server_.release(this);
+}
+
+}  // namespace fa::http

@@ -1,0 +1,98 @@
+// Connection: one accepted TCP socket: input buffer, write queue, read/write interest,
+// backpressure, deadline, graceful close. Protocol logic lives in a Protocol.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/byte_buffer.h"
+#include "core/event_loop.h"
+#include "core/write_queue.h"
+#include "http/protocol.h"
+
+namespace fa::http {
+
+class Server;
+
+struct Peer {
+  std::string host;
+  uint16_t port = 0;
+};
+
+class Connection final : public IoHandler, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, int fd, const sockaddr_storage& peer);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Registers with the loop and starts reading with `protocol`.
+  void start(std::unique_ptr<Protocol> protocol);
+  // Replaces the protocol (HTTP upgrade); the new one sees the unconsumed input.
+  void switch_protocol(std::unique_ptr<Protocol> protocol);
+
+  ByteBuffer& input() { return in_; }
+  WriteQueue& output() { return out_; }
+  Server& server() { return server_; }
+  EventLoop& loop();
+  const Peer& peer();
+  int fd() const { return fd_; }
+
+  // Writes queued output now; arms EPOLLOUT for the rest. Closes on a hard error.
+  void flush();
+  // True when queued output is past the high-water mark (producers should wait for on_drain).
+  bool over_high_water() const;
+  // Stop/resume reading from the socket (a request is in flight, or backpressure).
+  void pause_reading();
+  void resume_reading();
+  bool reading() const { return reading_; }
+  bool peer_closed() const { return peer_closed_; }
+
+  // Graceful close: flush what is queued, shut down the write side, drain input briefly, close.
+  void close_after_flush();
+  // Immediate close (errors, shutdown deadline).
+  void close_now();
+  bool closing() const { return closing_; }
+  bool closed() const { return fd_ < 0; }
+
+  // One deadline per connection, checked by the server's sweep (1 s granularity).
+  void set_deadline(Duration from_now) { deadline_ = loop_now() + from_now; }
+  void clear_deadline() { deadline_ = TimePoint::max(); }
+  TimePoint deadline() const { return deadline_; }
+  // Called by the server sweep when now >= deadline.
+  void on_deadline();
+  // Called by the server when it starts draining.
+  void on_server_shutdown();
+  bool idle() const { return !protocol_ || protocol_->idle(); }
+
+  void on_io(uint32_t events) override;
+
+ private:
+  TimePoint loop_now();
+  void do_read();
+  void do_write();
+  void update_interest();
+  void finish_close();
+
+  Server& server_;
+  int fd_;
+  sockaddr_storage peer_addr_;
+  Peer peer_;
+  bool peer_resolved_ = false;
+  ByteBuffer in_;
+  WriteQueue out_;
+  std::unique_ptr<Protocol> protocol_;
+  uint32_t interest_ = 0;
+  bool reading_ = true;
+  bool peer_closed_ = false;
+  bool closing_ = false;   // close after the queued output is written
+  bool lingering_ = false; // write side shut; discarding input until EOF or deadline
+  bool in_callback_ = false;
+  TimePoint deadline_ = TimePoint::max();
+};
+
+}  // namespace fa::http

@@ -1,0 +1,430 @@
+// H1Protocol implementation (RFC 9112).
+#include "http/h1_protocol.h"
+
+#include <charconv>
+
+#include "core/log.h"
+#include "http/connection.h"
+#include "http/request.h"
+#include "http/server.h"
+#include "http/status.h"
+
+namespace fa::http {
+
+namespace {
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";  // RFC 9110 §15.2.1
+
+// RFC 9110 §6.4.1: 1xx, 204 and 304 responses carry no content.
+bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+}  // namespace
+
+H1Protocol::H1Protocol(Server& server)
+    : server_(server), parser_(server.config().limits), chunked_(server.config().limits.max_body_bytes) {}
+
+void H1Protocol::on_data(Connection& conn) {
+  conn_ = &conn;
+  if (state_ == State::kHead || state_ == State::kBody) process(conn);
+}
+
+void H1Protocol::process(Connection& conn) {
+  ByteBuffer& in = conn.input();
+  while (!conn.closing() && !conn.closed()) {
+    if (state_ == State::kHead) {
+      if (in.empty()) {
+        partial_head_ = false;
+        return;
+      }
+      if (conn.over_high_water()) {  // backpressure: answer pipelined requests after a drain
+        conn.pause_reading();
+        return;
+      }
+      int rc = parser_.parse_request(in.view(), prev_len_, head_);
+      if (rc == kPartial) {
+        if (!partial_head_) {
+          partial_head_ = true;
+          conn.set_deadline(server_.config().header_timeout);
+        }
+        prev_len_ = in.size();
+        return;
+      }
+      prev_len_ = 0;
+      partial_head_ = false;
+      if (rc == kError) {
+        send_error(conn, parser_.error().status, parser_.error().reason);
+        return;
+      }
+      head_bytes_ = static_cast<size_t>(rc);
+      head_base_ = in.data();
+      body_bytes_ = 0;
+      if (!head_.has_body()) {
+        dispatch(conn);
+        continue;
+      }
+      state_ = State::kBody;
+      sent_continue_ = false;
+      if (head_.chunked) chunked_.reset();
+      conn.set_deadline(server_.config().body_timeout);
+    }
+    if (state_ == State::kBody) {
+      if (!read_body(conn)) {
+        // RFC 9110 §10.1.1: ask for the body only when the client waits for it.
+        if (state_ == State::kBody && head_.expect_continue && !sent_continue_ &&
+            head_.version_minor == 1 && in.size() == head_bytes_ + body_bytes_) {
+          conn.output().append(kContinue);
+          sent_continue_ = true;
+        }
+        return;
+      }
+      dispatch(conn);
+      continue;
+    }
+    return;  // kHandling or kClosed: wait
+  }
+}
+
+bool H1Protocol::read_body(Connection& conn) {
+  ByteBuffer& in = conn.input();
+  if (!head_.chunked) {
+    size_t need = head_bytes_ + static_cast<size_t>(head_.content_length);
+    if (in.size() < need) {
+      in.prepare(need - in.size());  // one allocation for the whole body
+      return false;
+    }
+    body_bytes_ = static_cast<size_t>(head_.content_length);
+    return true;
+  }
+  size_t n = in.size() - head_bytes_ - body_bytes_;
+  if (n == 0) return false;
+  int rc = chunked_.decode(in.data() + head_bytes_ + body_bytes_, &n);
+  if (rc == kError) {
+    send_error(conn, chunked_.error().status, chunked_.error().reason);
+    return false;
+  }
+  body_bytes_ += n;
+  if (rc == kPartial) {
+    in.truncate(head_bytes_ + body_bytes_);  // framing bytes are consumed
+    return false;
+  }
+  in.truncate(head_bytes_ + body_bytes_ + static_cast<size_t>(rc));
+  return true;
+}
+
+void H1Protocol::dispatch(Connection& conn) {
+  ByteBuffer& in = conn.input();
+  if (in.data() != head_base_) {
+    // The buffer moved while the body arrived: re-take the head's views from the new bytes.
+    int rc = parser_.parse_request(in.view(), 0, head_);
+    if (rc <= 0) {
+      send_error(conn, 500, "request head changed while reading the body");
+      return;
+    }
+    head_base_ = in.data();
+  }
+  conn.clear_deadline();
+  state_ = State::kHandling;
+  ++serial_;
+  streaming_ = false;
+  chunked_out_ = false;
+  head_only_ = head_.method_id == Method::kHead;
+  keep_alive_ = head_.keep_alive && !draining_ && !conn.peer_closed();
+  server_.exchange_started();
+
+  const Router& router = server_.router();
+  router.find(head_.method_id, head_.method, head_.path, match_);
+  uint64_t serial = serial_;
+  if (match_.status == RouteStatus::kNotFound) {
+    send(conn, serial, ResponseHead{404, "application/json", {}}, R"({"detail":"Not Found"})");
+  } else if (match_.status == RouteStatus::kMethodNotAllowed) {
+    std::string allow = "Allow: ";
+    allow.append(match_.allow).append("\r\n");
+    send(conn, serial, ResponseHead{405, "application/json", allow},
+         R"({"detail":"Method Not Allowed"})");
+  } else {
+    Request req{head_, match_, std::string_view(in.data() + head_bytes_, body_bytes_), conn.peer()};
+    Response res(conn, *this, serial);
+    try {
+      server_.handler(match_.handler)(req, res);
+    } catch (const std::exception& e) {
+      FA_LOG(LogLevel::kError, "handler for %.*s %.*s threw: %s", int(head_.method.size()),
+             head_.method.data(), int(head_.path.size()), head_.path.data(), e.what());
+      if (exchange_open(serial)) {
+        if (streaming_) {
+          conn.close_now();
+        } else {
+          send(conn, serial, ResponseHead{500, "application/json", {}},
+               R"({"detail":"Internal Server Error"})");
+        }
+      }
+    }
+  }
+  if (exchange_open(serial)) conn.pause_reading();  // deferred: resume when it finishes
+}
+
+void H1Protocol::finish_exchange(Connection& conn) {
+  conn.input().consume(head_bytes_ + body_bytes_);
+  head_bytes_ = body_bytes_ = 0;
+  state_ = State::kHead;
+  streaming_ = false;
+  on_drain_ = nullptr;
+  server_.exchange_finished();
+  run_done_callback();
+  if (!keep_alive_) {
+    state_ = State::kClosed;
+    conn.close_after_flush();
+    return;
+  }
+  conn.set_deadline(server_.config().keep_alive_timeout);
+  if (!conn.reading()) {
+    // Finished outside on_data (a deferred handler): continue with pipelined requests.
+    conn.resume_reading();
+    process(conn);
+    conn.flush();
+  }
+}
+
+void H1Protocol::run_done_callback() {
+  if (on_done_) {
+    auto fn = std::move(on_done_);
+    on_done_ = nullptr;
+    fn();
+  }
+}
+
+void H1Protocol::write_head(Connection& conn, const ResponseHead& head, int64_t content_length) {
+  std::string out;
+  out.reserve(160 + head.extra_headers.size());
+  out.append(status_line(head.status));
+  out.append(server_.date().header_line());
+  if (!head.content_type.empty()) {
+    out.append("Content-Type: ").append(head.content_type).append("\r\n");
+  }
+  out.append(head.extra_headers);
+  if (content_length >= 0) {
+    if (status_has_body(head.status)) {
+      out.append("Content-Length: ");
+      append_number(out, static_cast<uint64_t>(content_length));
+      out.append("\r\n");
+    }
+  } else if (head_.version_minor >= 1) {
+    out.append("Transfer-Encoding: chunked\r\n");
+    chunked_out_ = true;
+  } else {
+    keep_alive_ = false;  // HTTP/1.0: the body ends when the connection closes (RFC 9112 §6.3)
+  }
+  if (!keep_alive_) {
+    out.append("Connection: close\r\n");
+  } else if (head_.version_minor == 0) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+  conn.output().append(std::move(out));
+}
+
+bool H1Protocol::send(Connection& conn, uint64_t serial, const ResponseHead& head,
+                      std::string_view body) {
+  if (!exchange_open(serial) || streaming_) return false;
+  write_head(conn, head, static_cast<int64_t>(body.size()));
+  if (!head_only_ && status_has_body(head.status)) conn.output().append(body);
+  bool deferred = !conn.reading();
+  finish_exchange(conn);
+  if (deferred) conn.flush();
+  return true;
+}
+
+bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& head) {
+  if (!exchange_open(serial) || streaming_) return false;
+  // A handler-supplied Content-Length means the body is not chunked.
+  bool has_length = false;
+  for (size_t pos = 0; (pos = head.extra_headers.find(':', pos)) != std::string_view::npos; ++pos) {
+    size_t line = head.extra_headers.rfind('\n', pos);
+    std::string_view name = head.extra_headers.substr(line == std::string_view::npos ? 0 : line + 1,
+                                                      pos - (line == std::string_view::npos ? 0 : line + 1));
+    if (name.size() == 14) {
+      bool eq = true;
+      for (size_t i = 0; i < 14 && eq; ++i)
+        eq = (name[i] | 0x20) == "content-length"[i];
+      if (eq) has_length = true;
+    }
+  }
+  write_head(conn, head, has_length ? 0 : -1);
+  if (has_length) chunked_out_ = false;
+  streaming_ = true;
+  if (!conn.reading()) conn.flush();
+  return true;
+}
+
+bool H1Protocol::write(Connection& conn, uint64_t serial, std::string_view chunk) {
+  if (!exchange_open(serial) || !streaming_) return false;
+  if (!head_only_ && !chunk.empty()) {
+    if (chunked_out_) {
+      char size_line[24];
+      auto r = std::to_chars(size_line, size_line + 16, chunk.size(), 16);
+      *r.ptr++ = '\r';
+      *r.ptr++ = '\n';
+      conn.output().append(std::string_view(size_line, static_cast<size_t>(r.ptr - size_line)));
+      conn.output().append(chunk);
+      conn.output().append(std::string_view("\r\n"));
+    } else {
+      conn.output().append(chunk);
+    }
+  }
+  if (!conn.reading()) conn.flush();
+  return !conn.closed() && !conn.over_high_water();
+}
+
+bool H1Protocol::end(Connection& conn, uint64_t serial) {
+  if (!exchange_open(serial) || !streaming_) return false;
+  if (chunked_out_ && !head_only_) conn.output().append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
+  bool deferred = !conn.reading();
+  streaming_ = false;
+  finish_exchange(conn);
+  if (deferred) conn.flush();
+  return true;
+}
+
+bool H1Protocol::set_drain_callback(uint64_t serial, std::function<void()> fn) {
+  if (!exchange_open(serial)) return false;
+  on_drain_ = std::move(fn);
+  return true;
+}
+
+bool H1Protocol::set_done_callback(uint64_t serial, std::function<void()> fn) {
+  if (!exchange_open(serial)) return false;
+  on_done_ = std::move(fn);
+  return true;
+}
+
+void H1Protocol::send_error(Connection& conn, int status, std::string_view reason) {
+  std::string body;
+  body.append(reason_phrase(status)).append(": ").append(reason).append("\n");
+  keep_alive_ = false;
+  write_head(conn, ResponseHead{status, "text/plain; charset=utf-8", {}},
+             static_cast<int64_t>(body.size()));
+  conn.output().append(body);
+  state_ = State::kClosed;
+  conn.close_after_flush();
+}
+
+void H1Protocol::on_drain(Connection& conn) {
+  if (on_drain_) {
+    auto fn = std::move(on_drain_);
+    on_drain_ = nullptr;
+    fn();
+  }
+  if (state_ == State::kHead && !conn.reading() && !conn.closing()) {
+    conn.resume_reading();
+    process(conn);
+  }
+}
+
+void H1Protocol::on_peer_closed(Connection& conn) {
+  if (state_ == State::kHandling) {
+    keep_alive_ = false;  // answer, then close
+    return;
+  }
+  conn.close_now();  // nothing in flight, or a request that can never complete
+}
+
+void H1Protocol::on_close(Connection& conn) {
+  if (state_ == State::kHandling) {
+    state_ = State::kClosed;
+    server_.exchange_finished();
+    run_done_callback();
+  }
+  state_ = State::kClosed;
+  if (on_drain_) {
+    auto fn = std::move(on_drain_);
+    on_drain_ = nullptr;
+    fn();  // wake a producer waiting for drain: it will see the connection gone
+  }
+}
+
+void H1Protocol::on_timeout(Connection& conn) {
+  if (state_ == State::kHandling) return;  // handlers have no deadline here
+  if (partial_head_ || state_ == State::kBody) {
+    send_error(conn, 408, "timed out reading the request");
+    return;
+  }
+  conn.close_now();  // idle keep-alive connection
+}
+
+void H1Protocol::on_shutdown(Connection& conn) {
+  draining_ = true;
+  if (state_ == State::kHandling || state_ == State::kBody) {
+    keep_alive_ = false;
+    return;
+  }
+  conn.close_now();
+}
+
+// --- Response / ResponseHandle ---------------------------------------------------------
+
+void Response::send(const ResponseHead& head, std::string_view body) {
+  proto_.send(conn_, serial_, head, body);
+}
+void Response::start(const ResponseHead& head) { proto_.start(conn_, serial_, head); }
+bool Response::write(std::string_view chunk) { return proto_.write(conn_, serial_, chunk); }
+void Response::end() { proto_.end(conn_, serial_); }
+bool Response::finished() const { return !proto_.exchange_open(serial_); }
+bool Response::started() const { return proto_.started(serial_); }
+ResponseHandle Response::detach() {
+  return ResponseHandle(conn_.shared_from_this(), &proto_, serial_);
+}
+
+H1Protocol* ResponseHandle::live() const {
+  auto c = conn_.lock();
+  if (!c || c->closed() || !proto_->exchange_open(serial_)) return nullptr;
+  return proto_;
+}
+
+bool ResponseHandle::send(const ResponseHead& head, std::string_view body) const {
+  auto c = conn_.lock();
+  return c && !c->closed() && proto_->send(*c, serial_, head, body);
+}
+bool ResponseHandle::start(const ResponseHead& head) const {
+  auto c = conn_.lock();
+  return c && !c->closed() && proto_->start(*c, serial_, head);
+}
+bool ResponseHandle::write(std::string_view chunk) const {
+  auto c = conn_.lock();
+  return c && !c->closed() && proto_->write(*c, serial_, chunk);
+}
+bool ResponseHandle::end() const {
+  auto c = conn_.lock();
+  return c && !c->closed() && proto_->end(*c, serial_);
+}
+bool ResponseHandle::abort() const {
+  auto c = conn_.lock();
+  if (!c || c->closed()) return false;
+  c->close_now();
+  return true;
+}
+bool ResponseHandle::on_drain(std::function<void()> fn) const {
+  H1Protocol* p = live();
+  return p && p->set_drain_callback(serial_, std::move(fn));
+}
+bool ResponseHandle::on_done(std::function<void()> fn) const {
+  H1Protocol* p = live();
+  return p && p->set_done_callback(serial_, std::move(fn));
+}
+bool ResponseHandle::alive() const { return live() != nullptr; }
+bool ResponseHandle::started() const {
+  H1Protocol* p = live();
+  return p && p->started(serial_);
+}
+bool ResponseHandle::client_gone() const {
+  auto c = conn_.lock();
+  return !c || c->closed() || c->peer_closed();
+}
+bool ResponseHandle::over_high_water() const {
+  auto c = conn_.lock();
+  return c && c->over_high_water();
+}
+
+}  // namespace fa::http

@@ -1,0 +1,75 @@
+// H1Protocol: HTTP/1.1 on one connection (RFC 9112): parse heads and bodies, route, call the
+// handler, write responses in order (pipelining), keep-alive, 100-continue, timeouts.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "http/h1_parser.h"
+#include "http/protocol.h"
+#include "http/response.h"
+#include "http/router.h"
+
+namespace fa::http {
+
+class Server;
+
+class H1Protocol final : public Protocol {
+ public:
+  explicit H1Protocol(Server& server);
+
+  void on_data(Connection& conn) override;
+  void on_drain(Connection& conn) override;
+  void on_peer_closed(Connection& conn) override;
+  void on_close(Connection& conn) override;
+  void on_timeout(Connection& conn) override;
+  void on_shutdown(Connection& conn) override;
+  bool idle() const override { return state_ == State::kHead && !partial_head_; }
+
+  // Response operations for the current exchange (`serial` guards against stale handles).
+  bool exchange_open(uint64_t serial) const { return serial == serial_ && state_ == State::kHandling; }
+  bool started(uint64_t serial) const { return exchange_open(serial) && streaming_; }
+  bool send(Connection& conn, uint64_t serial, const ResponseHead& head, std::string_view body);
+  bool start(Connection& conn, uint64_t serial, const ResponseHead& head);
+  bool write(Connection& conn, uint64_t serial, std::string_view chunk);
+  bool end(Connection& conn, uint64_t serial);
+  bool set_drain_callback(uint64_t serial, std::function<void()> fn);
+  bool set_done_callback(uint64_t serial, std::function<void()> fn);
+
+ private:
+  enum class State : uint8_t { kHead, kBody, kHandling, kClosed };
+
+  void process(Connection& conn);
+  bool read_body(Connection& conn);
+  void dispatch(Connection& conn);
+  void finish_exchange(Connection& conn);
+  void send_error(Connection& conn, int status, std::string_view reason);
+  void write_head(Connection& conn, const ResponseHead& head, int64_t content_length);
+  void run_done_callback();
+
+  Server& server_;
+  Connection* conn_ = nullptr;
+  RequestParser parser_;
+  RequestHead head_;
+  RouteMatch match_;
+  ChunkedDecoder chunked_;
+  State state_ = State::kHead;
+  bool partial_head_ = false;  // some bytes of a next request are buffered
+  size_t prev_len_ = 0;        // bytes of the partial head already scanned
+  size_t head_bytes_ = 0;
+  size_t body_bytes_ = 0;      // decoded body bytes after the head
+  const char* head_base_ = nullptr;  // input.data() when head_ was parsed (re-parse if moved)
+  uint64_t serial_ = 0;
+  bool keep_alive_ = true;
+  bool head_only_ = false;     // HEAD request: no body bytes
+  bool streaming_ = false;
+  bool chunked_out_ = false;
+  bool sent_continue_ = false;
+  bool draining_ = false;      // server shutdown: close after this exchange
+  std::function<void()> on_drain_;
+  std::function<void()> on_done_;
+};
+
+}  // namespace fa::http

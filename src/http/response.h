@@ -1,0 +1,80 @@
+// Response: how a handler answers. Complete (send) or streamed (start/write/end, chunked per
+// RFC 9112 §7.1). A handler that returns without finishing keeps the exchange open: the
+// connection stops reading until it finishes through a ResponseHandle (detach()).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace fa::http {
+
+class Connection;
+class H1Protocol;
+
+// Extra header lines are passed preformatted: "Name: value\r\n" repeated (may be empty).
+struct ResponseHead {
+  int status = 200;
+  std::string_view content_type;  // empty = no Content-Type header
+  std::string_view extra_headers; // "Name: value\r\n"...
+};
+
+// A handle that can finish the exchange later, from any loop callback. All methods return
+// false (and do nothing) once the connection is gone or the exchange already finished.
+class ResponseHandle {
+ public:
+  ResponseHandle() = default;
+  ResponseHandle(std::weak_ptr<Connection> conn, H1Protocol* proto, uint64_t serial)
+      : conn_(std::move(conn)), proto_(proto), serial_(serial) {}
+
+  bool send(const ResponseHead& head, std::string_view body) const;
+  bool start(const ResponseHead& head) const;  // chunked unless extra_headers has Content-Length
+  bool write(std::string_view chunk) const;    // false also when over the high-water mark
+  bool end() const;
+  bool abort() const;                          // close the connection without finishing
+  // fn() runs once when output drains below the low-water mark or the connection closes.
+  bool on_drain(std::function<void()> fn) const;
+  // fn() runs once when the exchange ends (response queued, or connection dropped).
+  bool on_done(std::function<void()> fn) const;
+  bool alive() const;          // connection open and this exchange not finished
+  bool started() const;        // head already written
+  bool client_gone() const;    // peer closed or connection closed
+  bool over_high_water() const;
+
+ private:
+  H1Protocol* live() const;
+  std::weak_ptr<Connection> conn_;
+  H1Protocol* proto_ = nullptr;
+  uint64_t serial_ = 0;
+};
+
+class Response {
+ public:
+  Response(Connection& conn, H1Protocol& proto, uint64_t serial)
+      : conn_(conn), proto_(proto), serial_(serial) {}
+
+  void send(const ResponseHead& head, std::string_view body);
+  void send(int status, std::string_view content_type, std::string_view body) {
+    send(ResponseHead{status, content_type, {}}, body);
+  }
+  void json(std::string_view body, int status = 200) { send(status, "application/json", body); }
+  void text(std::string_view body, int status = 200) {
+    send(status, "text/plain; charset=utf-8", body);
+  }
+  void start(const ResponseHead& head);
+  bool write(std::string_view chunk);  // false when over the high-water mark
+  void end();
+  bool finished() const;
+  bool started() const;
+  // Keeps the exchange open after the handler returns; finish it through the handle.
+  ResponseHandle detach();
+
+ private:
+  Connection& conn_;
+  H1Protocol& proto_;
+  uint64_t serial_;
+};
+
+}  // namespace fa::http

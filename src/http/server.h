@@ -1,0 +1,74 @@
+// Server: listening socket(s), accepted connections, routes and handlers, graceful shutdown.
+// Single-threaded: everything runs on the EventLoop it is given.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "http/date_cache.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "http/server_config.h"
+
+namespace fa::http {
+
+class Connection;
+using Handler = std::function<void(Request&, Response&)>;
+
+class Server {
+ public:
+  Server(EventLoop& loop, ServerConfig config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Registers a handler. Throws RouteError on a bad pattern or a conflict.
+  void route(std::string_view method, std::string_view pattern, Handler handler);
+
+  // Binds and listens. Returns the bound port. Throws std::system_error.
+  uint16_t listen();
+  // Stops accepting, closes idle connections, lets in-flight exchanges finish; connections
+  // still open after `grace` are closed.
+  void shutdown(Duration grace);
+  // Closes the listener and every connection now.
+  void close();
+
+  size_t connections() const { return conns_.size(); }
+  size_t in_flight() const { return in_flight_; }
+  bool draining() const { return draining_; }
+
+  EventLoop& loop() { return loop_; }
+  const ServerConfig& config() const { return config_; }
+  const Router& router() const { return router_; }
+  const Handler& handler(uint32_t id) const { return handlers_[id]; }
+  DateCache& date() { return date_; }
+
+  // Bookkeeping called by connections and protocols.
+  void exchange_started() { ++in_flight_; }
+  void exchange_finished() { --in_flight_; }
+  void release(Connection* conn);
+
+ private:
+  class Listener;
+  void accept_ready();
+  void sweep();  // once a second: deadlines, Date header
+
+  EventLoop& loop_;
+  ServerConfig config_;
+  Router router_;
+  std::vector<Handler> handlers_;
+  std::unique_ptr<Listener> listener_;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;
+  DateCache date_;
+  TimerId sweep_timer_ = 0;
+  TimerId grace_timer_ = 0;
+  size_t in_flight_ = 0;
+  bool draining_ = false;
+};
+
+}  // namespace fa::http

@@ -1,0 +1,336 @@
+// Server tests over real sockets on an ephemeral port.
+#include "http/server.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "http/connection.h"
+#include "test_client.h"
+
+namespace fa::http {
+namespace {
+
+using fa::testing::connect_to;
+using fa::testing::read_response;
+using fa::testing::send_all;
+using fa::testing::ServerThread;
+using fa::testing::wait_closed;
+using namespace std::chrono_literals;
+
+void hello_routes(Server& s) {
+  s.route("GET", "/", [](Request&, Response& res) { res.json(R"({"message":"Hello, World!"})"); });
+  s.route("GET", "/users/{id:int}", [](Request& req, Response& res) {
+    res.json(std::string(R"({"id":)") + std::string(req.param("id")) + "}");
+  });
+  s.route("POST", "/echo", [](Request& req, Response& res) {
+    res.send(200, req.header("content-type"), req.body);
+  });
+  s.route("GET", "/stream", [](Request&, Response& res) {
+    res.start({200, "text/plain", {}});
+    for (int i = 0; i < 3; ++i) res.write("part" + std::to_string(i) + ";");
+    res.end();
+  });
+  s.route("GET", "/throw", [](Request&, Response&) { throw std::runtime_error("boom"); });
+}
+
+size_t open_fds() {
+  size_t n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (readdir(d)) ++n;
+  closedir(d);
+  return n;
+}
+
+TEST(Server, KeepAliveServesSeveralRequestsOnOneConnection) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string pending;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = read_response(fd, pending);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"message":"Hello, World!"})");
+    EXPECT_EQ(r.header("content-type"), "application/json");
+    EXPECT_FALSE(r.header("date").empty());
+  }
+  close(fd);
+}
+
+TEST(Server, PipelinedRequestsAnsweredInOrder) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string batch;
+  for (int i = 1; i <= 16; ++i) batch += "GET /users/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(send_all(fd, batch));
+  std::string pending;
+  for (int i = 1; i <= 16; ++i) {
+    auto r = read_response(fd, pending);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.body, "{\"id\":" + std::to_string(i) + "}");
+  }
+  close(fd);
+}
+
+TEST(Server, ChunkedUploadIsDechunked) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  ASSERT_TRUE(send_all(fd,
+                       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/x\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"));
+  std::string pending;
+  auto r = read_response(fd, pending);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.body, "hello world");
+  EXPECT_EQ(r.header("content-type"), "text/x");
+  close(fd);
+}
+
+TEST(Server, SlowWriterByteByByte) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Length: 4\r\n\r\nping";
+  for (char c : req) {
+    ASSERT_TRUE(send_all(fd, std::string_view(&c, 1)));
+    std::this_thread::sleep_for(1ms);
+  }
+  std::string pending;
+  auto r = read_response(fd, pending);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.body, "ping");
+  close(fd);
+}
+
+TEST(Server, LargeBodyEchoed) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string body(10 * 1024 * 1024, 'x');
+  for (size_t i = 0; i < body.size(); i += 4096) body[i] = static_cast<char>('a' + (i / 4096) % 26);
+  std::thread writer([&] {
+    send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n");
+    send_all(fd, body);
+  });
+  std::string pending;
+  auto r = read_response(fd, pending);
+  writer.join();
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.body.size(), body.size());
+  EXPECT_TRUE(r.body == body);
+  close(fd);
+}
+
+TEST(Server, ClientClosingMidRequestDoesNotHurtServer) {
+  ServerThread st(hello_routes);
+  for (int i = 0; i < 20; ++i) {
+    int fd = connect_to(st.port());
+    send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
+    close(fd);
+  }
+  int fd = connect_to(st.port());
+  ASSERT_TRUE(send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string pending;
+  EXPECT_EQ(read_response(fd, pending).status, 200);
+  close(fd);
+  for (int i = 0; i < 200 && st.server().connections() > 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(st.server().connections(), 0u);
+}
+
+TEST(Server, TenThousandSequentialConnectionsLeakNoFds) {
+  ServerThread st(hello_routes);
+  size_t before = open_fds();
+  for (int i = 0; i < 10000; ++i) {
+    int fd = connect_to(st.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    std::string pending;
+    auto r = read_response(fd, pending);
+    ASSERT_EQ(r.status, 200) << "connection " << i;
+    EXPECT_EQ(r.header("connection"), "close");
+    close(fd);
+  }
+  for (int i = 0; i < 400 && st.server().connections() > 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(st.server().connections(), 0u);
+  EXPECT_LE(open_fds(), before + 2);
+}
+
+TEST(Server, NotFoundAndMethodNotAllowed) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string pending;
+  send_all(fd, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"detail":"Not Found"})");
+  send_all(fd, "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = read_response(fd, pending);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_NE(r.header("allow").find("GET"), std::string::npos);
+  close(fd);
+}
+
+TEST(Server, HeadUsesGetHandlerWithoutBody) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string pending;
+  send_all(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto r = read_response(fd, pending, /*head_request=*/true);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-length"), "27");
+  auto g = read_response(fd, pending);  // the HEAD response must not have leaked a body
+  EXPECT_EQ(g.status, 200);
+  EXPECT_EQ(g.body, R"({"message":"Hello, World!"})");
+  close(fd);
+}
+
+TEST(Server, MalformedRequestGets400AndClose) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+  std::string pending;
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(wait_closed(fd));
+  close(fd);
+  int fd2 = connect_to(st.port());  // still serving
+  send_all(fd2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(read_response(fd2, pending).status, 200);
+  close(fd2);
+}
+
+TEST(Server, BodyOverLimitGets413) {
+  ServerConfig cfg;
+  cfg.limits.max_body_bytes = 1000;
+  ServerThread st(hello_routes, cfg);
+  int fd = connect_to(st.port());
+  send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+  std::string pending;
+  EXPECT_EQ(read_response(fd, pending).status, 413);
+  close(fd);
+}
+
+TEST(Server, StreamingResponseIsChunked) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string pending;
+  auto r = read_response(fd, pending);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(r.body, "part0;part1;part2;");
+  close(fd);
+}
+
+TEST(Server, Http10GetsCloseDelimitedStreamAndConnectionClose) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /stream HTTP/1.0\r\n\r\n");
+  std::string pending;
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "part0;part1;part2;");
+  close(fd);
+}
+
+TEST(Server, ExpectContinueGetsInterimResponse) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+  char buf[64] = {};
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 5000), 1);
+  ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  send_all(fd, "ok");
+  std::string pending;
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.body, "ok");
+  close(fd);
+}
+
+TEST(Server, HandlerExceptionGives500AndKeepsServing) {
+  ServerThread st(hello_routes);
+  int fd = connect_to(st.port());
+  std::string pending;
+  send_all(fd, "GET /throw HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(read_response(fd, pending).status, 500);
+  EXPECT_EQ(read_response(fd, pending).status, 200);
+  close(fd);
+}
+
+TEST(Server, DeferredResponseHoldsPipelinedRequestsInOrder) {
+  std::vector<ResponseHandle> parked;
+  ServerThread st([&](Server& s) {
+    hello_routes(s);
+    s.route("GET", "/later", [&](Request&, Response& res) { parked.push_back(res.detach()); });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  bool finished = false;
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    EXPECT_EQ(st.server().in_flight(), 1u);
+    finished = parked[0].send({202, "text/plain", {}}, "later");
+    EXPECT_FALSE(parked[0].alive());
+  });
+  EXPECT_TRUE(finished);
+  std::string pending;
+  auto first = read_response(fd, pending);
+  EXPECT_EQ(first.status, 202);
+  EXPECT_EQ(first.body, "later");
+  EXPECT_EQ(read_response(fd, pending).status, 200);
+  close(fd);
+}
+
+TEST(Server, GracefulShutdownFinishesInFlightAndClosesIdle) {
+  std::vector<ResponseHandle> parked;
+  ServerThread st([&](Server& s) {
+    hello_routes(s);
+    s.route("GET", "/later", [&](Request&, Response& res) { parked.push_back(res.detach()); });
+  });
+  int idle = connect_to(st.port());
+  int busy = connect_to(st.port());
+  send_all(busy, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  st.run_on_loop([&] { st.server().shutdown(std::chrono::seconds(5)); });
+  EXPECT_TRUE(wait_closed(idle));
+  EXPECT_LT(connect_to(st.port()), 0);  // no longer accepting
+  st.run_on_loop([&] { parked.at(0).send({200, "text/plain", {}}, "done"); });
+  std::string pending;
+  auto r = read_response(busy, pending);
+  EXPECT_EQ(r.body, "done");
+  EXPECT_EQ(r.header("connection"), "close");
+  close(idle);
+  close(busy);
+}
+
+TEST(Server, IdleKeepAliveConnectionTimesOut) {
+  ServerConfig cfg;
+  cfg.keep_alive_timeout = std::chrono::milliseconds(100);
+  ServerThread st(hello_routes, cfg);
+  int fd = connect_to(st.port());
+  send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string pending;
+  EXPECT_EQ(read_response(fd, pending).status, 200);
+  EXPECT_TRUE(wait_closed(fd));  // the 1 s sweep closes it
+  close(fd);
+}
+
+TEST(Server, SlowlorisHeadGets408) {
+  ServerConfig cfg;
+  cfg.header_timeout = std::chrono::milliseconds(100);
+  ServerThread st(hello_routes, cfg);
+  int fd = connect_to(st.port());
+  send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n");
+  std::string pending;
+  EXPECT_EQ(read_response(fd, pending).status, 408);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace fa::http
