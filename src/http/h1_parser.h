@@ -4,6 +4,10 @@
 // request head is present, kPartial when more bytes are needed, kError when the head is invalid
 // (then error() holds the status to answer with and a readable reason). All string_views in
 // RequestHead point into the caller's buffer and live as long as those bytes do.
+//
+// Strictness (RFC 9112 §2.2, §5.2, §6.1, §6.3, §11.2): lines end in CRLF only (bare CR and bare
+// LF are 400), obs-fold is 400, Content-Length with Transfer-Encoding is 400. Empty lines before
+// the request-line are skipped (§2.2) and count in the bytes consumed.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +29,15 @@ inline constexpr size_t kMaxHeaders = 128;  // storage in RequestHead; limits.ma
 inline constexpr int kPartial = -2;
 inline constexpr int kError = -1;
 
+// Which scanner implementation parses heads. kAuto picks the best the CPU supports, once, at
+// run time (no -march=native); a request for an ISA the CPU lacks falls back to kAuto.
+enum class ScanIsa : uint8_t { kAuto, kScalar, kSse42, kAvx2 };
+
+// The ISA kAuto resolves to on this CPU.
+ScanIsa best_scan_isa();
+// A readable name for an ISA ("scalar", "sse4.2", "avx2").
+std::string_view scan_isa_name(ScanIsa isa);
+
 enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kConnect, kOptions, kTrace, kPatch, kOther };
 
 struct Header {
@@ -41,8 +54,8 @@ struct RequestHead {
   std::string_view method;   // token as sent
   Method method_id = Method::kOther;
   std::string_view target;   // request-target as sent
-  std::string_view path;     // target up to '?' (or '#')
-  std::string_view query;    // after '?', without it; empty if none
+  std::string_view path;     // target up to the first '?' or '#'
+  std::string_view query;    // after '?', up to '#', without them; empty if none
   uint8_t version_minor = 1; // HTTP/1.<minor>; only 1.0 and 1.1 accepted (505 otherwise)
   Header headers[kMaxHeaders];
   size_t num_headers = 0;
@@ -61,9 +74,16 @@ struct RequestHead {
   bool has_body() const { return chunked || content_length > 0; }
 };
 
+namespace detail {
+using ParseHeadFn = int (*)(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out,
+                            ParseError& err);
+ParseHeadFn parse_head_fn(ScanIsa isa);
+}  // namespace detail
+
 class RequestParser {
  public:
-  explicit RequestParser(const ParserLimits& limits = {}) : limits_(limits) {}
+  // limits.max_headers is clamped to kMaxHeaders; `isa` is for tests and benchmarks.
+  explicit RequestParser(const ParserLimits& limits = {}, ScanIsa isa = ScanIsa::kAuto);
 
   // Parses the request head at the start of `buf`. `prev_len` is how many bytes of `buf` were
   // already seen by a previous kPartial call (0 the first time), so re-scans stay cheap.
@@ -76,11 +96,16 @@ class RequestParser {
  private:
   ParserLimits limits_;
   ParseError error_;
+  detail::ParseHeadFn parse_head_;
 };
 
 // Decodes a chunked body in place (RFC 9112 §7.1): chunk data is moved down over the chunk
 // framing so decoded bytes are contiguous at the start of the region. Chunk extensions are
-// skipped; trailer fields are validated and dropped. Resumable across calls.
+// skipped (a chunk-size line longer than kMaxChunkLineBytes is 400); trailer fields are validated
+// and dropped (a trailer section longer than kMaxTrailerBytes is 431). Resumable across calls.
+inline constexpr size_t kMaxChunkLineBytes = 4 * 1024;  // bytes incl. extensions; 400 past this
+inline constexpr size_t kMaxTrailerBytes = 16 * 1024;   // bytes of trailer fields; 431 past this
+
 class ChunkedDecoder {
  public:
   explicit ChunkedDecoder(uint64_t max_body_bytes = 16 * 1024 * 1024) : max_body_(max_body_bytes) {}
@@ -97,14 +122,19 @@ class ChunkedDecoder {
   void reset() { *this = ChunkedDecoder(max_body_); }
 
  private:
-  enum class State : uint8_t { kSize, kSizeExt, kSizeLf, kData, kDataCr, kDataLf, kTrailer, kTrailerLf, kDone };
+  enum class State : uint8_t {
+    kSize, kSizeWs, kSizeExt, kSizeLf, kData, kDataCr, kDataLf,
+    kTrailerStart, kTrailerName, kTrailerValue, kTrailerLf, kEndLf, kDone, kError
+  };
+  int fail(int status, std::string_view reason);
+
   uint64_t max_body_;
   uint64_t total_ = 0;
   uint64_t chunk_left_ = 0;
   State state_ = State::kSize;
-  int size_digits_ = 0;
-  size_t trailer_line_ = 0;
-  size_t trailer_bytes_ = 0;
+  int size_digits_ = 0;         // significant hex digits of the current chunk size
+  size_t line_bytes_ = 0;       // bytes of the current chunk-size line (extensions included)
+  size_t trailer_bytes_ = 0;    // bytes of the trailer section so far
   ParseError error_;
 };
 

@@ -1,0 +1,35 @@
+// The portable head scanner: table-driven byte loops, used when the CPU has no SSE4.2.
+#include <cstring>
+
+#include "http/h1_scan.h"
+
+namespace fa::http::detail::scalar {
+
+#define FA_H1_TARGET
+
+static inline const char* find_in_table(const char* p, const char* end, const std::array<bool, 256>& stop) {
+  auto hit = [&](const char* q) { return stop[static_cast<unsigned char>(*q)]; };
+  while (end - p >= 4) {
+    if (hit(p)) return p;
+    if (hit(p + 1)) return p + 1;
+    if (hit(p + 2)) return p + 2;
+    if (hit(p + 3)) return p + 3;
+    p += 4;
+  }
+  while (p < end && !hit(p)) ++p;
+  return p;
+}
+
+static inline const char* find_target_end(const char* p, const char* end) {
+  return find_in_table(p, end, kTargetStop);
+}
+
+static inline const char* find_value_end(const char* p, const char* end) {
+  return find_in_table(p, end, kValueStop);
+}
+
+#include "http/h1_scan_impl.h"
+
+#undef FA_H1_TARGET
+
+}  // namespace fa::http::detail::scalar
