@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from fasterapi import _dispatch
 from fasterapi._endpoint import Middleware, build_endpoint
+from fasterapi.exceptions import HTTPException
 from fasterapi.params import Depends
 from fasterapi.requests import Request
 from fasterapi.responses import Response
@@ -61,6 +62,7 @@ class App(APIRouter):
         self.http_middleware: list[Middleware] = []
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
         self.state = types.SimpleNamespace()
+        self.preflight: Callable[[Any], Response] | None = None  # set by CORSMiddleware
         self._openapi: dict[str, Any] | None = None
 
     # -- registration -------------------------------------------------------------------
@@ -133,8 +135,13 @@ class App(APIRouter):
             from fasterapi.openapi.docs import openapi_routes
 
             routes += openapi_routes(self)
+        preflight_paths = {r.path for r in routes if "OPTIONS" in r.methods}
         for route in routes:
             endpoint, is_async = build_endpoint(route, self.http_middleware)
+            if self.preflight is not None and "OPTIONS" not in route.methods:
+                if route.path not in preflight_paths:
+                    preflight_paths.add(route.path)
+                    server.add_route("OPTIONS", route.path, _preflight(self.preflight), False)
             if access_log or self.access_log:
                 endpoint = _logged(endpoint)
             for method in route.methods:
@@ -188,6 +195,15 @@ class App(APIRouter):
 
 def _status_error(code: int) -> type[BaseException]:
     raise TypeError(f"exception_handler({code}): register an exception class, e.g. HTTPException")
+
+
+def _preflight(answer: Callable[[Any], Response]) -> Callable[[Any, Any], Response]:
+    def preflight(req: Any, res: Any) -> Response:
+        if req.headers.get("access-control-request-method") is None:
+            raise HTTPException(405, "Method Not Allowed")
+        return answer(req)
+
+    return preflight
 
 
 def _logged(endpoint: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -82,7 +83,9 @@ async def serve(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
                 signals.append(sig)
-        log.debug("serving on %s:%d with the %s engine", config.host, port, _engine.NAME)
+        logging.getLogger("fasterapi").info(
+            "FasterAPI running on http://%s:%d (%s engine, pid %d)", config.host, port, _engine.NAME, os.getpid()
+        )
         if ready is not None:
             ready(port)
         try:

@@ -1,0 +1,39 @@
+"""StaticFiles: serve a directory's files (`app.mount("/static", StaticFiles(directory="s"))`)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fasterapi.exceptions import HTTPException
+from fasterapi.responses import FileResponse
+
+
+class StaticFiles:
+    """An endpoint(req, res) returning the file under `directory` named by the `path`
+    parameter; 404 for anything missing or outside the directory."""
+
+    def __init__(self, directory: str | os.PathLike[str], *, html: bool = False,
+                 check_dir: bool = True) -> None:  # fmt: skip
+        self.directory = os.path.realpath(directory)
+        if check_dir and not os.path.isdir(self.directory):
+            raise RuntimeError(f"StaticFiles: directory {os.fspath(directory)!r} does not exist")
+        self.html = html
+
+    def lookup(self, rel: str) -> str | None:
+        """The absolute file path for `rel`, or None when missing or escaping the directory."""
+        full = os.path.realpath(os.path.join(self.directory, rel.lstrip("/")))
+        if full != self.directory and not full.startswith(self.directory + os.sep):
+            return None
+        if os.path.isdir(full) and self.html:
+            full = os.path.join(full, "index.html")
+        return full if os.path.isfile(full) else None
+
+    def __call__(self, req, res):  # type: ignore[no-untyped-def]  # plain (req, res) endpoint
+        full = self.lookup(req.path_params.get("path", ""))
+        if full is None:
+            raise HTTPException(404, "Not Found")
+        return FileResponse(full)
+
+    def __repr__(self) -> str:
+        return f"StaticFiles(directory={self.directory!r})"

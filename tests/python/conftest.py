@@ -1,0 +1,91 @@
+"""Shared helpers for the Python tests: ports, raw sockets, server subprocesses."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (for servers that cannot use port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def raw_http(port: int, data: bytes, *, until_close: bool = True, expect: int = 0) -> bytes:
+    """Send raw bytes; read until the server closes, or until `expect` responses arrived."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            if expect and out.count(b"HTTP/1.1 ") >= expect and _complete(out, expect):
+                return out
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def _complete(out: bytes, expect: int) -> bool:
+    # Every response in these tests carries content-length; check the last body is whole.
+    last = out.rfind(b"HTTP/1.1 ")
+    head_end = out.find(b"\r\n\r\n", last)
+    if head_end < 0:
+        return False
+    for line in out[last:head_end].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(out) - head_end - 4 >= int(line.split(b":")[1])
+    return True
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+    """Block until something accepts on 127.0.0.1:port (fails if `proc` exits first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise AssertionError(f"server exited with {proc.returncode}:\n{out}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listening on {port}")
+
+
+def python_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.fixture
+def serve_cmd() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Collects server subprocesses and kills any left running at the end of the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def start_server(args: list[str], procs: list[subprocess.Popen[bytes]], port: int,
+                 cwd: Path | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+    """`python -m fasterapi <args>` (or a script when args[0] ends in .py), waited until up."""
+    cmd = [sys.executable, *args] if args[0].endswith(".py") else [sys.executable, "-m", "fasterapi", *args]
+    proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env=python_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    procs.append(proc)
+    wait_for_port(port, proc)
+    return proc
