@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""End-to-end HTTP benchmark: FasterAPI against its peers, in one run, on this machine.
+
+Each server runs pinned to core 0 (`taskset -c 0`), the load generator (wrk, or the 1MRC
+client) to core 1. Per row: a warm-up, --runs measured runs, the median req/s, the ratio to
+FastAPI's async route and to nginx, the server's CPU µs per request (utime+stime of the server
+and all its children from /proc/PID/stat) and wrk's error counts. Missing peers are skipped
+with a note. Prints a Markdown table and the targets; writes JSON and a PNG plot.
+
+    python3 benchmarks/e2e/run_http.py                       # every row (the Python App issue)
+    python3 benchmarks/e2e/run_http.py --suite cpp           # hello_server vs nginx
+    python3 benchmarks/e2e/run_http.py --only fasterapi-sync,fastapi-async --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import meta, onemrc, procs, report
+from harness.rows import ROWS, SUITES, Row, select_rows
+from harness.servers import REPO_DIR, ServerSpec, default_hello_server, server_specs
+from harness.wrk import run_wrk
+
+E2E_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = REPO_DIR / "benchmarks" / "results"
+PIPELINE_SCRIPT = E2E_DIR / "pipeline16.lua"
+SERVER_CORE, CLIENT_CORE = 0, 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", help=f"comma-separated rows: {', '.join(r.key for r in ROWS)}")
+    p.add_argument("--suite", choices=sorted(SUITES), default="python",
+                   help="preset row list when --only is not given (default: python = all)")
+    p.add_argument("--runs", type=int, default=3, help="measured runs per row; median kept")
+    p.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    p.add_argument("--warmup", type=float, default=2, help="seconds of wrk before measuring")
+    p.add_argument("--connections", type=int, default=64, help="wrk connections")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads")
+    p.add_argument("--onemrc-requests", type=int, default=1_000_000)
+    p.add_argument("--onemrc-connections", type=int, default=1000)
+    p.add_argument("--hello-server", type=Path, default=default_hello_server(),
+                   help="the C++ hello_server binary (default: %(default)s)")
+    p.add_argument("--build-dir", type=Path, default=REPO_DIR / "build-bench",
+                   help="where the 1MRC client is compiled")
+    p.add_argument("--json", type=Path, default=RESULTS_DIR / "e2e_http.json")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR / "e2e_http.png",
+                   help="PNG plot path (e.g. docs/e2e_http.png)")
+    p.add_argument("--no-plot", action="store_true")
+    return p.parse_args(argv)
+
+
+def row_entry(row: Row, spec: ServerSpec) -> dict[str, Any]:
+    return {"key": row.key, "server": row.server, "label": spec.label, "path": row.path,
+            "mode": row.mode, "handler": row.handler, "fastapi_base": row.fastapi_base,
+            "nginx_base": row.nginx_base, "status": "pending", "note": "", "runs": []}
+
+
+def measure_wrk(server: procs.Server, row: Row, entry: dict[str, Any],
+                args: argparse.Namespace) -> None:
+    url = f"http://127.0.0.1:{server.port}{row.path}"
+    script = PIPELINE_SCRIPT if row.mode == "pipe16" else None
+    load = {"connections": args.connections, "threads": args.threads, "core": CLIENT_CORE,
+            "script": script}
+    if args.warmup > 0:
+        run_wrk(url, duration_s=args.warmup, **load)  # type: ignore[arg-type]
+    for i in range(args.runs):
+        before = server.cpu_ticks()
+        res = run_wrk(url, duration_s=args.duration, **load)  # type: ignore[arg-type]
+        cpu_us = procs.ticks_to_us(server.cpu_ticks() - before)
+        if server.proc is not None and server.proc.poll() is not None:
+            raise RuntimeError(f"server exited with {server.proc.returncode} during the run")
+        run = {"rps": res.rps, "requests": res.requests, "seconds": res.seconds,
+               "cpu_us_per_req": cpu_us / res.requests if res.requests else None,
+               "non_2xx": res.non_2xx, "socket_errors": res.socket_errors,
+               "latency_avg_ms": res.latency_avg_ms, "latency_p99_ms": res.latency_p99_ms}
+        entry["runs"].append(run)
+        cpu_text = f"{run['cpu_us_per_req']:.2f}" if run["cpu_us_per_req"] else "—"
+        print(f"  {row.key} run {i + 1}/{args.runs}: {res.rps:,.0f} req/s, "
+              f"{cpu_text} µs CPU/req, {res.errors} errors", flush=True)
+    entry["rps"] = statistics.median(r["rps"] for r in entry["runs"])
+    cpus = [r["cpu_us_per_req"] for r in entry["runs"] if r["cpu_us_per_req"] is not None]
+    entry["cpu_us_per_req"] = statistics.median(cpus) if cpus else None
+    entry["errors"] = sum(r["non_2xx"] + r["socket_errors"] for r in entry["runs"])
+
+
+def measure_onemrc(server: procs.Server, entry: dict[str, Any],
+                   args: argparse.Namespace) -> None:
+    client = onemrc.build_client(args.build_dir)
+    before = server.cpu_ticks()
+    res = onemrc.run_client(client, server.port, requests=args.onemrc_requests,
+                            connections=args.onemrc_connections, core=CLIENT_CORE)
+    cpu_us = procs.ticks_to_us(server.cpu_ticks() - before)
+    print("  " + res.output.replace("\n", "\n  "), flush=True)
+    entry["runs"].append({"rps": res.rps, "requests": res.responses, "seconds": res.seconds,
+                          "errors": res.errors, "exact": res.exact})
+    entry.update(rps=res.rps, errors=res.errors, exact=res.exact,
+                 cpu_us_per_req=cpu_us / res.responses if res.responses else None)
+
+
+def run_group(spec: ServerSpec, rows: list[Row], entries: dict[str, dict[str, Any]],
+              args: argparse.Namespace, scratch: Path) -> None:
+    """Starts spec's server once, measures rows on it, and always stops it."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"{spec.key}-", dir=scratch))
+    port = procs.free_port()
+    server = procs.Server(spec.key, spec.argv(port, tmp), port, core=SERVER_CORE,
+                          env=spec.env, log_path=tmp / "server.log")
+    print(f"== {spec.label} (port {port}): {', '.join(r.key for r in rows)}", flush=True)
+    current = rows[0]
+    try:
+        server.start()
+        server.wait_ready(rows[0].path)
+        for current in rows:
+            entry = entries[current.key]
+            if current.mode == "onemrc":
+                measure_onemrc(server, entry, args)
+            else:
+                measure_wrk(server, current, entry, args)
+            entry["status"] = "ok"
+    except (RuntimeError, OSError, ValueError) as exc:
+        print(f"  {spec.key}: failed: {exc}", flush=True)
+        for row in rows[rows.index(current):]:
+            entries[row.key].update(status="failed", note=str(exc)[:200])
+    finally:
+        server.stop()
+
+
+def plan(rows: list[Row]) -> list[tuple[str, list[Row]]]:
+    """Groups consecutive wrk rows by server (one server start each); a 1MRC row gets its own
+    fresh server, since its totals must start from zero."""
+    groups: list[tuple[str, list[Row]]] = []
+    wrk_rows = [r for r in rows if r.mode != "onemrc"]
+    order = list(dict.fromkeys(r.server for r in wrk_rows))
+    for key in order:
+        groups.append((key, [r for r in wrk_rows if r.server == key]))
+    groups += [(r.server, [r]) for r in rows if r.mode == "onemrc"]
+    return groups
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def raise_fd_limit() -> None:
+    # 1000 1MRC connections plus the server's own files exceed the usual soft limit of 1024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rows = select_rows(args.only, args.suite)
+    missing_tools = meta.missing_tools(["taskset", "wrk", "g++"])
+    if missing_tools:
+        print(f"missing tools: {', '.join(missing_tools)} (run scripts/install-deps.sh)")
+        return 2
+    raise_fd_limit()
+    # SIGTERM unwinds like Ctrl-C, so every `finally` stops its server.
+    signal.signal(signal.SIGTERM, _interrupt)
+    specs = server_specs(args.hello_server)
+    entries = {r.key: row_entry(r, specs[r.server]) for r in rows}
+    info = meta.machine_info(sys.argv, vars(args))
+    print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['loadavg_before']}")
+    reasons: dict[str, str | None] = {}
+    with tempfile.TemporaryDirectory(prefix="fa-e2e-") as scratch:
+        for key, group in plan(rows):
+            if key not in reasons:
+                reasons[key] = specs[key].missing()
+            if reasons[key]:
+                print(f"== {specs[key].label}: skipped: {reasons[key]}", flush=True)
+                for row in group:
+                    entries[row.key].update(status="skipped", note=reasons[key])
+                continue
+            run_group(specs[key], group, entries, args, Path(scratch))
+    info["loadavg_after"] = meta.loadavg()
+    results = [entries[r.key] for r in rows]
+    report.add_ratios(results)
+    targets = report.check_targets(results)
+    print()
+    print(report.markdown_table(results))
+    print()
+    for t in targets:
+        print(f"- {'MET' if t['met'] else 'NOT MET'}: {t['target']} ({t['detail']})")
+    print(f"\nmachine: {info['cpu']}; load average before/after: {info['loadavg_before']} / "
+          f"{info['loadavg_after']}; wrk -t{args.threads} -c{args.connections} "
+          f"-d{args.duration:g}s, median of {args.runs}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"meta": info, "results": results, "targets": targets},
+                                    indent=2, default=str))
+    print(f"results: {args.json}")
+    if not args.no_plot:
+        write_plot(args.json, args.out)
+    return 0
+
+
+def write_plot(json_path: Path, png_path: Path) -> None:
+    try:
+        import plot
+    except ImportError as exc:  # matplotlib missing: the table and JSON still stand
+        print(f"plot skipped: {exc}")
+        return
+    plot.plot(json_path, png_path)
+    print(f"plot: {png_path}")
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped")
+        code = 130
+    print(f"took {time.monotonic() - started:.0f} s")
+    sys.exit(code)
