@@ -46,13 +46,15 @@ RequestParser::RequestParser(const ParserLimits& limits, ScanIsa isa)
 }
 
 int RequestParser::parse_request(std::string_view buf, size_t prev_len, RequestHead& out) {
-  // Re-scan only when the new bytes may complete the head or cross a limit (picohttpparser's
-  // is_complete trick): a head ends in CRLFCRLF, which may straddle the old end by 3 bytes.
+  // Re-scan only when the new bytes hold an LF: a head can only end, or hit a line-ending error
+  // (bare LF), at an LF (picohttpparser's is_complete trick, widened so bare LFs fail fast).
+  // Other errors in the new bytes surface at the next LF or limit.
   if (prev_len != 0 && prev_len < buf.size()) {
-    const size_t from = prev_len >= 3 ? prev_len - 3 : 0;
     const size_t small = limits_.max_header_bytes < limits_.max_request_line ? limits_.max_header_bytes
                                                                               : limits_.max_request_line;
-    if (buf.size() <= small && buf.find("\r\n\r\n", from) == std::string_view::npos) return kPartial;
+    if (buf.size() <= small && std::memchr(buf.data() + prev_len, '\n', buf.size() - prev_len) == nullptr) {
+      return kPartial;
+    }
   }
   return parse_head_(buf.data(), buf.size(), limits_, out, error_);
 }
@@ -239,6 +241,7 @@ int ChunkedDecoder::decode(char* buf, size_t* len) {
         break;
       case State::kTrailerLf:
         if (c != '\n') return finish(fail(400, "bare CR in trailer"));
+        if (++trailer_bytes_ > kMaxTrailerBytes) return finish(fail(431, "trailer section too large"));
         state_ = State::kTrailerStart;
         ++src;
         break;
