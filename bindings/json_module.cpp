@@ -1,6 +1,98 @@
-// Python bindings for the json component (placeholder until the component lands).
+// Python bindings for the json component: _native.json_dumps and _native.json_loads.
+// Both are plain METH_O CPython functions: this is on every request, and METH_O is the
+// cheapest call CPython has.
+#include <Python.h>
+
+#include <string>
+#include <string_view>
+
+#include "json_decode.h"
+#include "json_encode.h"
 #include "registry.h"
 
 namespace fa::py {
-void register_json(nanobind::module_& m) {}
+namespace {
+
+// json_dumps reuses one scratch string; a larger one is given back after the call.
+constexpr std::size_t kRetainedScratchBytes = 1 << 20;  // 1 MiB
+
+// json_dumps(obj) -> bytes: the JSON encoding of obj (see json_encode.h for the rules).
+PyObject* json_dumps(PyObject*, PyObject* obj) {
+  static std::string scratch;
+  static bool scratch_busy = false;  // encoding can re-enter through Python code
+  if (scratch_busy) {
+    std::string local;
+    if (!json_encode(obj, local)) return nullptr;
+    return PyBytes_FromStringAndSize(local.data(), static_cast<Py_ssize_t>(local.size()));
+  }
+  scratch_busy = true;
+  scratch.clear();
+  bool ok = json_encode(obj, scratch);
+  PyObject* result =
+      ok ? PyBytes_FromStringAndSize(scratch.data(), static_cast<Py_ssize_t>(scratch.size()))
+         : nullptr;
+  if (scratch.capacity() > kRetainedScratchBytes) std::string().swap(scratch);
+  scratch_busy = false;
+  return result;
+}
+
+// json_loads(data: bytes | bytearray | memoryview | str) -> Any.
+PyObject* json_loads(PyObject*, PyObject* data) {
+  if (PyBytes_Check(data)) {
+    return json_decode_with_fallback(
+        std::string_view(PyBytes_AS_STRING(data), static_cast<std::size_t>(PyBytes_GET_SIZE(data))),
+        data);
+  }
+  if (PyUnicode_Check(data)) {
+    Py_ssize_t n;
+    const char* p = PyUnicode_AsUTF8AndSize(data, &n);
+    if (!p) {
+      // Lone surrogates have no UTF-8 form; json.loads still accepts such a str.
+      PyErr_Clear();
+      return json_decode_with_fallback(std::string_view(), data);
+    }
+    return json_decode_with_fallback(std::string_view(p, static_cast<std::size_t>(n)), data);
+  }
+  if (PyObject_CheckBuffer(data)) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_C_CONTIGUOUS) < 0) return nullptr;
+    PyObject* bytes_for_fallback = nullptr;  // json.loads does not take a memoryview
+    std::string_view text(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+    PyObject* result = nullptr;
+    if (PyByteArray_Check(data)) {
+      result = json_decode_with_fallback(text, data);
+    } else {
+      result = json_decode_with_fallback(text, bytes_for_fallback);
+    }
+    PyBuffer_Release(&view);
+    return result;
+  }
+  return PyErr_Format(PyExc_TypeError, "the JSON object must be str, bytes or bytearray, not %s",
+                      Py_TYPE(data)->tp_name);
+}
+
+PyMethodDef g_methods[] = {
+    {"json_dumps", json_dumps, METH_O,
+     "json_dumps(obj) -> bytes\n\nEncode obj as compact UTF-8 JSON (orjson-style speed)."},
+    {"json_loads", json_loads, METH_O,
+     "json_loads(data: bytes | bytearray | memoryview | str) -> Any\n\nParse JSON text."},
+};
+
+}  // namespace
+
+void register_json(nanobind::module_& m) {
+  PyObject* module = m.ptr();
+  PyObject* name = PyModule_GetNameObject(module);
+  if (!name) throw nanobind::python_error();
+  for (PyMethodDef& def : g_methods) {
+    PyObject* fn = PyCFunction_NewEx(&def, nullptr, name);
+    if (!fn || PyModule_AddObject(module, def.ml_name, fn) < 0) {
+      Py_XDECREF(fn);
+      Py_DECREF(name);
+      throw nanobind::python_error();
+    }
+  }
+  Py_DECREF(name);
+}
+
 }  // namespace fa::py
