@@ -4,13 +4,13 @@ and turn exceptions into responses (handle_error). Called by the engine per requ
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextvars
 import dataclasses
 import inspect
 import logging
-import types
 from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,14 +33,19 @@ _tasks: set[asyncio.Task[Any]] = set()  # strong refs: asyncio only keeps weak o
 
 
 class _StandInTask:
-    """asyncio.current_task() during a handler's eager first step. asyncio.timeout() and
-    TaskGroup keep a reference to it; once the handler suspends and a real Task exists,
-    cancel()/uncancel()/cancelling() are forwarded to that Task."""
+    """asyncio.current_task() for a handler, from its eager first step to its end.
 
-    __slots__ = ("_cancels", "_loop", "task")
+    Python 3.11 has no eager tasks, and asyncio.timeout(), TaskGroup and anyio (httpx) need a
+    current task that stays the same object for the handler's whole life. So the handler
+    always sees this object: during the eager step there is no Task yet; once it suspends, a
+    real Task drives it (see _Resume) and cancel()/uncancel()/cancelling() and any other
+    attribute are forwarded to that Task."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    __slots__ = ("__weakref__", "_cancels", "_coro", "_loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, coro: Any) -> None:
         self._loop = loop
+        self._coro = coro
         self.task: asyncio.Task[Any] | None = None
         self._cancels = 0
 
@@ -62,23 +67,76 @@ class _StandInTask:
     def get_loop(self) -> asyncio.AbstractEventLoop:
         return self._loop
 
+    def get_coro(self) -> Any:
+        return self._coro
+
     def done(self) -> bool:
-        return False
+        return self.task.done() if self.task is not None else False
+
+    def __getattr__(self, name: str) -> Any:
+        task = self.task
+        if task is not None:
+            return getattr(task, name)
+        if name == "_must_cancel":
+            return self._cancels > 0
+        if name == "_fut_waiter":
+            return None
+        if name == "_callbacks":
+            return []
+        if name == "get_name":
+            return lambda: "fasterapi-eager"
+        raise AttributeError(name)
 
 
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, Any], fut: Any) -> Generator[Any, None, Any]:
-    """Continue a coroutine that already yielded `fut` in its eager step, inside a Task."""
-    while True:
+_NOTHING = object()
+
+
+class _Resume:
+    """The coroutine a Task drives for a handler that suspended during its eager step: first
+    yields the future the handler is waiting on, then forwards send/throw to the handler,
+    with the stand-in as the current task so the handler sees one task throughout."""
+
+    __slots__ = ("coro", "first", "loop", "stand_in")
+
+    def __init__(self, coro: Any, first: Any, loop: Any, stand_in: _StandInTask) -> None:
+        self.coro, self.first, self.loop, self.stand_in = coro, first, loop, stand_in
+
+    def send(self, value: Any) -> Any:
+        first = self.first
+        if first is not _NOTHING:
+            self.first = _NOTHING
+            return first
+        return self._step(self.coro.send, value)
+
+    def throw(self, *exc: Any) -> Any:
+        self.first = _NOTHING
+        return self._step(self.coro.throw, *exc)
+
+    def _step(self, fn: Any, *arg: Any) -> Any:
+        loop, stand_in = self.loop, self.stand_in
+        task = stand_in.task
+        _leave_task(loop, task)
+        _enter_task(loop, stand_in)
         try:
-            yield fut
-        except BaseException as exc:  # cancellation or a future's exception: pass it in
-            try:
-                fut = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-            continue
-        return (yield from coro)  # type: ignore[misc]
+            return fn(*arg)
+        finally:
+            _leave_task(loop, stand_in)
+            _enter_task(loop, task)
+
+    def close(self) -> None:
+        self.coro.close()
+
+    def __await__(self) -> _Resume:
+        return self
+
+    def __iter__(self) -> _Resume:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+
+collections.abc.Coroutine.register(_Resume)
 
 
 def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
@@ -86,7 +144,7 @@ def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) ->
     else PENDING after handing it to a Task that answers through `responder` itself."""
     loop = asyncio.get_running_loop()
     ctx = contextvars.copy_context()
-    stand_in = _StandInTask(loop)
+    stand_in = _StandInTask(loop, coro)
     _enter_task(loop, stand_in)
     try:
         fut = ctx.run(coro.send, None)
@@ -94,7 +152,7 @@ def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) ->
         return stop.value
     finally:
         _leave_task(loop, stand_in)
-    task = loop.create_task(_resume(coro, fut), context=ctx)  # type: ignore[arg-type]
+    task = loop.create_task(_Resume(coro, fut, loop, stand_in), context=ctx)  # type: ignore[arg-type]
     stand_in.task = task
     if stand_in._cancels:
         task.cancel()
