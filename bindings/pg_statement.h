@@ -1,0 +1,33 @@
+// pg Statement: a prepared statement's parameter and result shapes, with their codecs chosen once.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pg_codecs.h"
+
+namespace fa::py::pg {
+
+// The columns of a result: names (shared by every Record) and a decoder per column.
+struct RowShape {
+  nanobind::object keys;   // tuple[str, ...]
+  nanobind::object index;  // dict[str, int]; the first of duplicate names wins
+  std::vector<Decoder> decoders;
+  std::vector<uint32_t> oids;
+  std::vector<int16_t> formats;  // result format per column: 1 binary, 0 text (no binary codec)
+};
+
+struct Statement {
+  std::string name;  // server-side name ("" = unnamed)
+  std::string sql;
+  std::vector<uint32_t> param_oids;
+  std::vector<int16_t> param_formats;
+  std::vector<Encoder> encoders;  // nullptr = sent as text (str(value))
+  RowShape columns;
+  bool has_rows = false;  // false when the statement returns NoData (INSERT without RETURNING, ...)
+};
+
+}  // namespace fa::py::pg

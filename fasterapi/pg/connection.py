@@ -1,0 +1,364 @@
+"""Connection: asyncpg-style async API over the native core on an asyncio transport."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from fasterapi.pg._native_pg import (
+    MODE_FETCH,
+    MODE_FETCHROW,
+    MODE_FETCHVAL,
+    MODE_RESULT,
+    MODE_STATUS,
+)
+from fasterapi.pg.connect import make_core, open_transport, send_cancel
+from fasterapi.pg.dsn import ConnectParams, parse_dsn
+from fasterapi.pg.errors_base import InterfaceError, PgConnectionError, PostgresError
+from fasterapi.pg.protocol import PgProtocol
+from fasterapi.pg.transaction import Transaction
+
+_stmt_ids = itertools.count(1)
+_REPREPARE_SQLSTATES = ("0A000", "26000")  # cached plan changed result type; statement vanished
+
+
+def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A callback that does not keep its object alive (the native core is not GC-tracked)."""
+    ref = weakref.WeakMethod(method)  # type: ignore[arg-type]
+
+    def call(*args: Any) -> Any:
+        m = ref()
+        return None if m is None else m(*args)
+
+    return call
+
+
+def _ignore_result(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
+class PreparedStatement:
+    """A server-side prepared statement bound to its connection (``await conn.prepare(sql)``)."""
+
+    def __init__(self, conn: Connection, stmt: Any) -> None:
+        self._conn = conn
+        self._stmt = stmt
+
+    @property
+    def parameter_oids(self) -> list[int]:
+        return list(self._stmt.param_oids)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(self._stmt.column_names)
+
+    def get_query(self) -> str:
+        return str(self._stmt.sql)
+
+    async def fetch(self, *args: Any, timeout: float | None = None) -> list[Any]:
+        return await self._conn._exec_stmt(self._stmt, args, MODE_FETCH, timeout)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, *args: Any, timeout: float | None = None) -> Any:
+        return await self._conn._exec_stmt(self._stmt, args, MODE_FETCHROW, timeout)
+
+    async def fetchval(self, *args: Any, timeout: float | None = None) -> Any:
+        return await self._conn._exec_stmt(self._stmt, args, MODE_FETCHVAL, timeout)
+
+
+class Connection:
+    """One PostgreSQL connection. Concurrent queries on it are pipelined (written without waiting)."""
+
+    def __init__(
+        self,
+        params: ConnectParams,
+        protocol: PgProtocol,
+        *,
+        statement_cache_size: int = 256,
+        command_timeout: float | None = None,
+    ) -> None:
+        self._params = params
+        self._proto = protocol
+        self._core = protocol.core
+        self._loop = protocol.loop
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._cache_size = statement_cache_size
+        self._command_timeout = command_timeout
+        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self._tx_depth = 0
+        self._closed = False
+        self.created_at = time.monotonic()
+        self.last_used = self.created_at
+        self._core.set_notify_callback(_weak_method(self._on_notify))
+
+    # -- state ---------------------------------------------------------------------------------
+    def is_closed(self) -> bool:
+        return self._closed or self._proto.lost is not None
+
+    def is_in_transaction(self) -> bool:
+        return str(self._core.tx_status) != "I"
+
+    @property
+    def pending(self) -> int:
+        return len(self._proto.waiters)
+
+    def get_server_pid(self) -> int:
+        return int(self._core.backend_pid)
+
+    def get_settings(self) -> dict[str, str]:
+        return dict(self._core.server_params)
+
+    # -- queries -------------------------------------------------------------------------------
+    async def _wait(self, fut: asyncio.Future[Any], timeout: float | None) -> Any:
+        timeout = timeout if timeout is not None else self._command_timeout
+        try:
+            if timeout is None:
+                return await fut
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except (asyncio.CancelledError, asyncio.TimeoutError):
+            if not fut.done():  # the query is still running on the server: cancel it there (§55.2.7)
+                fut.cancel()
+                self._loop.create_task(
+                    send_cancel(self._params, self._core.backend_pid, self._core.secret_key)
+                )
+            raise
+
+    async def _statement(self, sql: str) -> Any:
+        st = self._cache.get(sql)
+        if st is not None:
+            if isinstance(st, asyncio.Future):
+                return await st
+            self._cache.move_to_end(sql)
+            return st
+        if self._cache_size <= 0:
+            self._core.prepare("", sql)
+            return await self._proto.request()
+        name = f"__fa_{next(_stmt_ids)}"
+        self._core.prepare(name, sql)
+        fut = self._proto.request()
+        self._cache[sql] = fut
+        try:
+            st = await fut
+        except BaseException:
+            self._cache.pop(sql, None)
+            raise
+        self._cache[sql] = st
+        if len(self._cache) > self._cache_size:
+            old_sql, old = next(iter(self._cache.items()))
+            if not isinstance(old, asyncio.Future):
+                del self._cache[old_sql]
+                self._core.close_statement(old.name)
+                self._proto.request().add_done_callback(_ignore_result)
+        return st
+
+    async def _exec_stmt(self, st: Any, args: Sequence[Any], mode: int, timeout: float | None) -> Any:
+        self._core.execute(st, args, mode)
+        return await self._wait(self._proto.request(), timeout)
+
+    async def _query(self, sql: str, args: Sequence[Any], mode: int, timeout: float | None) -> Any:
+        self.last_used = time.monotonic()
+        st = self._cache.get(sql)
+        if st is None or isinstance(st, asyncio.Future):
+            st = await self._statement(sql)
+        else:
+            self._cache.move_to_end(sql)
+        try:
+            self._core.execute(st, args, mode)
+            return await self._wait(self._proto.request(), timeout)
+        except PostgresError as e:
+            if e.sqlstate not in _REPREPARE_SQLSTATES or self.is_in_transaction():
+                raise
+            self._cache.pop(sql, None)  # schema changed under a cached plan: prepare again, once
+            st = await self._statement(sql)
+            self._core.execute(st, args, mode)
+            return await self._wait(self._proto.request(), timeout)
+
+    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:
+        """All rows as Records."""
+        return await self._query(query, args, MODE_FETCH, timeout)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Any:
+        """The first row, or None."""
+        return await self._query(query, args, MODE_FETCHROW, timeout)
+
+    async def fetchval(
+        self, query: str, *args: Any, column: int = 0, timeout: float | None = None
+    ) -> Any:
+        """The first column of the first row, or None."""
+        if column:
+            row = await self._query(query, args, MODE_FETCHROW, timeout)
+            return None if row is None else row[column]
+        return await self._query(query, args, MODE_FETCHVAL, timeout)
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        """Run a command; returns its status tag ("INSERT 0 1"). Without args, scripts may hold
+        several statements (simple query protocol)."""
+        if not args:
+            self.last_used = time.monotonic()
+            self._core.simple_query(query, MODE_STATUS)
+            return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
+        return await self._query(query, args, MODE_STATUS, timeout)  # type: ignore[no-any-return]
+
+    async def _result(self, query: str, args: Sequence[Any], timeout: float | None = None) -> Any:
+        """(rows, status tag): used by the sync-style Result API."""
+        return await self._query(query, args, MODE_RESULT, timeout)
+
+    async def executemany(
+        self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+    ) -> None:
+        """Run command once per argument tuple in one pipelined batch (one Sync)."""
+        st = await self._statement(command)
+        self._core.execute_many(st, args)
+        await self._wait(self._proto.request(), timeout)
+
+    async def prepare(self, query: str) -> PreparedStatement:
+        """A prepared statement (cached per connection)."""
+        return PreparedStatement(self, await self._statement(query))
+
+    def transaction(
+        self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
+    ) -> Transaction:
+        """``async with conn.transaction():`` — a savepoint when nested."""
+        return Transaction(self, isolation, readonly, deferrable)
+
+    # -- COPY ----------------------------------------------------------------------------------
+    async def copy_from_query(
+        self, query: str, *args: Any, output: Any = None, format: str = "text"
+    ) -> str:
+        """COPY (query) TO STDOUT; output is a callable, a file-like with write(), or None (returns
+        the data as bytes joined in `.data` of the returned tag str is not possible; use copy_out)."""
+        if args:
+            raise InterfaceError("copy_from_query does not take arguments; inline literals")
+        return await self.copy_out(f"COPY ({query}) TO STDOUT (FORMAT {format})", output)
+
+    async def copy_out(self, sql: str, output: Any = None, *, timeout: float | None = None) -> Any:
+        """Run a ``COPY ... TO STDOUT`` statement. Data goes to output (callable or .write());
+        without output, returns the bytes."""
+        chunks: list[bytes] = []
+        sink = chunks.append if output is None else getattr(output, "write", output)
+        self._core.copy_out(sql, sink)
+        tag = await self._wait(self._proto.request(), timeout)
+        return b"".join(chunks) if output is None else tag
+
+    async def copy_in(
+        self, sql: str, data: bytes | Iterable[bytes], *, timeout: float | None = None
+    ) -> str:
+        """Run a ``COPY ... FROM STDIN`` statement with data (bytes or an iterable of bytes)."""
+        chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+        self._core.copy_in(sql, chunks)
+        return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
+
+    async def copy_to_table(
+        self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
+        format: str = "text", schema_name: str | None = None, timeout: float | None = None,
+    ) -> str:
+        """COPY table FROM STDIN with data from bytes, an iterable of bytes or a file-like."""
+        data = source.read() if hasattr(source, "read") else source
+        return await self.copy_in(_copy_sql(table_name, schema_name, columns, format), data,
+                                  timeout=timeout)
+
+    async def copy_records_to_table(
+        self, table_name: str, *, records: Iterable[Sequence[Any]],
+        columns: Sequence[str] | None = None, schema_name: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """COPY records (sequences of Python values) into a table in binary format."""
+        target = _qualified(table_name, schema_name)
+        cols = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
+        shape = await self._statement(f"SELECT {cols} FROM {target} LIMIT 0")
+        col_list = ", ".join(_quote_ident(c) for c in shape.column_names)
+        self._core.copy_in_records(
+            f"COPY {target} ({col_list}) FROM STDIN (FORMAT binary)", shape, records
+        )
+        return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
+
+    # -- LISTEN/NOTIFY -------------------------------------------------------------------------
+    async def add_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """callback(connection, pid, channel, payload) on each NOTIFY (async callbacks are scheduled)."""
+        if channel not in self._listeners:
+            await self.execute(f"LISTEN {_quote_ident(channel)}")
+            self._listeners[channel] = []
+        self._listeners[channel].append(callback)
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        cbs = self._listeners.get(channel, [])
+        if callback in cbs:
+            cbs.remove(callback)
+        if not cbs and channel in self._listeners:
+            del self._listeners[channel]
+            await self.execute(f"UNLISTEN {_quote_ident(channel)}")
+
+    def _on_notify(self, pid: int, channel: str, payload: str) -> None:
+        for cb in list(self._listeners.get(channel, ())):
+            r = cb(self, pid, channel, payload)
+            if isinstance(r, Awaitable):
+                asyncio.ensure_future(r)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def reset(self) -> None:
+        """Make the connection fit for the next user: roll back, drop listeners."""
+        if self.is_in_transaction():
+            await self.execute("ROLLBACK")
+        self._tx_depth = 0
+        if self._listeners:
+            self._listeners.clear()
+            await self.execute("UNLISTEN *")
+
+    async def close(self, *, timeout: float | None = None) -> None:
+        """Send Terminate and close the transport."""
+        if self._closed:
+            return
+        self._closed = True
+        t = self._proto.transport
+        if t is not None and self._proto.lost is None:
+            self._core.terminate()
+            self._proto.flush()
+            t.close()
+
+    def terminate(self) -> None:
+        """Close at once without a goodbye."""
+        self._closed = True
+        if self._proto.transport is not None:
+            self._proto.transport.abort()
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _qualified(table: str, schema: str | None) -> str:
+    return (_quote_ident(schema) + "." if schema else "") + _quote_ident(table)
+
+
+def _copy_sql(table: str, schema: str | None, columns: Sequence[str] | None, fmt: str) -> str:
+    cols = " (" + ", ".join(_quote_ident(c) for c in columns) + ")" if columns else ""
+    return f"COPY {_qualified(table, schema)}{cols} FROM STDIN (FORMAT {fmt})"
+
+
+async def connect(
+    dsn: str | None = None,
+    *,
+    statement_cache_size: int = 256,
+    command_timeout: float | None = None,
+    **params: Any,
+) -> Connection:
+    """Open one connection (asyncpg.connect's shape); raises PgConnectionError or a PostgresError."""
+    p = parse_dsn(dsn, **params)
+    loop = asyncio.get_running_loop()
+    core = make_core(p)
+    transport, proto = await open_transport(p, lambda: PgProtocol(core, loop), loop)
+    fut = proto.request()  # the startup request queued by make_core
+    try:
+        await asyncio.wait_for(fut, p.connect_timeout)
+    except BaseException:
+        transport.abort()
+        raise
+    if proto.lost is not None:
+        raise PgConnectionError(str(proto.lost))
+    return Connection(p, proto, statement_cache_size=statement_cache_size,
+                      command_timeout=command_timeout)

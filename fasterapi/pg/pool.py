@@ -1,0 +1,428 @@
+"""PgPool: asyncpg-style async pool (with pipelined shared queries) plus the seed's sync checkout."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from fasterapi.pg.connection import Connection, connect
+from fasterapi.pg.dsn import ConnectParams, parse_dsn
+from fasterapi.pg.errors_base import InterfaceError, PgConnectionError, PoolAcquireTimeoutError
+from fasterapi.pg.result import Result
+from fasterapi.pg.sync_connection import SyncConnection
+
+_SWEEP_INTERVAL = 1.0  # seconds between idle/lifetime sweeps (done lazily on use)
+
+
+@dataclass
+class PoolStats:
+    """Counters since the pool opened; sizes are current."""
+
+    size: int = 0
+    idle: int = 0
+    held: int = 0
+    sync_size: int = 0
+    sync_idle: int = 0
+    opened: int = 0
+    closed: int = 0
+    broken_replaced: int = 0
+    acquires: int = 0
+    acquire_waits: int = 0
+    acquire_timeouts: int = 0
+    health_check_failures: int = 0
+
+
+class _Acquire:
+    """``async with pool.acquire() as conn`` or ``conn = await pool.acquire()``."""
+
+    def __init__(self, pool: PgPool, timeout: float | None) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._conn: Connection | None = None
+
+    def __await__(self) -> Any:
+        return self._pool._acquire(self._timeout).__await__()
+
+    async def __aenter__(self) -> Connection:
+        self._conn = await self._pool._acquire(self._timeout)
+        return self._conn
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._pool.release(conn)
+
+
+class PgPool:
+    """A pool of PostgreSQL connections.
+
+    Async (asyncpg names): ``await pool.fetch/fetchrow/fetchval/execute/executemany(...)`` and
+    ``async with pool.acquire() as conn``. Pool-level queries outside a checkout share the idle
+    connections and are pipelined on them. Sync (the seed's form): ``with pool.connection() as pg:
+    pg.exec(sql, *args)`` or :func:`fasterapi.pg.compat.get_pg_factory`.
+    """
+
+    def __init__(
+        self,
+        dsn: str | None = None,
+        min_size: int = 2,
+        max_size: int = 20,
+        *,
+        max_lifetime: float = 3600.0,
+        idle_timeout: float = 300.0,
+        acquire_timeout: float = 30.0,
+        command_timeout: float | None = None,
+        statement_cache_size: int = 256,
+        health_check_interval: float = 30.0,
+        **connect_params: Any,
+    ) -> None:
+        if not 0 <= min_size <= max_size or max_size < 1:
+            raise InterfaceError(f"need 0 <= min_size <= max_size and max_size >= 1; got "
+                                 f"min_size={min_size}, max_size={max_size}")
+        self.params: ConnectParams = parse_dsn(dsn, **connect_params)
+        self.min_size = min_size
+        self.max_size = max_size
+        self.max_lifetime = max_lifetime
+        self.idle_timeout = idle_timeout
+        self.acquire_timeout = acquire_timeout
+        self.command_timeout = command_timeout
+        self.statement_cache_size = statement_cache_size
+        self.health_check_interval = health_check_interval
+        self._stats = PoolStats()
+        self._closed = False
+        # async side (bound to the loop of first use)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[Connection] = []
+        self._held: set[Connection] = set()
+        self._connecting = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._last_sweep = 0.0
+        # sync side
+        self._sync_lock = threading.Condition()
+        self._sync_idle: list[SyncConnection] = []
+        self._sync_size = 0
+
+    # == async ==================================================================================
+    @property
+    def _size(self) -> int:
+        return len(self._idle) + len(self._held) + self._connecting
+
+    async def _new_conn(self) -> Connection:
+        self._connecting += 1
+        try:
+            conn = await connect(
+                None, statement_cache_size=self.statement_cache_size,
+                command_timeout=self.command_timeout, **_params_kwargs(self.params),
+            )
+        finally:
+            self._connecting -= 1
+        self._stats.opened += 1
+        conn._proto.on_lost.append(lambda exc, c=conn: self._on_lost(c))
+        return conn
+
+    def _on_lost(self, conn: Connection) -> None:
+        if conn in self._idle:
+            self._idle.remove(conn)
+            self._stats.broken_replaced += 1
+            self._wake()
+            if self._size < self.min_size and not self._closed:
+                asyncio.ensure_future(self._grow())
+
+    async def _grow(self) -> None:
+        try:
+            conn = await self._new_conn()
+        except Exception:
+            return
+        if self._closed:
+            conn.terminate()
+            return
+        self._idle.append(conn)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            w = self._waiters.pop(0)
+            if not w.done():
+                w.set_result(None)
+                break
+
+    async def open(self) -> PgPool:
+        """Open min_size connections (called on first use too)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            self._idle, self._held, self._waiters = [], set(), []
+            conns = await asyncio.gather(*(self._new_conn() for _ in range(self.min_size)))
+            self._idle.extend(conns)
+        return self
+
+    async def __aenter__(self) -> PgPool:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _usable(self, conn: Connection, now: float) -> bool:
+        return not conn.is_closed() and now - conn.created_at < self.max_lifetime
+
+    def _sweep(self, now: float) -> None:
+        self._last_sweep = now
+        keep: list[Connection] = []
+        for c in self._idle:
+            expired = now - c.created_at >= self.max_lifetime
+            idle_too_long = (c.pending == 0 and now - c.last_used >= self.idle_timeout
+                             and len(keep) + len(self._held) >= self.min_size)
+            if c.is_closed() or ((expired or idle_too_long) and c.pending == 0):
+                self._stats.closed += 1
+                asyncio.ensure_future(c.close())
+            else:
+                keep.append(c)
+        self._idle = keep
+
+    def _shared(self) -> Connection | None:
+        """The least-busy idle connection for a pool-level query (queries pipeline on it)."""
+        now = time.monotonic()
+        if now - self._last_sweep > _SWEEP_INTERVAL:
+            self._sweep(now)
+        best: Connection | None = None
+        for c in self._idle:
+            if best is None or c.pending < best.pending:
+                best = c
+                if c.pending == 0:
+                    break
+        if best is not None and best.is_closed():
+            self._idle.remove(best)
+            return self._shared()
+        if (best is None or best.pending > 0) and self._size < self.max_size and not self._connecting:
+            asyncio.ensure_future(self._grow())
+        return best
+
+    async def _acquire(self, timeout: float | None = None) -> Connection:
+        if self._closed:
+            raise InterfaceError("pool is closed")
+        if self._loop is not asyncio.get_running_loop():
+            await self.open()
+        self._stats.acquires += 1
+        deadline = time.monotonic() + (timeout if timeout is not None else self.acquire_timeout)
+        while True:
+            now = time.monotonic()
+            # prefer a connection with nothing in flight
+            free = [c for c in self._idle if c.pending == 0 and self._usable(c, now)]
+            conn: Connection | None = free[-1] if free else None
+            if conn is None and self._size < self.max_size:
+                conn = await self._new_conn()
+            elif conn is None and self._idle:
+                conn = min(self._idle, key=lambda c: c.pending)
+                if not self._usable(conn, now):
+                    self._idle.remove(conn)
+                    await conn.close()
+                    continue
+            if conn is not None:
+                if conn in self._idle:
+                    self._idle.remove(conn)
+                if (now - conn.last_used > self.health_check_interval
+                        and not await self._healthy(conn)):
+                    continue
+                self._held.add(conn)
+                return conn
+            self._stats.acquire_waits += 1
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            remaining = deadline - time.monotonic()
+            try:
+                await asyncio.wait_for(fut, max(remaining, 0))
+            except asyncio.TimeoutError:
+                self._stats.acquire_timeouts += 1
+                raise PoolAcquireTimeoutError(
+                    f"no PostgreSQL connection became free within {timeout or self.acquire_timeout}"
+                    f" s (max_size={self.max_size}, all in use); release connections sooner or "
+                    f"raise max_size / acquire_timeout"
+                ) from None
+
+    async def _healthy(self, conn: Connection) -> bool:
+        try:
+            await conn.fetchval("SELECT 1", timeout=5.0)
+            return True
+        except Exception:
+            self._stats.health_check_failures += 1
+            conn.terminate()
+            return False
+
+    def acquire(self, *, timeout: float | None = None) -> _Acquire:
+        """Check a connection out exclusively (for transactions, LISTEN, COPY)."""
+        return _Acquire(self, timeout)
+
+    async def release(self, conn: Connection, *, timeout: float | None = None) -> None:
+        """Return a connection: an abandoned transaction is rolled back; broken ones are dropped."""
+        self._held.discard(conn)
+        now = time.monotonic()
+        if not conn.is_closed():
+            try:
+                await conn.reset()
+            except Exception:
+                conn.terminate()
+        if conn.is_closed() or not self._usable(conn, now) or self._closed:
+            if not conn.is_closed():
+                await conn.close()
+            self._stats.closed += 1
+            if not self._closed and self._size < self.min_size:
+                asyncio.ensure_future(self._grow())
+        else:
+            conn.last_used = now
+            self._idle.append(conn)
+        self._wake()
+
+    async def _run(self, name: str, *args: Any, **kw: Any) -> Any:
+        if self._loop is not asyncio.get_running_loop():
+            await self.open()
+        conn = self._shared()
+        if conn is not None:
+            return await getattr(conn, name)(*args, **kw)
+        async with self.acquire() as c:
+            return await getattr(c, name)(*args, **kw)
+
+    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:
+        """All rows as Records."""
+        return await self._run("fetch", query, *args, timeout=timeout)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Any:
+        """The first row, or None."""
+        if self._loop is asyncio.get_running_loop() and self._idle:
+            conn = self._shared()
+            if conn is not None:
+                return await conn.fetchrow(query, *args, timeout=timeout)
+        return await self._run("fetchrow", query, *args, timeout=timeout)
+
+    async def fetchval(self, query: str, *args: Any, column: int = 0,
+                       timeout: float | None = None) -> Any:
+        """The first column of the first row, or None."""
+        return await self._run("fetchval", query, *args, column=column, timeout=timeout)
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        """Run a command; returns its status tag."""
+        return await self._run("execute", query, *args, timeout=timeout)  # type: ignore[no-any-return]
+
+    async def executemany(self, command: str, args: Iterable[Sequence[Any]], *,
+                          timeout: float | None = None) -> None:
+        """Run command for each argument tuple (one pipelined batch)."""
+        await self._run("executemany", command, args, timeout=timeout)
+
+    async def copy_records_to_table(self, table_name: str, **kw: Any) -> str:
+        async with self.acquire() as c:
+            return await c.copy_records_to_table(table_name, **kw)
+
+    async def close(self) -> None:
+        """Close every connection (async and sync)."""
+        self._closed = True
+        for c in [*self._idle, *self._held]:
+            await c.close()
+        self._idle, self._held = [], set()
+        self.close_sync()
+
+    def stats(self) -> PoolStats:
+        """Current sizes and counters."""
+        s = self._stats
+        s.size, s.idle, s.held = self._size, len(self._idle), len(self._held)
+        s.sync_size, s.sync_idle = self._sync_size, len(self._sync_idle)
+        return s
+
+    # == sync ===================================================================================
+    def acquire_sync(self, timeout: float | None = None) -> SyncConnection:
+        """Check out a blocking connection; raises PoolAcquireTimeoutError after acquire_timeout."""
+        if self._closed:
+            raise InterfaceError("pool is closed")
+        limit = timeout if timeout is not None else self.acquire_timeout
+        deadline = time.monotonic() + limit
+        with self._sync_lock:
+            self._stats.acquires += 1
+            while True:
+                now = time.monotonic()
+                while self._sync_idle:
+                    c = self._sync_idle.pop()
+                    if c.broken or now - c.created_at >= self.max_lifetime or (
+                            now - c.last_used >= self.idle_timeout):
+                        c.close()
+                        self._sync_size -= 1
+                        self._stats.closed += 1
+                        continue
+                    if now - c.last_used > self.health_check_interval:
+                        try:
+                            c.execute("SELECT 1")
+                        except Exception:
+                            self._stats.health_check_failures += 1
+                            c.close()
+                            self._sync_size -= 1
+                            continue
+                    return c
+                if self._sync_size < self.max_size:
+                    self._sync_size += 1
+                    break
+                self._stats.acquire_waits += 1
+                if not self._sync_lock.wait(max(deadline - now, 0)):
+                    self._stats.acquire_timeouts += 1
+                    raise PoolAcquireTimeoutError(
+                        f"no PostgreSQL connection became free within {limit} s (max_size="
+                        f"{self.max_size}, all in use); release connections sooner or raise "
+                        f"max_size / acquire_timeout")
+        try:
+            conn = SyncConnection(self.params, statement_cache_size=self.statement_cache_size,
+                                  command_timeout=self.command_timeout)
+        except BaseException:
+            with self._sync_lock:
+                self._sync_size -= 1
+                self._sync_lock.notify()
+            raise
+        self._stats.opened += 1
+        return conn
+
+    def release_sync(self, conn: SyncConnection) -> None:
+        """Return a blocking connection (rolled back if a transaction was left open)."""
+        try:
+            conn.reset()
+        except Exception:
+            conn.close()
+        with self._sync_lock:
+            if conn.broken or self._closed:
+                conn.close()
+                self._sync_size -= 1
+                self._stats.broken_replaced += 1
+            else:
+                conn.last_used = time.monotonic()
+                self._sync_idle.append(conn)
+            self._sync_lock.notify()
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[SyncConnection]:
+        """``with pool.connection() as pg: pg.exec(...)``."""
+        conn = self.acquire_sync(timeout)
+        try:
+            yield conn
+        finally:
+            self.release_sync(conn)
+
+    def exec(self, sql: str, *args: Any) -> Result:
+        """Run one statement on a pooled blocking connection."""
+        with self.connection() as c:
+            return c.exec(sql, *args)
+
+    def close_sync(self) -> None:
+        with self._sync_lock:
+            for c in self._sync_idle:
+                c.close()
+            self._sync_size -= len(self._sync_idle)
+            self._sync_idle = []
+
+
+def _params_kwargs(p: ConnectParams) -> dict[str, Any]:
+    return {f: getattr(p, f) for f in p.__dataclass_fields__}
+
+
+__all__ = ["PgConnectionError", "PgPool", "PoolStats"]
