@@ -114,6 +114,27 @@ def _adapter(tp: Any, marker: Param | None) -> TypeAdapter[Any] | None:
     return TypeAdapter(tp)
 
 
+def _type_hints(fn: Any) -> dict[str, Any]:
+    """Resolved annotations; a name that can't be resolved fails here, at registration."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        pass
+    fn = getattr(fn, "__call__", fn) if not inspect.isfunction(fn) else fn  # noqa: B004
+    out: dict[str, Any] = {}
+    for name, ann in getattr(fn, "__annotations__", {}).items():
+        if isinstance(ann, str):
+            try:
+                ann = eval(ann, getattr(fn, "__globals__", {}))
+            except Exception as e:
+                raise TypeError(
+                    f"{getattr(fn, '__qualname__', fn)}: cannot resolve annotation {ann!r} of "
+                    f"{name!r} ({e}); define the type at module level"
+                ) from e
+        out[name] = ann
+    return out
+
+
 def compile_dependant(
     call: Callable[..., Any],
     path_params: set[str],
@@ -122,11 +143,8 @@ def compile_dependant(
     extra: list[Depends] | None = None,
 ) -> Dependant:
     """Inspect `call`'s signature once. Raises TypeError naming the parameter it can't place."""
-    try:
-        hints = typing.get_type_hints(call, include_extras=True)
-    except Exception:
-        hints = {}
     target = call.__init__ if isinstance(call, type) else call  # type: ignore[misc]
+    hints = _type_hints(target if isinstance(call, type) else call)
     sig = inspect.signature(call if not isinstance(call, type) else target)
     fields: list[Field] = []
     for dep in extra or []:
@@ -154,12 +172,13 @@ def _depends_field(name: str, marker: Depends, path_params: set[str], annotation
 
 def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> Field:
     marker: Any = p.default if isinstance(p.default, Param | Depends) else None
+    from_annotated = False
     if get_origin(ann) is Annotated:
         base, *meta = get_args(ann)
         ann = base
         for m in meta:
             if isinstance(m, Param | Depends):
-                marker = m
+                marker, from_annotated = m, True
     if isinstance(marker, Depends):
         return _depends_field(p.name, marker, path_params, ann if ann is not _EMPTY else None)
     if isinstance(ann, type):
@@ -175,7 +194,7 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
         if p.name in _RES_NAMES:
             return Field(p.name, "response")
     if marker is not None:
-        default = marker.default
+        default = p.default if from_annotated and p.default is not _EMPTY else marker.default
         source = marker.source
     else:
         default = p.default if p.default is not _EMPTY else ...
