@@ -1,10 +1,25 @@
 // fasterapi._native: the extension module; each component adds its part.
 #include "registry.h"
 
+namespace {
+// Runs one component's registration, naming the component if it fails.
+template <typename F>
+void register_part(const char* name, F&& fn, nanobind::module_& m) {
+  try {
+    fn(m);
+  } catch (nanobind::python_error& e) {
+    std::string msg = std::string("fasterapi._native: registering ") + name + " failed: " + e.what();
+    throw std::runtime_error(msg);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("fasterapi._native: registering ") + name + " failed: " + e.what());
+  }
+}
+}  // namespace
+
 NB_MODULE(_native, m) {
   m.doc() = "FasterAPI's C++ core";
-  fa::py::register_json(m);
-  fa::py::register_server(m);
-  fa::py::register_pg(m);
-  fa::py::register_futures(m);
+  register_part("json", fa::py::register_json, m);
+  register_part("server", fa::py::register_server, m);
+  register_part("pg", fa::py::register_pg, m);
+  register_part("futures", fa::py::register_futures, m);
 }

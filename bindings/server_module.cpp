@@ -1,6 +1,307 @@
-// Python bindings for the server component (placeholder until the component lands).
+// fasterapi._native.Server: the HTTP engine driven from Python. The per-request path (build
+// Request, call the endpoint, encode the result, write the response) is CPython C API code.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "core/event_loop.h"
+#include "http/server.h"
+#include "json_encode.h"
+#include "py_request.h"
+#include "py_responder.h"
 #include "registry.h"
 
+namespace nb = nanobind;
+
 namespace fa::py {
-void register_server(nanobind::module_& m) {}
+
+namespace {
+
+struct Interned {
+  PyObject* status_code;
+  PyObject* raw_headers;
+  PyObject* media_type;
+  Interned() {
+    status_code = PyUnicode_InternFromString("status_code");
+    raw_headers = PyUnicode_InternFromString("raw_headers");
+    media_type = PyUnicode_InternFromString("media_type");
+  }
+};
+
+const Interned& names() {
+  static const Interned n;
+  return n;
+}
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kText = "text/plain; charset=utf-8";
+constexpr std::string_view kOctets = "application/octet-stream";
+constexpr std::string_view kInternalError = R"({"detail":"Internal Server Error"})";
+
+// Owned reference holder for the C API path.
+struct Ref {
+  PyObject* p = nullptr;
+  Ref() = default;
+  explicit Ref(PyObject* o) : p(o) {}
+  ~Ref() { Py_XDECREF(p); }
+  Ref(const Ref&) = delete;
+  Ref& operator=(const Ref&) = delete;
+  explicit operator bool() const { return p != nullptr; }
+};
+
+class PyServer {
+ public:
+  PyServer(std::string host, int port, bool reuse_port, int backlog, uint64_t max_body_bytes,
+           double keep_alive_timeout, double header_timeout, double body_timeout) {
+    cfg_.host = std::move(host);
+    if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
+    cfg_.port = static_cast<uint16_t>(port);
+    cfg_.reuse_port = reuse_port;
+    cfg_.backlog = backlog;
+    cfg_.limits.max_body_bytes = max_body_bytes;
+    auto secs = [](double s) {
+      return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+    };
+    cfg_.keep_alive_timeout = secs(keep_alive_timeout);
+    cfg_.header_timeout = secs(header_timeout);
+    cfg_.body_timeout = secs(body_timeout);
+    server_ = std::make_unique<http::Server>(loop_, cfg_);
+  }
+
+  ~PyServer() {
+    server_->close();
+    server_.reset();
+  }
+
+  void set_hooks(nb::handle request_class, nb::handle response_class, nb::object render,
+                 nb::object spawn, nb::object handle_error, nb::object pending) {
+    if (!PyType_Check(request_class.ptr()) ||
+        !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(request_class.ptr()), &RequestType))
+      throw nb::type_error("set_hooks: request_class must be a subclass of _native.Request");
+    request_class_ = nb::borrow(request_class);
+    response_class_ = nb::borrow(response_class);
+    render_ = std::move(render);
+    spawn_ = std::move(spawn);
+    handle_error_ = std::move(handle_error);
+    pending_ = std::move(pending);
+  }
+
+  void add_route(const std::string& method, const std::string& path, nb::object endpoint,
+                 bool is_async) {
+    routes_.push_back(Route{std::move(endpoint), is_async});
+    Route* route = &routes_.back();
+    try {
+      server_->route(method, path, [this, route](http::Request& req, http::Response& res) {
+        dispatch(*route, req, res);
+      });
+    } catch (const http::RouteError& e) {
+      routes_.pop_back();
+      throw nb::value_error(e.what());
+    }
+  }
+
+  int listen() {
+    if (!request_class_.is_valid()) throw std::runtime_error("Server.listen: call set_hooks() first");
+    return server_->listen();
+  }
+  int fileno() const { return loop_.fd(); }
+  void poll() {
+    loop_.run_once(0);
+    if (PyErr_Occurred()) throw nb::python_error();
+  }
+  int next_timer_ms() const { return loop_.next_timer_ms(); }
+  void shutdown(double grace) {
+    server_->shutdown(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(grace)));
+  }
+  void close() { server_->close(); }
+  size_t connections() const { return server_->connections(); }
+  size_t in_flight() const { return server_->in_flight(); }
+
+ private:
+  struct Route {
+    nb::object endpoint;
+    bool is_async;
+  };
+
+  PyObject* new_responder(http::Response& res) {
+    nb::object r = nb::cast(Responder{res.detach(), false});
+    return r.release().ptr();
+  }
+
+  void dispatch(const Route& route, http::Request& req, http::Response& res);
+  bool send_fast(PyObject* result, PyObject* pres, http::Response& res);
+  void call_hook(PyObject* hook, PyObject* first, PyObject* preq, PyObject* pres,
+                 http::Response& res, Ref& responder);
+  void fail_hard(http::Response& res, const char* where);
+
+  EventLoop loop_;
+  http::ServerConfig cfg_;
+  std::unique_ptr<http::Server> server_;
+  std::deque<Route> routes_;  // stable addresses: route handlers point into it
+  nb::object request_class_, response_class_, render_, spawn_, handle_error_, pending_;
+  std::string body_;   // reused encode buffer
+  std::string extra_;  // reused header-lines buffer
+};
+
+// Sends `result` directly when it is a plain dict/list/str/bytes/None and `res` needs nothing
+// the engine cannot do. Returns false (nothing sent, no error) to fall back to render().
+// Returns true with a Python error set if encoding failed (the caller reports it).
+bool PyServer::send_fast(PyObject* result, PyObject* pres, http::Response& res) {
+  std::string_view ctype;
+  bool is_json = PyDict_CheckExact(result) || PyList_CheckExact(result);
+  if (is_json) {
+    ctype = kJson;
+  } else if (PyUnicode_CheckExact(result)) {
+    ctype = kText;
+  } else if (PyBytes_CheckExact(result)) {
+    ctype = kOctets;
+  } else if (result != Py_None) {
+    return false;
+  }
+  Ref media(PyObject_GetAttr(pres, names().media_type));
+  if (!media) {
+    PyErr_Clear();
+    return false;
+  }
+  if (media.p != Py_None) return false;
+  Ref status_obj(PyObject_GetAttr(pres, names().status_code));
+  if (!status_obj) return true;
+  long status = PyLong_AsLong(status_obj.p);
+  if (status == -1 && PyErr_Occurred()) return true;
+  if (status < 100 || status > 999) {
+    PyErr_Format(PyExc_ValueError, "invalid status code %ld", status);
+    return true;
+  }
+  Ref raw(PyObject_GetAttr(pres, names().raw_headers));
+  if (!raw) return true;
+  extra_.clear();
+  if (raw.p != Py_None) {
+    try {
+      format_header_lines(raw.p, extra_, true, nullptr);
+    } catch (nb::python_error& e) {
+      e.restore();
+      return true;
+    } catch (const std::exception& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+      return true;
+    }
+  }
+  body_.clear();
+  std::string_view body;
+  if (is_json) {
+    if (!json_encode(result, body_)) return true;
+    body = body_;
+  } else if (ctype == kText) {
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(result, &n);
+    if (!s) return true;
+    body = std::string_view(s, static_cast<size_t>(n));
+  } else if (ctype == kOctets) {
+    body = std::string_view(PyBytes_AS_STRING(result), static_cast<size_t>(PyBytes_GET_SIZE(result)));
+  } else {
+    ctype = {};  // None: empty body, no Content-Type
+  }
+  res.send(http::ResponseHead{static_cast<int>(status), ctype, extra_}, body);
+  return true;
+}
+
+void PyServer::fail_hard(http::Response& res, const char* where) {
+  // A hook itself failed: report it and answer 500 if nothing was sent yet.
+  PyErr_WriteUnraisable(nullptr);
+  std::fprintf(stderr, "fasterapi: %s failed; answering 500\n", where);
+  if (!res.finished() && !res.started()) res.send(500, kJson, kInternalError);
+}
+
+// Calls hook(first, req, res, responder) — render or handle_error — creating the responder
+// if needed. On failure of render, hands the error to handle_error; on failure of that, 500.
+void PyServer::call_hook(PyObject* hook, PyObject* first, PyObject* preq, PyObject* pres,
+                         http::Response& res, Ref& responder) {
+  if (!responder) responder.p = new_responder(res);
+  PyObject* args[4] = {first, preq, pres, responder.p};
+  Ref out(PyObject_Vectorcall(hook, args, 4, nullptr));
+  if (out) return;
+  if (hook == handle_error_.ptr()) {
+    fail_hard(res, "handle_error");
+    return;
+  }
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb) PyException_SetTraceback(value, tb);
+  call_hook(handle_error_.ptr(), value, preq, pres, res, responder);
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+}
+
+void PyServer::dispatch(const Route& route, http::Request& req, http::Response& res) {
+  Ref preq(make_request(reinterpret_cast<PyTypeObject*>(request_class_.ptr()), req, res.detach()));
+  if (!preq) return fail_hard(res, "Request creation");
+  Ref pres(PyObject_CallNoArgs(response_class_.ptr()));
+  if (!pres) return fail_hard(res, "Response creation");
+  Ref responder;
+  PyObject* args[2] = {preq.p, pres.p};
+  Ref result(PyObject_Vectorcall(route.endpoint.ptr(), args, 2, nullptr));
+  if (result && route.is_async) {
+    responder.p = new_responder(res);
+    PyObject* sargs[4] = {result.p, preq.p, pres.p, responder.p};
+    Ref final_result(PyObject_Vectorcall(spawn_.ptr(), sargs, 4, nullptr));
+    std::swap(result.p, final_result.p);
+  }
+  if (result) {
+    if (result.p == pending_.ptr()) return;  // a Task finishes it through the responder
+    if (send_fast(result.p, pres.p, res) && !PyErr_Occurred()) return;
+    if (!PyErr_Occurred()) {
+      call_hook(render_.ptr(), result.p, preq.p, pres.p, res, responder);
+      return;
+    }
+  }
+  // The endpoint (or the fast encoder) raised.
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb) PyException_SetTraceback(value, tb);
+  call_hook(handle_error_.ptr(), value, preq.p, pres.p, res, responder);
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+}
+
+}  // namespace
+
+void register_server(nb::module_& m) {
+  if (!init_request_type()) throw nb::python_error();
+  Py_INCREF(&RequestType);
+  if (PyModule_AddObject(m.ptr(), "Request", reinterpret_cast<PyObject*>(&RequestType)) < 0)
+    throw nb::python_error();
+  register_responder(m);
+
+  nb::class_<PyServer>(m, "Server", "The HTTP/1.1 engine: listener, connections, routes.")
+      .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double>(),
+           nb::arg("host"), nb::arg("port"), nb::kw_only(), nb::arg("reuse_port") = false,
+           nb::arg("backlog") = 1024, nb::arg("max_body_bytes") = 16 * 1024 * 1024,
+           nb::arg("keep_alive_timeout") = 5.0, nb::arg("header_timeout") = 10.0,
+           nb::arg("body_timeout") = 30.0)
+      .def("set_hooks", &PyServer::set_hooks, nb::arg("request_class"), nb::arg("response_class"),
+           nb::arg("render"), nb::arg("spawn"), nb::arg("handle_error"), nb::arg("pending"),
+           "Sets the Python callbacks the engine uses; call once before listen().")
+      .def("add_route", &PyServer::add_route, nb::arg("method"), nb::arg("path"),
+           nb::arg("endpoint"), nb::arg("is_async"),
+           "Registers endpoint(req, res) for method and path. ValueError on a bad pattern or "
+           "a conflict.")
+      .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
+      .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
+      .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")
+      .def("next_timer_ms", &PyServer::next_timer_ms, "Milliseconds until the next timer, or -1.")
+      .def("shutdown", &PyServer::shutdown, nb::arg("grace") = 3600.0,
+           "Stops accepting and closes idle connections; in-flight requests finish; whatever is "
+           "still open after `grace` seconds is closed.")
+      .def("close", &PyServer::close, "Closes the listener and all connections now.")
+      .def_prop_ro("connections", &PyServer::connections)
+      .def_prop_ro("in_flight", &PyServer::in_flight);
+}
+
 }  // namespace fa::py

@@ -60,6 +60,7 @@ void H1Protocol::process(Connection& conn) {
         return;
       }
       head_bytes_ = static_cast<size_t>(rc);
+      head_.head_bytes = head_bytes_;
       head_base_ = in.data();
       body_bytes_ = 0;
       if (!head_.has_body()) {
@@ -124,6 +125,7 @@ void H1Protocol::dispatch(Connection& conn) {
       send_error(conn, 500, "request head changed while reading the body");
       return;
     }
+    head_.head_bytes = static_cast<size_t>(rc);
     head_base_ = in.data();
   }
   conn.clear_deadline();
@@ -189,10 +191,10 @@ void H1Protocol::finish_exchange(Connection& conn) {
 }
 
 void H1Protocol::run_done_callback() {
+  // Deferred to the end of the loop iteration, after the response has been flushed.
   if (on_done_) {
-    auto fn = std::move(on_done_);
+    server_.loop().defer(std::move(on_done_));
     on_done_ = nullptr;
-    fn();
   }
 }
 

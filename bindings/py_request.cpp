@@ -1,0 +1,326 @@
+// Request type implementation: copies the head bytes once, re-parses headers on demand.
+#include "py_request.h"
+
+#include <structmember.h>
+
+#include <new>
+#include <string>
+#include <vector>
+
+#include "http/connection.h"
+#include "http/h1_parser.h"
+#include "http/percent_decode.h"
+
+namespace fa::py {
+
+namespace {
+
+struct Span32 {
+  uint32_t off = 0, len = 0;
+};
+
+struct RequestData {
+  std::string raw;  // the request head as received, then the route's parameter names
+  Span32 method, target, path, query;
+  struct Param {
+    Span32 name, value;
+  };
+  Param params[http::kMaxRouteParams];
+  uint8_t num_params = 0;
+  uint8_t version_minor = 1;
+  bool keep_alive = true;
+  std::string client_host;
+  uint16_t client_port = 0;
+  http::ResponseHandle handle;
+
+  std::string_view view(Span32 s) const { return std::string_view(raw).substr(s.off, s.len); }
+};
+
+struct RequestObject {
+  PyObject_HEAD
+  RequestData d;
+  PyObject* body;          // bytes (owned)
+  PyObject* method;        // caches, created on first access
+  PyObject* path;
+  PyObject* path_params;
+  PyObject* header_list;
+  PyObject* done_callbacks;  // list or nullptr
+};
+
+Span32 span_in(const char* base, std::string_view v) {
+  return Span32{static_cast<uint32_t>(v.data() - base), static_cast<uint32_t>(v.size())};
+}
+
+PyObject* decode_component(std::string_view raw, bool plus_as_space) {
+  if (!http::needs_percent_decode(raw, plus_as_space))
+    return PyUnicode_DecodeUTF8(raw.data(), static_cast<Py_ssize_t>(raw.size()), "replace");
+  std::string out;
+  http::percent_decode(raw, out, plus_as_space);
+  return PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), "replace");
+}
+
+PyObject* Request_new(PyTypeObject* type, PyObject*, PyObject*) {
+  auto* self = reinterpret_cast<RequestObject*>(type->tp_alloc(type, 0));
+  if (!self) return nullptr;
+  new (&self->d) RequestData();
+  self->body = PyBytes_FromStringAndSize(nullptr, 0);
+  return reinterpret_cast<PyObject*>(self);
+}
+
+int Request_traverse(PyObject* o, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<RequestObject*>(o);
+  Py_VISIT(self->path_params);
+  Py_VISIT(self->header_list);
+  Py_VISIT(self->done_callbacks);
+  return 0;
+}
+
+int Request_clear(PyObject* o) {
+  auto* self = reinterpret_cast<RequestObject*>(o);
+  Py_CLEAR(self->path_params);
+  Py_CLEAR(self->header_list);
+  Py_CLEAR(self->done_callbacks);
+  return 0;
+}
+
+void Request_dealloc(PyObject* o) {
+  auto* self = reinterpret_cast<RequestObject*>(o);
+  PyObject_GC_UnTrack(o);
+  Request_clear(o);
+  Py_CLEAR(self->body);
+  Py_CLEAR(self->method);
+  Py_CLEAR(self->path);
+  self->d.~RequestData();
+  Py_TYPE(o)->tp_free(o);
+}
+
+RequestObject* self_of(PyObject* o) { return reinterpret_cast<RequestObject*>(o); }
+
+PyObject* get_method(PyObject* o, void*) {
+  auto* self = self_of(o);
+  if (!self->method) {
+    auto m = self->d.view(self->d.method);
+    self->method = PyUnicode_FromStringAndSize(m.data(), static_cast<Py_ssize_t>(m.size()));
+    if (!self->method) return nullptr;
+    PyUnicode_InternInPlace(&self->method);
+  }
+  return Py_NewRef(self->method);
+}
+
+PyObject* get_path(PyObject* o, void*) {
+  auto* self = self_of(o);
+  if (!self->path) {
+    self->path = decode_component(self->d.view(self->d.path), false);
+    if (!self->path) return nullptr;
+  }
+  return Py_NewRef(self->path);
+}
+
+PyObject* get_raw_path(PyObject* o, void*) {
+  auto p = self_of(o)->d.view(self_of(o)->d.path);
+  return PyBytes_FromStringAndSize(p.data(), static_cast<Py_ssize_t>(p.size()));
+}
+
+PyObject* get_query_string(PyObject* o, void*) {
+  auto q = self_of(o)->d.view(self_of(o)->d.query);
+  return PyBytes_FromStringAndSize(q.data(), static_cast<Py_ssize_t>(q.size()));
+}
+
+PyObject* get_path_params(PyObject* o, void*) {
+  auto* self = self_of(o);
+  if (!self->path_params) {
+    PyObject* d = PyDict_New();
+    if (!d) return nullptr;
+    for (uint8_t i = 0; i < self->d.num_params; ++i) {
+      auto name = self->d.view(self->d.params[i].name);
+      PyObject* k = PyUnicode_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
+      PyObject* v = decode_component(self->d.view(self->d.params[i].value), false);
+      if (!k || !v || PyDict_SetItem(d, k, v) < 0) {
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        Py_DECREF(d);
+        return nullptr;
+      }
+      Py_DECREF(k);
+      Py_DECREF(v);
+    }
+    self->path_params = d;
+  }
+  return Py_NewRef(self->path_params);
+}
+
+PyObject* get_header_list(PyObject* o, void*) {
+  auto* self = self_of(o);
+  if (self->header_list) return Py_NewRef(self->header_list);
+  // Re-parse the copied head: it was accepted once, so it parses again (with roomy limits).
+  http::ParserLimits roomy;
+  roomy.max_request_line = roomy.max_header_bytes = self->d.raw.size() + 1;
+  roomy.max_headers = http::kMaxHeaders;
+  roomy.max_body_bytes = UINT64_MAX;
+  http::RequestParser parser(roomy);
+  auto head = std::make_unique<http::RequestHead>();
+  if (parser.parse_request(self->d.raw, 0, *head) <= 0) {
+    PyErr_SetString(PyExc_RuntimeError, "Request.header_list: stored head does not parse");
+    return nullptr;
+  }
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(head->num_headers));
+  if (!list) return nullptr;
+  std::string lower;
+  for (size_t i = 0; i < head->num_headers; ++i) {
+    const auto& h = head->headers[i];
+    lower.assign(h.name);
+    for (auto& c : lower) c = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    // Field values are ISO-8859-1 in HTTP/1.1 (RFC 9110 §5.5), as in ASGI servers.
+    PyObject* item = Py_BuildValue("(s#N)", lower.data(), static_cast<Py_ssize_t>(lower.size()),
+                                   PyUnicode_DecodeLatin1(h.value.data(),
+                                                          static_cast<Py_ssize_t>(h.value.size()),
+                                                          nullptr));
+    if (!item) {
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
+  }
+  self->header_list = list;
+  return Py_NewRef(list);
+}
+
+PyObject* get_body(PyObject* o, void*) { return Py_NewRef(self_of(o)->body); }
+
+PyObject* get_client(PyObject* o, void*) {
+  auto* self = self_of(o);
+  return Py_BuildValue("(s#i)", self->d.client_host.data(),
+                       static_cast<Py_ssize_t>(self->d.client_host.size()), self->d.client_port);
+}
+
+PyObject* get_http_version(PyObject* o, void*) {
+  return PyUnicode_FromString(self_of(o)->d.version_minor == 0 ? "1.0" : "1.1");
+}
+
+PyObject* get_scheme(PyObject*, void*) { return PyUnicode_FromString("http"); }
+
+PyObject* get_keep_alive(PyObject* o, void*) { return PyBool_FromLong(self_of(o)->d.keep_alive); }
+
+PyObject* get_response_open(PyObject* o, void*) {
+  return PyBool_FromLong(self_of(o)->d.handle.alive());
+}
+
+void run_done_callbacks(PyObject* o) {
+  auto* self = self_of(o);
+  PyObject* cbs = self->done_callbacks;
+  if (!cbs) return;
+  self->done_callbacks = nullptr;
+  Py_ssize_t n = PyList_GET_SIZE(cbs);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* r = PyObject_CallNoArgs(PyList_GET_ITEM(cbs, i));
+    if (!r) {
+      PyErr_WriteUnraisable(PyList_GET_ITEM(cbs, i));
+    }
+    Py_XDECREF(r);
+  }
+  Py_DECREF(cbs);
+}
+
+PyObject* add_done_callback(PyObject* o, PyObject* fn) {
+  auto* self = self_of(o);
+  if (!PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "Request.add_done_callback: argument must be callable");
+    return nullptr;
+  }
+  if (!self->done_callbacks) {
+    self->done_callbacks = PyList_New(0);
+    if (!self->done_callbacks) return nullptr;
+    Py_INCREF(o);
+    bool registered = self->d.handle.on_done([o] {
+      // After the response is queued: run after the current batch is flushed.
+      // (The GIL is held: the engine only runs inside Server.poll().)
+      run_done_callbacks(o);
+      Py_DECREF(o);
+    });
+    if (!registered) {
+      // The exchange already ended (or the connection is gone): run at once.
+      Py_DECREF(o);
+      if (PyList_Append(self->done_callbacks, fn) < 0) return nullptr;
+      run_done_callbacks(o);
+      Py_RETURN_NONE;
+    }
+  }
+  if (PyList_Append(self->done_callbacks, fn) < 0) return nullptr;
+  Py_RETURN_NONE;
+}
+
+PyGetSetDef request_getset[] = {
+    {"method", get_method, nullptr, "The request method, e.g. 'GET'.", nullptr},
+    {"path", get_path, nullptr, "The percent-decoded path.", nullptr},
+    {"raw_path", get_raw_path, nullptr, "The path as sent (bytes).", nullptr},
+    {"query_string", get_query_string, nullptr, "The raw query string after '?' (bytes).", nullptr},
+    {"path_params", get_path_params, nullptr, "Route parameters, percent-decoded.", nullptr},
+    {"header_list", get_header_list, nullptr, "[(lower-cased name, value)] in order.", nullptr},
+    {"body", get_body, nullptr, "The request body (bytes).", nullptr},
+    {"client", get_client, nullptr, "(host, port) of the peer.", nullptr},
+    {"http_version", get_http_version, nullptr, "'1.1' or '1.0'.", nullptr},
+    {"scheme", get_scheme, nullptr, "'http'.", nullptr},
+    {"keep_alive", get_keep_alive, nullptr, "Whether the connection stays open.", nullptr},
+    {"response_open", get_response_open, nullptr, "True until the response is finished.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyMethodDef request_methods[] = {
+    {"add_done_callback", add_done_callback, METH_O,
+     "add_done_callback(fn): call fn() once the response has been queued for the socket (or the "
+     "connection dropped)."},
+    {nullptr, nullptr, 0, nullptr}};
+
+}  // namespace
+
+PyTypeObject RequestType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+bool init_request_type() {
+  RequestType.tp_name = "fasterapi._native.Request";
+  RequestType.tp_basicsize = sizeof(RequestObject);
+  RequestType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+  RequestType.tp_doc = "An HTTP request (engine side).";
+  RequestType.tp_new = Request_new;
+  RequestType.tp_dealloc = Request_dealloc;
+  RequestType.tp_traverse = Request_traverse;
+  RequestType.tp_clear = Request_clear;
+  RequestType.tp_getset = request_getset;
+  RequestType.tp_methods = request_methods;
+  return PyType_Ready(&RequestType) == 0;
+}
+
+PyObject* make_request(PyTypeObject* type, const http::Request& req, const http::ResponseHandle& handle) {
+  auto* self = reinterpret_cast<RequestObject*>(type->tp_alloc(type, 0));
+  if (!self) return nullptr;
+  new (&self->d) RequestData();
+  RequestData& d = self->d;
+  const char* base = req.head.method.data();
+  d.raw.reserve(req.head.head_bytes + 32);
+  d.raw.assign(base, req.head.head_bytes);
+  d.method = span_in(base, req.head.method);
+  d.target = span_in(base, req.head.target);
+  d.path = span_in(base, req.head.path);
+  d.query = span_in(base, req.head.query);
+  d.num_params = static_cast<uint8_t>(req.route.num_params);
+  for (size_t i = 0; i < req.route.num_params; ++i) {
+    d.params[i].value = span_in(base, req.route.params[i].value);
+    d.params[i].name = Span32{static_cast<uint32_t>(d.raw.size()),
+                              static_cast<uint32_t>(req.route.params[i].name.size())};
+    d.raw.append(req.route.params[i].name);
+  }
+  d.version_minor = req.head.version_minor;
+  d.keep_alive = req.head.keep_alive;
+  d.client_host = req.peer.host;
+  d.client_port = req.peer.port;
+  d.handle = handle;
+  static PyObject* empty = PyBytes_FromStringAndSize(nullptr, 0);
+  self->body = req.body.empty()
+                   ? Py_NewRef(empty)
+                   : PyBytes_FromStringAndSize(req.body.data(), static_cast<Py_ssize_t>(req.body.size()));
+  if (!self->body) {
+    Py_DECREF(self);
+    return nullptr;
+  }
+  return reinterpret_cast<PyObject*>(self);
+}
+
+}  // namespace fa::py

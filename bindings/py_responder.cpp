@@ -1,0 +1,148 @@
+// Responder bindings.
+#include "py_responder.h"
+
+#include <nanobind/stl/function.h>
+#include <nanobind/stl/string.h>
+
+#include <string_view>
+
+namespace nb = nanobind;
+
+namespace fa::py {
+
+namespace {
+
+std::string_view as_bytes_view(nb::handle h, const char* what) {
+  if (PyBytes_Check(h.ptr())) {
+    return {PyBytes_AS_STRING(h.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(h.ptr()))};
+  }
+  if (PyUnicode_Check(h.ptr())) {
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+    if (!s) throw nb::python_error();
+    return {s, static_cast<size_t>(n)};
+  }
+  throw nb::type_error((std::string(what) + " must be str or bytes").c_str());
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+  return true;
+}
+
+bool has_forbidden(std::string_view v) {
+  for (char c : v)
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
+}
+
+void check_status(int status) {
+  if (status < 100 || status > 999) throw nb::value_error("status must be in 100..999");
+}
+
+std::string body_bytes(nb::handle body) {
+  if (body.is_none()) return {};
+  if (PyBytes_Check(body.ptr()) || PyUnicode_Check(body.ptr())) {
+    auto v = as_bytes_view(body, "body");
+    return std::string(v);
+  }
+  if (PyByteArray_Check(body.ptr()) || PyMemoryView_Check(body.ptr())) {
+    Py_buffer buf;
+    if (PyObject_GetBuffer(body.ptr(), &buf, PyBUF_SIMPLE) < 0) throw nb::python_error();
+    std::string out(static_cast<const char*>(buf.buf), static_cast<size_t>(buf.len));
+    PyBuffer_Release(&buf);
+    return out;
+  }
+  throw nb::type_error("body must be bytes, str or None");
+}
+
+}  // namespace
+
+void format_header_lines(nb::handle headers, std::string& out, bool drop_framing,
+                         std::string* content_type) {
+  if (headers.is_none()) return;
+  for (nb::handle item : headers) {
+    nb::handle name = item[0];
+    nb::handle value = item[1];
+    auto n = as_bytes_view(name, "header name");
+    auto v = as_bytes_view(value, "header value");
+    if (n.empty() || has_forbidden(n) || has_forbidden(v) || n.find(':') != std::string_view::npos)
+      throw nb::value_error("invalid header: names and values must not contain CR, LF or NUL");
+    if (drop_framing && (iequals(n, "content-length") || iequals(n, "transfer-encoding") ||
+                         iequals(n, "connection")))
+      continue;
+    if (content_type && iequals(n, "content-type")) {
+      content_type->assign(v);
+      continue;
+    }
+    out.append(n).append(": ").append(v).append("\r\n");
+  }
+}
+
+void register_responder(nb::module_& m) {
+  nb::class_<Responder>(m, "Responder", "Finishes one HTTP exchange (async handlers, streaming).")
+      .def(
+          "send",
+          [](Responder& r, int status, nb::handle headers, nb::handle body) {
+            check_status(status);
+            std::string extra, ctype;
+            format_header_lines(headers, extra, true, &ctype);
+            std::string b = body_bytes(body);
+            if (r.head_written) throw std::runtime_error("Responder.send: response already started");
+            bool ok = r.handle.send(http::ResponseHead{status, ctype, extra}, b);
+            r.head_written = true;
+            return ok;
+          },
+          nb::arg("status"), nb::arg("headers"), nb::arg("body").none(),
+          "Sends a complete response. Returns False if the client is gone.")
+      .def(
+          "start",
+          [](Responder& r, int status, nb::handle headers) {
+            check_status(status);
+            std::string extra, ctype;
+            // Keep a Content-Length the application set: then the body is not chunked.
+            format_header_lines(headers, extra, false, &ctype);
+            if (r.head_written) throw std::runtime_error("Responder.start: response already started");
+            bool ok = r.handle.start(http::ResponseHead{status, ctype, extra});
+            r.head_written = true;
+            return ok;
+          },
+          nb::arg("status"), nb::arg("headers"),
+          "Starts a streamed response (chunked unless a content-length header is given).")
+      .def(
+          "write",
+          [](Responder& r, nb::handle data) {
+            std::string b = body_bytes(data);
+            return r.handle.write(b);
+          },
+          nb::arg("data"),
+          "Writes one chunk. Returns False when the client is gone or output is over the "
+          "high-water mark (then wait for on_drain).")
+      .def(
+          "end", [](Responder& r) { return r.handle.end(); }, "Finishes a streamed response.")
+      .def(
+          "on_drain",
+          [](Responder& r, nb::object fn) {
+            bool ok = r.handle.on_drain([fn = std::move(fn)]() {
+              nb::gil_scoped_acquire gil;
+              try {
+                fn();
+              } catch (nb::python_error& e) {
+                e.restore();
+                PyErr_WriteUnraisable(fn.ptr());
+              }
+            });
+            if (!ok) fn();  // already drained or gone: wake the caller now
+          },
+          nb::arg("fn"), "Calls fn() once when output drains or the connection closes.")
+      .def(
+          "abort", [](Responder& r) { return r.handle.abort(); }, "Closes the connection now.")
+      .def_prop_ro("closed", [](Responder& r) { return r.handle.client_gone(); },
+                   "True once the client has gone.")
+      .def_prop_ro("open", [](Responder& r) { return r.handle.alive(); },
+                   "True until the response is finished.");
+}
+
+}  // namespace fa::py
