@@ -358,14 +358,29 @@ class Core {
       PyErr_Format(PyExc_TypeError, "the query expects %zu arguments, %zd were passed", st.param_oids.size(), n);
       return false;
     }
+    // A str passed for a non-text parameter ("42" for int4) is sent in text format for the server
+    // to parse, as libpq would: path parameters arrive as str.
+    static const Encoder text_encoder = binary_encoder(oid::kText);
+    const std::vector<int16_t>* formats = &st.param_formats;
+    std::vector<int16_t> local;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      size_t k = static_cast<size_t>(i);
+      if (st.param_formats[k] == 1 && st.encoders[k] != text_encoder &&
+          PyUnicode_Check(PySequence_Fast_GET_ITEM(seq, i))) {
+        if (local.empty()) local = st.param_formats;
+        local[k] = 0;
+        formats = &local;
+      }
+    }
     auto& w = proto_.writer();
-    w.begin_bind("", st.name, st.param_formats, static_cast<int16_t>(n));
+    w.begin_bind("", st.name, *formats, static_cast<int16_t>(n));
     for (Py_ssize_t i = 0; i < n; ++i) {
       PyObject* v = PySequence_Fast_GET_ITEM(seq, i);
       if (v == Py_None) { w.bind_null(); continue; }
       size_t pos = w.begin_param();
       bool ok;
-      if (Encoder enc = st.encoders[static_cast<size_t>(i)]) {
+      Encoder enc = (*formats)[static_cast<size_t>(i)] == 1 ? st.encoders[static_cast<size_t>(i)] : nullptr;
+      if (enc) {
         ok = enc(v, st.param_oids[static_cast<size_t>(i)], out);
       } else {
         PyObject* s = PyObject_Str(v);

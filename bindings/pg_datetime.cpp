@@ -111,10 +111,19 @@ bool datetime_init() {
   g_dt_max = PyObject_GetAttrString(dt, "max");
   g_dt_min = PyObject_GetAttrString(dt, "min");
   if (!g_date_max || !g_date_min || !g_dt_max || !g_dt_min) return false;
-  g_dtz_max = PyObject_CallMethod(g_dt_max, "replace", "OOOOOOOO", Py_None, Py_None, Py_None, Py_None, Py_None,
-                                  Py_None, Py_None, PyDateTime_TimeZone_UTC);
-  g_dtz_min = PyObject_CallMethod(g_dt_min, "replace", "OOOOOOOO", Py_None, Py_None, Py_None, Py_None, Py_None,
-                                  Py_None, Py_None, PyDateTime_TimeZone_UTC);
+  // datetime.replace(tzinfo=UTC): the C datetime rejects None for the positional fields.
+  auto with_utc = [](PyObject* d) -> PyObject* {
+    PyObject* replace = PyObject_GetAttrString(d, "replace");
+    PyObject* empty = PyTuple_New(0);
+    PyObject* kw = Py_BuildValue("{s:O}", "tzinfo", PyDateTime_TimeZone_UTC);
+    PyObject* r = (replace && empty && kw) ? PyObject_Call(replace, empty, kw) : nullptr;
+    Py_XDECREF(replace);
+    Py_XDECREF(empty);
+    Py_XDECREF(kw);
+    return r;
+  };
+  g_dtz_max = with_utc(g_dt_max);
+  g_dtz_min = with_utc(g_dt_min);
   return g_dtz_max && g_dtz_min;
 }
 
