@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: system packages, the Python package (builds
+# the C++ core and the extension), C++ tests (release and ASan+UBSan), bounded fuzzing, a
+# PostgreSQL server for the driver tests, pytest, ruff and mypy.
+# Usage: bash scripts/test.sh            (FASTERAPI_FUZZ_SECONDS=60 per fuzzer by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${FASTERAPI_FUZZ_SECONDS:-60}
+
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+
+step "system packages"
+bash scripts/install-deps.sh
+
+step "python package (pip install -e .[dev])"
+python3 -m pip install -q --upgrade pip
+python3 -m pip install -q -e ".[dev]"
+
+step "C++ release build + ctest"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DFA_BUILD_BENCH=ON >/dev/null
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release -j"$jobs" --output-on-failure
+
+step "C++ ASan+UBSan build + ctest"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFA_SANITIZE=ON \
+  -DFA_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan -j"$jobs" --output-on-failure
+
+step "fuzzers (${fuzz_seconds}s each)"
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DFA_FUZZ=ON -DFA_BUILD_TESTS=OFF -DFA_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/fuzz -j"$jobs"
+mkdir -p build/fuzz/artifacts
+for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
+  name=$(basename "$fuzzer" _fuzz)
+  corpus="tests/fuzz/corpus/$name"
+  work="build/fuzz/corpus-$name"
+  mkdir -p "$work"
+  dirs=("$work")
+  [[ -d "$corpus" ]] && dirs+=("$corpus")
+  echo "fuzzing $name"
+  "$fuzzer" -max_total_time="$fuzz_seconds" -artifact_prefix=build/fuzz/artifacts/ \
+    -print_final_stats=1 "${dirs[@]}" 2>&1 | tail -4
+done
+
+step "PostgreSQL"
+bash scripts/ensure-postgres.sh
+export FASTERAPI_REQUIRE_PG=1
+
+step "ruff + mypy"
+python3 -m ruff check fasterapi tests/python benchmarks examples tools
+python3 -m mypy
+
+step "pytest"
+python3 -m pytest tests/python -q -p no:cacheprovider
