@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from fasterapi.dependencies import Field
 
@@ -36,25 +36,27 @@ _HTTP_VALIDATION_ERROR = {
 
 
 class _Schemas:
+    """Collects component schemas; models are referenced by name, as FastAPI does."""
+
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
-    def of(self, tp: Any) -> dict[str, Any]:
+    def _schema(self, tp: Any, mode: str) -> dict[str, Any]:
         try:
-            schema = TypeAdapter(tp).json_schema(ref_template=_REF, mode="serialization")
-        except Exception:
-            return {}
-        defs = schema.pop("$defs", {})
-        self.components.update(defs)
-        return schema
-
-    def of_input(self, tp: Any) -> dict[str, Any]:
-        try:
-            schema = TypeAdapter(tp).json_schema(ref_template=_REF)
+            schema = TypeAdapter(tp).json_schema(ref_template=_REF, mode=mode)  # type: ignore[arg-type]
         except Exception:
             return {}
         self.components.update(schema.pop("$defs", {}))
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            self.components[tp.__name__] = schema
+            return {"$ref": _REF.format(model=tp.__name__)}
         return schema
+
+    def of(self, tp: Any) -> dict[str, Any]:
+        return self._schema(tp, "serialization")
+
+    def of_input(self, tp: Any) -> dict[str, Any]:
+        return self._schema(tp, "validation")
 
 
 def _openapi_path(path: str) -> str:

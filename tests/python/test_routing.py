@@ -1,0 +1,155 @@
+"""APIRouter, include_router, path patterns, mounts and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from fasterapi import APIRouter, App
+from fasterapi.staticfiles import StaticFiles
+from fasterapi.testing import TestClient
+
+
+class Item(BaseModel):
+    name: str
+
+
+def test_include_router_with_prefix_and_tags() -> None:
+    app = App()
+    users = APIRouter(prefix="/users", tags=["users"])
+
+    @users.get("/{uid}")
+    def get_user(uid: int):
+        return {"uid": uid}
+
+    @users.post("/")
+    def create_user(req, res):
+        res.status_code = 201
+        return req.json()
+
+    app.include_router(users, prefix="/v1", tags=["v1"])
+    route = next(r for r in app.routes if r.name == "get_user")
+    assert route.path == "/v1/users/{uid}"
+    assert route.tags == ["v1", "users"]
+    with TestClient(app) as client:
+        assert client.get("/v1/users/3").json() == {"uid": 3}
+        r = client.post("/v1/users/", json={"n": 1})
+        assert (r.status_code, r.json()) == (201, {"n": 1})
+        assert client.get("/users/3").status_code == 404
+
+
+def test_path_patterns() -> None:
+    app = App()
+
+    @app.get("/files/{rest:path}")
+    def files(req, res):
+        return req.path_params["rest"]
+
+    @app.get("/n/{n:int}")
+    def number(req, res):
+        return req.path_params["n"]
+
+    @app.get("/s/{name}/x")
+    def segment(req, res):
+        return req.path_params["name"]
+
+    with TestClient(app) as client:
+        assert client.get("/files/a/b/c.txt").text == "a/b/c.txt"
+        assert client.get("/n/12").text == "12"
+        assert client.get("/n/abc").status_code == 404
+        assert client.get("/s/caf%C3%A9/x").text == "café"
+        assert client.get("/s/a/b/x").status_code == 404
+
+
+def test_router_misconfiguration_fails_fast() -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        APIRouter(prefix="users/")
+    app = App()
+    with pytest.raises(ValueError, match="prefix"):
+        app.include_router(APIRouter(), prefix="/x/")
+    with pytest.raises(ValueError, match="workers"):
+        App(workers=0)
+    with pytest.raises(ValueError, match="startup"):
+        app.on_event("boot")
+
+
+def test_static_files(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hello static")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.css").write_text("body{}")
+    (tmp_path.parent / "secret.txt").write_text("nope")
+    app = App()
+    app.mount("/static", StaticFiles(directory=tmp_path))
+    with TestClient(app) as client:
+        r = client.get("/static/a.txt")
+        assert (r.status_code, r.text) == (200, "hello static")
+        assert r.headers["content-type"].startswith("text/plain")
+        assert client.get("/static/sub/b.css").headers["content-type"].startswith("text/css")
+        assert client.get("/static/nope.txt").status_code == 404
+        assert client.get("/static/..%2Fsecret.txt").status_code == 404
+    with pytest.raises(RuntimeError, match="does not exist"):
+        StaticFiles(directory=tmp_path / "missing")
+
+
+def test_lifespan_and_events() -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: App) -> AsyncIterator[dict[str, str]]:
+        events.append("lifespan-start")
+        yield {"db": "connected"}
+        events.append("lifespan-end")
+
+    app = App(lifespan=lifespan)
+
+    @app.on_event("startup")
+    async def start() -> None:
+        events.append("startup")
+
+    @app.on_event("shutdown")
+    def stop() -> None:
+        events.append("shutdown")
+
+    @app.get("/")
+    def state(req, res):
+        return app.state.db
+
+    with TestClient(app) as client:
+        assert events == ["startup", "lifespan-start"]
+        assert client.get("/").text == "connected"
+    assert events == ["startup", "lifespan-start", "shutdown", "lifespan-end"]
+
+
+def test_openapi_and_docs() -> None:
+    app = App(title="Shop", version="2.0")
+
+    @app.post("/items/{item_id:int}", status_code=201, tags=["items"], response_model=Item)
+    def create(item_id: int, item: Item, q: str | None = None):
+        """Create an item."""
+        return item
+
+    @app.get("/hidden", include_in_schema=False)
+    def hidden(req, res):
+        return None
+
+    with TestClient(app) as client:
+        spec = client.get("/openapi.json").json()
+        assert spec["openapi"] == "3.1.0"
+        assert spec["info"] == {"title": "Shop", "version": "2.0"}
+        assert list(spec["paths"]) == ["/items/{item_id}"]
+        op = spec["paths"]["/items/{item_id}"]["post"]
+        assert op["tags"] == ["items"] and op["description"] == "Create an item."
+        params = {p["name"]: p for p in op["parameters"]}
+        assert params["item_id"]["in"] == "path" and params["item_id"]["required"] is True
+        assert params["item_id"]["schema"] == {"type": "integer"}
+        assert params["q"]["required"] is False
+        assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Item"}
+        assert "201" in op["responses"] and "422" in op["responses"]
+        assert "Item" in spec["components"]["schemas"]
+        docs = client.get("/docs")
+        assert docs.headers["content-type"].startswith("text/html")
+        assert "/openapi.json" in docs.text
