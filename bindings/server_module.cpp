@@ -81,6 +81,8 @@ class PyServer {
     if (!PyType_Check(request_class.ptr()) ||
         !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(request_class.ptr()), &RequestType))
       throw nb::type_error("set_hooks: request_class must be a subclass of _native.Request");
+    if (!PyType_Check(response_class.ptr()))
+      throw nb::type_error("set_hooks: response_class must be a class");
     request_class_ = nb::borrow(request_class);
     response_class_ = nb::borrow(response_class);
     render_ = std::move(render);
@@ -142,6 +144,7 @@ class PyServer {
   std::unique_ptr<http::Server> server_;
   std::deque<Route> routes_;  // stable addresses: route handlers point into it
   nb::object request_class_, response_class_, render_, spawn_, handle_error_, pending_;
+  nb::tuple empty_args_ = nb::tuple();
   std::string body_;   // reused encode buffer
   std::string extra_;  // reused header-lines buffer
 };
@@ -240,7 +243,10 @@ void PyServer::call_hook(PyObject* hook, PyObject* first, PyObject* preq, PyObje
 void PyServer::dispatch(const Route& route, http::Request& req, http::Response& res) {
   Ref preq(make_request(reinterpret_cast<PyTypeObject*>(request_class_.ptr()), req, res.detach()));
   if (!preq) return fail_hard(res, "Request creation");
-  Ref pres(PyObject_CallNoArgs(response_class_.ptr()));
+  // res = response_class.__new__(response_class): __init__ is not run per request, so a fresh
+  // instance must be valid from class-level defaults (set_hooks' contract).
+  auto* rtype = reinterpret_cast<PyTypeObject*>(response_class_.ptr());
+  Ref pres(rtype->tp_new(rtype, empty_args_.ptr(), nullptr));
   if (!pres) return fail_hard(res, "Response creation");
   Ref responder;
   PyObject* args[2] = {preq.p, pres.p};
@@ -287,7 +293,9 @@ void register_server(nb::module_& m) {
            nb::arg("body_timeout") = 30.0)
       .def("set_hooks", &PyServer::set_hooks, nb::arg("request_class"), nb::arg("response_class"),
            nb::arg("render"), nb::arg("spawn"), nb::arg("handle_error"), nb::arg("pending"),
-           "Sets the Python callbacks the engine uses; call once before listen().")
+           "Sets the Python callbacks the engine uses; call once before listen(). Per request the "
+           "engine allocates request_class natively and res = response_class.__new__("
+           "response_class) without calling __init__: class-level defaults must make it valid.")
       .def("add_route", &PyServer::add_route, nb::arg("method"), nb::arg("path"),
            nb::arg("endpoint"), nb::arg("is_async"),
            "Registers endpoint(req, res) for method and path. ValueError on a bad pattern or "
