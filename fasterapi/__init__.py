@@ -10,13 +10,13 @@ if _native_dir := _os.environ.get("FASTERAPI_NATIVE_DIR"):
 
 __version__ = "0.1.0"
 
-from fasterapi import status  # noqa: E402
-from fasterapi.app import App  # noqa: E402
-from fasterapi.background import BackgroundTasks  # noqa: E402
-from fasterapi.exceptions import HTTPException, RequestValidationError  # noqa: E402
-from fasterapi.params import Body, Cookie, Depends, Form, Header, Path, Query, Security  # noqa: E402
-from fasterapi.requests import Request  # noqa: E402
-from fasterapi.responses import (  # noqa: E402
+from fasterapi import status
+from fasterapi.app import App
+from fasterapi.background import BackgroundTasks
+from fasterapi.exceptions import HTTPException, RequestValidationError
+from fasterapi.params import Body, Cookie, Depends, Form, Header, Path, Query, Security
+from fasterapi.requests import Request
+from fasterapi.responses import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
@@ -25,12 +25,12 @@ from fasterapi.responses import (  # noqa: E402
     Response,
     StreamingResponse,
 )
-from fasterapi.routing import APIRouter  # noqa: E402
+from fasterapi.routing import APIRouter
 
 FastAPI = App  # for `from fasterapi import FastAPI` during a migration
 
 try:
-    from fasterapi.core import (
+    from fasterapi.core import (  # noqa: F401
         Pipeline,
         filter_async,
         map_async,
@@ -44,7 +44,7 @@ except ImportError:  # the futures package has not landed yet
     pass
 
 try:
-    from fasterapi.pg import PgPool
+    from fasterapi.pg import PgPool  # noqa: F401
 except ImportError:  # the PostgreSQL package has not landed yet
     pass
 

@@ -9,7 +9,6 @@ import contextvars
 import dataclasses
 import inspect
 import logging
-from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,6 +20,9 @@ from fasterapi.exceptions import HTTPException, RequestValidationError
 from fasterapi.responses import FileResponse, Response, StreamingResponse
 
 error_log = logging.getLogger("fasterapi.error")
+# asyncio's bookkeeping of the current task (C functions; typed for real Tasks only).
+_enter_task: Any = asyncio.tasks._enter_task  # type: ignore[attr-defined]
+_leave_task: Any = asyncio.tasks._leave_task  # type: ignore[attr-defined]
 
 PENDING = object()  # spawn's "the Task will answer later" sentinel
 
@@ -152,7 +154,7 @@ def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) ->
         return stop.value
     finally:
         _leave_task(loop, stand_in)
-    task = loop.create_task(_Resume(coro, fut, loop, stand_in), context=ctx)  # type: ignore[arg-type]
+    task: asyncio.Task[Any] = loop.create_task(_Resume(coro, fut, loop, stand_in), context=ctx)  # type: ignore[arg-type]
     stand_in.task = task
     if stand_in._cancels:
         task.cancel()
@@ -200,9 +202,8 @@ def render(result: Any, req: Any, res: Any, responder: Any) -> None:
         default = _TEXT
     elif kind is bytes or kind is bytearray or kind is memoryview:
         body, default = bytes(result), _OCTET
-    elif (
-        isinstance(result, dict | list | tuple | BaseModel)
-        or (dataclasses.is_dataclass(result) and not isinstance(result, type))
+    elif isinstance(result, dict | list | tuple | BaseModel) or (
+        dataclasses.is_dataclass(result) and not isinstance(result, type)
     ):
         body, default = json_dumps(result), _JSON
     elif isinstance(result, str | int | float | bool):
@@ -251,7 +252,12 @@ def _start_stream(coro: Coroutine[Any, Any, None]) -> None:
 
 def _drained(responder: Any) -> asyncio.Future[None]:
     fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    responder.on_drain(lambda: fut.done() or fut.set_result(None))
+
+    def wake() -> None:
+        if not fut.done():
+            fut.set_result(None)
+
+    responder.on_drain(wake)
     return fut
 
 
@@ -284,7 +290,7 @@ async def _stream(iterator: Any, responder: Any) -> None:
 
 
 async def _stream_file(path: str, chunk_size: int, responder: Any) -> None:
-    with open(path, "rb") as f:  # noqa: ASYNC230 - local file reads are short
+    with open(path, "rb") as f:
         while chunk := f.read(chunk_size):
             if responder.closed:
                 return
@@ -300,7 +306,9 @@ def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None
         res.status_code = exc.status_code
         headers: list[Any] = [_JSON]
         if exc.headers:
-            headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in exc.headers.items())
+            headers.extend(
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in exc.headers.items()
+            )
         responder.send(exc.status_code, headers, json_dumps({"detail": exc.detail}))
         return
     if isinstance(exc, RequestValidationError):
@@ -308,9 +316,11 @@ def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None
         responder.send(422, [_JSON], json_dumps({"detail": exc.errors()}))
         return
     error_log.error(
-        "Exception in %s %s", getattr(req, "method", "?"), getattr(req, "path", "?"),
+        "Exception in %s %s",
+        getattr(req, "method", "?"),
+        getattr(req, "path", "?"),
         exc_info=(type(exc), exc, exc.__traceback__),
-    )  # fmt: skip
+    )
     res.status_code = 500
     responder.send(500, [_JSON], _ERROR_500)
 

@@ -47,7 +47,9 @@ def response_adapter(route: Route) -> TypeAdapter[Any] | None:
     try:
         return TypeAdapter(model)
     except Exception as e:
-        raise TypeError(f"route {route.path!r}: response_model {model!r} is not a pydantic type: {e}") from e
+        raise TypeError(
+            f"route {route.path!r}: response_model {model!r} is not a pydantic type: {e}"
+        ) from e
 
 
 def is_plain(route: Route) -> bool:
@@ -178,8 +180,10 @@ def _with_middleware(inner: Endpoint, inner_async: bool, middleware: list[Middle
     return endpoint
 
 
-async def _call_mw(mw: Middleware, nxt: Callable[[Any], Awaitable[Response]], request: Any) -> Response:
-    response = mw(request, nxt)
+async def _call_mw(
+    mw: Middleware, nxt: Callable[[Any], Awaitable[Response]], request: Any
+) -> Response:
+    response: Any = mw(request, nxt)
     if inspect.isawaitable(response):
         response = await response
     return response

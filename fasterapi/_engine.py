@@ -7,24 +7,24 @@ extension is not built). Both expose the same Server/Request/Responder interface
 from __future__ import annotations
 
 import os
+from types import ModuleType
 from typing import Any
 
-NativeRequest: Any
-Server: Any
 
-if os.environ.get("FASTERAPI_ENGINE") == "python":
-    from fasterapi._pyserver import Request as NativeRequest
-    from fasterapi._pyserver import Server
+def _pick() -> tuple[ModuleType, str]:
+    if os.environ.get("FASTERAPI_ENGINE") != "python":
+        try:
+            from fasterapi import _native
 
-    NAME = "python"
-else:
-    try:
-        from fasterapi._native import Request as NativeRequest
-        from fasterapi._native import Server
+            if hasattr(_native, "Server"):
+                return _native, "native"
+        except ImportError:
+            pass
+    from fasterapi import _pyserver
 
-        NAME = "native"
-    except ImportError:
-        from fasterapi._pyserver import Request as NativeRequest
-        from fasterapi._pyserver import Server
+    return _pyserver, "python"
 
-        NAME = "python"
+
+_module, NAME = _pick()
+NativeRequest: Any = _module.Request
+Server: Any = _module.Server

@@ -1,4 +1,4 @@
-"""json_dumps/json_loads: the native encoder when built, else the json module with the same output."""
+"""json_dumps/json_loads: the native codec when built, else the json module, same output."""
 
 from __future__ import annotations
 

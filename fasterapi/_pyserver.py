@@ -58,7 +58,9 @@ def _compile(path: str) -> tuple[re.Pattern[str], list[str]]:
         pos = m.end()
     rest = path[pos:]
     if "{" in rest or "}" in rest or not path.startswith("/"):
-        raise ValueError(f"bad route pattern {path!r}: use /a/{{name}}, {{name:int}}, {{name:path}}")
+        raise ValueError(
+            f"bad route pattern {path!r}: use /a/{{name}}, {{name:int}}, {{name:path}}"
+        )
     out.append(re.escape(rest))
     return re.compile("".join(out) + r"\Z"), names
 
@@ -227,14 +229,27 @@ class Server:
     def connections(self) -> int:
         return len(self.conns)
 
-    def set_hooks(self, request_class: type, response_class: type, render: Any, spawn: Any,
-                  handle_error: Any, pending: object) -> None:  # fmt: skip
-        self.request_class, self.response_class = request_class, response_class
+    def set_hooks(
+        self,
+        request_class: type,
+        response_class: type,
+        render: Any,
+        spawn: Any,
+        handle_error: Any,
+        pending: object,
+    ) -> None:
+        self.request_class: Any = request_class
+        self.response_class: Any = response_class
         self.render, self.spawn, self.handle_error, self.pending = (
-            render, spawn, handle_error, pending
+            render,
+            spawn,
+            handle_error,
+            pending,
         )
 
-    def add_route(self, method: str, path: str, endpoint: Callable[..., Any], is_async: bool) -> None:
+    def add_route(
+        self, method: str, path: str, endpoint: Callable[..., Any], is_async: bool
+    ) -> None:
         pattern, names = _compile(path)
         for m, _p, _n, _e, _a in self.routes:
             if m == method and _p.pattern == pattern.pattern:
@@ -377,12 +392,20 @@ class Server:
     def _fail(self, conn: _Conn, status: int) -> None:
         conn.busy = Request()
         self.in_flight += 1
-        body = ('{"detail":"%s"}' % HTTPStatus(status).phrase).encode()
+        body = f'{{"detail":"{HTTPStatus(status).phrase}"}}'.encode()
         r = Responder(conn, False, False)
         r.send(status, [(b"content-type", b"application/json")], body)
 
-    def _dispatch(self, conn: _Conn, method: str, target: str, version: str,
-                  headers: list[tuple[str, str]], body: bytes, keep: bool) -> None:  # fmt: skip
+    def _dispatch(
+        self,
+        conn: _Conn,
+        method: str,
+        target: str,
+        version: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        keep: bool,
+    ) -> None:
         raw_path, _, query = target.partition("?")
         path = unquote(raw_path)
         lookup = "GET" if method == "HEAD" else method

@@ -99,6 +99,7 @@ class App(APIRouter):
 
     def exception_handler(self, exc_class: type[BaseException] | int) -> Callable[[F], F]:
         """`@app.exception_handler(MyError)`: `(request, exc) -> Response` (sync or async)."""
+
         def decorator(fn: F) -> F:
             key = exc_class if isinstance(exc_class, type) else _status_error(exc_class)
             self.exception_handlers[key] = fn
@@ -107,11 +108,14 @@ class App(APIRouter):
         return decorator
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
-        """Serve `app` (a StaticFiles) under `path`: `app.mount("/static", StaticFiles(directory=...))`."""
+        """Serve `app` (a StaticFiles) under `path`:
+        `app.mount("/static", StaticFiles(directory="static"))`."""
         if not callable(app):
             raise TypeError("mount() takes a StaticFiles instance (or any endpoint(req, res))")
         path = path.rstrip("/")
-        self.add_route(path + "/{path:path}", app, methods=["GET"], name=name, include_in_schema=False)
+        self.add_route(
+            path + "/{path:path}", app, methods=["GET"], name=name, include_in_schema=False
+        )
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
         return self.add_route(path, endpoint, **options)
@@ -128,8 +132,9 @@ class App(APIRouter):
     def install(self, server: Any, *, access_log: bool = False) -> None:
         """Register hooks and every route on an engine `server` (done once per server)."""
         handle_error = _dispatch.make_error_handler(self.exception_handlers)
-        server.set_hooks(Request, Response, _dispatch.render, _dispatch.spawn, handle_error,
-                         _dispatch.PENDING)  # fmt: skip
+        server.set_hooks(
+            Request, Response, _dispatch.render, _dispatch.spawn, handle_error, _dispatch.PENDING
+        )
         routes = list(self.routes)
         if self.openapi_url or self.docs_url:
             from fasterapi.openapi.docs import openapi_routes
@@ -208,8 +213,17 @@ def _preflight(answer: Callable[[Any], Response]) -> Callable[[Any, Any], Respon
 
 def _logged(endpoint: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def log_when_sent(req: Any, res: Any) -> None:
-        access_log.info('%s:%d - "%s %s HTTP/%s" %d', *req.client, req.method,
-                        req.raw_path.decode("latin-1"), req.http_version, res.status_code)  # fmt: skip
+        target = req.raw_path.decode("latin-1")
+        if req.query_string:
+            target += "?" + req.query_string.decode("latin-1")
+        access_log.info(
+            '%s:%d - "%s %s HTTP/%s" %d',
+            *req.client,
+            req.method,
+            target,
+            req.http_version,
+            res.status_code,
+        )
 
     def wrapper(req: Any, res: Any) -> Any:
         req.add_done_callback(lambda: log_when_sent(req, res))

@@ -55,7 +55,9 @@ def load_app(spec: str, app_dir: str = ".") -> App:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise SystemExit(f"fasterapi: module {module_name!r} has no attribute {attr!r}") from None
+            raise SystemExit(
+                f"fasterapi: module {module_name!r} has no attribute {attr!r}"
+            ) from None
     if not isinstance(obj, App):
         raise SystemExit(f"fasterapi: {spec} is a {type(obj).__name__}, not a fasterapi.App")
     return obj
@@ -75,8 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from fasterapi.reload import run_with_reload
 
         child = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
-        return run_with_reload([sys.executable, "-m", "fasterapi", *child],
-                               args.reload_dir or [args.app_dir])  # fmt: skip
+        return run_with_reload(
+            [sys.executable, "-m", "fasterapi", *child], args.reload_dir or [args.app_dir]
+        )
     app = load_app(args.app, args.app_dir)
     options: dict[str, object] = {}
     if args.access_log is not None:

@@ -16,8 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fasterapi._jsonio import json_loads
 from fasterapi.background import BackgroundTasks, schedule
-from fasterapi.exceptions import RequestValidationError
-from fasterapi.params import Body, Depends, Param, Path, Query
+from fasterapi.params import Body, Depends, Param
 from fasterapi.requests import Request
 from fasterapi.responses import Response
 
@@ -67,13 +66,15 @@ class Dependant:
 
 
 def _kind(call: Callable[..., Any]) -> str:
-    target = call if inspect.isfunction(call) or inspect.ismethod(call) else getattr(call, "__call__", call)  # noqa: B004, E501
-    if inspect.isasyncgenfunction(target):
-        return "agen"
-    if inspect.isgeneratorfunction(target):
-        return "gen"
-    if inspect.iscoroutinefunction(target):
-        return "coro"
+    """How to call it: plain function, coroutine, generator or async generator."""
+    targets = [call] if isinstance(call, type) else [call, type(call).__call__]
+    for target in targets:
+        if inspect.isasyncgenfunction(target):
+            return "agen"
+        if inspect.isgeneratorfunction(target):
+            return "gen"
+        if inspect.iscoroutinefunction(target):
+            return "coro"
     return "func"
 
 
@@ -147,10 +148,12 @@ def compile_dependant(
     hints = _type_hints(target if isinstance(call, type) else call)
     sig = inspect.signature(call if not isinstance(call, type) else target)
     fields: list[Field] = []
-    for dep in extra or []:
-        fields.append(_depends_field("", dep, path_params))
+    for marker in extra or []:
+        fields.append(_depends_field("", marker, path_params))
     for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (isinstance(call, type) and p.name == "self"):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (
+            isinstance(call, type) and p.name == "self"
+        ):
             continue
         fields.append(_field(call, p, hints.get(p.name, p.annotation), path_params))
     dep = Dependant(call, fields, _kind(call), use_cache)
@@ -158,11 +161,15 @@ def compile_dependant(
         f.dependant is not None and f.dependant.needs_async for f in fields
     )
     bodies = [f for f in fields if f.source == "body"]
-    dep.embed_body = len(bodies) > 1 or any(isinstance(f.marker, Body) and f.marker.embed for f in bodies)
+    dep.embed_body = len(bodies) > 1 or any(
+        isinstance(f.marker, Body) and f.marker.embed for f in bodies
+    )
     return dep
 
 
-def _depends_field(name: str, marker: Depends, path_params: set[str], annotation: Any = None) -> Field:
+def _depends_field(
+    name: str, marker: Depends, path_params: set[str], annotation: Any = None
+) -> Field:
     call = marker.dependency or annotation
     if call is None or not callable(call):
         raise TypeError(f"Depends() for parameter {name!r} needs a callable: Depends(get_thing)")
@@ -223,9 +230,16 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
     else:
         adapter = _adapter(ann_t, marker)
     return Field(
-        p.name, source, key, ann_t, None if required else default, required, adapter,
-        _is_sequence(ann_t) and source in ("query", "header"), marker,
-    )  # fmt: skip
+        p.name,
+        source,
+        key,
+        ann_t,
+        None if required else default,
+        required,
+        adapter,
+        _is_sequence(ann_t) and source in ("query", "header"),
+        marker,
+    )
 
 
 class SolveState:
@@ -245,10 +259,18 @@ class SolveState:
 _NO_BODY = object()
 
 
-def _sanitize(err: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, Any]:
-    out = {"type": err["type"], "loc": [*loc, *err["loc"]], "msg": err["msg"], "input": err.get("input")}
+def _sanitize(err: Any, loc: tuple[Any, ...]) -> dict[str, Any]:
+    out = {
+        "type": err["type"],
+        "loc": [*loc, *err["loc"]],
+        "msg": err["msg"],
+        "input": err.get("input"),
+    }
     if "ctx" in err:
-        out["ctx"] = {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in err["ctx"].items()}
+        out["ctx"] = {
+            k: v if isinstance(v, int | float | str | bool) else str(v)
+            for k, v in err["ctx"].items()
+        }
     if isinstance(out["input"], bytes):
         out["input"] = out["input"].decode("utf-8", "replace")
     return out
@@ -257,7 +279,9 @@ def _sanitize(err: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, Any]:
 def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
     if raw is _MISSING_V:
         if f.required:
-            st.errors.append({"type": "missing", "loc": list(loc), "msg": "Field required", "input": None})
+            st.errors.append(
+                {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
+            )
         return f.default
     if f.adapter is None:
         return raw
@@ -280,8 +304,15 @@ def _body(st: SolveState) -> Any:
             try:
                 st.body = json_loads(raw)
             except ValueError as e:
-                st.errors.append({"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",
-                                  "input": {}, "ctx": {"error": str(e)}})  # fmt: skip
+                st.errors.append(
+                    {
+                        "type": "json_invalid",
+                        "loc": ["body", 0],
+                        "msg": "JSON decode error",
+                        "input": {},
+                        "ctx": {"error": str(e)},
+                    }
+                )
                 st.body = _INVALID
     return st.body
 
@@ -309,7 +340,11 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
         qp = req.query_params
         raw = (qp.getlist(f.key) or _MISSING_V) if f.is_list else qp.get(f.key, _MISSING_V)
     elif src == "header":
-        raw = (req.headers.getlist(f.key) or _MISSING_V) if f.is_list else req.headers.get(f.key, _MISSING_V)
+        raw = (
+            (req.headers.getlist(f.key) or _MISSING_V)
+            if f.is_list
+            else req.headers.get(f.key, _MISSING_V)
+        )
     elif src == "cookie":
         raw = req.cookies.get(f.key, _MISSING_V)
     else:  # body

@@ -54,8 +54,9 @@ class Path(Param):
 class Header(Param):
     source = "header"
 
-    def __init__(self, default: Any = _MISSING, *, convert_underscores: bool = True,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, default: Any = _MISSING, *, convert_underscores: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(default, **kwargs)
         self.convert_underscores = convert_underscores
 
@@ -81,7 +82,9 @@ class Depends:
     many times it is used (unless `use_cache=False`). Generators: code after `yield` runs
     after the response has been sent."""
 
-    def __init__(self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True) -> None:
+    def __init__(
+        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True
+    ) -> None:
         self.dependency = dependency
         self.use_cache = use_cache
 
@@ -93,7 +96,12 @@ class Depends:
 class Security(Depends):
     """Depends with OAuth scopes (scopes are recorded for OpenAPI only)."""
 
-    def __init__(self, dependency: Callable[..., Any] | None = None, *,
-                 scopes: list[str] | None = None, use_cache: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        scopes: list[str] | None = None,
+        use_cache: bool = True,
+    ) -> None:
         super().__init__(dependency, use_cache=use_cache)
         self.scopes = scopes or []

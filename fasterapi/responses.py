@@ -127,9 +127,16 @@ class Response:
     ) -> None:
         """Tell the client to drop cookie `key` (empty value, Max-Age=0)."""
         self.set_cookie(
-            key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path,
-            domain=domain, secure=secure, httponly=httponly, samesite=samesite,
-        )  # fmt: skip
+            key,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code}>"

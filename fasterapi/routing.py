@@ -54,7 +54,7 @@ class Route:
         self.path = path
         self.endpoint = endpoint
         self.methods = [m.upper() for m in methods]
-        self.name = name or getattr(endpoint, "__name__", "endpoint")
+        self.name: str = name or str(getattr(endpoint, "__name__", "endpoint"))
         self.status_code = status_code
         self.response_model = response_model
         self.response_class = response_class
@@ -103,7 +103,9 @@ class APIRouter:
         self.routes.append(route)
         return route
 
-    def route(self, path: str, methods: Sequence[str] = ("GET",), **options: Any) -> Callable[[F], F]:
+    def route(
+        self, path: str, methods: Sequence[str] = ("GET",), **options: Any
+    ) -> Callable[[F], F]:
         """Decorator: `@router.route("/x", methods=["GET", "POST"])`."""
 
         def decorator(fn: F) -> F:
@@ -143,7 +145,9 @@ class APIRouter:
     ) -> None:
         """Copy `router`'s routes here under `prefix`, adding `tags` and `dependencies`."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError(f"include_router prefix must start with '/' and not end with '/': {prefix!r}")
+            raise ValueError(
+                f"include_router prefix must start with '/' and not end with '/': {prefix!r}"
+            )
         for r in router.routes:
             self.add_route(
                 prefix + r.path,

@@ -69,12 +69,16 @@ async def serve(
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     server = _engine.Server(
-        config.host, config.port, reuse_port=config.reuse_port, backlog=config.backlog,
-        max_body_bytes=config.max_body_bytes, keep_alive_timeout=config.timeout_keep_alive,
-    )  # fmt: skip
+        config.host,
+        config.port,
+        reuse_port=config.reuse_port,
+        backlog=config.backlog,
+        max_body_bytes=config.max_body_bytes,
+        keep_alive_timeout=config.timeout_keep_alive,
+    )
     app.install(server, access_log=config.access_log)
     port = server.listen()
-    signals: list[int] = []
+    signals: list[signal.Signals] = []
     async with app.lifespan_context():
         fd = server.fileno()
         loop.add_reader(fd, server.poll)
@@ -84,7 +88,11 @@ async def serve(
                 loop.add_signal_handler(sig, stop.set)
                 signals.append(sig)
         logging.getLogger("fasterapi").info(
-            "FasterAPI running on http://%s:%d (%s engine, pid %d)", config.host, port, _engine.NAME, os.getpid()
+            "FasterAPI running on http://%s:%d (%s engine, pid %d)",
+            config.host,
+            port,
+            _engine.NAME,
+            os.getpid(),
         )
         if ready is not None:
             ready(port)
@@ -107,7 +115,9 @@ async def _drain(server: Any, deadline_s: float) -> None:
     while (server.in_flight or _dispatch._tasks) and loop.time() < deadline:
         await asyncio.sleep(0.05)  # 50 ms: drain check interval, not a busy loop
     if server.in_flight:
-        log.warning("graceful shutdown deadline passed with %d request(s) in flight", server.in_flight)
+        log.warning(
+            "graceful shutdown deadline passed with %d request(s) in flight", server.in_flight
+        )
 
 
 class _Ticker:

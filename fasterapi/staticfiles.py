@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from fasterapi.exceptions import HTTPException
 from fasterapi.responses import FileResponse
@@ -13,8 +12,9 @@ class StaticFiles:
     """An endpoint(req, res) returning the file under `directory` named by the `path`
     parameter; 404 for anything missing or outside the directory."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, html: bool = False,
-                 check_dir: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, directory: str | os.PathLike[str], *, html: bool = False, check_dir: bool = True
+    ) -> None:
         self.directory = os.path.realpath(directory)
         if check_dir and not os.path.isdir(self.directory):
             raise RuntimeError(f"StaticFiles: directory {os.fspath(directory)!r} does not exist")

@@ -90,8 +90,9 @@ class Supervisor:
             if index is None:
                 continue
             if restart and not self.stopping:
-                log.warning("worker %d (pid %d) exited with %s; restarting", index, pid,
-                            _describe(status))  # fmt: skip
+                log.warning(
+                    "worker %d (pid %d) exited with %s; restarting", index, pid, _describe(status)
+                )
                 time.sleep(_RESTART_BACKOFF)
                 self.spawn(index)
 

@@ -48,9 +48,14 @@ class TestClient(httpx.Client):
             asyncio.set_event_loop(loop)
             self._stop = asyncio.Event()
             try:
-                loop.run_until_complete(serve(self.app, Config(host=self._host, port=0,
-                                              timeout_graceful_shutdown=5.0),
-                                              ready=ready, stop=self._stop))  # fmt: skip
+                loop.run_until_complete(
+                    serve(
+                        self.app,
+                        Config(host=self._host, port=0, timeout_graceful_shutdown=5.0),
+                        ready=ready,
+                        stop=self._stop,
+                    )
+                )
             except BaseException as e:
                 self._error = e
             finally:
@@ -61,7 +66,9 @@ class TestClient(httpx.Client):
         self._thread = threading.Thread(target=main, name="fasterapi-testclient", daemon=True)
         self._thread.start()
         if not started.wait(_START_TIMEOUT) or self._error is not None:
-            raise RuntimeError(f"TestClient: the app failed to start: {self._error!r}") from self._error
+            raise RuntimeError(
+                f"TestClient: the app failed to start: {self._error!r}"
+            ) from self._error
         self.base_url = httpx.URL(f"http://{self._host}:{self.port}")
 
     def stop(self) -> None:

@@ -36,7 +36,9 @@ class CORSMiddleware:
         self.any_origin = "*" in allow_origins
         self.origins = set(allow_origins)
         self.origin_regex = re.compile(allow_origin_regex) if allow_origin_regex else None
-        self.methods = _ALL_METHODS if "*" in allow_methods else tuple(m.upper() for m in allow_methods)
+        self.methods = (
+            _ALL_METHODS if "*" in allow_methods else tuple(m.upper() for m in allow_methods)
+        )
         self.any_header = "*" in allow_headers
         self.headers = {h.lower() for h in allow_headers} | _SAFE_HEADERS
         self.credentials = allow_credentials
@@ -67,14 +69,20 @@ class CORSMiddleware:
             "vary": "Origin",
         }
         if ok:
-            headers["access-control-allow-origin"] = "*" if self.any_origin and not self.credentials else origin
+            headers["access-control-allow-origin"] = (
+                "*" if self.any_origin and not self.credentials else origin
+            )
             if names:
                 headers["access-control-allow-headers"] = asked
         if self.credentials:
             headers["access-control-allow-credentials"] = "true"
-        return PlainTextResponse("OK" if ok else "Disallowed CORS request", 200 if ok else 400, headers)
+        return PlainTextResponse(
+            "OK" if ok else "Disallowed CORS request", 200 if ok else 400, headers
+        )
 
-    async def __call__(self, request: Any, call_next: Callable[[Any], Awaitable[Response]]) -> Response:
+    async def __call__(
+        self, request: Any, call_next: Callable[[Any], Awaitable[Response]]
+    ) -> Response:
         origin = request.headers.get("origin")
         response = await call_next(request)
         if origin is None or not self.origin_allowed(origin):

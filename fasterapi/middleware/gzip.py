@@ -18,14 +18,19 @@ class GZipMiddleware:
         self.minimum_size = minimum_size  # bytes; smaller bodies are not worth compressing
         self.level = compresslevel
 
-    async def __call__(self, request: Any, call_next: Callable[[Any], Awaitable[Response]]) -> Response:
+    async def __call__(
+        self, request: Any, call_next: Callable[[Any], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         accepts = "gzip" in request.headers.get("accept-encoding", "").lower()
         if (
             not accepts
             or isinstance(response, StreamingResponse | FileResponse)
             or len(response.body) < self.minimum_size
-            or (response.raw_headers and any(k == b"content-encoding" for k, _ in response.raw_headers))
+            or (
+                response.raw_headers
+                and any(k == b"content-encoding" for k, _ in response.raw_headers)
+            )
         ):
             return response
         response.body = gzip.compress(response.body, self.level)

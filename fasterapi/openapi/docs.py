@@ -55,8 +55,9 @@ def openapi_routes(app: App) -> list[Route]:
 
         routes.append(Route(url, openapi_json, include_in_schema=False))
     if url and app.docs_url:
-        page = _PAGE.format(title=html.escape(app.title), url=html.escape(url),
-                            url_js=json_dumps(url).decode())  # fmt: skip
+        page = _PAGE.format(
+            title=html.escape(app.title), url=html.escape(url), url_js=json_dumps(url).decode()
+        )
 
         def docs(req: Request, res: Response) -> HTMLResponse:
             return HTMLResponse(page)

@@ -19,20 +19,26 @@ _VALIDATION_ERROR = {
     "type": "object",
     "required": ["loc", "msg", "type"],
     "properties": {
-        "loc": {"title": "Location", "type": "array",
-                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "loc": {
+            "title": "Location",
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        },
         "msg": {"title": "Message", "type": "string"},
         "type": {"title": "Error Type", "type": "string"},
     },
-}  # fmt: skip
+}
 _HTTP_VALIDATION_ERROR = {
     "title": "HTTPValidationError",
     "type": "object",
     "properties": {
-        "detail": {"title": "Detail", "type": "array",
-                   "items": {"$ref": "#/components/schemas/ValidationError"}},
+        "detail": {
+            "title": "Detail",
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/ValidationError"},
+        },
     },
-}  # fmt: skip
+}
 
 
 class _Schemas:
@@ -66,7 +72,9 @@ def _openapi_path(path: str) -> str:
 def _parameter(f: Field, schemas: _Schemas) -> dict[str, Any]:
     schema = schemas.of_input(f.annotation) if f.annotation is not Any else {}
     if f.marker is not None and f.marker.constraints:
-        schema.update({k: v for k, v in f.marker.constraints.items() if isinstance(v, int | float | str)})
+        schema.update(
+            {k: v for k, v in f.marker.constraints.items() if isinstance(v, int | float | str)}
+        )
     p: dict[str, Any] = {
         "name": f.key,
         "in": f.source,
@@ -98,8 +106,12 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
     if route.deprecated:
         op["deprecated"] = True
     fields = route.dependant.all_fields()
-    params = [_parameter(f, schemas) for f in fields if f.source in ("path", "query", "header", "cookie")
-              and (f.marker is None or f.marker.include_in_schema)]  # fmt: skip
+    params = [
+        _parameter(f, schemas)
+        for f in fields
+        if f.source in ("path", "query", "header", "cookie")
+        and (f.marker is None or f.marker.include_in_schema)
+    ]
     if params:
         op["parameters"] = params
     bodies = [f for f in fields if f.source == "body"]
@@ -120,15 +132,19 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
     adapter = response_adapter(route)
     content_schema = schemas.of(route.response_model or adapter._type) if adapter else {}  # type: ignore[attr-defined]
     op["responses"] = {
-        status: {"description": "Successful Response",
-                 "content": {"application/json": {"schema": content_schema}}},
-    }  # fmt: skip
+        status: {
+            "description": "Successful Response",
+            "content": {"application/json": {"schema": content_schema}},
+        },
+    }
     if params or bodies:
         schemas.components["ValidationError"] = _VALIDATION_ERROR
         schemas.components["HTTPValidationError"] = _HTTP_VALIDATION_ERROR
         op["responses"]["422"] = {
             "description": "Validation Error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
         }
     for code, extra in route.responses.items():
         op["responses"].setdefault(str(code), {"description": ""}).update(extra)

@@ -48,7 +48,9 @@ def _complete(out: bytes, expect: int) -> bool:
     return True
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30
+) -> None:
     """Block until something accepts on 127.0.0.1:port (fails if `proc` exits first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,12 +82,18 @@ def serve_cmd() -> Iterator[list[subprocess.Popen[bytes]]]:
             p.wait()
 
 
-def start_server(args: list[str], procs: list[subprocess.Popen[bytes]], port: int,
-                 cwd: Path | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+def start_server(
+    args: list[str], procs: list[subprocess.Popen[bytes]], port: int, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """`python -m fasterapi <args>` (or a script when args[0] ends in .py), waited until up."""
-    cmd = [sys.executable, *args] if args[0].endswith(".py") else [sys.executable, "-m", "fasterapi", *args]
-    proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env=python_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    cmd = (
+        [sys.executable, *args]
+        if args[0].endswith(".py")
+        else [sys.executable, "-m", "fasterapi", *args]
+    )
+    proc = subprocess.Popen(
+        cmd, cwd=cwd or ROOT, env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     procs.append(proc)
     wait_for_port(port, proc)
     return proc

@@ -41,7 +41,7 @@ def test_mutable_headers_edit_raw_list() -> None:
 
 
 def test_parse_cookies() -> None:
-    assert parse_cookies(["a=1; b=two words", "c=\"quoted\"; junk; =x"]) == {
+    assert parse_cookies(["a=1; b=two words", 'c="quoted"; junk; =x']) == {
         "a": "1",
         "b": "two words",
         "c": "quoted",

@@ -103,7 +103,9 @@ def client(rec: Recorder) -> Iterator[TestClient]:
         yield c
 
 
-def test_generator_dependency_cleanup_runs_after_response(client: TestClient, rec: Recorder) -> None:
+def test_generator_dependency_cleanup_runs_after_response(
+    client: TestClient, rec: Recorder
+) -> None:
     r = client.get("/seed/7")
     assert r.json() == {"db": "db-handle", "item": "7"}
     rec.response_seen.set()

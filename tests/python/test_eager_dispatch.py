@@ -27,8 +27,11 @@ def make_app() -> App:
         request_id.set("leaked?")
         task = asyncio.current_task()
         # The stand-in current task; no asyncio.Task drives this handler.
-        return {"is_task": isinstance(getattr(task, "task", task), asyncio.Task),
-                "has_current": task is not None, "before": before}  # fmt: skip
+        return {
+            "is_task": isinstance(getattr(task, "task", task), asyncio.Task),
+            "has_current": task is not None,
+            "before": before,
+        }
 
     @app.get("/suspend")
     async def suspend(req, res):
@@ -36,8 +39,10 @@ def make_app() -> App:
         await asyncio.sleep(0)
         task = asyncio.current_task()
         # Same current task object before and after suspending, now driven by a real Task.
-        return {"is_task": isinstance(getattr(task, "task", None), asyncio.Task),
-                "same": task is before}  # fmt: skip
+        return {
+            "is_task": isinstance(getattr(task, "task", None), asyncio.Task),
+            "same": task is before,
+        }
 
     @app.get("/ctx/{rid}")
     async def ctx(req, res):
@@ -112,8 +117,10 @@ def make_app() -> App:
 
     @app.get("/sync-threadpool", threadpool=True)
     def in_pool(req, res):
-        return {"main_thread": threading.current_thread() is threading.main_thread(),
-                "loop_thread": threading.current_thread().name}  # fmt: skip
+        return {
+            "main_thread": threading.current_thread() is threading.main_thread(),
+            "loop_thread": threading.current_thread().name,
+        }
 
     return app
 

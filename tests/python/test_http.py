@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from conftest import raw_http
 from pydantic import BaseModel
 
 from fasterapi import (
@@ -22,8 +23,6 @@ from fasterapi import (
     StreamingResponse,
 )
 from fasterapi.testing import TestClient
-
-from conftest import raw_http
 
 
 class User(BaseModel):
@@ -187,7 +186,9 @@ def test_async_handler_awaits_sleep(client: TestClient) -> None:
     assert client.get("/sleep").json() == {"slept": True}
 
 
-def test_exception_gives_500_logs_and_keeps_serving(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_exception_gives_500_logs_and_keeps_serving(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="fasterapi.error"):
         for path in ("/boom", "/boom-async"):
             r = client.get(path)
@@ -258,7 +259,9 @@ def test_response_objects(client: TestClient) -> None:
 
 
 def test_streaming_sync_generator_is_chunked(client: TestClient) -> None:
-    raw = raw_http(client.port, b"GET /stream-sync HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    raw = raw_http(
+        client.port, b"GET /stream-sync HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
     head, _, _ = raw.partition(b"\r\n\r\n")
     assert b"transfer-encoding: chunked" in head.lower()
     assert client.get("/stream-sync").text == "".join(f"chunk{i};" for i in range(5))
@@ -279,8 +282,12 @@ def test_pipelined_requests_on_one_connection(client: TestClient) -> None:
     )
     out = raw_http(client.port, reqs)
     assert out.count(b"HTTP/1.1 200") == 4
-    bodies = [out.find(b"Hello, World!"), out.find(b"plain text"),
-              out.find(hashlib.sha256(b"abc").hexdigest().encode()), out.find(b"slept")]  # fmt: skip
+    bodies = [
+        out.find(b"Hello, World!"),
+        out.find(b"plain text"),
+        out.find(hashlib.sha256(b"abc").hexdigest().encode()),
+        out.find(b"slept"),
+    ]
     assert -1 not in bodies and bodies == sorted(bodies)
 
 
@@ -295,16 +302,21 @@ def test_repeated_and_percent_encoded_query_keys(client: TestClient) -> None:
 
 
 def test_request_headers_case_insensitive(client: TestClient) -> None:
-    raw = raw_http(client.port, b"GET /headers HTTP/1.1\r\nHost: t\r\nX-CUSTOM: v\r\n"
-                                b"x-multi: 1\r\nX-Multi: 2\r\nConnection: close\r\n\r\n")  # fmt: skip
+    raw = raw_http(
+        client.port,
+        b"GET /headers HTTP/1.1\r\nHost: t\r\nX-CUSTOM: v\r\n"
+        b"x-multi: 1\r\nX-Multi: 2\r\nConnection: close\r\n\r\n",
+    )
     assert raw.endswith(b'{"custom":"v","CUSTOM":"v","multi":["1","2"]}')
 
 
 def test_cookies_both_ways(client: TestClient) -> None:
     r = client.get("/cookies", headers={"Cookie": "a=1; b=two"})
     assert r.json() == {"a": "1", "b": "two"}
-    assert r.headers.get_list("set-cookie") == ["seen=yes; Path=/; HttpOnly; SameSite=Lax",
-                                                "other=1; Path=/; SameSite=Lax"]  # fmt: skip
+    assert r.headers.get_list("set-cookie") == [
+        "seen=yes; Path=/; HttpOnly; SameSite=Lax",
+        "other=1; Path=/; SameSite=Lax",
+    ]
 
 
 def test_request_attributes(client: TestClient) -> None:

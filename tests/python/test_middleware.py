@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from fasterapi import App, HTTPException
 from fasterapi.middleware import CORSMiddleware, GZipMiddleware
 from fasterapi.testing import TestClient
@@ -55,8 +54,12 @@ def test_http_middleware_order_and_headers() -> None:
 
 def test_cors_simple_and_preflight() -> None:
     app = App()
-    app.add_middleware(CORSMiddleware, allow_origins=["https://a.example"],
-                       allow_methods=["GET", "POST"], allow_headers=["x-token"])  # fmt: skip
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["https://a.example"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["x-token"],
+    )
 
     @app.post("/data")
     def data(req, res):
@@ -67,17 +70,22 @@ def test_cors_simple_and_preflight() -> None:
         assert r.headers["access-control-allow-origin"] == "https://a.example"
         r = client.post("/data", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
-        r = client.options("/data", headers={
-            "Origin": "https://a.example",
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "X-Token",
-        })  # fmt: skip
+        r = client.options(
+            "/data",
+            headers={
+                "Origin": "https://a.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "X-Token",
+            },
+        )
         assert r.status_code == 200
         assert r.headers["access-control-allow-origin"] == "https://a.example"
         assert "POST" in r.headers["access-control-allow-methods"]
         assert r.headers["access-control-allow-headers"] == "X-Token"
-        r = client.options("/data", headers={"Origin": "https://a.example",
-                                             "Access-Control-Request-Method": "DELETE"})  # fmt: skip
+        r = client.options(
+            "/data",
+            headers={"Origin": "https://a.example", "Access-Control-Request-Method": "DELETE"},
+        )
         assert r.status_code == 400
         assert client.options("/data").status_code == 405
 
@@ -108,4 +116,9 @@ def test_gzip() -> None:
         assert int(r.headers["content-length"]) < 5000
         raw = client.get("/big", headers={"Accept-Encoding": "identity"})
         assert "content-encoding" not in raw.headers
-        assert client.get("/small", headers={"Accept-Encoding": "gzip"}).headers.get("content-encoding") is None
+        assert (
+            client.get("/small", headers={"Accept-Encoding": "gzip"}).headers.get(
+                "content-encoding"
+            )
+            is None
+        )

@@ -46,13 +46,20 @@ def make_app() -> App:
         return n * 2
 
     @app.get("/search")
-    def search(q: str, limit: Annotated[int, Query(gt=0, le=50)] = 10,
-               tags: list[str] = Query([]), flag: bool = False):  # fmt: skip
+    def search(
+        q: str,
+        limit: Annotated[int, Query(gt=0, le=50)] = 10,
+        tags: list[str] = Query([]),
+        flag: bool = False,
+    ):
         return {"q": q, "limit": limit, "tags": tags, "flag": flag}
 
     @app.get("/meta")
-    def meta(user_agent: str = Header(), x_ids: list[int] = Header([]),
-             session: str | None = Cookie(None)):  # fmt: skip
+    def meta(
+        user_agent: str = Header(),
+        x_ids: list[int] = Header([]),
+        session: str | None = Cookie(None),
+    ):
         return {"ua": user_agent, "ids": x_ids, "session": session}
 
     @app.post("/items", status_code=201)
@@ -97,14 +104,22 @@ def test_fastapi_style_without_req_res(client: TestClient) -> None:
 def test_422_shape_matches_fastapi(client: TestClient) -> None:
     r = client.get("/plain/abc")
     assert r.status_code == 422
-    assert r.json() == {"detail": [{
-        "type": "int_parsing", "loc": ["path", "item_id"],
-        "msg": "Input should be a valid integer, unable to parse string as an integer",
-        "input": "abc",
-    }]}  # fmt: skip
+    assert r.json() == {
+        "detail": [
+            {
+                "type": "int_parsing",
+                "loc": ["path", "item_id"],
+                "msg": "Input should be a valid integer, unable to parse string as an integer",
+                "input": "abc",
+            }
+        ]
+    }
     r = client.get("/search")
-    assert r.json() == {"detail": [{"type": "missing", "loc": ["query", "q"],
-                                    "msg": "Field required", "input": None}]}  # fmt: skip
+    assert r.json() == {
+        "detail": [
+            {"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": None}
+        ]
+    }
 
 
 def test_query_constraints_lists_and_bools(client: TestClient) -> None:
@@ -113,7 +128,11 @@ def test_query_constraints_lists_and_bools(client: TestClient) -> None:
     r = client.get("/search?q=x&limit=500")
     assert r.status_code == 422
     err = r.json()["detail"][0]
-    assert (err["type"], err["loc"], err["ctx"]) == ("less_than_equal", ["query", "limit"], {"le": 50})
+    assert (err["type"], err["loc"], err["ctx"]) == (
+        "less_than_equal",
+        ["query", "limit"],
+        {"le": 50},
+    )
 
 
 def test_header_and_cookie_params(client: TestClient) -> None:
@@ -136,7 +155,9 @@ def test_body_validation_errors(client: TestClient) -> None:
     assert r.status_code == 422
     assert r.json()["detail"][0]["type"] == "json_invalid"
     r = client.post("/items")
-    assert r.json()["detail"] == [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+    assert r.json()["detail"] == [
+        {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
+    ]
 
 
 def test_multiple_body_params_are_embedded(client: TestClient) -> None:

@@ -15,7 +15,13 @@ from fasterapi import (
 
 def test_default_response_is_cheap_and_empty() -> None:
     r = Response()
-    assert (r.status_code, r.status, r.raw_headers, r.media_type, r.body) == (200, 200, None, None, b"")
+    assert (r.status_code, r.status, r.raw_headers, r.media_type, r.body) == (
+        200,
+        200,
+        None,
+        None,
+        b"",
+    )
     r.status = 201
     assert r.status_code == 201
     assert vars(r) == {"status_code": 201}

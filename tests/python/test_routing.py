@@ -147,7 +147,9 @@ def test_openapi_and_docs() -> None:
         assert params["item_id"]["in"] == "path" and params["item_id"]["required"] is True
         assert params["item_id"]["schema"] == {"type": "integer"}
         assert params["q"]["required"] is False
-        assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Item"}
+        assert op["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Item"
+        }
         assert "201" in op["responses"] and "422" in op["responses"]
         assert "Item" in spec["components"]["schemas"]
         docs = client.get("/docs")
