@@ -35,7 +35,7 @@ enum Mode : int { kFetch = 0, kFetchRow = 1, kFetchVal = 2, kStatus = 3, kResult
 
 struct Op {
   OpKind kind;
-  int mode = kFetch;
+  int mode = kStatus;
   nb::object stmt_obj;
   Statement* stmt = nullptr;
   RowShape simple_shape;  // kSimple: text columns of the current statement

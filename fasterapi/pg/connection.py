@@ -121,7 +121,8 @@ class Connection:
                 return await fut
             return await asyncio.wait_for(asyncio.shield(fut), timeout)
         except (asyncio.CancelledError, asyncio.TimeoutError):
-            if not fut.done():  # the query is still running on the server: cancel it there (§55.2.7)
+            # No result yet: the query may still run on the server, so cancel it there (§55.2.7).
+            if fut.cancelled() or not fut.done():
                 fut.cancel()
                 self._loop.create_task(
                     send_cancel(self._params, self._core.backend_pid, self._core.secret_key)

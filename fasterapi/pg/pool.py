@@ -115,8 +115,10 @@ class PgPool:
     def _size(self) -> int:
         return len(self._idle) + len(self._held) + self._connecting
 
-    async def _new_conn(self) -> Connection:
-        self._connecting += 1
+    async def _new_conn(self, reserved: bool = False) -> Connection:
+        """Open a connection; reserved=True when the caller already counted it in _connecting."""
+        if not reserved:
+            self._connecting += 1
         try:
             conn = await connect(
                 None, statement_cache_size=self.statement_cache_size,
@@ -134,11 +136,15 @@ class PgPool:
             self._stats.broken_replaced += 1
             self._wake()
             if self._size < self.min_size and not self._closed:
-                asyncio.ensure_future(self._grow())
+                self._spawn_grow()
+
+    def _spawn_grow(self) -> None:
+        self._connecting += 1  # counted now, so one loop turn cannot overshoot max_size
+        asyncio.ensure_future(self._grow())
 
     async def _grow(self) -> None:
         try:
-            conn = await self._new_conn()
+            conn = await self._new_conn(reserved=True)
         except Exception:
             return
         if self._closed:
@@ -202,7 +208,7 @@ class PgPool:
             self._idle.remove(best)
             return self._shared()
         if (best is None or best.pending > 0) and self._size < self.max_size and not self._connecting:
-            asyncio.ensure_future(self._grow())
+            self._spawn_grow()
         return best
 
     async def _acquire(self, timeout: float | None = None) -> Connection:
@@ -274,7 +280,7 @@ class PgPool:
                 await conn.close()
             self._stats.closed += 1
             if not self._closed and self._size < self.min_size:
-                asyncio.ensure_future(self._grow())
+                self._spawn_grow()
         else:
             conn.last_used = now
             self._idle.append(conn)
