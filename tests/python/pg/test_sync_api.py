@@ -1,0 +1,130 @@
+"""The seed's sync API: PgPool + get_pg_factory + pg.exec(...).one()/.scalar(), transactions, COPY,
+and the seed README's PostgreSQL example running unchanged inside FasterAPI handlers."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from fasterapi.pg import (
+    MultipleResultsError,
+    NoResultError,
+    PgPool,
+    PoolAcquireTimeoutError,
+    SyncConnection,
+)
+from fasterapi.pg import exceptions as exc
+from fasterapi.pg.compat import get_pg_factory
+
+pytestmark = pytest.mark.pg
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_exec_result_api(pg_dsn: str) -> None:
+    pool = PgPool(pg_dsn, min_size=1, max_size=2)
+    with pool.connection() as pg:
+        pg.execute("CREATE TEMP TABLE s (id serial PRIMARY KEY, name text)")
+        r = pg.exec("INSERT INTO s (name) VALUES ($1), ($2) RETURNING id", "a", "b")
+        assert r.rowcount == 2 and [row["id"] for row in r] == [1, 2]
+        assert pg.exec("SELECT name FROM s WHERE id = $1", 1).one() == {"name": "a"}
+        assert pg.exec("SELECT name FROM s WHERE id = $1", "2").scalar() == "b"  # str path param
+        assert pg.exec("SELECT * FROM s ORDER BY id").all() == [
+            {"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+        assert pg.exec("SELECT * FROM s WHERE id = 99").first() is None
+        with pytest.raises(NoResultError):
+            pg.exec("SELECT * FROM s WHERE id = 99").one()
+        with pytest.raises(MultipleResultsError):
+            pg.exec("SELECT * FROM s").one()
+        assert pg.exec("UPDATE s SET name = name || '!'").rowcount == 2
+        assert pg.exec("SELECT 1").rows[0][0] == 1
+        with pytest.raises(exc.PostgresSyntaxError) as ei:
+            pg.exec("SELEC 1")
+        assert ei.value.position == "1"
+        assert pg.exec("SELECT 2").scalar() == 2  # still usable
+        pg.executemany("INSERT INTO s (name) VALUES ($1)", [("x",), ("y",)])
+        assert pg.exec("SELECT count(*) FROM s").scalar() == 4
+    pool.close_sync()
+
+
+def test_transactions_isolation_and_savepoints(pg_dsn: str) -> None:
+    pool = PgPool(pg_dsn, min_size=1, max_size=2)
+    with pool.connection() as pg:
+        pg.execute("CREATE TEMP TABLE t (v int)")
+        with pg.transaction(isolation="serializable", readonly=False, deferrable=False):
+            assert pg.exec("SHOW transaction_isolation").scalar() == "serializable"
+            pg.exec("INSERT INTO t VALUES ($1)", 1)
+            with pytest.raises(RuntimeError), pg.transaction():
+                pg.exec("INSERT INTO t VALUES ($1)", 2)
+                raise RuntimeError("roll back the savepoint only")
+            pg.exec("INSERT INTO t VALUES ($1)", 3)
+        with pytest.raises(exc.UniqueViolationError), pg.transaction():
+            pg.exec("INSERT INTO t VALUES ($1)", 4)
+            pg.execute("CREATE TEMP TABLE uq (k int PRIMARY KEY); INSERT INTO uq VALUES (1), (1)")
+        assert [r[0] for r in pg.exec("SELECT v FROM t ORDER BY v")] == [1, 3]
+        assert not pg.is_in_transaction()
+    pool.close_sync()
+
+
+def test_release_rolls_back_abandoned_transaction_and_acquire_times_out(pg_dsn: str) -> None:
+    pool = PgPool(pg_dsn, min_size=0, max_size=1, acquire_timeout=0.2)
+    get_pg = get_pg_factory(pool)
+    gen = get_pg()
+    pg = next(gen)
+    assert isinstance(pg, SyncConnection)
+    pg.execute("DROP TABLE IF EXISTS fa_sync_rb; CREATE TABLE fa_sync_rb (v int)")
+    pg.execute("BEGIN")
+    pg.exec("INSERT INTO fa_sync_rb VALUES ($1)", 1)
+    with pytest.raises(PoolAcquireTimeoutError, match="max_size=1"):
+        pool.acquire_sync()
+    with pytest.raises(StopIteration):
+        next(gen)  # the dependency's cleanup: release
+    with pool.connection() as pg2:
+        assert pg2 is pg  # reused ...
+        assert pg2.exec("SELECT count(*) FROM fa_sync_rb").scalar() == 0  # ... after rollback
+        pg2.execute("DROP TABLE fa_sync_rb")
+    pool.close_sync()
+
+
+def test_copy_in_and_out(pg_dsn: str) -> None:
+    pool = PgPool(pg_dsn, min_size=0, max_size=1)
+    with pool.connection() as pg:
+        pg.execute("CREATE TEMP TABLE c (a int, b text)")
+        rows = b"".join(f"{i}\tv{i}\n".encode() for i in range(10_000))
+        assert pg.copy_in("COPY c FROM STDIN", rows) == "COPY 10000"
+        assert pg.copy_out("COPY c TO STDOUT") == rows
+        got: list[bytes] = []
+        assert pg.copy_out("COPY (SELECT 1) TO STDOUT", got.append) == "COPY 1"
+        assert got == [b"1\n"]
+    pool.close_sync()
+
+
+def test_seed_example_runs_unchanged_in_handlers(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fasterapi.testing import TestClient
+
+    setup = PgPool(pg_dsn, min_size=0, max_size=1)
+    setup.exec("DROP TABLE IF EXISTS users")
+    setup.exec("CREATE TABLE users (id serial PRIMARY KEY, name text, email text)")
+    monkeypatch.setenv("DATABASE_URL", pg_dsn)
+    spec = importlib.util.spec_from_file_location("seed_pg_example", ROOT / "examples" / "postgres.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["seed_pg_example"] = mod
+    spec.loader.exec_module(mod)
+    try:
+        with TestClient(mod.app) as c:
+            r = c.post("/users", json={"name": "Ann", "email": "ann@example.com"})
+            assert r.status_code == 200, r.text
+            uid = r.json()["id"]
+            got = c.get(f"/users/{uid}")
+            assert got.status_code == 200, got.text
+            assert got.json() == {"id": uid, "name": "Ann", "email": "ann@example.com"}
+    finally:
+        mod.pool.close_sync()
+        setup.exec("DROP TABLE users")
+        setup.close_sync()
+        del sys.modules["seed_pg_example"]
+        os.environ.pop("DATABASE_URL", None)
