@@ -1,4 +1,4 @@
-"""FasterAPI's PostgreSQL driver: the v3 protocol in C++, asyncpg-style async API, the seed's sync API."""
+"""FasterAPI's PostgreSQL driver: C++ v3 protocol core, asyncpg-style async API, sync API."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ try:
     from fasterapi._native import pg as native
 except ImportError as e:  # pragma: no cover - depends on the build
     raise ImportError(
-        "fasterapi._native is not built: pip install -e . (or build with -DFA_BUILD_PYTHON=ON and set "
-        "FASTERAPI_NATIVE_DIR)"
+        "fasterapi._native is not built: pip install -e . (or build with -DFA_BUILD_PYTHON=ON "
+        "and set FASTERAPI_NATIVE_DIR)"
     ) from e
 
 native.set_error_factory(error_from_fields)

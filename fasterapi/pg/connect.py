@@ -71,15 +71,14 @@ async def open_transport(
     try:
         if p.is_unix:
             return await asyncio.wait_for(
-                loop.create_unix_connection(factory, f"{p.host}/.s.PGSQL.{p.port}"), p.connect_timeout
+                loop.create_unix_connection(factory, f"{p.host}/.s.PGSQL.{p.port}"),
+                p.connect_timeout,
             )
         if p.sslmode in ("disable", "allow"):
             return await asyncio.wait_for(
                 loop.create_connection(factory, p.host, p.port), p.connect_timeout
             )
-        sock = await asyncio.wait_for(
-            loop.run_in_executor(None, _raw_socket, p), p.connect_timeout
-        )
+        sock = await asyncio.wait_for(loop.run_in_executor(None, _raw_socket, p), p.connect_timeout)
         sock.setblocking(False)
         await loop.sock_sendall(sock, native.ssl_request())
         answer = await asyncio.wait_for(loop.sock_recv(sock, 1), p.connect_timeout)
@@ -89,9 +88,11 @@ async def open_transport(
             )
         if p.sslmode in ("require", "verify-ca", "verify-full"):
             sock.close()
-            raise PgConnectionError(f"server at {p.host}:{p.port} refused TLS but sslmode={p.sslmode}")
+            raise PgConnectionError(
+                f"server at {p.host}:{p.port} refused TLS but sslmode={p.sslmode}"
+            )
         return await loop.create_connection(factory, sock=sock)
-    except (OSError, asyncio.TimeoutError) as e:
+    except (TimeoutError, OSError) as e:
         raise PgConnectionError(f"cannot connect to {p.host}:{p.port}: {e!r}") from e
 
 

@@ -27,6 +27,16 @@ _stmt_ids = itertools.count(1)
 _REPREPARE_SQLSTATES = ("0A000", "26000")  # cached plan changed result type; statement vanished
 
 
+_background: set[asyncio.Future[Any]] = set()
+
+
+def _spawn(aw: Awaitable[Any]) -> None:
+    """Run aw in the background, keeping a reference until it finishes."""
+    fut = asyncio.ensure_future(aw)
+    _background.add(fut)
+    fut.add_done_callback(_background.discard)
+
+
 def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
     """A callback that does not keep its object alive (the native core is not GC-tracked)."""
     ref = weakref.WeakMethod(method)  # type: ignore[arg-type]
@@ -72,7 +82,7 @@ class PreparedStatement:
 
 
 class Connection:
-    """One PostgreSQL connection. Concurrent queries on it are pipelined (written without waiting)."""
+    """One PostgreSQL connection; concurrent queries on it are pipelined (sent without waiting)."""
 
     def __init__(
         self,
@@ -120,13 +130,11 @@ class Connection:
             if timeout is None:
                 return await fut
             return await asyncio.wait_for(asyncio.shield(fut), timeout)
-        except (asyncio.CancelledError, asyncio.TimeoutError):
+        except (TimeoutError, asyncio.CancelledError):
             # No result yet: the query may still run on the server, so cancel it there (§55.2.7).
             if fut.cancelled() or not fut.done():
                 fut.cancel()
-                self._loop.create_task(
-                    send_cancel(self._params, self._core.backend_pid, self._core.secret_key)
-                )
+                _spawn(send_cancel(self._params, self._core.backend_pid, self._core.secret_key))
             raise
 
     async def _statement(self, sql: str) -> Any:
@@ -157,7 +165,9 @@ class Connection:
                 self._proto.request().add_done_callback(_ignore_result)
         return st
 
-    async def _exec_stmt(self, st: Any, args: Sequence[Any], mode: int, timeout: float | None) -> Any:
+    async def _exec_stmt(
+        self, st: Any, args: Sequence[Any], mode: int, timeout: float | None
+    ) -> Any:
         self._core.execute(st, args, mode)
         return await self._wait(self._proto.request(), timeout)
 
@@ -231,8 +241,7 @@ class Connection:
     async def copy_from_query(
         self, query: str, *args: Any, output: Any = None, format: str = "text"
     ) -> str:
-        """COPY (query) TO STDOUT; output is a callable, a file-like with write(), or None (returns
-        the data as bytes joined in `.data` of the returned tag str is not possible; use copy_out)."""
+        """COPY (query) TO STDOUT; data goes to output (callable or .write()), else returned."""
         if args:
             raise InterfaceError("copy_from_query does not take arguments; inline literals")
         return await self.copy_out(f"COPY ({query}) TO STDOUT (FORMAT {format})", output)
@@ -255,17 +264,28 @@ class Connection:
         return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
 
     async def copy_to_table(
-        self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
-        format: str = "text", schema_name: str | None = None, timeout: float | None = None,
+        self,
+        table_name: str,
+        *,
+        source: Any,
+        columns: Sequence[str] | None = None,
+        format: str = "text",
+        schema_name: str | None = None,
+        timeout: float | None = None,
     ) -> str:
         """COPY table FROM STDIN with data from bytes, an iterable of bytes or a file-like."""
         data = source.read() if hasattr(source, "read") else source
-        return await self.copy_in(_copy_sql(table_name, schema_name, columns, format), data,
-                                  timeout=timeout)
+        return await self.copy_in(
+            _copy_sql(table_name, schema_name, columns, format), data, timeout=timeout
+        )
 
     async def copy_records_to_table(
-        self, table_name: str, *, records: Iterable[Sequence[Any]],
-        columns: Sequence[str] | None = None, schema_name: str | None = None,
+        self,
+        table_name: str,
+        *,
+        records: Iterable[Sequence[Any]],
+        columns: Sequence[str] | None = None,
+        schema_name: str | None = None,
         timeout: float | None = None,
     ) -> str:
         """COPY records (sequences of Python values) into a table in binary format."""
@@ -280,7 +300,7 @@ class Connection:
 
     # -- LISTEN/NOTIFY -------------------------------------------------------------------------
     async def add_listener(self, channel: str, callback: Callable[..., Any]) -> None:
-        """callback(connection, pid, channel, payload) on each NOTIFY (async callbacks are scheduled)."""
+        """callback(connection, pid, channel, payload) per NOTIFY; coroutines are scheduled."""
         if channel not in self._listeners:
             await self.execute(f"LISTEN {_quote_ident(channel)}")
             self._listeners[channel] = []
@@ -298,7 +318,7 @@ class Connection:
         for cb in list(self._listeners.get(channel, ())):
             r = cb(self, pid, channel, payload)
             if isinstance(r, Awaitable):
-                asyncio.ensure_future(r)
+                _spawn(r)
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def reset(self) -> None:
@@ -348,7 +368,7 @@ async def connect(
     command_timeout: float | None = None,
     **params: Any,
 ) -> Connection:
-    """Open one connection (asyncpg.connect's shape); raises PgConnectionError or a PostgresError."""
+    """Open one connection (asyncpg.connect's shape); raises PgConnectionError/PostgresError."""
     p = parse_dsn(dsn, **params)
     loop = asyncio.get_running_loop()
     core = make_core(p)
@@ -361,5 +381,6 @@ async def connect(
         raise
     if proto.lost is not None:
         raise PgConnectionError(str(proto.lost))
-    return Connection(p, proto, statement_cache_size=statement_cache_size,
-                      command_timeout=command_timeout)
+    return Connection(
+        p, proto, statement_cache_size=statement_cache_size, command_timeout=command_timeout
+    )

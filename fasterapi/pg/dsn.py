@@ -1,4 +1,4 @@
-"""Connection parameters from a DSN (``postgres://user:pass@host:port/db?sslmode=...``) and PG* env."""
+"""Connection parameters from a DSN (postgres://user:pass@host:port/db?sslmode=...) and env."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class ConnectParams:
 
 
 def parse_dsn(dsn: str | None = None, **overrides: object) -> ConnectParams:
-    """Parse a libpq-style URL, falling back to PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE/PGSSLMODE."""
+    """Parse a libpq-style URL; unset parts come from PGHOST/PGPORT/PGUSER/PGPASSWORD/... env."""
     env = os.environ
     host = env.get("PGHOST", "localhost")
     port = int(env.get("PGPORT", "5432"))

@@ -1,4 +1,4 @@
-"""PgPool: asyncpg-style async pool (with pipelined shared queries) plus the seed's sync checkout."""
+"""PgPool: asyncpg-style async pool (pipelined shared queries) and the seed's sync checkout."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from fasterapi.pg.connection import Connection, connect
+from fasterapi.pg.connection import Connection, _spawn, connect
 from fasterapi.pg.dsn import ConnectParams, parse_dsn
 from fasterapi.pg.errors_base import InterfaceError, PgConnectionError, PoolAcquireTimeoutError
 from fasterapi.pg.result import Result
@@ -85,8 +85,10 @@ class PgPool:
         **connect_params: Any,
     ) -> None:
         if not 0 <= min_size <= max_size or max_size < 1:
-            raise InterfaceError(f"need 0 <= min_size <= max_size and max_size >= 1; got "
-                                 f"min_size={min_size}, max_size={max_size}")
+            raise InterfaceError(
+                f"need 0 <= min_size <= max_size and max_size >= 1; got "
+                f"min_size={min_size}, max_size={max_size}"
+            )
         self.params: ConnectParams = parse_dsn(dsn, **connect_params)
         self.min_size = min_size
         self.max_size = max_size
@@ -121,8 +123,10 @@ class PgPool:
             self._connecting += 1
         try:
             conn = await connect(
-                None, statement_cache_size=self.statement_cache_size,
-                command_timeout=self.command_timeout, **_params_kwargs(self.params),
+                None,
+                statement_cache_size=self.statement_cache_size,
+                command_timeout=self.command_timeout,
+                **_params_kwargs(self.params),
             )
         finally:
             self._connecting -= 1
@@ -140,7 +144,7 @@ class PgPool:
 
     def _spawn_grow(self) -> None:
         self._connecting += 1  # counted now, so one loop turn cannot overshoot max_size
-        asyncio.ensure_future(self._grow())
+        _spawn(self._grow())
 
     async def _grow(self) -> None:
         try:
@@ -184,11 +188,14 @@ class PgPool:
         keep: list[Connection] = []
         for c in self._idle:
             expired = now - c.created_at >= self.max_lifetime
-            idle_too_long = (c.pending == 0 and now - c.last_used >= self.idle_timeout
-                             and len(keep) + len(self._held) >= self.min_size)
+            idle_too_long = (
+                c.pending == 0
+                and now - c.last_used >= self.idle_timeout
+                and len(keep) + len(self._held) >= self.min_size
+            )
             if c.is_closed() or ((expired or idle_too_long) and c.pending == 0):
                 self._stats.closed += 1
-                asyncio.ensure_future(c.close())
+                _spawn(c.close())
             else:
                 keep.append(c)
         self._idle = keep
@@ -207,7 +214,11 @@ class PgPool:
         if best is not None and best.is_closed():
             self._idle.remove(best)
             return self._shared()
-        if (best is None or best.pending > 0) and self._size < self.max_size and not self._connecting:
+        if (
+            (best is None or best.pending > 0)
+            and self._size < self.max_size
+            and not self._connecting
+        ):
             self._spawn_grow()
         return best
 
@@ -234,8 +245,9 @@ class PgPool:
             if conn is not None:
                 if conn in self._idle:
                     self._idle.remove(conn)
-                if (now - conn.last_used > self.health_check_interval
-                        and not await self._healthy(conn)):
+                if now - conn.last_used > self.health_check_interval and not await self._healthy(
+                    conn
+                ):
                     continue
                 self._held.add(conn)
                 return conn
@@ -245,7 +257,7 @@ class PgPool:
             remaining = deadline - time.monotonic()
             try:
                 await asyncio.wait_for(fut, max(remaining, 0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._stats.acquire_timeouts += 1
                 raise PoolAcquireTimeoutError(
                     f"no PostgreSQL connection became free within {timeout or self.acquire_timeout}"
@@ -307,8 +319,9 @@ class PgPool:
                 return await conn.fetchrow(query, *args, timeout=timeout)
         return await self._run("fetchrow", query, *args, timeout=timeout)
 
-    async def fetchval(self, query: str, *args: Any, column: int = 0,
-                       timeout: float | None = None) -> Any:
+    async def fetchval(
+        self, query: str, *args: Any, column: int = 0, timeout: float | None = None
+    ) -> Any:
         """The first column of the first row, or None."""
         return await self._run("fetchval", query, *args, column=column, timeout=timeout)
 
@@ -316,8 +329,9 @@ class PgPool:
         """Run a command; returns its status tag."""
         return await self._run("execute", query, *args, timeout=timeout)  # type: ignore[no-any-return]
 
-    async def executemany(self, command: str, args: Iterable[Sequence[Any]], *,
-                          timeout: float | None = None) -> None:
+    async def executemany(
+        self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+    ) -> None:
         """Run command for each argument tuple (one pipelined batch)."""
         await self._run("executemany", command, args, timeout=timeout)
 
@@ -353,8 +367,11 @@ class PgPool:
                 now = time.monotonic()
                 while self._sync_idle:
                     c = self._sync_idle.pop()
-                    if c.broken or now - c.created_at >= self.max_lifetime or (
-                            now - c.last_used >= self.idle_timeout):
+                    if (
+                        c.broken
+                        or now - c.created_at >= self.max_lifetime
+                        or (now - c.last_used >= self.idle_timeout)
+                    ):
                         c.close()
                         self._sync_size -= 1
                         self._stats.closed += 1
@@ -377,10 +394,14 @@ class PgPool:
                     raise PoolAcquireTimeoutError(
                         f"no PostgreSQL connection became free within {limit} s (max_size="
                         f"{self.max_size}, all in use); release connections sooner or raise "
-                        f"max_size / acquire_timeout")
+                        f"max_size / acquire_timeout"
+                    )
         try:
-            conn = SyncConnection(self.params, statement_cache_size=self.statement_cache_size,
-                                  command_timeout=self.command_timeout)
+            conn = SyncConnection(
+                self.params,
+                statement_cache_size=self.statement_cache_size,
+                command_timeout=self.command_timeout,
+            )
         except BaseException:
             with self._sync_lock:
                 self._sync_size -= 1

@@ -1,4 +1,4 @@
-"""asyncio Protocol that feeds received bytes to the native core and resolves waiters in FIFO order."""
+"""asyncio Protocol: feeds received bytes to the native core, resolves waiters in FIFO order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fasterapi.pg.errors_base import PgConnectionError
 
 
 class PgProtocol(asyncio.Protocol):
-    """One connection's I/O: requests are written (batched per loop turn), results come back in order."""
+    """One connection's I/O: requests written (batched per loop turn), results resolved in order."""
 
     def __init__(self, core: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.core = core

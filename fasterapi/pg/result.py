@@ -1,4 +1,4 @@
-"""Result: the seed's sync query result (.one(), .first(), .all(), .scalar(), .rowcount, iteration)."""
+"""Result: the seed's sync query result (.one/.first/.all/.scalar/.rowcount, iteration)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ class Result:
         if len(self.rows) != 1:
             if not self.rows:
                 raise NoResultError("query returned no rows, expected exactly one")
-            raise MultipleResultsError(f"query returned {len(self.rows)} rows, expected exactly one")
+            raise MultipleResultsError(
+                f"query returned {len(self.rows)} rows, expected exactly one"
+            )
         return dict(self.rows[0].items())
 
     def first(self) -> dict[str, Any] | None:

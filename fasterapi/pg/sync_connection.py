@@ -23,8 +23,13 @@ _REPREPARE_SQLSTATES = ("0A000", "26000")
 class SyncConnection:
     """A blocking connection: one request at a time, each a single round trip once prepared."""
 
-    def __init__(self, params: ConnectParams, *, statement_cache_size: int = 256,
-                 command_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        params: ConnectParams,
+        *,
+        statement_cache_size: int = 256,
+        command_timeout: float | None = None,
+    ) -> None:
         self._params = params
         self._sock: socket.socket = connect_blocking(params)
         self._sock.settimeout(command_timeout)
@@ -119,8 +124,9 @@ class SyncConnection:
         self._roundtrip()
 
     @contextmanager
-    def transaction(self, isolation: str | None = None, readonly: bool = False,
-                    deferrable: bool = False) -> Iterator[SyncConnection]:
+    def transaction(
+        self, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
+    ) -> Iterator[SyncConnection]:
         """``with pg.transaction(isolation="serializable"):`` commit on success, roll back on
         exception; nested blocks are savepoints."""
         plan = TxPlan(self, isolation, readonly, deferrable)

@@ -53,7 +53,9 @@ class TxPlan:
         self.nested = owner._tx_depth > 0
         if self.nested:
             if isolation is not None or readonly or deferrable:
-                raise InterfaceError("a nested transaction (savepoint) cannot set isolation/readonly")
+                raise InterfaceError(
+                    "a nested transaction (savepoint) cannot set isolation/readonly"
+                )
             sp = f"fa_sp_{next(_savepoint_ids)}"
             self.enter = f"SAVEPOINT {sp}"
             self.commit = f"RELEASE SAVEPOINT {sp}"

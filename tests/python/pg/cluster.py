@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster (initdb + pg_ctl) for tests that need their own server settings."""
+"""A throwaway PostgreSQL cluster (initdb + pg_ctl) for tests needing their own settings."""
 
 from __future__ import annotations
 
@@ -52,9 +52,18 @@ class Cluster:
         pwfile.write_text(self.password + "\n")
         if self.as_user:
             shutil.chown(pwfile, "postgres")
-        method = "scram-sha-256" if self.auth == "trust" else self.auth
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                  "--pwfile", str(pwfile), "-A", "trust", "--no-sync")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--pwfile",
+            str(pwfile),
+            "-A",
+            "trust",
+            "--no-sync",
+        )
         conf = [
             f"port = {self.port}",
             "listen_addresses = '127.0.0.1'",
@@ -62,9 +71,11 @@ class Cluster:
             f"password_encryption = '{'md5' if self.auth == 'md5' else 'scram-sha-256'}'",
             "fsync = off",
         ]
-        hba = [f"local all all trust"]
+        hba = ["local all all trust"]
         host_type = "hostssl" if self.ssl else "host"
-        hba.append(f"{host_type} all all 127.0.0.1/32 {self.auth if self.auth != 'trust' else 'trust'}")
+        hba.append(
+            f"{host_type} all all 127.0.0.1/32 {self.auth if self.auth != 'trust' else 'trust'}"
+        )
         if self.ssl:
             self._make_cert()
             conf += ["ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"]
@@ -73,17 +84,44 @@ class Cluster:
         (self.data / "pg_hba.conf").write_text("\n".join(hba) + "\n")
         self.pg_ctl("start", "-w", "-l", str(self.root / "log"))
         # Re-set the password so it is stored with this cluster's password_encryption.
-        self._run(str(self.bindir / "psql"), "-h", str(self.root), "-p", str(self.port), "-U",
-                  "postgres", "-c", f"ALTER USER postgres PASSWORD '{self.password}'", "postgres")
+        self._run(
+            str(self.bindir / "psql"),
+            "-h",
+            str(self.root),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-c",
+            f"ALTER USER postgres PASSWORD '{self.password}'",
+            "postgres",
+        )
         return self
 
     def _make_cert(self) -> None:
         self.cert = self.root / "root.crt"
         subprocess.run(
-            ["openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=localhost",
-             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-             "-keyout", str(self.data / "server.key"), "-out", str(self.data / "server.crt")],
-            check=True, capture_output=True, timeout=60)
+            [
+                "openssl",
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "2",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                str(self.data / "server.key"),
+                "-out",
+                str(self.data / "server.crt"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         shutil.copy(self.data / "server.crt", self.cert)
         if self.as_user:
             shutil.chown(self.data / "server.key", "postgres")
@@ -93,8 +131,13 @@ class Cluster:
     def pg_ctl(self, *args: str) -> None:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), *args)
 
-    def dsn(self, user: str = "postgres", password: str | None = None, db: str = "postgres",
-            **query: str) -> str:
+    def dsn(
+        self,
+        user: str = "postgres",
+        password: str | None = None,
+        db: str = "postgres",
+        **query: str,
+    ) -> str:
         pw = f":{password}" if password else ""
         q = "&".join(f"{k}={v}" for k, v in query.items())
         return f"postgresql://{user}{pw}@127.0.0.1:{self.port}/{db}" + (f"?{q}" if q else "")

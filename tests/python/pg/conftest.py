@@ -1,5 +1,6 @@
-"""PostgreSQL test fixtures: a DSN for a live server (FASTERAPI_PG_DSN, default 127.0.0.1:5432/test),
-else a throwaway cluster; skipped without PostgreSQL unless FASTERAPI_REQUIRE_PG=1."""
+"""PostgreSQL test fixtures: a DSN for a live server (FASTERAPI_PG_DSN, default
+127.0.0.1:5432/test), else a throwaway cluster; skipped without PostgreSQL unless
+FASTERAPI_REQUIRE_PG=1 (then they fail)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The asyncpg-style API: queries, Records, pipelining, errors, transactions, COPY, LISTEN, cancel."""
+"""The asyncpg-style API: queries, Records, pipelining, errors, transactions, COPY, LISTEN."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ def test_fetch_family_and_records(pg_dsn: str) -> None:
 
 def test_concurrent_queries_pipeline_on_one_connection(pg_dsn: str) -> None:
     async def body(c: pg.Connection) -> list[int]:
-        return list(await asyncio.gather(*(c.fetchval("SELECT $1::int + 1", i) for i in range(500))))
+        return list(
+            await asyncio.gather(*(c.fetchval("SELECT $1::int + 1", i) for i in range(500)))
+        )
 
     assert with_conn(pg_dsn, body) == [i + 1 for i in range(500)]
 
@@ -73,9 +75,14 @@ def test_bad_sql_reports_position_and_connection_stays_usable(pg_dsn: str) -> No
             await c.fetchval("SELECT 1 / $1::int", 0)
         # An error in the middle of a pipeline fails only its own query.
         results = await asyncio.gather(
-            c.fetchval("SELECT 1"), c.fetchval("SELECT 1/0"), c.fetchval("SELECT 3"),
-            return_exceptions=True)
-        assert results[0] == 1 and isinstance(results[1], exc.DivisionByZeroError) and results[2] == 3
+            c.fetchval("SELECT 1"),
+            c.fetchval("SELECT 1/0"),
+            c.fetchval("SELECT 3"),
+            return_exceptions=True,
+        )
+        assert (
+            results[0] == 1 and isinstance(results[1], exc.DivisionByZeroError) and results[2] == 3
+        )
         assert await c.fetchval("SELECT 42") == 42
 
     with_conn(pg_dsn, body)
@@ -162,14 +169,17 @@ def test_copy_million_rows_checked_by_checksum(pg_dsn: str) -> None:
     async def body(c: pg.Connection) -> None:
         await c.execute("CREATE TEMP TABLE big (id int8, name text, score float8)")
         tag = await c.copy_records_to_table(
-            "big", records=((i, f"name-{i}", i * 0.5) for i in range(n)))
+            "big", records=((i, f"name-{i}", i * 0.5) for i in range(n))
+        )
         assert tag == f"COPY {n}"
         assert await c.fetchval("SELECT count(*) FROM big") == n
         assert await c.fetchval("SELECT sum(id) FROM big") == n * (n - 1) // 2
         server_md5 = await c.fetchval(
-            "SELECT md5(string_agg(id || ',' || name || ',' || score, E'\\n' ORDER BY id)) FROM big")
-        data = await c.copy_out("COPY (SELECT id, name, score FROM big ORDER BY id) TO STDOUT "
-                                "(FORMAT csv)")
+            "SELECT md5(string_agg(id || ',' || name || ',' || score, E'\\n' ORDER BY id)) FROM big"
+        )
+        data = await c.copy_out(
+            "COPY (SELECT id, name, score FROM big ORDER BY id) TO STDOUT (FORMAT csv)"
+        )
         assert hashlib.md5(data.rstrip(b"\n")).hexdigest() == server_md5
         # text COPY in, back out
         await c.execute("CREATE TEMP TABLE small (a int, b text)")

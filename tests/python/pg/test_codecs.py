@@ -16,7 +16,7 @@ from .conftest import run
 
 pytestmark = pytest.mark.pg
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BIG_NUMERIC = decimal.Decimal("9" * 600 + "." + "1234567890" * 40)  # 1000 digits
 
 CASES: list[tuple[str, Any]] = [
@@ -82,7 +82,9 @@ CASES: list[tuple[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("typ", "value"), CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("typ", "value"), CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)]
+)
 def test_round_trip(pg_dsn: str, typ: str, value: Any) -> None:
     async def go() -> Any:
         conn = await pg.connect(pg_dsn)
@@ -105,7 +107,8 @@ def test_timestamptz_converts_offsets_to_utc(pg_dsn: str) -> None:
         try:
             v = dt.datetime(2024, 1, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
             return await conn.fetchval("SELECT $1::timestamptz", v), await conn.fetchval(
-                "SELECT '2024-01-01 12:00+02'::timestamptz = $1", v)
+                "SELECT '2024-01-01 12:00+02'::timestamptz = $1", v
+            )
         finally:
             await conn.close()
 
@@ -124,7 +127,8 @@ def test_server_side_values_decode(pg_dsn: str) -> None:
                 "'-infinity'::timestamptz AS ninf, '1 mon 2 days 00:00:03'::interval AS iv, "
                 "'{{1,2},{3,4}}'::int[] AS arr, '{}'::text[] AS empty, "
                 "'{\"k\": [1, 2]}'::jsonb AS j, 'x'::char(3) AS c, 12::oid AS o, "
-                "'10.0.0.1'::inet AS unknown_type")
+                "'10.0.0.1'::inet AS unknown_type"
+            )
         finally:
             await conn.close()
 
@@ -145,8 +149,10 @@ def test_numeric_nan_and_infinity_parameters(pg_dsn: str) -> None:
     async def go() -> Any:
         conn = await pg.connect(pg_dsn)
         try:
-            return [await conn.fetchval("SELECT $1::numeric::text", decimal.Decimal(s))
-                    for s in ("NaN", "Infinity", "-Infinity", "1E+5", "-0.0100")]
+            return [
+                await conn.fetchval("SELECT $1::numeric::text", decimal.Decimal(s))
+                for s in ("NaN", "Infinity", "-Infinity", "1E+5", "-0.0100")
+            ]
         finally:
             await conn.close()
 

@@ -33,7 +33,9 @@ def test_exec_result_api(pg_dsn: str) -> None:
         assert pg.exec("SELECT name FROM s WHERE id = $1", 1).one() == {"name": "a"}
         assert pg.exec("SELECT name FROM s WHERE id = $1", "2").scalar() == "b"  # str path param
         assert pg.exec("SELECT * FROM s ORDER BY id").all() == [
-            {"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+            {"id": 1, "name": "a"},
+            {"id": 2, "name": "b"},
+        ]
         assert pg.exec("SELECT * FROM s WHERE id = 99").first() is None
         with pytest.raises(NoResultError):
             pg.exec("SELECT * FROM s WHERE id = 99").one()
@@ -102,14 +104,18 @@ def test_copy_in_and_out(pg_dsn: str) -> None:
     pool.close_sync()
 
 
-def test_seed_example_runs_unchanged_in_handlers(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_example_runs_unchanged_in_handlers(
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fasterapi.testing import TestClient
 
     setup = PgPool(pg_dsn, min_size=0, max_size=1)
     setup.exec("DROP TABLE IF EXISTS users")
     setup.exec("CREATE TABLE users (id serial PRIMARY KEY, name text, email text)")
     monkeypatch.setenv("DATABASE_URL", pg_dsn)
-    spec = importlib.util.spec_from_file_location("seed_pg_example", ROOT / "examples" / "postgres.py")
+    spec = importlib.util.spec_from_file_location(
+        "seed_pg_example", ROOT / "examples" / "postgres.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules["seed_pg_example"] = mod
