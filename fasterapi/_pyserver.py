@@ -464,7 +464,7 @@ class Server:
             else:
                 responder.abort()
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = 3600.0) -> None:
         self.stopping = True
         if self.listener is not None:
             self.sel.unregister(self.listener)

@@ -109,7 +109,7 @@ async def serve(
 
 async def _drain(server: Any, deadline_s: float) -> None:
     """Stop accepting; let in-flight requests finish until `deadline_s` has passed."""
-    server.shutdown()
+    server.shutdown(deadline_s)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + deadline_s
     while (server.in_flight or _dispatch._tasks) and loop.time() < deadline:

@@ -1,0 +1,121 @@
+"""Type stub for fasterapi._native, the C++ core's nanobind extension.
+
+This file holds the HTTP server part; the JSON, PostgreSQL and futures parts are added by
+their owners (the lead merges them)."""
+
+from collections.abc import Callable
+from typing import Any
+
+# -- HTTP server ------------------------------------------------------------------------
+
+class Request:
+    """The request as the engine built it; Python objects are created on first access."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str:
+        """Percent-decoded path."""
+    @property
+    def raw_path(self) -> bytes: ...
+    @property
+    def query_string(self) -> bytes: ...
+    @property
+    def path_params(self) -> dict[str, str]:
+        """Route parameters, percent-decoded."""
+    @property
+    def header_list(self) -> list[tuple[str, str]]:
+        """(lower-cased name, value) in arrival order, duplicates kept."""
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def client(self) -> tuple[str, int]: ...
+    @property
+    def http_version(self) -> str: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def keep_alive(self) -> bool: ...
+    @property
+    def response_open(self) -> bool:
+        """True until the response is finished."""
+    def add_done_callback(self, fn: Callable[[], Any], /) -> None:
+        """Call fn() once the response has been queued for the socket (or the peer left)."""
+
+class Responder:
+    """Sends one request's response; sending twice raises RuntimeError."""
+
+    def send(
+        self,
+        status: int,
+        headers: list[tuple[bytes | str, bytes | str]],
+        body: bytes | str | None,
+    ) -> None:
+        """Whole response; content-length is added."""
+    def start(self, status: int, headers: list[tuple[bytes | str, bytes | str]]) -> None:
+        """Head only; the body follows with write() (chunked unless content-length given)."""
+    def write(self, data: bytes) -> bool:
+        """Queue body bytes; False means over the high-water mark: wait for on_drain."""
+    def on_drain(self, fn: Callable[[], Any]) -> None:
+        """fn() once, when output drains or the connection closes."""
+    def end(self) -> None:
+        """Finish a streamed response."""
+    def abort(self) -> None:
+        """Close the connection now."""
+    @property
+    def closed(self) -> bool:
+        """True once the client has gone."""
+    @property
+    def open(self) -> bool:
+        """True until the response is finished."""
+
+class Server:
+    """The HTTP/1.1 engine: listener, connections, routes, on its own fd."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        reuse_port: bool = False,
+        backlog: int = 1024,
+        max_body_bytes: int = 16 * 1024 * 1024,
+        keep_alive_timeout: float = 5.0,
+        header_timeout: float = 10.0,
+        body_timeout: float = 30.0,
+    ) -> None: ...
+    def set_hooks(
+        self,
+        request_class: type[Request],
+        response_class: type,
+        render: Callable[[Any, Any, Any, Responder], None],
+        spawn: Callable[[Any, Any, Any, Responder], Any],
+        handle_error: Callable[[BaseException, Any, Any, Responder], None],
+        pending: object,
+    ) -> None:
+        """Python callbacks the engine uses; once, before listen()."""
+    def add_route(
+        self, method: str, path: str, endpoint: Callable[[Any, Any], Any], is_async: bool
+    ) -> None:
+        """endpoint(req, res) for method ("*" = any) and path; ValueError on a bad pattern."""
+    def listen(self) -> int:
+        """Bind and listen; returns the bound port (port 0 picks one)."""
+    def fileno(self) -> int:
+        """Readable when poll() has work (asyncio: loop.add_reader(fd, server.poll))."""
+    def poll(self) -> None:
+        """Run ready I/O and due timers without blocking."""
+    def next_timer_ms(self) -> int:
+        """Milliseconds until the next timer, -1 when none."""
+    def shutdown(self, grace: float = 3600.0) -> None:
+        """Stop accepting, close idle connections; in-flight ones get `grace` seconds."""
+    def close(self) -> None:
+        """Close the listener and every connection now."""
+    @property
+    def connections(self) -> int: ...
+    @property
+    def in_flight(self) -> int: ...
+
+# -- JSON (json component) ------------------------------------------------------------------
+
+def json_dumps(obj: Any, /) -> bytes: ...
+def json_loads(data: bytes | str, /) -> Any: ...
