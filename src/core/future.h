@@ -130,8 +130,8 @@ class promise {
   using value_type = detail::value_of<T>;
 
   promise() noexcept : state_(&local_) {}
-  promise(promise&& o) noexcept
-      : local_(std::move(o.local_)), future_(o.future_), state_(o.state_), task_(o.task_) {
+  promise(promise&& o) noexcept : future_(o.future_), state_(o.state_), task_(o.task_) {
+    if (o.local_.available()) local_ = std::move(o.local_);  // a result set before get_future()
     if (state_ == &o.local_) state_ = &local_;
     if (future_) future_->promise_ = this;
     o.future_ = nullptr;

@@ -29,6 +29,8 @@ namespace detail {
 template <typename Item, typename F, typename OnResult>
 struct bounded_pump {
   using R = futurize_t<std::invoke_result_t<F&, Item&>>;
+  bounded_pump(std::vector<Item> i, F f, OnResult r, size_t l)
+      : items(std::move(i)), fn(std::move(f)), on_result(std::move(r)), limit(l) {}
   std::vector<Item> items;
   F fn;
   OnResult on_result;
@@ -91,8 +93,8 @@ future<> parallel_for_each(Range&& range, F fn, size_t limit = kUnboundedConcurr
   using Item = std::ranges::range_value_t<Range>;
   auto on_result = [](size_t, auto&&) {};
   using pump_t = detail::bounded_pump<Item, F, decltype(on_result)>;
-  auto st = std::make_shared<pump_t>(pump_t{detail::to_vector(std::forward<Range>(range)), std::move(fn),
-                                            on_result, limit});
+  auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)), std::move(fn),
+                                       on_result, limit);
   auto pr = std::make_shared<promise<>>();
   future<> out = pr->get_future();
   st->finish = [pr](pump_t& s) {
@@ -114,8 +116,8 @@ auto parallel_map(Range&& range, F fn, size_t limit = kUnboundedConcurrency) {
   auto slots = std::make_shared<slots_t>();
   auto on_result = [slots](size_t i, future<U>&& f) { (*slots)[i].emplace(f.get()); };
   using pump_t = detail::bounded_pump<Item, F, decltype(on_result)>;
-  auto st = std::make_shared<pump_t>(pump_t{detail::to_vector(std::forward<Range>(range)), std::move(fn),
-                                            on_result, limit});
+  auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)), std::move(fn),
+                                       on_result, limit);
   slots->resize(st->items.size());
   auto pr = std::make_shared<promise<std::vector<U>>>();
   future<std::vector<U>> out = pr->get_future();
@@ -146,8 +148,8 @@ future<Acc> map_reduce(Range&& range, Mapper mapper, Acc initial, Reducer reduce
     *acc = reducer(std::move(*acc), f.get());
   };
   using pump_t = detail::bounded_pump<Item, Mapper, decltype(on_result)>;
-  auto st = std::make_shared<pump_t>(pump_t{detail::to_vector(std::forward<Range>(range)),
-                                            std::move(mapper), std::move(on_result), limit});
+  auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)), std::move(mapper),
+                                       std::move(on_result), limit);
   auto pr = std::make_shared<promise<Acc>>();
   future<Acc> out = pr->get_future();
   st->finish = [pr, acc](pump_t& s) {
