@@ -8,7 +8,7 @@ from fasterapi.pg import exceptions as _exceptions  # noqa: F401  (registers eve
 from fasterapi.pg.errors_base import error_from_fields
 
 try:
-    from fasterapi._native import pg as native
+    from fasterapi._native import pg as native  # type: ignore[attr-defined,unused-ignore]
 except ImportError as e:  # pragma: no cover - depends on the build
     raise ImportError(
         "fasterapi._native is not built: pip install -e . (or build with -DFA_BUILD_PYTHON=ON "

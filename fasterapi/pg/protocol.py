@@ -22,8 +22,7 @@ class PgProtocol(asyncio.Protocol):
         self.on_lost: list[Any] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
 
     def request(self) -> asyncio.Future[Any]:
         """Register a waiter for the request just queued in the core and send it.
