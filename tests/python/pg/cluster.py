@@ -15,7 +15,7 @@ def pg_bindir() -> Path | None:
     """The directory holding initdb/pg_ctl (Debian keeps them out of PATH)."""
     found = shutil.which("initdb")
     if found:
-        return Path(found).parent
+        return Path(found).resolve().parent
     dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     return Path(dirs[-1]) if dirs else None
 
