@@ -65,7 +65,7 @@ def test_tls_sslmodes(tls_cluster: Cluster) -> None:
     with pytest.raises(exc.InvalidAuthorizationSpecificationError):
         run(pg.connect(c.dsn(password="pw", sslmode="disable")))
     # verify-full against a certificate we do not trust fails
-    with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+    with pytest.raises(Exception, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         run(pg.connect(c.dsn(password="pw", sslmode="verify-full")))
     pool = pg.PgPool(c.dsn(password="pw", sslmode="require"), min_size=0, max_size=1)
     assert pool.exec("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").scalar() is True
