@@ -57,17 +57,27 @@ nb::object error_from_body(std::string_view body) {
   return g_error_factory(d);
 }
 
-void build_shape(RowShape& s, const std::vector<fa::pg::FieldDesc>& fields, bool text_only) {
+using UserCodecs = std::unordered_map<uint32_t, UserCodec>;
+
+void build_shape(RowShape& s, const std::vector<fa::pg::FieldDesc>& fields, bool text_only,
+                 const UserCodecs& user) {
   nb::list names;
   nb::dict index;
   s.decoders.clear();
   s.oids.clear();
   s.formats.clear();
+  s.user_decoders.clear();
   for (size_t i = 0; i < fields.size(); ++i) {
+    auto u = user.find(fields[i].type_oid);
+    if (u != user.end()) {
+      if (s.user_decoders.empty()) s.user_decoders.resize(fields.size());
+      s.user_decoders[i] = u->second.decoder;
+    }
+    bool as_text = text_only || u != user.end();
     nb::str name(fields[i].name.data(), fields[i].name.size());
     names.append(name);
     if (!index.contains(name)) index[name] = nb::int_(i);
-    Decoder dec = text_only ? nullptr : binary_decoder(fields[i].type_oid);
+    Decoder dec = as_text ? nullptr : binary_decoder(fields[i].type_oid);
     s.decoders.push_back(dec ? dec : decode_text);
     s.formats.push_back(dec ? 1 : 0);
     s.oids.push_back(fields[i].type_oid);
@@ -100,6 +110,11 @@ PyObject* decode_row(const RowShape& s, std::string_view body) {
       o = Py_None;
     } else {
       o = s.decoders[i](v.data(), v.size());
+      if (o && !s.user_decoders.empty() && s.user_decoders[i].is_valid()) {
+        PyObject* u = PyObject_CallOneArg(s.user_decoders[i].ptr(), o);
+        Py_DECREF(o);
+        o = u;
+      }
       if (!o) { Py_DECREF(rec); return nullptr; }
     }
     record_set(rec, static_cast<Py_ssize_t>(i), o);
@@ -114,7 +129,13 @@ PyObject* decode_first_value(const RowShape& s, std::string_view body) {
   bool null = false;
   if (s.decoders.empty() || !r.next(v, null)) Py_RETURN_NONE;
   if (null) Py_RETURN_NONE;
-  return s.decoders[0](v.data(), v.size());
+  PyObject* o = s.decoders[0](v.data(), v.size());
+  if (o && !s.user_decoders.empty() && s.user_decoders[0].is_valid()) {
+    PyObject* u = PyObject_CallOneArg(s.user_decoders[0].ptr(), o);
+    Py_DECREF(o);
+    o = u;
+  }
+  return o;
 }
 
 class Core {
@@ -144,7 +165,10 @@ class Core {
     w->parse(name, sql, {});
     w->describe_statement(name);
     w->sync();
-    nb::object st = nb::cast(Statement{name, sql, {}, {}, {}, {}, false});
+    Statement fresh;
+    fresh.name = name;
+    fresh.sql = sql;
+    nb::object st = nb::cast(std::move(fresh));
     Op& op = push(OpKind::kPrepare);
     op.stmt_obj = st;
     op.stmt = nb::inst_ptr<Statement>(st);
@@ -338,6 +362,10 @@ class Core {
   }
   void set_notify_callback(nb::object cb) { notify_cb_ = std::move(cb); }
   void set_notice_callback(nb::object cb) { notice_cb_ = std::move(cb); }
+  // Registers text-format codecs for a type OID; applies to statements prepared afterwards.
+  void set_type_codec(uint32_t oid, nb::object encoder, nb::object decoder) {
+    user_codecs_[oid] = UserCodec{std::move(encoder), std::move(decoder)};
+  }
 
  private:
   Op& push(OpKind k) {
@@ -383,7 +411,13 @@ class Core {
       if (enc) {
         ok = enc(v, st.param_oids[static_cast<size_t>(i)], out);
       } else {
-        PyObject* s = PyObject_Str(v);
+        const bool user = !st.user_encoders.empty() && st.user_encoders[static_cast<size_t>(i)].is_valid();
+        PyObject* s = user ? PyObject_CallOneArg(st.user_encoders[static_cast<size_t>(i)].ptr(), v) : PyObject_Str(v);
+        if (s && !PyUnicode_Check(s)) {
+          Py_DECREF(s);
+          s = nullptr;
+          PyErr_SetString(PyExc_TypeError, "a type codec's encoder must return str");
+        }
         Py_ssize_t len = 0;
         const char* p = s ? PyUnicode_AsUTF8AndSize(s, &len) : nullptr;
         if (p) out.append(p, static_cast<size_t>(len));
@@ -429,10 +463,10 @@ class Core {
           return false;
         }
         if (op.kind == OpKind::kPrepare) {
-          build_shape(op.stmt->columns, fields, false);
+          build_shape(op.stmt->columns, fields, false, user_codecs_);
           op.stmt->has_rows = true;
         } else if (op.kind == OpKind::kSimple) {
-          build_shape(op.simple_shape, fields, true);
+          build_shape(op.simple_shape, fields, true, user_codecs_);
         }
         return false;
       }
@@ -460,7 +494,16 @@ class Core {
     if (!fa::pg::parse_parameter_description(body, st.param_oids)) return;
     st.encoders.clear();
     st.param_formats.clear();
+    st.user_encoders.clear();
     for (uint32_t o : st.param_oids) {
+      auto u = user_codecs_.find(o);
+      if (u != user_codecs_.end()) {
+        st.user_encoders.resize(st.param_oids.size());
+        st.user_encoders[st.encoders.size()] = u->second.encoder;
+        st.encoders.push_back(nullptr);
+        st.param_formats.push_back(0);
+        continue;
+      }
       Encoder enc = binary_encoder(o);
       st.encoders.push_back(enc);
       st.param_formats.push_back(enc ? 1 : 0);
@@ -529,6 +572,7 @@ class Core {
   std::deque<Op> ops_;
   nb::object notify_cb_;
   nb::object notice_cb_;
+  UserCodecs user_codecs_;
   bool broken_ = false;
   bool unexpected_ = false;
 };
@@ -574,7 +618,8 @@ void register_core(nb::module_& m) {
       .def_prop_ro("secret_key", &Core::secret_key)
       .def_prop_ro("server_params", &Core::server_params)
       .def("set_notify_callback", &Core::set_notify_callback)
-      .def("set_notice_callback", &Core::set_notice_callback);
+      .def("set_notice_callback", &Core::set_notice_callback)
+      .def("set_type_codec", &Core::set_type_codec, nb::arg("oid"), nb::arg("encoder"), nb::arg("decoder"));
 
   m.def("set_error_factory", [](nb::object f) { g_error_factory = std::move(f); },
         "Sets callable(fields: dict[str, str]) -> exception used for ErrorResponse.");

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pg_codecs.h"
@@ -18,6 +19,13 @@ struct RowShape {
   std::vector<Decoder> decoders;
   std::vector<uint32_t> oids;
   std::vector<int16_t> formats;  // result format per column: 1 binary, 0 text (no binary codec)
+  std::vector<nanobind::object> user_decoders;  // per column: decoder(str) from set_type_codec, or unset
+};
+
+// User codecs registered with set_type_codec: text format, encoder(value) -> str, decoder(str).
+struct UserCodec {
+  nanobind::object encoder;
+  nanobind::object decoder;
 };
 
 struct Statement {
@@ -25,7 +33,8 @@ struct Statement {
   std::string sql;
   std::vector<uint32_t> param_oids;
   std::vector<int16_t> param_formats;
-  std::vector<Encoder> encoders;  // nullptr = sent as text (str(value))
+  std::vector<Encoder> encoders;  // nullptr = sent as text (str(value) or a user encoder)
+  std::vector<nanobind::object> user_encoders;  // per parameter, or unset
   RowShape columns;
   bool has_rows = false;  // false when the statement returns NoData (INSERT without RETURNING, ...)
 };

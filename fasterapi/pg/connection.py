@@ -104,7 +104,9 @@ class Connection:
         self._closed = False
         self.created_at = time.monotonic()
         self.last_used = self.created_at
+        self._log_listeners: list[Callable[..., Any]] = []
         self._core.set_notify_callback(_weak_method(self._on_notify))
+        self._core.set_notice_callback(_weak_method(self._on_notice))
 
     # -- state ---------------------------------------------------------------------------------
     def is_closed(self) -> bool:
@@ -319,6 +321,43 @@ class Connection:
             r = cb(self, pid, channel, payload)
             if isinstance(r, Awaitable):
                 _spawn(r)
+
+    def add_log_listener(self, callback: Callable[..., Any]) -> None:
+        """callback(connection, message) for each NoticeResponse (a PostgresError/Warning)."""
+        self._log_listeners.append(callback)
+
+    def remove_log_listener(self, callback: Callable[..., Any]) -> None:
+        if callback in self._log_listeners:
+            self._log_listeners.remove(callback)
+
+    def _on_notice(self, notice: Any) -> None:
+        for cb in list(self._log_listeners):
+            cb(self, notice)
+
+    # -- codecs --------------------------------------------------------------------------------
+    async def set_type_codec(
+        self,
+        typename: str,
+        *,
+        encoder: Callable[[Any], str],
+        decoder: Callable[[str], Any],
+        schema: str = "public",
+        format: str = "text",
+    ) -> None:
+        """Use encoder(value) -> str and decoder(str) -> value for a type (text format), e.g. an
+        enum, a domain or an extension type. Affects statements prepared after the call."""
+        if format != "text":
+            raise InterfaceError("only format='text' user codecs are supported")
+        oid = await self.fetchval(
+            "SELECT t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typname = $1 AND n.nspname = ANY($2::text[])",
+            typename,
+            [schema, "pg_catalog"],
+        )
+        if oid is None:
+            raise InterfaceError(f"unknown type {schema}.{typename}")
+        self._core.set_type_codec(oid, encoder, decoder)
+        self._cache.clear()  # statements prepared earlier keep their old codecs
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def reset(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -82,6 +82,7 @@ class PgPool:
         command_timeout: float | None = None,
         statement_cache_size: int = 256,
         health_check_interval: float = 30.0,
+        init: Callable[[Connection], Awaitable[None]] | None = None,
         **connect_params: Any,
     ) -> None:
         if not 0 <= min_size <= max_size or max_size < 1:
@@ -98,6 +99,7 @@ class PgPool:
         self.command_timeout = command_timeout
         self.statement_cache_size = statement_cache_size
         self.health_check_interval = health_check_interval
+        self.init = init  # awaited with each new async connection (e.g. set_type_codec)
         self._stats = PoolStats()
         self._closed = False
         # async side (bound to the loop of first use)
@@ -131,6 +133,8 @@ class PgPool:
         finally:
             self._connecting -= 1
         self._stats.opened += 1
+        if self.init is not None:
+            await self.init(conn)
         conn._proto.on_lost.append(lambda exc, c=conn: self._on_lost(c))
         return conn
 

@@ -294,3 +294,42 @@ def test_pool_api(pg_dsn: str) -> None:
 
 
 PgPoolT = pg.PgPool
+
+
+def test_user_codec_and_notices(pg_dsn: str) -> None:
+    class Mood:
+        def __init__(self, v: str) -> None:
+            self.v = v
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Mood) and other.v == self.v
+
+    async def body(c: pg.Connection) -> None:
+        await c.execute("DROP TYPE IF EXISTS fa_mood; CREATE TYPE fa_mood AS ENUM ('sad', 'ok')")
+        await c.set_type_codec("fa_mood", encoder=lambda m: m.v, decoder=Mood)
+        assert await c.fetchval("SELECT $1::fa_mood", Mood("ok")) == Mood("ok")
+        assert await c.fetchval("SELECT 'sad'::fa_mood") == Mood("sad")
+        assert await c.fetchval("SELECT ARRAY[1]::int[]") == [1]  # other types unaffected
+        notes: list[Any] = []
+        c.add_log_listener(lambda conn, msg: notes.append(msg))
+        await c.execute("DO $$ BEGIN RAISE NOTICE 'hello %', 42; END $$")
+        assert [n.message for n in notes] == ["hello 42"]
+        assert notes[0].severity == "NOTICE"
+        await c.execute("DROP TYPE fa_mood")
+
+    with_conn(pg_dsn, body)
+
+
+def test_pool_max_lifetime_replaces_connections(pg_dsn: str) -> None:
+    async def go() -> None:
+        pool = pg.PgPool(pg_dsn, min_size=1, max_size=1, max_lifetime=0.3)
+        async with pool:
+            async with pool.acquire() as c:
+                pid1 = c.get_server_pid()
+            await asyncio.sleep(0.5)
+            async with pool.acquire() as c:
+                pid2 = c.get_server_pid()
+                assert await c.fetchval("SELECT 1") == 1
+            assert pid1 != pid2
+
+    run(go())
