@@ -419,3 +419,73 @@ def test_helpers_work_inside_a_fasterapi_handler() -> None:
     r = client.get("/sum")
     assert r.status_code == 200
     assert r.json() == {"sum": 14, "first": [1, "early"]}
+
+
+# C++ futures crossing into Python ----------------------------------------------------------------
+
+
+def _native_futures() -> Any:
+    native = pytest.importorskip("fasterapi._native")
+    if not hasattr(native, "Promise"):
+        pytest.skip("fasterapi._native was built without the futures bindings")
+    return native
+
+
+def test_native_future_is_awaitable(run: Runner) -> None:
+    native = _native_futures()
+
+    async def main() -> list[Any]:
+        p = native.Promise()
+        f = p.future()
+        assert not f.done()
+        asyncio.get_running_loop().call_later(0.01, p.set_result, {"v": 1})
+        ready = native.ready_future("now")
+        assert ready.done()
+        return [await f, await ready, await native.ready_future(5).then(lambda v: v * 2)]
+
+    assert run(main()) == [{"v": 1}, "now", 10]
+
+
+def test_native_future_errors(run: Runner) -> None:
+    native = _native_futures()
+
+    async def main() -> None:
+        p = native.Promise()
+        chained = p.future().then(lambda v: 1 / v)  # raises in the C++ continuation
+        p.set_result(0)
+        with pytest.raises(ZeroDivisionError):
+            await chained
+        q = native.Promise()
+        fq = q.future()
+        q.set_exception(KeyError("k"))
+        with pytest.raises(KeyError):
+            await fq
+        with pytest.raises(RuntimeError, match="already set"):
+            q.set_result(1)
+        broken = native.Promise()
+        fb = broken.future()
+        del broken  # a broken promise is an error, not a hang
+        with pytest.raises(RuntimeError, match="destroyed before it was fulfilled"):
+            await fb
+        with pytest.raises(RuntimeError, match="already awaited"):
+            await fq
+
+    run(main())
+
+
+def test_native_future_composes_with_helpers_and_cancels_cleanly(run: Runner) -> None:
+    native = _native_futures()
+
+    async def main() -> tuple[Any, Any]:
+        never = native.Promise()
+        p = native.Promise()
+        asyncio.get_running_loop().call_soon(p.set_result, "native")
+        first = await when_any(never.future(), p.future())
+        late = native.Promise()
+        with pytest.raises(TimeoutError):
+            await timeout_async(late.future(), 0.01)
+        late.set_result("ignored")  # its asyncio future was cancelled: no InvalidStateError
+        both = await when_all(native.ready_future(1), Probe().job(2))
+        return first, both
+
+    assert run(main()) == ((1, "native"), [1, 2])
