@@ -105,6 +105,7 @@ class Connection:
         self.created_at = time.monotonic()
         self.last_used = self.created_at
         self._log_listeners: list[Callable[..., Any]] = []
+        protocol.send_cancel = _weak_method(self._send_cancel)
         self._core.set_notify_callback(_weak_method(self._on_notify))
         self._core.set_notice_callback(_weak_method(self._on_notice))
 
@@ -134,10 +135,15 @@ class Connection:
             return await asyncio.wait_for(asyncio.shield(fut), timeout)
         except (TimeoutError, asyncio.CancelledError):
             # No result yet: the query may still run on the server, so cancel it there (§55.2.7).
+            # Only the head of the pipeline is executing; a later request is cancelled when it
+            # reaches the head, so the CancelRequest never hits another caller's query.
             if fut.cancelled() or not fut.done():
                 fut.cancel()
-                _spawn(send_cancel(self._params, self._core.backend_pid, self._core.secret_key))
+                self._proto.cancel_when_running(fut)
             raise
+
+    def _send_cancel(self) -> None:
+        _spawn(send_cancel(self._params, self._core.backend_pid, self._core.secret_key))
 
     async def _statement(self, sql: str) -> Any:
         st = self._cache.get(sql)

@@ -330,7 +330,11 @@ class PgPool:
         return await self._run("fetchval", query, *args, column=column, timeout=timeout)
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
-        """Run a command; returns its status tag."""
+        """Run a command; returns its status tag. A script (no args) runs on a checked-out
+        connection, so a BEGIN in it cannot leak into queries pipelined by others."""
+        if not args:
+            async with self.acquire() as c:
+                return await c.execute(query, timeout=timeout)
         return await self._run("execute", query, *args, timeout=timeout)  # type: ignore[no-any-return]
 
     async def executemany(

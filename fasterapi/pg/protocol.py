@@ -20,6 +20,21 @@ class PgProtocol(asyncio.Protocol):
         self.lost: BaseException | None = None
         self._flush_handle: asyncio.Handle | None = None
         self.on_lost: list[Any] = []
+        self.send_cancel: Any = None  # set by Connection: sends a CancelRequest for this backend
+        self._cancel_at_head: set[asyncio.Future[Any]] = set()
+
+    def cancel_when_running(self, fut: asyncio.Future[Any]) -> None:
+        """Send a CancelRequest once fut's request is the one executing (head of the FIFO)."""
+        if fut not in self.waiters:
+            return
+        self._cancel_at_head.add(fut)
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        if self.waiters and self.waiters[0] in self._cancel_at_head:
+            self._cancel_at_head.discard(self.waiters[0])
+            if self.send_cancel is not None:
+                self.send_cancel()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
@@ -57,6 +72,9 @@ class PgProtocol(asyncio.Protocol):
                 fut.set_exception(r)
             else:
                 fut.set_result(r)
+        if self._cancel_at_head:
+            self._cancel_at_head.intersection_update(waiters)
+            self._check_cancel()
         if core.broken:
             self._fail(PgConnectionError(f"protocol error: {core.error}"))
             if self.transport is not None:

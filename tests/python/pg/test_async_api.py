@@ -333,3 +333,17 @@ def test_pool_max_lifetime_replaces_connections(pg_dsn: str) -> None:
             assert pid1 != pid2
 
     run(go())
+
+
+def test_cancelling_a_pipelined_query_spares_the_one_ahead(pg_dsn: str) -> None:
+    async def body(c: pg.Connection) -> None:
+        first = asyncio.ensure_future(c.fetchval("SELECT pg_sleep(0.5)::text || 'done'"))
+        second = asyncio.ensure_future(c.fetchval("SELECT pg_sleep(30)"))
+        await asyncio.sleep(0.1)
+        second.cancel()
+        assert await first == "done"  # not hit by the CancelRequest meant for `second`
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert await asyncio.wait_for(c.fetchval("SELECT 9"), 10) == 9  # `second` was cancelled
+
+    with_conn(pg_dsn, body)
