@@ -1,5 +1,9 @@
 // JSON parser into Python objects (see json_decode.h): simdjson's DOM parser on a padded copy,
 // then one walk of the tape building dicts, lists and scalars.
+// nanobind builds the extension with -Os; this file is a hot path, so it asks for -O3.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
 #include "json_decode.h"
 
 #include <simdjson.h>

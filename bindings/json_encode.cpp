@@ -1,5 +1,9 @@
 // JSON encoder of Python objects (see json_encode.h). Builtins are dispatched on exact type
 // first; str, int and float are written without temporary Python objects.
+// nanobind builds the extension with -Os; this file is the hot path, so it asks for -O3.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
 #include "json_encode.h"
 
 // clang-format off
@@ -149,7 +153,7 @@ class Encoder {
       p = PyUnicode_AsUTF8AndSize(o, &n);  // UTF-8 is cached on the str; surrogates raise
       if (!p) return false;
     }
-    fa::json::append_json_string(buf_, std::string_view(p, static_cast<std::size_t>(n)));
+    fa::json::append_json_string_fast(buf_, std::string_view(p, static_cast<std::size_t>(n)));
     return true;
   }
 

@@ -7,6 +7,16 @@
 #include <string>
 #include <string_view>
 
+// The buffer's few-instruction members must inline into encoder loops even in size-optimised
+// builds (nanobind compiles extensions with -Os).
+#if defined(__GNUC__)
+#define FA_JSON_INLINE inline __attribute__((always_inline))
+#define FA_JSON_NOINLINE __attribute__((noinline))
+#else
+#define FA_JSON_INLINE inline
+#define FA_JSON_NOINLINE
+#endif
+
 namespace fa::json {
 
 // Writes go through a cursor into the string's own storage; the string's size is trimmed to
@@ -29,21 +39,21 @@ class OutputBuffer {
   ~OutputBuffer() { commit(); }
 
   // Guarantees room for n more bytes and returns the cursor to write them at.
-  char* ensure(std::size_t n) {
+  FA_JSON_INLINE char* ensure(std::size_t n) {
     if (static_cast<std::size_t>(end_ - cur_) < n) grow(n);
     return cur_;
   }
   // Moves the cursor past n bytes written at ensure()'s pointer.
-  void advance(std::size_t n) noexcept { cur_ += n; }
+  FA_JSON_INLINE void advance(std::size_t n) noexcept { cur_ += n; }
   // Sets the cursor to p, a pointer into the region returned by ensure().
-  void set_cursor(char* p) noexcept { cur_ = p; }
+  FA_JSON_INLINE void set_cursor(char* p) noexcept { cur_ = p; }
 
-  void put(char c) { *ensure(1) = c; ++cur_; }
-  void write(const char* p, std::size_t n) {
+  FA_JSON_INLINE void put(char c) { *ensure(1) = c; ++cur_; }
+  FA_JSON_INLINE void write(const char* p, std::size_t n) {
     std::memcpy(ensure(n), p, n);
     cur_ += n;
   }
-  void write(std::string_view s) { write(s.data(), s.size()); }
+  FA_JSON_INLINE void write(std::string_view s) { write(s.data(), s.size()); }
 
   // Bytes written since construction.
   std::size_t written() const noexcept { return static_cast<std::size_t>(cur_ - out_.data()) - start_; }
@@ -64,7 +74,7 @@ class OutputBuffer {
   }
 
  private:
-  void grow(std::size_t n) {
+  FA_JSON_NOINLINE void grow(std::size_t n) {
     std::size_t used = static_cast<std::size_t>(cur_ - out_.data());
     std::size_t want = std::max({used + n, out_.size() * 2, start_ + kInitialSlackBytes});
     out_.resize(want);  // may throw std::bad_alloc; the string stays valid

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <string_view>
 
 #include "json/output_buffer.h"
@@ -16,5 +17,19 @@ const char* find_escape(const char* p, const char* end) noexcept;
 // \" \\ \b \f \n \r \t, other control characters as \u00XX (lowercase hex). Input must be
 // valid UTF-8; it is not checked here.
 void append_json_string(OutputBuffer& out, std::string_view utf8);
+
+// Same output as append_json_string; inlines the common case of nothing to escape.
+FA_JSON_INLINE void append_json_string_fast(OutputBuffer& out, std::string_view utf8) {
+  const std::size_t n = utf8.size();
+  if (find_escape(utf8.data(), utf8.data() + n) != utf8.data() + n) {
+    append_json_string(out, utf8);
+    return;
+  }
+  char* w = out.ensure(n + 2);
+  w[0] = '"';
+  std::memcpy(w + 1, utf8.data(), n);
+  w[n + 1] = '"';
+  out.advance(n + 2);
+}
 
 }  // namespace fa::json
