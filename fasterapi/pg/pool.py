@@ -109,6 +109,7 @@ class PgPool:
         self._connecting = 0
         self._waiters: list[asyncio.Future[None]] = []
         self._last_sweep = 0.0
+        self._rr = 0
         # sync side
         self._sync_lock = threading.Condition()
         self._sync_idle: list[SyncConnection] = []
@@ -209,12 +210,20 @@ class PgPool:
         now = time.monotonic()
         if now - self._last_sweep > _SWEEP_INTERVAL:
             self._sweep(now)
+        idle = self._idle
+        n = len(idle)
         best: Connection | None = None
-        for c in self._idle:
-            if best is None or c.pending < best.pending:
-                best = c
-                if c.pending == 0:
-                    break
+        if n:
+            # Round-robin from the last pick: the first connection with nothing in flight, else
+            # the next one in turn (requests pipeline on it).
+            start = self._rr = (self._rr + 1) % n
+            best = idle[start]
+            if best._proto.waiters:
+                for k in range(1, n):
+                    c = idle[(start + k) % n]
+                    if not c._proto.waiters:
+                        best = c
+                        break
         if best is not None and best.is_closed():
             self._idle.remove(best)
             return self._shared()

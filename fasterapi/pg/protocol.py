@@ -50,9 +50,7 @@ class PgProtocol(asyncio.Protocol):
             raise PgConnectionError(f"connection is closed: {self.lost}")
         fut = self.loop.create_future()
         self.waiters.append(fut)
-        if len(self.waiters) == 1 and self._flush_handle is None:
-            self.flush()
-        elif self._flush_handle is None:
+        if self._flush_handle is None:
             self._flush_handle = self.loop.call_soon(self.flush)
         return fut
 
