@@ -415,8 +415,8 @@ def test_helpers_work_inside_a_fasterapi_handler() -> None:
         first = await when_any(asyncio.sleep(10, "late"), asyncio.sleep(0, "early"))
         return {"sum": sum(squares), "first": list(first)}
 
-    client = testing.TestClient(app)
-    r = client.get("/sum")
+    with testing.TestClient(app) as client:
+        r = client.get("/sum")
     assert r.status_code == 200
     assert r.json() == {"sum": 14, "first": [1, "early"]}
 
