@@ -1,8 +1,13 @@
-"""FasterAPI: Python ergonomics on a C++ core."""
+"""FasterAPI: Python ergonomics on a C++ core.
+
+Names are imported on first use (PEP 562), so `import fasterapi` stays cheap; the package's
+pieces (and pydantic) load when you touch `fasterapi.App` and friends."""
 
 from __future__ import annotations
 
+import importlib
 import os as _os
+from typing import TYPE_CHECKING, Any
 
 # Development builds may put the extension outside the package (see bindings/CMakeLists.txt).
 if _native_dir := _os.environ.get("FASTERAPI_NATIVE_DIR"):
@@ -10,66 +15,91 @@ if _native_dir := _os.environ.get("FASTERAPI_NATIVE_DIR"):
 
 __version__ = "0.1.0"
 
-from fasterapi import status
-from fasterapi.app import App
-from fasterapi.background import BackgroundTasks
-from fasterapi.exceptions import HTTPException, RequestValidationError
-from fasterapi.params import Body, Cookie, Depends, Form, Header, Path, Query, Security
-from fasterapi.requests import Request
-from fasterapi.responses import (
-    FileResponse,
-    HTMLResponse,
-    JSONResponse,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
-from fasterapi.routing import APIRouter
+_EXPORTS = {
+    "App": "fasterapi.app",
+    "FastAPI": "fasterapi.app",
+    "APIRouter": "fasterapi.routing",
+    "BackgroundTasks": "fasterapi.background",
+    "HTTPException": "fasterapi.exceptions",
+    "RequestValidationError": "fasterapi.exceptions",
+    "Body": "fasterapi.params",
+    "Cookie": "fasterapi.params",
+    "Depends": "fasterapi.params",
+    "Form": "fasterapi.params",
+    "Header": "fasterapi.params",
+    "Path": "fasterapi.params",
+    "Query": "fasterapi.params",
+    "Security": "fasterapi.params",
+    "Request": "fasterapi.requests",
+    "Response": "fasterapi.responses",
+    "JSONResponse": "fasterapi.responses",
+    "PlainTextResponse": "fasterapi.responses",
+    "HTMLResponse": "fasterapi.responses",
+    "RedirectResponse": "fasterapi.responses",
+    "StreamingResponse": "fasterapi.responses",
+    "FileResponse": "fasterapi.responses",
+    "status": "fasterapi.status",
+}
+# Other components' names, present once those packages are built.
+_OPTIONAL = {
+    **dict.fromkeys(
+        ["when_all", "when_any", "timeout_async", "retry_async", "map_async", "filter_async",
+         "reduce_async", "Pipeline"],
+        "fasterapi.core",
+    ),
+    "PgPool": "fasterapi.pg",
+}  # fmt: skip
 
-FastAPI = App  # for `from fasterapi import FastAPI` during a migration
+__all__ = sorted(_EXPORTS)
 
-try:
-    from fasterapi.core import (  # noqa: F401
-        Pipeline,
-        filter_async,
-        map_async,
-        reduce_async,
-        retry_async,
-        timeout_async,
-        when_all,
-        when_any,
-    )
-except ImportError:  # the futures package has not landed yet
-    pass
 
-try:
-    from fasterapi.pg import PgPool  # noqa: F401
-except ImportError:  # the PostgreSQL package has not landed yet
-    pass
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        if name == "status":
+            value: Any = importlib.import_module(module)
+        elif name == "FastAPI":
+            value = importlib.import_module(module).App
+        else:
+            value = getattr(importlib.import_module(module), name)
+    elif name in _OPTIONAL:
+        try:
+            value = getattr(importlib.import_module(_OPTIONAL[name]), name)
+        except (ImportError, AttributeError):
+            raise AttributeError(
+                f"fasterapi.{name} needs {_OPTIONAL[name]}, which is not built"
+            ) from None
+    else:
+        raise AttributeError(f"module 'fasterapi' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-__all__ = [
-    "APIRouter",
-    "App",
-    "BackgroundTasks",
-    "Body",
-    "Cookie",
-    "Depends",
-    "FastAPI",
-    "FileResponse",
-    "Form",
-    "HTMLResponse",
-    "HTTPException",
-    "Header",
-    "JSONResponse",
-    "Path",
-    "PlainTextResponse",
-    "Query",
-    "RedirectResponse",
-    "Request",
-    "RequestValidationError",
-    "Response",
-    "Security",
-    "StreamingResponse",
-    "status",
-]
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS, *_OPTIONAL])
+
+
+if TYPE_CHECKING:
+    from fasterapi import status as status
+    from fasterapi.app import App as App
+    from fasterapi.app import App as FastAPI  # noqa: F401
+    from fasterapi.background import BackgroundTasks as BackgroundTasks
+    from fasterapi.exceptions import HTTPException as HTTPException
+    from fasterapi.exceptions import RequestValidationError as RequestValidationError
+    from fasterapi.params import Body as Body
+    from fasterapi.params import Cookie as Cookie
+    from fasterapi.params import Depends as Depends
+    from fasterapi.params import Form as Form
+    from fasterapi.params import Header as Header
+    from fasterapi.params import Path as Path
+    from fasterapi.params import Query as Query
+    from fasterapi.params import Security as Security
+    from fasterapi.requests import Request as Request
+    from fasterapi.responses import FileResponse as FileResponse
+    from fasterapi.responses import HTMLResponse as HTMLResponse
+    from fasterapi.responses import JSONResponse as JSONResponse
+    from fasterapi.responses import PlainTextResponse as PlainTextResponse
+    from fasterapi.responses import RedirectResponse as RedirectResponse
+    from fasterapi.responses import Response as Response
+    from fasterapi.responses import StreamingResponse as StreamingResponse
+    from fasterapi.routing import APIRouter as APIRouter

@@ -24,6 +24,8 @@ error_log = logging.getLogger("fasterapi.error")
 _enter_task: Any = asyncio.tasks._enter_task  # type: ignore[attr-defined]
 _leave_task: Any = asyncio.tasks._leave_task  # type: ignore[attr-defined]
 
+ErrorHandler = Callable[[BaseException, Any, Any, Any], None]
+
 PENDING = object()  # spawn's "the Task will answer later" sentinel
 
 _JSON = (b"content-type", b"application/json")
@@ -141,38 +143,48 @@ class _Resume:
 collections.abc.Coroutine.register(_Resume)
 
 
-def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
-    """Run `coro` to its first suspension. Returns its result if it finished (no Task made),
-    else PENDING after handing it to a Task that answers through `responder` itself."""
-    loop = asyncio.get_running_loop()
-    ctx = contextvars.copy_context()
-    stand_in = _StandInTask(loop, coro)
-    _enter_task(loop, stand_in)
-    try:
-        fut = ctx.run(coro.send, None)
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        _leave_task(loop, stand_in)
-    task: asyncio.Task[Any] = loop.create_task(_Resume(coro, fut, loop, stand_in), context=ctx)  # type: ignore[arg-type]
-    stand_in.task = task
-    if stand_in._cancels:
-        task.cancel()
-    _tasks.add(task)
-    task.add_done_callback(lambda t: _finish(t, req, res, responder))
-    return PENDING
+def make_spawn(on_error: ErrorHandler) -> Callable[[Any, Any, Any, Any], Any]:
+    """The engine's spawn hook; a handler that fails after suspending goes to `on_error`."""
+
+    def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
+        """Run `coro` to its first suspension. Returns its result if it finished (no Task
+        made), else PENDING after handing it to a Task that answers through `responder`."""
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()
+        stand_in = _StandInTask(loop, coro)
+        _enter_task(loop, stand_in)
+        try:
+            fut = ctx.run(coro.send, None)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            _leave_task(loop, stand_in)
+        task: asyncio.Task[Any] = loop.create_task(
+            _Resume(coro, fut, loop, stand_in),  # type: ignore[arg-type]
+            context=ctx,
+        )
+        stand_in.task = task
+        if stand_in._cancels:
+            task.cancel()
+        _tasks.add(task)
+        task.add_done_callback(lambda t: _finish(t, req, res, responder, on_error))
+        return PENDING
+
+    return spawn
 
 
-def _finish(task: asyncio.Task[Any], req: Any, res: Any, responder: Any) -> None:
+def _finish(
+    task: asyncio.Task[Any], req: Any, res: Any, responder: Any, on_error: ErrorHandler
+) -> None:
     _tasks.discard(task)
     if task.cancelled():
         if not responder.closed:
-            handle_error(asyncio.CancelledError(), req, res, responder)
+            on_error(asyncio.CancelledError(), req, res, responder)
         return
     exc = task.exception()
     try:
         if exc is not None:
-            handle_error(exc, req, res, responder)
+            on_error(exc, req, res, responder)
         else:
             render(task.result(), req, res, responder)
     except Exception as err:  # render failed half-way: nothing sensible left to send
@@ -322,9 +334,6 @@ def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None
     responder.send(500, [_JSON], _ERROR_500)
 
 
-ErrorHandler = Callable[[BaseException, Any, Any, Any], None]
-
-
 def make_error_handler(handlers: dict[type[BaseException], Callable[..., Any]]) -> ErrorHandler:
     """handle_error, first trying the app's `@app.exception_handler` functions (by MRO)."""
     if not handlers:
@@ -355,3 +364,6 @@ async def _await_handler(result: Any, req: Any, res: Any, responder: Any) -> Non
         handle_error(err, req, res, responder)
         return
     render(response, req, res, responder)
+
+
+spawn = make_spawn(handle_error)  # the hook for apps without custom exception handlers

@@ -8,6 +8,7 @@ import decimal
 import enum
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,19 +43,21 @@ def _py_loads(data: bytes | str) -> Any:
     return json.loads(data)
 
 
+json_dumps: Callable[[Any], bytes]
+json_loads: Callable[[bytes | str], Any]
+
 try:
     from fasterapi._native import json_dumps as _n_dumps
     from fasterapi._native import json_loads as _n_loads
-except ImportError:  # the json component is not built yet
-    json_dumps = _py_dumps
-    json_loads = _py_loads
+except ImportError:  # the extension is not built
+    json_dumps, json_loads = _py_dumps, _py_loads
 else:
 
-    def json_dumps(obj: Any) -> bytes:
+    def _dumps(obj: Any) -> bytes:
         """Compact UTF-8 JSON of `obj` (native); falls back to Python for types it refuses."""
         try:
-            return _n_dumps(obj)  # type: ignore[no-any-return]
+            return _n_dumps(obj)
         except TypeError:
             return _py_dumps(obj)
 
-    json_loads = _n_loads
+    json_dumps, json_loads = _dumps, _n_loads

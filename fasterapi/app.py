@@ -132,8 +132,9 @@ class App(APIRouter):
     def install(self, server: Any, *, access_log: bool = False) -> None:
         """Register hooks and every route on an engine `server` (done once per server)."""
         handle_error = _dispatch.make_error_handler(self.exception_handlers)
+        spawn = _dispatch.make_spawn(handle_error) if self.exception_handlers else _dispatch.spawn
         server.set_hooks(
-            Request, Response, _dispatch.render, _dispatch.spawn, handle_error, _dispatch.PENDING
+            Request, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING
         )
         routes = list(self.routes)
         if self.openapi_url or self.docs_url:
