@@ -213,3 +213,33 @@ def test_python_m_fasterapi_help() -> None:
         "--timeout-graceful-shutdown",
     ):
         assert flag in out.stdout
+
+
+def test_reload_restarts_on_change(
+    tmp_path: Path, serve_cmd: list[subprocess.Popen[bytes]]
+) -> None:
+    src = "from fasterapi import App\napp = App()\n\n"
+    src += "@app.get('/')\ndef v(req, res):\n    return '{}'\n"
+    (tmp_path / "reloadme.py").write_text(src.format("v1"))
+    port = free_port()
+    proc = start_server(
+        ["run", "reloadme:app", "--app-dir", str(tmp_path), "--port", str(port), "--reload"],
+        serve_cmd,
+        port,
+    )
+    assert httpx.get(f"http://127.0.0.1:{port}/").text == "v1"
+    (tmp_path / "reloadme.py").write_text(src.format("version-2"))
+    seen = ""
+    for _ in range(1500):  # up to ~30 s for the watcher to notice and the child to restart
+        try:
+            seen = httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text
+        except httpx.TransportError:
+            pass
+        if seen == "version-2":
+            break
+        time.sleep(0.02)
+    assert seen == "version-2"
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
