@@ -1,7 +1,8 @@
-// Router registration: builds the radix tree, detects conflicts, precomputes Allow (router.h).
+// Router registration: builds the segment trie, detects conflicts, precomputes Allow (router.h).
 #include "http/router.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 
 #include "http/router_node.h"
@@ -23,35 +24,39 @@ bool is_tchar(char c) {
 
 using NodePtr = std::unique_ptr<Router::Node>;
 
-// Returns the node at which `text` ends when walked from `node`'s end through its static
-// children, splitting or creating nodes as needed (radix insertion).
-Router::Node* insert_static(Router::Node* node, std::string_view text) {
-  while (!text.empty()) {
-    const size_t idx = node->first.find(text.front());
-    if (idx == std::string::npos) {
-      auto child = std::make_unique<Router::Node>();
-      child->prefix.assign(text);
-      node->first.push_back(text.front());
-      node->statics.push_back(std::move(child));
-      return node->statics.back().get();
-    }
-    NodePtr& slot = node->statics[idx];
-    const std::string& prefix = slot->prefix;
-    const size_t limit = std::min(prefix.size(), text.size());
-    size_t common = 0;
-    while (common < limit && prefix[common] == text[common]) ++common;
-    if (common < prefix.size()) {  // split: `slot` keeps the tail and everything below it
-      auto upper = std::make_unique<Router::Node>();
-      upper->prefix.assign(prefix, 0, common);
-      slot->prefix.erase(0, common);
-      upper->first.push_back(slot->prefix.front());
-      upper->statics.push_back(std::move(slot));
-      slot = std::move(upper);
-    }
-    node = slot.get();
-    text.remove_prefix(common);
+constexpr size_t kMaxEdges = 0xfffe;  // per node; table entries are uint16_t index + 1
+
+// Rebuilds `node`'s open-addressing table (load factor <= 1/2) when it has many edges.
+void rebuild_table(Router::Node* node) {
+  node->table.clear();
+  node->table_shift = 0;
+  if (node->edges.size() <= kLinearEdges) return;
+  size_t size = 8;
+  while (size < node->edges.size() * 2) size *= 2;
+  node->table.assign(size, 0);
+  node->table_shift = 64 - std::countr_zero(size);
+  for (size_t i = 0; i < node->edges.size(); ++i) {
+    const StaticEdge& e = node->edges[i];
+    size_t slot = segment_hash(e.head, e.len) >> node->table_shift;
+    while (node->table[slot] != 0) slot = (slot + 1) & (size - 1);
+    node->table[slot] = static_cast<uint16_t>(i + 1);
   }
-  return node;
+}
+
+// The static child of `node` for `segment`, created if missing.
+Router::Node* static_child(Router::Node* node, std::string_view segment) {
+  for (const NodePtr& child : node->statics) {
+    if (child->segment == segment) return child.get();
+  }
+  if (node->statics.size() >= kMaxEdges) throw RouteError("too many static routes under one segment");
+  auto child = std::make_unique<Router::Node>();
+  child->segment.assign(segment);
+  Router::Node* raw = child.get();
+  node->statics.push_back(std::move(child));
+  node->edges.push_back({segment_head(raw->segment.data(), raw->segment.size()),
+                         raw->segment.size(), raw->segment.data(), raw});
+  rebuild_table(node);
+  return raw;
 }
 
 Router::Node* dynamic_child(Router::Node* node, PieceKind kind) {
@@ -129,7 +134,7 @@ void Router::add(std::string_view method, std::string_view pattern, uint32_t han
   if (!root_) root_ = std::make_unique<Node>();  // a moved-from router is usable again
   Node* node = root_.get();
   for (const PatternPiece& piece : pieces) {
-    node = piece.kind == PieceKind::kStatic ? insert_static(node, piece.text)
+    node = piece.kind == PieceKind::kStatic ? static_child(node, piece.text)
                                             : dynamic_child(node, piece.kind);
   }
   if (!node->leaf) node->leaf = std::make_unique<Leaf>();

@@ -1,8 +1,11 @@
-// Router internals: the radix-tree node, the per-shape leaf with its per-method routes, and the
-// method slot mapping. Private to router*.cpp.
+// Router internals: the segment-trie node with its hashed static edges, the per-shape leaf with
+// its per-method routes, and the method slot mapping. Private to router*.cpp.
 #pragma once
 
 #include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,19 +40,42 @@ struct Leaf {
   std::string allow;                      // "DELETE, GET, HEAD": sorted, HEAD added with GET
 };
 
-// A radix-tree node. A static node matches `prefix`; a dynamic node (int/str child) matches one
-// non-empty segment and has an empty prefix. Dynamic children hang only off nodes whose path
-// so far ends in '/', so a parameter always starts a segment.
+// The first min(len, 8) bytes of a segment as a little-endian word, zero-padded: a cheap key
+// that decides most static-edge comparisons without touching the rest of the bytes.
+inline uint64_t segment_head(const char* seg, size_t len) {
+  uint64_t w = 0;
+  const size_t n = len < 8 ? len : 8;
+  for (size_t i = 0; i < n; ++i) w |= uint64_t{static_cast<unsigned char>(seg[i])} << (8 * i);
+  return w;
+}
+
+// Hash of a static segment for a node's open-addressing edge table (Fibonacci hashing).
+inline uint64_t segment_hash(uint64_t head, size_t len) {
+  return (head ^ (uint64_t{len} << 56) ^ len) * 0x9E3779B97F4A7C15ULL;
+}
+
+struct StaticEdge {
+  uint64_t head = 0;           // segment_head() of the segment
+  size_t len = 0;              // segment length in bytes
+  const char* text = nullptr;  // the segment's bytes (owned by child->segment)
+  const Router::Node* child = nullptr;
+};
+
+// A trie node: the position after some number of path segments. Static children are keyed by
+// their whole segment; dynamic children match any segment of their type.
 struct Router::Node {
-  std::string prefix;
-  std::string first;  // first byte of each static child, same order as `statics`
-  std::vector<std::unique_ptr<Node>> statics;
+  std::string segment;  // the static segment that leads here ("" for dynamic nodes)
+  std::vector<StaticEdge> edges;
+  std::vector<std::unique_ptr<Node>> statics;  // owns edges[i].child
+  std::vector<uint16_t> table;  // edge index + 1 per slot (0 = empty); empty when few edges
+  int table_shift = 0;          // 64 - log2(table.size())
   std::unique_ptr<Node> int_child;   // {name:int}
   std::unique_ptr<Node> str_child;   // {name}
   std::unique_ptr<Node> path_child;  // {name:path}: always a leaf
   std::unique_ptr<Leaf> leaf;
-
-  bool has_dynamic() const { return int_child || str_child || path_child; }
 };
+
+// Up to this many static edges are scanned linearly; past it, the hash table is used.
+inline constexpr size_t kLinearEdges = 4;
 
 }  // namespace fa::http

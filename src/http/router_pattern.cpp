@@ -39,13 +39,11 @@ std::vector<PatternPiece> parse_route_pattern(std::string_view pattern) {
 
   std::vector<PatternPiece> pieces;
   std::vector<std::string_view> names;
-  std::string run;  // the static bytes gathered since the last parameter
-  size_t pos = 1;   // start of the current segment (just after its '/')
+  size_t pos = 1;  // start of the current segment (just after its '/')
   for (;;) {
     const size_t slash = pattern.find('/', pos);
     const size_t end = slash == std::string_view::npos ? pattern.size() : slash;
     const std::string_view seg = pattern.substr(pos, end - pos);
-    run.push_back('/');
 
     const bool has_open = seg.find('{') != std::string_view::npos;
     const bool has_close = seg.find('}') != std::string_view::npos;
@@ -53,7 +51,7 @@ std::vector<PatternPiece> parse_route_pattern(std::string_view pattern) {
       for (char c : seg) {
         if (is_forbidden_static(c)) fail(pattern, "it contains '?', '#', a space or a control byte");
       }
-      run.append(seg);
+      pieces.push_back({PieceKind::kStatic, std::string(seg)});
     } else {
       if (seg.front() == '{' && !has_close) fail(pattern, "unclosed '{'");
       if (seg.front() != '{' || seg.back() != '}' || std::count(seg.begin(), seg.end(), '{') != 1 ||
@@ -81,14 +79,11 @@ std::vector<PatternPiece> parse_route_pattern(std::string_view pattern) {
       if (names.size() > kMaxRouteParams) {
         fail(pattern, "more than " + std::to_string(kMaxRouteParams) + " parameters");
       }
-      pieces.push_back({PieceKind::kStatic, std::move(run)});
-      run.clear();
       pieces.push_back({kind, std::string(name)});
     }
     if (end == pattern.size()) break;
     pos = end + 1;
   }
-  if (!run.empty()) pieces.push_back({PieceKind::kStatic, std::move(run)});
   return pieces;
 }
 

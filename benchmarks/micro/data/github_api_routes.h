@@ -1,8 +1,8 @@
-// The GitHub API v3 route table (203 routes: GET/POST/PUT/PATCH/DELETE) used by
-// julienschmidt/go-http-routing-benchmark (github_test.go, `githubAPI`) and by the matchit
-// benchmark, transcribed into our `{param}` syntax, with one concrete request path per route
-// (parameters filled with realistic values). The order is the original's. PATCH routes are
-// commented out in the original, so this table has none (as the original has none).
+// The GitHub API v3 route table (203 routes) used by julienschmidt/go-http-routing-benchmark
+// (github_test.go, `githubAPI`) and by the matchit benchmark, transcribed route by route into
+// our `{param}` syntax, in the original order, with one concrete request path per route
+// (parameters filled with realistic values). Methods: GET, POST, PUT, DELETE; the original's
+// PATCH routes are commented out there, so there are none here either.
 #pragma once
 
 #include <array>

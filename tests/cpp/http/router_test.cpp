@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -412,6 +415,194 @@ TEST(Router, MovedRouterKeepsItsRoutes) {
   EXPECT_EQ(m.params[0].name, "id");
   a.find(Method::kGet, "GET", path, m);  // moved-from: empty, not a crash
   EXPECT_EQ(m.status, RouteStatus::kNotFound);
+}
+
+TEST(Router, WordAtATimeScanningAtEveryOffset) {
+  // Segments of 1..20 bytes around the 8-byte word size, at paths shorter and longer than 8.
+  for (size_t a = 1; a <= 20; ++a) {
+    for (size_t b = 0; b <= 20; ++b) {
+      const std::string s1(a, 'x'), s2(b, 'y');
+      Router r;
+      r.add("GET", "/" + s1, 1);
+      r.add("GET", "/" + s1 + "/" + s2, 2);
+      r.add("GET", "/" + s1 + "/{p}/z", 3);
+      EXPECT_EQ(get_id(r, "/" + s1), 1) << a << " " << b;
+      EXPECT_EQ(get_id(r, "/" + s1 + "/" + s2), 2) << a << " " << b;
+      EXPECT_EQ(get_id(r, "/" + s1 + "x"), -1);
+      EXPECT_EQ(get_id(r, "/" + s1.substr(1)), -1);
+      if (b != 0) {
+        EXPECT_EQ(get_id(r, "/" + s1 + "/" + s2 + "y"), -1);
+        const std::string path = "/" + s1 + "/" + s2 + "q/z";
+        const RouteMatch m = lookup(r, "GET", path);
+        EXPECT_EQ(m.handler, 3u) << path;
+        EXPECT_EQ(param(m, "p"), s2 + "q");
+      }
+    }
+  }
+}
+
+// A deliberately simple model of the matching rules: each route is matched on its own, and the
+// match whose per-segment kinds (static < int < str < path) are lexicographically smallest wins.
+struct ModelRoute {
+  std::string method, pattern;
+  uint32_t handler;
+};
+
+struct ModelResult {
+  RouteStatus status = RouteStatus::kNotFound;
+  uint32_t handler = 0;
+  std::vector<std::string> values;
+};
+
+std::vector<std::string> split_segments(std::string_view path) {  // path starts with '/'
+  std::vector<std::string> out;
+  size_t pos = 1;
+  for (;;) {
+    const size_t slash = path.find('/', pos);
+    out.emplace_back(path.substr(pos, slash == std::string_view::npos ? slash : slash - pos));
+    if (slash == std::string_view::npos) return out;
+    pos = slash + 1;
+  }
+}
+
+bool model_is_int(const std::string& s) {
+  const size_t start = !s.empty() && s[0] == '-' ? 1 : 0;
+  return s.size() > start &&
+         std::all_of(s.begin() + start, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Kinds vector and values if `pattern` matches `path`.
+std::optional<std::pair<std::vector<int>, std::vector<std::string>>> model_match(
+    const std::string& pattern, const std::string& path) {
+  const std::vector<std::string> ps = split_segments(pattern), xs = split_segments(path);
+  std::vector<int> kinds;
+  std::vector<std::string> values;
+  size_t offset = 1;  // byte offset of xs[i] in path
+  for (size_t i = 0; i < ps.size(); ++i) {
+    const std::string& p = ps[i];
+    if (p.find(":path}") != std::string::npos) {
+      if (i >= xs.size()) return std::nullopt;
+      kinds.push_back(3);
+      values.push_back(path.substr(offset));
+      return std::make_pair(kinds, values);
+    }
+    if (i >= xs.size()) return std::nullopt;
+    const std::string& x = xs[i];
+    if (p.empty() || p[0] != '{') {
+      if (p != x) return std::nullopt;
+      kinds.push_back(0);
+    } else if (p.find(":int}") != std::string::npos) {
+      if (!model_is_int(x)) return std::nullopt;
+      kinds.push_back(1);
+      values.push_back(x);
+    } else {
+      if (x.empty()) return std::nullopt;
+      kinds.push_back(2);
+      values.push_back(x);
+    }
+    offset += x.size() + 1;
+  }
+  if (ps.size() != xs.size()) return std::nullopt;
+  return std::make_pair(kinds, values);
+}
+
+ModelResult model_find(const std::vector<ModelRoute>& routes, const std::string& method,
+                       const std::string& path) {
+  ModelResult best, partial;
+  std::optional<std::vector<int>> best_kinds, partial_kinds;
+  for (const ModelRoute& r : routes) {
+    auto m = model_match(r.pattern, path);
+    if (!m) continue;
+    const bool method_ok = r.method == method || r.method == "*";
+    if (method_ok) {
+      // Among routes of the same shape an explicit method beats "*".
+      if (!best_kinds || m->first < *best_kinds ||
+          (m->first == *best_kinds && r.method != "*")) {
+        best_kinds = m->first;
+        best = {RouteStatus::kFound, r.handler, m->second};
+      }
+    } else if (!partial_kinds || m->first < *partial_kinds) {
+      partial_kinds = m->first;
+      partial.status = RouteStatus::kMethodNotAllowed;
+    }
+  }
+  return best_kinds ? best : partial;
+}
+
+std::string random_pattern(std::mt19937& rng) {
+  static const char* kStatic[] = {"a", "b", "ab", "1", ""};
+  const int n = std::uniform_int_distribution<int>(0, 4)(rng);
+  std::string p;
+  for (int i = 0; i < n || i == 0; ++i) {
+    p += "/";
+    if (n == 0) break;
+    const int k = std::uniform_int_distribution<int>(0, 9)(rng);
+    const std::string name = "p" + std::to_string(i);
+    if (k < 5) p += kStatic[k];
+    else if (k < 7) p += "{" + name + ":int}";
+    else if (k < 9 || i + 1 < n) p += "{" + name + "}";
+    else p += "{" + name + ":path}";
+  }
+  return p;
+}
+
+std::string random_path(std::mt19937& rng) {
+  static const char* kSegments[] = {"a", "b", "ab", "1", "-2", "", "xyzxyzxyzxyz"};
+  const int n = std::uniform_int_distribution<int>(1, 5)(rng);
+  std::string p;
+  for (int i = 0; i < n; ++i) p += std::string("/") + kSegments[rng() % std::size(kSegments)];
+  return p;
+}
+
+TEST(Router, AgreesWithASimpleModelOnRandomTables) {
+  std::mt19937 rng(12345);  // fixed seed: reproducible
+  const char* kMethods[] = {"GET", "POST", "*"};
+  size_t found = 0, not_allowed = 0, compared = 0;
+  for (int table = 0; table < 300; ++table) {
+    Router router;
+    std::vector<ModelRoute> model;
+    for (uint32_t i = 0; i < 12; ++i) {
+      const std::string method = kMethods[rng() % 3];
+      const std::string pattern = random_pattern(rng);
+      // Shape: the pattern with parameter names erased.
+      auto shape = [](const std::string& p) {
+        std::string out;
+        for (const std::string& seg : split_segments(p)) {
+          out += "/" + (seg.empty() || seg[0] != '{' ? seg : seg.substr(seg.find_first_of(":}")));
+        }
+        return out;
+      };
+      const bool conflict = std::any_of(model.begin(), model.end(), [&](const ModelRoute& r) {
+        return r.method == method && shape(r.pattern) == shape(pattern);
+      });
+      if (conflict) {
+        EXPECT_THROW(router.add(method, pattern, i), RouteError) << method << " " << pattern;
+        continue;
+      }
+      ASSERT_NO_THROW(router.add(method, pattern, i)) << method << " " << pattern;
+      model.push_back({method, pattern, i});
+    }
+    for (int q = 0; q < 40; ++q) {
+      const std::string path = random_path(rng);
+      const std::string method = q % 2 ? "GET" : "PUT";
+      const ModelResult want = model_find(model, method, path);
+      const RouteMatch got = lookup(router, method, path);
+      ++compared;
+      ASSERT_EQ(got.status, want.status) << method << " " << path << " table " << table;
+      if (want.status != RouteStatus::kFound) {
+        not_allowed += want.status == RouteStatus::kMethodNotAllowed;
+        continue;
+      }
+      ++found;
+      EXPECT_EQ(got.handler, want.handler) << path;
+      ASSERT_EQ(got.num_params, want.values.size()) << path;
+      for (size_t i = 0; i < got.num_params; ++i) EXPECT_EQ(got.params[i].value, want.values[i]);
+    }
+  }
+  // The random tables exercise all three outcomes.
+  EXPECT_GT(found, compared / 20);
+  EXPECT_GT(not_allowed, 0u);
+  EXPECT_LT(found + not_allowed, compared);
 }
 
 TEST(Router, GithubApiTableMatchesEveryRoute) {
