@@ -18,6 +18,9 @@ void register_part(const char* name, F&& fn, nanobind::module_& m) {
 
 NB_MODULE(_native, m) {
   m.doc() = "FasterAPI's C++ core";
+  // Servers and requests alive at interpreter exit (daemon threads, module globals) are not
+  // bugs worth a page of warnings.
+  nanobind::set_leak_warnings(false);
   register_part("json", fa::py::register_json, m);
   register_part("server", fa::py::register_server, m);
   register_part("pg", fa::py::register_pg, m);

@@ -47,7 +47,9 @@ struct RequestObject {
   PyObject* done_callbacks;  // list or nullptr
 };
 
+// Offset of a view into the copied head; empty views may point anywhere (or be null).
 Span32 span_in(const char* base, std::string_view v) {
+  if (v.empty()) return Span32{};
   return Span32{static_cast<uint32_t>(v.data() - base), static_cast<uint32_t>(v.size())};
 }
 
