@@ -293,13 +293,13 @@ class PgPool:
 
     async def release(self, conn: Connection, *, timeout: float | None = None) -> None:
         """Return a connection: an abandoned transaction is rolled back; broken ones are dropped."""
-        self._held.discard(conn)
-        now = time.monotonic()
         if not conn.is_closed():
             try:
                 await conn.reset()
             except Exception:
                 conn.terminate()
+        self._held.discard(conn)  # only now, so the pool's size stays counted during reset
+        now = time.monotonic()
         if conn.is_closed() or not self._usable(conn, now) or self._closed:
             if not conn.is_closed():
                 await conn.close()

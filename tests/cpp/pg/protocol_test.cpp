@@ -155,7 +155,8 @@ TEST(Backend, RowDescription) {
 }
 
 TEST(Backend, TruncatedDataRowIsNotOk) {
-  DataRowReader r(be16(1) + be32(10) + "abc");
+  std::string body = be16(1) + be32(10) + "abc";  // says 10 bytes, has 3
+  DataRowReader r(body);
   std::string_view v;
   bool null = false;
   EXPECT_FALSE(r.next(v, null));
@@ -186,6 +187,61 @@ TEST(Frontend, BindEncodesParamsInPlace) {
 TEST(Frontend, CancelRequestBytes) {
   std::string c = cancel_request(5, 9);
   EXPECT_EQ(c, be32(16) + be32(kCancelRequestCode) + be32(5) + be32(9));
+}
+
+}  // namespace fa::pg
+
+namespace fa::pg {
+
+// Mutated and truncated server streams must end in events, kNeedMore or kProtocolError: never a
+// crash or an over-read (run under -DFA_SANITIZE=ON to check the latter).
+TEST(Protocol, SurvivesMutatedStreams) {
+  std::string valid = msg('R', be32(0)) + msg('S', std::string("a\0b\0", 4)) + msg('K', be32(1) + be32(2)) +
+                      msg('Z', "I") + msg('1', "") + msg('t', be16(1) + be32(23)) +
+                      msg('T', be16(1) + std::string("id\0", 3) + be32(0) + be16(0) + be32(23) + be16(4) +
+                                   be32(-1) + be16(1)) +
+                      msg('2', "") + msg('D', be16(1) + be32(4) + be32(7)) +
+                      msg('C', std::string("SELECT 1\0", 9)) +
+                      msg('E', std::string("SERROR\0C42601\0Mbad\0\0", 21)) +
+                      msg('A', be32(9) + std::string("ch\0pl\0", 6)) + msg('Z', "T");
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  auto rnd = [&seed]() { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return seed; };
+  for (int round = 0; round < 5000; ++round) {
+    std::string s = valid;
+    int flips = 1 + static_cast<int>(rnd() % 4);
+    for (int k = 0; k < flips; ++k) s[rnd() % s.size()] = static_cast<char>(rnd());
+    s.resize(rnd() % (s.size() + 1));
+    Protocol p(ConnectParams{"u", "pw", "db", {}});
+    p.start();
+    size_t pos = 0;
+    int events = 0;
+    while (pos < s.size()) {
+      size_t n = 1 + rnd() % 64;
+      p.feed(std::string_view(s).substr(pos, n));
+      pos += n;
+      for (Event e = p.next(); e.kind != EventKind::kNeedMore && e.kind != EventKind::kProtocolError;
+           e = p.next()) {
+        ++events;
+        if (e.kind == EventKind::kDataRow) {
+          DataRowReader r(e.body);
+          std::string_view v;
+          bool null = false;
+          while (r.next(v, null)) {
+          }
+        } else if (e.kind == EventKind::kRowDescription) {
+          std::vector<FieldDesc> f;
+          parse_row_description(e.body, f);
+        } else if (e.kind == EventKind::kError) {
+          std::vector<std::pair<char, std::string_view>> f;
+          parse_error_fields(e.body, f);
+        } else if (e.kind == EventKind::kNotification) {
+          Notification n2;
+          parse_notification(e.body, n2);
+        }
+      }
+    }
+    EXPECT_LE(events, 64);
+  }
 }
 
 }  // namespace fa::pg
