@@ -64,8 +64,11 @@ def run_wrk(url: str, *, duration_s: float, connections: int, threads: int = 1,
     if script is not None:
         argv += ["-s", str(script)]
     argv.append(url)
-    out = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                         timeout=duration_s + WRK_SLACK_S, check=False)
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                             timeout=duration_s + WRK_SLACK_S, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"wrk did not stop {WRK_SLACK_S} s after its duration") from exc
     if out.returncode != 0:
         raise RuntimeError(f"wrk exited with {out.returncode}: {out.stderr.strip()[-300:]}")
     return parse_wrk(out.stdout)
