@@ -4,6 +4,7 @@
 #include <concepts>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include "core/event_loop.h"
@@ -33,6 +34,9 @@ future<> sleep(L& timers, Duration delay) {
 template <TimerSource L, typename T>
 future<T> with_timeout(L& timers, Duration timeout, future<T> f) {
   if (f.available()) return f;
+  if (!f.valid()) {
+    return make_exception_future<T>(std::logic_error("fa::with_timeout: input future already consumed"));
+  }
   struct state {
     promise<T> pr;
     TimerId timer = 0;

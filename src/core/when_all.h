@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -12,11 +14,20 @@
 
 namespace fa {
 
+namespace detail {
+// A consumed input would never resolve: treat it as failed so composition cannot hang.
+template <typename T>
+void fail_if_consumed(future<T>& f, const char* who) {
+  if (!f.valid()) f = make_exception_future<T>(std::logic_error(std::string(who) + ": input future already consumed"));
+}
+}  // namespace detail
+
 // Resolves when every input is ready, with the inputs as ready futures (each holds its value
 // or its exception), so the caller sees every failure. Allocates nothing if all are ready.
 template <typename... T>
 future<std::tuple<future<T>...>> when_all(future<T>&&... fs) {
   using result_t = std::tuple<future<T>...>;
+  (detail::fail_if_consumed(fs, "fa::when_all"), ...);
   if ((fs.available() && ...)) return make_ready_future<result_t>(std::move(fs)...);
   struct state {
     explicit state(future<T>&&... f) : results(std::move(f)...) {}
@@ -47,7 +58,10 @@ future<std::tuple<future<T>...>> when_all(future<T>&&... fs) {
 template <typename T>
 future<std::vector<future<T>>> when_all(std::vector<future<T>> fs) {
   size_t pending = 0;
-  for (auto& f : fs) pending += !f.available();
+  for (auto& f : fs) {
+    detail::fail_if_consumed(f, "fa::when_all");
+    pending += !f.available();
+  }
   if (pending == 0) return make_ready_future<std::vector<future<T>>>(std::move(fs));
   struct state {
     std::vector<future<T>> results;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/future.h"
+#include "core/when_all.h"
 
 namespace fa {
 
@@ -27,6 +28,7 @@ future<when_any_result<T>> when_any(std::vector<future<T>> fs) {
     return make_exception_future<when_any_result<T>>(std::invalid_argument("fa::when_any: no futures"));
   }
   for (size_t i = 0; i < fs.size(); ++i) {
+    detail::fail_if_consumed(fs[i], "fa::when_any");
     if (fs[i].available()) return make_ready_future<when_any_result<T>>(when_any_result<T>{i, std::move(fs[i])});
   }
   struct state {

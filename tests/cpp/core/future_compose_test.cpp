@@ -305,3 +305,25 @@ TEST(Parallel, MapReduceSumsManyReadyResultsWithoutDeepStack) {
 
 }  // namespace
 }  // namespace fa
+
+namespace fa {
+namespace {
+
+TEST(Composition, ConsumedInputsFailInsteadOfHanging) {
+  promise<int> p;
+  future<int> f = p.get_future();
+  future<int> taken = std::move(f);
+  std::vector<future<int>> fs;
+  fs.push_back(std::move(f));  // NOLINT(bugprone-use-after-move): deliberately consumed
+  auto all = when_all(std::move(fs));
+  ASSERT_TRUE(all.available());
+  EXPECT_THROW(all.get()[0].get(), std::logic_error);
+  FakeTimers t;
+  EXPECT_THROW(with_timeout(t, std::chrono::seconds(1), std::move(f)).get(), std::logic_error);
+  EXPECT_EQ(t.pending(), 0u);
+  p.set_value(1);
+  EXPECT_EQ(taken.get(), 1);
+}
+
+}  // namespace
+}  // namespace fa
