@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fasterapi.core import (
     Pipeline,
@@ -353,6 +355,25 @@ def test_map_async_failure_cancels_in_flight(run: Runner) -> None:
         run(map_async(fn, range(100), concurrency=4))
     assert sorted(cancelled) == [0, 1, 3]  # the three in flight with the failure
     assert max(started) < 10  # the source was not drained
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    delays=st.lists(st.integers(min_value=0, max_value=3), max_size=12),
+    concurrency=st.one_of(st.none(), st.integers(min_value=1, max_value=5)),
+)
+def test_map_async_matches_a_list_comprehension(delays: list[int], concurrency: int | None) -> None:
+    """Whatever order calls finish in, results follow the input and the bound holds."""
+    g = Gauge()
+
+    async def fn(i: int) -> int:
+        for _ in range(delays[i]):
+            await asyncio.sleep(0)  # yield a varying number of times: completion order shuffles
+        return i * 7
+
+    out = asyncio.run(map_async(g.wrap(fn), range(len(delays)), concurrency=concurrency))
+    assert out == [i * 7 for i in range(len(delays))]
+    assert g.peak <= (concurrency or max(len(delays), 1))
 
 
 def test_map_async_rejects_bad_concurrency(run: Runner) -> None:
