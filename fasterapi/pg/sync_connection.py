@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from collections import OrderedDict
@@ -76,7 +77,20 @@ class SyncConnection:
 
     @property
     def broken(self) -> bool:
+        """True once the connection failed, or if the server has spoken while we were idle (a
+        FATAL before closing, or EOF): an idle connection never has anything to read."""
+        if not self._broken:
+            try:
+                readable, _, _ = select.select([self._sock], [], [], 0)
+            except (OSError, ValueError):
+                readable = [self._sock]
+            if readable and not self._has_pending_tls_data():
+                self._broken = True
         return self._broken
+
+    def _has_pending_tls_data(self) -> bool:
+        pending = getattr(self._sock, "pending", None)
+        return bool(pending and pending())
 
     def is_in_transaction(self) -> bool:
         return str(self._core.tx_status) != "I"

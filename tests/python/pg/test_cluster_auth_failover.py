@@ -104,3 +104,18 @@ async def _restart_scenario(cluster: Cluster) -> None:
         vals = await asyncio.gather(*(pool.fetchval("SELECT $1::int", i) for i in range(50)))
         assert list(vals) == list(range(50))
         assert pool.stats().broken_replaced >= 1
+
+
+def test_sync_pool_survives_restart() -> None:
+    cluster = make_cluster()
+    pool = pg.PgPool(cluster.dsn(sslmode="disable"), min_size=0, max_size=2)
+    try:
+        pool.exec("CREATE TABLE kept_sync (v int)")
+        pool.exec("INSERT INTO kept_sync VALUES ($1)", 1)
+        cluster.restart()
+        # the idle connection was closed by the server: it is dropped, not handed out
+        assert pool.exec("SELECT count(*) FROM kept_sync").scalar() == 1
+        assert pool.stats().closed >= 1
+    finally:
+        pool.close_sync()
+        cluster.stop()
