@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 
 class ImmutableMultiDict(Mapping[str, str]):
@@ -53,7 +53,22 @@ class QueryParams(ImmutableMultiDict):
             return
         if isinstance(query, bytes):
             query = query.decode("latin-1")
-        super().__init__(parse_qsl(query, keep_blank_values=True) if query else [])
+        super().__init__(parse_query(query) if query else [])
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """`a=1&b=x+y` → [("a", "1"), ("b", "x y")]: `+` is a space, escapes decoded as UTF-8,
+    blank values kept, empty pieces skipped. Same result as parse_qsl(keep_blank_values=True),
+    faster when nothing needs decoding."""
+    out = []
+    for piece in query.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in piece or "+" in piece:
+            name, value = unquote_plus(name), unquote_plus(value)
+        out.append((name, value))
+    return out
 
 
 class Headers(Mapping[str, str]):

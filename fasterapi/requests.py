@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from fasterapi._engine import NativeRequest
 from fasterapi._jsonio import json_loads
 from fasterapi.datastructures import URL, Address, Headers, QueryParams, parse_cookies
+
+T = TypeVar("T")
+
+
+class cached(Generic[T]):
+    """A lock-free cached_property: the first read stores the value in the instance's
+    __dict__, which later reads find before this descriptor (it defines no __set__)."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 class Request(NativeRequest):  # type: ignore[misc]
     """One HTTP request. The engine fills `method`, `path`, `path_params`, `body`, ...;
     everything below is built only when a handler reads it, then cached."""
 
-    @cached_property
+    @cached
     def query_params(self) -> QueryParams:
         """Query parameters, multi-valued (`getlist`), `+` and percent-escapes decoded."""
         return QueryParams(self.query_string)
 
-    @cached_property
+    @cached
     def headers(self) -> Headers:
         """Case-insensitive, multi-valued headers."""
         return Headers(self.header_list)
 
-    @cached_property
+    @cached
     def cookies(self) -> dict[str, str]:
         return parse_cookies(self.headers.getlist("cookie"))
 
-    @cached_property
+    @cached
     def url(self) -> URL:
         host = self.headers.get("host") or "{}:{}".format(*self.client)
         raw = self.raw_path.decode("latin-1")
@@ -38,7 +56,7 @@ class Request(NativeRequest):  # type: ignore[misc]
     def client_address(self) -> Address:
         return Address(self.client)
 
-    @cached_property
+    @cached
     def state(self) -> dict[str, Any]:
         """Per-request scratch space for middleware and dependencies."""
         return {}

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from fasterapi.datastructures import Headers, MutableHeaders, QueryParams, parse_cookies
+from urllib.parse import parse_qsl, quote_plus
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fasterapi.datastructures import (
+    Headers,
+    MutableHeaders,
+    QueryParams,
+    parse_cookies,
+    parse_query,
+)
 
 
 def test_query_params_repeated_and_percent_encoded() -> None:
@@ -46,3 +57,11 @@ def test_parse_cookies() -> None:
         "b": "two words",
         "c": "quoted",
     }
+
+
+@given(st.lists(st.tuples(st.text(), st.text()), max_size=6), st.sampled_from(["&", "&&"]))
+def test_parse_query_matches_parse_qsl(pairs: list[tuple[str, str]], sep: str) -> None:
+    query = sep.join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in pairs)
+    assert parse_query(query) == parse_qsl(query, keep_blank_values=True)
+    raw = sep.join(f"{k}={v}" for k, v in pairs)  # unescaped: any text at all
+    assert parse_query(raw) == parse_qsl(raw, keep_blank_values=True)
