@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "http/h1_parser.h"
@@ -40,14 +41,67 @@ constexpr std::array<bool, 256> make_target_stop_table() {
 }
 inline constexpr std::array<bool, 256> kTargetStop = make_target_stop_table();
 
+// Nibble tables for SIMD token classification (pshufb): byte b is a tchar iff
+// kTokenLoNibble[b & 15] & kHiNibbleBit[b >> 4] != 0. Bytes >= 0x80 map to bit 0 (never tchar).
+constexpr std::array<uint8_t, 16> make_lo_nibble(const std::array<bool, 256>& set) {
+  std::array<uint8_t, 16> t{};
+  for (int lo = 0; lo < 16; ++lo) {
+    for (int hi = 0; hi < 8; ++hi) {
+      if (set[hi * 16 + lo]) t[lo] = static_cast<uint8_t>(t[lo] | (1u << hi));
+    }
+  }
+  return t;
+}
+inline constexpr std::array<uint8_t, 16> kTokenLoNibble = make_lo_nibble(kTokenChar);
+inline constexpr std::array<uint8_t, 16> kHiNibbleBit = {1, 2, 4, 8, 16, 32, 64, 128, 0, 0, 0, 0, 0, 0, 0, 0};
+
 inline bool is_token(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
 
-// ASCII case-insensitive equality of a token against a lower-case literal of the same length.
-// Safe for tokens: c | 0x20 equals a lower-case letter only for that letter's two cases, and
-// equals '-' only for '-' or CR (never in a token).
+// Scans tchar bytes one at a time; returns the first non-token byte or `end`.
+inline const char* skip_token(const char* p, const char* end) {
+  while (end - p >= 4) {
+    if (!is_token(p[0])) return p;
+    if (!is_token(p[1])) return p + 1;
+    if (!is_token(p[2])) return p + 2;
+    if (!is_token(p[3])) return p + 3;
+    p += 4;
+  }
+  while (p < end && is_token(*p)) ++p;
+  return p;
+}
+
+inline uint64_t load_u64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint32_t load_u32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// ASCII case-insensitive equality of p[0, lower.size()) against a lower-case literal made of
+// letters, digits and '-'. OR-ing 0x20 into each input byte is exact for such literals on field
+// bytes: c | 0x20 equals a lower-case letter only for that letter's two cases, and equals a
+// digit or '-' only for it or a CTL (never inside a name or value). Compares 8 or 4 bytes at a
+// time; literals are folded into immediates.
 inline bool token_ieq(const char* p, std::string_view lower) {
-  for (size_t i = 0; i < lower.size(); ++i) {
-    if ((static_cast<unsigned char>(p[i]) | 0x20) != static_cast<unsigned char>(lower[i])) return false;
+  const size_t n = lower.size();
+  const char* l = lower.data();
+  if (n >= 8) {
+    constexpr uint64_t k = 0x2020202020202020ULL;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      if ((load_u64(p + i) | k) != load_u64(l + i)) return false;
+    }
+    return (load_u64(p + n - 8) | k) == load_u64(l + n - 8);
+  }
+  if (n >= 4) {
+    constexpr uint32_t k = 0x20202020U;
+    return (load_u32(p) | k) == load_u32(l) && (load_u32(p + n - 4) | k) == load_u32(l + n - 4);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if ((static_cast<unsigned char>(p[i]) | 0x20) != static_cast<unsigned char>(l[i])) return false;
   }
   return true;
 }
@@ -70,22 +124,82 @@ struct FieldState {
   uint64_t content_length = 0;
 };
 
-// Each returns 0 when the field is acceptable, or sets `err` and returns kError.
-int on_content_length(std::string_view value, FieldState& st, ParseError& err);
-int on_transfer_encoding(std::string_view value, FieldState& st, ParseError& err);
-int on_host(std::string_view value, FieldState& st, ParseError& err);
-void on_connection(std::string_view value, FieldState& st);
-void on_expect(std::string_view value, FieldState& st);
-
-// Applies RFC 9112 §3.2, §6.1, §6.3 and §9.3 to the gathered fields and fills the semantic
-// members of `out`. Returns 0, or sets `err` and returns kError.
-int finish_head(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err);
-
 // Records a parse error; returns kError so callers can `return fail(...)`.
 inline int fail(ParseError& err, int status, std::string_view reason) {
   err.status = status;
   err.reason = reason;
   return kError;
+}
+
+// Each returns 0 when the field is acceptable, or sets `err` and returns kError. These are the
+// general cases (lists, odd spellings); the scanners call the inline fast paths below first.
+int on_content_length(std::string_view value, FieldState& st, ParseError& err);
+int on_transfer_encoding(std::string_view value, FieldState& st, ParseError& err);
+void on_connection(std::string_view value, FieldState& st);
+void on_expect(std::string_view value, FieldState& st);
+// Resolves Transfer-Encoding / Content-Length framing (RFC 9112 §6.1, §6.3) into `out`.
+int finish_framing(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err);
+
+// Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IP-literal or IPv4 characters.
+constexpr std::array<bool, 256> make_host_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=:[]%")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+inline constexpr std::array<bool, 256> kHostChar = make_host_table();
+inline constexpr std::array<uint8_t, 16> kHostLoNibble = make_lo_nibble(kHostChar);
+
+// True if every byte of `value` may appear in a Host field (portable version).
+inline bool host_chars_ok_scalar(std::string_view value) {
+  bool ok = true;
+  for (char c : value) ok &= kHostChar[static_cast<unsigned char>(c)];  // branch-free
+  return ok;
+}
+
+inline int on_content_length_fast(std::string_view value, FieldState& st, ParseError& err) {
+  // Plain 1*DIGIT of at most 18 digits (cannot overflow); anything else takes the general path.
+  if (value.empty() || value.size() > 18) return on_content_length(value, st, err);
+  uint64_t n = 0;
+  for (char c : value) {
+    const unsigned d = static_cast<unsigned char>(c) - unsigned{'0'};
+    if (d > 9) return on_content_length(value, st, err);
+    n = n * 10 + d;
+  }
+  if (st.cl_seen && st.content_length != n) return fail(err, 400, "differing Content-Length values");
+  st.cl_seen = true;
+  st.content_length = n;
+  return 0;
+}
+
+inline void on_connection_fast(std::string_view value, FieldState& st) {
+  if (value.size() == 10 && token_ieq(value.data(), "keep-alive")) {
+    st.conn_keep_alive = true;
+  } else if (value.size() == 5 && token_ieq(value.data(), "close")) {
+    st.conn_close = true;
+  } else {
+    on_connection(value, st);
+  }
+}
+
+// Applies RFC 9112 §3.2, §6.1, §6.3 and §9.3 to the gathered fields and fills the semantic
+// members of `out`. Returns 0, or sets `err` and returns kError.
+inline int finish_head(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err) {
+  const bool http11 = out.version_minor == 1;
+  if (http11 && st.host_count == 0) return fail(err, 400, "missing Host header");  // RFC 9112 §3.2
+  out.chunked = false;
+  out.content_length = -1;
+  if (st.te_seen || st.cl_seen) {
+    if (finish_framing(st, limits, out, err) != 0) return kError;
+  }
+  // RFC 9112 §9.3: close wins; 1.1 persists by default; 1.0 only with keep-alive.
+  out.keep_alive = !st.conn_close && (http11 || st.conn_keep_alive);
+  out.upgrade = st.conn_upgrade && st.upgrade_seen;
+  // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request MUST be ignored.
+  out.expect_continue = http11 && st.expect_continue;
+  return 0;
 }
 
 // Per-ISA head scanners, all with the ParseHeadFn contract (see h1_scan_impl.h).

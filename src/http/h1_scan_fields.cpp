@@ -29,17 +29,6 @@ bool ieq(std::string_view a, std::string_view lower) {
   return a.size() == lower.size() && token_ieq(a.data(), lower);
 }
 
-// Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IP-literal or IPv4 characters.
-constexpr std::array<bool, 256> make_host_table() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;=:[]%")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kHostChar = make_host_table();
-
 }  // namespace
 
 int on_content_length(std::string_view value, FieldState& st, ParseError& err) {
@@ -115,15 +104,6 @@ int on_transfer_encoding(std::string_view value, FieldState& st, ParseError& err
   return 0;
 }
 
-int on_host(std::string_view value, FieldState& st, ParseError& err) {
-  // RFC 9112 §3.2: more than one Host line, or an invalid Host value, is 400.
-  if (++st.host_count > 1) return fail(err, 400, "duplicate Host header");
-  for (char c : value) {
-    if (!kHostChar[static_cast<unsigned char>(c)]) return fail(err, 400, "invalid Host header");
-  }
-  return 0;
-}
-
 void on_connection(std::string_view value, FieldState& st) {
   // Connection = #connection-option (RFC 9110 §7.6.1); options are case-insensitive tokens.
   for_each_element(value, [&](std::string_view el) {
@@ -142,14 +122,10 @@ void on_expect(std::string_view value, FieldState& st) {
   });
 }
 
-int finish_head(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err) {
-  const bool http11 = out.version_minor == 1;
-  if (http11 && st.host_count == 0) return fail(err, 400, "missing Host header");  // RFC 9112 §3.2
-  out.chunked = false;
-  out.content_length = -1;
+int finish_framing(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err) {
   if (st.te_seen) {
     // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-    if (!http11) return fail(err, 400, "Transfer-Encoding in HTTP/1.0");
+    if (out.version_minor != 1) return fail(err, 400, "Transfer-Encoding in HTTP/1.0");
     // RFC 9112 §6.3 rule 3 and §11.2: request smuggling; reject rather than guess.
     if (st.cl_seen) return fail(err, 400, "both Content-Length and Transfer-Encoding");
     if (st.te_chunked_twice) return fail(err, 400, "chunked applied more than once");
@@ -162,11 +138,6 @@ int finish_head(const FieldState& st, const ParserLimits& limits, RequestHead& o
     if (st.content_length > limits.max_body_bytes) return fail(err, 413, "Content-Length exceeds limit");
     out.content_length = static_cast<int64_t>(st.content_length);
   }
-  // RFC 9112 §9.3: close wins; 1.1 persists by default; 1.0 only with keep-alive.
-  out.keep_alive = !st.conn_close && (http11 || st.conn_keep_alive);
-  out.upgrade = st.conn_upgrade && st.upgrade_seen;
-  // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request MUST be ignored.
-  out.expect_continue = http11 && st.expect_continue;
   return 0;
 }
 

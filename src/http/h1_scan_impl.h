@@ -4,25 +4,17 @@
 // their own namespace, after they define FA_H1_TARGET (a target attribute or nothing) and:
 //   const char* find_target_end(const char* p, const char* end);  // first byte <= SP or DEL
 //   const char* find_value_end(const char* p, const char* end);   // first CTL but HTAB, or DEL
-// Both return `end` when no such byte exists and never read at or past `end`.
+//   const char* find_name_end(const char* p, const char* end);    // first byte that is not tchar
+//   bool host_chars_ok(std::string_view v, const char* lo, const char* end);  // only Host bytes
+// All return `end` when no such byte exists and never read at or past `end`. The header lines
+// are scanned through a `Cursor(lo, p, end)` (lo: lowest readable byte) whose name_end(q) and
+// value_end(q) answer the same questions for positions that only move forward, so a SIMD cursor
+// classifies each 64-byte block once and then answers with bit operations.
 //
 // parse_head() contract: parses the head at buf[0, len); returns bytes consumed, kPartial, or
 // kError with `err` set. It reads no byte at or past buf + min(len, limits.max_header_bytes).
 
 FA_H1_TARGET static inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-// Scans tchar bytes; returns the first non-token byte or `end`.
-FA_H1_TARGET static inline const char* skip_token(const char* p, const char* end) {
-  while (end - p >= 4) {
-    if (!is_token(p[0])) return p;
-    if (!is_token(p[1])) return p + 1;
-    if (!is_token(p[2])) return p + 2;
-    if (!is_token(p[3])) return p + 3;
-    p += 4;
-  }
-  while (p < end && is_token(*p)) ++p;
-  return p;
-}
 
 // Parses HTTP-version CRLF ("HTTP/" DIGIT "." DIGIT CRLF, RFC 9112 §2.3) from the n bytes at
 // p. Returns 0 with `minor` set, kPartial if n < 10 bytes are a valid prefix, or kError.
@@ -46,11 +38,15 @@ FA_H1_TARGET static inline int parse_version(const char* p, size_t n, uint8_t& m
 }
 
 // Dispatches a validated field to its semantic handler by name (case-insensitive).
-FA_H1_TARGET static inline int on_field(std::string_view name, std::string_view value, FieldState& st,
-                                        ParseError& err) {
+FA_H1_TARGET static inline int on_field(std::string_view name, std::string_view value, const char* lo,
+                                        const char* hend, FieldState& st, ParseError& err) {
   switch (name.size()) {
     case 4:
-      if (token_ieq(name.data(), "host")) return on_host(value, st, err);
+      if (token_ieq(name.data(), "host")) {
+        // RFC 9112 §3.2: more than one Host line, or an invalid Host value, is 400.
+        if (++st.host_count > 1) return fail(err, 400, "duplicate Host header");
+        if (!host_chars_ok(value, lo, hend)) return fail(err, 400, "invalid Host header");
+      }
       break;
     case 6:
       if (token_ieq(name.data(), "expect")) on_expect(value, st);
@@ -59,10 +55,10 @@ FA_H1_TARGET static inline int on_field(std::string_view name, std::string_view 
       if (token_ieq(name.data(), "upgrade")) st.upgrade_seen = true;
       break;
     case 10:
-      if (token_ieq(name.data(), "connection")) on_connection(value, st);
+      if (token_ieq(name.data(), "connection")) on_connection_fast(value, st);
       break;
     case 14:
-      if (token_ieq(name.data(), "content-length")) return on_content_length(value, st, err);
+      if (token_ieq(name.data(), "content-length")) return on_content_length_fast(value, st, err);
       break;
     case 17:
       if (token_ieq(name.data(), "transfer-encoding")) return on_transfer_encoding(value, st, err);
@@ -96,11 +92,14 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
   };
 
   const char* const m = p;
-  if (lend - p >= 4 && std::memcmp(p, "GET ", 4) == 0) {
+  if (lend - p >= 5 && std::memcmp(p, "GET ", 4) == 0) {
     out.method_id = Method::kGet;
     p += 3;
+  } else if (lend - p >= 5 && std::memcmp(p, "POST ", 5) == 0) {
+    out.method_id = Method::kPost;
+    p += 4;
   } else {
-    p = skip_token(p, lend);
+    p = find_name_end(p, lend);
     if (p == lend) return ran_out_line();
     out.method_id = method_from_string(std::string_view(m, static_cast<size_t>(p - m)));
   }
@@ -138,6 +137,7 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
 
   // field-line = field-name ":" OWS field-value OWS CRLF (RFC 9112 §5).
   FieldState st;
+  Cursor cur(buf, p, hend);
   const size_t max_headers = limits.max_headers < kMaxHeaders ? limits.max_headers : kMaxHeaders;
   size_t n = 0;
   for (;;) {
@@ -149,7 +149,7 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
       break;
     }
     const char* const name = p;
-    p = skip_token(p, hend);
+    p = cur.name_end(p);
     if (p == hend) return ran_out();
     if (*p != ':') {
       if (is_ows(*p)) {
@@ -163,10 +163,12 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
     if (p == name) return fail(err, 400, "empty field name");
     if (n == max_headers) return fail(err, 431, "too many header fields");
     const std::string_view fname(name, static_cast<size_t>(p - name));
-    ++p;
-    while (p < hend && is_ows(*p)) ++p;
-    const char* const v = p;
-    p = find_value_end(p, hend);
+    // The value ends at the first stop after the colon; a SIMD cursor looks from the line start
+    // (a valid name holds no stop) so this query does not wait for the name query's answer.
+    const char* const eol = cur.value_end(name, p + 1);
+    const char* v = p + 1;
+    while (v < eol && is_ows(*v)) ++v;
+    p = eol;
     if (p == hend) return ran_out();
     if (*p != '\r') {
       return fail(err, 400, *p == '\n' ? "bare LF in header section" : "invalid character in field value");
@@ -178,7 +180,7 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
     const std::string_view fvalue(v, static_cast<size_t>(ve - v));
     out.headers[n] = Header{fname, fvalue};
     ++n;
-    if (on_field(fname, fvalue, st, err) != 0) return kError;
+    if (on_field(fname, fvalue, buf, hend, st, err) != 0) return kError;
     p += 2;
   }
   out.num_headers = n;

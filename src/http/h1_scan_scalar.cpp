@@ -28,6 +28,18 @@ static inline const char* find_value_end(const char* p, const char* end) {
   return find_in_table(p, end, kValueStop);
 }
 
+static inline const char* find_name_end(const char* p, const char* end) { return skip_token(p, end); }
+
+static inline bool host_chars_ok(std::string_view v, const char* /*lo*/, const char* /*end*/) { return host_chars_ok_scalar(v); }
+
+// Header-line scanning for the impl: plain forward scans.
+struct Cursor {
+  Cursor(const char* /*lo*/, const char* /*p*/, const char* end) : end_(end) {}
+  const char* name_end(const char* q) const { return skip_token(q, end_); }
+  const char* value_end(const char* /*line*/, const char* q) const { return find_value_end(q, end_); }
+  const char* end_;
+};
+
 #include "http/h1_scan_impl.h"
 
 #undef FA_H1_TARGET

@@ -37,7 +37,9 @@ class H1LimitsTest : public ::testing::TestWithParam<ScanIsa> {
       if (rc != kPartial) return {test::snapshot(rc, parser, head, buf.view()), k};
       prev = k;
     }
-    return {Outcome{kPartial}, in.size()};
+    Outcome partial;
+    partial.rc = kPartial;
+    return {partial, in.size()};
   }
 };
 

@@ -208,7 +208,9 @@ TEST_P(H1ParserTest, MethodsAndTargetForms) {
     EXPECT_EQ(o.method, c.method);
     EXPECT_EQ(o.method_id, c.id) << c.method;
     EXPECT_EQ(method_from_string(c.method), c.id);
-    if (c.id != Method::kOther) EXPECT_EQ(method_name(c.id), c.method);
+    if (c.id != Method::kOther) {
+      EXPECT_EQ(method_name(c.id), c.method);
+    }
   }
   EXPECT_EQ(method_name(Method::kOther), "");
   Outcome o = parse("GET http://example.com/x?y HTTP/1.1\r\nHost: example.com\r\n\r\n");
@@ -237,6 +239,29 @@ TEST_P(H1ParserTest, LeadingEmptyLinesAreSkipped) {
 TEST_P(H1ParserTest, EmptyHostAllowed) {
   const Outcome o = parse("GET / HTTP/1.1\r\nHost:\r\n\r\n");  // RFC 9112 §3.2
   ASSERT_GT(o.rc, 0);
+}
+
+// The SIMD Host check reads a window around the value; check every length and bad position,
+// with the value near the end of the buffer and far from it.
+TEST_P(H1ParserTest, HostValidationEveryLengthAndPosition) {
+  for (size_t len = 1; len <= 40; ++len) {
+    for (size_t bad = 0; bad <= len; ++bad) {  // bad == len: all valid
+      std::string host(len, 'a');
+      if (bad < len) host[bad] = '/';
+      for (bool host_last : {true, false}) {
+        const std::string in = host_last ? "GET / HTTP/1.1\r\nX: y\r\nHost: " + host + "\r\n\r\n"
+                                         : "GET / HTTP/1.1\r\nHost: " + host + "\r\nX-Pad: " + std::string(70, 'p') +
+                                               "\r\n\r\n";
+        const Outcome o = parse(in);
+        if (bad < len) {
+          ASSERT_EQ(o.rc, kError) << "len " << len << " bad at " << bad;
+          ASSERT_EQ(o.reason, "invalid Host header");
+        } else {
+          ASSERT_GT(o.rc, 0) << "len " << len << ": " << o.reason;
+        }
+      }
+    }
+  }
 }
 
 TEST_P(H1ParserTest, PartialReturnsPartial) {
