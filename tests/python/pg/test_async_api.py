@@ -347,3 +347,20 @@ def test_cancelling_a_pipelined_query_spares_the_one_ahead(pg_dsn: str) -> None:
         assert await asyncio.wait_for(c.fetchval("SELECT 9"), 10) == 9  # `second` was cancelled
 
     with_conn(pg_dsn, body)
+
+
+def test_pool_idle_timeout_shrinks_to_min_size(pg_dsn: str) -> None:
+    async def go() -> None:
+        pool = pg.PgPool(pg_dsn, min_size=1, max_size=4, idle_timeout=0.2)
+        async with pool:
+            held = [await pool.acquire() for _ in range(3)]
+            for c in held:
+                await pool.release(c)
+            assert pool.stats().size == 3
+            await asyncio.sleep(1.3)  # past idle_timeout and the sweep interval
+            assert await pool.fetchval("SELECT 1") == 1  # a pool-level query runs the sweep
+            await asyncio.sleep(0)
+            assert pool.stats().size == 1
+            assert pool.stats().closed >= 2
+
+    run(go())

@@ -34,6 +34,16 @@ def test_password_auth_methods(auth_cluster: Cluster) -> None:
             await conn.close()
 
     assert run(go()) == "postgres"
+
+    async def over_unix_socket() -> Any:  # pg_hba: local connections are trusted
+        dsn = f"postgresql://postgres@/postgres?host={auth_cluster.root}&port={auth_cluster.port}"
+        conn = await pg.connect(dsn)
+        try:
+            return await conn.fetchval("SELECT inet_client_addr() IS NULL")
+        finally:
+            await conn.close()
+
+    assert run(over_unix_socket()) is True
     with pytest.raises(exc.InvalidPasswordError):
         run(pg.connect(auth_cluster.dsn(password="wrong", sslmode="disable")))
     # the sync API authenticates through the same core
