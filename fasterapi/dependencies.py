@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fasterapi._jsonio import json_loads
 from fasterapi.background import BackgroundTasks, schedule
+from fasterapi.datastructures import QueryParams
 from fasterapi.params import Body, Depends, Param
 from fasterapi.requests import Request
 from fasterapi.responses import Response
@@ -225,7 +226,7 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
         key = key.lower()
     required = default is ...
     ann_t = ann if ann is not _EMPTY else Any
-    if source in ("body", "form"):
+    if source == "body":
         adapter: TypeAdapter[Any] | None = TypeAdapter(ann_t) if ann_t is not Any else None
     else:
         adapter = _adapter(ann_t, marker)
@@ -237,7 +238,7 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
         None if required else default,
         required,
         adapter,
-        _is_sequence(ann_t) and source in ("query", "header"),
+        _is_sequence(ann_t) and source in ("query", "header", "form"),
         marker,
     )
 
@@ -347,6 +348,10 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
         )
     elif src == "cookie":
         raw = req.cookies.get(f.key, _MISSING_V)
+    elif src == "form":  # application/x-www-form-urlencoded
+        form = QueryParams(req.body)
+        raw = (form.getlist(f.key) or _MISSING_V) if f.is_list else form.get(f.key, _MISSING_V)
+        return _validate(f, raw, ("body", f.key), st)
     else:  # body
         data = _body(st)
         if data is _INVALID:

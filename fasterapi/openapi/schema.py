@@ -128,6 +128,17 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
             "content": {"application/json": {"schema": body_schema}},
             "required": any(f.required for f in bodies),
         }
+    forms = [f for f in fields if f.source == "form"]
+    if forms and not bodies:
+        form_schema = {
+            "type": "object",
+            "properties": {f.key: schemas.of_input(f.annotation) for f in forms},
+            "required": [f.key for f in forms if f.required],
+        }
+        op["requestBody"] = {
+            "content": {"application/x-www-form-urlencoded": {"schema": form_schema}},
+            "required": any(f.required for f in forms),
+        }
     status = str(route.status_code or 200)
     adapter = response_adapter(route)
     content_schema = schemas.of(route.response_model or adapter._type) if adapter else {}  # type: ignore[attr-defined]
@@ -137,7 +148,7 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
             "content": {"application/json": {"schema": content_schema}},
         },
     }
-    if params or bodies:
+    if params or bodies or forms:
         schemas.components["ValidationError"] = _VALIDATION_ERROR
         schemas.components["HTTPValidationError"] = _HTTP_VALIDATION_ERROR
         op["responses"]["422"] = {

@@ -9,7 +9,7 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel
 
-from fasterapi import App, Body, Cookie, Header, Path, Query
+from fasterapi import App, Body, Cookie, Form, Header, Path, Query
 from fasterapi.testing import TestClient
 
 
@@ -69,6 +69,10 @@ def make_app() -> App:
     @app.put("/items/{item_id}")
     def update(item_id: int, item: Item, note: str = Body(embed=True)):
         return {"id": item_id, "name": item.name, "note": note}
+
+    @app.post("/login")
+    def login(username: str = Form(), remember: bool = Form(False), roles: list[str] = Form([])):
+        return {"user": username, "remember": remember, "roles": roles}
 
     @app.get("/users/{uid}", response_model=PublicUser)
     def user(uid: int):
@@ -185,3 +189,11 @@ def test_bad_signatures_fail_at_registration() -> None:
         app.get("no-slash")(lambda req, res: None)
     with pytest.raises(ValueError, match="unknown method"):
         app.route("/x", methods=["BREW"])(lambda req, res: None)
+
+
+def test_urlencoded_form_fields(client: TestClient) -> None:
+    r = client.post("/login", data={"username": "ann b", "remember": "on", "roles": ["a", "b"]})
+    assert r.json() == {"user": "ann b", "remember": True, "roles": ["a", "b"]}
+    r = client.post("/login", data={"remember": "1"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "username"]
