@@ -23,6 +23,7 @@ error_log = logging.getLogger("fasterapi.error")
 # asyncio's bookkeeping of the current task (C functions; typed for real Tasks only).
 _enter_task: Any = asyncio.tasks._enter_task  # type: ignore[attr-defined]
 _leave_task: Any = asyncio.tasks._leave_task  # type: ignore[attr-defined]
+_copy_context = contextvars.copy_context
 
 ErrorHandler = Callable[[BaseException, Any, Any, Any], None]
 
@@ -45,13 +46,10 @@ class _StandInTask:
     real Task drives it (see _Resume) and cancel()/uncancel()/cancelling() and any other
     attribute are forwarded to that Task."""
 
-    __slots__ = ("__weakref__", "_cancels", "_coro", "_loop", "task")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, coro: Any) -> None:
-        self._loop = loop
-        self._coro = coro
-        self.task: asyncio.Task[Any] | None = None
-        self._cancels = 0
+    # Class-level defaults: creating one per request is a bare allocation plus `_coro`.
+    task: asyncio.Task[Any] | None = None
+    _cancels = 0
+    _coro: Any = None
 
     def cancel(self, msg: Any = None) -> bool:
         if self.task is not None:
@@ -69,7 +67,7 @@ class _StandInTask:
         return self.task.cancelling() if self.task is not None else self._cancels
 
     def get_loop(self) -> asyncio.AbstractEventLoop:
-        return self._loop
+        return self.task.get_loop() if self.task is not None else asyncio.get_running_loop()
 
     def get_coro(self) -> Any:
         return self._coro
@@ -143,24 +141,28 @@ class _Resume:
 collections.abc.Coroutine.register(_Resume)
 
 
-def make_spawn(on_error: ErrorHandler) -> Callable[[Any, Any, Any, Any], Any]:
-    """The engine's spawn hook; a handler that fails after suspending goes to `on_error`."""
+def make_spawn(
+    on_error: ErrorHandler, loop: asyncio.AbstractEventLoop | None = None
+) -> Callable[[Any, Any, Any, Any], Any]:
+    """The engine's spawn hook for `loop` (default: the running loop at each call); a
+    handler that fails after suspending goes to `on_error`."""
 
     def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
         """Run `coro` to its first suspension. Returns its result if it finished (no Task
         made), else PENDING after handing it to a Task that answers through `responder`."""
-        loop = asyncio.get_running_loop()
-        ctx = contextvars.copy_context()
-        stand_in = _StandInTask(loop, coro)
-        _enter_task(loop, stand_in)
+        lp = loop or asyncio.get_running_loop()
+        ctx = _copy_context()
+        stand_in = _StandInTask()
+        stand_in._coro = coro
+        _enter_task(lp, stand_in)
         try:
             fut = ctx.run(coro.send, None)
         except StopIteration as stop:
             return stop.value
         finally:
-            _leave_task(loop, stand_in)
-        task: asyncio.Task[Any] = loop.create_task(
-            _Resume(coro, fut, loop, stand_in),  # type: ignore[arg-type]
+            _leave_task(lp, stand_in)
+        task: asyncio.Task[Any] = lp.create_task(
+            _Resume(coro, fut, lp, stand_in),  # type: ignore[arg-type]
             context=ctx,
         )
         stand_in.task = task

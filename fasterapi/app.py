@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
@@ -132,7 +133,7 @@ class App(APIRouter):
     def install(self, server: Any, *, access_log: bool = False) -> None:
         """Register hooks and every route on an engine `server` (done once per server)."""
         handle_error = _dispatch.make_error_handler(self.exception_handlers)
-        spawn = _dispatch.make_spawn(handle_error) if self.exception_handlers else _dispatch.spawn
+        spawn = _dispatch.make_spawn(handle_error, asyncio.get_running_loop())
         server.set_hooks(
             Request, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING
         )
