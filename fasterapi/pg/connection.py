@@ -324,9 +324,7 @@ class Connection:
 
     def _on_notify(self, pid: int, channel: str, payload: str) -> None:
         for cb in list(self._listeners.get(channel, ())):
-            r = cb(self, pid, channel, payload)
-            if isinstance(r, Awaitable):
-                _spawn(r)
+            self._call_listener(cb, self, pid, channel, payload)
 
     def add_log_listener(self, callback: Callable[..., Any]) -> None:
         """callback(connection, message) for each NoticeResponse (a PostgresError/Warning)."""
@@ -338,7 +336,18 @@ class Connection:
 
     def _on_notice(self, notice: Any) -> None:
         for cb in list(self._log_listeners):
-            cb(self, notice)
+            self._call_listener(cb, self, notice)
+
+    def _call_listener(self, cb: Callable[..., Any], *args: Any) -> None:
+        """Run a listener; its exceptions go to the loop's handler, never into the protocol."""
+        try:
+            r = cb(*args)
+            if isinstance(r, Awaitable):
+                _spawn(r)
+        except Exception as e:
+            self._loop.call_exception_handler(
+                {"message": f"PostgreSQL listener {cb!r} failed", "exception": e}
+            )
 
     # -- codecs --------------------------------------------------------------------------------
     async def set_type_codec(

@@ -364,3 +364,19 @@ def test_pool_idle_timeout_shrinks_to_min_size(pg_dsn: str) -> None:
             assert pool.stats().closed >= 2
 
     run(go())
+
+
+def test_failing_listener_does_not_break_the_connection(pg_dsn: str) -> None:
+    async def body(c: pg.Connection) -> None:
+        seen: list[dict[str, Any]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: seen.append(ctx))
+
+        def bad(*args: Any) -> None:
+            raise RuntimeError("listener bug")
+
+        await c.add_listener("fa_bad", bad)
+        await c.execute("NOTIFY fa_bad, 'x'")
+        assert await c.fetchval("SELECT 5") == 5
+        assert any(isinstance(x.get("exception"), RuntimeError) for x in seen)
+
+    with_conn(pg_dsn, body)
