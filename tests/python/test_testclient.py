@@ -1,0 +1,56 @@
+"""TestClient lifecycle: lazy start, close, startup failures."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fasterapi import App
+from fasterapi.testing import TestClient
+
+
+def make_app() -> App:
+    app = App()
+
+    @app.get("/")
+    def hello(req, res):
+        return "hi"
+
+    return app
+
+
+def test_starts_on_first_request_and_stops_on_close() -> None:
+    client = TestClient(make_app())
+    assert client.get("/").text == "hi"
+    port = client.port
+    assert port > 0
+    client.close()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+
+
+def test_startup_failure_is_raised() -> None:
+    app = make_app()
+
+    @app.on_event("startup")
+    def broken() -> None:
+        raise RuntimeError("database unreachable")
+
+    with pytest.raises(RuntimeError, match="failed to start") as info, TestClient(app):
+        pass
+    assert "database unreachable" in repr(info.value.__cause__)
+
+
+def test_head_and_streaming_through_the_client() -> None:
+    from fasterapi import StreamingResponse
+
+    app = make_app()
+
+    @app.get("/stream")
+    def stream(req, res):
+        return StreamingResponse(iter([b"a", b"b"]))
+
+    with TestClient(app) as client:
+        r = client.head("/stream")
+        assert (r.status_code, r.content) == (200, b"")
+        assert client.get("/stream").content == b"ab"
