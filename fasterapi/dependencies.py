@@ -42,6 +42,7 @@ class Field:
     is_list: bool = False
     marker: Param | None = None
     dependant: Dependant | None = None
+    fast_int: bool = False  # plain `int`: ASCII digits convert without pydantic
 
 
 @dataclasses.dataclass(eq=False)
@@ -105,7 +106,8 @@ def _is_sequence(tp: Any) -> bool:
 
 
 def _adapter(tp: Any, marker: Param | None) -> TypeAdapter[Any] | None:
-    if tp is Any or tp is str or tp is _EMPTY:
+    """None when the raw str is already the value (str, str | None, Any, unannotated)."""
+    if tp is Any or tp is _EMPTY or _strip_optional(tp) is str:
         if not (marker and marker.constraints):
             return None
         tp = str
@@ -230,6 +232,7 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
         adapter: TypeAdapter[Any] | None = TypeAdapter(ann_t) if ann_t is not Any else None
     else:
         adapter = _adapter(ann_t, marker)
+    fast_int = _strip_optional(ann_t) is int and not (marker is not None and marker.constraints)
     return Field(
         p.name,
         source,
@@ -240,6 +243,7 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
         adapter,
         _is_sequence(ann_t) and source in ("query", "header", "form"),
         marker,
+        fast_int=fast_int,
     )
 
 
@@ -286,6 +290,8 @@ def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
         return f.default
     if f.adapter is None:
         return raw
+    if f.fast_int and type(raw) is str and raw.isascii() and raw.isdigit():
+        return int(raw)
     try:
         return f.adapter.validate_python(raw)
     except ValidationError as e:

@@ -197,3 +197,22 @@ def test_urlencoded_form_fields(client: TestClient) -> None:
     r = client.post("/login", data={"remember": "1"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "username"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["7", "007", "-3", "1_000", " 5", "٣", "5.0", "x", "99999999999999999999"]
+)
+def test_int_params_follow_pydantic(client: TestClient, raw: str) -> None:
+    from urllib.parse import quote
+
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        expected: int | None = TypeAdapter(int).validate_python(raw)
+    except ValidationError:
+        expected = None
+    r = client.get(f"/plain/{quote(raw)}")
+    if expected is None:
+        assert r.status_code == 422
+    else:
+        assert r.json() == {"id": expected}
