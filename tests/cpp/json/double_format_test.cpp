@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -69,6 +72,59 @@ TEST(DoubleFormat, RandomBitPatternsRoundTrip) {
     ASSERT_EQ(std::memcmp(&back, &v, sizeof v), 0) << s;
     // Python's repr always carries a '.' or an exponent, so the text reads back as a float.
     ASSERT_NE(s.find_first_of(".e"), std::string::npos) << s;
+  }
+}
+
+// Reference: std::to_chars's shortest digits, laid out by Python's rules (pystrtod.c).
+std::string reference(double v) {
+  char sci[64];
+  char* end = std::to_chars(sci, sci + sizeof sci, std::fabs(v), std::chars_format::scientific).ptr;
+  std::string s(sci, end);
+  std::size_t e = s.find('e');
+  std::string digits = s.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  int decpt = std::stoi(s.substr(e + 1)) + 1;
+  int nd = static_cast<int>(digits.size());
+  std::string out = std::signbit(v) ? "-" : "";
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) return out.append("0.").append(-decpt, '0').append(digits);
+    if (decpt < nd) return out.append(digits, 0, decpt).append(".").append(digits, decpt);
+    return out.append(digits).append(decpt - nd, '0').append(".0");
+  }
+  out.append(digits, 0, 1);
+  if (nd > 1) out.append(".").append(digits, 1);
+  char exp[16];
+  std::snprintf(exp, sizeof exp, "e%c%02d", decpt - 1 < 0 ? '-' : '+', std::abs(decpt - 1));
+  return out + exp;
+}
+
+TEST(DoubleFormat, ShortDecimalsMatchTheReference) {
+  // Values with few fraction digits take the fast path; all must agree with the reference.
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 300000; ++i) {
+    std::uint64_t mantissa = rng() % 1000000000000000ULL >> (rng() % 50);
+    int k = static_cast<int>(rng() % 21);
+    double v = static_cast<double>(mantissa) / std::pow(10.0, k);
+    if (rng() & 1) v = -v;
+    ASSERT_EQ(fmt(v), reference(v)) << mantissa << "e-" << k;
+  }
+}
+
+TEST(DoubleFormat, ArithmeticResultsMatchTheReference) {
+  // Sums and products carry 15-17 significant digits: the fast path must decline or agree.
+  for (int i = 1; i < 20000; ++i) {
+    const double values[] = {i * 0.01 * 1.1, 19.99 * i, i / 7.0, 0.1 * i + 0.2, i * 1e-4 / 3,
+                             i * 1e11 + 0.5, std::ldexp(1.0, i % 60 - 20), 1125899906842623.0 + i};
+    for (double v : values) ASSERT_EQ(fmt(v), reference(v)) << v;
+  }
+}
+
+TEST(DoubleFormat, RandomDoublesInTheFastRangeMatchTheReference) {
+  std::mt19937_64 rng(99);
+  std::uniform_real_distribution<double> exponent(-4.5, 16.5);
+  for (int i = 0; i < 300000; ++i) {
+    double v = std::pow(10.0, exponent(rng));
+    ASSERT_EQ(fmt(v), reference(v)) << v;
   }
 }
 
