@@ -39,6 +39,7 @@ def plot(json_path: Path, png_path: Path) -> None:
     y = range(len(rows))
     ax_rps.barh(y, [r["rps"] for r in rows], color=colours)
     ax_rps.set_xscale("log")
+    ax_rps.set_xlim(right=max(r["rps"] for r in rows) * 4)  # room for the labels
     ax_rps.set_xlabel("requests/s (log scale, median)")
     ax_rps.set_yticks(list(y), labels)
     ax_rps.invert_yaxis()
@@ -50,6 +51,7 @@ def plot(json_path: Path, png_path: Path) -> None:
     cpu = [r.get("cpu_us_per_req") or 0.0 for r in rows]
     ax_cpu.barh(y, cpu, color=colours)
     ax_cpu.set_xscale("log")  # from ~1 µs (C++) to hundreds (FastAPI)
+    ax_cpu.set_xlim(right=max(cpu) * 4)
     ax_cpu.set_xlabel("server CPU µs per request (log scale, lower is better)")
     for i, value in enumerate(cpu):
         ax_cpu.text(value, i, f" {value:.1f}", va="center", fontsize=8)

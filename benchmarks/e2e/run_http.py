@@ -34,6 +34,7 @@ E2E_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = REPO_DIR / "benchmarks" / "results"
 PIPELINE_SCRIPT = E2E_DIR / "pipeline16.lua"
 SERVER_CORE, CLIENT_CORE = 0, 1
+BUSY_LOAD = 0.5  # 1-minute load average before the run above which figures are provisional
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -172,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     entries = {r.key: row_entry(r, specs[r.server]) for r in rows}
     info = meta.machine_info(sys.argv, vars(args))
     print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['loadavg_before']}")
+    if float(info["loadavg_before"].split()[0]) > BUSY_LOAD:
+        print(f"note: load average above {BUSY_LOAD}: other work shares these cores, so req/s "
+              "is provisional (CPU µs/request is less affected)")
     reasons: dict[str, str | None] = {}
     with tempfile.TemporaryDirectory(prefix="fa-e2e-") as scratch:
         for key, group in plan(rows):
