@@ -168,4 +168,29 @@ future<AsyncFd> accept(AsyncFd& listener) {
   return listener.readable().then([&listener] { return accept(listener); });
 }
 
+future<size_t> read_some(AsyncFd& fd, std::span<std::byte> buf) {
+  for (;;) {
+    ssize_t n = ::read(fd.fd(), buf.data(), buf.size());
+    if (n >= 0) return make_ready_future<size_t>(static_cast<size_t>(n));
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return make_exception_future<size_t>(sys_error(errno, "read_some"));
+    return fd.readable().then([&fd, buf] { return read_some(fd, buf); });
+  }
+}
+
+future<> write_all(AsyncFd& fd, std::span<const std::byte> data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd.fd(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK) n = ::write(fd.fd(), data.data(), data.size());
+    if (n >= 0) {
+      data = data.subspan(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return make_exception_future<>(sys_error(errno, "write_all"));
+    return fd.writable().then([&fd, data] { return write_all(fd, data); });
+  }
+  return make_ready_future<>();
+}
+
 }  // namespace fa

@@ -4,8 +4,10 @@
 
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "core/event_loop.h"
@@ -50,6 +52,13 @@ future<AsyncFd> connect_tcp(EventLoop& loop, std::string_view ip, uint16_t port)
 // Accepts one connection on the listening `listener` (which must outlive the future);
 // resolves with the new non-blocking socket, fails with std::system_error.
 future<AsyncFd> accept(AsyncFd& listener);
+
+// Reads up to buf.size() bytes, waiting for readability only if nothing is buffered; resolves
+// with the byte count (0 at EOF), fails with std::system_error. `fd` and `buf` must outlive it.
+future<size_t> read_some(AsyncFd& fd, std::span<std::byte> buf);
+// Writes all of `data`, waiting for writability whenever the socket buffer is full; fails with
+// std::system_error (EPIPE without SIGPIPE). `fd` and `data` must outlive the future.
+future<> write_all(AsyncFd& fd, std::span<const std::byte> data);
 
 // Runs loop iterations until `f` is ready, then returns its value (or rethrows). For tests and
 // for blocking entry points such as main(); never call it from inside the loop.

@@ -1,6 +1,7 @@
 // Tests for future<T>/promise<T>: ready path, chains, flattening, exceptions, broken promises,
 // and an allocation count proving the ready path allocates nothing.
 #include "core/future.h"
+#include "core/future_repeat.h"
 
 #include <gtest/gtest.h>
 
@@ -252,6 +253,36 @@ TEST(Future, FuturizeInvokeCatches) {
   EXPECT_TRUE(f.failed());
   future<int> g = futurize_invoke([](int a) { return make_ready_future<int>(a); }, 4);
   EXPECT_EQ(g.get(), 4);
+}
+
+TEST(Repeat, ReadyIterationsLoopWithoutAllocatingOrRecursing) {
+  int i = 0;
+  long before = g_allocs.load();
+  future<> f = repeat([&] { return ++i == 1000000 ? stop_iteration::yes : stop_iteration::no; });
+  EXPECT_EQ(g_allocs.load() - before, 0);
+  EXPECT_TRUE(f.available());
+  EXPECT_EQ(i, 1000000);
+}
+
+TEST(Repeat, WaitsOnPendingIterationsAndStopsOnError) {
+  std::vector<promise<stop_iteration>> ps(3);
+  size_t next = 0;
+  future<> f = repeat([&] { return ps[next++].get_future(); });
+  EXPECT_FALSE(f.available());
+  ps[0].set_value(stop_iteration::no);
+  ps[1].set_value(stop_iteration::no);
+  EXPECT_FALSE(f.available());
+  ps[2].set_value(stop_iteration::yes);
+  ASSERT_TRUE(f.available());
+  EXPECT_EQ(next, 3u);
+
+  int calls = 0;
+  future<> g = repeat([&]() -> stop_iteration {
+    if (++calls == 3) throw std::runtime_error("stop");
+    return stop_iteration::no;
+  });
+  EXPECT_EQ(calls, 3);
+  EXPECT_THROW(g.get(), std::runtime_error);
 }
 
 }  // namespace

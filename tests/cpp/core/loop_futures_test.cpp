@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "core/future_repeat.h"
 #include "core/future_timers.h"
 #include "core/retry.h"
 #include "core/when_all.h"
@@ -126,6 +127,46 @@ TEST(LoopFutures, ConnectAndAcceptOverLoopback) {
     return std::string(buf, n > 0 ? n : 0);
   });
   EXPECT_EQ(run_until_ready(loop, msg), "hi");
+}
+
+TEST(LoopFutures, WriteAllAndReadSomeMoveAMegabyteThroughAFullBuffer) {
+  EventLoop loop;
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  AsyncFd a(loop, sv[0]), b(loop, sv[1]);
+  constexpr size_t kBytes = 1 << 20;  // far beyond the socket buffer: write_all must wait
+  std::vector<std::byte> out(kBytes);
+  for (size_t i = 0; i < kBytes; ++i) out[i] = static_cast<std::byte>(i * 31 % 251);
+  auto sent = write_all(a, out);
+  EXPECT_FALSE(sent.available());
+  std::vector<std::byte> in;
+  std::vector<std::byte> buf(64 * 1024);
+  // Read until EOF: a loop of read_some calls, each a future.
+  auto received = repeat([&] {
+    return read_some(b, buf).then([&](size_t n) {
+      if (n == 0) return stop_iteration::yes;
+      in.insert(in.end(), buf.begin(), buf.begin() + n);
+      if (in.size() == kBytes) a.close();  // writer done: the next read sees EOF
+      return stop_iteration::no;
+    });
+  });
+  run_until_ready(loop, received);
+  EXPECT_NO_THROW(run_until_ready(loop, sent));
+  EXPECT_EQ(in, out);
+
+  b.close();
+  int sv2[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv2), 0);
+  AsyncFd c(loop, sv2[0]);
+  ::close(sv2[1]);
+  const std::byte one[1] = {std::byte{1}};
+  try {
+    auto w = write_all(c, one);
+    run_until_ready(loop, w);
+    FAIL();
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EPIPE);  // and no SIGPIPE killed the test
+  }
 }
 
 TEST(LoopFutures, ConnectRefusedAndBadAddress) {
