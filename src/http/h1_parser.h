@@ -86,8 +86,9 @@ class RequestParser {
   explicit RequestParser(const ParserLimits& limits = {}, ScanIsa isa = ScanIsa::kAuto);
 
   // Parses the request head at the start of `buf`. `prev_len` is how many bytes of `buf` were
-  // already seen by a previous kPartial call (0 the first time), so re-scans stay cheap.
-  // Returns head bytes consumed, kPartial, or kError (see error()).
+  // already seen by a previous kPartial call (0 the first time): while the new bytes hold no LF
+  // and no limit is near, the head is not re-scanned (an error in them then surfaces with the
+  // next LF). Returns head bytes consumed, kPartial, or kError (see error()).
   int parse_request(std::string_view buf, size_t prev_len, RequestHead& out);
 
   const ParseError& error() const { return error_; }
@@ -113,7 +114,8 @@ class ChunkedDecoder {
   // Decodes buf[0, *len) in place (the same contract as picohttpparser's phr_decode_chunked):
   // on return the decoded body bytes of this call are at buf[0, *len). Returns kPartial when the
   // body is not complete (all input was consumed; pass only new bytes next time), kError (see
-  // error(): 400 for bad framing, 413 past max_body_bytes), or n >= 0 when the body is complete:
+  // error(): 400 for bad framing, 413 past max_body_bytes, 431 past kMaxTrailerBytes; errors are
+  // sticky until reset()), or n >= 0 when the body is complete:
   // the n bytes that followed it (the next pipelined request) were moved to buf + *len.
   int decode(char* buf, size_t* len);
 

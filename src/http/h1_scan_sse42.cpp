@@ -139,6 +139,11 @@ struct Cursor {
       classify64(b);
       return;
     }
+    if (avail == 0) {  // at the end already: every position is past it
+      stop_ = ~uint64_t{0};
+      nontoken_ = ~uint64_t{0};
+      return;
+    }
     if (end_ - lo_ >= 64) {  // re-read the last 64 readable bytes and shift them into place
       classify64(end_ - 64);
       stop_ >>= 64 - avail;
@@ -152,8 +157,8 @@ struct Cursor {
     } else if (end_ - lo_ >= 32) {  // the last 32 readable bytes, shifted into place
       uint32_t s1, n1;
       classify32(end_ - 32, s1, n1);
-      stop_ = avail == 0 ? 0 : s1 >> (32 - avail);
-      nontoken_ = avail == 0 ? 0 : n1 >> (32 - avail);
+      stop_ = s1 >> (32 - avail);
+      nontoken_ = n1 >> (32 - avail);
     } else {  // a buffer shorter than 32 bytes: classify byte by byte (no copy, no over-read)
       stop_ = 0;
       nontoken_ = 0;
@@ -163,7 +168,7 @@ struct Cursor {
         nontoken_ |= uint64_t{!kTokenChar[c]} << i;
       }
     }
-    const uint64_t past_end = avail == 0 ? ~uint64_t{0} : ~uint64_t{0} << avail;
+    const uint64_t past_end = ~uint64_t{0} << avail;  // 0 < avail < 64
     stop_ |= past_end;
     nontoken_ |= past_end;
   }

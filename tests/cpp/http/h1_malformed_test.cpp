@@ -13,6 +13,7 @@ namespace {
 using test::ExactBuffer;
 using test::Outcome;
 using test::snapshot;
+using namespace std::string_view_literals;
 
 struct BadCase {
   const char* name;
@@ -67,7 +68,7 @@ const BadCase kBadCases[] = {
     {"BadNameChar", "GET / HTTP/1.1\r\nHost: h\r\nX(A): b\r\n\r\n", 400, "invalid character in field name"},
     {"NameNoColon", "GET / HTTP/1.1\r\nHost: h\r\nXA\r\n\r\n", 400, "invalid character in field name"},
     {"EmptyName", "GET / HTTP/1.1\r\nHost: h\r\n: b\r\n\r\n", 400, "empty field name"},
-    {"NulInValue", std::string_view("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\0b\r\n\r\n", 40), 400,
+    {"NulInValue", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\0b\r\n\r\n"sv, 400,
      "invalid character in field value"},
     {"CtlInValue", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01" "b\r\n\r\n", 400, "invalid character in field value"},
     {"DelInValue", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x7f" "b\r\n\r\n", 400, "invalid character in field value"},
