@@ -86,6 +86,7 @@ struct Conn {
   std::size_t out_off = 0;
   std::string in;
   bool in_flight = false;
+  bool want_out = true;  // EPOLLOUT in the epoll mask (until the first write completes)
 };
 
 // Returns a connected-or-connecting non-blocking socket, or an invalid Fd on error.
@@ -163,14 +164,21 @@ class Driver {
     while (conn.out_off < conn.out.size()) {
       ssize_t w = ::send(conn.fd.get(), conn.out.data() + conn.out_off,
                          conn.out.size() - conn.out_off, MSG_NOSIGNAL);
-      if (w < 0) return;  // EAGAIN or still connecting: EPOLLOUT brings us back
+      if (w < 0) {  // EAGAIN or still connecting: EPOLLOUT brings us back
+        watch_out(c, true);
+        return;
+      }
       conn.out_off += static_cast<std::size_t>(w);
     }
-    watch(c, EPOLLIN);
+    watch_out(c, false);
   }
 
-  void watch(int c, uint32_t mask) {
-    epoll_event ev{mask, {}};
+  // One epoll_ctl only when the mask changes: a syscall per request would cost as much as
+  // the server's own work on a small request.
+  void watch_out(int c, bool on) {
+    if (conns_[c].want_out == on) return;
+    conns_[c].want_out = on;
+    epoll_event ev{EPOLLIN | (on ? EPOLLOUT : 0u), {}};
     ev.data.u32 = static_cast<uint32_t>(c);
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, conns_[c].fd.get(), &ev);
   }
@@ -184,6 +192,7 @@ class Driver {
       ssize_t r = ::recv(conn.fd.get(), buf, sizeof buf, 0);
       if (r > 0) {
         conn.in.append(buf, static_cast<std::size_t>(r));
+        if (static_cast<std::size_t>(r) < sizeof buf) break;  // drained; epoll is level-triggered
         continue;
       }
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
