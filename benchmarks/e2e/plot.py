@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the e2e results JSON (from run_http.py) as a PNG: req/s and server CPU per request.
 
-    python3 benchmarks/e2e/plot.py benchmarks/results/e2e_http.json --out docs/e2e_http.png
+    python3 benchmarks/e2e/plot.py benchmarks/results/e2e_python.json --out docs/e2e_http.png
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("json", type=Path, nargs="?",
-                        default=Path(__file__).resolve().parents[1] / "results/e2e_http.json")
+                        default=Path(__file__).resolve().parents[1] / "results/e2e_python.json")
     parser.add_argument("--out", type=Path, default=None,
                         help="PNG path (default: the JSON's path with .png)")
     args = parser.parse_args()

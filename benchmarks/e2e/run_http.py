@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", help=f"comma-separated rows: {', '.join(r.key for r in ROWS)}")
     p.add_argument("--suite", choices=sorted(SUITES), default="python",
                    help="preset row list when --only is not given (default: python = all)")
+    p.add_argument("--list", action="store_true", help="print the rows and exit")
     p.add_argument("--runs", type=int, default=3, help="measured runs per row; median kept")
     p.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     p.add_argument("--warmup", type=float, default=2, help="seconds of wrk before measuring")
@@ -54,9 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the C++ hello_server binary (default: %(default)s)")
     p.add_argument("--build-dir", type=Path, default=REPO_DIR / "build-bench",
                    help="where the 1MRC client is compiled")
-    p.add_argument("--json", type=Path, default=RESULTS_DIR / "e2e_http.json")
-    p.add_argument("--out", type=Path, default=RESULTS_DIR / "e2e_http.png",
-                   help="PNG plot path (e.g. docs/e2e_http.png)")
+    p.add_argument("--json", type=Path, default=None,
+                   help="results path (default: benchmarks/results/e2e_SUITE.json, "
+                        "e2e_only.json with --only)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="PNG plot path, e.g. docs/e2e_http.png (default: the JSON's, .png)")
     p.add_argument("--no-plot", action="store_true")
     return p.parse_args(argv)
 
@@ -117,23 +120,39 @@ def run_group(spec: ServerSpec, rows: list[Row], entries: dict[str, dict[str, An
     server = procs.Server(spec.key, spec.argv(port, tmp), port, core=SERVER_CORE,
                           env=spec.env, log_path=tmp / "server.log")
     print(f"== {spec.label} (port {port}): {', '.join(r.key for r in rows)}", flush=True)
-    current = rows[0]
     try:
         server.start()
         server.wait_ready(rows[0].path)
-        for current in rows:
-            entry = entries[current.key]
-            if current.mode == "onemrc":
-                measure_onemrc(server, entry, args)
-            else:
-                measure_wrk(server, current, entry, args)
-            entry["status"] = "ok"
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (RuntimeError, OSError) as exc:
         print(f"  {spec.key}: failed: {exc}", flush=True)
-        for row in rows[rows.index(current):]:
+        for row in rows:
             entries[row.key].update(status="failed", note=str(exc)[:200])
+        server.stop()
+        return
+    try:
+        for row in rows:
+            measure_row(server, row, entries[row.key], args)
     finally:
         server.stop()
+
+
+def measure_row(server: procs.Server, row: Row, entry: dict[str, Any],
+                args: argparse.Namespace) -> None:
+    """Measures one row; a failure marks the row failed and the run goes on."""
+    try:
+        if server.proc is not None and server.proc.poll() is not None:
+            raise RuntimeError(f"server exited with {server.proc.returncode}")
+        status = procs.http_get_status(server.port, row.path, timeout=5.0)
+        if status is None or status // 100 != 2:
+            raise RuntimeError(f"GET {row.path} answered {status}, not 2xx")
+        if row.mode == "onemrc":
+            measure_onemrc(server, entry, args)
+        else:
+            measure_wrk(server, row, entry, args)
+        entry["status"] = "ok"
+    except (RuntimeError, OSError, ValueError) as exc:
+        print(f"  {row.key}: failed: {exc}", flush=True)
+        entry.update(status="failed", note=str(exc)[:200])
 
 
 def plan(rows: list[Row]) -> list[tuple[str, list[Row]]]:
@@ -161,7 +180,13 @@ def raise_fd_limit() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.list:
+        for r in ROWS:
+            print(f"{r.key:24} {r.server:13} {r.mode:7} {r.path:10} {r.handler}")
+        return 0
     rows = select_rows(args.only, args.suite)
+    args.json = args.json or RESULTS_DIR / f"e2e_{'only' if args.only else args.suite}.json"
+    args.out = args.out or args.json.with_suffix(".png")
     missing_tools = meta.missing_tools(["taskset", "wrk", "g++"])
     if missing_tools:
         print(f"missing tools: {', '.join(missing_tools)} (run scripts/install-deps.sh)")
