@@ -1,4 +1,5 @@
-"""The seed README's PostgreSQL example. Set DATABASE_URL (default postgres://localhost/mydb)."""
+"""The seed README's PostgreSQL example, verbatim. DATABASE_URL overrides the DSN."""
+# ruff: noqa  -- the code below is kept exactly as the README shows it
 
 import os
 
