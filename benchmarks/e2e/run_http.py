@@ -33,7 +33,6 @@ from harness.wrk import run_wrk
 E2E_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = REPO_DIR / "benchmarks" / "results"
 PIPELINE_SCRIPT = E2E_DIR / "pipeline16.lua"
-SERVER_CORE, CLIENT_CORE = 0, 1
 BUSY_LOAD = 0.5  # 1-minute load average before the run above which figures are provisional
 
 
@@ -49,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2, help="seconds of wrk before measuring")
     p.add_argument("--connections", type=int, default=64, help="wrk connections")
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
+    p.add_argument("--server-core", default="0", help="taskset -c list for servers")
+    p.add_argument("--client-core", default="1", help="taskset -c list for wrk and the client")
     p.add_argument("--onemrc-requests", type=int, default=1_000_000)
     p.add_argument("--onemrc-connections", type=int, default=1000)
     p.add_argument("--hello-server", type=Path, default=default_hello_server(),
@@ -74,7 +75,7 @@ def measure_wrk(server: procs.Server, row: Row, entry: dict[str, Any],
                 args: argparse.Namespace) -> None:
     url = f"http://127.0.0.1:{server.port}{row.path}"
     script = PIPELINE_SCRIPT if row.mode == "pipe16" else None
-    load = {"connections": args.connections, "threads": args.threads, "core": CLIENT_CORE,
+    load = {"connections": args.connections, "threads": args.threads, "core": args.client_core,
             "script": script}
     if args.warmup > 0:
         run_wrk(url, duration_s=args.warmup, **load)  # type: ignore[arg-type]
@@ -103,7 +104,7 @@ def measure_onemrc(server: procs.Server, entry: dict[str, Any],
     client = onemrc.build_client(args.build_dir)
     before = server.cpu_ticks()
     res = onemrc.run_client(client, server.port, requests=args.onemrc_requests,
-                            connections=args.onemrc_connections, core=CLIENT_CORE)
+                            connections=args.onemrc_connections, core=args.client_core)
     cpu_us = procs.ticks_to_us(server.cpu_ticks() - before)
     print("  " + res.output.replace("\n", "\n  "), flush=True)
     entry["runs"].append({"rps": res.rps, "requests": res.responses, "seconds": res.seconds,
@@ -117,7 +118,7 @@ def run_group(spec: ServerSpec, rows: list[Row], entries: dict[str, dict[str, An
     """Starts spec's server once, measures rows on it, and always stops it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"{spec.key}-", dir=scratch))
     port = procs.free_port()
-    server = procs.Server(spec.key, spec.argv(port, tmp), port, core=SERVER_CORE,
+    server = procs.Server(spec.key, spec.argv(port, tmp), port, core=args.server_core,
                           env=spec.env, log_path=tmp / "server.log")
     print(f"== {spec.label} (port {port}): {', '.join(r.key for r in rows)}", flush=True)
     try:

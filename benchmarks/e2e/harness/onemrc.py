@@ -37,9 +37,9 @@ def build_client(build_dir: Path) -> Path:
 
 
 def run_client(binary: Path, port: int, *, requests: int, connections: int,
-               core: int = 1) -> OneMrcResult:
+               core: str = "1") -> OneMrcResult:
     """Runs the client pinned to core; raises RuntimeError if it prints no summary."""
-    argv = ["taskset", "-c", str(core), str(binary), "--port", str(port),
+    argv = ["taskset", "-c", core, str(binary), "--port", str(port),
             "--requests", str(requests), "--connections", str(connections)]
     try:
         out = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,

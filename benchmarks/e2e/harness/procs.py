@@ -68,7 +68,7 @@ class Server:
     name: str
     argv: Sequence[str]
     port: int
-    core: int = 0
+    core: str = "0"
     cwd: str | None = None
     env: dict[str, str] | None = None
     log_path: Path | None = None
@@ -79,7 +79,7 @@ class Server:
         log_path = self.log_path or Path(os.devnull)
         with open(log_path, "wb") as log:  # the child keeps its own copy of the fd
             self.proc = subprocess.Popen(
-                ["taskset", "-c", str(self.core), *self.argv],
+                ["taskset", "-c", self.core, *self.argv],
                 cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )

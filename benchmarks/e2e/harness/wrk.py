@@ -57,9 +57,9 @@ def parse_wrk(text: str) -> WrkResult:
 
 
 def run_wrk(url: str, *, duration_s: float, connections: int, threads: int = 1,
-            core: int = 1, script: Path | None = None) -> WrkResult:
+            core: str = "1", script: Path | None = None) -> WrkResult:
     """Runs wrk against url pinned to core; raises RuntimeError if wrk fails."""
-    argv = ["taskset", "-c", str(core), "wrk", f"-t{threads}", f"-c{connections}",
+    argv = ["taskset", "-c", core, "wrk", f"-t{threads}", f"-c{connections}",
             f"-d{max(1, round(duration_s))}s", "--latency"]
     if script is not None:
         argv += ["-s", str(script)]

@@ -87,6 +87,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(("skew", "exact"), [(0, True), (1, False)])
 def test_client_checks_totals(client: Path, skew: int, exact: bool) -> None:
     for port in _serve(skew):
-        res = onemrc.run_client(client, port, requests=3000, connections=50, core=0)
+        res = onemrc.run_client(client, port, requests=3000, connections=50, core="0")
         assert (res.responses, res.errors, res.exact) == (3000, 0, exact)
         assert ("EXACT" if exact else "MISMATCH") in res.output
