@@ -63,7 +63,8 @@ class NativeFuture {
 
   // Awaitable protocol: returns the iterator of an asyncio future resolved by this one.
   nb::object await() {
-    if (!f_.valid()) throw std::runtime_error("fasterapi._native.Future: already awaited or chained");
+    if (!f_.valid())
+      throw std::runtime_error("fasterapi._native.Future: already awaited or chained");
     nb::object loop = nb::module_::import_("asyncio").attr("get_running_loop")();
     nb::object afut = loop.attr("create_future")();
     if (f_.available()) {
@@ -76,8 +77,10 @@ class NativeFuture {
 
   // A C++ continuation calling fn(value); runs at once if this future is ready.
   NativeFuture then(nb::callable fn) {
-    if (!f_.valid()) throw std::runtime_error("fasterapi._native.Future: already awaited or chained");
-    return NativeFuture(f_.then([fn = std::move(fn)](nb::object v) -> nb::object { return fn(v); }));
+    if (!f_.valid())
+      throw std::runtime_error("fasterapi._native.Future: already awaited or chained");
+    return NativeFuture(
+        f_.then([fn = std::move(fn)](nb::object v) -> nb::object { return fn(v); }));
   }
 
  private:
@@ -102,7 +105,8 @@ class NativePromise {
 
  private:
   void check_unset(const char* who) {
-    if (set_) throw std::runtime_error(std::string("fasterapi._native.Promise.") + who + ": already set");
+    if (set_)
+      throw std::runtime_error(std::string("fasterapi._native.Promise.") + who + ": already set");
     set_ = true;
   }
   promise<nb::object> p_;
@@ -113,8 +117,8 @@ class NativePromise {
 }  // namespace
 
 void register_futures(nanobind::module_& m) {
-  nb::class_<NativeFuture>(m, "Future",
-                           "A C++ fa::future holding a Python object; awaitable on any asyncio loop.")
+  nb::class_<NativeFuture>(
+      m, "Future", "A C++ fa::future holding a Python object; awaitable on any asyncio loop.")
       .def("done", &NativeFuture::done, "True once the value or exception is set.")
       .def("__await__", &NativeFuture::await)
       .def("then", &NativeFuture::then, nb::arg("fn"),
@@ -125,7 +129,8 @@ void register_futures(nanobind::module_& m) {
       .def("set_result", &NativePromise::set_result, nb::arg("value"))
       .def("set_exception", &NativePromise::set_exception, nb::arg("exc"));
   m.def(
-      "ready_future", [](nb::object v) { return NativeFuture(make_ready_future<nb::object>(std::move(v))); },
+      "ready_future",
+      [](nb::object v) { return NativeFuture(make_ready_future<nb::object>(std::move(v))); },
       nb::arg("value"), "Return an already-resolved Future (the allocation-free path).");
 }
 

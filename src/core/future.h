@@ -168,7 +168,8 @@ class promise {
   }
   // Fulfils the future with an exception; a no-op if the future was dropped.
   void set_exception(std::exception_ptr e) noexcept {
-    assert(!(state_ == &local_ && local_.available()) && "promise::set_exception: already fulfilled");
+    assert(!(state_ == &local_ && local_.available()) &&
+           "promise::set_exception: already fulfilled");
     if (!state_) return;
     state_->set_exception(std::move(e));
     deliver();
@@ -198,9 +199,9 @@ class promise {
     if (t) detail::schedule(t);
   }
 
-  detail::future_state<T> local_;       // result set before get_future()
-  future<T>* future_ = nullptr;          // the linked future, if no continuation yet
-  detail::future_state<T>* state_;       // where the result goes (nullptr: nobody listens)
+  detail::future_state<T> local_;                 // result set before get_future()
+  future<T>* future_ = nullptr;                   // the linked future, if no continuation yet
+  detail::future_state<T>* state_;                // where the result goes (nullptr: nobody listens)
   detail::continuation_base<T>* task_ = nullptr;  // the continuation to schedule, if any
 };
 
@@ -312,7 +313,8 @@ class [[nodiscard]] future {
       return;
     }
     if (pr.state_ == &pr.local_) {  // pr has no listener yet: keep the two-step path
-      (void)then_wrapped([pr = std::move(pr)](future<T>&& f) mutable { f.forward_to(std::move(pr)); });
+      (void)then_wrapped(
+          [pr = std::move(pr)](future<T>&& f) mutable { f.forward_to(std::move(pr)); });
       return;
     }
     promise<T>* src = std::exchange(promise_, nullptr);
@@ -428,8 +430,9 @@ future<T> make_exception_future(std::exception_ptr e) noexcept {
   return f;
 }
 template <typename T = void, typename E>
-  requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
-future<T> make_exception_future(E&& e) noexcept {
+requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>) future<T> make_exception_future(
+    E&& e)
+noexcept {
   return make_exception_future<T>(std::make_exception_ptr(std::forward<E>(e)));
 }
 

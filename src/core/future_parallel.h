@@ -94,7 +94,7 @@ future<> parallel_for_each(Range&& range, F fn, size_t limit = kUnboundedConcurr
   auto on_result = [](size_t, auto&&) {};
   using pump_t = detail::bounded_pump<Item, F, decltype(on_result)>;
   auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)), std::move(fn),
-                                       on_result, limit);
+                                     on_result, limit);
   auto pr = std::make_shared<promise<>>();
   future<> out = pr->get_future();
   st->finish = [pr](pump_t& s) {
@@ -117,7 +117,7 @@ auto parallel_map(Range&& range, F fn, size_t limit = kUnboundedConcurrency) {
   auto on_result = [slots](size_t i, future<U>&& f) { (*slots)[i].emplace(f.get()); };
   using pump_t = detail::bounded_pump<Item, F, decltype(on_result)>;
   auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)), std::move(fn),
-                                       on_result, limit);
+                                     on_result, limit);
   slots->resize(st->items.size());
   auto pr = std::make_shared<promise<std::vector<U>>>();
   future<std::vector<U>> out = pr->get_future();
@@ -148,8 +148,8 @@ future<Acc> map_reduce(Range&& range, Mapper mapper, Acc initial, Reducer reduce
     *acc = reducer(std::move(*acc), f.get());
   };
   using pump_t = detail::bounded_pump<Item, Mapper, decltype(on_result)>;
-  auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)), std::move(mapper),
-                                       std::move(on_result), limit);
+  auto st = std::make_shared<pump_t>(detail::to_vector(std::forward<Range>(range)),
+                                     std::move(mapper), std::move(on_result), limit);
   auto pr = std::make_shared<promise<Acc>>();
   future<Acc> out = pr->get_future();
   st->finish = [pr, acc](pump_t& s) {

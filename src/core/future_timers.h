@@ -35,7 +35,8 @@ template <TimerSource L, typename T>
 future<T> with_timeout(L& timers, Duration timeout, future<T> f) {
   if (f.available()) return f;
   if (!f.valid()) {
-    return make_exception_future<T>(std::logic_error("fa::with_timeout: input future already consumed"));
+    return make_exception_future<T>(
+        std::logic_error("fa::with_timeout: input future already consumed"));
   }
   struct state {
     promise<T> pr;

@@ -82,7 +82,9 @@ struct AsyncFd::Watcher final : IoHandler {
 
   future<> wait(bool& want, promise<>& pr, const char* who) {
     if (fd < 0) return make_exception_future<>(sys_error(EBADF, who));
-    if (want) return make_exception_future<>(std::logic_error(std::string(who) + ": a waiter is already pending"));
+    if (want)
+      return make_exception_future<>(
+          std::logic_error(std::string(who) + ": a waiter is already pending"));
     pr = promise<>();
     want = true;
     future<> f = pr.get_future();
@@ -100,7 +102,9 @@ AsyncFd& AsyncFd::operator=(AsyncFd&& o) noexcept {
   }
   return *this;
 }
-AsyncFd::~AsyncFd() { close(); }
+AsyncFd::~AsyncFd() {
+  close();
+}
 
 future<> AsyncFd::readable() {
   if (!w_) return make_exception_future<>(sys_error(EBADF, "AsyncFd::readable"));
@@ -110,8 +114,12 @@ future<> AsyncFd::writable() {
   if (!w_) return make_exception_future<>(sys_error(EBADF, "AsyncFd::writable"));
   return w_->wait(w_->want_write, w_->write_pr, "AsyncFd::writable");
 }
-int AsyncFd::fd() const noexcept { return w_ ? w_->fd : -1; }
-EventLoop& AsyncFd::loop() const noexcept { return w_->loop; }
+int AsyncFd::fd() const noexcept {
+  return w_ ? w_->fd : -1;
+}
+EventLoop& AsyncFd::loop() const noexcept {
+  return w_->loop;
+}
 
 void AsyncFd::close() noexcept {
   if (!w_) return;
@@ -154,7 +162,8 @@ future<AsyncFd> connect_tcp(EventLoop& loop, std::string_view ip, uint16_t port)
     v6.sin6_port = htons(port);
     return connect(loop, reinterpret_cast<const sockaddr*>(&v6), sizeof v6);
   }
-  return make_exception_future<AsyncFd>(std::invalid_argument("connect_tcp: not a numeric IP: " + host));
+  return make_exception_future<AsyncFd>(
+      std::invalid_argument("connect_tcp: not a numeric IP: " + host));
 }
 
 future<AsyncFd> accept(AsyncFd& listener) {
@@ -173,7 +182,8 @@ future<size_t> read_some(AsyncFd& fd, std::span<std::byte> buf) {
     ssize_t n = ::read(fd.fd(), buf.data(), buf.size());
     if (n >= 0) return make_ready_future<size_t>(static_cast<size_t>(n));
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return make_exception_future<size_t>(sys_error(errno, "read_some"));
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return make_exception_future<size_t>(sys_error(errno, "read_some"));
     return fd.readable().then([&fd, buf] { return read_some(fd, buf); });
   }
 }
@@ -187,7 +197,8 @@ future<> write_all(AsyncFd& fd, std::span<const std::byte> data) {
       continue;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return make_exception_future<>(sys_error(errno, "write_all"));
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return make_exception_future<>(sys_error(errno, "write_all"));
     return fd.writable().then([&fd, data] { return write_all(fd, data); });
   }
   return make_ready_future<>();

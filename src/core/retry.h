@@ -14,10 +14,10 @@
 namespace fa {
 
 struct retry_policy {
-  int max_retries = 3;                                    // attempts after the first
+  int max_retries = 3;                                      // attempts after the first
   Duration initial_delay = std::chrono::milliseconds(100);  // before the first retry
-  double backoff = 2.0;                                   // delay multiplier per retry
-  Duration max_delay = std::chrono::seconds(30);          // cap on one delay, before jitter
+  double backoff = 2.0;                                     // delay multiplier per retry
+  Duration max_delay = std::chrono::seconds(30);            // cap on one delay, before jitter
   // Fraction of the delay drawn at random: the delay is scaled by a factor uniform in
   // [1 - jitter, 1 + jitter], so many clients that failed together do not retry together.
   double jitter = 0.1;

@@ -18,7 +18,9 @@ namespace detail {
 // A consumed input would never resolve: treat it as failed so composition cannot hang.
 template <typename T>
 void fail_if_consumed(future<T>& f, const char* who) {
-  if (!f.valid()) f = make_exception_future<T>(std::logic_error(std::string(who) + ": input future already consumed"));
+  if (!f.valid())
+    f = make_exception_future<T>(
+        std::logic_error(std::string(who) + ": input future already consumed"));
 }
 }  // namespace detail
 
@@ -50,7 +52,8 @@ future<std::tuple<future<T>...>> when_all(future<T>&&... fs) {
       });
     };
     (attach(std::integral_constant<size_t, I>{}), ...);
-  }(std::index_sequence_for<T...>{});
+  }
+  (std::index_sequence_for<T...>{});
   return out;
 }
 
@@ -92,23 +95,24 @@ using values_of = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
 // input that failed (after all have finished).
 template <typename T>
 future<detail::values_of<T>> when_all_succeed(std::vector<future<T>> fs) {
-  return when_all(std::move(fs)).then([](std::vector<future<T>> done) -> future<detail::values_of<T>> {
-    std::vector<composite_error::failure> failures;
-    for (size_t i = 0; i < done.size(); ++i) {
-      if (done[i].failed()) failures.emplace_back(i, done[i].get_exception());
-    }
-    if (!failures.empty()) {
-      return make_exception_future<detail::values_of<T>>(composite_error(std::move(failures)));
-    }
-    if constexpr (std::is_void_v<T>) {
-      return make_ready_future<>();
-    } else {
-      std::vector<T> values;
-      values.reserve(done.size());
-      for (auto& f : done) values.push_back(f.get());
-      return make_ready_future<std::vector<T>>(std::move(values));
-    }
-  });
+  return when_all(std::move(fs))
+      .then([](std::vector<future<T>> done) -> future<detail::values_of<T>> {
+        std::vector<composite_error::failure> failures;
+        for (size_t i = 0; i < done.size(); ++i) {
+          if (done[i].failed()) failures.emplace_back(i, done[i].get_exception());
+        }
+        if (!failures.empty()) {
+          return make_exception_future<detail::values_of<T>>(composite_error(std::move(failures)));
+        }
+        if constexpr (std::is_void_v<T>) {
+          return make_ready_future<>();
+        } else {
+          std::vector<T> values;
+          values.reserve(done.size());
+          for (auto& f : done) values.push_back(f.get());
+          return make_ready_future<std::vector<T>>(std::move(values));
+        }
+      });
 }
 
 }  // namespace fa

@@ -25,11 +25,13 @@ struct when_any_result {
 template <typename T>
 future<when_any_result<T>> when_any(std::vector<future<T>> fs) {
   if (fs.empty()) {
-    return make_exception_future<when_any_result<T>>(std::invalid_argument("fa::when_any: no futures"));
+    return make_exception_future<when_any_result<T>>(
+        std::invalid_argument("fa::when_any: no futures"));
   }
   for (size_t i = 0; i < fs.size(); ++i) {
     detail::fail_if_consumed(fs[i], "fa::when_any");
-    if (fs[i].available()) return make_ready_future<when_any_result<T>>(when_any_result<T>{i, std::move(fs[i])});
+    if (fs[i].available())
+      return make_ready_future<when_any_result<T>>(when_any_result<T>{i, std::move(fs[i])});
   }
   struct state {
     promise<when_any_result<T>> pr;

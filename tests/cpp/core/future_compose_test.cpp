@@ -36,7 +36,9 @@ class FakeTimers {
     for (;;) {
       auto due = timers_.end();
       for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-        if (it->second.when <= until && (due == timers_.end() || it->second.when < due->second.when)) due = it;
+        if (it->second.when <= until &&
+            (due == timers_.end() || it->second.when < due->second.when))
+          due = it;
       }
       if (due == timers_.end()) break;
       now_ = due->second.when;
@@ -187,11 +189,14 @@ TEST(Retry, SucceedsAfterFailuresWithExponentialBackoff) {
   pol.initial_delay = milliseconds(10);
   pol.backoff = 2.0;
   pol.jitter = 0.0;
-  auto f = retry(t, [&]() -> future<int> {
-    ++calls;
-    if (calls < 4) return make_exception_future<int>(std::runtime_error("flaky"));
-    return make_ready_future<int>(calls);
-  }, pol);
+  auto f = retry(
+      t,
+      [&]() -> future<int> {
+        ++calls;
+        if (calls < 4) return make_exception_future<int>(std::runtime_error("flaky"));
+        return make_ready_future<int>(calls);
+      },
+      pol);
   EXPECT_EQ(calls, 1);
   t.advance(milliseconds(10));
   EXPECT_EQ(calls, 2);
@@ -201,7 +206,8 @@ TEST(Retry, SucceedsAfterFailuresWithExponentialBackoff) {
   t.advance(milliseconds(40));
   EXPECT_EQ(calls, 4);
   EXPECT_EQ(f.get(), 4);
-  EXPECT_EQ(t.delays(), (std::vector<Duration>{milliseconds(10), milliseconds(20), milliseconds(40)}));
+  EXPECT_EQ(t.delays(),
+            (std::vector<Duration>{milliseconds(10), milliseconds(20), milliseconds(40)}));
 }
 
 TEST(Retry, GivesUpAfterMaxRetriesWithLastError) {
@@ -210,7 +216,8 @@ TEST(Retry, GivesUpAfterMaxRetriesWithLastError) {
   retry_policy pol;
   pol.max_retries = 2;
   pol.initial_delay = milliseconds(1);
-  auto f = retry(t, [&]() -> int { throw std::runtime_error("fail " + std::to_string(++calls)); }, pol);
+  auto f = retry(
+      t, [&]() -> int { throw std::runtime_error("fail " + std::to_string(++calls)); }, pol);
   t.advance(std::chrono::seconds(1));
   EXPECT_EQ(calls, 3);  // the first attempt and two retries
   try {
@@ -227,9 +234,9 @@ TEST(Retry, JitterAndCapAndRetryIf) {
   pol.backoff = 3.0;
   pol.max_delay = milliseconds(500);
   pol.jitter = 0.5;
-  EXPECT_EQ(retry_delay(pol, 0, 0.0), milliseconds(50));    // 100 * (1 - 0.5)
-  EXPECT_EQ(retry_delay(pol, 1, 1.0), milliseconds(450));   // 300 * (1 + 0.5)
-  EXPECT_EQ(retry_delay(pol, 4, 0.5), milliseconds(500));   // capped, u=0.5 is no jitter
+  EXPECT_EQ(retry_delay(pol, 0, 0.0), milliseconds(50));   // 100 * (1 - 0.5)
+  EXPECT_EQ(retry_delay(pol, 1, 1.0), milliseconds(450));  // 300 * (1 + 0.5)
+  EXPECT_EQ(retry_delay(pol, 4, 0.5), milliseconds(500));  // capped, u=0.5 is no jitter
 
   FakeTimers t;
   int calls = 0;
@@ -244,11 +251,14 @@ TEST(Retry, JitterAndCapAndRetryIf) {
     }
   };
   only_runtime.random = [] { return 0.5; };
-  auto f = retry(t, [&]() -> future<> {
-    ++calls;
-    if (calls == 1) return make_exception_future<>(std::runtime_error("retry me"));
-    return make_exception_future<>(std::logic_error("fatal"));
-  }, only_runtime);
+  auto f = retry(
+      t,
+      [&]() -> future<> {
+        ++calls;
+        if (calls == 1) return make_exception_future<>(std::runtime_error("retry me"));
+        return make_exception_future<>(std::logic_error("fatal"));
+      },
+      only_runtime);
   t.advance(std::chrono::seconds(1));
   EXPECT_EQ(calls, 2);
   EXPECT_THROW(f.get(), std::logic_error);
@@ -258,10 +268,13 @@ TEST(Parallel, ForEachRespectsConcurrencyBound) {
   std::vector<promise<>> ps(6);
   size_t in_flight = 0, peak = 0;
   std::vector<int> items{0, 1, 2, 3, 4, 5};
-  auto f = parallel_for_each(items, [&](int i) {
-    peak = std::max(peak, ++in_flight);
-    return ps[i].get_future().then([&] { --in_flight; });
-  }, 2);
+  auto f = parallel_for_each(
+      items,
+      [&](int i) {
+        peak = std::max(peak, ++in_flight);
+        return ps[i].get_future().then([&] { --in_flight; });
+      },
+      2);
   EXPECT_EQ(in_flight, 2u);
   for (int i = 0; i < 6; ++i) {
     EXPECT_FALSE(f.available());
@@ -274,7 +287,8 @@ TEST(Parallel, ForEachRespectsConcurrencyBound) {
 
 TEST(Parallel, MapKeepsInputOrderAndReportsFailures) {
   std::vector<promise<int>> ps(3);
-  auto f = parallel_map(std::vector<int>{0, 1, 2}, [&](int i) { return ps[i].get_future(); }, 3);
+  auto f = parallel_map(
+      std::vector<int>{0, 1, 2}, [&](int i) { return ps[i].get_future(); }, 3);
   ps[2].set_value(20);
   ps[0].set_value(0);
   ps[1].set_value(10);
@@ -292,14 +306,18 @@ TEST(Parallel, MapKeepsInputOrderAndReportsFailures) {
     EXPECT_EQ(e.failures()[0].first, 1u);
     EXPECT_EQ(e.failures()[1].first, 3u);
   }
-  EXPECT_THROW(parallel_map(std::vector<int>{1}, [](int i) { return i; }, 0).get(), std::invalid_argument);
+  EXPECT_THROW(parallel_map(
+                   std::vector<int>{1}, [](int i) { return i; }, 0)
+                   .get(),
+               std::invalid_argument);
 }
 
 TEST(Parallel, MapReduceSumsManyReadyResultsWithoutDeepStack) {
   std::vector<int> items(100000);
   for (int i = 0; i < 100000; ++i) items[i] = i;
-  auto f = map_reduce(items, [](int i) { return make_ready_future<long>(i); }, 0L,
-                      [](long acc, long v) { return acc + v; }, 4);
+  auto f = map_reduce(
+      items, [](int i) { return make_ready_future<long>(i); }, 0L,
+      [](long acc, long v) { return acc + v; }, 4);
   EXPECT_EQ(f.get(), 4999950000L);
 }
 

@@ -26,8 +26,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 #pragma GCC diagnostic pop
 
 namespace fa {
@@ -66,7 +70,8 @@ TEST(Future, PendingThenAllocatesOncePerContinuation) {
   promise<int> p;
   future<int> f = p.get_future();
   long before = g_allocs.load();
-  future<int> chained = std::move(f).then([](int v) { return v + 1; }).then([](int v) { return v * 3; });
+  future<int> chained =
+      std::move(f).then([](int v) { return v + 1; }).then([](int v) { return v * 3; });
   long after_attach = g_allocs.load();
   p.set_value(1);
   long after_run = g_allocs.load();
@@ -120,9 +125,8 @@ TEST(Future, MovesKeepPromiseLinked) {
 TEST(Future, FlattensNotReadyInnerFuture) {
   promise<int> outer;
   promise<int> inner;
-  future<int> f = outer.get_future().then([&](int v) {
-    return inner.get_future().then([v](int w) { return v + w; });
-  });
+  future<int> f = outer.get_future().then(
+      [&](int v) { return inner.get_future().then([v](int w) { return v + w; }); });
   outer.set_value(1);
   EXPECT_FALSE(f.available());
   inner.set_value(10);

@@ -51,10 +51,13 @@ TEST(LoopFutures, RetryOnTheLoop) {
   retry_policy pol;
   pol.initial_delay = milliseconds(1);
   pol.max_retries = 4;
-  auto f = retry(loop, [&]() -> int {
-    if (++calls < 3) throw std::runtime_error("again");
-    return calls;
-  }, pol);
+  auto f = retry(
+      loop,
+      [&]() -> int {
+        if (++calls < 3) throw std::runtime_error("again");
+        return calls;
+      },
+      pol);
   EXPECT_EQ(run_until_ready(loop, f), 3);
 }
 
