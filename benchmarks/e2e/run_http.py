@@ -15,6 +15,7 @@ with a note. Prints a Markdown table and the targets; writes JSON and a PNG plot
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import signal
@@ -75,13 +76,13 @@ def measure_wrk(server: procs.Server, row: Row, entry: dict[str, Any],
                 args: argparse.Namespace) -> None:
     url = f"http://127.0.0.1:{server.port}{row.path}"
     script = PIPELINE_SCRIPT if row.mode == "pipe16" else None
-    load = {"connections": args.connections, "threads": args.threads, "core": args.client_core,
-            "script": script}
+    load = functools.partial(run_wrk, url, connections=args.connections, threads=args.threads,
+                             core=args.client_core, script=script)
     if args.warmup > 0:
-        run_wrk(url, duration_s=args.warmup, **load)  # type: ignore[arg-type]
+        load(duration_s=args.warmup)
     for i in range(args.runs):
         before = server.cpu_ticks()
-        res = run_wrk(url, duration_s=args.duration, **load)  # type: ignore[arg-type]
+        res = load(duration_s=args.duration)
         cpu_us = procs.ticks_to_us(server.cpu_ticks() - before)
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"server exited with {server.proc.returncode} during the run")
