@@ -118,6 +118,11 @@ async def _drain(server: Any, deadline_s: float) -> None:
         log.warning(
             "graceful shutdown deadline passed with %d request(s) in flight", server.in_flight
         )
+    leftover = [t for t in _dispatch._tasks if not t.done()]
+    for task in leftover:  # handlers still suspended past the deadline
+        task.cancel()
+    if leftover:
+        await asyncio.wait(leftover, timeout=1.0)  # let them run their finally blocks
 
 
 class _Ticker:

@@ -35,6 +35,14 @@ APP_SOURCE = textwrap.dedent("""
             await asyncio.sleep(0.02)
         return {"finished": True}
 
+    @app.get("/stuck")
+    async def stuck(req, res):
+        (MARK / "stuck-started").write_text("1")
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            (MARK / "stuck-finally").write_text("1")
+
     @app.on_event("shutdown")
     def bye():
         (MARK / f"shutdown-{os.getpid()}").write_text("1")
@@ -243,3 +251,26 @@ def test_reload_restarts_on_change(
     proc.wait(30)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+
+
+def test_graceful_deadline_cancels_stuck_handlers(
+    app_dir: Path, serve_cmd: list[subprocess.Popen[bytes]]
+) -> None:
+    port = free_port()
+    args = ["run", "slowapp:app", "--app-dir", str(app_dir), "--port", str(port)]
+    proc = start_server([*args, "--timeout-graceful-shutdown", "0.2"], serve_cmd, port)
+
+    def call_stuck() -> None:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/stuck", timeout=60)
+        except httpx.TransportError:
+            pass
+
+    t = threading.Thread(target=call_stuck)
+    t.start()
+    wait_for_file(app_dir / "stuck-started", proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0  # exits although the handler would never finish by itself
+    t.join(30)
+    assert (app_dir / "stuck-finally").exists()
+    assert (app_dir / f"shutdown-{proc.pid}").exists()
