@@ -197,6 +197,10 @@ class App(APIRouter):
             max_body_bytes=config.pop("max_body_bytes", self.max_body_bytes),
             **config,
         )
+        if not logging.getLogger().handlers:  # a script's app.run(): log like the CLI does
+            from fasterapi.cli import configure_logging
+
+            configure_logging(cfg.log_level or "info")
         run_workers(lambda: self, cfg)
 
 

@@ -65,7 +65,7 @@ def load_app(spec: str, app_dir: str = ".") -> App:
 
 def configure_logging(level: str) -> None:
     lvl = logging.DEBUG if level == "trace" else getattr(logging, level.upper())
-    logging.basicConfig(level=lvl, format="%(levelname)s:     %(name)s %(message)s")
+    logging.basicConfig(level=lvl, format="%(levelname)s:     %(message)s")
     logging.getLogger("fasterapi").setLevel(lvl)
 
 
