@@ -77,13 +77,14 @@ const RouteEntry*& method_cell(Leaf& leaf, std::string_view method) {
   return leaf.custom.emplace_back(nullptr);
 }
 
-// Allow (RFC 9110 §10.2.1): the leaf's explicit methods, sorted; HEAD listed when GET is.
-std::string compute_allow(const Leaf& leaf) {
+// Allow (RFC 9110 §10.2.1) for the leaf once `added` joins it: its explicit methods, sorted;
+// HEAD listed when GET is.
+std::string compute_allow(const Leaf& leaf, std::string_view added) {
   std::vector<std::string_view> methods;
-  for (const auto& e : leaf.entries) {
-    if (e->method != "*") methods.push_back(e->method);
-  }
-  if (leaf.known[static_cast<size_t>(Method::kGet)] != nullptr) methods.push_back("HEAD");
+  for (const auto& e : leaf.entries) methods.push_back(e->method);
+  methods.push_back(added);
+  if (std::find(methods.begin(), methods.end(), "GET") != methods.end()) methods.push_back("HEAD");
+  methods.erase(std::remove(methods.begin(), methods.end(), "*"), methods.end());
   std::sort(methods.begin(), methods.end());
   methods.erase(std::unique(methods.begin(), methods.end()), methods.end());
   std::string allow;
@@ -120,6 +121,7 @@ void Router::add(std::string_view method, std::string_view pattern, uint32_t han
   auto entry = std::make_unique<RouteEntry>();
   entry->method.assign(method);
   entry->pattern.assign(pattern);
+  entry->pattern_view = entry->pattern;
   entry->handler = handler;
   // Parameter names are views into entry->pattern, found again at the same places.
   size_t from = 0;
@@ -127,7 +129,8 @@ void Router::add(std::string_view method, std::string_view pattern, uint32_t han
     if (piece.kind == PieceKind::kStatic) continue;
     const size_t open = entry->pattern.find('{', from);
     assert(open != std::string::npos && "Router::add: pattern lost a parameter");
-    entry->names[entry->num_names++] = std::string_view(entry->pattern).substr(open + 1, piece.text.size());
+    entry->names[entry->num_names++] =
+        std::string_view(entry->pattern).substr(open + 1, piece.text.size());
     from = open + 1;
   }
 
@@ -137,8 +140,13 @@ void Router::add(std::string_view method, std::string_view pattern, uint32_t han
     node = piece.kind == PieceKind::kStatic ? static_child(node, piece.text)
                                             : dynamic_child(node, piece.kind);
   }
-  if (!node->leaf) node->leaf = std::make_unique<Leaf>();
-  Leaf& leaf = *node->leaf;
+  // Everything that can throw happens before the leaf changes (strong guarantee).
+  std::unique_ptr<Leaf> fresh;
+  if (!node->leaf) fresh = std::make_unique<Leaf>();
+  Leaf& leaf = fresh ? *fresh : *node->leaf;
+  leaf.entries.reserve(leaf.entries.size() + 1);
+  leaf.custom.reserve(leaf.custom.size() + 1);
+  std::string allow = compute_allow(leaf, method);
 
   const RouteEntry*& cell = method_cell(leaf, method);
   if (cell != nullptr) {
@@ -148,7 +156,9 @@ void Router::add(std::string_view method, std::string_view pattern, uint32_t han
   }
   cell = entry.get();
   leaf.entries.push_back(std::move(entry));
-  leaf.allow = compute_allow(leaf);
+  leaf.allow.swap(allow);
+  leaf.allow_view = leaf.allow;
+  if (fresh) node->leaf = std::move(fresh);
   ++size_;
 }
 

@@ -160,7 +160,7 @@ const RouteEntry* pick(const Leaf& leaf, const Search& s, bool& head_via_get) {
 
 // Completes the match at `leaf` if it serves the method; otherwise remembers it for 405.
 bool accept(const Leaf* leaf, Search& s) {
-  if (leaf == nullptr || leaf->entries.empty()) return false;
+  if (leaf == nullptr) return false;
   bool head_via_get = false;
   const RouteEntry* e = pick(*leaf, s, head_via_get);
   if (e == nullptr) {
@@ -172,8 +172,8 @@ bool accept(const Leaf* leaf, Search& s) {
   out.status = RouteStatus::kFound;
   out.handler = e->handler;
   out.head_via_get = head_via_get;
-  out.allow = leaf->allow;
-  out.pattern = e->pattern;
+  out.allow = leaf->allow_view;
+  out.pattern = e->pattern_view;
   out.num_params = e->num_names;
   for (size_t i = 0; i < e->num_names; ++i) out.params[i].name = e->names[i];
   return true;
@@ -253,8 +253,8 @@ void Router::find(Method method, std::string_view method_token, std::string_view
       out.status = RouteStatus::kMethodNotAllowed;
       out.handler = 0;
       out.head_via_get = false;
-      out.allow = s.partial->allow;
-      out.pattern = s.partial->entries.front()->pattern;
+      out.allow = s.partial->allow_view;
+      out.pattern = s.partial->entries.front()->pattern_view;
       out.num_params = 0;
       return;
     }

@@ -15,13 +15,15 @@
 
 namespace fa::http {
 
-// One registered (method, pattern) pair.
+// One registered (method, pattern) pair. The fields a lookup reads come first (one cache line
+// for routes of up to two parameters).
 struct RouteEntry {
-  std::string method;   // token as given to add(); "*" = any
-  std::string pattern;  // as given to add(); `names` point into it
   uint32_t handler = 0;
-  std::array<std::string_view, kMaxRouteParams> names{};
-  size_t num_names = 0;
+  uint32_t num_names = 0;
+  std::string_view pattern_view;  // = pattern
+  std::array<std::string_view, kMaxRouteParams> names{};  // point into `pattern`
+  std::string method;   // token as given to add(); "*" = any
+  std::string pattern;  // as given to add()
 };
 
 // Slots for the methods Method names (kGet .. kPatch); kOther tokens go to Leaf::custom.
@@ -33,11 +35,14 @@ int method_slot(std::string_view token);
 
 // All routes sharing one path shape, e.g. "/a/{int}/b".
 struct Leaf {
-  std::vector<std::unique_ptr<RouteEntry>> entries;  // owns the routes
+  // Read by lookups (first cache line and a half):
   std::array<const RouteEntry*, kKnownMethodSlots> known{};
+  const RouteEntry* any = nullptr;  // registered with "*"
+  std::string_view allow_view;      // = allow
+  // Registration-time storage:
   std::vector<const RouteEntry*> custom;  // extension methods, matched by token
-  const RouteEntry* any = nullptr;        // registered with "*"
   std::string allow;                      // "DELETE, GET, HEAD": sorted, HEAD added with GET
+  std::vector<std::unique_ptr<RouteEntry>> entries;  // owns the routes; never empty
 };
 
 // The first min(len, 8) bytes of a segment as a little-endian word, zero-padded: a cheap key
@@ -64,15 +69,17 @@ struct StaticEdge {
 // A trie node: the position after some number of path segments. Static children are keyed by
 // their whole segment; dynamic children match any segment of their type.
 struct Router::Node {
-  std::string segment;  // the static segment that leads here ("" for dynamic nodes)
-  std::vector<StaticEdge> edges;
-  std::vector<std::unique_ptr<Node>> statics;  // owns edges[i].child
-  std::vector<uint16_t> table;  // edge index + 1 per slot (0 = empty); empty when few edges
-  int table_shift = 0;          // 64 - log2(table.size())
+  // Read by lookups, in the first cache line:
   std::unique_ptr<Node> int_child;   // {name:int}
   std::unique_ptr<Node> str_child;   // {name}
   std::unique_ptr<Node> path_child;  // {name:path}: always a leaf
   std::unique_ptr<Leaf> leaf;
+  std::vector<StaticEdge> edges;
+  int table_shift = 0;          // 64 - log2(table.size())
+  std::vector<uint16_t> table;  // edge index + 1 per slot (0 = empty); empty when few edges
+  // Registration-time storage:
+  std::string segment;  // the static segment that leads here ("" for dynamic nodes)
+  std::vector<std::unique_ptr<Node>> statics;  // owns edges[i].child
 };
 
 // Up to this many static edges are scanned linearly; past it, the hash table is used.
