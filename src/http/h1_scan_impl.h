@@ -2,25 +2,29 @@
 //
 // Included (deliberately without an include guard) by h1_scan_{scalar,sse42,avx2}.cpp inside
 // their own namespace, after they define FA_H1_TARGET (a target attribute or nothing) and:
-//   const char* find_target_end(const char* p, const char* end);  // first byte <= SP or DEL
-//   const char* find_value_end(const char* p, const char* end);   // first CTL but HTAB, or DEL
+//   const char* find_target_end(const char* p, const char* end, const char*& mark);
+//       // first byte <= SP or DEL; sets a null `mark` to the first '?' or '#' before it
 //   const char* find_name_end(const char* p, const char* end);    // first byte that is not tchar
 //   bool host_chars_ok(std::string_view v, const char* lo, const char* end);  // only Host bytes
-// All return `end` when no such byte exists and never read at or past `end`. The header lines
-// are scanned through a `Cursor(lo, p, end)` (lo: lowest readable byte) whose name_end(q) and
-// value_end(q) answer the same questions for positions that only move forward, so a SIMD cursor
-// classifies each 64-byte block once and then answers with bit operations.
-//
+//   struct Cursor { Cursor(lo, p, end); name_end(q); value_end(line, q); };
+// The finders return `end` when no such byte exists and never read outside [lo, end). The
+// Cursor answers "first non-tchar at or past q" and "first value stop (CTL but HTAB, DEL) at or
+// past q, where [line, q) is known to hold none" for positions that only move forward, so a SIMD
+// cursor classifies each 64-byte block once and then answers with a shift and a bit count.
+
 // parse_head() contract: parses the head at buf[0, len); returns bytes consumed, kPartial, or
 // kError with `err` set. It reads no byte at or past buf + min(len, limits.max_header_bytes).
 
-FA_H1_TARGET static inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
+FA_H1_TARGET static inline bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // Parses HTTP-version CRLF ("HTTP/" DIGIT "." DIGIT CRLF, RFC 9112 §2.3) from the n bytes at
 // p. Returns 0 with `minor` set, kPartial if n < 10 bytes are a valid prefix, or kError.
-FA_H1_TARGET static inline int parse_version(const char* p, size_t n, uint8_t& minor, ParseError& err) {
-  if (n >= 10 && std::memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '1' || p[7] == '0') && p[8] == '\r' &&
-      p[9] == '\n') {
+FA_H1_TARGET static inline int parse_version(const char* p, size_t n, uint8_t& minor,
+                                             ParseError& err) {
+  if (n >= 10 && std::memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '1' || p[7] == '0') &&
+      p[8] == '\r' && p[9] == '\n') {
     minor = static_cast<uint8_t>(p[7] - '0');
     return 0;
   }
@@ -31,15 +35,18 @@ FA_H1_TARGET static inline int parse_version(const char* p, size_t n, uint8_t& m
     }
   }
   if (n < 9) return kPartial;
-  if (p[8] != '\r') return fail(err, 400, p[8] == '\n' ? "bare LF in request line" : "invalid HTTP version");
+  if (p[8] != '\r')
+    return fail(err, 400, p[8] == '\n' ? "bare LF in request line" : "invalid HTTP version");
   if (n < 10) return kPartial;
   if (p[9] != '\n') return fail(err, 400, "bare CR in request line");
-  return fail(err, 505, "HTTP version not supported");  // RFC 9110 §15.6.6; 1.0 and 1.1 took the fast path
+  return fail(err, 505,
+              "HTTP version not supported");  // RFC 9110 §15.6.6; 1.0 and 1.1 took the fast path
 }
 
 // Dispatches a validated field to its semantic handler by name (case-insensitive).
-FA_H1_TARGET static inline int on_field(std::string_view name, std::string_view value, const char* lo,
-                                        const char* hend, FieldState& st, ParseError& err) {
+FA_H1_TARGET static inline int on_field(std::string_view name, std::string_view value,
+                                        const char* lo, const char* hend, FieldState& st,
+                                        ParseError& err) {
   switch (name.size()) {
     case 4:
       if (token_ieq(name.data(), "host")) {
@@ -74,7 +81,9 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
   const char* const end = buf + len;
   // Scanning stops at hend: running into it with more bytes behind is 431 (head too large).
   const char* const hend = len > limits.max_header_bytes ? buf + limits.max_header_bytes : end;
-  auto ran_out = [&]() { return hend != end ? fail(err, 431, "request header section too large") : kPartial; };
+  auto ran_out = [&]() {
+    return hend != end ? fail(err, 431, "request header section too large") : kPartial;
+  };
 
   const char* p = buf;
   // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
@@ -108,19 +117,22 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
   ++p;
 
   const char* const t = p;
-  p = find_target_end(p, lend);
+  const char* mark = nullptr;
+  p = find_target_end(p, lend, mark);
   if (p == lend) return ran_out_line();
   if (*p != ' ') return fail(err, 400, "invalid character in request-target");
   if (p == t) return fail(err, 400, "empty request-target");
   out.target = std::string_view(t, static_cast<size_t>(p - t));
-  {
-    const char* q = t;
-    while (q < p && *q != '?' && *q != '#') ++q;
-    out.path = std::string_view(t, static_cast<size_t>(q - t));
-    if (q < p && *q == '?') {
-      const char* qs = ++q;
-      while (q < p && *q != '#') ++q;
-      out.query = std::string_view(qs, static_cast<size_t>(q - qs));
+  if (mark == nullptr) {
+    out.path = out.target;
+    out.query = std::string_view();
+  } else {
+    out.path = std::string_view(t, static_cast<size_t>(mark - t));
+    if (*mark == '?') {
+      const char* const qs = mark + 1;
+      const void* hash = std::memchr(qs, '#', static_cast<size_t>(p - qs));
+      const char* const qe = hash != nullptr ? static_cast<const char*>(hash) : p;
+      out.query = std::string_view(qs, static_cast<size_t>(qe - qs));
     } else {
       out.query = std::string_view();
     }
@@ -155,7 +167,8 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
       if (is_ows(*p)) {
         // RFC 9112 §5.1 (whitespace before the colon) and §5.2 (obs-fold): 400.
         if (p != name) return fail(err, 400, "whitespace between field name and colon");
-        return fail(err, 400, n == 0 ? "whitespace before first header field" : "obsolete line folding");
+        return fail(err, 400,
+                    n == 0 ? "whitespace before first header field" : "obsolete line folding");
       }
       if (*p == '\n') return fail(err, 400, "bare LF in header section");
       return fail(err, 400, "invalid character in field name");
@@ -171,7 +184,8 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
     p = eol;
     if (p == hend) return ran_out();
     if (*p != '\r') {
-      return fail(err, 400, *p == '\n' ? "bare LF in header section" : "invalid character in field value");
+      return fail(err, 400,
+                  *p == '\n' ? "bare LF in header section" : "invalid character in field value");
     }
     if (hend - p < 2) return ran_out();
     if (p[1] != '\n') return fail(err, 400, "bare CR in field value");

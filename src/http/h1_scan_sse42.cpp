@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <utility>
 
 #include "http/h1_scan.h"
 
@@ -10,39 +11,50 @@ namespace fa::http::detail::sse42 {
 
 #define FA_H1_TARGET __attribute__((target("sse4.2")))
 
-// First byte at or past p that is <= `ctl_max` (except HTAB when allow_tab) or DEL.
-template <unsigned char kCtlMax, bool kAllowTab>
-FA_H1_TARGET static inline const char* find_stop(const char* p, const char* end,
-                                                 const std::array<bool, 256>& table) {
-  const __m128i ctl_max = _mm_set1_epi8(static_cast<char>(kCtlMax));
+// Bits of '?' and '#' in `m` that come before the first bit of `stop` (all if stop == 0).
+static inline unsigned marks_before(unsigned m, unsigned stop) {
+  return stop == 0 ? m : m & ((stop & (0U - stop)) - 1);
+}
+
+// First byte at or past p that is <= SP or DEL (the end of a request-target); `mark` is set to
+// the first '?' or '#' before it, if there is one and it is still null.
+FA_H1_TARGET static inline const char* find_target_end(const char* p, const char* end,
+                                                       const char*& mark) {
+  const __m128i sp = _mm_set1_epi8(0x20);
   const __m128i del = _mm_set1_epi8(0x7f);
-  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i qm = _mm_set1_epi8('?');
+  const __m128i hash = _mm_set1_epi8('#');
   while (end - p >= 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);  // x <= kCtlMax (unsigned)
-    if (kAllowTab) ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), ctl);
-    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del))));
-    if (mask != 0) return p + __builtin_ctz(mask);
+    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, sp), x);  // x <= SP (unsigned)
+    const unsigned stop =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del))));
+    if (mark == nullptr) {
+      const unsigned m = marks_before(static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+                                          _mm_cmpeq_epi8(x, qm), _mm_cmpeq_epi8(x, hash)))),
+                                      stop);
+      if (m != 0) mark = p + __builtin_ctz(m);
+    }
+    if (stop != 0) return p + __builtin_ctz(stop);
     p += 16;
   }
-  while (p < end && !table[static_cast<unsigned char>(*p)]) ++p;
+  for (; p < end && !kTargetStop[static_cast<unsigned char>(*p)]; ++p) {
+    if (mark == nullptr && (*p == '?' || *p == '#')) mark = p;
+  }
   return p;
 }
 
-FA_H1_TARGET static inline const char* find_target_end(const char* p, const char* end) {
-  return find_stop<0x20, false>(p, end, kTargetStop);
+// A 16-entry nibble table as a vector constant (folded at compile time).
+template <size_t... I>
+FA_H1_TARGET static inline __m128i nibble_lut(const std::array<uint8_t, 16>& t,
+                                              std::index_sequence<I...> /*unused*/) {
+  return _mm_setr_epi8(static_cast<char>(t[I])...);
 }
-
-FA_H1_TARGET static inline const char* find_value_end(const char* p, const char* end) {
-  return find_stop<0x1f, true>(p, end, kValueStop);
-}
-
-// The nibble tables as vector constants (folded at compile time).
 FA_H1_TARGET static inline __m128i token_lo_lut() {
-  return _mm_setr_epi8(static_cast<char>(kTokenLoNibble[0]), static_cast<char>(kTokenLoNibble[1]), static_cast<char>(kTokenLoNibble[2]), static_cast<char>(kTokenLoNibble[3]), static_cast<char>(kTokenLoNibble[4]), static_cast<char>(kTokenLoNibble[5]), static_cast<char>(kTokenLoNibble[6]), static_cast<char>(kTokenLoNibble[7]), static_cast<char>(kTokenLoNibble[8]), static_cast<char>(kTokenLoNibble[9]), static_cast<char>(kTokenLoNibble[10]), static_cast<char>(kTokenLoNibble[11]), static_cast<char>(kTokenLoNibble[12]), static_cast<char>(kTokenLoNibble[13]), static_cast<char>(kTokenLoNibble[14]), static_cast<char>(kTokenLoNibble[15]));
+  return nibble_lut(kTokenLoNibble, std::make_index_sequence<16>());
 }
 FA_H1_TARGET static inline __m128i hi_bit_lut() {
-  return _mm_setr_epi8(static_cast<char>(kHiNibbleBit[0]), static_cast<char>(kHiNibbleBit[1]), static_cast<char>(kHiNibbleBit[2]), static_cast<char>(kHiNibbleBit[3]), static_cast<char>(kHiNibbleBit[4]), static_cast<char>(kHiNibbleBit[5]), static_cast<char>(kHiNibbleBit[6]), static_cast<char>(kHiNibbleBit[7]), static_cast<char>(kHiNibbleBit[8]), static_cast<char>(kHiNibbleBit[9]), static_cast<char>(kHiNibbleBit[10]), static_cast<char>(kHiNibbleBit[11]), static_cast<char>(kHiNibbleBit[12]), static_cast<char>(kHiNibbleBit[13]), static_cast<char>(kHiNibbleBit[14]), static_cast<char>(kHiNibbleBit[15]));
+  return nibble_lut(kHiNibbleBit, std::make_index_sequence<16>());
 }
 
 // First byte at or past p that is not a tchar: pshufb nibble lookup (see kTokenLoNibble).
@@ -67,11 +79,13 @@ FA_H1_TARGET static inline void classify16(const char* p, uint32_t& stop, uint32
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')),
                                        _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x));
-  stop = static_cast<uint16_t>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)))));
+  stop = static_cast<uint16_t>(
+      _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)))));
   const __m128i nibble = _mm_set1_epi8(0x0f);
   const __m128i lo = _mm_shuffle_epi8(token_lo_lut(), _mm_and_si128(x, nibble));
   const __m128i hi = _mm_shuffle_epi8(hi_bit_lut(), _mm_and_si128(_mm_srli_epi16(x, 4), nibble));
-  nontoken = static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128())));
+  nontoken = static_cast<uint16_t>(
+      _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128())));
 }
 
 // Bit i of the results: p[i] is a value stop / is not a tchar, for 32 bytes at p.
@@ -89,11 +103,12 @@ FA_H1_TARGET static inline bool host_chars_ok(std::string_view v, const char* lo
   if (v.size() > 16 || end - lo < 16) return host_chars_ok_scalar(v);
   const char* const at = end - v.data() >= 16 ? v.data() : end - 16;
   const unsigned shift = static_cast<unsigned>(v.data() - at);
-  const __m128i lo_lut = _mm_setr_epi8(static_cast<char>(kHostLoNibble[0]), static_cast<char>(kHostLoNibble[1]), static_cast<char>(kHostLoNibble[2]), static_cast<char>(kHostLoNibble[3]), static_cast<char>(kHostLoNibble[4]), static_cast<char>(kHostLoNibble[5]), static_cast<char>(kHostLoNibble[6]), static_cast<char>(kHostLoNibble[7]), static_cast<char>(kHostLoNibble[8]), static_cast<char>(kHostLoNibble[9]), static_cast<char>(kHostLoNibble[10]), static_cast<char>(kHostLoNibble[11]), static_cast<char>(kHostLoNibble[12]), static_cast<char>(kHostLoNibble[13]), static_cast<char>(kHostLoNibble[14]), static_cast<char>(kHostLoNibble[15]));
+  const __m128i lo_lut = nibble_lut(kHostLoNibble, std::make_index_sequence<16>());
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
   const __m128i nibble = _mm_set1_epi8(0x0f);
   const __m128i lo_bits = _mm_shuffle_epi8(lo_lut, _mm_and_si128(x, nibble));
-  const __m128i hi_bits = _mm_shuffle_epi8(hi_bit_lut(), _mm_and_si128(_mm_srli_epi16(x, 4), nibble));
+  const __m128i hi_bits =
+      _mm_shuffle_epi8(hi_bit_lut(), _mm_and_si128(_mm_srli_epi16(x, 4), nibble));
   const uint32_t bad = static_cast<uint16_t>(
       _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo_bits, hi_bits), _mm_setzero_si128())));
   const uint32_t in_value = ((1U << v.size()) - 1) << shift;
@@ -104,10 +119,14 @@ FA_H1_TARGET static inline bool host_chars_ok(std::string_view v, const char* lo
 // stops; non-tchar bytes) so each query is a shift and a count-trailing-zeros. Positions past
 // `end` read as stops, so a query that runs out returns exactly `end`.
 struct Cursor {
-  FA_H1_TARGET Cursor(const char* lo, const char* p, const char* end) : lo_(lo), end_(end) { load(p); }
+  FA_H1_TARGET Cursor(const char* lo, const char* p, const char* end) : lo_(lo), end_(end) {
+    load(p);
+  }
 
   FA_H1_TARGET const char* name_end(const char* q) { return next<&Cursor::nontoken_>(q); }
-  FA_H1_TARGET const char* value_end(const char* line, const char* /*q*/) { return next<&Cursor::stop_>(line); }
+  FA_H1_TARGET const char* value_end(const char* line, const char* /*q*/) {
+    return next<&Cursor::stop_>(line);
+  }
 
  private:
   template <uint64_t Cursor::*kMask>

@@ -31,7 +31,8 @@ bool inside(std::string_view v, std::string_view buf) {
   return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
 }
 
-void check_result(int rc, const RequestParser& parser, const RequestHead& head, std::string_view buf) {
+void check_result(int rc, const RequestParser& parser, const RequestHead& head,
+                  std::string_view buf) {
   check(rc == kPartial || rc == kError || rc > 0, "return value");
   if (rc == kError) {
     const int s = parser.error().status;
@@ -41,18 +42,22 @@ void check_result(int rc, const RequestParser& parser, const RequestHead& head, 
   }
   if (rc <= 0) return;
   check(static_cast<size_t>(rc) <= buf.size(), "consumed <= len");
-  check(static_cast<size_t>(rc) <= parser.limits().max_header_bytes, "consumed <= max_header_bytes");
+  check(static_cast<size_t>(rc) <= parser.limits().max_header_bytes,
+        "consumed <= max_header_bytes");
   check(head.head_bytes == static_cast<size_t>(rc), "head_bytes");
   check(head.num_headers <= parser.limits().max_headers, "num_headers <= limit");
   check(!head.method.empty() && !head.target.empty(), "method and target");
-  for (std::string_view v : {head.method, head.target, head.path, head.query}) check(inside(v, buf), "view inside");
+  for (std::string_view v : {head.method, head.target, head.path, head.query})
+    check(inside(v, buf), "view inside");
   for (size_t i = 0; i < head.num_headers; ++i) {
-    check(inside(head.headers[i].name, buf) && inside(head.headers[i].value, buf), "header view inside");
+    check(inside(head.headers[i].name, buf) && inside(head.headers[i].value, buf),
+          "header view inside");
     check(!head.headers[i].name.empty(), "header name");
   }
   check(head.version_minor <= 1, "version");
   check(!(head.chunked && head.content_length >= 0), "chunked xor content-length");
-  check(head.content_length <= static_cast<int64_t>(parser.limits().max_body_bytes), "content-length limit");
+  check(head.content_length <= static_cast<int64_t>(parser.limits().max_body_bytes),
+        "content-length limit");
   check(head.version_minor == 0 || head.header("host").data() != nullptr, "HTTP/1.1 has a Host");
   check(!head.chunked || head.version_minor == 1, "chunked only in 1.1");
 }
@@ -103,6 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int rc = run(parser, in.substr(0, split), 0, head);
   if (rc == kPartial) rc = run(parser, in, split, head);
   if (rc > 0) check(rc == first_rc, "split result equals one-shot");
-  if (rc == kError) check(first_rc == kError && parser.error().status == first_status, "split error equals one-shot");
+  if (rc == kError)
+    check(first_rc == kError && parser.error().status == first_status,
+          "split error equals one-shot");
   return 0;
 }

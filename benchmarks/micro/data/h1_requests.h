@@ -17,7 +17,8 @@ inline constexpr std::string_view kChromeNavigate =
     "Upgrade-Insecure-Requests: 1\r\n"
     "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36\r\n"
-    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
+    "Accept: "
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
     "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7\r\n"
     "Sec-Fetch-Site: none\r\n"
     "Sec-Fetch-Mode: navigate\r\n"
@@ -47,7 +48,8 @@ inline constexpr std::string_view kChromeFetch =
     "Accept-Language: en-US,en;q=0.9\r\n"
     "\r\n";
 
-// A small JSON POST as httpx sends it (head 204 bytes); the head is parsed, the body (47 bytes) follows in the buffer.
+// A small JSON POST as httpx sends it (head 204 bytes); the head is parsed, the body (47 bytes)
+// follows in the buffer.
 inline constexpr std::string_view kJsonPost =
     "POST /api/items HTTP/1.1\r\n"
     "Host: localhost:8000\r\n"

@@ -14,9 +14,9 @@ namespace {
 using test::ExactBuffer;
 
 struct Decoded {
-  int rc = kPartial;             // last return value
-  std::string body;              // all decoded bytes
-  std::string rest;              // bytes after the body (when rc >= 0)
+  int rc = kPartial;  // last return value
+  std::string body;   // all decoded bytes
+  std::string rest;   // bytes after the body (when rc >= 0)
   int status = 0;
   std::string reason;
 };
@@ -46,7 +46,9 @@ Decoded decode_pieces(const std::vector<std::string_view>& pieces, uint64_t max 
   return d;
 }
 
-Decoded decode_once(std::string_view in, uint64_t max = 1 << 20) { return decode_pieces({in}, max); }
+Decoded decode_once(std::string_view in, uint64_t max = 1 << 20) {
+  return decode_pieces({in}, max);
+}
 
 TEST(H1Chunked, SingleChunk) {
   const Decoded d = decode_once("5\r\nhello\r\n0\r\n\r\n");
@@ -62,13 +64,15 @@ TEST(H1Chunked, EmptyBody) {
 }
 
 TEST(H1Chunked, ManyChunksHexCaseAndLeadingZeros) {
-  const Decoded d = decode_once("3\r\nabc\r\nA\r\n0123456789\r\n0000000000000000000001\r\nZ\r\n00\r\n\r\n");
+  const Decoded d =
+      decode_once("3\r\nabc\r\nA\r\n0123456789\r\n0000000000000000000001\r\nZ\r\n00\r\n\r\n");
   EXPECT_EQ(d.rc, 0);
   EXPECT_EQ(d.body, "abc0123456789Z");
 }
 
 TEST(H1Chunked, ExtensionsAreSkipped) {
-  const Decoded d = decode_once("4;name=value;flag\r\nWiki\r\n5 ; q=\"a b;c\"\r\npedia\r\n0;last\r\n\r\n");
+  const Decoded d =
+      decode_once("4;name=value;flag\r\nWiki\r\n5 ; q=\"a b;c\"\r\npedia\r\n0;last\r\n\r\n");
   EXPECT_EQ(d.rc, 0);
   EXPECT_EQ(d.body, "Wikipedia");
 }
@@ -123,8 +127,9 @@ TEST(H1Chunked, ByteByByte) {
 }
 
 TEST(H1Chunked, PartialWhenIncomplete) {
-  for (std::string_view in : {"", "5", "5\r", "5\r\nhel", "5\r\nhello", "5\r\nhello\r\n", "5\r\nhello\r\n0\r\n",
-                              "5\r\nhello\r\n0\r\nX: y\r\n", "5\r\nhello\r\n0\r\n\r"}) {
+  for (std::string_view in :
+       {"", "5", "5\r", "5\r\nhel", "5\r\nhello", "5\r\nhello\r\n", "5\r\nhello\r\n0\r\n",
+        "5\r\nhello\r\n0\r\nX: y\r\n", "5\r\nhello\r\n0\r\n\r"}) {
     EXPECT_EQ(decode_once(in).rc, kPartial) << in;
   }
 }
@@ -168,7 +173,8 @@ const BadChunk kBadChunks[] = {
     {"DataCrOnly", "5\r\nhello\r0\r\n\r\n", 400, "missing CRLF after chunk data"},
     {"TrailerObsFold", "0\r\nA: b\r\n c\r\n\r\n", 400, "obsolete line folding in trailer"},
     {"TrailerBadName", "0\r\nA(: b\r\n\r\n", 400, "invalid character in trailer field name"},
-    {"TrailerSpaceBeforeColon", "0\r\nA : b\r\n\r\n", 400, "whitespace between field name and colon"},
+    {"TrailerSpaceBeforeColon", "0\r\nA : b\r\n\r\n", 400,
+     "whitespace between field name and colon"},
     {"TrailerCtl", "0\r\nA: b\x01\r\n\r\n", 400, "invalid character in trailer field value"},
     {"TrailerBareLf", "0\r\nA: b\n\r\n", 400, "bare LF in trailer"},
     {"TrailerBareCr", "0\r\nA: b\rc\r\n\r\n", 400, "bare CR in trailer"},

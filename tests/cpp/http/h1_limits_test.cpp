@@ -24,7 +24,9 @@ ParserLimits small_limits() {
 
 class H1LimitsTest : public ::testing::TestWithParam<ScanIsa> {
  protected:
-  Outcome parse(std::string_view in, const ParserLimits& l = small_limits()) { return test::parse_once(in, l, GetParam()); }
+  Outcome parse(std::string_view in, const ParserLimits& l = small_limits()) {
+    return test::parse_once(in, l, GetParam());
+  }
 
   // Feeds growing prefixes with prev_len; returns the first non-partial outcome and its length.
   std::pair<Outcome, size_t> feed(std::string_view in, const ParserLimits& l = small_limits()) {
@@ -142,11 +144,13 @@ TEST_P(H1LimitsTest, ContentLengthLimit) {
   EXPECT_EQ(o.reason, "Content-Length exceeds limit");
   o = parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999999\r\n\r\n");
   EXPECT_EQ(o.status, 413);
-  o = parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551617\r\n\r\n", ParserLimits{});
+  o = parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551617\r\n\r\n",
+            ParserLimits{});
   EXPECT_EQ(o.status, 413);  // 2^64 + 1 must not wrap around to 1
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, H1LimitsTest, ::testing::Values(ScanIsa::kScalar, ScanIsa::kSse42, ScanIsa::kAvx2));
+INSTANTIATE_TEST_SUITE_P(Isa, H1LimitsTest,
+                         ::testing::Values(ScanIsa::kScalar, ScanIsa::kSse42, ScanIsa::kAvx2));
 
 }  // namespace
 }  // namespace fa::http

@@ -25,7 +25,8 @@ constexpr std::string_view kChromeGet =
     "Upgrade-Insecure-Requests: 1\r\n"
     "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36\r\n"
-    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
+    "Accept: "
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
     "Sec-Fetch-Site: none\r\n"
     "Sec-Fetch-Mode: navigate\r\n"
     "Sec-Fetch-User: ?1\r\n"
@@ -37,7 +38,9 @@ constexpr std::string_view kChromeGet =
 
 class H1ParserTest : public ::testing::TestWithParam<ScanIsa> {
  protected:
-  Outcome parse(std::string_view in, const ParserLimits& limits = {}) { return parse_once(in, limits, GetParam()); }
+  Outcome parse(std::string_view in, const ParserLimits& limits = {}) {
+    return parse_once(in, limits, GetParam());
+  }
 
   // Feeds every prefix of `in` (each in its own exact-size buffer, prev_len = the previous
   // prefix length, or 0 when `rescan`), then all of it; checks each step against the one-shot
@@ -92,7 +95,8 @@ TEST_P(H1ParserTest, ChromeGetAllHeaders) {
   ASSERT_EQ(o.rc, static_cast<int>(kChromeGet.size()));
   ASSERT_EQ(o.headers.size(), 15u);
   EXPECT_EQ(o.headers[2].first, "sec-ch-ua");
-  EXPECT_EQ(o.headers[2].second, "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"");
+  EXPECT_EQ(o.headers[2].second,
+            "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"");
   EXPECT_EQ(o.headers[14].first, "Cookie");
   EXPECT_EQ(o.headers[14].second, "wp_ozh_wsa_visits=2; wp_ozh_wsa_visit_lasttime=xxxxxxxxxx");
   EXPECT_EQ(o.path, "/wp-content/uploads/2010/03/hello-kitty-darth-vader-pink.jpg");
@@ -101,7 +105,8 @@ TEST_P(H1ParserTest, ChromeGetAllHeaders) {
 }
 
 TEST_P(H1ParserTest, HeaderLookupIsCaseInsensitive) {
-  ExactBuffer buf("GET / HTTP/1.1\r\nHost: h\r\nX-Thing:  a b \t\r\nx-thing: second\r\nEmpty:\r\n\r\n");
+  ExactBuffer buf(
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Thing:  a b \t\r\nx-thing: second\r\nEmpty:\r\n\r\n");
   RequestParser parser({}, GetParam());
   RequestHead head;
   ASSERT_GT(parser.parse_request(buf.view(), 0, head), 0);
@@ -119,8 +124,9 @@ TEST_P(H1ParserTest, ObsTextAndTabAllowedInValues) {
 }
 
 TEST_P(H1ParserTest, PostWithContentLength) {
-  const std::string head = "POST /api/items HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
-                           "Content-Length: 13\r\n\r\n";
+  const std::string head =
+      "POST /api/items HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+      "Content-Length: 13\r\n\r\n";
   const Outcome o = parse(head + "{\"a\":[1,2,3]}");
   ASSERT_EQ(o.rc, static_cast<int>(head.size()));  // the body is not part of the head
   EXPECT_EQ(o.method_id, Method::kPost);
@@ -129,7 +135,8 @@ TEST_P(H1ParserTest, PostWithContentLength) {
 }
 
 TEST_P(H1ParserTest, ChunkedRequest) {
-  const Outcome o = parse("POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  const Outcome o = parse(
+      "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   ASSERT_GT(o.rc, 0);
   EXPECT_TRUE(o.chunked);
   EXPECT_EQ(o.content_length, -1);
@@ -176,7 +183,9 @@ TEST_P(H1ParserTest, Http11ConnectionClose) {
 }
 
 TEST_P(H1ParserTest, UpgradeNeedsConnectionOptionAndHeader) {
-  Outcome o = parse("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  Outcome o = parse(
+      "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: "
+      "websocket\r\n\r\n");
   EXPECT_TRUE(o.upgrade);
   EXPECT_TRUE(o.keep_alive);
   o = parse("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n");
@@ -186,7 +195,8 @@ TEST_P(H1ParserTest, UpgradeNeedsConnectionOptionAndHeader) {
 }
 
 TEST_P(H1ParserTest, ExpectContinue) {
-  Outcome o = parse("PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 10\r\n\r\n");
+  Outcome o =
+      parse("PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 10\r\n\r\n");
   EXPECT_TRUE(o.expect_continue);
   o = parse("PUT /f HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
   EXPECT_FALSE(o.expect_continue);  // RFC 9110 §10.1.1: ignored in 1.0
@@ -198,10 +208,11 @@ TEST_P(H1ParserTest, MethodsAndTargetForms) {
   struct Case {
     std::string_view method;
     Method id;
-  } cases[] = {{"GET", Method::kGet},         {"HEAD", Method::kHead},   {"POST", Method::kPost},
-               {"PUT", Method::kPut},         {"DELETE", Method::kDelete}, {"CONNECT", Method::kConnect},
-               {"OPTIONS", Method::kOptions}, {"TRACE", Method::kTrace}, {"PATCH", Method::kPatch},
-               {"PURGE", Method::kOther},     {"get", Method::kOther}};
+  } cases[] = {
+      {"GET", Method::kGet},         {"HEAD", Method::kHead},     {"POST", Method::kPost},
+      {"PUT", Method::kPut},         {"DELETE", Method::kDelete}, {"CONNECT", Method::kConnect},
+      {"OPTIONS", Method::kOptions}, {"TRACE", Method::kTrace},   {"PATCH", Method::kPatch},
+      {"PURGE", Method::kOther},     {"get", Method::kOther}};
   for (const Case& c : cases) {
     const Outcome o = parse(std::string(c.method) + " * HTTP/1.1\r\nHost: h\r\n\r\n");
     ASSERT_GT(o.rc, 0) << c.method;
@@ -250,8 +261,8 @@ TEST_P(H1ParserTest, HostValidationEveryLengthAndPosition) {
       if (bad < len) host[bad] = '/';
       for (bool host_last : {true, false}) {
         const std::string in = host_last ? "GET / HTTP/1.1\r\nX: y\r\nHost: " + host + "\r\n\r\n"
-                                         : "GET / HTTP/1.1\r\nHost: " + host + "\r\nX-Pad: " + std::string(70, 'p') +
-                                               "\r\n\r\n";
+                                         : "GET / HTTP/1.1\r\nHost: " + host +
+                                               "\r\nX-Pad: " + std::string(70, 'p') + "\r\n\r\n";
         const Outcome o = parse(in);
         if (bad < len) {
           ASSERT_EQ(o.rc, kError) << "len " << len << " bad at " << bad;
@@ -300,7 +311,8 @@ TEST_P(H1ParserTest, PipelinedBatch) {
     const int rc = parser.parse_request(buf.view().substr(off), 0, head);
     ASSERT_GT(rc, 0) << "at offset " << off;
     paths.emplace_back(head.path);
-    off += static_cast<size_t>(rc) + (head.content_length > 0 ? static_cast<size_t>(head.content_length) : 0);
+    off += static_cast<size_t>(rc) +
+           (head.content_length > 0 ? static_cast<size_t>(head.content_length) : 0);
   }
   EXPECT_EQ(off, buf.size());
   ASSERT_EQ(paths.size(), 3u);
@@ -312,8 +324,9 @@ TEST_P(H1ParserTest, PipelinedBatch) {
 TEST_P(H1ParserTest, HeadFieldsAreResetBetweenRequests) {
   RequestParser parser({}, GetParam());
   RequestHead head;
-  ExactBuffer a("POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
-                "Connection: close, upgrade\r\nUpgrade: x\r\n\r\n");
+  ExactBuffer a(
+      "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
+      "Connection: close, upgrade\r\nUpgrade: x\r\n\r\n");
   ASSERT_GT(parser.parse_request(a.view(), 0, head), 0);
   ASSERT_TRUE(head.chunked && head.expect_continue && head.upgrade && !head.keep_alive);
   ExactBuffer b("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");

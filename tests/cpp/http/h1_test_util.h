@@ -47,9 +47,9 @@ struct Outcome {
 };
 
 inline void PrintTo(const Outcome& o, std::ostream* os) {
-  *os << "{rc=" << o.rc << " status=" << o.status << " reason='" << o.reason << "' " << o.method << " "
-      << o.target << " minor=" << o.minor << " headers=" << o.headers.size() << " ka=" << o.keep_alive
-      << " chunked=" << o.chunked << " cl=" << o.content_length << "}";
+  *os << "{rc=" << o.rc << " status=" << o.status << " reason='" << o.reason << "' " << o.method
+      << " " << o.target << " minor=" << o.minor << " headers=" << o.headers.size()
+      << " ka=" << o.keep_alive << " chunked=" << o.chunked << " cl=" << o.content_length << "}";
 }
 
 inline bool view_inside(std::string_view v, std::string_view buf) {
@@ -58,7 +58,8 @@ inline bool view_inside(std::string_view v, std::string_view buf) {
 }
 
 // Snapshot of `head` after parse_request returned rc on `buf`; checks views lie inside `buf`.
-inline Outcome snapshot(int rc, const RequestParser& parser, const RequestHead& head, std::string_view buf) {
+inline Outcome snapshot(int rc, const RequestParser& parser, const RequestHead& head,
+                        std::string_view buf) {
   Outcome o;
   o.rc = rc;
   if (rc == kError) {
@@ -70,7 +71,8 @@ inline Outcome snapshot(int rc, const RequestParser& parser, const RequestHead& 
   if (rc == kPartial) return o;
   EXPECT_GT(rc, 0);
   EXPECT_LE(static_cast<size_t>(rc), buf.size());
-  for (std::string_view v : {head.method, head.target, head.path, head.query}) EXPECT_TRUE(view_inside(v, buf));
+  for (std::string_view v : {head.method, head.target, head.path, head.query})
+    EXPECT_TRUE(view_inside(v, buf));
   o.method = head.method;
   o.target = head.target;
   o.path = head.path;
@@ -94,7 +96,8 @@ inline Outcome snapshot(int rc, const RequestParser& parser, const RequestHead& 
 }
 
 // Parses `input` in one call from an exact-size buffer.
-inline Outcome parse_once(std::string_view input, const ParserLimits& limits = {}, ScanIsa isa = ScanIsa::kAuto) {
+inline Outcome parse_once(std::string_view input, const ParserLimits& limits = {},
+                          ScanIsa isa = ScanIsa::kAuto) {
   ExactBuffer buf(input);
   RequestParser parser(limits, isa);
   RequestHead head;
