@@ -5,7 +5,8 @@
 //   build-router/router_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true
 //
 // BM_GithubAll looks up all 203 routes once per iteration; its `sec/lookup` counter is the CPU
-// time per lookup (iteration CPU time / 203, printed as e.g. 25.1n). The single cases run on the same table plus "GET /".
+// time per lookup (iteration CPU time / 203, printed as e.g. 25.1n). The single cases run on the
+// same table plus "GET /".
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -97,7 +98,9 @@ void lookup_one(benchmark::State& state, std::string_view method, std::string_vi
   }
 }
 
-void BM_StaticRoot(benchmark::State& s) { lookup_one(s, "GET", "/", RouteStatus::kFound, 0); }
+void BM_StaticRoot(benchmark::State& s) {
+  lookup_one(s, "GET", "/", RouteStatus::kFound, 0);
+}
 void BM_Static(benchmark::State& s) {
   lookup_one(s, "GET", "/user/repos", RouteStatus::kFound, 0);
 }
@@ -105,8 +108,8 @@ void BM_OneParam(benchmark::State& s) {
   lookup_one(s, "GET", "/users/gopher", RouteStatus::kFound, 1);
 }
 void BM_ThreeParams(benchmark::State& s) {
-  lookup_one(s, "GET", "/repos/julienschmidt/httprouter/issues/42/comments",
-             RouteStatus::kFound, 3);
+  lookup_one(s, "GET", "/repos/julienschmidt/httprouter/issues/42/comments", RouteStatus::kFound,
+             3);
 }
 void BM_NotFound(benchmark::State& s) {
   lookup_one(s, "GET", "/repos/julienschmidt/httprouter/nothing/here", RouteStatus::kNotFound, 0);

@@ -48,7 +48,8 @@ Router::Node* static_child(Router::Node* node, std::string_view segment) {
   for (const NodePtr& child : node->statics) {
     if (child->segment == segment) return child.get();
   }
-  if (node->statics.size() >= kMaxEdges) throw RouteError("too many static routes under one segment");
+  if (node->statics.size() >= kMaxEdges)
+    throw RouteError("too many static routes under one segment");
   auto child = std::make_unique<Router::Node>();
   child->segment.assign(segment);
   Router::Node* raw = child.get();
@@ -109,7 +110,9 @@ Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
 
-size_t Router::size() const { return size_; }
+size_t Router::size() const {
+  return size_;
+}
 
 void Router::add(std::string_view method, std::string_view pattern, uint32_t handler) {
   if (method.empty() || (method != "*" && !std::all_of(method.begin(), method.end(), is_tchar))) {

@@ -1,5 +1,6 @@
-// Router: a radix tree over path segments with per-method handler ids. No I/O, no allocation
-// on lookup.
+// Router: a radix tree over path segments (a trie whose edges are whole segments; static edges
+// are found by hashing the segment's first word) with per-method handler ids. No I/O, no
+// allocation on lookup. Internals: router_node.h; walk: router_find.cpp.
 //
 // Patterns: static segments, `{name}` (one segment), `{name:int}` (one segment of an optional
 // '-' and digits), `{name:path}` (the rest of the path, may contain '/', only last).
@@ -19,6 +20,11 @@
 // - Methods are case-sensitive tokens (RFC 9110 §9.1). An explicit method beats "*"; HEAD uses,
 //   in order, a HEAD route, the GET route (head_via_get), a "*" route.
 // - Param names belong to the route, not the tree: "/a/{x}/b" and "/a/{y}/c" coexist.
+//
+// Cost: segment boundaries are fixed by the path, so a lookup visits each tree node at most once
+// (backtracking is bounded by the table's size, never exponential); a table whose shapes do not
+// overlap is walked without recursion. find() is const and keeps no state: concurrent lookups
+// are safe; add() must not run concurrently with anything.
 #pragma once
 
 #include <cstdint>
@@ -43,10 +49,10 @@ enum class RouteStatus : uint8_t { kFound, kNotFound, kMethodNotAllowed };
 
 struct RouteMatch {
   RouteStatus status = RouteStatus::kNotFound;
-  uint32_t handler = 0;          // id given to add()
-  bool head_via_get = false;     // HEAD answered by the GET handler: send no body
-  std::string_view allow;        // for kMethodNotAllowed (and kFound): e.g. "GET, HEAD, POST"
-  std::string_view pattern;      // the matched route's pattern as registered
+  uint32_t handler = 0;       // id given to add()
+  bool head_via_get = false;  // HEAD answered by the GET handler: send no body
+  std::string_view allow;     // for kMethodNotAllowed (and kFound): e.g. "GET, HEAD, POST"
+  std::string_view pattern;   // the matched route's pattern as registered
   RouteParam params[kMaxRouteParams];
   size_t num_params = 0;
 };

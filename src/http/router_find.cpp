@@ -12,10 +12,10 @@ namespace fa::http {
 namespace {
 
 struct Search {
-  int slot;                    // method slot, or kNoSlot for an extension method
-  std::string_view token;      // method token, for extension methods
-  RouteMatch& out;             // params[0, depth) hold the values bound so far
-  const char* begin;           // the path's first byte
+  int slot;                // method slot, or kNoSlot for an extension method
+  std::string_view token;  // method token, for extension methods
+  RouteMatch& out;         // params[0, depth) hold the values bound so far
+  const char* begin;       // the path's first byte
   size_t depth = 0;
   const Leaf* partial = nullptr;  // first leaf whose path matched but whose methods did not
 };
@@ -179,6 +179,12 @@ bool accept(const Leaf* leaf, Search& s) {
   return true;
 }
 
+// Binds the next parameter's value (its name is filled in by accept()).
+inline void bind(Search& s, const char* from, size_t len) {
+  assert(s.depth < kMaxRouteParams && "Router::find: more bound parameters than a route can have");
+  s.out.params[s.depth++].value = std::string_view(from, len);
+}
+
 // The walk from `node`; `c` is the cursor: the '/' that precedes the next segment, or `end` when
 // every segment is consumed. Order at each segment: the static child, then {int}, {str}, {path};
 // a failure deeper down backtracks to the next alternative. The last alternative at a node is
@@ -186,7 +192,6 @@ bool accept(const Leaf* leaf, Search& s) {
 // On failure, s.depth is as it was on entry.
 bool visit(const Router::Node* node, const char* c, const char* end, Search& s) {
   const size_t depth0 = s.depth;
-  RouteParam* params = s.out.params;
   for (;;) {
     if (c == end) {
       if (accept(node->leaf.get(), s)) return true;
@@ -197,9 +202,9 @@ bool visit(const Router::Node* node, const char* c, const char* end, Search& s) 
     const char* seg_end = scanned.end;
     const size_t len = static_cast<size_t>(seg_end - seg);
     const Router::Node* child = find_edge(node, seg, len, scanned.head);
-    const Router::Node* int_child =
-        len != 0 && node->int_child && is_int_segment(seg, seg_end) ? node->int_child.get()
-                                                                     : nullptr;
+    const Router::Node* int_child = len != 0 && node->int_child && is_int_segment(seg, seg_end)
+                                        ? node->int_child.get()
+                                        : nullptr;
     const Router::Node* str_child = len != 0 ? node->str_child.get() : nullptr;
     const Router::Node* path_child = node->path_child.get();
     if (child != nullptr) {
@@ -211,7 +216,7 @@ bool visit(const Router::Node* node, const char* c, const char* end, Search& s) 
       if (visit(child, seg_end, end, s)) return true;
     }
     if (int_child != nullptr) {
-      params[s.depth++].value = std::string_view(seg, len);
+      bind(s, seg, len);
       if (!str_child && !path_child) {
         node = int_child;
         c = seg_end;
@@ -221,7 +226,7 @@ bool visit(const Router::Node* node, const char* c, const char* end, Search& s) 
       --s.depth;
     }
     if (str_child != nullptr) {
-      params[s.depth++].value = std::string_view(seg, len);
+      bind(s, seg, len);
       if (!path_child) {
         node = str_child;
         c = seg_end;
@@ -231,7 +236,7 @@ bool visit(const Router::Node* node, const char* c, const char* end, Search& s) 
       --s.depth;
     }
     if (path_child != nullptr) {  // the rest of the path, '/' included; may be empty
-      params[s.depth++].value = std::string_view(seg, static_cast<size_t>(end - seg));
+      bind(s, seg, static_cast<size_t>(end - seg));
       if (accept(path_child->leaf.get(), s)) return true;
     }
     break;

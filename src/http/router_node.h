@@ -20,10 +20,10 @@ namespace fa::http {
 struct RouteEntry {
   uint32_t handler = 0;
   uint32_t num_names = 0;
-  std::string_view pattern_view;  // = pattern
+  std::string_view pattern_view;                          // = pattern
   std::array<std::string_view, kMaxRouteParams> names{};  // point into `pattern`
-  std::string method;   // token as given to add(); "*" = any
-  std::string pattern;  // as given to add()
+  std::string method;                                     // token as given to add(); "*" = any
+  std::string pattern;                                    // as given to add()
 };
 
 // Slots for the methods Method names (kGet .. kPatch); kOther tokens go to Leaf::custom.

@@ -16,7 +16,9 @@ bool is_name_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+bool is_name_char(char c) {
+  return is_name_start(c) || (c >= '0' && c <= '9');
+}
 
 // Bytes that can never appear in a request path as the parser hands it over: the query and
 // fragment delimiters (RFC 3986 §3.3) and whitespace/control bytes.
@@ -49,7 +51,8 @@ std::vector<PatternPiece> parse_route_pattern(std::string_view pattern) {
     const bool has_close = seg.find('}') != std::string_view::npos;
     if (!has_open && !has_close) {
       for (char c : seg) {
-        if (is_forbidden_static(c)) fail(pattern, "it contains '?', '#', a space or a control byte");
+        if (is_forbidden_static(c))
+          fail(pattern, "it contains '?', '#', a space or a control byte");
       }
       pieces.push_back({PieceKind::kStatic, std::string(seg)});
     } else {

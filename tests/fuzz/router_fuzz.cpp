@@ -25,11 +25,16 @@ void require(bool ok) {
 
 std::string_view method_token(char m) {
   switch (m) {
-    case 'G': return "GET";
-    case 'P': return "POST";
-    case 'H': return "HEAD";
-    case '*': return "*";
-    default: return "PURGE";
+    case 'G':
+      return "GET";
+    case 'P':
+      return "POST";
+    case 'H':
+      return "HEAD";
+    case '*':
+      return "*";
+    default:
+      return "PURGE";
   }
 }
 

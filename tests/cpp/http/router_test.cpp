@@ -28,11 +28,21 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void* operator new[](size_t n) {
+  return operator new(n);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace fa::http {
 namespace {
@@ -373,15 +383,15 @@ TEST(Router, ConflictsAreRejected) {
 
 TEST(Router, MalformedPatternsAreRejected) {
   const char* bad[] = {
-      "",             // no leading '/'
-      "a/b",          // no leading '/'
-      "/a/{x",        // unclosed
-      "/a/{x}}",      // stray brace
-      "/a/x}",        // stray brace
-      "/a/{}",        // empty name
-      "/a/{:int}",    // empty name
-      "/a/{x:}",      // empty type
-      "/a/{x:float}", // unknown type
+      "",               // no leading '/'
+      "a/b",            // no leading '/'
+      "/a/{x",          // unclosed
+      "/a/{x}}",        // stray brace
+      "/a/x}",          // stray brace
+      "/a/{}",          // empty name
+      "/a/{:int}",      // empty name
+      "/a/{x:}",        // empty type
+      "/a/{x:float}",   // unknown type
       "/a/{x:path}/b",  // tail not last
       "/a/{x}/{x}",     // duplicate name
       "/a/{x}-{y}",     // not a whole segment
@@ -516,8 +526,7 @@ ModelResult model_find(const std::vector<ModelRoute>& routes, const std::string&
     const bool method_ok = r.method == method || r.method == "*";
     if (method_ok) {
       // Among routes of the same shape an explicit method beats "*".
-      if (!best_kinds || m->first < *best_kinds ||
-          (m->first == *best_kinds && r.method != "*")) {
+      if (!best_kinds || m->first < *best_kinds || (m->first == *best_kinds && r.method != "*")) {
         best_kinds = m->first;
         best = {RouteStatus::kFound, r.handler, m->second};
       }
@@ -538,10 +547,15 @@ std::string random_pattern(std::mt19937& rng) {
     if (n == 0) break;
     const int k = std::uniform_int_distribution<int>(0, 9)(rng);
     const std::string name = "p" + std::to_string(i);
-    if (k < 5) p += kStatic[k];
-    else if (k < 7) p += "{" + name + ":int}";
-    else if (k < 9 || i + 1 < n) p += "{" + name + "}";
-    else p += "{" + name + ":path}";
+    if (k < 5) {
+      p += kStatic[k];
+    } else if (k < 7) {
+      p += "{" + name + ":int}";
+    } else if (k < 9 || i + 1 < n) {
+      p += "{" + name + "}";
+    } else {
+      p += "{" + name + ":path}";
+    }
   }
   return p;
 }
@@ -632,7 +646,7 @@ TEST(Router, FindDoesNotAllocate) {
   const std::vector<std::pair<std::string_view, std::string_view>> probes = {
       {"GET", "/repos/julienschmidt/httprouter/stats/punch_card"},
       {"HEAD", "/user/repos"},
-      {"PATCH", "/user/repos"},   // 405
+      {"PATCH", "/user/repos"},  // 405
       {"GET", "/no/such/path"},  // 404
       {"GET", "/files/a/b/c"},
       {"GET", "/n/-12"},
