@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <utility>
 
 #include "http/router_node.h"
 #include "http/router_pattern.h"
@@ -13,8 +14,15 @@ namespace {
 
 constexpr std::array<std::string_view, kKnownMethodSlots> kSlotNames = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-static_assert(static_cast<int>(Method::kGet) == 0 && static_cast<int>(Method::kPatch) == 8,
-              "router_node.h slots follow the order of fa::http::Method");
+// kSlotNames[i] names Method(i): checked here so a reordered enum fails to compile.
+static_assert(static_cast<int>(Method::kGet) == 0 && static_cast<int>(Method::kHead) == 1 &&
+                  static_cast<int>(Method::kPost) == 2 && static_cast<int>(Method::kPut) == 3 &&
+                  static_cast<int>(Method::kDelete) == 4 &&
+                  static_cast<int>(Method::kConnect) == 5 &&
+                  static_cast<int>(Method::kOptions) == 6 &&
+                  static_cast<int>(Method::kTrace) == 7 && static_cast<int>(Method::kPatch) == 8 &&
+                  static_cast<int>(Method::kOther) == 9,
+              "router_node.h method slots follow the order of fa::http::Method");
 
 // RFC 9110 §5.6.2 tchar.
 bool is_tchar(char c) {
@@ -107,8 +115,13 @@ int method_slot(std::string_view token) {
 
 Router::Router() : root_(std::make_unique<Node>()) {}
 Router::~Router() = default;
-Router::Router(Router&&) noexcept = default;
-Router& Router::operator=(Router&&) noexcept = default;
+Router::Router(Router&& other) noexcept
+    : root_(std::move(other.root_)), size_(std::exchange(other.size_, 0)) {}
+Router& Router::operator=(Router&& other) noexcept {
+  root_ = std::move(other.root_);
+  size_ = std::exchange(other.size_, 0);
+  return *this;
+}
 
 size_t Router::size() const {
   return size_;

@@ -425,6 +425,15 @@ TEST(Router, MovedRouterKeepsItsRoutes) {
   EXPECT_EQ(m.params[0].name, "id");
   a.find(Method::kGet, "GET", path, m);  // moved-from: empty, not a crash
   EXPECT_EQ(m.status, RouteStatus::kNotFound);
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_EQ(b.size(), 1u);
+  a.add("GET", "/again", 2);  // and usable again
+  a.find(Method::kGet, "GET", "/again", m);
+  EXPECT_EQ(m.handler, 2u);
+  b = std::move(a);
+  EXPECT_EQ(b.size(), 1u);
+  b.find(Method::kGet, "GET", path, m);
+  EXPECT_EQ(m.status, RouteStatus::kNotFound);
 }
 
 TEST(Router, WordAtATimeScanningAtEveryOffset) {
