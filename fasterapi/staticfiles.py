@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from fasterapi.exceptions import HTTPException
-from fasterapi.responses import FileResponse
+from fasterapi.requests import Request
+from fasterapi.responses import FileResponse, Response
 
 
 class StaticFiles:
@@ -29,7 +30,8 @@ class StaticFiles:
             full = os.path.join(full, "index.html")
         return full if os.path.isfile(full) else None
 
-    def __call__(self, req, res):  # type: ignore[no-untyped-def]  # plain (req, res) endpoint
+    def __call__(self, req: Request, res: Response) -> FileResponse:
+        """A plain (req, res) endpoint: the engine calls it directly."""
         full = self.lookup(req.path_params.get("path", ""))
         if full is None:
             raise HTTPException(404, "Not Found")

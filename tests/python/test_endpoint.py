@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from fasterapi import Depends, Request, Response
@@ -60,3 +62,11 @@ def test_anything_more_gets_a_wrapper() -> None:
         assert endpoint is not route.endpoint, route
     endpoint, is_async = build_endpoint(Route("/", plain), [lambda request, call_next: None])
     assert endpoint is not plain and is_async
+
+
+def test_static_files_endpoint_is_plain(tmp_path: Path) -> None:
+    from fasterapi.staticfiles import StaticFiles
+
+    files = StaticFiles(directory=tmp_path)
+    endpoint, is_async = build_endpoint(Route("/s/{path:path}", files), [])
+    assert endpoint is files and not is_async
