@@ -180,3 +180,31 @@ def test_sync_route_in_thread_pool(client: TestClient) -> None:
     body = client.get("/sync-threadpool").json()
     assert body["loop_thread"] != "fasterapi-testclient"
     assert body["main_thread"] is False
+
+
+def test_asyncpg_inside_handler() -> None:
+    asyncpg = pytest.importorskip("asyncpg")
+    import os
+
+    dsn = os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    app = App()
+
+    @app.get("/pg/{n}")
+    async def pg(req, res):
+        try:
+            conn = await asyncpg.connect(dsn, timeout=5)
+        except (OSError, asyncpg.PostgresError) as e:
+            return {"skip": str(e)}
+        try:
+            async with asyncio.timeout(10):
+                n = int(req.path_params["n"])
+                value = await conn.fetchval("SELECT $1::int * 2", n)
+            return {"value": value, "in_txn": conn.is_in_transaction()}
+        finally:
+            await conn.close()
+
+    with TestClient(app) as client:
+        body = client.get("/pg/21").json()
+    if "skip" in body:
+        pytest.skip(f"no PostgreSQL at {dsn}: {body['skip']}")
+    assert body == {"value": 42, "in_txn": False}
