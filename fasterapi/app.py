@@ -92,6 +92,16 @@ class App(APIRouter):
 
     def add_middleware(self, middleware_class: type, **options: Any) -> None:
         """`app.add_middleware(CORSMiddleware, allow_origins=[...])`; last added is outermost."""
+        try:
+            params = inspect.signature(middleware_class).parameters
+        except (TypeError, ValueError):
+            params = {}  # type: ignore[assignment]
+        if "app" in params:
+            raise TypeError(
+                f"{middleware_class.__name__} looks like ASGI middleware (it takes `app`); "
+                "FasterAPI middleware is `async def mw(request, call_next)` or a class with that "
+                "__call__, e.g. fasterapi.middleware.CORSMiddleware / GZipMiddleware"
+            )
         instance = middleware_class(**options)
         self.http_middleware.insert(0, instance)
         hook = getattr(instance, "on_add", None)
@@ -114,9 +124,15 @@ class App(APIRouter):
         if not callable(app):
             raise TypeError("mount() takes a StaticFiles instance (or any endpoint(req, res))")
         path = path.rstrip("/")
-        self.add_route(
+        route = self.add_route(
             path + "/{path:path}", app, methods=["GET"], name=name, include_in_schema=False
         )
+        if [f.source for f in route.dependant.fields] != ["request", "response"]:
+            self.routes.remove(route)
+            raise TypeError(
+                "mount() serves objects called as endpoint(req, res), such as StaticFiles; "
+                f"{app!r} is not one (ASGI apps are not supported)"
+            )
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
         return self.add_route(path, endpoint, **options)

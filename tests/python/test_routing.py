@@ -76,6 +76,20 @@ def test_router_misconfiguration_fails_fast() -> None:
     with pytest.raises(ValueError, match="startup"):
         app.on_event("boot")
 
+    class AsgiApp:
+        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+            pass
+
+    class AsgiMiddleware:
+        def __init__(self, app, allow_origins=()):  # type: ignore[no-untyped-def]
+            pass
+
+    with pytest.raises(TypeError, match="ASGI apps are not supported"):
+        app.mount("/sub", AsgiApp())
+    with pytest.raises(TypeError, match="looks like ASGI middleware"):
+        app.add_middleware(AsgiMiddleware, allow_origins=["*"])
+    assert app.routes == []
+
 
 def test_static_files(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("hello static")
