@@ -157,7 +157,8 @@ class App(APIRouter):
         if self.openapi_url or self.docs_url:
             from fasterapi.openapi.docs import openapi_routes
 
-            routes += openapi_routes(self)
+            taken = {r.path for r in routes}
+            routes += [r for r in openapi_routes(self) if r.path not in taken]
         preflight_paths = {r.path for r in routes if "OPTIONS" in r.methods}
         for route in routes:
             endpoint, is_async = build_endpoint(route, self.http_middleware)

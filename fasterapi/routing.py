@@ -100,6 +100,12 @@ class APIRouter:
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
         options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
         route = Route(self.prefix + path, endpoint, **options)
+        for other in self.routes:
+            if other.path == route.path and set(other.methods) & set(route.methods):
+                raise ValueError(
+                    f"{sorted(set(other.methods) & set(route.methods))} {route.path} is already "
+                    f"handled by {other.name!r}; use another path or method"
+                )
         self.routes.append(route)
         return route
 
@@ -107,6 +113,9 @@ class APIRouter:
         self, path: str, methods: Sequence[str] = ("GET",), **options: Any
     ) -> Callable[[F], F]:
         """Decorator: `@router.route("/x", methods=["GET", "POST"])`."""
+
+        if not isinstance(path, str):
+            raise TypeError("route decorators need a path: write @app.get('/path'), not @app.get")
 
         def decorator(fn: F) -> F:
             self.add_route(path, fn, methods=methods, **options)

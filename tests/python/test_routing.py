@@ -89,6 +89,11 @@ def test_router_misconfiguration_fails_fast() -> None:
     with pytest.raises(TypeError, match="looks like ASGI middleware"):
         app.add_middleware(AsgiMiddleware, allow_origins=["*"])
     assert app.routes == []
+    with pytest.raises(TypeError, match=r"@app.get\('/path'\)"):
+        app.get(lambda req, res: None)  # type: ignore[arg-type]
+    app.get("/dup")(lambda req, res: 1)
+    with pytest.raises(ValueError, match="already handled"):
+        app.route("/dup", methods=["POST", "GET"])(lambda req, res: 2)
 
 
 def test_static_files(tmp_path: Path) -> None:
