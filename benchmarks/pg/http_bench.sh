@@ -16,8 +16,11 @@ run() {  # name port cmd...
   wrk -t2 -c"$WRK_CONNS" -d1s -s benchmarks/pg/random_user.lua "http://127.0.0.1:$port" >/dev/null
   echo "== $name (load: $(cut -d' ' -f1-3 /proc/loadavg))"
   wrk -t2 -c"$WRK_CONNS" -d"${SECS}s" -s benchmarks/pg/random_user.lua "http://127.0.0.1:$port" | grep -E "Requests/sec|Latency|requests in"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 }
 PORT=8001 run fasterapi 8001 python3 benchmarks/pg/http_fasterapi_app.py
+PORT=8003 run fasterapi_sync 8003 python3 benchmarks/pg/http_fasterapi_sync_app.py
 run fastapi_asyncpg 8002 python3 -m uvicorn --app-dir benchmarks/pg http_fastapi_app:app --port 8002 \
   --loop uvloop --http httptools --no-access-log --log-level warning

@@ -15,6 +15,7 @@ from fasterapi.pg.errors_base import (
 from fasterapi.pg.pool import PgPool, PoolStats
 from fasterapi.pg.result import MultipleResultsError, NoResultError, Result
 from fasterapi.pg.sync_connection import SyncConnection
+from fasterapi.pg.sync_session import PgSession
 from fasterapi.pg.transaction import Transaction
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "PgConnectionError",
     "PgError",
     "PgPool",
+    "PgSession",
     "PoolAcquireTimeoutError",
     "PoolStats",
     "PostgresError",

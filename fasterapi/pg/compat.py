@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from fasterapi.pg.pool import PgPool
-from fasterapi.pg.sync_connection import SyncConnection
+from fasterapi.pg.sync_session import PgSession
 
 
-def get_pg_factory(pool: PgPool) -> Callable[[], Iterator[SyncConnection]]:
-    """A generator dependency: checks a blocking connection out, yields it, returns it to the pool
-    (rolling back a transaction the handler left open)."""
+def get_pg_factory(pool: PgPool) -> Callable[[], Iterator[PgSession]]:
+    """A generator dependency yielding a PgSession (``pg.exec(...)``, ``pg.transaction()``); its
+    cleanup returns any pinned connection to the pool, rolling back an unfinished transaction."""
 
-    def get_pg() -> Iterator[SyncConnection]:
-        conn = pool.acquire_sync()
+    def get_pg() -> Iterator[PgSession]:
+        session = PgSession(pool)
         try:
-            yield conn
+            yield session
         finally:
-            pool.release_sync(conn)
+            session.close()
 
     return get_pg
 
 
-__all__ = ["get_pg_factory"]
+__all__ = ["PgSession", "get_pg_factory"]

@@ -406,6 +406,14 @@ class PgPool:
                     self._sync_size += 1
                     break
                 self._stats.acquire_waits += 1
+                if _on_loop_thread():
+                    # Nothing can be released while this thread (the loop's) waits: fail now.
+                    self._stats.acquire_timeouts += 1
+                    raise PoolAcquireTimeoutError(
+                        f"all {self.max_size} sync PostgreSQL connections are held by "
+                        f"unfinished work on this event-loop thread; waiting would deadlock. "
+                        f"Finish transactions before returning, or raise max_size"
+                    )
                 if not self._sync_lock.wait(max(deadline - now, 0)):
                     self._stats.acquire_timeouts += 1
                     raise PoolAcquireTimeoutError(
@@ -463,6 +471,14 @@ class PgPool:
                 c.close()
             self._sync_size -= len(self._sync_idle)
             self._sync_idle = []
+
+
+def _on_loop_thread() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _params_kwargs(p: ConnectParams) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from fasterapi.pg import (
     MultipleResultsError,
     NoResultError,
     PgPool,
+    PgSession,
     PoolAcquireTimeoutError,
-    SyncConnection,
 )
 from fasterapi.pg import exceptions as exc
 from fasterapi.pg.compat import get_pg_factory
@@ -71,23 +71,71 @@ def test_transactions_isolation_and_savepoints(pg_dsn: str) -> None:
     pool.close_sync()
 
 
-def test_release_rolls_back_abandoned_transaction_and_acquire_times_out(pg_dsn: str) -> None:
+def test_session_borrows_per_statement_and_pins_transactions(pg_dsn: str) -> None:
     pool = PgPool(pg_dsn, min_size=0, max_size=1, acquire_timeout=0.2)
     get_pg = get_pg_factory(pool)
     gen = get_pg()
     pg = next(gen)
-    assert isinstance(pg, SyncConnection)
+    assert isinstance(pg, PgSession)
     pg.execute("DROP TABLE IF EXISTS fa_sync_rb; CREATE TABLE fa_sync_rb (v int)")
+    # outside a transaction no connection is held between statements
+    with pool.connection() as other:
+        assert other.exec("SELECT 1").scalar() == 1
+    # a raw BEGIN pins the connection until the transaction ends ...
     pg.execute("BEGIN")
     pg.exec("INSERT INTO fa_sync_rb VALUES ($1)", 1)
+    assert pg.is_in_transaction()
     with pytest.raises(PoolAcquireTimeoutError, match="max_size=1"):
-        pool.acquire_sync()
+        threaded_acquire(pool)
     with pytest.raises(StopIteration):
-        next(gen)  # the dependency's cleanup: release
-    with pool.connection() as pg2:
-        assert pg2 is pg  # reused ...
-        assert pg2.exec("SELECT count(*) FROM fa_sync_rb").scalar() == 0  # ... after rollback
-        pg2.execute("DROP TABLE fa_sync_rb")
+        next(gen)  # the dependency's cleanup: roll back and release
+    with pool.connection() as c:
+        assert c.exec("SELECT count(*) FROM fa_sync_rb").scalar() == 0
+    # ... and pg.transaction() commits
+    gen2 = get_pg()
+    pg2 = next(gen2)
+    with pg2.transaction(isolation="repeatable_read"):
+        pg2.exec("INSERT INTO fa_sync_rb VALUES ($1)", 2)
+    assert not pg2.is_in_transaction()
+    assert pool.exec("SELECT count(*) FROM fa_sync_rb").scalar() == 1
+    gen2.close()
+    pool.exec("DROP TABLE fa_sync_rb")
+    pool.close_sync()
+
+
+def threaded_acquire(pool: PgPool) -> None:
+    """acquire_sync from a plain thread (one that runs no event loop), re-raising its error."""
+    import threading
+
+    err: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            pool.release_sync(pool.acquire_sync())
+        except BaseException as e:
+            err.append(e)
+
+    t = threading.Thread(target=go)
+    t.start()
+    t.join()
+    if err:
+        raise err[0]
+
+
+def test_acquire_on_the_loop_thread_fails_fast_instead_of_deadlocking(pg_dsn: str) -> None:
+    import asyncio
+
+    pool = PgPool(pg_dsn, min_size=0, max_size=1, acquire_timeout=30)
+
+    async def inline_handler() -> None:
+        held = pool.acquire_sync()
+        try:
+            with pytest.raises(PoolAcquireTimeoutError, match="would deadlock"):
+                pool.acquire_sync()
+        finally:
+            pool.release_sync(held)
+
+    asyncio.run(inline_handler())
     pool.close_sync()
 
 
