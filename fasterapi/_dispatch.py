@@ -189,9 +189,12 @@ def _finish(
             on_error(exc, req, res, responder)
         else:
             render(task.result(), req, res, responder)
-    except Exception as err:  # render failed half-way: nothing sensible left to send
-        error_log.exception("response failed", exc_info=err)
-        responder.abort()
+    except Exception as err:  # e.g. a value json cannot encode: answer 500 if still possible
+        try:
+            on_error(err, req, res, responder)
+        except Exception:  # the response had already started
+            error_log.exception("response failed", exc_info=err)
+            responder.abort()
 
 
 def _headers(res: Any, extra: tuple[bytes, bytes] | None) -> list[Any]:

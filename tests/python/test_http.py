@@ -342,3 +342,17 @@ def test_route_with_methods_head_and_404(client: TestClient) -> None:
     assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})
     r = client.post("/")
     assert (r.status_code, r.json()) == (405, {"detail": "Method Not Allowed"})
+
+
+def test_unencodable_value_after_suspending_is_a_500() -> None:
+    app = App()
+
+    @app.get("/late-bad-json")
+    async def late_bad_json(req, res):
+        await asyncio.sleep(0)
+        return User.model_construct(id=Opaque(), name="x")
+
+    with TestClient(app) as c:
+        r = c.get("/late-bad-json")
+        assert r.status_code == 500
+        assert c.get("/late-bad-json").status_code == 500  # and the server still answers
