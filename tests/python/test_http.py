@@ -352,7 +352,12 @@ def test_unencodable_value_after_suspending_is_a_500() -> None:
         await asyncio.sleep(0)
         return User.model_construct(id=Opaque(), name="x")
 
+    @app.get("/bad-json")
+    def bad_json(req, res):
+        return {"fine": [1, 2], "not": Opaque()}
+
     with TestClient(app) as c:
         r = c.get("/late-bad-json")
         assert r.status_code == 500
         assert c.get("/late-bad-json").status_code == 500  # and the server still answers
+        assert c.get("/bad-json").status_code == 500
