@@ -4,7 +4,9 @@ with httpx over a real socket. `with TestClient(app) as client:` also runs the l
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -15,6 +17,15 @@ if TYPE_CHECKING:
     from fasterapi.app import App
 
 _START_TIMEOUT = 30.0  # seconds to wait for the server thread to start listening
+_running: weakref.WeakSet[TestClient] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Clients used without `with` or close(): stop their servers before the interpreter
+    finalizes, so no server thread is left inside the engine."""
+    for client in list(_running):
+        client.stop()
 
 
 class TestClient(httpx.Client):
@@ -65,6 +76,7 @@ class TestClient(httpx.Client):
 
         self._thread = threading.Thread(target=main, name="fasterapi-testclient", daemon=True)
         self._thread.start()
+        _running.add(self)
         if not started.wait(_START_TIMEOUT) or self._error is not None:
             raise RuntimeError(
                 f"TestClient: the app failed to start: {self._error!r}"
@@ -79,6 +91,7 @@ class TestClient(httpx.Client):
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(_START_TIMEOUT)
         self._thread = None
+        _running.discard(self)
 
     def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
         self.start()

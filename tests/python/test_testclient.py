@@ -54,3 +54,22 @@ def test_head_and_streaming_through_the_client() -> None:
         r = client.head("/stream")
         assert (r.status_code, r.content) == (200, b"")
         assert client.get("/stream").content == b"ab"
+
+
+def test_unclosed_client_lets_the_interpreter_exit_cleanly() -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT, python_env
+
+    script = (
+        "from fasterapi import App\n"
+        "from fasterapi.testing import TestClient\n"
+        "app = App()\n"
+        "app.get('/')(lambda req, res: 'served')\n"
+        "client = TestClient(app)\n"
+        "print(client.get('/').text)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=python_env(), cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert (out.returncode, out.stdout.strip()) == (0, "served"), out.stderr
