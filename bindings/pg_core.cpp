@@ -27,7 +27,8 @@ using fa::pg::EventKind;
 
 constexpr size_t kCopyChunkBytes = 256 * 1024;  // CopyData message size and copy_out sink batch
 
-nb::object g_error_factory;  // callable(fields: dict[str, str]) -> exception instance
+// Never destroyed: a global nb::object would be released after the interpreter finalized.
+nb::object& g_error_factory = *new nb::object();  // callable(fields: dict[str, str]) -> exception
 
 enum class OpKind { kStartup, kPrepare, kExecute, kExecMany, kSimple, kCopyOut, kCopyIn, kClose };
 // Result modes of kExecute / kSimple.

@@ -442,7 +442,7 @@ class PgPool:
         except Exception:
             conn.close()
         with self._sync_lock:
-            if conn.broken or self._closed:
+            if conn._broken or self._closed:  # not .broken: no need to poll a socket just used
                 conn.close()
                 self._sync_size -= 1
                 self._stats.broken_replaced += 1
