@@ -83,62 +83,133 @@ PyObject* make_key(std::string_view k) {
   return s;
 }
 
-PyObject* to_python(dom::element e);
+// Builds Python objects from simdjson's tape (format: simdjson doc/tape.md). Each 64-bit word
+// has its type character in the top byte and a 56-bit payload; numbers take a second word.
+// Walking the tape directly avoids the element API's per-value bookkeeping.
+class TapeReader {
+ public:
+  explicit TapeReader(const dom::document& doc)
+      : tape_(doc.tape.get()), strings_(doc.string_buf.get()) {}
 
-PyObject* array_to_python(dom::array a) {
-  PyObject* list = PyList_New(static_cast<Py_ssize_t>(a.size()));
-  if (!list) return nullptr;
-  Py_ssize_t i = 0;
-  for (dom::element child : a) {
-    PyObject* v = to_python(child);
-    if (!v) {
-      Py_DECREF(list);
-      return nullptr;
+  // Converts the document's root value (the word after the root marker).
+  PyObject* root() {
+    std::size_t i = 1;
+    return value(i);
+  }
+
+ private:
+  static constexpr std::uint64_t kPayloadMask = 0x00FFFFFFFFFFFFFF;  // low 56 bits
+  static constexpr std::uint32_t kCountSaturated = 0xFFFFFF;         // 24-bit element count
+
+  std::string_view string_at(std::uint64_t word) const {
+    const std::uint8_t* p = strings_ + (word & kPayloadMask);
+    std::uint32_t len;
+    std::memcpy(&len, p, sizeof len);
+    return {reinterpret_cast<const char*>(p + sizeof len), len};
+  }
+
+  // Converts the value at tape_[i] and moves i past it.
+  PyObject* value(std::size_t& i) {
+    const std::uint64_t w = tape_[i];
+    switch (static_cast<char>(w >> 56)) {
+      case '{':
+        return object(i, w);
+      case '[':
+        return array(i, w);
+      case '"':
+        ++i;
+        return make_str(string_at(w));
+      case 'l': {
+        std::int64_t v;
+        std::memcpy(&v, &tape_[i + 1], sizeof v);
+        i += 2;
+        return PyLong_FromLongLong(v);
+      }
+      case 'u': {
+        std::uint64_t v = tape_[i + 1];
+        i += 2;
+        return PyLong_FromUnsignedLongLong(v);
+      }
+      case 'd': {
+        double v;
+        std::memcpy(&v, &tape_[i + 1], sizeof v);
+        i += 2;
+        return PyFloat_FromDouble(v);
+      }
+      case 't':
+        ++i;
+        return Py_NewRef(Py_True);
+      case 'f':
+        ++i;
+        return Py_NewRef(Py_False);
+      case 'n':
+        ++i;
+        return Py_NewRef(Py_None);
+      default:
+        PyErr_Format(PyExc_SystemError, "json_decode: unexpected tape word at %zu", i);
+        return nullptr;
     }
-    PyList_SET_ITEM(list, i++, v);
   }
-  return list;
-}
 
-PyObject* object_to_python(dom::object o) {
-  PyObject* dict = PyDict_New();
-  if (!dict) return nullptr;
-  for (dom::key_value_pair kv : o) {
-    PyObject* k = make_key(kv.key);
-    PyObject* v = k ? to_python(kv.value) : nullptr;
-    int rc = v ? PyDict_SetItem(dict, k, v) : -1;  // a later duplicate replaces, as json.loads
-    Py_XDECREF(k);
-    Py_XDECREF(v);
-    if (rc < 0) {
-      Py_DECREF(dict);
-      return nullptr;
+  // '{' payload: low 32 bits index the word after the matching '}'.
+  PyObject* object(std::size_t& i, std::uint64_t w) {
+    const std::size_t close = static_cast<std::uint32_t>(w) - 1;
+    PyObject* dict = PyDict_New();
+    if (!dict) return nullptr;
+    ++i;
+    while (i < close) {
+      PyObject* k = make_key(string_at(tape_[i]));
+      ++i;
+      PyObject* v = k ? value(i) : nullptr;
+      int rc = v ? PyDict_SetItem(dict, k, v) : -1;  // a later duplicate replaces, as json.loads
+      Py_XDECREF(k);
+      Py_XDECREF(v);
+      if (rc < 0) {
+        Py_DECREF(dict);
+        return nullptr;
+      }
     }
+    i = close + 1;
+    return dict;
   }
-  return dict;
-}
 
-PyObject* to_python(dom::element e) {
-  switch (e.type()) {
-    case dom::element_type::OBJECT:
-      return object_to_python(e.get_object().value_unsafe());
-    case dom::element_type::ARRAY:
-      return array_to_python(e.get_array().value_unsafe());
-    case dom::element_type::STRING:
-      return make_str(e.get_string().value_unsafe());
-    case dom::element_type::INT64:
-      return PyLong_FromLongLong(e.get_int64().value_unsafe());
-    case dom::element_type::UINT64:
-      return PyLong_FromUnsignedLongLong(e.get_uint64().value_unsafe());
-    case dom::element_type::DOUBLE:
-      return PyFloat_FromDouble(e.get_double().value_unsafe());
-    case dom::element_type::BOOL:
-      return Py_NewRef(e.get_bool().value_unsafe() ? Py_True : Py_False);
-    case dom::element_type::NULL_VALUE:
-      return Py_NewRef(Py_None);
+  // '[' payload: low 32 bits as for '{', then a 24-bit element count (saturated).
+  PyObject* array(std::size_t& i, std::uint64_t w) {
+    const std::size_t close = static_cast<std::uint32_t>(w) - 1;
+    const std::uint32_t count = static_cast<std::uint32_t>(w >> 32) & kCountSaturated;
+    const bool sized = count < kCountSaturated;
+    PyObject* list = PyList_New(sized ? count : 0);
+    if (!list) return nullptr;
+    ++i;
+    for (Py_ssize_t n = 0; i < close; ++n) {
+      PyObject* v = value(i);
+      if (!v) {
+        Py_DECREF(list);
+        return nullptr;
+      }
+      if (sized && n < static_cast<Py_ssize_t>(count)) {
+        PyList_SET_ITEM(list, n, v);
+      } else if (sized) {
+        Py_DECREF(v);
+        Py_DECREF(list);
+        PyErr_SetString(PyExc_SystemError, "json_decode: array longer than its tape count");
+        return nullptr;
+      } else {
+        int rc = PyList_Append(list, v);
+        Py_DECREF(v);
+        if (rc < 0) {
+          Py_DECREF(list);
+          return nullptr;
+        }
+      }
+    }
+    i = close + 1;
+    return list;
   }
-  PyErr_SetString(PyExc_SystemError, "json_decode: unknown simdjson element type");
-  return nullptr;
-}
+
+  const std::uint64_t* tape_;
+  const std::uint8_t* strings_;
+};
 
 // Adds "(byte N)" to a json.JSONDecodeError raised by json.loads; N counts UTF-8 bytes of
 // the document before the error position.
@@ -203,7 +274,7 @@ PyObject* parse_with(dom::parser& parser, const char* padded, std::string_view t
                      PyObject* original) {
   auto doc = parser.parse(padded, text.size(), /*realloc_if_needed=*/false);
   if (doc.error()) return fallback_loads(text, original);
-  return to_python(doc.value_unsafe());
+  return TapeReader(parser.doc).root();
 }
 
 }  // namespace
