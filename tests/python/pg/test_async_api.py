@@ -380,3 +380,20 @@ def test_failing_listener_does_not_break_the_connection(pg_dsn: str) -> None:
         assert any(isinstance(x.get("exception"), RuntimeError) for x in seen)
 
     with_conn(pg_dsn, body)
+
+
+def test_executemany_is_atomic_and_binary_copy_out(pg_dsn: str) -> None:
+    async def body(c: pg.Connection) -> None:
+        await c.execute("CREATE TEMP TABLE em (k int PRIMARY KEY)")
+        with pytest.raises(exc.UniqueViolationError):
+            await c.executemany("INSERT INTO em VALUES ($1)", [(1,), (2,), (1,)])
+        assert await c.fetchval("SELECT count(*) FROM em") == 0  # one implicit transaction
+        await c.executemany("INSERT INTO em VALUES ($1)", [(1,), (2,)])
+        data = await c.copy_out("COPY em TO STDOUT (FORMAT binary)")
+        assert data.startswith(b"PGCOPY\n\xff\r\n\x00") and data.endswith(b"\xff\xff")
+        await c.execute("CREATE TEMP TABLE em2 (k int)")
+        assert await c.copy_in("COPY em2 FROM STDIN (FORMAT binary)", data) == "COPY 2"
+        assert await c.copy_to_table("em2", source=b"7\n8\n") == "COPY 2"
+        assert [r[0] for r in await c.fetch("SELECT k FROM em2 ORDER BY k")] == [1, 2, 7, 8]
+
+    with_conn(pg_dsn, body)
