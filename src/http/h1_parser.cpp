@@ -52,11 +52,11 @@ RequestParser::RequestParser(const ParserLimits& limits, ScanIsa isa)
   if (limits_.max_headers > kMaxHeaders) limits_.max_headers = kMaxHeaders;
 }
 
-int RequestParser::parse_request(std::string_view buf, size_t prev_len, RequestHead& out) {
+int RequestParser::parse_resumed(std::string_view buf, size_t prev_len, RequestHead& out) {
   // Re-scan only when the new bytes hold an LF: a head can only end, or hit a line-ending error
   // (bare LF), at an LF (picohttpparser's is_complete trick, widened so bare LFs fail fast).
   // Other errors in the new bytes surface at the next LF or limit.
-  if (prev_len != 0 && prev_len < buf.size()) {
+  if (prev_len < buf.size()) {
     const size_t small = limits_.max_header_bytes < limits_.max_request_line
                              ? limits_.max_header_bytes
                              : limits_.max_request_line;

@@ -100,12 +100,17 @@ class RequestParser {
   // already seen by a previous kPartial call (0 the first time): while the new bytes hold no LF
   // and no limit is near, the head is not re-scanned (an error in them then surfaces with the
   // next LF). Returns head bytes consumed, kPartial, or kError (see error()).
-  int parse_request(std::string_view buf, size_t prev_len, RequestHead& out);
+  int parse_request(std::string_view buf, size_t prev_len, RequestHead& out) {
+    if (prev_len != 0) return parse_resumed(buf, prev_len, out);
+    return parse_head_(buf.data(), buf.size(), limits_, out, error_);
+  }
 
   const ParseError& error() const { return error_; }
   const ParserLimits& limits() const { return limits_; }
 
  private:
+  int parse_resumed(std::string_view buf, size_t prev_len, RequestHead& out);
+
   ParserLimits limits_;
   ParseError error_;
   detail::ParseHeadFn parse_head_;

@@ -122,9 +122,10 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
   if (p == lend) return ran_out_line();
   if (*p != ' ') return fail(err, 400, "invalid character in request-target");
   if (p == t) return fail(err, 400, "empty request-target");
-  out.target = std::string_view(t, static_cast<size_t>(p - t));
+  const std::string_view target(t, static_cast<size_t>(p - t));
+  out.target = target;
   if (mark == nullptr) {
-    out.path = out.target;
+    out.path = target;  // from registers: re-reading out.target would stall store forwarding
     out.query = std::string_view();
   } else {
     out.path = std::string_view(t, static_cast<size_t>(mark - t));
