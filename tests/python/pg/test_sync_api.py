@@ -158,9 +158,15 @@ def test_seed_example_runs_unchanged_in_handlers(
     from fasterapi.testing import TestClient
 
     setup = PgPool(pg_dsn, min_size=0, max_size=1)
-    setup.exec("DROP TABLE IF EXISTS users")
-    setup.exec("CREATE TABLE users (id serial PRIMARY KEY, name text, email text)")
-    monkeypatch.setenv("DATABASE_URL", pg_dsn)
+    # The example's `users` table lives in a schema of its own (search_path via the DSN's
+    # startup options), so a shared database's tables are left alone.
+    with setup.connection() as c:
+        c.execute(
+            "DROP SCHEMA IF EXISTS fa_seed CASCADE; CREATE SCHEMA fa_seed;"
+            "CREATE TABLE fa_seed.users (id serial PRIMARY KEY, name text, email text)"
+        )
+    sep = "&" if "?" in pg_dsn else "?"
+    monkeypatch.setenv("DATABASE_URL", f"{pg_dsn}{sep}options=-csearch_path%3Dfa_seed")
     spec = importlib.util.spec_from_file_location(
         "seed_pg_example", ROOT / "examples" / "postgres.py"
     )
@@ -178,7 +184,8 @@ def test_seed_example_runs_unchanged_in_handlers(
             assert got.json() == {"id": uid, "name": "Ann", "email": "ann@example.com"}
     finally:
         mod.pool.close_sync()
-        setup.exec("DROP TABLE users")
+        with setup.connection() as c:
+            c.execute("DROP SCHEMA fa_seed CASCADE")
         setup.close_sync()
         del sys.modules["seed_pg_example"]
         os.environ.pop("DATABASE_URL", None)
