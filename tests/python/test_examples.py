@@ -92,7 +92,7 @@ def example_db() -> Iterator[str]:
 
 
 def test_postgres_example(example_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("fasterapi.pg.compat")
+    pytest.importorskip("fasterapi.pg.compat", exc_type=ImportError)
     monkeypatch.setenv("DATABASE_URL", example_db)
     with TestClient(load("postgres").app) as c:
         r = c.post("/users", json={"name": "Ann", "email": "ann@example.com"})
