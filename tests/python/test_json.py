@@ -384,4 +384,15 @@ def test_loads_large_document() -> None:
 def test_round_trip_is_stable() -> None:
     value = {"a": [1, 2.5, None, True, "ü"], "b": {"c": -(2**70)}}
     assert loads(dumps(value)) == value
-    assert sys.getrefcount(value) >= 2
+
+
+def test_no_reference_leaks() -> None:
+    value = "v" * 10
+    key = "k" * 10
+    obj = {key: [value, {key: value}], "t": (value,)}
+    before = (sys.getrefcount(value), sys.getrefcount(key))
+    for _ in range(1000):
+        dumps(obj)
+        with pytest.raises(TypeError):
+            dumps({key: [value, object()]})
+    assert (sys.getrefcount(value), sys.getrefcount(key)) == before
