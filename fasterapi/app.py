@@ -45,6 +45,7 @@ class App(APIRouter):
         timeout_graceful_shutdown: float = 30.0,
         max_body_bytes: int = 16 * 1024 * 1024,
         debug: bool = False,
+        redirect_slashes: bool = True,
     ) -> None:
         super().__init__(dependencies=dependencies)
         if workers < 1:
@@ -60,6 +61,7 @@ class App(APIRouter):
         self.timeout_graceful_shutdown = timeout_graceful_shutdown
         self.max_body_bytes = max_body_bytes
         self.debug = debug
+        self.redirect_slashes = redirect_slashes  # /items → 307 /items/ when only that exists
         self.http_middleware: list[Middleware] = []
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
         self.state = types.SimpleNamespace()
@@ -170,6 +172,8 @@ class App(APIRouter):
                 endpoint = _logged(endpoint)
             for method in route.methods:
                 server.add_route(method, route.path, endpoint, is_async)
+        if self.redirect_slashes:
+            _add_slash_redirects(server, routes)
 
     @contextlib.asynccontextmanager
     async def lifespan_context(self) -> AsyncIterator[None]:
@@ -223,6 +227,36 @@ class App(APIRouter):
 
 def _status_error(code: int) -> type[BaseException]:
     raise TypeError(f"exception_handler({code}): register an exception class, e.g. HTTPException")
+
+
+def _add_slash_redirects(server: Any, routes: list[Route]) -> None:
+    """For each route path, answer the same path with/without a trailing slash by a 307 to
+    it, as FastAPI does, unless that other path has a route of its own. Done at startup:
+    requests to existing routes pay nothing."""
+    taken = {(m, r.path) for r in routes for m in r.methods}
+    for route in routes:
+        path = route.path
+        if path == "/" or path.endswith(":path}"):
+            continue
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        for method in route.methods:
+            if (method, other) in taken:
+                continue
+            taken.add((method, other))
+            try:
+                server.add_route(method, other, _redirect_slash, False)
+            except ValueError:  # the engine sees it as overlapping another pattern: skip
+                pass
+
+
+def _redirect_slash(req: Any, res: Any) -> Response:
+    raw = req.raw_path.decode("latin-1")
+    target = raw[:-1] if raw.endswith("/") else raw + "/"
+    if req.query_string:
+        target += "?" + req.query_string.decode("latin-1")
+    response = Response(status_code=307)
+    response.raw_headers = [(b"location", target.encode("latin-1"))]
+    return response
 
 
 def _preflight(answer: Callable[[Any], Response]) -> Callable[[Any, Any], Response]:

@@ -42,6 +42,7 @@ class TestClient(httpx.Client):
         self._error: BaseException | None = None
         self.port = 0
         httpx_options.setdefault("timeout", 30.0)
+        httpx_options.setdefault("follow_redirects", True)  # as starlette's TestClient
         super().__init__(base_url=f"http://{host}", **httpx_options)
 
     def start(self) -> None:

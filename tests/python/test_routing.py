@@ -174,3 +174,36 @@ def test_openapi_and_docs() -> None:
         docs = client.get("/docs")
         assert docs.headers["content-type"].startswith("text/html")
         assert "/openapi.json" in docs.text
+
+
+def test_trailing_slash_redirects() -> None:
+    app = App()
+
+    @app.get("/items/")
+    def items(req, res):
+        return "items"
+
+    @app.get("/users/{uid}")
+    def user(uid: int):
+        return uid
+
+    @app.get("/both")
+    def both(req, res):
+        return "no slash"
+
+    @app.get("/both/")
+    def both_slash(req, res):
+        return "slash"
+
+    with TestClient(app) as client:
+        r = client.get("/items?x=1", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (307, "/items/?x=1")
+        assert client.get("/items").text == "items"
+        r = client.get("/users/5/", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (307, "/users/5")
+        assert (client.get("/both").text, client.get("/both/").text) == ("no slash", "slash")
+        assert client.post("/items").status_code == 405
+    plain = App(redirect_slashes=False)
+    plain.get("/a/")(lambda req, res: "a")
+    with TestClient(plain) as client:
+        assert client.get("/a", follow_redirects=False).status_code == 404
