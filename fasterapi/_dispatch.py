@@ -9,6 +9,7 @@ import contextvars
 import dataclasses
 import inspect
 import logging
+import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -339,20 +340,34 @@ def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None
     responder.send(500, [_JSON], _ERROR_500)
 
 
-def make_error_handler(handlers: dict[type[BaseException], Callable[..., Any]]) -> ErrorHandler:
+def debug_handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None:
+    """handle_error for App(debug=True): a 500 shows the traceback as plain text."""
+    if isinstance(exc, HTTPException | RequestValidationError):
+        handle_error(exc, req, res, responder)
+        return
+    error_log.error("Exception in %s %s", req.method, req.path, exc_info=exc)
+    text = "".join(traceback.format_exception(exc))
+    res.status_code = 500
+    responder.send(500, [_TEXT], text.encode())
+
+
+def make_error_handler(
+    handlers: dict[type[BaseException], Callable[..., Any]], debug: bool = False
+) -> ErrorHandler:
     """handle_error, first trying the app's `@app.exception_handler` functions (by MRO)."""
+    fallback = debug_handle_error if debug else handle_error
     if not handlers:
-        return handle_error
+        return fallback
 
     def handle(exc: BaseException, req: Any, res: Any, responder: Any) -> None:
         fn = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
         if fn is None:
-            handle_error(exc, req, res, responder)
+            fallback(exc, req, res, responder)
             return
         try:
             result = fn(req, exc)
         except Exception as err:
-            handle_error(err, req, res, responder)
+            fallback(err, req, res, responder)
             return
         if inspect.isawaitable(result):
             _start_stream(_await_handler(result, req, res, responder))

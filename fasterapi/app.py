@@ -150,7 +150,7 @@ class App(APIRouter):
 
     def install(self, server: Any, *, access_log: bool = False) -> None:
         """Register hooks and every route on an engine `server` (done once per server)."""
-        handle_error = _dispatch.make_error_handler(self.exception_handlers)
+        handle_error = _dispatch.make_error_handler(self.exception_handlers, self.debug)
         spawn = _dispatch.make_spawn(handle_error, asyncio.get_running_loop())
         server.set_hooks(
             Request, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING

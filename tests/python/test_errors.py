@@ -50,3 +50,16 @@ def test_custom_exception_handlers_sync_and_async() -> None:
         r = client.get("/num/x")
         assert (r.status_code, r.text) == (400, "1 error(s)")
         assert client.get("/num/4").json() == 4
+
+
+def test_debug_mode_shows_the_traceback() -> None:
+    app = App(debug=True)
+
+    @app.get("/boom")
+    def boom(req, res):
+        raise ValueError("visible in debug")
+
+    with TestClient(app) as client:
+        r = client.get("/boom")
+    assert r.status_code == 500
+    assert "ValueError: visible in debug" in r.text and "Traceback" in r.text
