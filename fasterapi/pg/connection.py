@@ -152,10 +152,12 @@ class Connection:
                 return await st
             self._cache.move_to_end(sql)
             return st
-        if self._cache_size <= 0:
-            self._core.prepare("", sql)
-            return await self._proto.request()
         name = f"__fa_{next(_stmt_ids)}"
+        if self._cache_size <= 0:
+            # Uncached, yet named: with pipelining an unnamed statement could be replaced by a
+            # concurrent Parse before our Bind. One-shot users close it (_done_with).
+            self._core.prepare(name, sql)
+            return await self._proto.request()
         self._core.prepare(name, sql)
         fut = self._proto.request()
         self._cache[sql] = fut
@@ -179,6 +181,19 @@ class Connection:
         self._core.execute(st, args, mode)
         return await self._wait(self._proto.request(), timeout)
 
+    def _done_with(self, st: Any) -> None:
+        """Close a one-shot statement when the cache is off (queued after its last use)."""
+        if self._cache_size <= 0:
+            self._core.close_statement(st.name)
+            self._proto.request().add_done_callback(_ignore_result)
+
+    def _send(self, st: Any, args: Sequence[Any], mode: int) -> asyncio.Future[Any]:
+        try:
+            self._core.execute(st, args, mode)
+            return self._proto.request()
+        finally:
+            self._done_with(st)
+
     async def _query(self, sql: str, args: Sequence[Any], mode: int, timeout: float | None) -> Any:
         self.last_used = time.monotonic()
         st = self._cache.get(sql)
@@ -187,15 +202,13 @@ class Connection:
         else:
             self._cache.move_to_end(sql)
         try:
-            self._core.execute(st, args, mode)
-            return await self._wait(self._proto.request(), timeout)
+            return await self._wait(self._send(st, args, mode), timeout)
         except PostgresError as e:
             if e.sqlstate not in _REPREPARE_SQLSTATES or self.is_in_transaction():
                 raise
             self._cache.pop(sql, None)  # schema changed under a cached plan: prepare again, once
             st = await self._statement(sql)
-            self._core.execute(st, args, mode)
-            return await self._wait(self._proto.request(), timeout)
+            return await self._wait(self._send(st, args, mode), timeout)
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:
         """All rows as Records."""
@@ -232,8 +245,12 @@ class Connection:
     ) -> None:
         """Run command once per argument tuple in one pipelined batch (one Sync)."""
         st = await self._statement(command)
-        self._core.execute_many(st, args)
-        await self._wait(self._proto.request(), timeout)
+        try:
+            self._core.execute_many(st, args)
+            fut = self._proto.request()
+        finally:
+            self._done_with(st)
+        await self._wait(fut, timeout)
 
     async def prepare(self, query: str) -> PreparedStatement:
         """A prepared statement (cached per connection)."""
@@ -301,6 +318,7 @@ class Connection:
         cols = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
         shape = await self._statement(f"SELECT {cols} FROM {target} LIMIT 0")
         col_list = ", ".join(_quote_ident(c) for c in shape.column_names)
+        self._done_with(shape)
         self._core.copy_in_records(
             f"COPY {target} ({col_list}) FROM STDIN (FORMAT binary)", shape, records
         )

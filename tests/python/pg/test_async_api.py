@@ -397,3 +397,19 @@ def test_executemany_is_atomic_and_binary_copy_out(pg_dsn: str) -> None:
         assert [r[0] for r in await c.fetch("SELECT k FROM em2 ORDER BY k")] == [1, 2, 7, 8]
 
     with_conn(pg_dsn, body)
+
+
+def test_statement_cache_off_is_safe_with_pipelining(pg_dsn: str) -> None:
+    async def body(c: pg.Connection) -> None:
+        # different statements prepared concurrently must not bind to each other's plan
+        got = await asyncio.gather(
+            *(c.fetchval(f"SELECT $1::int * {k}", 3) for k in range(1, 40)),
+            *(c.fetchval("SELECT $1::text || 'x'", "a") for _ in range(10)),
+        )
+        assert list(got) == [3 * k for k in range(1, 40)] + ["ax"] * 10
+        await c.executemany("SELECT $1::int", [(1,), (2,)])
+        assert len(c._cache) == 0
+        # only the statement running this count exists; every earlier one was closed
+        assert await c.fetchval("SELECT count(*) FROM pg_prepared_statements") == 1
+
+    with_conn(pg_dsn, body, statement_cache_size=0)
