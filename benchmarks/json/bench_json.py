@@ -162,10 +162,41 @@ def bench_pydantic(repeat: int) -> None:
         print(f"{label:<32}{ns_per_call(fn, repeat):>10.0f}")
 
 
+PAYLOADS = {"small": small, "api": api_object, "list": big_list}
+
+
+def loop_only(lib: str, payload: str, op: str, n: int) -> None:
+    """Calls one function n times and prints nothing: for instruction counting (callgrind)."""
+    obj = PAYLOADS[payload]()
+    data = _native.json_dumps(obj)
+    funcs: dict[str, dict[str, Callable[[Any], Any]]] = {
+        "dumps": {"json": stdlib_dumps, "fasterapi": _native.json_dumps, "none": id},
+        "loads": {"json": json.loads, "fasterapi": _native.json_loads, "none": id},
+    }
+    if orjson:
+        funcs["dumps"]["orjson"] = orjson.dumps
+        funcs["loads"]["orjson"] = orjson.loads
+    fn = funcs[op][lib]
+    arg = obj if op == "dumps" else data
+    for _ in range(n):
+        fn(arg)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="timings per case; best is kept")
+    parser.add_argument(
+        "--loop",
+        nargs=4,
+        metavar=("LIB", "PAYLOAD", "OP", "N"),
+        help="only call LIB (json|orjson|fasterapi|none) OP (dumps|loads) on PAYLOAD "
+        "(small|api|list) N times; see instructions.sh",
+    )
     args = parser.parse_args()
+    if args.loop:
+        lib, payload, op, n = args.loop
+        loop_only(lib, payload, op, int(n))
+        return
     print(f"load average: {os.getloadavg()}")
     bench_payloads(args.repeat)
     bench_pydantic(args.repeat)
