@@ -143,10 +143,14 @@ collections.abc.Coroutine.register(_Resume)
 
 
 def make_spawn(
-    on_error: ErrorHandler, loop: asyncio.AbstractEventLoop | None = None
+    on_error: ErrorHandler,
+    loop: asyncio.AbstractEventLoop | None = None,
+    tasks: set[asyncio.Task[Any]] | None = None,
 ) -> Callable[[Any, Any, Any, Any], Any]:
     """The engine's spawn hook for `loop` (default: the running loop at each call); a
-    handler that fails after suspending goes to `on_error`."""
+    handler that fails after suspending goes to `on_error`; the Tasks of suspended
+    handlers are kept in `tasks` (one set per server, so its drain waits for its own)."""
+    live = _tasks if tasks is None else tasks
 
     def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
         """Run `coro` to its first suspension. Returns its result if it finished (no Task
@@ -169,7 +173,8 @@ def make_spawn(
         stand_in.task = task
         if stand_in._cancels:
             task.cancel()
-        _tasks.add(task)
+        live.add(task)
+        task.add_done_callback(live.discard)
         task.add_done_callback(lambda t: _finish(t, req, res, responder, on_error))
         return PENDING
 
@@ -179,7 +184,6 @@ def make_spawn(
 def _finish(
     task: asyncio.Task[Any], req: Any, res: Any, responder: Any, on_error: ErrorHandler
 ) -> None:
-    _tasks.discard(task)
     if task.cancelled():
         if not responder.closed:
             on_error(asyncio.CancelledError(), req, res, responder)

@@ -148,10 +148,12 @@ class App(APIRouter):
             self._openapi = build_openapi(self)
         return self._openapi
 
-    def install(self, server: Any, *, access_log: bool = False) -> None:
-        """Register hooks and every route on an engine `server` (done once per server)."""
+    def install(self, server: Any, *, access_log: bool = False) -> set[asyncio.Task[Any]]:
+        """Register hooks and every route on an engine `server` (once per server). Returns
+        the set that will hold this server's suspended handlers (for the graceful drain)."""
         handle_error = _dispatch.make_error_handler(self.exception_handlers, self.debug)
-        spawn = _dispatch.make_spawn(handle_error, asyncio.get_running_loop())
+        tasks: set[asyncio.Task[Any]] = set()
+        spawn = _dispatch.make_spawn(handle_error, asyncio.get_running_loop(), tasks)
         server.set_hooks(
             Request, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING
         )
@@ -174,6 +176,7 @@ class App(APIRouter):
                 server.add_route(method, route.path, endpoint, is_async)
         if self.redirect_slashes:
             _add_slash_redirects(server, routes)
+        return tasks
 
     @contextlib.asynccontextmanager
     async def lifespan_context(self) -> AsyncIterator[None]:

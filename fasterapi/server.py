@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fasterapi import _dispatch, _engine
+from fasterapi import _engine
 
 if TYPE_CHECKING:
     from fasterapi.app import App
@@ -76,7 +76,7 @@ async def serve(
         max_body_bytes=config.max_body_bytes,
         keep_alive_timeout=config.timeout_keep_alive,
     )
-    app.install(server, access_log=config.access_log)
+    handlers = app.install(server, access_log=config.access_log)
     port = server.listen()
     signals: list[signal.Signals] = []
     async with app.lifespan_context():
@@ -101,24 +101,24 @@ async def serve(
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
-            await _drain(server, config.timeout_graceful_shutdown)
+            await _drain(server, handlers, config.timeout_graceful_shutdown)
             timer.cancel()
             loop.remove_reader(fd)
             server.close()
 
 
-async def _drain(server: Any, deadline_s: float) -> None:
+async def _drain(server: Any, handlers: set[asyncio.Task[Any]], deadline_s: float) -> None:
     """Stop accepting; let in-flight requests finish until `deadline_s` has passed."""
     server.shutdown(deadline_s)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + deadline_s
-    while (server.in_flight or _dispatch._tasks) and loop.time() < deadline:
+    while (server.in_flight or handlers) and loop.time() < deadline:
         await asyncio.sleep(0.05)  # 50 ms: drain check interval, not a busy loop
     if server.in_flight:
         log.warning(
             "graceful shutdown deadline passed with %d request(s) in flight", server.in_flight
         )
-    leftover = [t for t in _dispatch._tasks if not t.done()]
+    leftover = [t for t in handlers if not t.done()]
     for task in leftover:  # handlers still suspended past the deadline
         task.cancel()
     if leftover:

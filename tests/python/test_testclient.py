@@ -73,3 +73,35 @@ def test_unclosed_client_lets_the_interpreter_exit_cleanly() -> None:
     out = subprocess.run([sys.executable, "-c", script], env=python_env(), cwd=ROOT,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert (out.returncode, out.stdout.strip()) == (0, "served"), out.stderr
+
+
+def test_closing_one_client_leaves_another_clients_handlers_alone() -> None:
+    import asyncio
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    slow_app = App()
+
+    @slow_app.get("/slow")
+    async def slow(req, res):
+        started.set()
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        return "done"
+
+    result: dict[str, object] = {}
+    with TestClient(slow_app) as b:
+
+        def call() -> None:
+            r = b.get("/slow")
+            result["status"], result["text"] = r.status_code, r.text
+
+        t = threading.Thread(target=call)
+        t.start()
+        assert started.wait(30)
+        with TestClient(make_app()) as a:
+            assert a.get("/").text == "hi"
+        # a's graceful shutdown is over; b's suspended handler must not have been touched
+        release.set()
+        t.join(30)
+    assert result == {"status": 200, "text": "done"}
