@@ -220,7 +220,18 @@ def test_listen_notify(pg_dsn: str) -> None:
 def test_cancellation_sends_cancel_request(pg_dsn: str) -> None:
     async def body(c: pg.Connection) -> None:
         task = asyncio.ensure_future(c.fetchval("SELECT pg_sleep(30)"))
-        await asyncio.sleep(0.3)
+        watcher = await pg.connect(pg_dsn)
+        try:  # cancel only once the server runs it (a CancelRequest for an idle backend is lost)
+            for _ in range(200):
+                n = await watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'",
+                    c.get_server_pid(),
+                )
+                if n:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await watcher.close()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
