@@ -68,10 +68,11 @@ class Response:
 
     @property
     def headers(self) -> MutableHeaders:
-        """Case-insensitive, editable view over `raw_headers`."""
+        """Case-insensitive, editable view over `raw_headers`; setting content-type sets
+        `media_type` (so a response never carries two content-type lines)."""
         if self.raw_headers is None:
             self.raw_headers = []
-        return MutableHeaders(self.raw_headers)
+        return _ResponseHeaders(self)
 
     def content_type(self) -> bytes | None:
         """The content-type header value this response should carry, if any."""
@@ -219,3 +220,32 @@ class FileResponse(Response):
         self.path = os.fspath(path)
         if filename is not None:
             self.headers["content-disposition"] = f"attachment; filename*=utf-8''{quote(filename)}"
+
+
+class _ResponseHeaders(MutableHeaders):
+    """Response headers, with content-type routed to the response's `media_type`."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        assert response.raw_headers is not None
+        super().__init__(response.raw_headers)
+        self.response = response
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if key.lower() == "content-type":
+            self.response.media_type = value
+            self.raw[:] = [(n, v) for n, v in self.raw if n != b"content-type"]
+            return
+        super().__setitem__(key, value)
+
+    def append(self, key: str, value: str) -> None:
+        if key.lower() == "content-type":
+            self[key] = value
+            return
+        super().append(key, value)
+
+    def __getitem__(self, key: str) -> str:
+        if key.lower() == "content-type" and self.response.media_type is not None:
+            return (self.response.content_type() or b"").decode("latin-1")
+        return super().__getitem__(key)

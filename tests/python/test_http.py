@@ -361,3 +361,30 @@ def test_unencodable_value_after_suspending_is_a_500() -> None:
         assert r.status_code == 500
         assert c.get("/late-bad-json").status_code == 500  # and the server still answers
         assert c.get("/bad-json").status_code == 500
+
+
+def test_content_type_set_through_res_headers_is_sent_once() -> None:
+    app = App()
+
+    @app.get("/html")
+    def html(req, res):
+        res.headers["Content-Type"] = "text/html; charset=utf-8"
+        return "<b>x</b>"
+
+    @app.get("/vendor-json")
+    def vendor(req, res):
+        res.headers["content-type"] = "application/vnd.x+json"
+        return {"a": 1}
+
+    with TestClient(app) as c:
+        for path, ctype, body in (
+            ("/html", b"text/html; charset=utf-8", b"<b>x</b>"),
+            ("/vendor-json", b"application/vnd.x+json", b'{"a":1}'),
+        ):
+            raw = raw_http(
+                c.port, f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+            )
+            head, _, got = raw.partition(b"\r\n\r\n")
+            lines = [ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-type:")]
+            assert [ln.split(b":", 1)[1].strip() for ln in lines] == [ctype]
+            assert got == body
