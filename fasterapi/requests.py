@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 from fasterapi._engine import NativeRequest
@@ -57,9 +58,9 @@ class Request(NativeRequest):  # type: ignore[misc]
         return Address(self.client)
 
     @cached
-    def state(self) -> dict[str, Any]:
-        """Per-request scratch space for middleware and dependencies."""
-        return {}
+    def state(self) -> SimpleNamespace:
+        """Per-request scratch space for middleware and dependencies (`req.state.user = u`)."""
+        return SimpleNamespace()
 
     def text(self, encoding: str = "utf-8") -> str:
         """The body decoded (UTF-8 unless told otherwise)."""

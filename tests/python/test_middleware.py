@@ -22,6 +22,7 @@ def test_http_middleware_order_and_headers() -> None:
     @app.middleware("http")
     async def outer(request, call_next):
         order.append("outer-in")
+        request.state.user = "from-middleware"
         if request.headers.get("x-block"):
             from fasterapi import JSONResponse
 
@@ -34,7 +35,7 @@ def test_http_middleware_order_and_headers() -> None:
     def hello(req, res):
         order.append("handler")
         res.set_cookie("c", "1")
-        return {"hello": "world"}
+        return {"hello": req.state.user}
 
     @app.get("/missing")
     def missing(req, res):
@@ -42,7 +43,7 @@ def test_http_middleware_order_and_headers() -> None:
 
     with TestClient(app) as client:
         r = client.get("/")
-        assert r.json() == {"hello": "world"}
+        assert r.json() == {"hello": "from-middleware"}
         assert (r.headers["x-inner"], r.headers["x-outer"]) == ("1", "200")
         assert r.headers["set-cookie"].startswith("c=1")
         assert order == ["outer-in", "inner-in", "handler", "inner-out"]
