@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -384,6 +385,10 @@ class PgPool:
                 now = time.monotonic()
                 while self._sync_idle:
                     c = self._sync_idle.pop()
+                    if c.pid != os.getpid():  # inherited across fork(): not ours to use
+                        c.forget()
+                        self._sync_size -= 1
+                        continue
                     if (
                         c.broken
                         or now - c.created_at >= self.max_lifetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import time
@@ -42,6 +43,7 @@ class SyncConnection:
         self._broken = False
         self.created_at = time.monotonic()
         self.last_used = self.created_at
+        self.pid = os.getpid()  # a forked worker must not share this socket with its parent
         self._roundtrip()
 
     def _roundtrip(self) -> Any:
@@ -175,6 +177,11 @@ class SyncConnection:
         if not self._broken and self.is_in_transaction():
             self.execute("ROLLBACK")
         self._tx_depth = 0
+
+    def forget(self) -> None:
+        """Close our file descriptor without a goodbye (the socket came from a parent process)."""
+        self._broken = True
+        self._sock.close()
 
     def close(self) -> None:
         if not self._broken:

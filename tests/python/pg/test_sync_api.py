@@ -189,3 +189,25 @@ def test_seed_example_runs_unchanged_in_handlers(
         setup.close_sync()
         del sys.modules["seed_pg_example"]
         os.environ.pop("DATABASE_URL", None)
+
+
+def test_forked_child_does_not_reuse_the_parents_socket(pg_dsn: str) -> None:
+    import os
+
+    pool = PgPool(pg_dsn, min_size=0, max_size=2)
+    parent_pid = pool.exec("SELECT pg_backend_pid()").scalar()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            pid = pool.exec("SELECT pg_backend_pid()").scalar()
+            os.write(w, str(pid).encode())
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    child_backend = int(os.read(r, 64))
+    os.close(r)
+    os.close(w)
+    assert child_backend != parent_pid
+    assert pool.exec("SELECT pg_backend_pid()").scalar() == parent_pid  # parent's still fine
+    pool.close_sync()
