@@ -154,8 +154,10 @@ class App(APIRouter):
         handle_error = _dispatch.make_error_handler(self.exception_handlers, self.debug)
         tasks: set[asyncio.Task[Any]] = set()
         spawn = _dispatch.make_spawn(handle_error, asyncio.get_running_loop(), tasks)
+        # A subclass per app gives every request `req.app` at no per-request cost.
+        request_class = type("Request", (Request,), {"app": self, "__module__": Request.__module__})
         server.set_hooks(
-            Request, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING
+            request_class, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING
         )
         routes = list(self.routes)
         if self.openapi_url or self.docs_url:

@@ -33,6 +33,8 @@ class Request(NativeRequest):  # type: ignore[misc]
     """One HTTP request. The engine fills `method`, `path`, `path_params`, `body`, ...;
     everything below is built only when a handler reads it, then cached."""
 
+    app: Any = None  # the App serving this request (set on a per-app subclass)
+
     @cached
     def query_params(self) -> QueryParams:
         """Query parameters, multi-valued (`getlist`), `+` and percent-escapes decoded."""

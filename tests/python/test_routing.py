@@ -135,7 +135,8 @@ def test_lifespan_and_events() -> None:
 
     @app.get("/")
     def state(req, res):
-        return app.state.db
+        assert req.app is app
+        return req.app.state.db
 
     with TestClient(app) as client:
         assert events == ["startup", "lifespan-start"]
