@@ -351,7 +351,7 @@ class Encoder {
     if (!value) return false;
     if (!PyLong_Check(value)) {
       Py_DECREF(value);
-      return write_str_of(o);
+      return write_str_of_object(o);
     }
     std::uint64_t lo = PyLong_AsUnsignedLongLongMask(value);
     PyObject* high = PyNumber_Rshift(value, g_types.py_64);
@@ -380,7 +380,7 @@ class Encoder {
     return true;
   }
 
-  bool write_str_of(PyObject* o) {
+  bool write_str_of_object(PyObject* o) {
     PyObject* s = PyObject_Str(o);
     if (!s) return false;
     bool ok = write_str(s);

@@ -56,14 +56,9 @@ PyObject* json_loads(PyObject*, PyObject* data) {
   if (PyObject_CheckBuffer(data)) {
     Py_buffer view;
     if (PyObject_GetBuffer(data, &view, PyBUF_C_CONTIGUOUS) < 0) return nullptr;
-    PyObject* bytes_for_fallback = nullptr;  // json.loads does not take a memoryview
     std::string_view text(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-    PyObject* result = nullptr;
-    if (PyByteArray_Check(data)) {
-      result = json_decode_with_fallback(text, data);
-    } else {
-      result = json_decode_with_fallback(text, bytes_for_fallback);
-    }
+    // json.loads takes a bytearray but not a memoryview: that falls back on a bytes copy.
+    PyObject* result = json_decode_with_fallback(text, PyByteArray_Check(data) ? data : nullptr);
     PyBuffer_Release(&view);
     return result;
   }
