@@ -67,6 +67,7 @@ Event Protocol::on_authenticating(const Message& m) {
       return {EventKind::kError, m.body};
     }
     case 'N': return {EventKind::kNotice, m.body};
+    case 'v': return {};  // NegotiateProtocolVersion: we ask for 3.0 with no _pq_ options (§55.2.1)
     default: return fail(std::string("unexpected message during authentication: ") + m.type);
   }
 }

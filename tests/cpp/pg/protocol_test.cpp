@@ -135,6 +135,12 @@ TEST(Protocol, MessagesSplitAcrossFeeds) {
   EXPECT_EQ(p.tx_status(), 'T');
 }
 
+TEST(Protocol, NegotiateProtocolVersionIsAccepted) {
+  Protocol p = started();
+  p.feed(msg('v', be32(0) + be32(0)) + auth(0) + msg('Z', "I"));
+  EXPECT_EQ(p.next().kind, EventKind::kReady);
+}
+
 TEST(Protocol, MalformedLengthBreaksConnection) {
   Protocol p = started();
   p.feed(std::string("Z\0\0\0\x02", 5));
