@@ -43,6 +43,7 @@ class Field:
     marker: Param | None = None
     dependant: Dependant | None = None
     fast_int: bool = False  # plain `int`: ASCII digits convert without pydantic
+    get: Callable[[SolveState], Any] = lambda st: None  # set by compile_dependant
 
 
 @dataclasses.dataclass(eq=False)
@@ -167,6 +168,9 @@ def compile_dependant(
     dep.embed_body = len(bodies) > 1 or any(
         isinstance(f.marker, Body) and f.marker.embed for f in bodies
     )
+    for f in fields:
+        if f.dependant is None:
+            f.get = _getter(f, dep.embed_body)
     return dep
 
 
@@ -369,6 +373,38 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
     return _validate(f, raw, (src, f.key), st)
 
 
+def _getter(f: Field, embed: bool) -> Callable[[SolveState], Any]:
+    """A per-field function computing its value, specialised for the common sources so the
+    per-request loop does no dispatching."""
+    src, key = f.source, f.key
+    if src == "request":
+        return _get_request
+    if src == "response":
+        return _get_response
+    loc = (src, key)
+    if src == "path":
+
+        def get_path(st: SolveState) -> Any:
+            return _validate(f, st.req.path_params.get(key, _MISSING_V), loc, st)
+
+        return get_path
+    if src == "query" and not f.is_list:
+
+        def get_query(st: SolveState) -> Any:
+            return _validate(f, st.req.query_params.get(key, _MISSING_V), loc, st)
+
+        return get_query
+    return lambda st: param_value(f, st, embed)
+
+
+def _get_request(st: SolveState) -> Any:
+    return st.req
+
+
+def _get_response(st: SolveState) -> Any:
+    return st.res
+
+
 def _add_cleanup(st: SolveState, gen: Any) -> None:
     if st.cleanups is None:
         cleanups: list[Any] = []
@@ -415,7 +451,7 @@ def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
     for f in dep.fields:
         sub = f.dependant
         if sub is None:
-            kwargs[f.name] = param_value(f, st, dep.embed_body)
+            kwargs[f.name] = f.get(st)
             continue
         if sub.use_cache and sub.call in st.cache:
             value = st.cache[sub.call]
@@ -441,7 +477,7 @@ async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
     for f in dep.fields:
         sub = f.dependant
         if sub is None:
-            kwargs[f.name] = param_value(f, st, dep.embed_body)
+            kwargs[f.name] = f.get(st)
             continue
         if sub.use_cache and sub.call in st.cache:
             value = st.cache[sub.call]
