@@ -2,6 +2,7 @@
 // the in-place chunked body decoder (RFC 9112 §7.1).
 #include "http/h1_parser.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "http/h1_scan.h"
@@ -300,6 +301,7 @@ int ChunkedDecoder::decode(char* buf, size_t* len) {
         break;
     }
   }
+  assert(dst <= src && "ChunkedDecoder::decode: decoded bytes overtook the input");
   if (state_ != State::kDone) return finish(kPartial);
   // The body is complete: move what follows it (the next pipelined request) down behind it.
   const size_t rest = static_cast<size_t>(end - src);

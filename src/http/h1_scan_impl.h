@@ -200,6 +200,7 @@ FA_H1_TARGET int parse_head(const char* const buf, const size_t len, const Parse
   }
   out.num_headers = n;
   if (finish_head(st, limits, out, err) != 0) return kError;
+  assert(p <= hend && n <= max_headers && "parse_head: consumed past the head limit or field cap");
   out.head_bytes = static_cast<size_t>(p - buf);
   return static_cast<int>(p - buf);
 }
