@@ -42,7 +42,8 @@ for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
   dirs=("$work")
   [[ -d "$corpus" ]] && dirs+=("$corpus")
   echo "fuzzing $name"
-  "$fuzzer" -max_total_time="$fuzz_seconds" -artifact_prefix=build/fuzz/artifacts/ \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$fuzzer" -max_total_time="$fuzz_seconds" -artifact_prefix=build/fuzz/artifacts/ \
     -print_final_stats=1 "${dirs[@]}" 2>&1 | tail -4
 done
 
