@@ -47,6 +47,9 @@ struct PaddedBuffer {
 struct ThreadState {
   dom::parser parser;
   PaddedBuffer buffer;
+  // Building objects can run a garbage collection, whose finalizers may call json_loads on
+  // this thread while we still walk the parser's tape: such a nested call gets its own parser.
+  bool busy = false;
 };
 
 PyObject* g_key_cache[kKeyCacheSlots];  // strong references; the GIL guards the table
@@ -281,8 +284,13 @@ PyObject* parse_with(dom::parser& parser, const char* padded, std::string_view t
 
 PyObject* json_decode_with_fallback(std::string_view text, PyObject* original) {
   try {
-    if (text.size() <= kRetainedDocumentBytes) {
-      static thread_local ThreadState state;
+    static thread_local ThreadState state;
+    if (text.size() <= kRetainedDocumentBytes && !state.busy) {
+      struct Busy {
+        bool& flag;
+        explicit Busy(bool& f) : flag(f) { flag = true; }
+        ~Busy() { flag = false; }
+      } busy(state.busy);
       return parse_with(state.parser, state.buffer.assign(text), text, original);
     }
     PaddedBuffer buffer;

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import gc
 import json
 import math
 import sys
@@ -396,3 +397,33 @@ def test_no_reference_leaks() -> None:
         with pytest.raises(TypeError):
             dumps({key: [value, object()]})
     assert (sys.getrefcount(value), sys.getrefcount(key)) == before
+
+
+def test_loads_reentered_from_a_finalizer() -> None:
+    # A collection during loads runs __del__, which calls loads on the same thread: the nested
+    # call must not reuse the parser whose tape the outer call is still walking. The nested
+    # document is as long as the outer one so that sharing the tape would corrupt the result.
+    inner = ref([{"zz": [-i, "inner"]} for i in range(2000)])
+    nested: list[Any] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            nested.append(loads(inner))
+
+    data = ref([{"id": i, "tags": ["x", i]} for i in range(2000)])
+    old = gc.get_threshold()
+    gc.disable()
+    try:
+        for _ in range(5):
+            Cycle()
+        gc.set_threshold(100)
+        gc.enable()
+        got = loads(data)
+    finally:
+        gc.set_threshold(*old)
+        gc.enable()
+    assert got == json.loads(data)
+    assert nested and all(n == json.loads(inner) for n in nested)
