@@ -22,5 +22,7 @@ run() {  # name port cmd...
 }
 PORT=8001 run fasterapi 8001 python3 benchmarks/pg/http_fasterapi_app.py
 PORT=8003 run fasterapi_sync 8003 python3 benchmarks/pg/http_fasterapi_sync_app.py
+BENCH_ASYNCPG_NORESET=1 run fastapi_asyncpg_noreset 8004 python3 -m uvicorn --app-dir benchmarks/pg \
+  http_fastapi_app:app --port 8004 --loop uvloop --http httptools --no-access-log --log-level warning
 run fastapi_asyncpg 8002 python3 -m uvicorn --app-dir benchmarks/pg http_fastapi_app:app --port 8002 \
   --loop uvloop --http httptools --no-access-log --log-level warning

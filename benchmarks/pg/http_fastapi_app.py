@@ -13,7 +13,14 @@ state = {}
 
 @asynccontextmanager
 async def lifespan(app):
-    state["pool"] = await asyncpg.create_pool(DSN, min_size=CONNS, max_size=CONNS)
+    kw = {}
+    if os.environ.get("BENCH_ASYNCPG_NORESET") == "1":  # skip the reset round trip per release
+
+        async def no_reset(conn):
+            return None
+
+        kw["reset"] = no_reset
+    state["pool"] = await asyncpg.create_pool(DSN, min_size=CONNS, max_size=CONNS, **kw)
     yield
     await state["pool"].close()
 
