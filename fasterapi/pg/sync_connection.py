@@ -9,9 +9,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
-from fasterapi.pg._native_pg import MODE_RESULT, MODE_STATUS
+from fasterapi.pg._native_pg import MODE_RESULT, MODE_STATUS, native
 from fasterapi.pg.connect import connect_blocking, make_core
 from fasterapi.pg.dsn import ConnectParams
 from fasterapi.pg.errors_base import PgConnectionError, PostgresError
@@ -20,6 +21,7 @@ from fasterapi.pg.transaction import TxPlan
 
 _RECV_BYTES = 256 * 1024  # one recv() per loop; large enough for a 100-row result
 _REPREPARE_SQLSTATES = ("0A000", "26000")
+_CANCEL_GRACE_SECONDS = 10.0  # after a CancelRequest, how long the server may take to answer
 
 
 class SyncConnection:
@@ -34,6 +36,7 @@ class SyncConnection:
     ) -> None:
         self._params = params
         self._sock: socket.socket = connect_blocking(params)
+        self._command_timeout = command_timeout
         self._sock.settimeout(command_timeout)
         self._core = make_core(params)
         self._cache: OrderedDict[str, Any] = OrderedDict()
@@ -49,10 +52,21 @@ class SyncConnection:
     def _roundtrip(self) -> Any:
         """Send what the core queued and read until its one pending request completes."""
         core = self._core
+        cancelled = False
         try:
             self._sock.sendall(core.take_out())
             while True:
-                data = self._sock.recv(_RECV_BYTES)
+                try:
+                    data = self._sock.recv(_RECV_BYTES)
+                except TimeoutError:
+                    if cancelled:
+                        raise
+                    # command_timeout: cancel the statement on the server (§55.2.7) and read on;
+                    # it ends with QueryCanceledError and the connection stays usable.
+                    cancelled = True
+                    self._send_cancel()
+                    self._sock.settimeout(_CANCEL_GRACE_SECONDS)
+                    continue
                 if not data:
                     errs = core.abort()
                     self._broken = True
@@ -76,6 +90,17 @@ class SyncConnection:
             self._broken = True
             core.abort()
             raise PgConnectionError(f"connection lost: {e!r}") from e
+        finally:
+            if cancelled and not self._broken:
+                self._sock.settimeout(self._command_timeout)
+
+    def _send_cancel(self) -> None:
+        try:
+            with connect_blocking(replace(self._params, sslmode="disable")) as s:
+                s.sendall(native.cancel_request(self._core.backend_pid, self._core.secret_key))
+                s.recv(1)  # the server closes the connection once it has read the request
+        except OSError:
+            pass
 
     @property
     def broken(self) -> bool:

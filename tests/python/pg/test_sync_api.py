@@ -16,6 +16,7 @@ from fasterapi.pg import (
     PgPool,
     PgSession,
     PoolAcquireTimeoutError,
+    SyncConnection,
 )
 from fasterapi.pg import exceptions as exc
 from fasterapi.pg.compat import get_pg_factory
@@ -211,3 +212,16 @@ def test_forked_child_does_not_reuse_the_parents_socket(pg_dsn: str) -> None:
     assert child_backend != parent_pid
     assert pool.exec("SELECT pg_backend_pid()").scalar() == parent_pid  # parent's still fine
     pool.close_sync()
+
+
+def test_sync_command_timeout_cancels_and_keeps_the_connection(pg_dsn: str) -> None:
+    from fasterapi.pg.dsn import parse_dsn
+
+    conn = SyncConnection(parse_dsn(pg_dsn), command_timeout=0.3)
+    try:
+        with pytest.raises(exc.QueryCanceledError):
+            conn.exec("SELECT pg_sleep(20)")
+        assert not conn.broken
+        assert conn.exec("SELECT 11").scalar() == 11
+    finally:
+        conn.close()
