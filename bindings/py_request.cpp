@@ -33,7 +33,11 @@ struct RequestData {
   uint16_t client_port = 0;
   http::ResponseHandle handle;
 
-  std::string_view view(Span32 s) const { return std::string_view(raw).substr(s.off, s.len); }
+  // Never throws (getters must not let C++ exceptions reach CPython): out of range → empty.
+  std::string_view view(Span32 s) const {
+    if (s.off > raw.size() || s.len > raw.size() - s.off) return {};
+    return std::string_view(raw.data() + s.off, s.len);
+  }
 };
 
 struct RequestObject {

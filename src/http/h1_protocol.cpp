@@ -199,6 +199,7 @@ void H1Protocol::run_done_callback() {
 }
 
 void H1Protocol::write_head(Connection& conn, const ResponseHead& head, int64_t content_length) {
+  chunked_out_ = false;
   std::string out;
   out.reserve(160 + head.extra_headers.size());
   out.append(status_line(head.status));
@@ -207,7 +208,9 @@ void H1Protocol::write_head(Connection& conn, const ResponseHead& head, int64_t 
     out.append("Content-Type: ").append(head.content_type).append("\r\n");
   }
   out.append(head.extra_headers);
-  if (content_length >= 0) {
+  if (content_length == kAppFramed) {
+    // The handler's own Content-Length (in extra_headers) frames the body.
+  } else if (content_length >= 0) {
     if (status_has_body(head.status)) {
       out.append("Content-Length: ");
       append_number(out, static_cast<uint64_t>(content_length));
@@ -254,8 +257,7 @@ bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& he
       if (eq) has_length = true;
     }
   }
-  write_head(conn, head, has_length ? 0 : -1);
-  if (has_length) chunked_out_ = false;
+  write_head(conn, head, has_length ? kAppFramed : kChunked);
   streaming_ = true;
   if (!conn.reading()) conn.flush();
   return true;

@@ -46,6 +46,10 @@ class H1Protocol final : public Protocol {
   void dispatch(Connection& conn);
   void finish_exchange(Connection& conn);
   void send_error(Connection& conn, int status, std::string_view reason);
+  // content_length >= 0: Content-Length; kChunked: chunked (HTTP/1.1) or close-delimited;
+  // kAppFramed: the handler supplied Content-Length in extra_headers.
+  static constexpr int64_t kChunked = -1;
+  static constexpr int64_t kAppFramed = -2;
   void write_head(Connection& conn, const ResponseHead& head, int64_t content_length);
   void run_done_callback();
 

@@ -224,6 +224,28 @@ TEST(Server, StreamingResponseIsChunked) {
   close(fd);
 }
 
+TEST(Server, StreamWithHandlerContentLengthIsNotChunkedAndHasOneLength) {
+  ServerThread st([](Server& s) {
+    s.route("GET", "/sized", [](Request&, Response& res) {
+      res.start({200, "text/plain", "Content-Length: 6\r\n"});
+      res.write("abc");
+      res.write("def");
+      res.end();
+    });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /sized HTTP/1.1\r\nHost: x\r\n\r\nGET /sized HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string pending;
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.body, "abcdef");
+  EXPECT_EQ(r.header("transfer-encoding"), "");
+  size_t first = r.head.find("Content-Length");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(r.head.find("Content-Length", first + 1), std::string::npos);
+  EXPECT_EQ(read_response(fd, pending).body, "abcdef");  // framing held for the next one
+  close(fd);
+}
+
 TEST(Server, Http10GetsCloseDelimitedStreamAndConnectionClose) {
   ServerThread st(hello_routes);
   int fd = connect_to(st.port());
