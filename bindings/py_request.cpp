@@ -27,6 +27,7 @@ struct RequestData {
   };
   Param params[http::kMaxRouteParams];
   uint8_t num_params = 0;
+  uint16_t int_params = 0;  // bit i: param i was declared {name:int} → Python int
   uint8_t version_minor = 1;
   bool keep_alive = true;
   std::string client_host;
@@ -140,7 +141,14 @@ PyObject* get_path_params(PyObject* o, void*) {
     for (uint8_t i = 0; i < self->d.num_params; ++i) {
       auto name = self->d.view(self->d.params[i].name);
       PyObject* k = PyUnicode_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
-      PyObject* v = decode_component(self->d.view(self->d.params[i].value), false);
+      PyObject* v;
+      if (self->d.int_params & (1u << i)) {
+        // The router matched [-]digits; PyLong parses any length exactly.
+        std::string digits(self->d.view(self->d.params[i].value));
+        v = PyLong_FromString(digits.c_str(), nullptr, 10);
+      } else {
+        v = decode_component(self->d.view(self->d.params[i].value), false);
+      }
       if (!k || !v || PyDict_SetItem(d, k, v) < 0) {
         Py_XDECREF(k);
         Py_XDECREF(v);
@@ -312,6 +320,17 @@ PyObject* make_request(PyTypeObject* type, const http::Request& req, const http:
     d.params[i].name = Span32{static_cast<uint32_t>(d.raw.size()),
                               static_cast<uint32_t>(req.route.params[i].name.size())};
     d.raw.append(req.route.params[i].name);
+    // "{name:int}" in the matched pattern marks an int parameter (Starlette's convertor).
+    std::string_view pat = req.route.pattern;
+    std::string_view name = req.route.params[i].name;
+    size_t at = pat.find(name);
+    while (at != std::string_view::npos) {
+      if (at > 0 && pat[at - 1] == '{' && pat.substr(at + name.size(), 5) == ":int}") {
+        d.int_params |= static_cast<uint16_t>(1u << i);
+        break;
+      }
+      at = pat.find(name, at + 1);
+    }
   }
   d.version_minor = req.head.version_minor;
   d.keep_alive = req.head.keep_alive;

@@ -1,30 +1,18 @@
-"""Which HTTP engine serves: the C++ one in fasterapi._native, or the pure-Python stand-in.
-
-FASTERAPI_ENGINE=python forces the stand-in (slow; for debugging and for machines where the
-extension is not built). Both expose the same Server/Request/Responder interface.
-"""
+"""The HTTP engine: the C++ server in fasterapi._native. There is no fallback: a missing or
+broken extension is an install problem to fix, not something to serve around slowly."""
 
 from __future__ import annotations
 
-import os
-from types import ModuleType
 from typing import Any
 
+try:
+    from fasterapi import _native
+except ImportError as e:  # pragma: no cover - exercised only on broken installs
+    raise ImportError(
+        "fasterapi._native (the C++ engine) is not built or failed to load: "
+        f"{e}. Install from source with `pip install -e .` (needs a C++20 compiler and cmake)."
+    ) from e
 
-def _pick() -> tuple[ModuleType, str]:
-    if os.environ.get("FASTERAPI_ENGINE") != "python":
-        try:
-            from fasterapi import _native
-
-            if hasattr(_native, "Server"):
-                return _native, "native"
-        except ImportError:
-            pass
-    from fasterapi import _pyserver
-
-    return _pyserver, "python"
-
-
-_module, NAME = _pick()
-NativeRequest: Any = _module.Request
-Server: Any = _module.Server
+NAME = "native"
+NativeRequest: Any = _native.Request
+Server: Any = _native.Server

@@ -202,7 +202,8 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
             return Field(p.name, "response")
         if issubclass(ann, BackgroundTasks):
             return Field(p.name, "background")
-    if ann is _EMPTY and marker is None and p.default is _EMPTY:
+    # The seed's (req, res) positional pair, unannotated or annotated loosely (`req: Any`).
+    if (ann is _EMPTY or ann is Any) and marker is None and p.default is _EMPTY:
         if p.name in _REQ_NAMES:
             return Field(p.name, "request")
         if p.name in _RES_NAMES:

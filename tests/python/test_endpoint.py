@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -27,6 +28,10 @@ def annotated(req: Request, res: Response) -> dict[str, int]:
     return {}
 
 
+def loosely_annotated(req: Any, res: Any) -> Any:
+    return {}
+
+
 def typed(item_id: int):
     return item_id
 
@@ -44,7 +49,12 @@ def with_dep(req, res, d=Depends(dep)):
 
 
 def test_plain_handlers_are_passed_to_the_engine_unwrapped() -> None:
-    for fn, is_async in ((plain, False), (plain_async, True), (annotated, False)):
+    for fn, is_async in (
+        (plain, False),
+        (plain_async, True),
+        (annotated, False),
+        (loosely_annotated, False),  # `req: Any` is still the request, not a query parameter
+    ):
         endpoint, flag = build_endpoint(Route("/", fn), [])
         assert endpoint is fn and flag is is_async
 
