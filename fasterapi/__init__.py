@@ -39,9 +39,6 @@ _EXPORTS = {
     "StreamingResponse": "fasterapi.responses",
     "FileResponse": "fasterapi.responses",
     "status": "fasterapi.status",
-}
-# Other components' names, present once those packages are built.
-_OPTIONAL = {
     **dict.fromkeys(
         ["when_all", "when_any", "timeout_async", "retry_async", "map_async", "filter_async",
          "reduce_async", "Pipeline"],
@@ -62,13 +59,6 @@ def __getattr__(name: str) -> Any:
             value = importlib.import_module(module).App
         else:
             value = getattr(importlib.import_module(module), name)
-    elif name in _OPTIONAL:
-        try:
-            value = getattr(importlib.import_module(_OPTIONAL[name]), name)
-        except (ImportError, AttributeError):
-            raise AttributeError(
-                f"fasterapi.{name} needs {_OPTIONAL[name]}, which is not built"
-            ) from None
     else:
         raise AttributeError(f"module 'fasterapi' has no attribute {name!r}")
     globals()[name] = value
@@ -76,7 +66,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS, *_OPTIONAL])
+    return sorted([*globals(), *_EXPORTS])
 
 
 if TYPE_CHECKING:
@@ -84,6 +74,14 @@ if TYPE_CHECKING:
     from fasterapi.app import App as App
     from fasterapi.app import App as FastAPI  # noqa: F401
     from fasterapi.background import BackgroundTasks as BackgroundTasks
+    from fasterapi.core import Pipeline as Pipeline
+    from fasterapi.core import filter_async as filter_async
+    from fasterapi.core import map_async as map_async
+    from fasterapi.core import reduce_async as reduce_async
+    from fasterapi.core import retry_async as retry_async
+    from fasterapi.core import timeout_async as timeout_async
+    from fasterapi.core import when_all as when_all
+    from fasterapi.core import when_any as when_any
     from fasterapi.exceptions import HTTPException as HTTPException
     from fasterapi.exceptions import RequestValidationError as RequestValidationError
     from fasterapi.params import Body as Body
@@ -94,6 +92,7 @@ if TYPE_CHECKING:
     from fasterapi.params import Path as Path
     from fasterapi.params import Query as Query
     from fasterapi.params import Security as Security
+    from fasterapi.pg import PgPool as PgPool
     from fasterapi.requests import Request as Request
     from fasterapi.responses import FileResponse as FileResponse
     from fasterapi.responses import HTMLResponse as HTMLResponse

@@ -1,9 +1,9 @@
 """Type stub for fasterapi._native, the C++ core's nanobind extension.
 
-This file holds the HTTP server part; the JSON, PostgreSQL and futures parts are added by
-their owners (the lead merges them)."""
+The HTTP server, JSON and futures parts; the PostgreSQL part is the submodule `pg`
+(fasterapi/pg/_native_pg.py wraps it with types)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 # -- HTTP server ------------------------------------------------------------------------
@@ -119,3 +119,22 @@ class Server:
 
 def json_dumps(obj: Any, /) -> bytes: ...
 def json_loads(data: bytes | str, /) -> Any: ...
+
+pg: Any  # the PostgreSQL protocol core (bindings/pg_*.cpp)
+
+# -- futures (futures component) -----------------------------------------------------------
+
+class Future:
+    """A C++ fa::future holding a Python object; awaitable on any asyncio loop."""
+
+    def done(self) -> bool: ...
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def then(self, fn: Callable[[Any], Any]) -> Future: ...
+
+class Promise:
+    def __init__(self) -> None: ...
+    def future(self) -> Future: ...
+    def set_result(self, value: Any) -> None: ...
+    def set_exception(self, exc: BaseException) -> None: ...
+
+def ready_future(value: Any) -> Future: ...
