@@ -24,10 +24,12 @@ struct Interned {
   PyObject* status_code;
   PyObject* raw_headers;
   PyObject* media_type;
+  PyObject* background;
   Interned() {
     status_code = PyUnicode_InternFromString("status_code");
     raw_headers = PyUnicode_InternFromString("raw_headers");
     media_type = PyUnicode_InternFromString("media_type");
+    background = PyUnicode_InternFromString("background");
   }
 };
 
@@ -170,6 +172,12 @@ bool PyServer::send_fast(PyObject* result, PyObject* pres, http::Response& res) 
     return false;
   }
   if (media.p != Py_None) return false;
+  Ref background(PyObject_GetAttr(pres, names().background));
+  if (!background) {
+    PyErr_Clear();
+  } else if (background.p != Py_None) {
+    return false;  // render() schedules res.background after the response
+  }
   Ref status_obj(PyObject_GetAttr(pres, names().status_code));
   if (!status_obj) return true;
   long status = PyLong_AsLong(status_obj.p);

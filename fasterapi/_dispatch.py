@@ -211,6 +211,9 @@ def _headers(res: Any, extra: tuple[bytes, bytes] | None) -> list[Any]:
 
 def render(result: Any, req: Any, res: Any, responder: Any) -> None:
     """Send any handler return value through `responder`; unsupported types → 500."""
+    if res.background is not None:  # a BackgroundTasks parameter, or set on `res` directly
+        tasks = res.background
+        req.add_done_callback(lambda: _background.schedule(tasks))
     if isinstance(result, Response) and result is not res:
         send_response(result, req, res, responder)
         return

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fasterapi._jsonio import json_loads
-from fasterapi.background import BackgroundTasks, schedule
+from fasterapi.background import BackgroundTasks
 from fasterapi.datastructures import QueryParams
 from fasterapi.params import Body, Depends, Param
 from fasterapi.requests import Request
@@ -342,9 +342,9 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
         return st.res
     if src == "background":
         if st.background is None:
-            tasks = st.background = BackgroundTasks()
-            st.res.background = tasks
-            req.add_done_callback(lambda: schedule(tasks))
+            # render() runs res.background after the response (the engine's fast path
+            # hands any response with a background to render()).
+            st.background = st.res.background = BackgroundTasks()
         return st.background
     if src == "path":
         raw = req.path_params.get(f.key, _MISSING_V)

@@ -85,6 +85,14 @@ def make_app(rec: Recorder) -> App:
         tasks.add_task(rec.cleanup_done.set)
         return "queued"
 
+    @app.get("/res-background")
+    def res_background(req, res):
+        tasks = BackgroundTasks()
+        tasks.add_task(rec.events.append, "res.background")
+        tasks.add_task(rec.cleanup_done.set)
+        res.background = tasks  # on the per-request res of a plain (req, res) handler
+        return {"queued": True}
+
     @app.get("/route-deps", dependencies=[Depends(user_from_header)])
     def route_deps(req, res):
         return "allowed"
@@ -147,3 +155,9 @@ def test_background_tasks_run_after_response(client: TestClient, rec: Recorder) 
     assert client.get("/background").text == "queued"
     assert rec.cleanup_done.wait(10)
     assert rec.events == ["background"]
+
+
+def test_res_background_in_a_plain_handler_runs(client: TestClient, rec: Recorder) -> None:
+    assert client.get("/res-background").json() == {"queued": True}
+    assert rec.cleanup_done.wait(10)
+    assert rec.events == ["res.background"]
