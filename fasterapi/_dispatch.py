@@ -9,6 +9,7 @@ import contextvars
 import dataclasses
 import inspect
 import logging
+import os
 import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -259,9 +260,11 @@ def send_response(resp: Response, req: Any, res: Any, responder: Any) -> None:
         responder.start(resp.status_code, headers)
         _start_stream(_stream(resp.body_iterator, responder))
     elif isinstance(resp, FileResponse):
-        # Sent chunked: the native start() does not yet honour a given content-length.
+        f = open(resp.path, "rb")  # closed by _stream_file
+        size = os.fstat(f.fileno()).st_size
+        headers.append((b"content-length", str(size).encode()))
         responder.start(resp.status_code, headers)
-        _start_stream(_stream_file(resp.path, resp.chunk_size, responder))
+        _start_stream(_stream_file(f, size, resp.chunk_size, responder))
     else:
         responder.send(resp.status_code, headers, resp.body)
 
@@ -311,9 +314,18 @@ async def _stream(iterator: Any, responder: Any) -> None:
         responder.end()
 
 
-async def _stream_file(path: str, chunk_size: int, responder: Any) -> None:
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_size):
+async def _stream_file(f: Any, size: int, chunk_size: int, responder: Any) -> None:
+    """Send exactly `size` bytes (the Content-Length already sent); a file that shrank while
+    being sent aborts the connection rather than break the framing."""
+    with f:
+        left = size
+        while left > 0:
+            chunk = f.read(min(chunk_size, left))
+            if not chunk:
+                error_log.error("%s shrank while being sent; closing the connection", f.name)
+                responder.abort()
+                return
+            left -= len(chunk)
             if responder.closed:
                 return
             if not responder.write(chunk):

@@ -107,6 +107,9 @@ def test_static_files(tmp_path: Path) -> None:
         r = client.get("/static/a.txt")
         assert (r.status_code, r.text) == (200, "hello static")
         assert r.headers["content-type"].startswith("text/plain")
+        # Files go out with their length, not chunked.
+        assert r.headers["content-length"] == str(len("hello static"))
+        assert "transfer-encoding" not in r.headers
         assert client.get("/static/sub/b.css").headers["content-type"].startswith("text/css")
         assert client.get("/static/nope.txt").status_code == 404
         assert client.get("/static/..%2Fsecret.txt").status_code == 404
@@ -208,3 +211,23 @@ def test_trailing_slash_redirects() -> None:
     plain.get("/a/")(lambda req, res: "a")
     with TestClient(plain) as client:
         assert client.get("/a", follow_redirects=False).status_code == 404
+
+
+def test_large_file_response_streams_exactly(tmp_path: Path) -> None:
+    from fasterapi import FileResponse
+
+    data = bytes(range(256)) * 40_000  # 10 MB: many chunks, backpressure on the way
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    app = App()
+
+    @app.get("/big")
+    def big(req, res):
+        return FileResponse(path)
+
+    with TestClient(app) as client:
+        r = client.get("/big")
+        assert r.status_code == 200
+        assert r.headers["content-length"] == str(len(data))
+        assert r.content == data
+        assert client.get("/big").content == data  # the connection's framing held
