@@ -56,4 +56,4 @@ python3 -m ruff check fasterapi tests/python benchmarks examples tools
 python3 -m mypy
 
 step "pytest"
-python3 -m pytest tests/python -q -p no:cacheprovider
+python3 -m pytest tests/python benchmarks/e2e/tests -q -p no:cacheprovider
