@@ -48,6 +48,14 @@ class Cluster:
         subprocess.run([*self.as_user, *cmd], check=True, capture_output=True, timeout=120)
 
     def start(self) -> Cluster:
+        """initdb, configure, start; on any failure the half-started cluster is removed."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Cluster:
         pwfile = self.root / "pw"
         pwfile.write_text(self.password + "\n")
         if self.as_user:
