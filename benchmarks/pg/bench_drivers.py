@@ -98,7 +98,9 @@ class PsycopgDriver:
         import psycopg
 
         self.conns: asyncio.Queue[Any] = asyncio.Queue()
-        self.all = [await psycopg.AsyncConnection.connect(dsn, autocommit=True) for _ in range(conns)]
+        self.all = [
+            await psycopg.AsyncConnection.connect(dsn, autocommit=True) for _ in range(conns)
+        ]
         for c in self.all:
             self.conns.put_nowait(c)
 
@@ -121,7 +123,8 @@ class PsycopgDriver:
         c = await self.conns.get()
         try:
             await c.cursor(binary=True).executemany(
-                "INSERT INTO bench_ins VALUES (%s, %s, %s)", rows)
+                "INSERT INTO bench_ins VALUES (%s, %s, %s)", rows
+            )
         finally:
             self.conns.put_nowait(c)
 
@@ -153,7 +156,9 @@ async def setup(dsn: str) -> None:
     await c.close()
 
 
-async def measure(fn: Callable[[int], Awaitable[Any]], concurrency: int, seconds: float) -> dict[str, float]:
+async def measure(
+    fn: Callable[[int], Awaitable[Any]], concurrency: int, seconds: float
+) -> dict[str, float]:
     count = 0
     stop = False
 
@@ -204,11 +209,23 @@ def pgbench(dsn: str, conns: int, seconds: int) -> float | None:
     if not os.path.exists(exe):
         return None
     u = urlsplit(dsn)
-    base = [exe, "-h", u.hostname or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    base = [
+        exe,
+        "-h",
+        u.hostname or "127.0.0.1",
+        "-p",
+        str(u.port or 5432),
+        "-U",
+        u.username or "postgres",
+    ]
     db = u.path.lstrip("/") or "postgres"
     subprocess.run([*base, "-i", "-q", "-s", "1", db], check=True, capture_output=True)
-    r = subprocess.run([*base, "-S", "-M", "prepared", "-c", str(conns), "-j", "2", "-T", str(seconds), db],
-                       check=True, capture_output=True, text=True)
+    r = subprocess.run(
+        [*base, "-S", "-M", "prepared", "-c", str(conns), "-j", "2", "-T", str(seconds), db],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     for line in r.stdout.splitlines():
         if line.startswith("tps"):
             return float(line.split("=")[1].split()[0])
@@ -217,14 +234,21 @@ def pgbench(dsn: str, conns: int, seconds: int) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dsn", default=os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument(
+        "--dsn",
+        default=os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--drivers", default="fasterapi,asyncpg,asyncpg_noreset,psycopg3")
     ap.add_argument("--json")
     a = ap.parse_args()
     uvloop.run(setup(a.dsn))
-    results: dict[str, Any] = {"conns": a.conns, "seconds": a.seconds, "load_before": os.getloadavg()}
+    results: dict[str, Any] = {
+        "conns": a.conns,
+        "seconds": a.seconds,
+        "load_before": os.getloadavg(),
+    }
     drivers = {
         d.name: d for d in (FasterAPIDriver, AsyncpgDriver, AsyncpgNoResetDriver, PsycopgDriver)
     }
@@ -243,10 +267,16 @@ def table(r: dict[str, Any], names: list[str]) -> str:
     head = "| test | " + " | ".join(names) + " |\n|---|" + "---|" * len(names) + "\n"
     rows = []
     for key in ("pk_c1", "pk_c8", "pk_c64", "fetch100_c8"):
-        cells = [f"{r[n][key]['qps']:,.0f} qps, {r[n][key]['cpu_us_per_query']:.1f} µs CPU/q" for n in names]
+        cells = [
+            f"{r[n][key]['qps']:,.0f} qps, {r[n][key]['cpu_us_per_query']:.1f} µs CPU/q"
+            for n in names
+        ]
         rows.append(f"| {key} | " + " | ".join(cells) + " |")
     for key in ("executemany_10k", "copy_10k"):
-        cells = [f"{r[n][key]['rows_per_s']:,.0f} rows/s, {r[n][key]['cpu_us_per_row']:.1f} µs CPU/row" for n in names]
+        cells = [
+            f"{r[n][key]['rows_per_s']:,.0f} rows/s, {r[n][key]['cpu_us_per_row']:.1f} µs CPU/row"
+            for n in names
+        ]
         rows.append(f"| {key} | " + " | ".join(cells) + " |")
     rows.append(f"| pgbench -S -M prepared (server ceiling) | {r['pgbench_S_tps']} tps |")
     return head + "\n".join(rows)
