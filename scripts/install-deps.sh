@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev libssl-dev zlib1g-dev libnghttp2-dev
   libh2o-evloop-dev                        # picohttpparser, for the side-by-side parser benchmark
   wrk nginx-light curl procps              # e2e benchmarks and smoke tests
+  linux-perf strace                        # benchmarks/e2e/profile_server.sh
   postgresql postgresql-contrib            # initdb/pg_ctl for throwaway clusters, pgbench
 )
 
