@@ -12,6 +12,7 @@ packages=(
   wrk nginx-light curl procps              # e2e benchmarks and smoke tests
   linux-perf strace                        # benchmarks/e2e/profile_server.sh
   postgresql postgresql-contrib            # initdb/pg_ctl for throwaway clusters, pgbench
+  openssl                                  # certificates for the PostgreSQL TLS tests
 )
 
 missing=()
