@@ -3,8 +3,6 @@
 
 #include <cerrno>
 #include <climits>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace fa {
 
@@ -64,7 +62,7 @@ void WriteQueue::drop_front(size_t n) {
   }
 }
 
-long WriteQueue::flush(int fd) {
+long WriteQueue::flush(Transport& transport) {
   long total = 0;
   while (bytes_ > 0) {
     iovec iov[kMaxIov];
@@ -78,15 +76,7 @@ long WriteQueue::flush(int fd) {
       }
       off = 0;
     }
-    ssize_t w;
-    if (n == 1) {
-      w = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
-    } else {
-      msghdr msg{};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = static_cast<size_t>(n);
-      w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    }
+    ssize_t w = transport.writev(iov, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return total;

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/transport.h"
+
 namespace fa {
 
 class WriteQueue {
@@ -23,9 +25,9 @@ class WriteQueue {
   size_t size() const { return bytes_; }
   bool empty() const { return bytes_ == 0; }
 
-  // Writes as much as the socket takes. Returns bytes written, or -1 with errno set on a hard
-  // error (EAGAIN is not an error: returns what was written so far).
-  long flush(int fd);
+  // Writes as much as the transport takes. Returns bytes written, or -1 with errno set on a
+  // hard error (EAGAIN is not an error: returns what was written so far).
+  long flush(Transport& transport);
   void clear();
 
  private:

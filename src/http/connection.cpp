@@ -12,7 +12,7 @@
 namespace fa::http {
 
 Connection::Connection(Server& server, int fd, const sockaddr_storage& peer)
-    : server_(server), fd_(fd), peer_addr_(peer) {}
+    : server_(server), fd_(fd), peer_addr_(peer), transport_(std::make_unique<PlainTransport>(fd)) {}
 
 Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
@@ -102,7 +102,7 @@ void Connection::on_io(uint32_t events) {
 
 void Connection::do_read() {
   char* p = in_.prepare(16 * 1024);  // bytes; the body path reserves more up front
-  ssize_t n = ::recv(fd_, p, in_.writable(), 0);
+  ssize_t n = transport_->read(p, in_.writable());
   if (n > 0) {
     if (lingering_) {
       in_.clear();  // discarding input after the final response
@@ -132,7 +132,7 @@ void Connection::flush() {
   if (fd_ < 0) return;
   if (!out_.empty()) {
     size_t before = out_.size();
-    if (out_.flush(fd_) < 0) {
+    if (out_.flush(*transport_) < 0) {
       close_now();
       return;
     }
@@ -164,7 +164,7 @@ void Connection::finish_close() {
   }
   // RFC 9112 §9.6: close the write side first and read until the peer closes, so a response
   // is not destroyed by a TCP reset caused by unread request bytes.
-  ::shutdown(fd_, SHUT_WR);
+  transport_->shutdown_write();
   lingering_ = true;
   in_.clear();
   set_deadline(server_.config().linger_timeout);

@@ -11,6 +11,7 @@
 
 #include "core/byte_buffer.h"
 #include "core/event_loop.h"
+#include "core/transport.h"
 #include "core/write_queue.h"
 #include "http/protocol.h"
 
@@ -83,6 +84,7 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   sockaddr_storage peer_addr_;
   Peer peer_;
   bool peer_resolved_ = false;
+  std::unique_ptr<Transport> transport_;  // plain TCP now; TLS plugs in here
   ByteBuffer in_;
   WriteQueue out_;
   std::unique_ptr<Protocol> protocol_;

@@ -1,0 +1,40 @@
+// Transport: how a connection's bytes reach the socket. PlainTransport is TCP; TLS (OpenSSL)
+// will be another implementation, so protocols and the connection layer never change for it.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+namespace fa {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Reads up to len bytes: > 0 bytes read, 0 at orderly EOF, -1 with errno (EAGAIN: none now).
+  virtual ssize_t read(char* buf, size_t len) = 0;
+  // Writes from the iovecs: bytes written, or -1 with errno (EAGAIN: would block).
+  virtual ssize_t writev(const iovec* iov, int count) = 0;
+  // Ends our sending side (TLS sends close_notify first). The fd stays open for reading.
+  virtual void shutdown_write() = 0;
+};
+
+// Plain TCP on a non-blocking socket; never raises SIGPIPE.
+class PlainTransport final : public Transport {
+ public:
+  explicit PlainTransport(int fd) : fd_(fd) {}
+  ssize_t read(char* buf, size_t len) override { return ::recv(fd_, buf, len, 0); }
+  ssize_t writev(const iovec* iov, int count) override {
+    if (count == 1) return ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = static_cast<size_t>(count);
+    return ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+  }
+  void shutdown_write() override { ::shutdown(fd_, SHUT_WR); }
+
+ private:
+  int fd_;
+};
+
+}  // namespace fa
