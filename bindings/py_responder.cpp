@@ -6,6 +6,8 @@
 
 #include <string_view>
 
+#include "http/ascii.h"
+
 namespace nb = nanobind;
 
 namespace fa::py {
@@ -23,13 +25,6 @@ std::string_view as_bytes_view(nb::handle h, const char* what) {
     return {s, static_cast<size_t>(n)};
   }
   throw nb::type_error((std::string(what) + " must be str or bytes").c_str());
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-  return true;
 }
 
 bool has_forbidden(std::string_view v) {
@@ -70,10 +65,11 @@ void format_header_lines(nb::handle headers, std::string& out, bool drop_framing
     auto v = as_bytes_view(value, "header value");
     if (n.empty() || has_forbidden(n) || has_forbidden(v) || n.find(':') != std::string_view::npos)
       throw nb::value_error("invalid header: names and values must not contain CR, LF or NUL");
-    if (drop_framing && (iequals(n, "content-length") || iequals(n, "transfer-encoding") ||
-                         iequals(n, "connection")))
+    using http::ascii_iequals;
+    if (drop_framing && (ascii_iequals(n, "content-length") ||
+                         ascii_iequals(n, "transfer-encoding") || ascii_iequals(n, "connection")))
       continue;
-    if (content_type && iequals(n, "content-type")) {
+    if (content_type && ascii_iequals(n, "content-type")) {
       content_type->assign(v);
       continue;
     }

@@ -39,14 +39,6 @@ class ByteBuffer {
   void truncate(size_t n) { end_ = begin_ + n; }
   void clear() { begin_ = end_ = 0; }
   size_t capacity() const { return cap_; }
-  // Frees memory if the buffer is empty and grew beyond `keep` bytes (idle connections).
-  void shrink_if_empty(size_t keep) {
-    if (begin_ == end_ && cap_ > keep) {
-      std::free(data_);
-      data_ = nullptr;
-      cap_ = begin_ = end_ = 0;
-    }
-  }
 
  private:
   void reserve_tail(size_t min) {

@@ -84,7 +84,7 @@ void Connection::on_io(uint32_t events) {
     close_now();
     return;
   }
-  if ((events & EPOLLOUT) && fd_ >= 0) do_write();
+  if ((events & EPOLLOUT) && fd_ >= 0) flush();
   if ((events & EPOLLIN) && fd_ >= 0) {
     do_read();
   } else if ((events & (EPOLLRDHUP | EPOLLHUP)) && fd_ >= 0 && !peer_closed_) {
@@ -125,8 +125,6 @@ void Connection::do_read() {
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
   close_now();
 }
-
-void Connection::do_write() { flush(); }
 
 void Connection::flush() {
   if (fd_ < 0) return;

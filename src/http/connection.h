@@ -75,7 +75,6 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
  private:
   TimePoint loop_now();
   void do_read();
-  void do_write();
   void update_interest();
   void finish_close();
 
@@ -93,7 +92,6 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   bool peer_closed_ = false;
   bool closing_ = false;   // close after the queued output is written
   bool lingering_ = false; // write side shut; discarding input until EOF or deadline
-  bool in_callback_ = false;
   TimePoint deadline_ = TimePoint::max();
 };
 

@@ -2,6 +2,8 @@
 // the in-place chunked body decoder (RFC 9112 §7.1).
 #include "http/h1_parser.h"
 
+#include "http/ascii.h"
+
 #include <cassert>
 #include <cstring>
 
@@ -69,23 +71,9 @@ int RequestParser::parse_resumed(std::string_view buf, size_t prev_len, RequestH
   return parse_head_(buf.data(), buf.size(), limits_, out, error_);
 }
 
-namespace {
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
-}
-
-bool ascii_ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-}  // namespace
-
 std::string_view RequestHead::header(std::string_view name) const {
   for (size_t i = 0; i < num_headers; ++i) {
-    if (ascii_ieq(headers[i].name, name)) return headers[i].value;
+    if (ascii_iequals(headers[i].name, name)) return headers[i].value;
   }
   return {};
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/log.h"
+#include "http/ascii.h"
 #include "http/connection.h"
 #include "http/request.h"
 #include "http/server.h"
@@ -28,7 +29,6 @@ H1Protocol::H1Protocol(Server& server)
     : server_(server), parser_(server.config().limits), chunked_(server.config().limits.max_body_bytes) {}
 
 void H1Protocol::on_data(Connection& conn) {
-  conn_ = &conn;
   if (state_ == State::kHead || state_ == State::kBody) process(conn);
 }
 
@@ -200,8 +200,8 @@ void H1Protocol::run_done_callback() {
 
 void H1Protocol::write_head(Connection& conn, const ResponseHead& head, int64_t content_length) {
   chunked_out_ = false;
-  std::string out;
-  out.reserve(160 + head.extra_headers.size());
+  std::string& out = head_buf_;  // reused: no allocation per response once warm
+  out.clear();
   out.append(status_line(head.status));
   out.append(server_.date().header_line());
   if (!head.content_type.empty()) {
@@ -228,7 +228,7 @@ void H1Protocol::write_head(Connection& conn, const ResponseHead& head, int64_t 
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
-  conn.output().append(std::move(out));
+  conn.output().append(std::string_view(out));
 }
 
 bool H1Protocol::send(Connection& conn, uint64_t serial, const ResponseHead& head,
@@ -246,16 +246,12 @@ bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& he
   if (!exchange_open(serial) || streaming_) return false;
   // A handler-supplied Content-Length means the body is not chunked.
   bool has_length = false;
-  for (size_t pos = 0; (pos = head.extra_headers.find(':', pos)) != std::string_view::npos; ++pos) {
-    size_t line = head.extra_headers.rfind('\n', pos);
-    std::string_view name = head.extra_headers.substr(line == std::string_view::npos ? 0 : line + 1,
-                                                      pos - (line == std::string_view::npos ? 0 : line + 1));
-    if (name.size() == 14) {
-      bool eq = true;
-      for (size_t i = 0; i < 14 && eq; ++i)
-        eq = (name[i] | 0x20) == "content-length"[i];
-      if (eq) has_length = true;
-    }
+  std::string_view lines = head.extra_headers;
+  while (!lines.empty() && !has_length) {
+    size_t eol = lines.find('\n');
+    std::string_view line = lines.substr(0, eol);
+    has_length = ascii_iequals(line.substr(0, line.find(':')), "content-length");
+    lines = eol == std::string_view::npos ? std::string_view() : lines.substr(eol + 1);
   }
   write_head(conn, head, has_length ? kAppFramed : kChunked);
   streaming_ = true;

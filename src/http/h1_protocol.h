@@ -54,7 +54,6 @@ class H1Protocol final : public Protocol {
   void run_done_callback();
 
   Server& server_;
-  Connection* conn_ = nullptr;
   RequestParser parser_;
   RequestHead head_;
   RouteMatch match_;
@@ -72,6 +71,7 @@ class H1Protocol final : public Protocol {
   bool chunked_out_ = false;
   bool sent_continue_ = false;
   bool draining_ = false;      // server shutdown: close after this exchange
+  std::string head_buf_;  // response head being formatted (capacity kept across responses)
   std::function<void()> on_drain_;
   std::function<void()> on_done_;
 };
