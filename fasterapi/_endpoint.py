@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from fasterapi.dependencies import SolveState, solve_async, solve_sync
+from fasterapi.dependencies import SolveState, solve_async, solve_sync, unwind, unwind_async
 from fasterapi.exceptions import HTTPException, RequestValidationError, ResponseValidationError
 from fasterapi.responses import JSONResponse, PlainTextResponse, Response
 from fasterapi.routing import Route
@@ -103,11 +103,19 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
             if status is not None:
                 res.status_code = status
             st = SolveState(req, res)
-            kwargs = solve_sync(dep, st)
-            if st.errors:
-                raise RequestValidationError(st.errors)
-            result = call(**kwargs)
-            return finish(result, res) if needs_finish else result
+            try:
+                kwargs = solve_sync(dep, st)
+                if st.errors:
+                    raise RequestValidationError(st.errors)
+                result = call(**kwargs)
+                return finish(result, res) if needs_finish else result
+            except BaseException as exc:
+                if not st.cleanups:
+                    raise
+                answer = unwind(st, exc)  # generator dependencies see the exception
+                if answer is exc:
+                    raise
+                raise answer  # noqa: B904 (keeps the chain the generator made)
 
         return endpoint, False
 
@@ -118,18 +126,26 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
         if status is not None:
             res.status_code = status
         st = SolveState(req, res)
-        kwargs = await solve_async(dep, st) if dep.needs_async else solve_sync(dep, st)
-        if st.errors:
-            raise RequestValidationError(st.errors)
-        if threadpool:
-            ctx = contextvars.copy_context()
-            fn = functools.partial(ctx.run, call, **kwargs)
-            result = await asyncio.get_running_loop().run_in_executor(None, fn)
-        else:
-            result = call(**kwargs)
-            if is_coro:
-                result = await result
-        return finish(result, res) if needs_finish else result
+        try:
+            kwargs = await solve_async(dep, st) if dep.needs_async else solve_sync(dep, st)
+            if st.errors:
+                raise RequestValidationError(st.errors)
+            if threadpool:
+                ctx = contextvars.copy_context()
+                fn = functools.partial(ctx.run, call, **kwargs)
+                result = await asyncio.get_running_loop().run_in_executor(None, fn)
+            else:
+                result = call(**kwargs)
+                if is_coro:
+                    result = await result
+            return finish(result, res) if needs_finish else result
+        except BaseException as exc:
+            if not st.cleanups:
+                raise
+            answer = await unwind_async(st, exc)  # generator dependencies see the exception
+            if answer is exc:
+                raise
+            raise answer  # noqa: B904 (keeps the chain the generator made)
 
     return async_endpoint, True
 

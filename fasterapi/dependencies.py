@@ -414,36 +414,119 @@ def _add_cleanup(st: SolveState, gen: Any) -> None:
     st.cleanups.append(gen)
 
 
-def run_cleanups(gens: list[Any]) -> None:
-    """Finish generator dependencies, last opened first (code after `yield` runs now)."""
-    for gen in reversed(gens):
-        if inspect.isasyncgen(gen):
-            t = asyncio.get_running_loop().create_task(_finish_agen(gen))
-            _pending.add(t)
-            t.add_done_callback(_pending.discard)
-            continue
-        try:
-            next(gen)
-        except StopIteration:
-            continue
-        except Exception:
-            _log.exception("dependency cleanup failed")
-            continue
-        _log.error("dependency %r yielded more than once", gen)
-
-
-_pending: set[asyncio.Task[None]] = set()
-
-
-async def _finish_agen(gen: Any) -> None:
+def _enter_gen(st: SolveState, sub: Dependant, gen: Any) -> Any:
+    """The value a generator dependency yields; registered for cleanup once it has yielded."""
     try:
-        await gen.__anext__()
+        value = next(gen)
+    except StopIteration:
+        raise RuntimeError(f"dependency {_name(sub.call)} did not yield") from None
+    _add_cleanup(st, gen)
+    return value
+
+
+async def _enter_agen(st: SolveState, sub: Dependant, gen: Any) -> Any:
+    try:
+        value = await gen.__anext__()
     except StopAsyncIteration:
+        raise RuntimeError(f"dependency {_name(sub.call)} did not yield") from None
+    _add_cleanup(st, gen)
+    return value
+
+
+def _name(call: Any) -> str:
+    return getattr(call, "__qualname__", None) or repr(call)
+
+
+def run_cleanups(gens: list[Any]) -> None:
+    """After a successful response: finish generator dependencies, last opened first (the
+    code after `yield` runs now). Errors they raise are logged on "fasterapi.error"."""
+    if not gens:
+        return
+    if any(inspect.isasyncgen(g) for g in gens):
+        # One task closes them all in order, so an outer sync generator never closes
+        # before an inner async one.
+        t = asyncio.get_running_loop().create_task(_finish_all(gens))
+        _pending.add(t)
+        t.add_done_callback(_pending.discard)
+        return
+    while gens:
+        _finish_gen(gens.pop())
+
+
+def _finish_gen(gen: Any) -> None:
+    try:
+        next(gen)
+    except StopIteration:
         return
     except Exception:
         _log.exception("dependency cleanup failed")
         return
     _log.error("dependency %r yielded more than once", gen)
+    gen.close()
+
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+async def _finish_all(gens: list[Any]) -> None:
+    while gens:
+        gen = gens.pop()
+        if not inspect.isasyncgen(gen):
+            _finish_gen(gen)
+            continue
+        try:
+            await gen.__anext__()
+        except StopAsyncIteration:
+            continue
+        except Exception:
+            _log.exception("dependency cleanup failed")
+            continue
+        _log.error("dependency %r yielded more than once", gen)
+        await gen.aclose()
+
+
+def unwind(st: SolveState, exc: BaseException) -> BaseException:
+    """The handler (or a dependency) raised `exc`: throw it into the open generator
+    dependencies, last opened first, as FastAPI (an ExitStack) does, so `except: rollback;
+    raise` rolls back. Returns the exception to answer with: `exc`, or the one a generator
+    raised instead (e.g. an HTTPException). A generator that swallows `exc` leaves it as the
+    answer (there is no result to send). Only sync generators (sync endpoints)."""
+    gens = st.cleanups
+    while gens:
+        exc = _throw(gens.pop(), exc)
+    return exc
+
+
+async def unwind_async(st: SolveState, exc: BaseException) -> BaseException:
+    """unwind() for endpoints that may have async generator dependencies."""
+    gens = st.cleanups
+    while gens:
+        gen = gens.pop()
+        if not inspect.isasyncgen(gen):
+            exc = _throw(gen, exc)
+            continue
+        try:
+            await gen.athrow(exc)
+        except StopAsyncIteration:
+            continue
+        except BaseException as e:
+            exc = e
+            continue
+        _log.error("dependency %r yielded again after an exception", gen)
+        await gen.aclose()
+    return exc
+
+
+def _throw(gen: Any, exc: BaseException) -> BaseException:
+    try:
+        gen.throw(exc)
+    except StopIteration:
+        return exc
+    except BaseException as e:
+        return e
+    _log.error("dependency %r yielded again after an exception", gen)
+    gen.close()
+    return exc
 
 
 def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
@@ -463,8 +546,7 @@ def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
                 continue
             value = sub.call(**sub_kwargs)
             if sub.kind == "gen":
-                _add_cleanup(st, value)
-                value = next(value)
+                value = _enter_gen(st, sub, value)
             if sub.use_cache:
                 st.cache[sub.call] = value
         if f.name:
@@ -492,11 +574,9 @@ async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
             if kind == "coro":
                 value = await value
             elif kind == "gen":
-                _add_cleanup(st, value)
-                value = next(value)
+                value = _enter_gen(st, sub, value)
             elif kind == "agen":
-                _add_cleanup(st, value)
-                value = await value.__anext__()
+                value = await _enter_agen(st, sub, value)
             if sub.use_cache:
                 st.cache[sub.call] = value
         if f.name:
