@@ -33,6 +33,14 @@ class HTTPException(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
+class InvalidBodyError(HTTPException, ValueError):
+    """The request body could not be decoded (malformed JSON, not UTF-8): answered 400 with
+    `{"detail": "Invalid JSON: ..."}`. Also a ValueError, so `except ValueError` catches it."""
+
+    def __init__(self, detail: str) -> None:
+        HTTPException.__init__(self, 400, detail)
+
+
 class RequestValidationError(Exception):
     """Request data failed validation; answered 422 with FastAPI's `{"detail": [errors]}`."""
 

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from fasterapi._engine import NativeRequest
 from fasterapi._jsonio import json_loads
 from fasterapi.datastructures import URL, Address, Headers, QueryParams, parse_cookies
+from fasterapi.exceptions import InvalidBodyError
 
 T = TypeVar("T")
 
@@ -65,12 +66,22 @@ class Request(NativeRequest):  # type: ignore[misc]
         return SimpleNamespace()
 
     def text(self, encoding: str = "utf-8") -> str:
-        """The body decoded (UTF-8 unless told otherwise)."""
-        return self.body.decode(encoding)  # type: ignore[no-any-return]
+        """The body decoded (UTF-8 unless told otherwise); a body that does not decode raises
+        InvalidBodyError (a ValueError answered 400)."""
+        try:
+            return self.body.decode(encoding)  # type: ignore[no-any-return]
+        except UnicodeDecodeError as e:
+            raise InvalidBodyError(f"Request body is not valid {e.encoding}: {e.reason}") from e
 
     def json(self) -> Any:
-        """The body parsed as JSON; raises ValueError on malformed JSON."""
-        return json_loads(self.body)
+        """The body parsed as JSON. Malformed JSON (or a body that is not UTF-8) raises
+        InvalidBodyError: a ValueError that is answered 400 {"detail": "Invalid JSON: ..."}."""
+        try:
+            return json_loads(self.body)
+        except UnicodeDecodeError as e:
+            raise InvalidBodyError(f"Invalid JSON: the body is not UTF-8 ({e.reason})") from e
+        except ValueError as e:
+            raise InvalidBodyError(f"Invalid JSON: {e}") from e
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
