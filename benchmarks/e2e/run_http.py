@@ -3,9 +3,12 @@
 
 Each server runs pinned to core 0 (`taskset -c 0`), the load generator (wrk, or the 1MRC
 client) to core 1. Per row: a warm-up, --runs measured runs, the median req/s, the ratio to
-FastAPI's async route and to nginx, the server's CPU µs per request (utime+stime of the server
-and all its children from /proc/PID/stat) and wrk's error counts. Missing peers are skipped
-with a note. Prints a Markdown table and the targets; writes JSON and a PNG plot.
+the FastAPI row and the nginx row doing the same work (same request and response body, same
+pipelining depth and connections; none where no such row exists), the server's CPU µs per
+request (utime+stime of the server and all its children from /proc/PID/stat) and wrk's error
+counts. A run with any wrk error (non-2xx/3xx response, connect/read/write/timeout) is marked
+INVALID and left out of the median and the ratios. Missing peers are skipped with a note.
+Prints a Markdown table and the targets; writes JSON and a PNG plot.
 
     python3 benchmarks/e2e/run_http.py                       # every row (the Python App issue)
     python3 benchmarks/e2e/run_http.py --suite cpp           # hello_server vs nginx
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import meta, onemrc, procs, report
+from harness.report import run_is_valid
 from harness.rows import ROWS, SUITES, Row, select_rows
 from harness.servers import REPO_DIR, ServerSpec, default_hello_server, server_specs
 from harness.wrk import run_wrk
@@ -66,10 +70,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def row_entry(row: Row, spec: ServerSpec) -> dict[str, Any]:
+def row_entry(row: Row, spec: ServerSpec, args: argparse.Namespace) -> dict[str, Any]:
+    onemrc_row = row.mode == "onemrc"
     return {"key": row.key, "server": row.server, "label": spec.label, "path": row.path,
-            "mode": row.mode, "handler": row.handler, "fastapi_base": row.fastapi_base,
-            "nginx_base": row.nginx_base, "status": "pending", "note": "", "runs": []}
+            "mode": row.mode, "handler": row.handler, "work": list(row.work),
+            "connections": args.onemrc_connections if onemrc_row else args.connections,
+            "threads": 1 if onemrc_row else args.threads, "body": None,
+            "fastapi_base": row.fastapi_base, "nginx_base": row.nginx_base,
+            "status": "pending", "note": "", "runs": []}
 
 
 def measure_wrk(server: procs.Server, row: Row, entry: dict[str, Any],
@@ -89,15 +97,33 @@ def measure_wrk(server: procs.Server, row: Row, entry: dict[str, Any],
         run = {"rps": res.rps, "requests": res.requests, "seconds": res.seconds,
                "cpu_us_per_req": cpu_us / res.requests if res.requests else None,
                "non_2xx": res.non_2xx, "socket_errors": res.socket_errors,
+               "socket_error_detail": res.socket_error_detail,
                "latency_avg_ms": res.latency_avg_ms, "latency_p99_ms": res.latency_p99_ms}
+        run["valid"] = run_is_valid(run)
         entry["runs"].append(run)
         cpu_text = f"{run['cpu_us_per_req']:.2f}" if run["cpu_us_per_req"] else "—"
+        verdict = "" if run["valid"] else " — INVALID (errors), excluded from the median"
         print(f"  {row.key} run {i + 1}/{args.runs}: {res.rps:,.0f} req/s, "
-              f"{cpu_text} µs CPU/req, {res.errors} errors", flush=True)
-    entry["rps"] = statistics.median(r["rps"] for r in entry["runs"])
-    cpus = [r["cpu_us_per_req"] for r in entry["runs"] if r["cpu_us_per_req"] is not None]
+              f"{cpu_text} µs CPU/req, {res.errors} errors{verdict}", flush=True)
+    summarize_runs(entry)
+
+
+def summarize_runs(entry: dict[str, Any]) -> None:
+    """Median req/s and CPU over the valid runs only; no valid run makes the row invalid."""
+    runs = entry["runs"]
+    entry["errors"] = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
+    valid = [r for r in runs if r["valid"]]
+    if not valid:
+        entry.update(status="invalid", rps=None, cpu_us_per_req=None,
+                     note=f"all {len(runs)} runs had errors ({entry['errors']})")
+        return
+    if len(valid) < len(runs):
+        entry["note"] = (f"{len(runs) - len(valid)} of {len(runs)} runs invalid (errors), "
+                         "excluded")
+    entry["rps"] = statistics.median(r["rps"] for r in valid)
+    cpus = [r["cpu_us_per_req"] for r in valid if r["cpu_us_per_req"] is not None]
     entry["cpu_us_per_req"] = statistics.median(cpus) if cpus else None
-    entry["errors"] = sum(r["non_2xx"] + r["socket_errors"] for r in entry["runs"])
+    entry["status"] = "ok"
 
 
 def measure_onemrc(server: procs.Server, entry: dict[str, Any],
@@ -108,10 +134,14 @@ def measure_onemrc(server: procs.Server, entry: dict[str, Any],
                             connections=args.onemrc_connections, core=args.client_core)
     cpu_us = procs.ticks_to_us(server.cpu_ticks() - before)
     print("  " + res.output.replace("\n", "\n  "), flush=True)
+    valid = res.errors == 0 and res.exact and res.responses > 0
     entry["runs"].append({"rps": res.rps, "requests": res.responses, "seconds": res.seconds,
-                          "errors": res.errors, "exact": res.exact})
-    entry.update(rps=res.rps, errors=res.errors, exact=res.exact,
+                          "errors": res.errors, "exact": res.exact, "valid": valid})
+    entry.update(rps=res.rps, errors=res.errors, exact=res.exact, status="ok",
                  cpu_us_per_req=cpu_us / res.responses if res.responses else None)
+    if not valid:
+        entry.update(status="invalid", note=f"{res.errors} errors, totals "
+                     f"{'EXACT' if res.exact else 'MISMATCH'}")
 
 
 def run_group(spec: ServerSpec, rows: list[Row], entries: dict[str, dict[str, Any]],
@@ -144,14 +174,16 @@ def measure_row(server: procs.Server, row: Row, entry: dict[str, Any],
     try:
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"server exited with {server.proc.returncode}")
-        status = procs.http_get_status(server.port, row.path, timeout=5.0)
-        if status is None or status // 100 != 2:
+        got = procs.http_get(server.port, row.path, timeout=5.0)
+        status = got[0] if got else None
+        if got is None or got[0] // 100 != 2:
             raise RuntimeError(f"GET {row.path} answered {status}, not 2xx")
         if row.mode == "onemrc":
             measure_onemrc(server, entry, args)
         else:
+            # The body each ratio checks: two rows are compared only if their bodies match.
+            entry["body"] = got[1].decode("utf-8", "replace")
             measure_wrk(server, row, entry, args)
-        entry["status"] = "ok"
     except (RuntimeError, OSError, ValueError) as exc:
         print(f"  {row.key}: failed: {exc}", flush=True)
         entry.update(status="failed", note=str(exc)[:200])
@@ -184,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
         for r in ROWS:
-            print(f"{r.key:24} {r.server:13} {r.mode:7} {r.path:10} {r.handler}")
+            print(f"{r.key:24} {r.server:18} {r.mode:7} {r.path:10} {r.handler}")
         return 0
     rows = select_rows(args.only, args.suite)
     args.json = args.json or RESULTS_DIR / f"e2e_{'only' if args.only else args.suite}.json"
@@ -197,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so every `finally` stops its server.
     signal.signal(signal.SIGTERM, _interrupt)
     specs = server_specs(args.hello_server)
-    entries = {r.key: row_entry(r, specs[r.server]) for r in rows}
+    entries = {r.key: row_entry(r, specs[r.server], args) for r in rows}
     info = meta.machine_info(sys.argv, vars(args))
     print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['loadavg_before']}")
     if float(info["loadavg_before"].split()[0]) > BUSY_LOAD:
@@ -225,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {'MET' if t['met'] else 'NOT MET'}: {t['target']} ({t['detail']})")
     print(f"\nmachine: {info['cpu']}; load average before/after: {info['loadavg_before']} / "
           f"{info['loadavg_after']}; wrk -t{args.threads} -c{args.connections} "
-          f"-d{args.duration:g}s, median of {args.runs}")
+          f"-d{args.duration:g}s, median of the valid runs of {args.runs} (a run with any wrk "
+          f"error is invalid); ratios only between rows doing the same work")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"meta": info, "results": results, "targets": targets},
                                     indent=2, default=str))

@@ -1,5 +1,8 @@
 """FastAPI peer for the e2e benchmark: the same routes as apps/fasterapi_app.py.
 
+`GET /` is a plain `def` (FastAPI runs it in its thread pool), or, with
+FA_BENCH_FASTAPI_ROOT=async in the environment, an `async def` returning the same body
+(FastAPI's fastest form of that route; the row fastapi-async-root).
 Served by uvicorn (`uvicorn fastapi_app:app --app-dir benchmarks/e2e/apps`) or granian, or
 directly with `python3 fastapi_app.py --port N` (uvicorn, uvloop + httptools).
 """
@@ -7,6 +10,7 @@ directly with `python3 fastapi_app.py --port N` (uvicorn, uvloop + httptools).
 from __future__ import annotations
 
 import argparse
+import os
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -31,9 +35,17 @@ class Totals:
 totals = Totals()
 
 
-@app.get("/")
-def hello() -> dict[str, str]:
-    return {"message": "Hello, World!"}
+if os.environ.get("FA_BENCH_FASTAPI_ROOT") == "async":
+
+    @app.get("/")
+    async def hello() -> dict[str, str]:
+        return {"message": "Hello, World!"}
+
+else:
+
+    @app.get("/")
+    def hello() -> dict[str, str]:
+        return {"message": "Hello, World!"}
 
 
 @app.get("/users/{user_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -151,3 +152,16 @@ def http_get_status(port: int, path: str, timeout: float = 1.0) -> int | None:
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
         return None
     return int(parts[1])
+
+
+def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes] | None:
+    """Returns (status, body) of GET path on 127.0.0.1:port, or None if nothing answered."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()

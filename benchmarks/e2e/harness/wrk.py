@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 WRK_SLACK_S = 30  # wrk stops itself after --duration; kill it if it hangs this much longer
@@ -17,10 +17,11 @@ class WrkResult:
     requests: int
     seconds: float
     rps: float
-    non_2xx: int
-    socket_errors: int
+    non_2xx: int  # wrk's "Non-2xx or 3xx responses: N"
+    socket_errors: int  # the sum of wrk's "Socket errors: connect A, read B, write C, timeout D"
     latency_avg_ms: float | None
     latency_p99_ms: float | None
+    socket_error_detail: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -42,6 +43,10 @@ def parse_wrk(text: str) -> WrkResult:
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     sock = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if sock is None and "Socket errors" in text:  # never count a line we cannot read as 0
+        raise ValueError(f"parse_wrk: unreadable socket errors line in {text[-300:]!r}")
+    if non_2xx is None and "Non-2xx" in text:
+        raise ValueError(f"parse_wrk: unreadable Non-2xx line in {text[-300:]!r}")
     lat = re.search(r"Latency\s+(\S+)", text)
     p99 = re.search(r"^\s+99%\s+(\S+)", text, re.M)
     requests = int(done.group(1))
@@ -51,6 +56,9 @@ def parse_wrk(text: str) -> WrkResult:
         rps=float(rps.group(1)) if rps else requests / seconds,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(g) for g in sock.groups()) if sock else 0,
+        socket_error_detail=dict(zip(("connect", "read", "write", "timeout"),
+                                     (int(g) for g in sock.groups()), strict=True))
+        if sock else {},
         latency_avg_ms=_ms(lat.group(1)) if lat else None,
         latency_p99_ms=_ms(p99.group(1)) if p99 else None,
     )
