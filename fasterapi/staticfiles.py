@@ -22,13 +22,23 @@ class StaticFiles:
         self.html = html
 
     def lookup(self, rel: str) -> str | None:
-        """The absolute file path for `rel`, or None when missing or escaping the directory."""
-        full = os.path.realpath(os.path.join(self.directory, rel.lstrip("/")))
-        if full != self.directory and not full.startswith(self.directory + os.sep):
+        """The absolute file path for `rel`, or None when missing, escaping the directory or
+        not a valid file name at all (NUL bytes, names too long, undecodable): never raises."""
+        if "\x00" in rel:
             return None
-        if os.path.isdir(full) and self.html:
-            full = os.path.join(full, "index.html")
-        return full if os.path.isfile(full) else None
+        try:
+            full = os.path.realpath(os.path.join(self.directory, rel.lstrip("/")))
+            if full != self.directory and not full.startswith(self.directory + os.sep):
+                return None
+            if os.path.isdir(full):
+                if not self.html:
+                    return None
+                full = os.path.join(full, "index.html")
+            elif rel.endswith("/"):  # "a.txt/" names a directory, and a.txt is not one
+                return None
+            return full if os.path.isfile(full) else None
+        except (OSError, ValueError):  # ENAMETOOLONG, ELOOP, lone surrogates, ...
+            return None
 
     def __call__(self, req: Request, res: Response) -> FileResponse:
         """A plain (req, res) endpoint: the engine calls it directly."""
