@@ -17,9 +17,9 @@ micro=build/release/benchmarks/micro
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DFA_BUILD_TESTS=OFF >/dev/null
 cmake --build build-bench --target hello_server -j"$(nproc)" >/dev/null
 
-say "HTTP/1.1 parser vs picohttpparser"
-taskset -c 0 "$micro/h1_parser_bench" --benchmark_min_time=0.05 --benchmark_repetitions=15 \
-  --benchmark_report_aggregates_only=true | tee "$out/h1_parser.txt"
+say "HTTP/1.1 parser vs picohttpparser, ISA for ISA (scalar/scalar, SSE4.2/SSE4.2)"
+python3 benchmarks/micro/parser_vs_pico.py --bench "$micro/h1_parser_bench" --core 0 \
+  --repetitions 15 --min-time 0.05 --json "$out/h1_parser.json" | tee "$out/h1_parser.txt"
 
 say "router (GitHub API table)"
 taskset -c 0 "$micro/router_bench" --benchmark_repetitions=10 \
