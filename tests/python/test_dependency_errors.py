@@ -231,9 +231,9 @@ def test_generator_raising_another_error_answers_500_and_logs_it(
         assert r.status_code == 500
         assert log.wait() == ["rollback"]
     errors = [rec for rec in caplog.records if rec.exc_info]
-    assert any(
-        rec.exc_info and isinstance(rec.exc_info[1], RuntimeError) for rec in errors
-    ), caplog.text
+    assert any(rec.exc_info and isinstance(rec.exc_info[1], RuntimeError) for rec in errors), (
+        caplog.text
+    )
     assert "rollback failed" in caplog.text
 
 
