@@ -1,6 +1,7 @@
 // EventLoop implementation: epoll + a min-heap of timer ids + a deferred-task queue.
 #include "core/event_loop.h"
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,14 +14,46 @@ namespace {
 constexpr int kMaxEventsPerWait = 256;  // events per epoll_wait; more wait for the next iteration
 }  // namespace
 
+class EventLoop::Waker final : public IoHandler {
+ public:
+  Waker() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "EventLoop: eventfd");
+  }
+  ~Waker() override { ::close(fd_); }
+  int fd() const { return fd_; }
+  void signal() {
+    if (signalled_) return;  // one write until it is read back: no syscall per defer
+    signalled_ = true;
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(fd_, &one, sizeof one);
+  }
+  void on_io(uint32_t) override {
+    uint64_t v;
+    [[maybe_unused]] ssize_t n = ::read(fd_, &v, sizeof v);
+    signalled_ = false;
+  }
+
+ private:
+  int fd_;
+  bool signalled_ = false;
+};
+
 EventLoop::EventLoop() : now_(Clock::now()), events_(kMaxEventsPerWait) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_create1");
+  waker_ = std::make_unique<Waker>();
+  if (!add(waker_->fd(), EPOLLIN, waker_.get())) {
+    int err = errno;
+    ::close(epfd_);
+    throw std::system_error(err, std::generic_category(), "EventLoop: epoll_ctl(eventfd)");
+  }
 }
 
 EventLoop::~EventLoop() {
   if (epfd_ >= 0) ::close(epfd_);
 }
+
+void EventLoop::wake() { waker_->signal(); }
 
 bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
   epoll_event ev{};
@@ -52,7 +85,10 @@ TimerId EventLoop::call_at(TimePoint when, std::function<void()> fn) {
 
 bool EventLoop::cancel(TimerId id) { return timer_fns_.erase(id) > 0; }
 
-void EventLoop::defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+void EventLoop::defer(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+  if (!in_run_) wake();
+}
 
 int EventLoop::next_timer_ms() const {
   if (timer_fns_.empty()) return -1;
@@ -102,9 +138,18 @@ int EventLoop::run_once(int timeout_ms) {
     if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_wait");
     n = 0;
   }
-  for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
-  fire_timers();
-  run_deferred();
+  {
+    struct InRun {  // reset even if a handler throws
+      bool& flag;
+      explicit InRun(bool& f) : flag(f) { flag = true; }
+      ~InRun() { flag = false; }
+    } in_run(in_run_);
+    for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
+    fire_timers();
+    run_deferred();
+  }
+  // Tasks deferred by deferred tasks run next iteration: an embedder must come back for them.
+  if (!deferred_.empty()) wake();
   return n;
 }
 

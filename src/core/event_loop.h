@@ -51,6 +51,8 @@ class EventLoop {
   bool cancel(TimerId id);
 
   // Runs `fn` on the next iteration (after the current event batch); safe to call from callbacks.
+  // Called from outside run_once (an embedder's callback, e.g. a Python Task finishing a
+  // response), it also makes fd() readable, so an embedding loop runs the next iteration soon.
   void defer(std::function<void()> fn);
 
   // One iteration: waits up to timeout_ms for I/O (-1 = until the next timer or forever; 0 = poll),
@@ -82,6 +84,12 @@ class EventLoop {
 
   void fire_timers();
   void run_deferred();
+  void wake();  // makes fd() readable until the next run_once
+
+  // An eventfd in the epoll set: written by wake(), read back by run_once.
+  class Waker;
+  std::unique_ptr<Waker> waker_;
+  bool in_run_ = false;
 
   int epfd_ = -1;
   bool stopped_ = false;

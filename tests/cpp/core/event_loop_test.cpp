@@ -2,6 +2,7 @@
 #include "core/event_loop.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,6 +80,66 @@ TEST(EventLoop, DeferredRunsNextIterationAndDoesNotStarve) {
   loop.run_once(-1);
   EXPECT_EQ(runs, 3);
   EXPECT_FALSE(loop.has_pending_work());
+}
+
+bool fd_readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+// An embedder (asyncio) only runs the loop when fd() is readable: work deferred from outside
+// run_once (a Python Task finishing a response) must make it readable, or it waits for the
+// next unrelated event.
+TEST(EventLoop, DeferFromOutsideRunOnceMakesFdReadable) {
+  EventLoop loop;
+  EXPECT_FALSE(fd_readable(loop.fd()));
+  bool ran = false;
+  loop.defer([&] { ran = true; });
+  EXPECT_TRUE(fd_readable(loop.fd()));
+  loop.run_once(0);
+  EXPECT_TRUE(ran);
+  EXPECT_FALSE(fd_readable(loop.fd()));
+}
+
+TEST(EventLoop, WorkDeferredByDeferredWorkKeepsFdReadable) {
+  EventLoop loop;
+  int runs = 0;
+  std::function<void()> again = [&] {
+    if (++runs < 2) loop.defer(again);
+  };
+  loop.defer(again);
+  loop.run_once(0);
+  EXPECT_EQ(runs, 1);
+  EXPECT_TRUE(fd_readable(loop.fd()));  // the re-deferred task still needs an iteration
+  loop.run_once(0);
+  EXPECT_EQ(runs, 2);
+  EXPECT_FALSE(fd_readable(loop.fd()));
+}
+
+TEST(EventLoop, DeferInsideIterationDoesNotWake) {
+  Recorder rec;
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  EventLoop loop;
+  struct Deferring : IoHandler {
+    EventLoop* loop;
+    int fd;
+    bool ran = false;
+    void on_io(uint32_t) override {
+      char c;
+      [[maybe_unused]] auto n = ::read(fd, &c, 1);
+      loop->defer([this] { ran = true; });
+    }
+  } h;
+  h.loop = &loop;
+  h.fd = sv[0];
+  ASSERT_TRUE(loop.add(sv[0], EPOLLIN, &h));
+  ASSERT_EQ(write(sv[1], "x", 1), 1);
+  loop.run_once(0);
+  EXPECT_TRUE(h.ran);  // ran in the same iteration
+  EXPECT_FALSE(fd_readable(loop.fd()));
+  close(sv[0]);
+  close(sv[1]);
 }
 
 }  // namespace
