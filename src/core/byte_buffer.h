@@ -39,6 +39,13 @@ class ByteBuffer {
   void truncate(size_t n) { end_ = begin_ + n; }
   void clear() { begin_ = end_ = 0; }
   size_t capacity() const { return cap_; }
+  // Frees the storage of an empty buffer (a large body grew it; idle connections keep none).
+  void release() {
+    if (!empty()) return;
+    std::free(data_);
+    data_ = nullptr;
+    cap_ = begin_ = end_ = 0;
+  }
 
  private:
   void reserve_tail(size_t min) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "core/log.h"
 #include "http/server.h"
 
 namespace fa::http {
@@ -130,13 +131,23 @@ void Connection::flush() {
   if (fd_ < 0) return;
   if (!out_.empty()) {
     size_t before = out_.size();
-    if (out_.flush(*transport_) < 0) {
+    long written = out_.flush(*transport_);
+    if (written < 0) {
       close_now();
       return;
+    }
+    if (out_.empty()) {
+      send_deadline_ = TimePoint::max();
+    } else if (written > 0 || send_deadline_ == TimePoint::max()) {
+      send_deadline_ = loop_now() + server_.config().send_timeout;  // progress restarts it
     }
     if (before > server_.config().write_low_water && out_.size() <= server_.config().write_low_water)
       protocol_->on_drain(*this);
     if (fd_ < 0) return;
+  }
+  if (out_.empty() && idle_after_flush_ != Duration::zero()) {
+    deadline_ = loop_now() + idle_after_flush_;
+    idle_after_flush_ = Duration::zero();
   }
   if (out_.empty() && closing_ && !lingering_) {
     finish_close();
@@ -169,12 +180,31 @@ void Connection::finish_close() {
   update_interest();
 }
 
-void Connection::on_deadline() {
+void Connection::set_idle_deadline(Duration from_now) {
+  if (out_.empty()) {
+    set_deadline(from_now);
+  } else {
+    deadline_ = TimePoint::max();
+    idle_after_flush_ = from_now;
+  }
+}
+
+void Connection::on_deadline(TimePoint now) {
   if (fd_ < 0) return;
-  if (lingering_ || closing_) {
+  if (send_deadline_ <= now) {
+    FA_LOG(LogLevel::kInfo, "closing a connection whose peer read nothing for %lld s (%zu bytes unsent)",
+           static_cast<long long>(
+               std::chrono::duration_cast<std::chrono::seconds>(server_.config().send_timeout).count()),
+           out_.size());
     close_now();
     return;
   }
+  if (deadline_ > now) return;
+  if (lingering_) {
+    close_now();
+    return;
+  }
+  if (!out_.empty()) return;  // still sending: the protocol's deadline waits for the output
   clear_deadline();
   protocol_->on_timeout(*this);
 }

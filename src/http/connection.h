@@ -37,6 +37,7 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   void switch_protocol(std::unique_ptr<Protocol> protocol);
 
   ByteBuffer& input() { return in_; }
+  Protocol* protocol() const { return protocol_.get(); }
   WriteQueue& output() { return out_; }
   Server& server() { return server_; }
   EventLoop& loop();
@@ -60,12 +61,23 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   bool closing() const { return closing_; }
   bool closed() const { return fd_ < 0; }
 
-  // One deadline per connection, checked by the server's sweep (1 s granularity).
-  void set_deadline(Duration from_now) { deadline_ = loop_now() + from_now; }
-  void clear_deadline() { deadline_ = TimePoint::max(); }
-  TimePoint deadline() const { return deadline_; }
-  // Called by the server sweep when now >= deadline.
-  void on_deadline();
+  // The protocol's deadline (header, body, idle), checked by the server's sweep (1 s
+  // granularity). While output is queued it waits: the send timeout governs then.
+  void set_deadline(Duration from_now) {
+    deadline_ = loop_now() + from_now;
+    idle_after_flush_ = Duration::zero();
+  }
+  void clear_deadline() {
+    deadline_ = TimePoint::max();
+    idle_after_flush_ = Duration::zero();
+  }
+  // Keep-alive idle: the deadline starts once every queued byte has been written, so a large
+  // response to a slow reader is not cut off by the idle timer.
+  void set_idle_deadline(Duration from_now);
+  // The earliest of the protocol deadline and the send-progress deadline.
+  TimePoint deadline() const { return deadline_ < send_deadline_ ? deadline_ : send_deadline_; }
+  // Called by the server sweep when now >= deadline().
+  void on_deadline(TimePoint now);
   // Called by the server when it starts draining.
   void on_server_shutdown();
   bool idle() const { return !protocol_ || protocol_->idle(); }
@@ -93,6 +105,10 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   bool closing_ = false;   // close after the queued output is written
   bool lingering_ = false; // write side shut; discarding input until EOF or deadline
   TimePoint deadline_ = TimePoint::max();
+  Duration idle_after_flush_ = Duration::zero();  // set_idle_deadline while output was queued
+  // Output is queued and the peer has taken none of it since this time + send_timeout: a
+  // peer that stops reading is closed (slow-read DoS), whatever the protocol is doing.
+  TimePoint send_deadline_ = TimePoint::max();
 };
 
 }  // namespace fa::http

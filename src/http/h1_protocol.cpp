@@ -14,6 +14,8 @@ namespace fa::http {
 
 namespace {
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";  // RFC 9110 §15.2.1
+// An empty input buffer larger than this (grown by a large body) is freed between requests.
+constexpr size_t kKeepInputCapacity = 64 * 1024;
 
 // RFC 9110 §6.4.1: 1xx, 204 and 304 responses carry no content.
 bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -140,18 +142,15 @@ void H1Protocol::dispatch(Connection& conn) {
   const Router& router = server_.router();
   router.find(head_.method_id, head_.method, head_.path, match_);
   uint64_t serial = serial_;
-  if (match_.status == RouteStatus::kNotFound) {
-    send(conn, serial, ResponseHead{404, "application/json", {}}, R"({"detail":"Not Found"})");
-  } else if (match_.status == RouteStatus::kMethodNotAllowed) {
-    std::string allow = "Allow: ";
-    allow.append(match_.allow).append("\r\n");
-    send(conn, serial, ResponseHead{405, "application/json", allow},
-         R"({"detail":"Method Not Allowed"})");
+  const Handler* handler = match_.status == RouteStatus::kFound ? &server_.handler(match_.handler)
+                                                                 : server_.fallback();
+  if (handler == nullptr) {
+    answer_unrouted(conn, serial);
   } else {
     Request req{head_, match_, std::string_view(in.data() + head_bytes_, body_bytes_), conn.peer()};
     Response res(conn, *this, serial);
     try {
-      server_.handler(match_.handler)(req, res);
+      (*handler)(req, res);
     } catch (const std::exception& e) {
       FA_LOG(LogLevel::kError, "handler for %.*s %.*s threw: %s", int(head_.method.size()),
              head_.method.data(), int(head_.path.size()), head_.path.data(), e.what());
@@ -168,6 +167,17 @@ void H1Protocol::dispatch(Connection& conn) {
   if (exchange_open(serial)) conn.pause_reading();  // deferred: resume when it finishes
 }
 
+void H1Protocol::answer_unrouted(Connection& conn, uint64_t serial) {
+  if (match_.status == RouteStatus::kMethodNotAllowed) {
+    std::string allow = "Allow: ";
+    allow.append(match_.allow).append("\r\n");
+    send(conn, serial, ResponseHead{405, "application/json", allow},
+         R"({"detail":"Method Not Allowed"})");
+  } else {
+    send(conn, serial, ResponseHead{404, "application/json", {}}, R"({"detail":"Not Found"})");
+  }
+}
+
 void H1Protocol::finish_exchange(Connection& conn) {
   conn.input().consume(head_bytes_ + body_bytes_);
   head_bytes_ = body_bytes_ = 0;
@@ -181,13 +191,28 @@ void H1Protocol::finish_exchange(Connection& conn) {
     conn.close_after_flush();
     return;
   }
-  conn.set_deadline(server_.config().keep_alive_timeout);
+  ByteBuffer& in = conn.input();
+  if (in.empty() && in.capacity() > kKeepInputCapacity) in.release();  // after a large body
+  conn.set_idle_deadline(server_.config().keep_alive_timeout);
   if (!conn.reading()) {
-    // Finished outside on_data (a deferred handler): continue with pipelined requests.
+    // Finished outside on_data (a deferred handler, e.g. from a Python Task). The next
+    // pipelined request is not dispatched here, inside the finisher's call (its task and
+    // context would leak into the next handler), but on the loop's next iteration.
     conn.resume_reading();
-    process(conn);
-    conn.flush();
+    if (!in.empty()) schedule_process(conn);
   }
+}
+
+void H1Protocol::schedule_process(Connection& conn) {
+  if (process_scheduled_) return;
+  process_scheduled_ = true;
+  server_.loop().defer([this, weak = conn.weak_from_this()] {
+    auto c = weak.lock();
+    if (!c || c->closed() || c->protocol() != this) return;  // gone, or upgraded away
+    process_scheduled_ = false;
+    if (state_ == State::kHead && c->reading()) process(*c);
+    c->flush();
+  });
 }
 
 void H1Protocol::run_done_callback() {

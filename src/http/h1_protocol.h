@@ -44,7 +44,11 @@ class H1Protocol final : public Protocol {
   void process(Connection& conn);
   bool read_body(Connection& conn);
   void dispatch(Connection& conn);
+  // 404, or 405 with Allow, when no route matched and the server has no fallback handler.
+  void answer_unrouted(Connection& conn, uint64_t serial);
   void finish_exchange(Connection& conn);
+  // Parses buffered pipelined requests on the loop's next iteration (see finish_exchange).
+  void schedule_process(Connection& conn);
   void send_error(Connection& conn, int status, std::string_view reason);
   // content_length >= 0: Content-Length; kChunked: chunked (HTTP/1.1) or close-delimited;
   // kAppFramed: the handler supplied Content-Length in extra_headers.
@@ -71,6 +75,7 @@ class H1Protocol final : public Protocol {
   bool chunked_out_ = false;
   bool sent_continue_ = false;
   bool draining_ = false;      // server shutdown: close after this exchange
+  bool process_scheduled_ = false;
   std::string head_buf_;  // response head being formatted (capacity kept across responses)
   std::function<void()> on_drain_;
   std::function<void()> on_done_;

@@ -138,7 +138,7 @@ void Server::sweep() {
   std::vector<std::shared_ptr<Connection>> expired;
   for (auto& [raw, conn] : conns_)
     if (conn->deadline() <= now) expired.push_back(conn);
-  for (auto& c : expired) c->on_deadline();
+  for (auto& c : expired) c->on_deadline(now);
 }
 
 void Server::shutdown(Duration grace) {

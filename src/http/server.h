@@ -30,6 +30,12 @@ class Server {
   // Registers a handler. Throws RouteError on a bad pattern or a conflict.
   void route(std::string_view method, std::string_view pattern, Handler handler);
 
+  // Called for requests no route matches, instead of the engine's own 404/405. The handler
+  // sees `req.route.status` (kNotFound or kMethodNotAllowed) and `req.route.allow`. An
+  // application uses it to run its middleware and error handlers on those answers too.
+  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
+  const Handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
+
   // Binds and listens. Returns the bound port. Throws std::system_error.
   uint16_t listen();
   // Stops accepting, closes idle connections, lets in-flight exchanges finish; connections
@@ -62,6 +68,7 @@ class Server {
   ServerConfig config_;
   Router router_;
   std::vector<Handler> handlers_;
+  Handler fallback_;
   std::unique_ptr<Listener> listener_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;
   DateCache date_;

@@ -20,6 +20,7 @@ struct ServerConfig {
   Duration keep_alive_timeout = std::chrono::seconds(5);  // idle between requests
   Duration body_timeout = std::chrono::seconds(30);       // end of head → end of body
   Duration linger_timeout = std::chrono::seconds(2);      // drain input after a final response
+  Duration send_timeout = std::chrono::seconds(30);       // queued output with no progress
   size_t write_high_water = 1024 * 1024;  // bytes queued before reading/producing pauses
   size_t write_low_water = 256 * 1024;    // bytes queued at which producers resume
   size_t read_chunk = 64 * 1024;          // bytes per read(2)

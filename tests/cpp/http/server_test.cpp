@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <chrono>
 
@@ -351,6 +352,146 @@ TEST(Server, SlowlorisHeadGets408) {
   send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n");
   std::string pending;
   EXPECT_EQ(read_response(fd, pending).status, 408);
+  close(fd);
+}
+
+TEST(Server, FallbackHandlerAnswersUnroutedRequests) {
+  ServerThread st([](Server& s) {
+    hello_routes(s);
+    s.set_fallback([](Request& req, Response& res) {
+      std::string body = req.route.status == RouteStatus::kMethodNotAllowed
+                             ? "405 allow=" + std::string(req.route.allow)
+                             : "404 " + std::string(req.path());
+      res.send(418, "text/plain", body);
+    });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\nDELETE / HTTP/1.1\r\nHost: x\r\n\r\n"
+               "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string pending;
+  auto nf = read_response(fd, pending);
+  EXPECT_EQ(nf.status, 418);
+  EXPECT_EQ(nf.body, "404 /nope");
+  auto na = read_response(fd, pending);
+  EXPECT_EQ(na.status, 418);
+  EXPECT_EQ(na.body.substr(0, 14), "405 allow=GET,");
+  EXPECT_EQ(read_response(fd, pending).status, 200);  // routed requests are untouched
+  close(fd);
+}
+
+// Finishing a deferred exchange from outside the loop iteration (as a Python Task does) must
+// not dispatch the next pipelined request inside that call: it runs on the next iteration.
+TEST(Server, PipelinedRequestAfterDeferredResponseIsDispatchedLater) {
+  std::vector<ResponseHandle> parked;
+  int hello_calls = 0;
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/", [&](Request&, Response& res) {
+      ++hello_calls;
+      res.json("{}");
+    });
+    s.route("GET", "/later", [&](Request&, Response& res) { parked.push_back(res.detach()); });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  int calls_inside_send = -1;
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    parked[0].send({200, "text/plain", {}}, "later");
+    calls_inside_send = hello_calls;
+  });
+  EXPECT_EQ(calls_inside_send, 0);
+  std::string pending;
+  EXPECT_EQ(read_response(fd, pending).body, "later");
+  EXPECT_EQ(read_response(fd, pending).status, 200);  // dispatched by the next iteration
+  close(fd);
+}
+
+// Reads `total` bytes of body slowly; returns how many arrived before EOF.
+size_t read_slowly(int fd, size_t chunk, std::chrono::milliseconds pause) {
+  size_t got = 0;
+  std::vector<char> buf(chunk);
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+    std::this_thread::sleep_for(pause);
+  }
+  return got;
+}
+
+void small_receive_buffer(int fd) {
+  int rcv = 64 * 1024;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+}
+
+// A large response read more slowly than the keep-alive timeout must arrive whole: idle time
+// starts when the output is flushed, not when it is queued.
+TEST(Server, LargeResponseToSlowReaderIsNotCutByKeepAliveTimeout) {
+  const std::string big(32u << 20, 'x');
+  ServerConfig cfg;
+  cfg.keep_alive_timeout = std::chrono::milliseconds(100);
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/big", [&](Request&, Response& res) { res.send(200, "text/plain", big); });
+  }, cfg);
+  int fd = connect_to(st.port());
+  small_receive_buffer(fd);
+  send_all(fd, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  // ~64 KiB per 8 ms ≈ 8 MB/s: 32 MB take ~4 s, many keep-alive timeouts and sweeps.
+  size_t got = read_slowly(fd, 64 * 1024, 8ms);
+  std::string_view expect_head_end = "\r\n\r\n";
+  EXPECT_GE(got, big.size() + expect_head_end.size());
+  EXPECT_LT(got, big.size() + 512);  // the head and nothing else: then closed when idle
+  close(fd);
+}
+
+// A peer that stops reading is closed after send_timeout without progress, also when the
+// response is the last on the connection (Connection: close) — no slow-read DoS.
+TEST(Server, PeerThatStopsReadingIsClosedBySendTimeout) {
+  const std::string big(32u << 20, 'x');
+  ServerConfig cfg;
+  cfg.send_timeout = std::chrono::milliseconds(500);
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/big", [&](Request&, Response& res) { res.send(200, "text/plain", big); });
+  }, cfg);
+  int fd = connect_to(st.port());
+  small_receive_buffer(fd);
+  send_all(fd, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::this_thread::sleep_for(2500ms);  // the 1 s sweep sees no progress for > 500 ms
+  size_t conns = 99;
+  st.run_on_loop([&] { conns = st.server().connections(); });
+  EXPECT_EQ(conns, 0u);
+  EXPECT_LT(read_slowly(fd, 1 << 20, 0ms), big.size());  // cut: the server gave up on us
+  close(fd);
+}
+
+// A stream to a reader that stopped: the producer sees the connection go away.
+TEST(Server, StreamToStoppedReaderIsClosedBySendTimeout) {
+  ServerConfig cfg;
+  cfg.send_timeout = std::chrono::milliseconds(500);
+  std::vector<ResponseHandle> parked;
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/stream", [&](Request&, Response& res) {
+      res.start({200, "text/plain", {}});
+      parked.push_back(res.detach());
+    });
+  }, cfg);
+  int fd = connect_to(st.port());
+  small_receive_buffer(fd);
+  send_all(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  const std::string chunk(1 << 20, 'y');
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    for (int i = 0; i < 16 && parked[0].write(chunk); ++i) {
+    }
+  });
+  std::this_thread::sleep_for(2500ms);
+  bool alive = true;
+  st.run_on_loop([&] { alive = parked[0].alive(); });
+  EXPECT_FALSE(alive);
   close(fd);
 }
 
