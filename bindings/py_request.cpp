@@ -28,6 +28,7 @@ struct RequestData {
   Param params[http::kMaxRouteParams];
   uint8_t num_params = 0;
   uint16_t int_params = 0;  // bit i: param i was declared {name:int} → Python int
+  Span32 allow;  // the route's methods when none matched the request's (405), else empty
   uint8_t version_minor = 1;
   bool keep_alive = true;
   std::string client_host;
@@ -213,6 +214,11 @@ PyObject* get_http_version(PyObject* o, void*) {
 
 PyObject* get_scheme(PyObject*, void*) { return PyUnicode_FromString("http"); }
 
+PyObject* get_allowed_methods(PyObject* o, void*) {
+  auto a = self_of(o)->d.view(self_of(o)->d.allow);
+  return PyUnicode_FromStringAndSize(a.data(), static_cast<Py_ssize_t>(a.size()));
+}
+
 PyObject* get_keep_alive(PyObject* o, void*) { return PyBool_FromLong(self_of(o)->d.keep_alive); }
 
 PyObject* get_response_open(PyObject* o, void*) {
@@ -275,6 +281,9 @@ PyGetSetDef request_getset[] = {
     {"http_version", get_http_version, nullptr, "'1.1' or '1.0'.", nullptr},
     {"scheme", get_scheme, nullptr, "'http'.", nullptr},
     {"keep_alive", get_keep_alive, nullptr, "Whether the connection stays open.", nullptr},
+    {"allowed_methods", get_allowed_methods, nullptr,
+     "For a request no route answers with its method: the path's methods ('GET, HEAD'); "
+     "else ''.", nullptr},
     {"response_open", get_response_open, nullptr, "True until the response is finished.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
@@ -331,6 +340,10 @@ PyObject* make_request(PyTypeObject* type, const http::Request& req, const http:
       }
       at = pat.find(name, at + 1);
     }
+  }
+  if (req.route.status == http::RouteStatus::kMethodNotAllowed) {
+    d.allow = Span32{static_cast<uint32_t>(d.raw.size()), static_cast<uint32_t>(req.route.allow.size())};
+    d.raw.append(req.route.allow);
   }
   d.version_minor = req.head.version_minor;
   d.keep_alive = req.head.keep_alive;

@@ -57,7 +57,8 @@ struct Ref {
 class PyServer {
  public:
   PyServer(std::string host, int port, bool reuse_port, int backlog, uint64_t max_body_bytes,
-           double keep_alive_timeout, double header_timeout, double body_timeout) {
+           double keep_alive_timeout, double header_timeout, double body_timeout,
+           double send_timeout) {
     cfg_.host = std::move(host);
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
     cfg_.port = static_cast<uint16_t>(port);
@@ -70,6 +71,7 @@ class PyServer {
     cfg_.keep_alive_timeout = secs(keep_alive_timeout);
     cfg_.header_timeout = secs(header_timeout);
     cfg_.body_timeout = secs(body_timeout);
+    cfg_.send_timeout = secs(send_timeout);
     server_ = std::make_unique<http::Server>(loop_, cfg_);
   }
 
@@ -105,6 +107,14 @@ class PyServer {
       routes_.pop_back();
       throw nb::value_error(e.what());
     }
+  }
+
+  // endpoint(req, res) answers requests no route matches (404, or 405 when
+  // req.allowed_methods is not empty), so they pass the app's middleware and error handlers.
+  void set_fallback(nb::object endpoint, bool is_async) {
+    fallback_ = std::make_unique<Route>(Route{std::move(endpoint), is_async});
+    Route* route = fallback_.get();
+    server_->set_fallback([this, route](http::Request& req, http::Response& res) { dispatch(*route, req, res); });
   }
 
   int listen() {
@@ -145,6 +155,7 @@ class PyServer {
   http::ServerConfig cfg_;
   std::unique_ptr<http::Server> server_;
   std::deque<Route> routes_;  // stable addresses: route handlers point into it
+  std::unique_ptr<Route> fallback_;
   nb::object request_class_, response_class_, render_, spawn_, handle_error_, pending_;
   nb::tuple empty_args_ = nb::tuple();
   std::string body_;   // reused encode buffer
@@ -294,11 +305,11 @@ void register_server(nb::module_& m) {
   register_responder(m);
 
   nb::class_<PyServer>(m, "Server", "The HTTP/1.1 engine: listener, connections, routes.")
-      .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double>(),
+      .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double, double>(),
            nb::arg("host"), nb::arg("port"), nb::kw_only(), nb::arg("reuse_port") = false,
            nb::arg("backlog") = 1024, nb::arg("max_body_bytes") = 16 * 1024 * 1024,
            nb::arg("keep_alive_timeout") = 5.0, nb::arg("header_timeout") = 10.0,
-           nb::arg("body_timeout") = 30.0)
+           nb::arg("body_timeout") = 30.0, nb::arg("send_timeout") = 30.0)
       .def("set_hooks", &PyServer::set_hooks, nb::arg("request_class"), nb::arg("response_class"),
            nb::arg("render"), nb::arg("spawn"), nb::arg("handle_error"), nb::arg("pending"),
            "Sets the Python callbacks the engine uses; call once before listen(). Per request the "
@@ -308,6 +319,9 @@ void register_server(nb::module_& m) {
            nb::arg("endpoint"), nb::arg("is_async"),
            "Registers endpoint(req, res) for method and path. ValueError on a bad pattern or "
            "a conflict.")
+      .def("set_fallback", &PyServer::set_fallback, nb::arg("endpoint"), nb::arg("is_async"),
+           "Registers endpoint(req, res) for requests no route matches (404; 405 when "
+           "req.allowed_methods is not empty) instead of the engine's own answers.")
       .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
       .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
       .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")

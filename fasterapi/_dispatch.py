@@ -4,8 +4,6 @@ and turn exceptions into responses (handle_error). Called by the engine per requ
 from __future__ import annotations
 
 import asyncio
-import collections.abc
-import contextvars
 import dataclasses
 import inspect
 import logging
@@ -16,16 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fasterapi import _eager
 from fasterapi import background as _background
 from fasterapi._jsonio import json_dumps
 from fasterapi.exceptions import HTTPException, RequestValidationError
 from fasterapi.responses import FileResponse, Response, StreamingResponse
 
 error_log = logging.getLogger("fasterapi.error")
-# asyncio's bookkeeping of the current task (C functions; typed for real Tasks only).
-_enter_task: Any = asyncio.tasks._enter_task  # type: ignore[attr-defined]
-_leave_task: Any = asyncio.tasks._leave_task  # type: ignore[attr-defined]
-_copy_context = contextvars.copy_context
 
 ErrorHandler = Callable[[BaseException, Any, Any, Any], None]
 
@@ -39,110 +34,6 @@ _ERROR_500 = b'{"detail":"Internal Server Error"}'
 _tasks: set[asyncio.Task[Any]] = set()  # strong refs: asyncio only keeps weak ones
 
 
-class _StandInTask:
-    """asyncio.current_task() for a handler, from its eager first step to its end.
-
-    Python 3.11 has no eager tasks, and asyncio.timeout(), TaskGroup and anyio (httpx) need a
-    current task that stays the same object for the handler's whole life. So the handler
-    always sees this object: during the eager step there is no Task yet; once it suspends, a
-    real Task drives it (see _Resume) and cancel()/uncancel()/cancelling() and any other
-    attribute are forwarded to that Task."""
-
-    # Class-level defaults: creating one per request is a bare allocation plus `_coro`.
-    task: asyncio.Task[Any] | None = None
-    _cancels = 0
-    _coro: Any = None
-
-    def cancel(self, msg: Any = None) -> bool:
-        if self.task is not None:
-            return self.task.cancel(msg)
-        self._cancels += 1
-        return True
-
-    def uncancel(self) -> int:
-        if self.task is not None:
-            return self.task.uncancel()
-        self._cancels = max(0, self._cancels - 1)
-        return self._cancels
-
-    def cancelling(self) -> int:
-        return self.task.cancelling() if self.task is not None else self._cancels
-
-    def get_loop(self) -> asyncio.AbstractEventLoop:
-        return self.task.get_loop() if self.task is not None else asyncio.get_running_loop()
-
-    def get_coro(self) -> Any:
-        return self._coro
-
-    def done(self) -> bool:
-        return self.task.done() if self.task is not None else False
-
-    def __getattr__(self, name: str) -> Any:
-        task = self.task
-        if task is not None:
-            return getattr(task, name)
-        if name == "_must_cancel":
-            return self._cancels > 0
-        if name == "_fut_waiter":
-            return None
-        if name == "_callbacks":
-            return []
-        if name == "get_name":
-            return lambda: "fasterapi-eager"
-        raise AttributeError(name)
-
-
-_NOTHING = object()
-
-
-class _Resume:
-    """The coroutine a Task drives for a handler that suspended during its eager step: first
-    yields the future the handler is waiting on, then forwards send/throw to the handler,
-    with the stand-in as the current task so the handler sees one task throughout."""
-
-    __slots__ = ("coro", "first", "loop", "stand_in")
-
-    def __init__(self, coro: Any, first: Any, loop: Any, stand_in: _StandInTask) -> None:
-        self.coro, self.first, self.loop, self.stand_in = coro, first, loop, stand_in
-
-    def send(self, value: Any) -> Any:
-        first = self.first
-        if first is not _NOTHING:
-            self.first = _NOTHING
-            return first
-        return self._step(self.coro.send, value)
-
-    def throw(self, *exc: Any) -> Any:
-        self.first = _NOTHING
-        return self._step(self.coro.throw, *exc)
-
-    def _step(self, fn: Any, *arg: Any) -> Any:
-        loop, stand_in = self.loop, self.stand_in
-        task = stand_in.task
-        _leave_task(loop, task)
-        _enter_task(loop, stand_in)
-        try:
-            return fn(*arg)
-        finally:
-            _leave_task(loop, stand_in)
-            _enter_task(loop, task)
-
-    def close(self) -> None:
-        self.coro.close()
-
-    def __await__(self) -> _Resume:
-        return self
-
-    def __iter__(self) -> _Resume:
-        return self
-
-    def __next__(self) -> Any:
-        return self.send(None)
-
-
-collections.abc.Coroutine.register(_Resume)
-
-
 def make_spawn(
     on_error: ErrorHandler,
     loop: asyncio.AbstractEventLoop | None = None,
@@ -153,33 +44,13 @@ def make_spawn(
     handlers are kept in `tasks` (one set per server, so its drain waits for its own)."""
     live = _tasks if tasks is None else tasks
 
-    def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
-        """Run `coro` to its first suspension. Returns its result if it finished (no Task
-        made), else PENDING after handing it to a Task that answers through `responder`."""
-        lp = loop or asyncio.get_running_loop()
-        ctx = _copy_context()
-        stand_in = _StandInTask()
-        stand_in._coro = coro
-        _enter_task(lp, stand_in)
-        try:
-            fut = ctx.run(coro.send, None)
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            _leave_task(lp, stand_in)
-        task: asyncio.Task[Any] = lp.create_task(
-            _Resume(coro, fut, lp, stand_in),  # type: ignore[arg-type]
-            context=ctx,
-        )
-        stand_in.task = task
-        if stand_in._cancels:
-            task.cancel()
+    def suspended(task: asyncio.Task[Any], req: Any, res: Any, responder: Any) -> Any:
         live.add(task)
         task.add_done_callback(live.discard)
         task.add_done_callback(lambda t: _finish(t, req, res, responder, on_error))
         return PENDING
 
-    return spawn
+    return _eager.make_spawn(loop, suspended)
 
 
 def _finish(
@@ -371,15 +242,19 @@ def debug_handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -
 
 
 def make_error_handler(
-    handlers: dict[type[BaseException], Callable[..., Any]], debug: bool = False
+    handlers: dict[type[BaseException] | int, Callable[..., Any]], debug: bool = False
 ) -> ErrorHandler:
-    """handle_error, first trying the app's `@app.exception_handler` functions (by MRO)."""
+    """handle_error, first trying the app's `@app.exception_handler` functions: for an
+    HTTPException the one registered for its status code, then by the exception's MRO (as
+    Starlette's ExceptionMiddleware does)."""
     fallback = debug_handle_error if debug else handle_error
     if not handlers:
         return fallback
 
     def handle(exc: BaseException, req: Any, res: Any, responder: Any) -> None:
-        fn = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
+        fn = handlers.get(exc.status_code) if isinstance(exc, HTTPException) else None
+        if fn is None:
+            fn = next((handlers[c] for c in type(exc).__mro__ if c in handlers), None)
         if fn is None:
             fallback(exc, req, res, responder)
             return

@@ -37,6 +37,9 @@ class Request:
     @property
     def keep_alive(self) -> bool: ...
     @property
+    def allowed_methods(self) -> str:
+        """For a request no route answers with its method: the path's methods; else ''."""
+    @property
     def response_open(self) -> bool:
         """True until the response is finished."""
     def add_done_callback(self, fn: Callable[[], Any], /) -> None:
@@ -83,6 +86,7 @@ class Server:
         keep_alive_timeout: float = 5.0,
         header_timeout: float = 10.0,
         body_timeout: float = 30.0,
+        send_timeout: float = 30.0,
     ) -> None: ...
     def set_hooks(
         self,
@@ -98,6 +102,9 @@ class Server:
         self, method: str, path: str, endpoint: Callable[[Any, Any], Any], is_async: bool
     ) -> None:
         """endpoint(req, res) for method ("*" = any) and path; ValueError on a bad pattern."""
+    def set_fallback(self, endpoint: Callable[[Any, Any], Any], is_async: bool) -> None:
+        """endpoint(req, res) for requests no route matches (404; 405 when
+        req.allowed_methods is set) instead of the engine's own answers."""
     def listen(self) -> int:
         """Bind and listen; returns the bound port (port 0 picks one)."""
     def fileno(self) -> int:

@@ -42,6 +42,7 @@ class App(APIRouter):
         docs_url: str | None = "/docs",
         access_log: bool = False,
         timeout_keep_alive: float = 5.0,
+        timeout_send: float = 30.0,
         timeout_graceful_shutdown: float = 30.0,
         max_body_bytes: int = 16 * 1024 * 1024,
         debug: bool = False,
@@ -58,12 +59,13 @@ class App(APIRouter):
         self.openapi_url, self.docs_url = openapi_url, docs_url
         self.access_log = access_log
         self.timeout_keep_alive = timeout_keep_alive
+        self.timeout_send = timeout_send
         self.timeout_graceful_shutdown = timeout_graceful_shutdown
         self.max_body_bytes = max_body_bytes
         self.debug = debug
         self.redirect_slashes = redirect_slashes  # /items → 307 /items/ when only that exists
         self.http_middleware: list[Middleware] = []
-        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        self.exception_handlers: dict[type[BaseException] | int, Callable[..., Any]] = {}
         self.state = types.SimpleNamespace()
         self.preflight: Callable[[Any], Response] | None = None  # set by CORSMiddleware
         self._openapi: dict[str, Any] | None = None
@@ -111,11 +113,11 @@ class App(APIRouter):
             hook(self)
 
     def exception_handler(self, exc_class: type[BaseException] | int) -> Callable[[F], F]:
-        """`@app.exception_handler(MyError)`: `(request, exc) -> Response` (sync or async)."""
+        """`@app.exception_handler(MyError)` or `(404)`: `(request, exc) -> Response` (sync or
+        async). A status code catches HTTPExceptions with that status, before any class."""
 
         def decorator(fn: F) -> F:
-            key = exc_class if isinstance(exc_class, type) else _status_error(exc_class)
-            self.exception_handlers[key] = fn
+            self.exception_handlers[_handler_key(exc_class)] = fn
             return fn
 
         return decorator
@@ -178,6 +180,14 @@ class App(APIRouter):
                 server.add_route(method, route.path, endpoint, is_async)
         if self.redirect_slashes:
             _add_slash_redirects(server, routes)
+        if self.http_middleware or self.exception_handlers or access_log or self.access_log:
+            # 404/405 then pass the middleware (CORS headers on a 404), the exception handlers
+            # and the access log, as in FastAPI. Without any, the engine answers them alone.
+            fallback = Route("/", _unrouted, methods=["GET"], include_in_schema=False)
+            endpoint, is_async = build_endpoint(fallback, self.http_middleware)
+            if access_log or self.access_log:
+                endpoint = _logged(endpoint)
+            server.set_fallback(endpoint, is_async)
         return tasks
 
     @contextlib.asynccontextmanager
@@ -217,6 +227,7 @@ class App(APIRouter):
             workers=workers or self.workers,
             access_log=config.pop("access_log", self.access_log),
             timeout_keep_alive=config.pop("timeout_keep_alive", self.timeout_keep_alive),
+            timeout_send=config.pop("timeout_send", self.timeout_send),
             timeout_graceful_shutdown=config.pop(
                 "timeout_graceful_shutdown", self.timeout_graceful_shutdown
             ),
@@ -230,8 +241,23 @@ class App(APIRouter):
         run_workers(lambda: self, cfg)
 
 
-def _status_error(code: int) -> type[BaseException]:
-    raise TypeError(f"exception_handler({code}): register an exception class, e.g. HTTPException")
+def _unrouted(req: Any, res: Any) -> None:
+    """The endpoint of requests no route matches (the engine's fallback)."""
+    allowed = req.allowed_methods
+    if allowed:
+        raise HTTPException(405, "Method Not Allowed", headers={"Allow": allowed})
+    raise HTTPException(404, "Not Found")
+
+
+def _handler_key(exc_class: type[BaseException] | int) -> type[BaseException] | int:
+    """What exception_handlers is keyed by: a status code (for HTTPExceptions with it) or an
+    exception class. Starlette's HTTPException, which FastAPI apps register to catch 404s and
+    405s, stands for ours: it is the base of every HTTP error there."""
+    if isinstance(exc_class, int):
+        return exc_class
+    if (exc_class.__module__, exc_class.__qualname__) == ("starlette.exceptions", "HTTPException"):
+        return HTTPException
+    return exc_class
 
 
 def _add_slash_redirects(server: Any, routes: list[Route]) -> None:

@@ -31,6 +31,8 @@ class Config:
     backlog: int = 1024
     max_body_bytes: int = 16 * 1024 * 1024  # 413 past this
     timeout_keep_alive: float = 5.0  # seconds an idle keep-alive connection stays open
+    # seconds queued output may wait without the client reading any of it; then it is closed
+    timeout_send: float = 30.0
     timeout_graceful_shutdown: float = 30.0  # seconds in-flight requests get after SIGTERM
     access_log: bool = False
     log_level: str | None = None
@@ -75,6 +77,7 @@ async def serve(
         backlog=config.backlog,
         max_body_bytes=config.max_body_bytes,
         keep_alive_timeout=config.timeout_keep_alive,
+        send_timeout=config.timeout_send,
     )
     handlers = app.install(server, access_log=config.access_log)
     port = server.listen()
