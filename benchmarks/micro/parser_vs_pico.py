@@ -150,6 +150,9 @@ def run_bench(args: argparse.Namespace) -> dict:
     argv = ["taskset", "-c", args.core, str(args.bench),
             f"--benchmark_repetitions={args.repetitions}",
             f"--benchmark_min_time={args.min_time}", "--benchmark_report_aggregates_only=true",
+            # Repetitions of all benchmarks interleaved in random order: ours and pico's are
+            # measured across the same stretch of time, not one after the other.
+            "--benchmark_enable_random_interleaving=true",
             f"--benchmark_out={out}", "--benchmark_out_format=json"]
     print(" ".join(argv), flush=True)
     subprocess.run(argv, env=env, check=True)
