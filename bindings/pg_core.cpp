@@ -1,11 +1,17 @@
 // pg Core: runs fa::pg::Protocol for one connection; requests are queued FIFO and answered in order.
 #include "pg_core.h"
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <cstdint>
+#include <algorithm>
+#include <cctype>
 #include <deque>
+#include <optional>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,9 +40,20 @@ enum class OpKind { kStartup, kPrepare, kExecute, kExecMany, kSimple, kCopyOut, 
 // Result modes of kExecute / kSimple.
 enum Mode : int { kFetch = 0, kFetchRow = 1, kFetchVal = 2, kStatus = 3, kResult = 4 };
 
+// What to send when the server unexpectedly enters COPY FROM STDIN for a request that is not a
+// copy_in (§55.2.6): a simple Query needs only CopyFail; one Execute needs CopyFail + Sync (the Sync
+// sent with it was ignored in copy mode); with several Executes the next Bind already aborted it.
+enum class RefuseCopy { kFail, kFailSync, kNothing };
+
 struct Op {
   OpKind kind;
   int mode = kStatus;
+  uint64_t seq = 0;       // position in the request stream
+  bool gate = false;      // requests queued after this one are held back until it completes
+  bool sent = true;       // false while its bytes wait in `held` (behind a gate or a pause)
+  RefuseCopy refuse = RefuseCopy::kFail;
+  std::string held;
+  nb::object on_ready;    // kCopyIn: called when the server asks for the data (CopyInResponse)
   nb::object stmt_obj;
   Statement* stmt = nullptr;
   RowShape simple_shape;  // kSimple: text columns of the current statement
@@ -88,6 +105,78 @@ void build_shape(RowShape& s, const std::vector<fa::pg::FieldDesc>& fields, bool
 }
 
 // Decodes a DataRow into a Record; nullptr with a Python exception on failure.
+// Whether sql mentions STDIN (ASCII case-insensitive): only such a statement can start COPY FROM
+// STDIN, which reads the messages that follow it on the wire as copy data.
+bool mentions_stdin(std::string_view sql) {
+  static constexpr std::string_view kWord = "stdin";
+  if (sql.size() < kWord.size()) return false;
+  for (size_t i = 0; i + kWord.size() <= sql.size(); ++i) {
+    size_t k = 0;
+    while (k < kWord.size() && (sql[i + k] | 0x20) == kWord[k]) ++k;
+    if (k == kWord.size()) return true;
+  }
+  return false;
+}
+
+// Whether a single statement is COPY (its first keyword, after blanks and comments).
+bool starts_with_copy(std::string_view sql) {
+  size_t i = 0;
+  for (;;) {
+    while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r' || sql[i] == '\f'))
+      ++i;
+    if (sql.substr(i, 2) == "--") {
+      size_t e = sql.find('\n', i);
+      if (e == std::string_view::npos) return false;
+      i = e + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      int depth = 0;  // PostgreSQL block comments nest
+      while (i < sql.size()) {
+        if (sql.substr(i, 2) == "/*") { ++depth; i += 2; }
+        else if (sql.substr(i, 2) == "*/") { i += 2; if (--depth == 0) break; }
+        else ++i;
+      }
+      if (depth != 0) return false;
+    } else {
+      break;
+    }
+  }
+  if (sql.size() - i < 4) return false;
+  for (size_t k = 0; k < 4; ++k)
+    if ((sql[i + k] | 0x20) != "copy"[k]) return false;
+  if (i + 4 == sql.size()) return true;
+  unsigned char c = static_cast<unsigned char>(sql[i + 4]);
+  return !(std::isalnum(c) || c == '_' || c == '$' || c >= 0x80);
+}
+
+void check_sql(std::string_view sql) {
+  if (sql.find('\0') != std::string_view::npos) throw nb::value_error("SQL must not contain NUL characters");
+}
+
+void append_copy_data(std::string& dst, std::string_view data) {
+  dst.push_back('d');
+  fa::pg::append_be<int32_t>(dst, static_cast<int32_t>(data.size() + 4));
+  dst.append(data);
+}
+
+void append_copy_fail(std::string& dst, std::string_view reason) {
+  dst.push_back('f');
+  fa::pg::append_be<int32_t>(dst, static_cast<int32_t>(reason.size() + 5));
+  dst.append(reason);
+  dst.push_back('\0');
+}
+
+// Restores out() to its size at construction unless disarmed: a request that fails while being
+// encoded (a bad argument, an iterator that raises) leaves nothing queued.
+struct Rollback {
+  std::string& out;
+  size_t mark;
+  bool armed = true;
+  explicit Rollback(std::string& o) : out(o), mark(o.size()) {}
+  ~Rollback() { if (armed) out.resize(mark); }
+  Rollback(const Rollback&) = delete;
+  Rollback& operator=(const Rollback&) = delete;
+};
+
 PyObject* decode_row(const RowShape& s, std::string_view body) {
   fa::pg::DataRowReader r(body);
   size_t n = s.decoders.size();
@@ -162,15 +251,19 @@ class Core {
 
   // Parse + Describe + Sync; the result is the Statement (or an exception).
   nb::object prepare(std::string name, std::string sql) {
+    check_sql(sql);
+    check_sql(name);
+    Statement fresh;
+    fresh.name = name;
+    fresh.sql = sql;
+    fresh.may_copy_in = starts_with_copy(sql) && mentions_stdin(sql);
+    nb::object st = nb::cast(std::move(fresh));
+    Rollback rb(proto_.out());
     auto* w = &proto_.writer();
     w->parse(name, sql, {});
     w->describe_statement(name);
     w->sync();
-    Statement fresh;
-    fresh.name = name;
-    fresh.sql = sql;
-    nb::object st = nb::cast(std::move(fresh));
-    Op& op = push(OpKind::kPrepare);
+    Op& op = commit(OpKind::kPrepare, rb);
     op.stmt_obj = st;
     op.stmt = nb::inst_ptr<Statement>(st);
     return st;
@@ -179,12 +272,13 @@ class Core {
   // Bind + Execute + Sync for a prepared statement; result according to mode.
   void execute(nb::handle stmt_obj, nb::handle args, int mode) {
     Statement* st = nb::inst_ptr<Statement>(stmt_obj);
-    std::string& out = proto_.out();
-    size_t mark = out.size();
-    if (!bind(*st, args, mark)) throw nb::python_error();
+    Rollback rb(proto_.out());
+    if (!bind(*st, args, rb.mark)) throw nb::python_error();
     proto_.writer().execute("", 0);
     proto_.writer().sync();
-    Op& op = push(OpKind::kExecute);
+    Op& op = commit(OpKind::kExecute, rb);
+    op.refuse = RefuseCopy::kFailSync;
+    if (st->may_copy_in) set_gate(op);
     op.mode = mode;
     op.stmt_obj = nb::borrow(stmt_obj);
     op.stmt = st;
@@ -192,16 +286,22 @@ class Core {
   }
 
   // One Bind + Execute per argument tuple, one Sync; the result is None (or the first error).
+  // Every row is encoded before anything is queued: a bad row raises and queues nothing.
   void execute_many(nb::handle stmt_obj, nb::iterable arg_rows) {
     Statement* st = nb::inst_ptr<Statement>(stmt_obj);
-    std::string& out = proto_.out();
-    size_t mark = out.size();
+    Rollback rb(proto_.out());
+    size_t n = 0;
     for (nb::handle args : arg_rows) {
-      if (!bind(*st, args, mark)) throw nb::python_error();
+      if (!bind(*st, args, rb.mark)) throw nb::python_error();
       proto_.writer().execute("", 0);
+      ++n;
     }
     proto_.writer().sync();
-    Op& op = push(OpKind::kExecMany);
+    if (st->may_copy_in && n > 1)  // the second Bind would end the COPY with a FATAL error
+      throw nb::value_error("executemany cannot run COPY ... FROM STDIN; use copy_in / copy_to_table");
+    Op& op = commit(OpKind::kExecMany, rb);
+    op.refuse = n == 1 ? RefuseCopy::kFailSync : RefuseCopy::kNothing;
+    if (st->may_copy_in) set_gate(op);
     op.mode = kStatus;
     op.stmt_obj = nb::borrow(stmt_obj);
     op.stmt = st;
@@ -209,56 +309,86 @@ class Core {
 
   // Simple Query (text results, several statements allowed); result: status tag or rows.
   void simple_query(const std::string& sql, int mode) {
+    check_sql(sql);
+    Rollback rb(proto_.out());
     proto_.writer().query(sql);
-    Op& op = push(OpKind::kSimple);
+    Op& op = commit(OpKind::kSimple, rb);
+    if (mentions_stdin(sql)) set_gate(op);
     op.mode = mode;
     if (mode == kFetch || mode == kResult) op.rows = nb::list();
   }
 
   // COPY ... TO STDOUT; data goes to sink(bytes) in batches; the result is the status tag.
   void copy_out(const std::string& sql, nb::object sink) {
+    check_sql(sql);
+    Rollback rb(proto_.out());
     proto_.writer().query(sql);
-    Op& op = push(OpKind::kCopyOut);
+    Op& op = commit(OpKind::kCopyOut, rb);
+    if (mentions_stdin(sql)) set_gate(op);
     op.sink = std::move(sink);
   }
 
-  // COPY ... FROM STDIN with the data chunks (bytes-like) written at once; result: status tag.
-  // If the server rejects the COPY, the data that follows is dropped by the server (§55.2.6).
-  void copy_in(const std::string& sql, nb::iterable chunks) {
-    auto& w = proto_.writer();
-    w.query(sql);
-    for (nb::handle c : chunks) {
-      Py_buffer view;
-      if (PyObject_GetBuffer(c.ptr(), &view, PyBUF_SIMPLE) < 0) throw nb::python_error();
-      std::string_view data(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
-      while (!data.empty()) {
-        size_t n = std::min(data.size(), kCopyChunkBytes);
-        w.copy_data(data.substr(0, n));
-        data.remove_prefix(n);
-      }
-      PyBuffer_Release(&view);
-    }
-    w.copy_done();
-    push(OpKind::kCopyIn);
+  // COPY ... FROM STDIN, streamed (§55.2.6): queues the Query; on_ready() is called when the
+  // server asks for the data; then copy_data() per chunk and copy_end(). The result is the status
+  // tag. Nothing else may reach the server between the Query and CopyDone/CopyFail (it would be
+  // read as copy data), so requests queued after this one are held back until it completes.
+  void copy_in_start(const std::string& sql, nb::object on_ready) {
+    check_sql(sql);
+    if (copy_op_) throw nb::value_error("a COPY FROM STDIN is already in progress on this connection");
+    Rollback rb(proto_.out());
+    proto_.writer().query(sql);
+    Op& op = commit(OpKind::kCopyIn, rb);
+    set_gate(op);
+    op.on_ready = std::move(on_ready);
+    copy_op_ = &op;
   }
 
-  // COPY ... FROM STDIN (FORMAT binary) of records encoded with the columns of shape_stmt's result.
-  void copy_in_records(const std::string& sql, nb::handle shape_stmt, nb::iterable records) {
+  // Appends one bytes-like chunk as CopyData messages; TypeError (nothing written) otherwise.
+  void copy_data(nb::handle chunk) {
+    if (!copy_op_) throw nb::value_error("no COPY FROM STDIN in progress");
+    Py_buffer view;
+    if (PyObject_GetBuffer(chunk.ptr(), &view, PyBUF_SIMPLE) < 0) {
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      Py_XDECREF(type);
+      Py_XDECREF(value);
+      Py_XDECREF(tb);
+      PyErr_Format(PyExc_TypeError, "COPY data must be bytes-like, not %.100s", Py_TYPE(chunk.ptr())->tp_name);
+      throw nb::python_error();
+    }
+    std::string_view data(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+    std::string& dst = copy_dst();
+    while (!data.empty()) {
+      size_t n = std::min(data.size(), kCopyChunkBytes);
+      append_copy_data(dst, data.substr(0, n));
+      data.remove_prefix(n);
+    }
+    PyBuffer_Release(&view);
+  }
+
+  // Ends the COPY: CopyDone, or CopyFail(reason) when reason is given (the server then answers with
+  // an error). Does nothing if the COPY already ended.
+  void copy_end(std::optional<std::string> reason) {
+    if (!copy_op_) return;
+    std::string& dst = copy_dst();
+    if (reason) append_copy_fail(dst, *reason);
+    else dst.append("c\0\0\0\4", 5);
+    copy_op_ = nullptr;
+  }
+
+  bool copy_open() const { return copy_op_ != nullptr; }
+
+  // Binary COPY tuples (no header or trailer) for records, encoded with the column types of
+  // shape_stmt's result. Raises (TypeError/ValueError/OverflowError) on a bad record.
+  nb::bytes encode_copy_records(nb::handle shape_stmt, nb::iterable records) {
     Statement* st = nb::inst_ptr<Statement>(shape_stmt);
-    auto& w = proto_.writer();
-    std::string& out = proto_.out();
-    size_t mark = out.size();
-    w.query(sql);
-    std::string buf("PGCOPY\n\xff\r\n\0", 11);  // binary COPY signature (COPY docs, "File Formats")
-    fa::pg::append_be<int32_t>(buf, 0);            // flags
-    fa::pg::append_be<int32_t>(buf, 0);            // header extension length
+    std::string buf;
     size_t ncols = st->columns.oids.size();
     for (nb::handle rec : records) {
       PyObject* seq = PySequence_Fast(rec.ptr(), "copy_records_to_table: each record must be a sequence");
-      if (!seq) { out.resize(mark); throw nb::python_error(); }
+      if (!seq) throw nb::python_error();
       if (static_cast<size_t>(PySequence_Fast_GET_SIZE(seq)) != ncols) {
         Py_DECREF(seq);
-        out.resize(mark);
         throw nb::value_error("copy_records_to_table: record length does not match the column count");
       }
       fa::pg::append_be<int16_t>(buf, static_cast<int16_t>(ncols));
@@ -269,28 +399,43 @@ class Core {
         Encoder enc = binary_encoder(o);
         if (!enc) {
           Py_DECREF(seq);
-          out.resize(mark);
           throw nb::type_error("copy_records_to_table: no binary codec for a column type");
         }
         size_t pos = buf.size();
         fa::pg::append_be<int32_t>(buf, 0);
-        if (!enc(v, o, buf)) { Py_DECREF(seq); out.resize(mark); throw nb::python_error(); }
+        if (!enc(v, o, buf)) { Py_DECREF(seq); throw nb::python_error(); }
         fa::pg::put_be<int32_t>(buf, pos, static_cast<int32_t>(buf.size() - pos - 4));
       }
       Py_DECREF(seq);
-      if (buf.size() >= kCopyChunkBytes) { w.copy_data(buf); buf.clear(); }
     }
-    fa::pg::append_be<int16_t>(buf, -1);  // file trailer
-    w.copy_data(buf);
-    w.copy_done();
-    push(OpKind::kCopyIn);
+    return nb::bytes(buf.data(), buf.size());
   }
+
+  // Holds back every request queued from now on until resume() (used while a CancelRequest is in
+  // flight, so it cannot hit a later request). Returns false, and does nothing, when a request
+  // queued after the one at `index` has already been released for sending.
+  bool pause_after(size_t index) {
+    if (index >= ops_.size()) return false;
+    for (size_t i = index + 1; i < ops_.size(); ++i)
+      if (ops_[i].sent) return false;
+    pause_after_ = std::min(pause_after_, ops_[index].seq);
+    return true;
+  }
+
+  void resume() {
+    pause_after_ = kNoPause;
+    flush_held();
+  }
+
+  bool paused() const { return pause_after_ != kNoPause; }
 
   // Close a named statement (frees it on the server); result None.
   void close_statement(const std::string& name) {
+    check_sql(name);
+    Rollback rb(proto_.out());
     proto_.writer().close_statement(name);
     proto_.writer().sync();
-    push(OpKind::kClose);
+    commit(OpKind::kClose, rb);
   }
 
   void terminate() { proto_.writer().terminate(); }
@@ -307,7 +452,7 @@ class Core {
           broken_ = true;
           if (!ops_.empty() && ops_.front().error.is_valid()) {
             done.append(ops_.front().error);
-            ops_.pop_front();
+            pop_front();
           }
           return done;
         case EventKind::kParameterStatus:
@@ -332,7 +477,7 @@ class Core {
       Op& op = ops_.front();
       if (on_event(op, e)) {
         done.append(result(op));
-        ops_.pop_front();
+        pop_front();
       }
     }
   }
@@ -342,6 +487,10 @@ class Core {
     nb::list out;
     for (Op& op : ops_) out.append(op.error.is_valid() ? op.error : nb::none());
     ops_.clear();
+    copy_op_ = nullptr;
+    gates_ = 0;
+    unsent_ = 0;
+    pause_after_ = kNoPause;
     broken_ = true;
     return out;
   }
@@ -352,6 +501,7 @@ class Core {
   }
 
   size_t pending() const { return ops_.size(); }
+  size_t held() const { return unsent_; }
   bool broken() const { return broken_; }
   std::string tx_status() const { return std::string(1, proto_.tx_status()); }
   int32_t backend_pid() const { return proto_.backend_pid(); }
@@ -369,10 +519,62 @@ class Core {
   }
 
  private:
+  static constexpr uint64_t kNoPause = std::numeric_limits<uint64_t>::max();
+
   Op& push(OpKind k) {
     ops_.emplace_back();
     ops_.back().kind = k;
+    ops_.back().seq = ++seq_;
     return ops_.back();
+  }
+
+  // Registers the request whose bytes were written to out() since rb was armed. While a gate or a
+  // pause is in force its bytes are moved aside (held) and sent later, in order, by flush_held().
+  Op& commit(OpKind k, Rollback& rb) {
+    Op& op = push(k);
+    if (unsent_ > 0 || gates_ > 0 || op.seq > pause_after_) {
+      std::string& out = proto_.out();
+      op.held.assign(out, rb.mark, std::string::npos);
+      out.resize(rb.mark);
+      op.sent = false;
+      ++unsent_;
+    }
+    rb.armed = false;
+    return op;
+  }
+
+  void set_gate(Op& op) {
+    op.gate = true;
+    ++gates_;
+  }
+
+  // Where the open COPY's data goes: out(), or after its Query while that is still held.
+  std::string& copy_dst() { return copy_op_->sent ? proto_.out() : copy_op_->held; }
+
+  void pop_front() {
+    Op& op = ops_.front();
+    bool gate = op.gate;
+    if (&op == copy_op_) copy_op_ = nullptr;
+    ops_.pop_front();
+    if (gate) {
+      --gates_;
+      flush_held();
+    }
+  }
+
+  // Releases held requests in order, up to the next pending gate or the pause point.
+  void flush_held() {
+    if (unsent_ == 0) return;
+    for (Op& op : ops_) {
+      if (!op.sent) {
+        if (op.seq > pause_after_) break;
+        proto_.out().append(op.held);
+        std::string().swap(op.held);
+        op.sent = true;
+        --unsent_;
+      }
+      if (op.gate) break;
+    }
   }
 
   // Writes one Bind for st with args; on failure restores out to mark and returns false.
@@ -483,8 +685,20 @@ class Core {
         if (op.kind == OpKind::kCopyOut) flush_copy(op);
         return false;
       case EventKind::kCopyInResponse:
-        if (op.kind != OpKind::kCopyIn) {  // COPY FROM STDIN through query(): refuse it (§55.2.6)
+        if (op.kind == OpKind::kCopyIn) {
+          if (op.on_ready.is_valid()) {
+            nb::object cb = std::move(op.on_ready);
+            try {
+              cb();
+            } catch (nb::python_error& err) {
+              if (!op.error.is_valid()) op.error = nb::borrow(err.value());
+            }
+          }
+        } else if (op.refuse != RefuseCopy::kNothing) {
+          // COPY FROM STDIN through execute()/fetch(): refuse it (§55.2.6). The request is gated
+          // (its SQL mentions STDIN), so nothing of another request follows it on the wire.
           proto_.writer().copy_fail("use copy_in / copy_to_table for COPY FROM STDIN");
+          if (op.refuse == RefuseCopy::kFailSync) proto_.writer().sync();
         }
         return false;
       default: return false;  // ParseComplete, BindComplete, NoData, EmptyQuery, CopyOutResponse...
@@ -576,6 +790,11 @@ class Core {
   UserCodecs user_codecs_;
   bool broken_ = false;
   bool unexpected_ = false;
+  uint64_t seq_ = 0;
+  uint64_t pause_after_ = kNoPause;  // requests with seq above this are held (a cancel in flight)
+  int gates_ = 0;                    // pending requests with gate set
+  size_t unsent_ = 0;                // requests whose bytes are held
+  Op* copy_op_ = nullptr;            // the streaming COPY FROM STDIN not yet ended
 };
 
 }  // namespace
@@ -605,8 +824,15 @@ void register_core(nb::module_& m) {
       .def("execute_many", &Core::execute_many, nb::arg("stmt"), nb::arg("args_iter"))
       .def("simple_query", &Core::simple_query, nb::arg("sql"), nb::arg("mode"))
       .def("copy_out", &Core::copy_out, nb::arg("sql"), nb::arg("sink"))
-      .def("copy_in", &Core::copy_in, nb::arg("sql"), nb::arg("chunks"))
-      .def("copy_in_records", &Core::copy_in_records, nb::arg("sql"), nb::arg("shape_stmt"), nb::arg("records"))
+      .def("copy_in_start", &Core::copy_in_start, nb::arg("sql"), nb::arg("on_ready"))
+      .def("copy_data", &Core::copy_data, nb::arg("chunk"))
+      .def("copy_end", &Core::copy_end, nb::arg("reason") = nb::none())
+      .def_prop_ro("copy_open", &Core::copy_open)
+      .def("encode_copy_records", &Core::encode_copy_records, nb::arg("shape_stmt"), nb::arg("records"))
+      .def("pause_after", &Core::pause_after, nb::arg("index"))
+      .def("resume", &Core::resume)
+      .def_prop_ro("paused", &Core::paused)
+      .def_prop_ro("held", &Core::held)
       .def("close_statement", &Core::close_statement, nb::arg("name"))
       .def("terminate", &Core::terminate)
       .def("feed", &Core::feed, nb::arg("data"), "Feeds bytes; returns results of completed requests in order.")

@@ -37,6 +37,7 @@ struct Statement {
   std::vector<nanobind::object> user_encoders;  // per parameter, or unset
   RowShape columns;
   bool has_rows = false;  // false when the statement returns NoData (INSERT without RETURNING, ...)
+  bool may_copy_in = false;  // the SQL mentions STDIN: it may start COPY FROM STDIN (see Core)
 };
 
 }  // namespace fa::py::pg

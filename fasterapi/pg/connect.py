@@ -96,15 +96,60 @@ async def open_transport(
         raise PgConnectionError(f"cannot connect to {p.host}:{p.port}: {e!r}") from e
 
 
-async def send_cancel(p: ConnectParams, pid: int, key: int) -> None:
-    """Send a CancelRequest on a new connection (the server closes it without answering)."""
+async def send_cancel(p: ConnectParams, pid: int, key: int) -> bool:
+    """Send a CancelRequest (§55.2.7) on a new connection, over TLS whenever the connection itself
+    would use TLS (the secret key is not sent in the clear).
+
+    Returns True once the server has closed the cancel connection (it closes it after signalling
+    the backend, so the signal has been sent by then) or if the request never left; False when
+    its fate is unknown (no answer within connect_timeout): the signal may still arrive later.
+    """
+    writer: asyncio.StreamWriter | None = None
+    sent = False
     try:
-        if p.is_unix:
-            _, w = await asyncio.open_unix_connection(f"{p.host}/.s.PGSQL.{p.port}")
-        else:
-            _, w = await asyncio.open_connection(p.host, p.port)
-        w.write(native.cancel_request(pid, key))
-        await w.drain()
-        w.close()
-    except OSError:
-        pass
+        async with asyncio.timeout(p.connect_timeout):
+            if p.is_unix:
+                reader, writer = await asyncio.open_unix_connection(f"{p.host}/.s.PGSQL.{p.port}")
+            else:
+                reader, writer = await asyncio.open_connection(p.host, p.port)
+                if p.sslmode not in ("disable", "allow"):
+                    writer.write(native.ssl_request())
+                    answer = await reader.readexactly(1)
+                    if answer == b"S":
+                        await writer.start_tls(ssl_context(p), server_hostname=p.host)
+                    elif p.sslmode in ("require", "verify-ca", "verify-full"):
+                        return True  # the connection would not have been made in the clear
+            writer.write(native.cancel_request(pid, key))
+            sent = True
+            await writer.drain()
+            await reader.read()  # EOF: the server has acted on the request
+        return True
+    except TimeoutError:
+        return not sent
+    except (OSError, EOFError, asyncio.IncompleteReadError):
+        return True  # refused before sending, or closed (abruptly) by the server after reading it
+    finally:
+        if writer is not None:
+            writer.transport.abort()
+
+
+def send_cancel_blocking(p: ConnectParams, pid: int, key: int) -> bool:
+    """send_cancel for blocking code; same TLS rule and return value."""
+    try:
+        s = connect_blocking(p)
+    except PgConnectionError:
+        return True  # nothing was sent
+    with s:
+        try:
+            s.settimeout(p.connect_timeout)
+            s.sendall(native.cancel_request(pid, key))
+        except OSError:
+            return True
+        try:
+            while s.recv(64):
+                pass
+        except TimeoutError:
+            return False
+        except OSError:
+            pass
+    return True

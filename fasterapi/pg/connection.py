@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import itertools
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from fasterapi.pg._native_pg import (
@@ -25,6 +27,11 @@ from fasterapi.pg.transaction import Transaction
 
 _stmt_ids = itertools.count(1)
 _REPREPARE_SQLSTATES = ("0A000", "26000")  # cached plan changed result type; statement vanished
+COPY_FORMATS = ("text", "csv", "binary")
+_COPY_READ_BYTES = 256 * 1024  # read size for a file-like COPY source
+_COPY_RECORDS_BATCH = 2000  # records encoded per CopyData chunk by copy_records_to_table
+_BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, extension length
+_BINARY_COPY_TRAILER = b"\xff\xff"
 
 
 _background: set[asyncio.Future[Any]] = set()
@@ -105,7 +112,9 @@ class Connection:
         self.created_at = time.monotonic()
         self.last_used = self.created_at
         self._log_listeners: list[Callable[..., Any]] = []
-        protocol.send_cancel = _weak_method(self._send_cancel)
+        protocol.send_cancel = functools.partial(
+            send_cancel, params, self._core.backend_pid, self._core.secret_key
+        )
         self._core.set_notify_callback(_weak_method(self._on_notify))
         self._core.set_notice_callback(_weak_method(self._on_notice))
 
@@ -134,16 +143,13 @@ class Connection:
                 return await fut
             return await asyncio.wait_for(asyncio.shield(fut), timeout)
         except (TimeoutError, asyncio.CancelledError):
-            # No result yet: the query may still run on the server, so cancel it there (§55.2.7).
-            # Only the head of the pipeline is executing; a later request is cancelled when it
-            # reaches the head, so the CancelRequest never hits another caller's query.
+            # No result yet: the query may still run on the server. It is cancelled there only
+            # when the CancelRequest cannot hit another request (see PgProtocol.cancel_request);
+            # otherwise it runs to completion and its result is dropped.
             if fut.cancelled() or not fut.done():
                 fut.cancel()
-                self._proto.cancel_when_running(fut)
+                self._proto.cancel_request(fut)
             raise
-
-    def _send_cancel(self) -> None:
-        _spawn(send_cancel(self._params, self._core.backend_pid, self._core.secret_key))
 
     async def _statement(self, sql: str) -> Any:
         st = self._cache.get(sql)
@@ -269,7 +275,9 @@ class Connection:
         """COPY (query) TO STDOUT; data goes to output (callable or .write()), else returned."""
         if args:
             raise InterfaceError("copy_from_query does not take arguments; inline literals")
-        return await self.copy_out(f"COPY ({query}) TO STDOUT (FORMAT {format})", output)
+        return await self.copy_out(
+            f"COPY ({query}) TO STDOUT (FORMAT {copy_format(format)})", output
+        )
 
     async def copy_out(self, sql: str, output: Any = None, *, timeout: float | None = None) -> Any:
         """Run a ``COPY ... TO STDOUT`` statement. Data goes to output (callable or .write());
@@ -280,13 +288,12 @@ class Connection:
         tag = await self._wait(self._proto.request(), timeout)
         return b"".join(chunks) if output is None else tag
 
-    async def copy_in(
-        self, sql: str, data: bytes | Iterable[bytes], *, timeout: float | None = None
-    ) -> str:
-        """Run a ``COPY ... FROM STDIN`` statement with data (bytes or an iterable of bytes)."""
-        chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
-        self._core.copy_in(sql, chunks)
-        return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
+    async def copy_in(self, sql: str, data: Any, *, timeout: float | None = None) -> str:
+        """Run a ``COPY ... FROM STDIN`` statement. data: bytes-like, a file-like object (binary
+        ``read(n)``, sync or async), or an (async) iterable of bytes-like chunks; it is streamed
+        with flow control, not buffered whole. If reading data raises, the COPY is aborted
+        (CopyFail: nothing is inserted) and the exception propagates."""
+        return await self._copy_stream(sql, _copy_chunks(data), timeout)
 
     async def copy_to_table(
         self,
@@ -299,30 +306,81 @@ class Connection:
         timeout: float | None = None,
     ) -> str:
         """COPY table FROM STDIN with data from bytes, an iterable of bytes or a file-like."""
-        data = source.read() if hasattr(source, "read") else source
-        return await self.copy_in(
-            _copy_sql(table_name, schema_name, columns, format), data, timeout=timeout
-        )
+        sql = _copy_sql(table_name, schema_name, columns, format)
+        return await self.copy_in(sql, source, timeout=timeout)
 
     async def copy_records_to_table(
         self,
         table_name: str,
         *,
-        records: Iterable[Sequence[Any]],
+        records: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
         columns: Sequence[str] | None = None,
         schema_name: str | None = None,
         timeout: float | None = None,
     ) -> str:
-        """COPY records (sequences of Python values) into a table in binary format."""
+        """COPY records (sequences of Python values, an iterable or async iterable) into a table
+        in binary format, encoded and sent in batches. A bad record aborts the COPY (nothing is
+        inserted) and raises."""
         target = _qualified(table_name, schema_name)
         cols = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
+        if not isinstance(records, AsyncIterable):
+            records = iter(records)  # TypeError now, before anything is queued
         shape = await self._statement(f"SELECT {cols} FROM {target} LIMIT 0")
         col_list = ", ".join(_quote_ident(c) for c in shape.column_names)
         self._done_with(shape)
-        self._core.copy_in_records(
-            f"COPY {target} ({col_list}) FROM STDIN (FORMAT binary)", shape, records
-        )
-        return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
+        chunks = _record_chunks(self._core, shape, records)
+        sql = f"COPY {target} ({col_list}) FROM STDIN (FORMAT binary)"
+        return await self._copy_stream(sql, chunks, timeout)
+
+    async def _copy_stream(
+        self, sql: str, chunks: AsyncIterator[Any], timeout: float | None
+    ) -> str:
+        self.last_used = time.monotonic()
+        ready: asyncio.Future[None] = self._loop.create_future()
+
+        def on_ready() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        self._core.copy_in_start(sql, on_ready)
+        fut = self._proto.request()
+        timeout = timeout if timeout is not None else self._command_timeout
+        try:
+            if timeout is None:
+                return await self._copy_feed(fut, ready, chunks)
+            return await asyncio.wait_for(self._copy_feed(fut, ready, chunks), timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            if not fut.done():
+                fut.cancel()
+                self._proto.cancel_request(fut)
+            raise
+
+    async def _copy_feed(
+        self, fut: asyncio.Future[Any], ready: asyncio.Future[None], chunks: AsyncIterator[Any]
+    ) -> str:
+        core, proto = self._core, self._proto
+        try:
+            await asyncio.wait((ready, fut), return_when=asyncio.FIRST_COMPLETED)
+            if not fut.done():  # the server asks for the data
+                async for chunk in chunks:
+                    if fut.done():  # the server rejected the data; it ignores the rest
+                        break
+                    core.copy_data(chunk)
+                    proto.flush()
+                    await proto.drain()  # flow control: wait while the socket buffer is full
+            core.copy_end(None)
+            proto.flush()
+        except BaseException as e:
+            # End the COPY whatever happened, so nothing else is read as copy data.
+            core.copy_end(f"client error: {type(e).__name__}: {e}"[:1000])
+            proto.flush()
+            if isinstance(e, Exception) and not isinstance(e, PgConnectionError):
+                try:  # let the server answer the CopyFail, so the connection is clean on return
+                    await fut
+                except Exception:
+                    pass
+            raise
+        return await fut  # type: ignore[no-any-return]
 
     # -- LISTEN/NOTIFY -------------------------------------------------------------------------
     async def add_listener(self, channel: str, callback: Callable[..., Any]) -> None:
@@ -428,9 +486,81 @@ def _qualified(table: str, schema: str | None) -> str:
     return (_quote_ident(schema) + "." if schema else "") + _quote_ident(table)
 
 
+def copy_format(fmt: str) -> str:
+    """A COPY FORMAT option checked against PostgreSQL's formats (never interpolated raw)."""
+    if not isinstance(fmt, str) or fmt.lower() not in COPY_FORMATS:
+        raise InterfaceError(f"COPY format must be one of {', '.join(COPY_FORMATS)}; got {fmt!r}")
+    return fmt.lower()
+
+
 def _copy_sql(table: str, schema: str | None, columns: Sequence[str] | None, fmt: str) -> str:
     cols = " (" + ", ".join(_quote_ident(c) for c in columns) + ")" if columns else ""
-    return f"COPY {_qualified(table, schema)}{cols} FROM STDIN (FORMAT {fmt})"
+    return f"COPY {_qualified(table, schema)}{cols} FROM STDIN (FORMAT {copy_format(fmt)})"
+
+
+def _check_copy_source(data: Any) -> None:
+    if isinstance(data, str):
+        raise TypeError("COPY data must be bytes-like (encode the str), not str")
+    if not (
+        isinstance(data, (bytes, bytearray, memoryview))
+        or hasattr(data, "read")
+        or isinstance(data, (AsyncIterable, Iterable))
+    ):
+        raise TypeError(
+            f"COPY data must be bytes-like, a file-like object or an iterable of bytes, "
+            f"not {type(data).__name__}"
+        )
+
+
+def _copy_chunks(data: Any) -> AsyncIterator[Any]:
+    """The chunks of a COPY source; raises TypeError at once for a source of the wrong kind."""
+    _check_copy_source(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return _one(data)
+    if hasattr(data, "read"):
+        return _read_chunks(data)
+    if isinstance(data, AsyncIterable):
+        return aiter(data)
+    return _sync_chunks(iter(data))
+
+
+async def _one(data: Any) -> AsyncIterator[Any]:
+    yield data
+
+
+async def _read_chunks(f: Any) -> AsyncIterator[Any]:
+    while True:
+        chunk = f.read(_COPY_READ_BYTES)
+        if inspect.isawaitable(chunk):
+            chunk = await chunk
+        if not chunk:
+            return
+        yield chunk
+
+
+async def _sync_chunks(it: Any) -> AsyncIterator[Any]:
+    for chunk in it:
+        yield chunk
+
+
+async def _record_chunks(core: Any, shape: Any, records: Any) -> AsyncIterator[bytes]:
+    yield _BINARY_COPY_HEADER
+    if isinstance(records, AsyncIterable):
+        batch: list[Any] = []
+        async for rec in records:
+            batch.append(rec)
+            if len(batch) >= _COPY_RECORDS_BATCH:
+                yield core.encode_copy_records(shape, batch)
+                batch = []
+        if batch:
+            yield core.encode_copy_records(shape, batch)
+    else:
+        while True:
+            batch = list(itertools.islice(records, _COPY_RECORDS_BATCH))
+            if not batch:
+                break
+            yield core.encode_copy_records(shape, batch)
+    yield _BINARY_COPY_TRAILER
 
 
 async def connect(

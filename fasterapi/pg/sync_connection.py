@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import select
 import socket
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
-from fasterapi.pg._native_pg import MODE_RESULT, MODE_STATUS, native
-from fasterapi.pg.connect import connect_blocking, make_core
+from fasterapi.pg._native_pg import MODE_RESULT, MODE_STATUS
+from fasterapi.pg.connect import connect_blocking, make_core, send_cancel_blocking
+from fasterapi.pg.connection import (
+    _BINARY_COPY_HEADER,
+    _BINARY_COPY_TRAILER,
+    _COPY_READ_BYTES,
+    _check_copy_source,
+)
 from fasterapi.pg.dsn import ConnectParams
 from fasterapi.pg.errors_base import PgConnectionError, PostgresError
 from fasterapi.pg.result import Result
@@ -22,6 +29,7 @@ from fasterapi.pg.transaction import TxPlan
 _RECV_BYTES = 256 * 1024  # one recv() per loop; large enough for a 100-row result
 _REPREPARE_SQLSTATES = ("0A000", "26000")
 _CANCEL_GRACE_SECONDS = 10.0  # after a CancelRequest, how long the server may take to answer
+_COPY_READY = object()  # _roundtrip's answer when the server asks for COPY data
 
 
 class SyncConnection:
@@ -44,18 +52,28 @@ class SyncConnection:
         self._n = 0
         self._tx_depth = 0
         self._broken = False
+        self._cancel_unconfirmed = False
+        self._early: list[Any] = []  # results read while streaming COPY data
         self.created_at = time.monotonic()
         self.last_used = self.created_at
         self.pid = os.getpid()  # a forked worker must not share this socket with its parent
         self._roundtrip()
 
-    def _roundtrip(self) -> Any:
-        """Send what the core queued and read until its one pending request completes."""
+    def _roundtrip(self, copy_ready: list[bool] | None = None) -> Any:
+        """Send what the core queued and read until its one pending request completes (or, with
+        copy_ready, until the server asks for COPY data: returns _COPY_READY)."""
         core = self._core
         cancelled = False
         try:
             self._sock.sendall(core.take_out())
+            if self._early:
+                r, self._early = self._early[-1], []
+                if isinstance(r, BaseException):
+                    raise r
+                return r
             while True:
+                if copy_ready:
+                    return _COPY_READY
                 try:
                     data = self._sock.recv(_RECV_BYTES)
                 except TimeoutError:
@@ -63,8 +81,12 @@ class SyncConnection:
                         raise
                     # command_timeout: cancel the statement on the server (§55.2.7) and read on;
                     # it ends with QueryCanceledError and the connection stays usable.
+                    # One request at a time: nothing follows this query on the wire, and nothing is
+                    # sent until its result arrived and the CancelRequest was taken, so the
+                    # cancel cannot hit a later statement.
                     cancelled = True
-                    self._send_cancel()
+                    if not self._send_cancel():
+                        self._cancel_unconfirmed = True
                     self._sock.settimeout(_CANCEL_GRACE_SECONDS)
                     continue
                 if not data:
@@ -91,16 +113,15 @@ class SyncConnection:
             core.abort()
             raise PgConnectionError(f"connection lost: {e!r}") from e
         finally:
+            if self._cancel_unconfirmed:
+                # The CancelRequest's fate is unknown: it could still hit the next statement.
+                self._broken = True
             if cancelled and not self._broken:
                 self._sock.settimeout(self._command_timeout)
 
-    def _send_cancel(self) -> None:
-        try:
-            with connect_blocking(replace(self._params, sslmode="disable")) as s:
-                s.sendall(native.cancel_request(self._core.backend_pid, self._core.secret_key))
-                s.recv(1)  # the server closes the connection once it has read the request
-        except OSError:
-            pass
+    def _send_cancel(self) -> bool:
+        """CancelRequest over TLS when this connection uses TLS; False if its fate is unknown."""
+        return send_cancel_blocking(self._params, self._core.backend_pid, self._core.secret_key)
 
     @property
     def broken(self) -> bool:
@@ -183,11 +204,85 @@ class SyncConnection:
         self._tx_depth -= 1
         self.execute(plan.commit)
 
-    def copy_in(self, sql: str, data: bytes | Iterable[bytes]) -> str:
-        """Run ``COPY ... FROM STDIN`` with data (bytes or iterable of bytes); returns the tag."""
-        chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
-        self._core.copy_in(sql, chunks)
+    def copy_in(self, sql: str, data: Any) -> str:
+        """Run ``COPY ... FROM STDIN``; data: bytes-like, a binary file-like object or an iterable
+        of bytes-like chunks, streamed (not buffered whole). If reading data raises, the COPY is
+        aborted (nothing is inserted) and the exception propagates. Returns the status tag."""
+        return self._copy_stream(sql, _sync_copy_chunks(data))
+
+    def copy_records_to_table(
+        self,
+        table_name: str,
+        *,
+        records: Iterable[Sequence[Any]],
+        columns: Sequence[str] | None = None,
+        schema_name: str | None = None,
+    ) -> str:
+        """COPY records (sequences of Python values) into a table in binary format."""
+        from fasterapi.pg.connection import _COPY_RECORDS_BATCH, _qualified, _quote_ident
+
+        target = _qualified(table_name, schema_name)
+        cols = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
+        it = iter(records)
+        shape = self._statement(f"SELECT {cols} FROM {target} LIMIT 0")
+        col_list = ", ".join(_quote_ident(c) for c in shape.column_names)
+        core = self._core
+
+        def chunks() -> Iterator[bytes]:
+            yield _BINARY_COPY_HEADER
+            while batch := list(itertools.islice(it, _COPY_RECORDS_BATCH)):
+                yield core.encode_copy_records(shape, batch)
+            yield _BINARY_COPY_TRAILER
+
+        sql = f"COPY {target} ({col_list}) FROM STDIN (FORMAT binary)"
+        return self._copy_stream(sql, chunks())
+
+    def _copy_stream(self, sql: str, chunks: Iterator[Any]) -> str:
+        self.last_used = time.monotonic()
+        ready: list[bool] = []
+        self._core.copy_in_start(sql, lambda: ready.append(True))
+        r = self._roundtrip(ready)
+        if r is not _COPY_READY:  # not a COPY FROM STDIN after all
+            return str(r)
+        core = self._core
+        try:
+            for chunk in chunks:
+                core.copy_data(chunk)
+                self._sock.sendall(core.take_out())
+                if self._answered_early():
+                    break
+            core.copy_end(None)
+        except OSError as e:
+            self._broken = True
+            core.abort()
+            raise PgConnectionError(f"connection lost: {e!r}") from e
+        except BaseException as e:
+            core.copy_end(f"client error: {type(e).__name__}: {e}"[:1000])
+            if not self._broken:
+                try:  # the server answers the CopyFail; the connection is clean afterwards
+                    self._roundtrip()
+                except PostgresError:
+                    pass
+            raise
         return str(self._roundtrip())
+
+    def _answered_early(self) -> bool:
+        """During COPY IN: has the server already answered (an error in the data)? Reads what
+        is there without blocking; the answer is then returned by the next _roundtrip."""
+        readable, _, _ = select.select([self._sock], [], [], 0)
+        if not readable and not self._has_pending_tls_data():
+            return False
+        self._sock.setblocking(False)
+        try:
+            data = self._sock.recv(_RECV_BYTES)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return False
+        finally:
+            self._sock.settimeout(self._command_timeout)
+        if not data:
+            raise ConnectionResetError("server closed the connection")
+        self._early.extend(self._core.feed(data))
+        return bool(self._early)
 
     def copy_out(self, sql: str, output: Callable[[bytes], Any] | Any = None) -> Any:
         """Run ``COPY ... TO STDOUT``; without output returns the bytes, else feeds output."""
@@ -217,3 +312,18 @@ class SyncConnection:
                 pass
         self._broken = True
         self._sock.close()
+
+
+def _sync_copy_chunks(data: Any) -> Iterator[Any]:
+    """The chunks of a COPY source; raises TypeError at once for a source of the wrong kind."""
+    _check_copy_source(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return iter((data,))
+    if hasattr(data, "read"):
+        return _read_all(data)
+    return iter(data)
+
+
+def _read_all(f: Any) -> Iterator[Any]:
+    while chunk := f.read(_COPY_READ_BYTES):
+        yield chunk

@@ -58,8 +58,9 @@ class PgSession:
         with self._conn() as c:
             c.executemany(sql, args)
 
-    def copy_in(self, sql: str, data: bytes | Iterable[bytes]) -> str:
-        """``COPY ... FROM STDIN`` with data."""
+    def copy_in(self, sql: str, data: Any) -> str:
+        """``COPY ... FROM STDIN`` with data (bytes-like, a binary file-like object or an
+        iterable of bytes-like chunks; streamed)."""
         with self._conn() as c:
             return c.copy_in(sql, data)
 
