@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -114,6 +115,28 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._list!r})"
 
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+").fullmatch  # RFC 9110 §5.6.2
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]").search
+
+
+def encode_header(name: str, value: str) -> tuple[bytes, bytes]:
+    """(lower-cased name, value) as bytes for a response header. Raises ValueError when the
+    name is not an RFC 9110 token or the value contains CR, LF or NUL (which would split the
+    response), and UnicodeEncodeError when the value is not latin-1."""
+    if not isinstance(name, str) or not _TOKEN(name):
+        raise ValueError(
+            f"invalid response header name {name!r}: must be a non-empty RFC 9110 token "
+            "(letters, digits and !#$%&'*+-.^_`|~)"
+        )
+    if not isinstance(value, str):
+        raise TypeError(f"response header {name!r}: value must be str, not {type(value).__name__}")
+    if _FORBIDDEN_IN_VALUE(value):
+        raise ValueError(
+            f"invalid response header value for {name!r}: {value!r} contains CR, LF or NUL"
+        )
+    return name.lower().encode("ascii"), value.encode("latin-1")
+
+
 class MutableHeaders(MutableMapping[str, str]):
     """Response headers: a case-insensitive view that edits a list of (bytes, bytes) in place."""
 
@@ -130,10 +153,10 @@ class MutableHeaders(MutableMapping[str, str]):
         raise KeyError(key)
 
     def __setitem__(self, key: str, value: str) -> None:
-        """Replace every existing value of `key` with `value`."""
-        k = key.lower().encode("latin-1")
-        self.raw[:] = [(n, v) for n, v in self.raw if n != k]
-        self.raw.append((k, value.encode("latin-1")))
+        """Replace every existing value of `key` with `value` (checked: see encode_header)."""
+        item = encode_header(key, value)
+        self.raw[:] = [(n, v) for n, v in self.raw if n != item[0]]
+        self.raw.append(item)
 
     def __delitem__(self, key: str) -> None:
         k = key.lower().encode("latin-1")
@@ -144,7 +167,7 @@ class MutableHeaders(MutableMapping[str, str]):
 
     def append(self, key: str, value: str) -> None:
         """Add a value without removing existing ones (e.g. several set-cookie lines)."""
-        self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+        self.raw.append(encode_header(key, value))
 
     def getlist(self, key: str) -> list[str]:
         k = key.lower().encode("latin-1")

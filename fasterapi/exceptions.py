@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from fasterapi.datastructures import encode_header
+
 
 class HTTPException(Exception):
     """Answer with `status_code` and `{"detail": detail}` (plus `headers`) instead of 500."""
@@ -24,6 +26,9 @@ class HTTPException(Exception):
         super().__init__(status_code, detail)
         self.status_code = status_code
         self.detail = detail
+        if headers:
+            for name, value in headers.items():
+                encode_header(name, value)  # a bad header fails here, where it was written
         self.headers = dict(headers) if headers else None
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fasterapi._jsonio import json_dumps
 from fasterapi.background import BackgroundTask
-from fasterapi.datastructures import MutableHeaders
+from fasterapi.datastructures import MutableHeaders, encode_header
 
 
 class Response:
@@ -39,11 +39,10 @@ class Response:
         if status_code != 200:
             self.status_code = status_code
         if media_type is not None:
+            encode_header("content-type", media_type)
             self.media_type = media_type
         if headers:
-            self.raw_headers = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-            ]
+            self.raw_headers = [encode_header(k, v) for k, v in headers.items()]
         if background is not None:
             self.background = background
 
@@ -234,6 +233,7 @@ class _ResponseHeaders(MutableHeaders):
 
     def __setitem__(self, key: str, value: str) -> None:
         if key.lower() == "content-type":
+            encode_header(key, value)  # the same checks as any other header
             self.response.media_type = value
             self.raw[:] = [(n, v) for n, v in self.raw if n != b"content-type"]
             return
