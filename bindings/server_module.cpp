@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/event_loop.h"
+#include "http/connection.h"  // Peer
 #include "http/server.h"
 #include "json_encode.h"
 #include "py_request.h"
@@ -117,6 +118,20 @@ class PyServer {
     server_->set_fallback([this, route](http::Request& req, http::Response& res) { dispatch(*route, req, res); });
   }
 
+  // fn(host, port, status, reason, request_line) for each error the engine answers itself.
+  void set_error_log(nb::object fn) {
+    error_log_ = std::move(fn);
+    server_->set_error_observer([this](const http::Peer& peer, int status, std::string_view reason,
+                                       std::string_view line) {
+      // Called on the loop inside poll(): the GIL is held, as for handlers.
+      try {
+        error_log_(peer.host, peer.port, status, std::string(reason), nb::bytes(line.data(), line.size()));
+      } catch (nb::python_error& e) {
+        e.discard_as_unraisable("fasterapi error log");
+      }
+    });
+  }
+
   int listen() {
     if (!request_class_.is_valid()) throw std::runtime_error("Server.listen: call set_hooks() first");
     return server_->listen();
@@ -156,6 +171,7 @@ class PyServer {
   std::unique_ptr<http::Server> server_;
   std::deque<Route> routes_;  // stable addresses: route handlers point into it
   std::unique_ptr<Route> fallback_;
+  nb::object error_log_;
   nb::object request_class_, response_class_, render_, spawn_, handle_error_, pending_;
   nb::tuple empty_args_ = nb::tuple();
   std::string body_;   // reused encode buffer
@@ -322,6 +338,9 @@ void register_server(nb::module_& m) {
       .def("set_fallback", &PyServer::set_fallback, nb::arg("endpoint"), nb::arg("is_async"),
            "Registers endpoint(req, res) for requests no route matches (404; 405 when "
            "req.allowed_methods is not empty) instead of the engine's own answers.")
+      .def("set_error_log", &PyServer::set_error_log, nb::arg("fn"),
+           "fn(host, port, status, reason, request_line: bytes) for each error the engine "
+           "answers by itself (400, 408, 413, 414, 431, 501, 505) before closing.")
       .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
       .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
       .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")

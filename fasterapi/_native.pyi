@@ -105,6 +105,9 @@ class Server:
     def set_fallback(self, endpoint: Callable[[Any, Any], Any], is_async: bool) -> None:
         """endpoint(req, res) for requests no route matches (404; 405 when
         req.allowed_methods is set) instead of the engine's own answers."""
+    def set_error_log(self, fn: Callable[[str, int, int, str, bytes], Any]) -> None:
+        """fn(host, port, status, reason, request_line) for each error the engine answers by
+        itself (400, 408, 413, 414, 431, 501, 505) before closing the connection."""
     def listen(self) -> int:
         """Bind and listen; returns the bound port (port 0 picks one)."""
     def fileno(self) -> int:

@@ -188,6 +188,8 @@ class App(APIRouter):
             if access_log or self.access_log:
                 endpoint = _logged(endpoint)
             server.set_fallback(endpoint, is_async)
+        if access_log or self.access_log:
+            server.set_error_log(_log_engine_error)
         return tasks
 
     @contextlib.asynccontextmanager
@@ -297,6 +299,13 @@ def _preflight(answer: Callable[[Any], Response]) -> Callable[[Any, Any], Respon
         return answer(req)
 
     return preflight
+
+
+def _log_engine_error(host: str, port: int, status: int, reason: str, line: bytes) -> None:
+    """Access-log line for a request the engine refused before any handler (bad syntax,
+    too large, timed out): no method or path when the head did not parse."""
+    request = line.decode("latin-1") if line else "-"
+    access_log.info('%s:%d - "%s" %d (%s)', host, port, request, status, reason)
 
 
 def _logged(endpoint: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

@@ -63,7 +63,15 @@ class TestClient(httpx.Client):
                 loop.run_until_complete(
                     serve(
                         self.app,
-                        Config(host=self._host, port=0, timeout_graceful_shutdown=5.0),
+                        Config(
+                            host=self._host,
+                            port=0,
+                            timeout_graceful_shutdown=5.0,
+                            # the app's own limits and timeouts, as app.run() would use
+                            max_body_bytes=self.app.max_body_bytes,
+                            timeout_keep_alive=self.app.timeout_keep_alive,
+                            timeout_send=self.app.timeout_send,
+                        ),
                         ready=ready,
                         stop=self._stop,
                     )

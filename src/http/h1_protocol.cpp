@@ -1,6 +1,7 @@
 // H1Protocol implementation (RFC 9112).
 #include "http/h1_protocol.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/log.h"
@@ -326,6 +327,15 @@ bool H1Protocol::set_done_callback(uint64_t serial, std::function<void()> fn) {
 }
 
 void H1Protocol::send_error(Connection& conn, int status, std::string_view reason) {
+  if (const auto& observe = server_.error_observer()) {
+    // The request line when this exchange's head was parsed (a body or timeout error).
+    std::string_view line;
+    if (state_ == State::kBody && head_base_ == conn.input().data()) {
+      std::string_view in = conn.input().view();
+      line = in.substr(0, std::min(in.find('\r'), head_bytes_));
+    }
+    observe(conn.peer(), status, reason, line);
+  }
   std::string body;
   body.append(reason_phrase(status)).append(": ").append(reason).append("\n");
   keep_alive_ = false;

@@ -18,6 +18,7 @@
 namespace fa::http {
 
 class Connection;
+struct Peer;
 using Handler = std::function<void(Request&, Response&)>;
 
 class Server {
@@ -35,6 +36,14 @@ class Server {
   // application uses it to run its middleware and error handlers on those answers too.
   void set_fallback(Handler handler) { fallback_ = std::move(handler); }
   const Handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
+
+  // Told of every error the engine answers by itself (400, 408, 413, 414, 431, 501, 505 and
+  // the like, then closing the connection), for an access log: the peer, the status, the
+  // reason, and the request line when the head was parsed (else empty).
+  using ErrorObserver =
+      std::function<void(const Peer&, int status, std::string_view reason, std::string_view request_line)>;
+  void set_error_observer(ErrorObserver fn) { error_observer_ = std::move(fn); }
+  const ErrorObserver& error_observer() const { return error_observer_; }
 
   // Binds and listens. Returns the bound port. Throws std::system_error.
   uint16_t listen();
@@ -69,6 +78,7 @@ class Server {
   Router router_;
   std::vector<Handler> handlers_;
   Handler fallback_;
+  ErrorObserver error_observer_;
   std::unique_ptr<Listener> listener_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;
   DateCache date_;

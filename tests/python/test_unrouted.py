@@ -4,6 +4,7 @@ access log, as in FastAPI; without any of those the engine answers them alone.""
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -118,3 +119,18 @@ def test_access_log_has_404(caplog: pytest.LogCaptureFixture) -> None:
     lines = [r.getMessage() for r in caplog.records if r.name == "fasterapi.access"]
     assert any('"GET /nope?x=1 HTTP/1.1" 404' in line for line in lines), lines
     assert any('"DELETE /items HTTP/1.1" 405' in line for line in lines), lines
+
+
+def test_access_log_has_engine_errors(caplog: pytest.LogCaptureFixture) -> None:
+    app = App(access_log=True, max_body_bytes=1000)
+    routes(app)
+    with caplog.at_level(logging.INFO, logger="fasterapi.access"), TestClient(app) as c:
+        with socket.create_connection(("127.0.0.1", c.port), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 400 ")
+        r = c.post("/items", content=b"x" * 2000)
+        assert r.status_code == 413
+        assert c.get("/items").status_code == 200  # still serving
+    lines = [r.getMessage() for r in caplog.records if r.name == "fasterapi.access"]
+    assert any('"-" 400' in line for line in lines), lines
+    assert any(" 413 " in line for line in lines), lines
