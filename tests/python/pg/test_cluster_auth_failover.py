@@ -4,6 +4,7 @@ under load (in-flight queries fail clearly, the pool reconnects, committed rows 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,6 +58,46 @@ def tls_cluster() -> Iterator[Cluster]:
     c = make_cluster(auth="scram-sha-256", ssl=True, password="pw")
     yield c
     c.stop()
+
+
+def test_cancel_request_goes_over_tls(
+    tls_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect_mod = importlib.import_module("fasterapi.pg.connect")  # the module, not pg.connect()
+
+    handshakes: list[str] = []
+    real = connect_mod.ssl_context
+
+    def counting(p: Any) -> Any:
+        handshakes.append(p.sslmode)
+        return real(p)
+
+    monkeypatch.setattr(connect_mod, "ssl_context", counting)
+    dsn = tls_cluster.dsn(password="pw", sslmode="require", connect_timeout="5")
+
+    async def go() -> None:
+        conn = await pg.connect(dsn)
+        try:
+            assert handshakes == ["require"]
+            t0 = asyncio.get_running_loop().time()
+            with pytest.raises(TimeoutError):
+                await conn.fetchval("SELECT pg_sleep(30)", timeout=0.3)
+            assert await asyncio.wait_for(conn.fetchval("SELECT 8"), 10) == 8  # it was cancelled
+            assert asyncio.get_running_loop().time() - t0 < 10
+            assert len(handshakes) >= 2  # the CancelRequest negotiated TLS
+        finally:
+            await conn.close()
+
+    run(go())
+    handshakes.clear()
+    pool = pg.PgPool(dsn, min_size=0, max_size=1, command_timeout=0.3)
+    try:
+        with pytest.raises(exc.QueryCanceledError):
+            pool.exec("SELECT pg_sleep(30)")
+        assert pool.exec("SELECT 9").scalar() == 9
+        assert handshakes == ["require", "require"]  # the connection, then its CancelRequest
+    finally:
+        pool.close_sync()
 
 
 def test_tls_sslmodes(tls_cluster: Cluster) -> None:
