@@ -5,6 +5,7 @@
 #include <string>
 
 #include "http/h1_parser.h"
+#include "http/h1_scan.h"
 #include "http/h1_test_util.h"
 
 namespace fa::http {
@@ -345,6 +346,21 @@ TEST(H1ParserIsa, BestIsaIsNamedAndUsable) {
   EXPECT_NE(best, ScanIsa::kAuto);
   EXPECT_NE(scan_isa_name(best), "auto");
   EXPECT_EQ(scan_isa_name(ScanIsa::kScalar), "scalar");
+}
+
+// benchmarks/micro/h1_parser_bench.cpp compares ours with picohttpparser ISA for ISA; that
+// relies on the ScanIsa argument pinning the scanner (kScalar: the portable code on any CPU).
+TEST(H1ParserIsa, RequestedIsaPinsTheScanner) {
+  using detail::parse_head_fn;
+  const ScanIsa best = best_scan_isa();
+  EXPECT_EQ(parse_head_fn(ScanIsa::kScalar), &detail::scalar::parse_head);
+  EXPECT_EQ(parse_head_fn(ScanIsa::kSse42),
+            best == ScanIsa::kScalar ? &detail::scalar::parse_head : &detail::sse42::parse_head);
+  if (best == ScanIsa::kAvx2) {
+    EXPECT_EQ(parse_head_fn(ScanIsa::kAvx2), &detail::avx2::parse_head);
+  }
+  EXPECT_EQ(parse_head_fn(ScanIsa::kAvx2), parse_head_fn(best));  // the best there is, at most
+  EXPECT_EQ(parse_head_fn(ScanIsa::kAuto), parse_head_fn(best));
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, H1ParserTest,
