@@ -143,6 +143,8 @@ def send_cancel_blocking(p: ConnectParams, pid: int, key: int) -> bool:
         try:
             s.settimeout(p.connect_timeout)
             s.sendall(native.cancel_request(pid, key))
+        except TimeoutError:
+            return False  # perhaps partly sent
         except OSError:
             return True
         try:

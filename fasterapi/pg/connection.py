@@ -151,11 +151,11 @@ class Connection:
                 self._proto.cancel_request(fut)
             raise
 
-    async def _statement(self, sql: str) -> Any:
+    async def _statement(self, sql: str, timeout: float | None = None) -> Any:
         st = self._cache.get(sql)
         if st is not None:
-            if isinstance(st, asyncio.Future):
-                return await st
+            if isinstance(st, asyncio.Future):  # being prepared for another caller
+                return await self._wait_shared(st, timeout)
             self._cache.move_to_end(sql)
             return st
         name = f"__fa_{next(_stmt_ids)}"
@@ -163,23 +163,36 @@ class Connection:
             # Uncached, yet named: with pipelining an unnamed statement could be replaced by a
             # concurrent Parse before our Bind. One-shot users close it (_done_with).
             self._core.prepare(name, sql)
-            return await self._proto.request()
+            return await self._wait(self._proto.request(), timeout)
         self._core.prepare(name, sql)
         fut = self._proto.request()
         self._cache[sql] = fut
-        try:
-            st = await fut
-        except BaseException:
-            self._cache.pop(sql, None)
-            raise
-        self._cache[sql] = st
+        fut.add_done_callback(functools.partial(self._prepared, sql))
+        return await self._wait_shared(fut, timeout)
+
+    def _prepared(self, sql: str, fut: asyncio.Future[Any]) -> None:
+        """A Parse finished: cache the statement (whether or not its callers still wait)."""
+        if self._cache.get(sql) is not fut:
+            return
+        if fut.cancelled() or fut.exception() is not None:
+            del self._cache[sql]
+            return
+        self._cache[sql] = fut.result()
         if len(self._cache) > self._cache_size:
             old_sql, old = next(iter(self._cache.items()))
             if not isinstance(old, asyncio.Future):
                 del self._cache[old_sql]
-                self._core.close_statement(old.name)
-                self._proto.request().add_done_callback(_ignore_result)
-        return st
+                if not self.is_closed():
+                    self._core.close_statement(old.name)
+                    self._proto.request().add_done_callback(_ignore_result)
+
+    async def _wait_shared(self, fut: asyncio.Future[Any], timeout: float | None) -> Any:
+        """Wait for a result other callers may share (a Parse): a timeout stops this caller
+        waiting but neither cancels the future nor the request."""
+        timeout = timeout if timeout is not None else self._command_timeout
+        if timeout is None:
+            return await asyncio.shield(fut)
+        return await asyncio.wait_for(asyncio.shield(fut), timeout)
 
     async def _exec_stmt(
         self, st: Any, args: Sequence[Any], mode: int, timeout: float | None
@@ -204,7 +217,7 @@ class Connection:
         self.last_used = time.monotonic()
         st = self._cache.get(sql)
         if st is None or isinstance(st, asyncio.Future):
-            st = await self._statement(sql)
+            st = await self._statement(sql, timeout)
         else:
             self._cache.move_to_end(sql)
         try:
@@ -213,7 +226,7 @@ class Connection:
             if e.sqlstate not in _REPREPARE_SQLSTATES or self.is_in_transaction():
                 raise
             self._cache.pop(sql, None)  # schema changed under a cached plan: prepare again, once
-            st = await self._statement(sql)
+            st = await self._statement(sql, timeout)
             return await self._wait(self._send(st, args, mode), timeout)
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:
@@ -250,7 +263,7 @@ class Connection:
         self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
     ) -> None:
         """Run command once per argument tuple in one pipelined batch (one Sync)."""
-        st = await self._statement(command)
+        st = await self._statement(command, timeout)
         try:
             self._core.execute_many(st, args)
             fut = self._proto.request()
@@ -258,9 +271,9 @@ class Connection:
             self._done_with(st)
         await self._wait(fut, timeout)
 
-    async def prepare(self, query: str) -> PreparedStatement:
+    async def prepare(self, query: str, *, timeout: float | None = None) -> PreparedStatement:
         """A prepared statement (cached per connection)."""
-        return PreparedStatement(self, await self._statement(query))
+        return PreparedStatement(self, await self._statement(query, timeout))
 
     def transaction(
         self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
@@ -325,7 +338,7 @@ class Connection:
         cols = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
         if not isinstance(records, AsyncIterable):
             records = iter(records)  # TypeError now, before anything is queued
-        shape = await self._statement(f"SELECT {cols} FROM {target} LIMIT 0")
+        shape = await self._statement(f"SELECT {cols} FROM {target} LIMIT 0", timeout)
         col_list = ", ".join(_quote_ident(c) for c in shape.column_names)
         self._done_with(shape)
         chunks = _record_chunks(self._core, shape, records)
@@ -451,14 +464,17 @@ class Connection:
         self._cache.clear()  # statements prepared earlier keep their old codecs
 
     # -- lifecycle -----------------------------------------------------------------------------
-    async def reset(self) -> None:
+    async def reset(self, *, timeout: float | None = None) -> None:
         """Make the connection fit for the next user: roll back, drop listeners."""
-        if self.is_in_transaction():
-            await self.execute("ROLLBACK")
+        if self._proto.waiters or self.is_in_transaction():
+            # With a request still in flight (its caller gave up: timeout or cancellation) the
+            # transaction state is unknown until it finishes (a BEGIN may be about to open one):
+            # a ROLLBACK queued behind it ends whatever transaction is open then.
+            await self.execute("ROLLBACK", timeout=timeout)
         self._tx_depth = 0
         if self._listeners:
             self._listeners.clear()
-            await self.execute("UNLISTEN *")
+            await self.execute("UNLISTEN *", timeout=timeout)
 
     async def close(self, *, timeout: float | None = None) -> None:
         """Send Terminate and close the transport."""

@@ -19,6 +19,7 @@ from fasterapi.pg.result import Result
 from fasterapi.pg.sync_connection import SyncConnection
 
 _SWEEP_INTERVAL = 1.0  # seconds between idle/lifetime sweeps (done lazily on use)
+_RESET_TIMEOUT = 30.0  # bound on release()'s ROLLBACK without command_timeout; then it is closed
 
 
 @dataclass
@@ -296,7 +297,8 @@ class PgPool:
         """Return a connection: an abandoned transaction is rolled back; broken ones are dropped."""
         if not conn.is_closed():
             try:
-                await conn.reset()
+                limit = timeout if timeout is not None else self.command_timeout
+                await conn.reset(timeout=limit if limit is not None else _RESET_TIMEOUT)
             except Exception:
                 conn.terminate()
         self._held.discard(conn)  # only now, so the pool's size stays counted during reset

@@ -45,7 +45,7 @@ class SyncConnection:
         self._params = params
         self._sock: socket.socket = connect_blocking(params)
         self._command_timeout = command_timeout
-        self._sock.settimeout(command_timeout)
+        self._sock.settimeout(params.connect_timeout)  # startup and authentication
         self._core = make_core(params)
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = statement_cache_size
@@ -57,7 +57,12 @@ class SyncConnection:
         self.created_at = time.monotonic()
         self.last_used = self.created_at
         self.pid = os.getpid()  # a forked worker must not share this socket with its parent
-        self._roundtrip()
+        try:
+            self._roundtrip()
+        except BaseException:
+            self._sock.close()
+            raise
+        self._sock.settimeout(command_timeout)
 
     def _roundtrip(self, copy_ready: list[bool] | None = None) -> Any:
         """Send what the core queued and read until its one pending request completes (or, with
@@ -77,8 +82,8 @@ class SyncConnection:
                 try:
                     data = self._sock.recv(_RECV_BYTES)
                 except TimeoutError:
-                    if cancelled:
-                        raise
+                    if cancelled or not core.backend_pid:
+                        raise  # -> PgConnectionError: no answer to the cancel, or to the startup
                     # command_timeout: cancel the statement on the server (§55.2.7) and read on;
                     # it ends with QueryCanceledError and the connection stays usable.
                     # One request at a time: nothing follows this query on the wire, and nothing is
@@ -86,7 +91,10 @@ class SyncConnection:
                     # cancel cannot hit a later statement.
                     cancelled = True
                     if not self._send_cancel():
+                        # The server did not take the CancelRequest in connect_timeout: it is
+                        # unreachable, and a late signal could hit the next statement. Give up.
                         self._cancel_unconfirmed = True
+                        raise TimeoutError("timed out; cancel not taken") from None
                     self._sock.settimeout(_CANCEL_GRACE_SECONDS)
                     continue
                 if not data:

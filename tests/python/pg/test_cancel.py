@@ -110,6 +110,8 @@ def test_a_timed_out_query_with_others_behind_it_is_left_to_finish(pg_dsn: str) 
     async def go() -> None:
         conn = await pg.connect(pg_dsn)
         try:
+            await conn.prepare("SELECT pg_sleep(0.5)")  # prepared: the two Executes pipeline
+            await conn.prepare("SELECT 'behind'")
             slow = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.5)", timeout=0.1))
             await asyncio.sleep(0)
             behind = asyncio.ensure_future(conn.fetchval("SELECT 'behind'"))
