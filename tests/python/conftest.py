@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
@@ -9,10 +10,27 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# In CI (CI set, as every CI service does) a missing test dependency or tool is a failure:
+# a suite that skips there tests nothing while looking green.
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require_module(name: str) -> Any:
+    """Import `name`: skip the test locally when it is missing, fail in CI. Not for our own
+    modules or the extension: those are always required (import them directly)."""
+    if IN_CI:
+        return importlib.import_module(name)
+    return pytest.importorskip(name)
+
+
+def missing(reason: str) -> None:
+    """Something a test needs is absent: skip locally, fail in CI."""
+    (pytest.fail if IN_CI else pytest.skip)(reason + (" (CI is set: required)" if IN_CI else ""))
 
 
 def free_port() -> int:

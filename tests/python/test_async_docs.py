@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "async-await.md"
@@ -38,7 +39,7 @@ def test_python_block_runs(index: int) -> None:
 def test_cpp_block_compiles_and_runs(index: int, tmp_path: Path) -> None:
     cxx = shutil.which("g++") or shutil.which("clang++")
     if cxx is None:
-        pytest.skip("no C++ compiler")
+        missing("no C++ compiler (g++ or clang++)")
     src = tmp_path / f"block{index}.cpp"
     src.write_text(CPP_BLOCKS[index])
     exe = tmp_path / f"block{index}"

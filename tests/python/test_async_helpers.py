@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
+from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +29,7 @@ Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 @pytest.fixture(params=["asyncio", "uvloop"])
 def run(request: pytest.FixtureRequest) -> Runner:
     if request.param == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
+        uvloop = require_module("uvloop")  # a dev dependency: CI fails without it
 
         def run_uv(coro: Coroutine[Any, Any, Any]) -> Any:
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as r:
@@ -425,8 +426,7 @@ def test_pipeline_chains_stages(run: Runner) -> None:
 
 def test_helpers_work_inside_a_fasterapi_handler() -> None:
     """The helpers run on the loop that runs FasterAPI handlers (here via the TestClient)."""
-    testing = pytest.importorskip("fasterapi.testing")
-    from fasterapi import App
+    from fasterapi import App, testing
 
     app = App()
 
@@ -446,9 +446,9 @@ def test_helpers_work_inside_a_fasterapi_handler() -> None:
 
 
 def _native_futures() -> Any:
-    native = pytest.importorskip("fasterapi._native")
-    if not hasattr(native, "Promise"):
-        pytest.skip("fasterapi._native was built without the futures bindings")
+    from fasterapi import _native as native  # the extension is always required
+
+    assert hasattr(native, "Promise"), "fasterapi._native was built without the futures bindings"
     return native
 
 

@@ -11,7 +11,6 @@ from types import ModuleType
 
 import pytest
 
-import fasterapi
 from fasterapi import App
 from fasterapi.testing import TestClient
 
@@ -56,9 +55,6 @@ def test_fastapi_typed_example() -> None:
         assert c.get("/items/?limit=1000").status_code == 422
 
 
-@pytest.mark.skipif(
-    not hasattr(fasterapi, "when_all"), reason="fasterapi.core (when_all) not built yet"
-)
 def test_async_dashboard_example() -> None:
     with TestClient(load("async_dashboard").app) as c:
         assert c.get("/users/7/dashboard").json() == {

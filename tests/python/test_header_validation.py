@@ -8,12 +8,12 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from conftest import raw_http
 
 from fasterapi import App, HTTPException
 from fasterapi.datastructures import MutableHeaders
 from fasterapi.responses import JSONResponse, Response
 from fasterapi.testing import TestClient
-from tests.python.conftest import raw_http
 
 BAD_NAMES = ["", "Bad Name", "X:Y", "X\r\nInjected", "X\nY", "X\x00", "é", "X(1)", "a/b"]
 BAD_VALUES = ["a\r\nInjected: 1", "a\nInjected: 1", "a\rb", "a\x00b", "\r\n\r\n<html>"]

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-_native = pytest.importorskip("fasterapi._native")
+from fasterapi import _native  # a missing or broken extension fails this suite, never skips it
+
 dumps = _native.json_dumps
 loads = _native.json_loads
 
@@ -356,6 +357,8 @@ def test_loads_accepts_all_input_types() -> None:
     [(b"", 0), (b"[1,]", 3), (b'{"a" 1}', 5), (b"[1, 2", 5), (b'"\xc3\xa9" x', 5), (b'"a\x01"', 2)],
 )
 def test_loads_malformed_reports_byte_position(data: bytes, byte_pos: int) -> None:
+    if data == b"[1,]" and sys.version_info >= (3, 13):
+        byte_pos = 2  # 3.13's json names the trailing comma itself ("Illegal trailing comma")
     with pytest.raises(ValueError, match=rf"\(byte {byte_pos}\)") as info:
         loads(data)
     assert isinstance(info.value, json.JSONDecodeError)

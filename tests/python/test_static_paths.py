@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import raw_http
 
 from fasterapi import App
 from fasterapi.staticfiles import StaticFiles
 from fasterapi.testing import TestClient
-from tests.python.conftest import raw_http
 
 
 @pytest.fixture(scope="module")
