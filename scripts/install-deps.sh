@@ -24,3 +24,4 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+bash "$(dirname "$0")/install-node22.sh" >/dev/null  # Node 22 + pinned MCP conformance suites (tests/python/mcp/conformance)
