@@ -56,9 +56,16 @@ class Request(NativeRequest):  # type: ignore[misc]
         raw = self.raw_path.decode("latin-1")
         return URL(self.scheme, host, raw, self.query_string.decode("latin-1"))
 
+    @cached
+    def client(self) -> Address:
+        """(host, port) of the peer, also as `.host` and `.port` (Starlette's
+        `request.client.host`)."""
+        return Address(NativeRequest.client.__get__(self))
+
     @property
     def client_address(self) -> Address:
-        return Address(self.client)
+        """Alias of `client`."""
+        return self.client
 
     @cached
     def state(self) -> SimpleNamespace:

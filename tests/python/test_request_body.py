@@ -93,3 +93,22 @@ def test_middleware_route_answers_400() -> None:
         r = c.post("/sync", content=b"{")
         assert r.status_code == 400
         assert r.json()["detail"].startswith("Invalid JSON: ")
+
+
+def test_client_has_host_and_port_like_starlette() -> None:
+    app = App()
+
+    @app.get("/peer")
+    def peer(req, res):
+        host, port = req.client
+        return {
+            "host": req.client.host,
+            "port": req.client.port,
+            "same": [host, port] == [req.client_address.host, req.client_address.port],
+        }
+
+    with TestClient(app) as c:
+        body = c.get("/peer").json()
+    assert body["host"] == "127.0.0.1"
+    assert isinstance(body["port"], int) and body["port"] > 0
+    assert body["same"] is True
