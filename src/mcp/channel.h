@@ -1,0 +1,18 @@
+// Channel: where the messages of one exchange go — stdout for stdio, the HTTP response of the
+// POST that carried the request for Streamable HTTP (basic/transports.mdx).
+#pragma once
+
+#include <string_view>
+
+namespace fa::mcp {
+
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Sends one encoded JSON-RPC message. `final` marks the response to the request the channel
+  // was opened for (an HTTP channel ends its response after it). `refused` marks an error
+  // answered for a message that was not a readable request (HTTP answers it with 400).
+  virtual void send(std::string_view message, bool final, bool refused) = 0;
+};
+
+}  // namespace fa::mcp

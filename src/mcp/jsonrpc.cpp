@@ -1,0 +1,260 @@
+// JSON-RPC 2.0 parsing (simdjson on-demand) and envelope encoding for MCP.
+#include "mcp/jsonrpc.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "json/output_buffer.h"
+#include "json/string_escape.h"
+
+namespace fa::mcp {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// simdjson reads up to SIMDJSON_PADDING bytes past the end: parse from a padded private copy.
+simdjson::padded_string_view padded_copy(std::string& buf, std::string_view text) {
+  if (buf.size() < text.size() + simdjson::SIMDJSON_PADDING)
+    buf.resize(text.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buf.data(), text.data(), text.size());
+  std::memset(buf.data() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
+  return simdjson::padded_string_view(buf.data(), text.size(), buf.size());
+}
+
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// Maps a view into the padded copy back onto the caller's text (same offsets).
+std::string_view rebase(std::string_view v, const std::string& buf, std::string_view original) {
+  if (v.empty()) return {};
+  return original.substr(static_cast<size_t>(v.data() - buf.data()), v.size());
+}
+
+bool fail(ParseFailure& f, int code, std::string_view reason, std::string_view id = {}) {
+  f.code = code;
+  f.reason = reason;
+  f.id = id;
+  return false;
+}
+
+}  // namespace
+
+struct Parser::Impl {
+  od::parser message_parser{kMaxMessageBytes};
+  od::parser member_parser{kMaxMessageBytes};
+  std::string message_buf, member_buf;
+};
+
+Parser::Parser() : impl_(std::make_unique<Impl>()) {}
+Parser::~Parser() = default;
+
+bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
+  out = Message{};
+  if (text.size() > kMaxMessageBytes) return fail(failure, kInvalidRequest, "Invalid Request: message too large");
+  auto padded = padded_copy(impl_->message_buf, text);
+  od::document doc;
+  if (impl_->message_parser.iterate(padded).get(doc)) return fail(failure, kParseError, "Parse error");
+  od::json_type type;
+  if (doc.type().get(type)) return fail(failure, kParseError, "Parse error");
+  if (type == od::json_type::array)
+    return fail(failure, kInvalidRequest, "Invalid Request: batches are not supported");
+  if (type != od::json_type::object) {
+    // A scalar: JSON (then not a request) or not JSON at all.
+    bool valid = false;
+    std::string_view s;
+    double d;
+    bool b;
+    if (type == od::json_type::string) valid = doc.get_string().get(s) == simdjson::SUCCESS;
+    else if (type == od::json_type::number) valid = doc.get_double().get(d) == simdjson::SUCCESS;
+    else if (type == od::json_type::boolean) valid = doc.get_bool().get(b) == simdjson::SUCCESS;
+    else if (type == od::json_type::null) valid = doc.is_null();
+    const char* trailing = nullptr;
+    if (!valid || doc.current_location().get(trailing) == simdjson::SUCCESS)
+      return fail(failure, kParseError, "Parse error");
+    return fail(failure, kInvalidRequest, "Invalid Request: not an object");
+  }
+  od::object obj;
+  if (doc.get_object().get(obj)) return fail(failure, kParseError, "Parse error");
+
+  bool have_version = false, have_id = false, have_method = false, have_result = false,
+       have_error = false, bad_id = false, bad_method = false, bad_params = false;
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view key;
+    if (std::move(field_result).get(field) || field.unescaped_key().get(key))
+      return fail(failure, kParseError, "Parse error");
+    od::value value = field.value();
+    od::json_type vt;
+    if (value.type().get(vt)) return fail(failure, kParseError, "Parse error");
+    if (key == "jsonrpc") {
+      std::string_view v;
+      if (vt != od::json_type::string || value.get_string().get(v) || v != "2.0")
+        return fail(failure, kInvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"");
+      have_version = true;
+    } else if (key == "id") {
+      std::string_view token;
+      token = trim_right(value.raw_json_token());
+      if (vt == od::json_type::string) {
+        std::string_view unused;
+        if (value.get_string().get(unused)) return fail(failure, kParseError, "Parse error");
+      } else if (vt == od::json_type::number) {
+        double unused;
+        if (value.get_double().get(unused)) return fail(failure, kParseError, "Parse error");
+      } else {
+        bad_id = true;  // null, bool, object, array: MCP ids are strings or numbers
+        token = {};
+      }
+      out.id = rebase(token, impl_->message_buf, text);
+      have_id = true;
+    } else if (key == "method") {
+      if (vt != od::json_type::string || value.get_string().get(out.method)) bad_method = true;
+      have_method = true;
+    } else if (key == "params") {
+      if (vt == od::json_type::object) {
+        od::object p;
+        std::string_view raw;
+        if (value.get_object().get(p) || p.raw_json().get(raw)) return fail(failure, kParseError, "Parse error");
+        out.params = rebase(trim_right(raw), impl_->message_buf, text);
+      } else {
+        bad_params = true;
+      }
+    } else if (key == "result") {
+      std::string_view raw;
+      if (vt == od::json_type::object) {
+        od::object r;
+        if (value.get_object().get(r) || r.raw_json().get(raw)) return fail(failure, kParseError, "Parse error");
+      } else if (vt == od::json_type::array) {
+        od::array r;
+        if (value.get_array().get(r) || r.raw_json().get(raw)) return fail(failure, kParseError, "Parse error");
+      } else {
+        raw = value.raw_json_token();
+      }
+      out.result = rebase(trim_right(raw), impl_->message_buf, text);
+      have_result = true;
+    } else if (key == "error") {
+      od::object e;
+      if (vt != od::json_type::object || value.get_object().get(e))
+        return fail(failure, kInvalidRequest, "Invalid Request: error must be an object");
+      int64_t code = 0;
+      std::string_view raw;
+      if (e.find_field_unordered("code").get_int64().get(code) == simdjson::SUCCESS)
+        out.error_code = static_cast<int>(code);
+      if (e.raw_json().get(raw)) {}  // consume the rest of the object
+      have_error = true;
+    }
+    // Unknown members are ignored (JSON-RPC allows extensions).
+  }
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS) return fail(failure, kParseError, "Parse error: trailing content");
+  if (!have_version) return fail(failure, kInvalidRequest, "Invalid Request: missing jsonrpc", out.id);
+  if (bad_id) return fail(failure, kInvalidRequest, "Invalid Request: id must be a string or number");
+  if (have_method) {
+    if (bad_method) return fail(failure, kInvalidRequest, "Invalid Request: method must be a string", out.id);
+    if (bad_params) return fail(failure, have_id ? kInvalidParams : kInvalidRequest,
+                                "Invalid params: params must be an object", out.id);
+    out.kind = have_id ? MessageKind::kRequest : MessageKind::kNotification;
+    return true;
+  }
+  if (have_id && (have_result != have_error)) {
+    out.kind = have_result ? MessageKind::kResponse : MessageKind::kError;
+    return true;
+  }
+  return fail(failure, kInvalidRequest, "Invalid Request: no method", out.id);
+}
+
+std::string_view Parser::raw_member(std::string_view object, std::string_view key) {
+  if (object.empty()) return {};
+  auto padded = padded_copy(impl_->member_buf, object);
+  od::document doc;
+  od::object obj;
+  if (impl_->member_parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return {};
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view k;
+    if (std::move(field_result).get(field) || field.unescaped_key().get(k)) return {};
+    od::value value = field.value();
+    if (k != key) continue;  // the loop skips the value
+    od::json_type vt;
+    std::string_view raw;
+    if (value.type().get(vt)) return {};
+    if (vt == od::json_type::object) {
+      od::object o;
+      if (value.get_object().get(o) || o.raw_json().get(raw)) return {};
+    } else if (vt == od::json_type::array) {
+      od::array a;
+      if (value.get_array().get(a) || a.raw_json().get(raw)) return {};
+    } else {
+      raw = value.raw_json_token();
+    }
+    return rebase(trim_right(raw), impl_->member_buf, object);
+  }
+  return {};
+}
+
+bool Parser::string_member(std::string_view object, std::string_view key, std::string_view& value) {
+  if (object.empty()) return false;
+  auto padded = padded_copy(impl_->member_buf, object);
+  od::document doc;
+  od::object obj;
+  if (impl_->member_parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return false;
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view k;
+    if (std::move(field_result).get(field) || field.unescaped_key().get(k)) return false;
+    if (k != key) continue;
+    return field.value().get_string().get(value) == simdjson::SUCCESS;
+  }
+  return false;
+}
+
+void append_string(std::string& out, std::string_view s) {
+  json::OutputBuffer buf(out);
+  json::append_json_string(buf, s);
+}
+
+namespace {
+void append_id(std::string& out, std::string_view id) { out.append(id.empty() ? std::string_view("null") : id); }
+}  // namespace
+
+void encode_result(std::string& out, std::string_view id, std::string_view result_json) {
+  out.append(R"({"jsonrpc":"2.0","id":)");
+  append_id(out, id);
+  out.append(R"(,"result":)");
+  out.append(result_json);
+  out.push_back('}');
+}
+
+void encode_error(std::string& out, std::string_view id, int code, std::string_view message,
+                  std::string_view data_json) {
+  out.append(R"({"jsonrpc":"2.0","id":)");
+  append_id(out, id);
+  out.append(R"(,"error":{"code":)");
+  char digits[16];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, code);
+  out.append(digits, static_cast<size_t>(end - digits));
+  out.append(R"(,"message":)");
+  append_string(out, message);
+  if (!data_json.empty()) {
+    out.append(R"(,"data":)");
+    out.append(data_json);
+  }
+  out.append("}}");
+}
+
+void encode_notification(std::string& out, std::string_view method, std::string_view params_json) {
+  out.append(R"({"jsonrpc":"2.0","method":)");
+  append_string(out, method);
+  if (!params_json.empty()) {
+    out.append(R"(,"params":)");
+    out.append(params_json);
+  }
+  out.push_back('}');
+}
+
+}  // namespace fa::mcp

@@ -1,0 +1,112 @@
+// Reply: late answers and request-scoped notifications.
+#include "mcp/reply.h"
+
+#include <charconv>
+#include <iterator>
+
+
+
+namespace fa::mcp {
+
+namespace {
+constexpr std::string_view kLevelNames[] = {"debug", "info",     "notice", "warning",
+                                            "error", "critical", "alert",  "emergency"};
+
+void append_number(std::string& out, double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+}  // namespace
+
+bool parse_log_level(std::string_view name, LogLevel& level) {
+  for (size_t i = 0; i < std::size(kLevelNames); ++i) {
+    if (kLevelNames[i] == name) {
+      level = static_cast<LogLevel>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view log_level_name(LogLevel level) { return kLevelNames[static_cast<size_t>(level)]; }
+
+Reply::Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
+             std::string progress_token, uint64_t call_id)
+    : state_(std::make_shared<State>(
+          State{std::move(session), std::move(channel), std::move(id), std::move(progress_token), call_id, false})) {}
+
+bool Reply::active() const {
+  if (!state_ || state_->done || !state_->channel) return false;
+  auto session = state_->session.lock();
+  if (!session) return false;
+  auto it = session->in_flight.find(state_->id);
+  return it != session->in_flight.end() && it->second == state_->call_id;
+}
+
+bool Reply::finish(std::string_view message) {
+  if (!active()) return false;
+  state_->done = true;
+  if (auto session = state_->session.lock()) session->in_flight.erase(state_->id);
+  auto channel = std::move(state_->channel);
+  channel->send(message, true, false);
+  return true;
+}
+
+bool Reply::result(std::string_view result_json) {
+  if (!active()) return false;
+  std::string out;
+  out.reserve(result_json.size() + 48);
+  encode_result(out, state_->id, result_json);
+  return finish(out);
+}
+
+bool Reply::error(int code, std::string_view message, std::string_view data_json) {
+  if (!active()) return false;
+  std::string out;
+  encode_error(out, state_->id, code, message, data_json);
+  return finish(out);
+}
+
+bool Reply::progress(double progress, double total, std::string_view message) {
+  if (!active() || state_->progress_token.empty()) return false;
+  std::string params = R"({"progressToken":)";
+  params.append(state_->progress_token);
+  params.append(R"(,"progress":)");
+  append_number(params, progress);
+  if (total >= 0) {
+    params.append(R"(,"total":)");
+    append_number(params, total);
+  }
+  if (!message.empty()) {
+    params.append(R"(,"message":)");
+    append_string(params, message);
+  }
+  params.push_back('}');
+  std::string out;
+  encode_notification(out, "notifications/progress", params);
+  state_->channel->send(out, false, false);
+  return true;
+}
+
+bool Reply::log(LogLevel level, std::string_view logger, std::string_view data_json) {
+  if (!active()) return false;
+  auto session = state_->session.lock();
+  if (level < session->log_level) return true;  // filtered, not an error
+  std::string params = R"({"level":")";
+  params.append(log_level_name(level));
+  params.push_back('"');
+  if (!logger.empty()) {
+    params.append(R"(,"logger":)");
+    append_string(params, logger);
+  }
+  params.append(R"(,"data":)");
+  params.append(data_json.empty() ? std::string_view("null") : data_json);
+  params.push_back('}');
+  std::string out;
+  encode_notification(out, "notifications/message", params);
+  state_->channel->send(out, false, false);
+  return true;
+}
+
+}  // namespace fa::mcp

@@ -1,0 +1,48 @@
+// Reply: answers one request later, from any callback on the loop — the result, an error, and
+// the notifications tied to it (progress, log messages). Cheap to copy (shared state).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mcp/channel.h"
+#include "mcp/session.h"
+
+namespace fa::mcp {
+
+class Reply {
+ public:
+  Reply() = default;
+  Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
+        std::string progress_token, uint64_t call_id);
+
+  // Each returns false and sends nothing once the request was answered or cancelled, or its
+  // session or channel is gone.
+  bool result(std::string_view result_json);
+  bool error(int code, std::string_view message, std::string_view data_json = {});
+  // notifications/progress (server/utilities/progress.mdx); only when the request carried a
+  // progressToken. A negative total means none.
+  bool progress(double progress, double total, std::string_view message);
+  // notifications/message (server/utilities/logging.mdx), if `level` passes the session's level.
+  bool log(LogLevel level, std::string_view logger, std::string_view data_json);
+
+  bool active() const;
+  uint64_t call_id() const { return state_ ? state_->call_id : 0; }
+  std::string_view id() const { return state_ ? std::string_view(state_->id) : std::string_view(); }
+
+ private:
+  struct State {
+    std::weak_ptr<Session> session;
+    std::shared_ptr<Channel> channel;
+    std::string id;              // raw JSON token
+    std::string progress_token;  // raw JSON token or empty
+    uint64_t call_id = 0;
+    bool done = false;
+  };
+  bool finish(std::string_view message);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace fa::mcp

@@ -1,0 +1,252 @@
+// ServerCore: MCP 2025-11-25 method dispatch (server/*.mdx, basic/lifecycle.mdx).
+#include "mcp/server_core.h"
+
+#include <charconv>
+
+#include "mcp/jsonrpc.h"
+
+namespace fa::mcp {
+
+bool is_supported_version(std::string_view version) {
+  for (auto v : kSupportedVersions)
+    if (v == version) return true;
+  return false;
+}
+
+ServerCore::ServerCore(Application& app, ServerInfo info) : app_(app), info_(std::move(info)) {}
+
+int ServerCore::add(Listing& listing, std::string name, std::string descriptor_json) {
+  auto it = listing.index.find(name);
+  if (it != listing.index.end()) {
+    listing.items[static_cast<size_t>(it->second)] = std::move(descriptor_json);
+    return it->second;
+  }
+  int index = static_cast<int>(listing.items.size());
+  listing.items.push_back(std::move(descriptor_json));
+  listing.index.emplace(std::move(name), index);
+  return index;
+}
+
+int ServerCore::add_tool(std::string name, std::string descriptor_json) {
+  return add(tools_, std::move(name), std::move(descriptor_json));
+}
+int ServerCore::add_resource(std::string uri, std::string descriptor_json) {
+  return add(resources_, std::move(uri), std::move(descriptor_json));
+}
+void ServerCore::add_resource_template(std::string descriptor_json) {
+  std::string key = std::to_string(templates_.items.size());
+  add(templates_, std::move(key), std::move(descriptor_json));
+}
+int ServerCore::add_prompt(std::string name, std::string descriptor_json) {
+  return add(prompts_, std::move(name), std::move(descriptor_json));
+}
+
+Outcome ServerCore::handle(const std::shared_ptr<Session>& session, std::string_view text,
+                           const std::shared_ptr<Channel>& channel) {
+  Message msg;
+  ParseFailure failure;
+  if (!session->parser.parse(text, msg, failure)) {
+    out_.clear();
+    encode_error(out_, failure.id, failure.code, failure.reason);
+    channel->send(out_, true, failure.id.empty());
+    return Outcome::kAnswered;
+  }
+  return dispatch(session, msg, channel);
+}
+
+Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Message& msg,
+                             const std::shared_ptr<Channel>& channel) {
+  switch (msg.kind) {
+    case MessageKind::kResponse:
+    case MessageKind::kError:
+      return Outcome::kNoReply;  // we send the client no requests yet
+    case MessageKind::kNotification:
+      notification(*session, msg);
+      return Outcome::kNoReply;
+    case MessageKind::kRequest:
+      break;
+  }
+  const std::string_view m = msg.method;
+  if (m == "tools/call") return upcall(session, msg, channel, CallKind::kTool);
+  if (m == "resources/read") return upcall(session, msg, channel, CallKind::kResource);
+  if (m == "prompts/get") return upcall(session, msg, channel, CallKind::kPrompt);
+  if (m == "completion/complete" && completions_) return upcall(session, msg, channel, CallKind::kCompletion);
+
+  std::string result;
+  bool ok = true;
+  if (m == "initialize") {
+    initialize(*session, msg, result);
+  } else if (m == "ping") {
+    result = "{}";
+  } else if (m == "tools/list") {
+    ok = list(*session, tools_, msg, result);
+  } else if (m == "resources/list") {
+    ok = list(*session, resources_, msg, result);
+  } else if (m == "resources/templates/list") {
+    ok = list(*session, templates_, msg, result);
+  } else if (m == "prompts/list") {
+    ok = list(*session, prompts_, msg, result);
+  } else if (m == "logging/setLevel") {
+    std::string_view name;
+    LogLevel level;
+    ok = session->parser.string_member(msg.params, "level", name) && parse_log_level(name, level);
+    if (ok) {
+      session->log_level = level;
+      result = "{}";
+    } else {
+      result = "Invalid params: level must be one of debug, info, notice, warning, error, "
+               "critical, alert, emergency";
+    }
+  } else {
+    out_.clear();
+    encode_error(out_, msg.id, kMethodNotFound, "Method not found", [&] {
+      std::string data;
+      append_string(data, m);
+      return data;
+    }());
+    channel->send(out_, true, false);
+    return Outcome::kAnswered;
+  }
+  out_.clear();
+  if (ok)
+    encode_result(out_, msg.id, result);
+  else
+    encode_error(out_, msg.id, kInvalidParams, result);
+  channel->send(out_, true, false);
+  return Outcome::kAnswered;
+}
+
+void ServerCore::initialize(Session& session, const Message& msg, std::string& result) {
+  // basic/lifecycle.mdx: echo a version we support, else answer with our latest.
+  std::string_view requested;
+  if (session.parser.string_member(msg.params, "protocolVersion", requested) &&
+      is_supported_version(requested))
+    session.protocol_version = requested;
+  else
+    session.protocol_version = kLatestVersion;
+  result = R"({"protocolVersion":")";
+  result += session.protocol_version;
+  result += R"(","capabilities":{"logging":{},)";
+  if (completions_) result += R"("completions":{},)";
+  result += R"("prompts":{"listChanged":false},"resources":{"subscribe":false,"listChanged":false},)"
+            R"("tools":{"listChanged":false}},"serverInfo":{"name":)";
+  append_string(result, info_.name);
+  result += R"(,"version":)";
+  append_string(result, info_.version);
+  if (!info_.title.empty()) {
+    result += R"(,"title":)";
+    append_string(result, info_.title);
+  }
+  result += "}";
+  if (!info_.instructions.empty()) {
+    result += R"(,"instructions":)";
+    append_string(result, info_.instructions);
+  }
+  result += "}";
+}
+
+bool ServerCore::list(Session& session, const Listing& listing, const Message& msg,
+                      std::string& result) {
+  // server/utilities/pagination.mdx: the cursor is opaque to clients; ours is an offset.
+  size_t offset = 0;
+  std::string_view cursor;
+  if (session.parser.string_member(msg.params, "cursor", cursor)) {
+    auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), offset);
+    if (ec != std::errc() || end != cursor.data() + cursor.size() || cursor.empty() ||
+        offset > listing.items.size()) {
+      result = "Invalid params: invalid cursor";
+      return false;
+    }
+  }
+  size_t stop = std::min(listing.items.size(), offset + page_size_);
+  result = "{\"";
+  result += listing.key;
+  result += "\":[";
+  for (size_t i = offset; i < stop; ++i) {
+    if (i != offset) result.push_back(',');
+    result += listing.items[i];
+  }
+  result.push_back(']');
+  if (stop < listing.items.size()) {
+    result += R"(,"nextCursor":")";
+    result += std::to_string(stop);
+    result.push_back('"');
+  }
+  result.push_back('}');
+  return true;
+}
+
+Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Message& msg,
+                           const std::shared_ptr<Channel>& channel, CallKind kind) {
+  Parser& parser = session->parser;
+  auto refuse = [&](int code, std::string_view message) {
+    out_.clear();
+    encode_error(out_, msg.id, code, message);
+    channel->send(out_, true, false);
+    return Outcome::kAnswered;
+  };
+  Call call;
+  call.kind = kind;
+  call.params = msg.params;
+  if (kind != CallKind::kCompletion) {
+    std::string_view name;
+    const bool is_resource = kind == CallKind::kResource;
+    if (!parser.string_member(msg.params, is_resource ? "uri" : "name", name))
+      return refuse(kInvalidParams, is_resource ? "Invalid params: uri must be a string"
+                                                : "Invalid params: name must be a string");
+    session->scratch.assign(name);  // the parser's next call reuses the view's storage
+    call.name = session->scratch;
+    const Listing& listing = kind == CallKind::kTool ? tools_ : kind == CallKind::kPrompt ? prompts_ : resources_;
+    auto it = listing.index.find(session->scratch);
+    if (it != listing.index.end()) {
+      call.index = it->second;
+    } else if (kind == CallKind::kTool) {
+      return refuse(kInvalidParams, "Unknown tool: " + session->scratch);
+    } else if (kind == CallKind::kPrompt) {
+      return refuse(kInvalidParams, "Unknown prompt: " + session->scratch);
+    }
+    if (kind != CallKind::kResource) {
+      call.arguments = parser.raw_member(msg.params, "arguments");
+      if (!call.arguments.empty() && call.arguments.front() != '{' && call.arguments != "null")
+        return refuse(kInvalidParams, "Invalid params: arguments must be an object");
+      if (call.arguments == "null") call.arguments = {};
+    }
+  }
+  // server/utilities/progress.mdx: params._meta.progressToken (a string or an integer).
+  std::string_view token;
+  std::string_view meta = parser.raw_member(msg.params, "_meta");
+  if (!meta.empty()) token = parser.raw_member(meta, "progressToken");
+  if (!token.empty() && token.front() != '"' && (token.front() < '0' || token.front() > '9') && token.front() != '-')
+    token = {};
+
+  const uint64_t call_id = next_call_id_++;
+  std::string id(msg.id);
+  session->in_flight[id] = call_id;
+  Reply reply(session, channel, std::move(id), std::string(token), call_id);
+  app_.call(call, reply);
+  return reply.active() ? Outcome::kPending : Outcome::kAnswered;
+}
+
+void ServerCore::notification(Session& session, const Message& msg) {
+  if (msg.method == "notifications/initialized") {
+    session.initialized = true;
+  } else if (msg.method == "notifications/cancelled") {
+    // basic/utilities/cancellation.mdx: unknown or finished ids are ignored.
+    std::string_view request_id = session.parser.raw_member(msg.params, "requestId");
+    if (request_id.empty()) return;
+    auto it = session.in_flight.find(std::string(request_id));
+    if (it == session.in_flight.end()) return;
+    const uint64_t call_id = it->second;
+    session.in_flight.erase(it);
+    app_.cancel(call_id);
+  }
+  // Other notifications (roots/list_changed, progress, ...) need nothing from us.
+}
+
+void ServerCore::end_session(Session& session) {
+  auto in_flight = std::move(session.in_flight);
+  session.in_flight.clear();
+  for (auto& [id, call_id] : in_flight) app_.cancel(call_id);
+}
+
+}  // namespace fa::mcp

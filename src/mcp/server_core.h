@@ -1,0 +1,91 @@
+// ServerCore: the MCP method dispatch of revision 2025-11-25 for any number of sessions —
+// lifecycle, ping, listings with pagination, logging level, cancellation — and upcalls to the
+// Application for tools/call, resources/read, prompts/get and completion/complete. No I/O:
+// transports hand it message text and a Channel for what goes back.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mcp/application.h"
+#include "mcp/channel.h"
+#include "mcp/session.h"
+
+namespace fa::mcp {
+
+// Protocol revisions this server speaks, newest first (basic/lifecycle.mdx "Version Negotiation").
+inline constexpr std::string_view kLatestVersion = "2025-11-25";
+inline constexpr std::string_view kSupportedVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                                          "2024-11-05"};
+bool is_supported_version(std::string_view version);
+
+struct ServerInfo {
+  std::string name;
+  std::string version;
+  std::string title;         // optional
+  std::string instructions;  // optional
+};
+
+// What handle() did with one message.
+enum class Outcome : uint8_t {
+  kAnswered,  // a response or error was sent on the channel
+  kPending,   // the application owes the response (it arrives on the channel later)
+  kNoReply,   // a notification or a response: nothing goes back (HTTP answers 202)
+};
+
+class ServerCore {
+ public:
+  // Items per page of tools/list, resources/list, ... (server/utilities/pagination.mdx).
+  static constexpr size_t kDefaultPageSize = 100;
+
+  ServerCore(Application& app, ServerInfo info);
+
+  // Registrations take the item's descriptor as pre-encoded JSON (a Tool, Resource,
+  // ResourceTemplate or Prompt object of schema.ts) and return its index for Call::index.
+  // Registering a name again replaces the descriptor and keeps the index.
+  int add_tool(std::string name, std::string descriptor_json);
+  int add_resource(std::string uri, std::string descriptor_json);
+  void add_resource_template(std::string descriptor_json);
+  int add_prompt(std::string name, std::string descriptor_json);
+  void set_completions(bool enabled) { completions_ = enabled; }
+  void set_page_size(size_t n) { page_size_ = n ? n : 1; }
+
+  // Handles one message from `session`. Never throws on bad input: the errors the spec asks
+  // for go to `channel`.
+  Outcome handle(const std::shared_ptr<Session>& session, std::string_view text,
+                 const std::shared_ptr<Channel>& channel);
+
+  // Cancels every request the session still has in flight (a transport closing).
+  void end_session(Session& session);
+
+  const ServerInfo& info() const { return info_; }
+
+ private:
+  struct Listing {
+    std::string key;  // "tools", "resources", ...
+    std::vector<std::string> items;
+    std::unordered_map<std::string, int> index;
+  };
+  int add(Listing& listing, std::string name, std::string descriptor_json);
+  Outcome dispatch(const std::shared_ptr<Session>& session, const Message& msg,
+                   const std::shared_ptr<Channel>& channel);
+  Outcome upcall(const std::shared_ptr<Session>& session, const Message& msg,
+                 const std::shared_ptr<Channel>& channel, CallKind kind);
+  void initialize(Session& session, const Message& msg, std::string& result);
+  bool list(Session& session, const Listing& listing, const Message& msg, std::string& result);
+  void notification(Session& session, const Message& msg);
+
+  Application& app_;
+  ServerInfo info_;
+  Listing tools_{"tools", {}, {}}, resources_{"resources", {}, {}},
+      templates_{"resourceTemplates", {}, {}}, prompts_{"prompts", {}, {}};
+  bool completions_ = false;
+  size_t page_size_ = kDefaultPageSize;
+  uint64_t next_call_id_ = 1;
+  std::string out_;  // reused envelope buffer
+};
+
+}  // namespace fa::mcp

@@ -1,0 +1,126 @@
+// JSON-RPC 2.0 parsing and encoding (src/mcp/jsonrpc.h).
+#include "mcp/jsonrpc.h"
+
+#include <gtest/gtest.h>
+
+namespace fa::mcp {
+namespace {
+
+struct Parsed {
+  bool ok;
+  Message msg;
+  ParseFailure failure;
+};
+
+Parsed parse(Parser& p, std::string_view text) {
+  Parsed r;
+  r.ok = p.parse(text, r.msg, r.failure);
+  return r;
+}
+
+TEST(McpJsonRpc, RequestWithNumberIdAndParams) {
+  Parser p;
+  auto r = parse(p, R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","arguments":{"a":1}}})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.msg.kind, MessageKind::kRequest);
+  EXPECT_EQ(r.msg.id, "7");
+  EXPECT_EQ(r.msg.method, "tools/call");
+  EXPECT_EQ(r.msg.params, R"({"name":"x","arguments":{"a":1}})");
+}
+
+TEST(McpJsonRpc, StringIdKeepsItsQuotesAndEscapedMethodIsUnescaped) {
+  Parser p;
+  auto r = parse(p, R"( {"id" : "a\"b" , "method":"pi\u006eg", "jsonrpc":"2.0"} )");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.msg.id, R"("a\"b")");
+  EXPECT_EQ(r.msg.method, "ping");
+  EXPECT_TRUE(r.msg.params.empty());
+}
+
+TEST(McpJsonRpc, NotificationResponseAndError) {
+  Parser p;
+  auto n = parse(p, R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  ASSERT_TRUE(n.ok);
+  EXPECT_EQ(n.msg.kind, MessageKind::kNotification);
+  auto r = parse(p, R"({"jsonrpc":"2.0","id":1,"result":{"x":[1,2]}})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.msg.kind, MessageKind::kResponse);
+  EXPECT_EQ(r.msg.result, R"({"x":[1,2]})");
+  auto e = parse(p, R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}})");
+  ASSERT_TRUE(e.ok);
+  EXPECT_EQ(e.msg.kind, MessageKind::kError);
+  EXPECT_EQ(e.msg.error_code, -32601);
+}
+
+TEST(McpJsonRpc, MalformedJsonIsParseError) {
+  Parser p;
+  for (std::string_view bad : {"{", "{\"jsonrpc\":", "not json", "{\"a\":1}}", "\"\\x\""}) {
+    auto r = parse(p, bad);
+    EXPECT_FALSE(r.ok) << bad;
+    EXPECT_EQ(r.failure.code, kParseError) << bad;
+    EXPECT_TRUE(r.failure.id.empty());
+  }
+}
+
+TEST(McpJsonRpc, InvalidRequests) {
+  Parser p;
+  struct Case {
+    std::string_view text;
+    int code;
+  } cases[] = {
+      {R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", kInvalidRequest},  // batch
+      {R"(42)", kInvalidRequest},
+      {R"({"id":1,"method":"ping"})", kInvalidRequest},                    // no jsonrpc
+      {R"({"jsonrpc":"1.0","id":1,"method":"ping"})", kInvalidRequest},
+      {R"({"jsonrpc":"2.0","id":null,"method":"ping"})", kInvalidRequest},  // MCP: id not null
+      {R"({"jsonrpc":"2.0","id":{},"method":"ping"})", kInvalidRequest},
+      {R"({"jsonrpc":"2.0","id":1,"method":5})", kInvalidRequest},
+      {R"({"jsonrpc":"2.0","id":1})", kInvalidRequest},
+      {R"({"jsonrpc":"2.0","id":1,"method":"x","params":[1]})", kInvalidParams},
+      {R"({"jsonrpc":"2.0","id":1,"method":"x","params":3})", kInvalidParams},
+  };
+  for (auto& c : cases) {
+    auto r = parse(p, c.text);
+    EXPECT_FALSE(r.ok) << c.text;
+    EXPECT_EQ(r.failure.code, c.code) << c.text;
+  }
+  auto r = parse(p, R"({"jsonrpc":"2.0","id":"k","method":"x","params":[1]})");
+  EXPECT_EQ(r.failure.id, R"("k")");  // answered with the request's id
+}
+
+TEST(McpJsonRpc, OversizedMessageIsRefused) {
+  Parser p;
+  std::string big = R"({"jsonrpc":"2.0","id":1,"method":"x","params":{"s":")" +
+                    std::string(kMaxMessageBytes, 'a') + "\"}}";
+  auto r = parse(p, big);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure.code, kInvalidRequest);
+}
+
+TEST(McpJsonRpc, Members) {
+  Parser p;
+  std::string_view obj = R"({"name":"t\n1","arguments":{"a":[1,{"b":2}]},"_meta":{"progressToken":5}})";
+  std::string_view name;
+  ASSERT_TRUE(p.string_member(obj, "name", name));
+  EXPECT_EQ(name, "t\n1");
+  EXPECT_EQ(p.raw_member(obj, "arguments"), R"({"a":[1,{"b":2}]})");
+  auto meta = p.raw_member(obj, "_meta");
+  EXPECT_EQ(p.raw_member(meta, "progressToken"), "5");
+  EXPECT_TRUE(p.raw_member(obj, "missing").empty());
+  EXPECT_FALSE(p.string_member(obj, "arguments", name));
+}
+
+TEST(McpJsonRpc, Envelopes) {
+  std::string out;
+  encode_result(out, "3", "{}");
+  EXPECT_EQ(out, R"({"jsonrpc":"2.0","id":3,"result":{}})");
+  out.clear();
+  encode_error(out, {}, kParseError, "Parse \"error\"");
+  EXPECT_EQ(out, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse \"error\""}})");
+  out.clear();
+  encode_notification(out, "notifications/progress", R"({"progress":1})");
+  EXPECT_EQ(out, R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}})");
+}
+
+}  // namespace
+}  // namespace fa::mcp

@@ -1,0 +1,44 @@
+// libFuzzer target: JSON-RPC parsing and MCP dispatch on arbitrary bytes. Must never crash,
+// hang or answer anything but one well-formed envelope per request.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "mcp/server_core.h"
+
+namespace {
+
+struct NullChannel : fa::mcp::Channel {
+  void send(std::string_view, bool, bool) override {}
+};
+
+struct EchoApp : fa::mcp::Application {
+  void call(const fa::mcp::Call& c, fa::mcp::Reply reply) override {
+    reply.progress(1, 2, c.name);
+    reply.log(fa::mcp::LogLevel::kInfo, c.name, "null");
+    reply.result("{}");
+  }
+  void cancel(uint64_t) override {}
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static EchoApp app;
+  static fa::mcp::ServerCore core = [] {
+    fa::mcp::ServerCore c(app, fa::mcp::ServerInfo{"fuzz", "1"});
+    c.add_tool("t", R"({"name":"t"})");
+    c.add_prompt("p", R"({"name":"p"})");
+    c.add_resource("r://x", R"({"uri":"r://x","name":"x"})");
+    c.set_page_size(1);
+    return c;
+  }();
+  static auto channel = std::make_shared<NullChannel>();
+  auto session = std::make_shared<fa::mcp::Session>();
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  fa::mcp::Message msg;
+  fa::mcp::ParseFailure failure;
+  session->parser.parse(text, msg, failure);
+  core.handle(session, text, channel);
+  return 0;
+}
