@@ -1,0 +1,27 @@
+// What a JwtVerifier accepts: issuer, audience (this resource), algorithms, scopes, leeway.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace fa::mcp::auth {
+
+struct VerifierConfig {
+  // iss must equal this exactly (RFC 9068 §4; RFC 7519 §4.1.1). Required.
+  std::string issuer;
+  // aud must name one of these: this server's canonical resource URI (RFC 8707 §2, MCP
+  // "Token Audience Binding"). Scheme and host compare case-insensitively. Required.
+  std::vector<std::string> audiences;
+  // The allow-list, e.g. {"RS256"}. "none" is never accepted; each token's alg must also fit
+  // its key's type (RFC 8725 §3.1, §3.2).
+  std::vector<std::string> algorithms;
+  // Scopes every token must carry ("scope" claim, RFC 9068 §2.2.3; or "scp").
+  std::vector<std::string> required_scopes;
+  // Clock skew tolerated on exp and nbf (RFC 7519 §4.1.4: "some small leeway"): 30 seconds.
+  std::chrono::seconds leeway{30};
+  // Refuse tokens without exp (RFC 9068 §2.2 makes exp REQUIRED for access tokens).
+  bool require_exp = true;
+};
+
+}  // namespace fa::mcp::auth
