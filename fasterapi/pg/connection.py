@@ -112,6 +112,7 @@ class Connection:
         self.created_at = time.monotonic()
         self.last_used = self.created_at
         self._log_listeners: list[Callable[..., Any]] = []
+        self._copy_lock: asyncio.Lock | None = None  # one COPY FROM STDIN at a time
         protocol.send_cancel = functools.partial(
             send_cancel, params, self._core.backend_pid, self._core.secret_key
         )
@@ -346,6 +347,14 @@ class Connection:
         return await self._copy_stream(sql, chunks, timeout)
 
     async def _copy_stream(
+        self, sql: str, chunks: AsyncIterator[Any], timeout: float | None
+    ) -> str:
+        if self._copy_lock is None:
+            self._copy_lock = asyncio.Lock()
+        async with self._copy_lock:
+            return await self._copy_stream_locked(sql, chunks, timeout)
+
+    async def _copy_stream_locked(
         self, sql: str, chunks: AsyncIterator[Any], timeout: float | None
     ) -> str:
         self.last_used = time.monotonic()

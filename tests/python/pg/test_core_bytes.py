@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,66 @@ def test_abort_returns_pending_errors() -> None:
     core.feed(msg(b"E", b"SFATAL\0C57P01\0Mterminating connection\0\0"))
     out = core.abort()
     assert isinstance(out[0], exc.AdminShutdownError) and out[1] is None
+
+
+COPY_IN_RESPONSE = msg(b"G", b"\x00" + struct.pack("!h", 0))
+
+
+def test_copy_from_stdin_in_a_query_holds_later_requests_until_refused() -> None:
+    core = started()
+    core.simple_query("COPY t FROM STDIN", MODE_STATUS)
+    core.simple_query("SELECT 1", MODE_STATUS)
+    out = core.take_out()
+    assert out.startswith(b"Q") and b"SELECT 1" not in out  # held: it would be read as copy data
+    assert core.held == 1
+    assert core.feed(COPY_IN_RESPONSE) == []
+    assert core.take_out()[:1] == b"f"  # CopyFail, and nothing else
+    err = msg(b"E", b"SERROR\0C57014\0MCOPY from stdin failed\0\0")
+    res = core.feed(err + READY)
+    assert isinstance(res[0], exc.QueryCanceledError)
+    assert b"SELECT 1" in core.take_out() and core.held == 0  # released once refused
+
+
+def test_streaming_copy_holds_later_requests_until_it_completes() -> None:
+    core = started()
+    ready: list[bool] = []
+    core.copy_in_start("COPY t FROM STDIN", lambda: ready.append(True))
+    core.simple_query("SELECT 1", MODE_STATUS)
+    assert b"SELECT 1" not in core.take_out()
+    core.feed(COPY_IN_RESPONSE)
+    assert ready == [True]
+    with pytest.raises(TypeError):
+        core.copy_data("1\n")  # a str: nothing written
+    assert not core.has_out
+    core.copy_data(b"1\n")
+    core.copy_end(None)
+    assert core.take_out() == msg(b"d", b"1\n") + msg(b"c", b"")
+    assert core.feed(msg(b"C", b"COPY 1\0") + READY) == ["COPY 1"]
+    assert b"SELECT 1" in core.take_out()
+
+
+def test_pause_holds_only_requests_queued_after_it() -> None:
+    core = started()
+    core.simple_query("SELECT 1", MODE_STATUS)
+    assert core.pause_after(0)
+    core.simple_query("SELECT 2", MODE_STATUS)
+    assert b"SELECT 1" in core.take_out() and not core.has_out
+    core.resume()
+    assert b"SELECT 2" in core.take_out()
+    core.simple_query("SELECT 3", MODE_STATUS)
+    assert not core.pause_after(1)  # SELECT 3 is already out behind SELECT 2: too late
+
+
+def test_bad_executemany_row_queues_nothing() -> None:
+    core = started()
+    st = prepared(core)
+    with pytest.raises(TypeError):
+        core.execute_many(st, [(1, "a"), (2, "b"), 3])
+
+    def rows() -> Any:
+        yield (1, "a")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        core.execute_many(st, rows())
+    assert not core.has_out and core.pending == 0

@@ -159,28 +159,35 @@ def test_copy_streams_its_source_with_flow_control(pg_dsn: str) -> None:
         transport = c._proto.transport
         assert transport is not None
         written = 0
-        real_write = transport.write
 
-        def counting_write(data: Any) -> None:
-            nonlocal written
-            written += len(data)
-            real_write(data)
+        class Counting:  # counts what the driver hands to the transport (uvloop's is read-only)
+            def write(self, data: Any) -> None:
+                nonlocal written
+                written += len(data)
+                transport.write(data)
 
-        transport.write = counting_write  # type: ignore[method-assign]
+            def __getattr__(self, name: str) -> Any:
+                return getattr(transport, name)
+
+        c._proto.transport = Counting()  # type: ignore[assignment]
         max_backlog = 0
+        max_buffered = 0
         produced = 0
 
         def source() -> Iterator[bytes]:
-            nonlocal produced, max_backlog
+            nonlocal produced, max_backlog, max_buffered
             for _ in range(n_chunks):
                 max_backlog = max(max_backlog, produced - written)
+                max_buffered = max(max_buffered, transport.get_write_buffer_size())
                 produced += len(chunk)
                 yield chunk
 
         assert await c.copy_in("COPY big_in FROM STDIN", source()) == f"COPY {n_chunks * 100_000}"
         # streamed: the driver never ran more than a few chunks ahead of the socket
         assert max_backlog < 4 * len(chunk), max_backlog
+        assert max_buffered < 4 * len(chunk), max_buffered  # flow control
         assert transport.get_write_buffer_size() == 0
+        c._proto.transport = transport
 
         class AsyncReader:  # an async file-like source
             def __init__(self, data: bytes) -> None:
