@@ -226,6 +226,12 @@ class PgPool:
                     if not c._proto.waiters:
                         best = c
                         break
+                if best._proto.cancelling:  # its new requests wait for a cancel: avoid it
+                    for k in range(1, n):
+                        c = idle[(start + k) % n]
+                        if not c._proto.cancelling:
+                            best = c
+                            break
         if best is not None and best.is_closed():
             self._idle.remove(best)
             return self._shared()
