@@ -1,0 +1,295 @@
+"""The MCP conformance suite's server fixtures, served by fasterapi.mcp.
+
+Every tool, resource and prompt that `npx @modelcontextprotocol/conformance server --url ...`
+calls (test_simple_text, test://static-text, test_simple_prompt, ...), written with the
+SDK-style decorators. tests/python/mcp/conformance/run_conformance.py starts it:
+
+    python3 examples/mcp/conformance_server.py --transport http --port 3001   # /mcp
+    python3 examples/mcp/conformance_server.py --transport stdio
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+from typing import Any
+
+from fasterapi.mcp import Context, MCPServer, UserMessage
+from fasterapi.mcp import types as t
+
+# A 1x1 PNG and a 1-sample WAV: the smallest valid media the scenarios accept.
+PNG_1X1 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+WAV_TINY = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
+
+# The server itself must answer resources/subscribe, resources/unsubscribe and logging/setLevel:
+# the SDK-style API has no decorator for them. completion/complete is registered at the bottom.
+server = MCPServer(name="fasterapi-conformance", version="1.0.0")
+
+
+# ---- tools ---------------------------------------------------------------------------------
+
+
+@server.tool()
+def test_simple_text() -> str:
+    """Returns one text block."""
+    return "This is a simple text response for testing."
+
+
+@server.tool()
+def test_image_content() -> list[t.ImageContent]:
+    """Returns one PNG image block."""
+    return [t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png")]
+
+
+@server.tool()
+def test_audio_content() -> list[t.AudioContent]:
+    """Returns one WAV audio block."""
+    return [t.AudioContent(type="audio", data=WAV_TINY, mime_type="audio/wav")]
+
+
+@server.tool()
+def test_embedded_resource() -> list[t.EmbeddedResource]:
+    """Returns an embedded text resource."""
+    return [
+        t.EmbeddedResource(
+            type="resource",
+            resource=t.TextResourceContents(
+                uri="test://embedded-resource",
+                mime_type="text/plain",
+                text="This is an embedded resource content.",
+            ),
+        )
+    ]
+
+
+@server.tool()
+def test_multiple_content_types() -> list[t.TextContent | t.ImageContent | t.EmbeddedResource]:
+    """Returns text, image and an embedded resource."""
+    return [
+        t.TextContent(type="text", text="Multiple content types test:"),
+        t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png"),
+        t.EmbeddedResource(
+            type="resource",
+            resource=t.TextResourceContents(
+                uri="test://mixed-content-resource",
+                mime_type="application/json",
+                text=json.dumps({"test": "data", "value": 123}),
+            ),
+        ),
+    ]
+
+
+@server.tool()
+async def test_tool_with_logging(ctx: Context) -> str:
+    """Sends three info log notifications, 50 ms apart."""
+    await ctx.info("Tool execution started")
+    await asyncio.sleep(0.05)
+    await ctx.info("Tool processing data")
+    await asyncio.sleep(0.05)
+    await ctx.info("Tool execution completed")
+    return "Tool with logging executed successfully"
+
+
+@server.tool()
+async def test_tool_with_progress(ctx: Context) -> str:
+    """Reports progress 0, 50, 100 of 100, 50 ms apart."""
+    for step in (0, 50, 100):
+        await ctx.report_progress(progress=step, total=100, message=f"step {step} of 100")
+        if step < 100:
+            await asyncio.sleep(0.05)
+    return "Tool with progress executed successfully"
+
+
+@server.tool()
+def test_error_handling() -> str:
+    """Always raises: the server must answer with an isError result."""
+    raise RuntimeError("This tool intentionally returns an error for testing")
+
+
+@server.tool()
+async def test_sampling(prompt: str, ctx: Context) -> str:
+    """Asks the client's LLM (sampling/createMessage) and returns its answer."""
+    result = await ctx.session.create_message(
+        messages=[t.SamplingMessage(role="user", content=t.TextContent(type="text", text=prompt))],
+        max_tokens=100,
+        related_request_id=ctx.request_id,
+    )
+    text = result.content.text if isinstance(result.content, t.TextContent) else "No response"
+    return f"LLM response: {text}"
+
+
+async def _elicit(ctx: Context, message: str, schema: dict[str, Any]) -> t.ElicitResult:
+    return await ctx.session.elicit_form(message, schema, related_request_id=ctx.request_id)
+
+
+@server.tool()
+async def test_elicitation(message: str, ctx: Context) -> str:
+    """Asks the user (elicitation/create) for a username and an email."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "username": {"type": "string", "description": "User's response"},
+            "email": {"type": "string", "description": "User's email address"},
+        },
+        "required": ["username", "email"],
+    }
+    result = await _elicit(ctx, message, schema)
+    return f"User response: action={result.action}, content={json.dumps(result.content or {})}"
+
+
+@server.tool()
+async def test_elicitation_sep1034_defaults(ctx: Context) -> str:
+    """Elicitation whose schema has a default for every primitive type (SEP-1034)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+            "age": {"type": "integer", "description": "User age", "default": 30},
+            "score": {"type": "number", "description": "User score", "default": 95.5},
+            "status": {
+                "type": "string",
+                "description": "User status",
+                "enum": ["active", "inactive", "pending"],
+                "default": "active",
+            },
+            "verified": {"type": "boolean", "description": "Verified", "default": True},
+        },
+    }
+    result = await _elicit(ctx, "Please provide user information", schema)
+    return f"Elicitation completed: action={result.action}, content={json.dumps(result.content)}"
+
+
+@server.tool()
+async def test_elicitation_sep1330_enums(ctx: Context) -> str:
+    """Elicitation with the five enum shapes of SEP-1330."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+            "titledSingle": {
+                "type": "string",
+                "oneOf": [
+                    {"const": "value1", "title": "First Option"},
+                    {"const": "value2", "title": "Second Option"},
+                    {"const": "value3", "title": "Third Option"},
+                ],
+            },
+            "legacyEnum": {
+                "type": "string",
+                "enum": ["opt1", "opt2", "opt3"],
+                "enumNames": ["Option One", "Option Two", "Option Three"],
+            },
+            "untitledMulti": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+            },
+            "titledMulti": {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"const": "value1", "title": "First Choice"},
+                        {"const": "value2", "title": "Second Choice"},
+                        {"const": "value3", "title": "Third Choice"},
+                    ]
+                },
+            },
+        },
+    }
+    result = await _elicit(ctx, "Please select options", schema)
+    return f"Elicitation completed: action={result.action}, content={json.dumps(result.content)}"
+
+
+@server.tool()
+async def test_reconnection(ctx: Context) -> str:
+    """Closes the SSE stream mid-call; the client resumes with Last-Event-ID (SEP-1699)."""
+    await ctx.info("Before disconnect")
+    await ctx.close_sse_stream()
+    await asyncio.sleep(0.2)
+    await ctx.info("After reconnect")
+    return "Reconnection test completed"
+
+
+# ---- resources -----------------------------------------------------------------------------
+
+
+@server.resource("test://static-text", mime_type="text/plain", description="A static text")
+def static_text() -> str:
+    return "This is the content of the static text resource."
+
+
+@server.resource("test://static-binary", mime_type="image/png", description="A 1x1 PNG")
+def static_binary() -> bytes:
+    return base64.b64decode(PNG_1X1)
+
+
+@server.resource(
+    "test://template/{id}/data", mime_type="application/json", description="Data for an id"
+)
+def template_data(id: str) -> str:
+    return json.dumps({"id": id, "templateTest": True, "data": f"Data for ID: {id}"})
+
+
+@server.resource("test://watched-resource", mime_type="text/plain", description="Subscribable")
+def watched() -> str:
+    return "Watched resource content"
+
+
+# ---- prompts -------------------------------------------------------------------------------
+
+
+@server.prompt()
+def test_simple_prompt() -> list[UserMessage]:
+    """A prompt without arguments."""
+    return [UserMessage(content="This is a simple prompt for testing.")]
+
+
+@server.prompt()
+def test_prompt_with_arguments(arg1: str, arg2: str) -> list[UserMessage]:
+    """A prompt with two required arguments."""
+    return [UserMessage(content=f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'")]
+
+
+@server.prompt()
+def test_prompt_with_embedded_resource(resourceUri: str) -> list[UserMessage]:
+    """A prompt embedding a resource."""
+    resource = t.TextResourceContents(
+        uri=resourceUri, mime_type="text/plain", text="Embedded resource content for testing."
+    )
+    return [
+        UserMessage(content=t.EmbeddedResource(type="resource", resource=resource)),
+        UserMessage(content="Please process the embedded resource above."),
+    ]
+
+
+@server.prompt()
+def test_prompt_with_image() -> list[UserMessage]:
+    """A prompt with an image."""
+    return [
+        UserMessage(content=t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png")),
+        UserMessage(content="Please analyze the image above."),
+    ]
+
+
+@server.completion()
+async def complete(ref: Any, argument: Any, context: Any) -> t.Completion:
+    return t.Completion(values=[], total=0, has_more=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="MCP conformance fixtures (fasterapi.mcp)")
+    parser.add_argument("--transport", choices=["stdio", "http"], default="http")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3001)
+    args = parser.parse_args()
+    if args.transport == "stdio":
+        server.run(transport="stdio")
+    else:
+        server.run(transport="http", host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
