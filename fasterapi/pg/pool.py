@@ -19,6 +19,7 @@ from fasterapi.pg.result import Result
 from fasterapi.pg.sync_connection import SyncConnection
 
 _SWEEP_INTERVAL = 1.0  # seconds between idle/lifetime sweeps (done lazily on use)
+_HEALTH_CHECK_TIMEOUT = 5.0  # at most; less when the acquire deadline is nearer
 _RESET_TIMEOUT = 30.0  # bound on release()'s ROLLBACK without command_timeout; then it is closed
 
 
@@ -252,6 +253,8 @@ class PgPool:
         deadline = time.monotonic() + (timeout if timeout is not None else self.acquire_timeout)
         while True:
             now = time.monotonic()
+            if now >= deadline:  # failed health checks and reconnects count against the timeout
+                raise self._acquire_timed_out(timeout)
             # prefer a connection with nothing in flight
             free = [c for c in self._idle if c.pending == 0 and self._usable(c, now)]
             conn: Connection | None = free[-1] if free else None
@@ -267,7 +270,7 @@ class PgPool:
                 if conn in self._idle:
                     self._idle.remove(conn)
                 if now - conn.last_used > self.health_check_interval and not await self._healthy(
-                    conn
+                    conn, max(min(_HEALTH_CHECK_TIMEOUT, deadline - now), 0.05)
                 ):
                     continue
                 self._held.add(conn)
@@ -279,16 +282,19 @@ class PgPool:
             try:
                 await asyncio.wait_for(fut, max(remaining, 0))
             except TimeoutError:
-                self._stats.acquire_timeouts += 1
-                raise PoolAcquireTimeoutError(
-                    f"no PostgreSQL connection became free within {timeout or self.acquire_timeout}"
-                    f" s (max_size={self.max_size}, all in use); release connections sooner or "
-                    f"raise max_size / acquire_timeout"
-                ) from None
+                raise self._acquire_timed_out(timeout) from None
 
-    async def _healthy(self, conn: Connection) -> bool:
+    def _acquire_timed_out(self, timeout: float | None) -> PoolAcquireTimeoutError:
+        self._stats.acquire_timeouts += 1
+        return PoolAcquireTimeoutError(
+            f"no PostgreSQL connection became free within {timeout or self.acquire_timeout}"
+            f" s (max_size={self.max_size}, all in use); release connections sooner or "
+            f"raise max_size / acquire_timeout"
+        )
+
+    async def _healthy(self, conn: Connection, timeout: float = 5.0) -> bool:
         try:
-            await conn.fetchval("SELECT 1", timeout=5.0)
+            await conn.fetchval("SELECT 1", timeout=timeout)
             return True
         except Exception:
             self._stats.health_check_failures += 1
