@@ -121,7 +121,9 @@ void register_responder(nb::module_& m) {
       .def(
           "on_drain",
           [](Responder& r, nb::object fn) {
-            bool ok = r.handle.on_drain([fn = std::move(fn)]() {
+            // A copy (not a move): if the handle is no longer live the callback is dropped
+            // unused and fn must still be callable below.
+            bool ok = r.handle.on_drain([fn]() {
               nb::gil_scoped_acquire gil;
               try {
                 fn();

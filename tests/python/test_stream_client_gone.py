@@ -1,0 +1,88 @@
+"""A client that goes away in the middle of a large streamed response: the producer is told
+(its generator is closed), nothing is logged as a server error, and the server keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+import time
+
+import pytest
+
+from fasterapi import App
+from fasterapi.responses import StreamingResponse
+from fasterapi.testing import TestClient
+
+
+def test_client_gone_mid_stream_closes_the_generator(caplog: pytest.LogCaptureFixture) -> None:
+    app = App()
+    closed: list[int] = []
+    chunk = b"z" * (1 << 20)
+
+    @app.get("/big-stream")
+    async def big_stream(req, res):
+        async def parts():
+            try:
+                for _ in range(1000):  # 1 GB: far more than any socket buffer
+                    yield chunk
+                    await asyncio.sleep(0)
+            finally:
+                closed.append(1)
+
+        return StreamingResponse(parts(), media_type="application/octet-stream")
+
+    @app.get("/ok")
+    def ok(req, res):
+        return {"ok": True}
+
+    with caplog.at_level(logging.ERROR, logger="fasterapi.error"), TestClient(app) as c:
+        for _ in range(20):
+            with socket.create_connection(("127.0.0.1", c.port), timeout=10) as s:
+                s.sendall(b"GET /big-stream HTTP/1.1\r\nHost: x\r\n\r\n")
+                got = 0
+                while got < 4 << 20:  # read some, then vanish with the rest unread
+                    got += len(s.recv(1 << 16))
+                # RST, not FIN: the server's next send fails inside write(), the case where
+                # the producer then waits for a drain on a response that is already gone.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        deadline = time.monotonic() + 10
+        while len(closed) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.get("/ok").json() == {"ok": True}
+    assert len(closed) == 20
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+
+
+def test_on_drain_of_a_finished_response_calls_back_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A producer that asks for a drain when its response is already over (the peer reset the
+    connection inside write()) is woken at once — it used to get RuntimeError: bad_cast."""
+    from fasterapi import _dispatch
+
+    outcome: list[object] = []
+
+    async def stream_then_ask_for_drain(iterator: object, responder: object) -> None:
+        r: object = responder
+        r.end()  # type: ignore[attr-defined]
+        woke: list[bool] = []
+        try:
+            r.on_drain(lambda: woke.append(True))  # type: ignore[attr-defined]
+        except Exception as e:
+            outcome.append(e)
+        else:
+            outcome.append(woke)
+
+    monkeypatch.setattr(_dispatch, "_stream", stream_then_ask_for_drain)
+    app = App()
+
+    @app.get("/s")
+    def s(req, res):
+        return StreamingResponse(iter([b"x"]))
+
+    with TestClient(app) as c:
+        assert c.get("/s").status_code == 200
+    assert outcome == [[True]]
