@@ -25,4 +25,5 @@ NB_MODULE(_native, m) {
   register_part("server", fa::py::register_server, m);
   register_part("pg", fa::py::register_pg, m);
   register_part("futures", fa::py::register_futures, m);
+  register_part("mcp", fa::py::register_mcp, m);
 }

@@ -8,4 +8,5 @@ void register_json(nanobind::module_& m);    // json_module.cpp: dumps/loads
 void register_server(nanobind::module_& m);  // server_module.cpp: Server, Request, Responder
 void register_pg(nanobind::module_& m);      // pg_module.cpp: PostgreSQL protocol core
 void register_futures(nanobind::module_& m); // futures_module.cpp: C++ futures as awaitables
+void register_mcp(nanobind::module_& m);      // mcp/mcp_server_module.cpp: McpServer, McpReply
 }  // namespace fa::py

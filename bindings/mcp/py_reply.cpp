@@ -1,0 +1,56 @@
+// McpReply bindings: results encoded by our JSON encoder, errors, progress and log messages.
+#include "py_reply.h"
+
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+
+#include <cmath>
+#include <optional>
+#include <string>
+
+#include "json_encode.h"
+
+namespace nb = nanobind;
+
+namespace fa::py {
+
+namespace {
+std::string encode(nb::handle obj) {
+  std::string out;
+  if (!json_encode(obj.ptr(), out)) throw nb::python_error();
+  return out;
+}
+}  // namespace
+
+void register_mcp_reply(nb::module_& m) {
+  nb::class_<PyReply>(m, "McpReply", "Answers one MCP request; every method returns False once it "
+                                     "was answered or cancelled or its client is gone.")
+      .def("result", [](PyReply& r, nb::handle result) { return r.reply.result(encode(result)); },
+           nb::arg("result"), "Sends the result object (JSON-encoded in C++).")
+      .def("error",
+           [](PyReply& r, int code, const std::string& message, nb::handle data) {
+             return r.reply.error(code, message, data.is_none() ? std::string() : encode(data));
+           },
+           nb::arg("code"), nb::arg("message"), nb::arg("data") = nb::none(),
+           "Sends a JSON-RPC error.")
+      .def("progress",
+           [](PyReply& r, double progress, std::optional<double> total, std::optional<std::string> message) {
+             return r.reply.progress(progress, total ? *total : -1.0, message ? *message : std::string());
+           },
+           nb::arg("progress"), nb::arg("total") = nb::none(), nb::arg("message") = nb::none(),
+           "notifications/progress, when the request carried a progressToken.")
+      .def("log",
+           [](PyReply& r, const std::string& level, nb::handle data, std::optional<std::string> logger) {
+             mcp::LogLevel parsed;
+             if (!mcp::parse_log_level(level, parsed)) throw nb::value_error("unknown MCP log level");
+             return r.reply.log(parsed, logger ? *logger : std::string(), encode(data));
+           },
+           nb::arg("level"), nb::arg("data"), nb::arg("logger") = nb::none(),
+           "notifications/message, if the level passes the client's logging/setLevel.")
+      .def_prop_ro("active", [](PyReply& r) { return r.reply.active(); })
+      .def_prop_ro("call_id", [](PyReply& r) { return r.reply.call_id(); })
+      .def_prop_ro("request_id", [](PyReply& r) { return std::string(r.reply.id()); },
+                   "The request's id as its raw JSON token.");
+}
+
+}  // namespace fa::py

@@ -1,0 +1,22 @@
+"""MCP (Model Context Protocol) servers on FasterAPI's C++ core: `MCPServer` with the official
+SDK's decorators (`@server.tool`, `@server.resource`, `@server.prompt`), served over stdio or
+Streamable HTTP. See docs/mcp/README.md."""
+
+from fasterapi.mcp.content import Audio, Image
+from fasterapi.mcp.context import Context
+from fasterapi.mcp.errors import InvalidParams, McpError, ResourceNotFound, ToolError
+from fasterapi.mcp.server import MCPServer
+
+FastMCP = MCPServer  # the official SDK's former name
+
+__all__ = [
+    "Audio",
+    "Context",
+    "FastMCP",
+    "Image",
+    "InvalidParams",
+    "MCPServer",
+    "McpError",
+    "ResourceNotFound",
+    "ToolError",
+]

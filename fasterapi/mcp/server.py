@@ -1,0 +1,318 @@
+"""MCPServer: tools, resources and prompts declared with decorators (the official SDK's style),
+served by the C++ MCP core over stdio or Streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal, TypeVar
+
+from fasterapi import _native
+from fasterapi.mcp import _serve
+from fasterapi.mcp.errors import INTERNAL_ERROR, McpError, ResourceNotFound
+from fasterapi.mcp.prompts import Prompt
+from fasterapi.mcp.resources import Resource
+from fasterapi.mcp.tools import Tool
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: What a runner returns when it answers later through its reply (an async handler).
+PENDING: Any = object()
+
+Transport = Literal["stdio", "http", "streamable-http"]
+
+
+class MCPServer:
+    """An MCP server (protocol revision 2025-11-25).
+
+    ```python
+    server = MCPServer(name="My Tools", version="1.0.0")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    server.run(transport="stdio")
+    ```
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        instructions: str | None = None,
+        version: str = "",
+        *,
+        page_size: int | None = None,
+        **settings: Any,
+    ) -> None:
+        self.name = name or "fasterapi"
+        self.title = title
+        self.description = description
+        self.instructions = instructions
+        self.version = version
+        self.settings = settings  # accepted for SDK compatibility (log_level, debug, ...)
+        self._native = _native.McpServer(self.name, version, title or "", instructions or "")
+        self._native.set_hooks(PENDING, self._cancel)
+        self._native.set_resource_fallback(self._read_template)
+        if page_size:
+            self._native.set_page_size(page_size)
+        self._tools: dict[str, Tool] = {}
+        self._resources: dict[str, Resource] = {}
+        self._templates: list[Resource] = []
+        self._prompts: dict[str, Prompt] = {}
+        self._tasks: dict[int, asyncio.Task[Any]] = {}
+
+    # -- registration -------------------------------------------------------------------
+    def tool(
+        self,
+        name: str | Callable[..., Any] | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: Any = None,
+        icons: Any = None,
+        meta: dict[str, Any] | None = None,
+        structured_output: bool | None = None,
+    ) -> Any:
+        """Registers a function as a tool: `@server.tool()`, `@server.tool("name")` or bare
+        `@server.tool`. Its parameters (type hints, pydantic models) become the inputSchema, its
+        docstring the description, its return annotation the outputSchema."""
+        if callable(name):
+            self.add_tool(name)
+            return name
+
+        def decorator(fn: F) -> F:
+            self.add_tool(fn, name, title, description, annotations, icons, meta, structured_output)
+            return fn
+
+        return decorator
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: Any = None,
+        icons: Any = None,
+        meta: dict[str, Any] | None = None,
+        structured_output: bool | None = None,
+    ) -> None:
+        tool_name = name or fn.__name__
+        if hasattr(annotations, "model_dump"):
+            annotations = annotations.model_dump(exclude_none=True, by_alias=True)
+        tool = Tool(self, fn, tool_name, title, description, annotations, meta, structured_output)
+        if icons:
+            tool.descriptor["icons"] = _dump(icons)
+        self._tools[tool_name] = tool
+        self._native.add_tool(tool_name, tool.descriptor, tool.runner(), tool.wants_reply)
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        icons: Any = None,
+        annotations: Any = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]:
+        """Registers a function as a resource (`"config://settings"`) or, when the URI has
+        `{params}`, a resource template (`"users://{id}/profile"`)."""
+        if callable(uri):
+            raise TypeError("use @server.resource(uri), with the resource's URI")
+
+        def decorator(fn: F) -> F:
+            res = Resource(fn, uri, name, title, description, mime_type, _dump(annotations), meta)
+            if icons:
+                res.descriptor["icons"] = _dump(icons)
+            if res.is_template:
+                self._templates.append(res)
+                self._native.add_resource_template(res.descriptor)
+            else:
+                self._resources[uri] = res
+                self._native.add_resource(uri, res.descriptor, self._resource_runner(res), True)
+            return fn
+
+        return decorator
+
+    def prompt(
+        self,
+        name: str | Callable[..., Any] | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        icons: Any = None,
+    ) -> Any:
+        """Registers a function as a prompt; its parameters are the prompt's arguments."""
+        if callable(name):
+            self._add_prompt(name, None, None, None)
+            return name
+
+        def decorator(fn: F) -> F:
+            self._add_prompt(fn, name, title, description)
+            return fn
+
+        return decorator
+
+    def _add_prompt(
+        self, fn: Callable[..., Any], name: str | None, title: str | None, desc: str | None
+    ) -> None:
+        prompt = Prompt(fn, name or fn.__name__, title, desc)
+        self._prompts[prompt.name] = prompt
+        self._native.add_prompt(prompt.name, prompt.descriptor, self._prompt_runner(prompt), True)
+
+    # -- runners the C++ core calls -----------------------------------------------------
+    def _resource_runner(self, res: Resource) -> Callable[[str, Any], Any]:
+        def run(uri: str, reply: Any) -> Any:
+            return self._answer(
+                lambda: res.call({}, reply, self), reply, lambda v: res.contents(uri, v), uri
+            )
+
+        return run
+
+    def _read_template(self, uri: str, reply: Any) -> Any:
+        for res in self._templates:
+            params = res.match(uri)
+            if params is not None:
+                return self._answer(
+                    lambda r=res, p=params: r.call(p, reply, self),
+                    reply,
+                    lambda v, r=res: r.contents(uri, v),
+                    uri,
+                )
+        raise ResourceNotFound(uri)
+
+    def _prompt_runner(self, prompt: Prompt) -> Callable[[dict[str, Any], Any], Any]:
+        def run(arguments: dict[str, Any], reply: Any) -> Any:
+            return self._answer(lambda: prompt.call(arguments, reply, self), reply, prompt.result)
+
+        return run
+
+    def _answer(
+        self,
+        call: Callable[[], Any],
+        reply: Any,
+        shape: Callable[[Any], dict[str, Any]],
+        uri: str | None = None,
+    ) -> Any:
+        """Calls a resource or prompt function; its errors are protocol errors."""
+        try:
+            value = call()
+        except McpError:
+            raise
+        except Exception as exc:
+            raise _internal(exc, uri) from exc
+        if not inspect.isawaitable(value):
+            return shape(value)
+        return self._spawn(_finish_protocol(value, reply, shape, uri), reply)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], reply: Any) -> Any:
+        """Runs an async handler as a Task the client can cancel; returns PENDING."""
+        task = asyncio.get_running_loop().create_task(coro)
+        call_id = reply.call_id
+        self._tasks[call_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(call_id, None))
+        return PENDING
+
+    def _cancel(self, call_id: int) -> None:
+        task = self._tasks.pop(call_id, None)
+        if task is not None:
+            task.cancel()
+
+    async def _read_resource_value(self, uri: str) -> Any:
+        res = self._resources.get(uri)
+        params: dict[str, str] | None = {}
+        if res is None:
+            for candidate in self._templates:
+                params = candidate.match(uri)
+                if params is not None:
+                    res = candidate
+                    break
+        if res is None or params is None:
+            raise ResourceNotFound(uri)
+        value = res.fn(**res.arguments.validate(params))
+        return await value if inspect.isawaitable(value) else value
+
+    # -- serving ------------------------------------------------------------------------
+    def run(self, transport: Transport = "stdio", **options: Any) -> None:
+        """Serves until the client goes away (stdio: EOF) or the process is interrupted.
+        transport="http" (alias "streamable-http") takes host="127.0.0.1", port=8000,
+        path="/mcp", allowed_origins=[...], allowed_hosts=[...]."""
+        try:
+            asyncio.run(self.run_async(transport, **options))
+        except KeyboardInterrupt:
+            pass
+
+    async def run_async(self, transport: Transport = "stdio", **options: Any) -> None:
+        if transport == "stdio":
+            if options:
+                raise TypeError(f"run(transport='stdio') takes no options, got {sorted(options)}")
+            await _serve.serve_stdio(self._native, self._cancel_all)
+        elif transport in ("http", "streamable-http"):
+            await self.serve_http(**options)
+        else:
+            raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
+
+    async def serve_http(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+        allowed_origins: list[str] | None = None,
+        allowed_hosts: list[str] | None = None,
+        ready: Callable[[int], None] | None = None,
+        **_compat: Any,
+    ) -> None:
+        """Serves Streamable HTTP until cancelled; ready(port) is called once listening."""
+        await _serve.serve_http(
+            self._native,
+            host,
+            port,
+            path if path.startswith("/") else "/" + path,
+            list(allowed_origins or ()),
+            list(allowed_hosts or ()),
+            ready,
+            self._cancel_all,
+        )
+
+    def _cancel_all(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        self._tasks.clear()
+
+
+async def _finish_protocol(
+    awaitable: Awaitable[Any], reply: Any, shape: Callable[[Any], Any], uri: str | None
+) -> None:
+    try:
+        value = await awaitable
+        result = shape(value)
+    except asyncio.CancelledError:
+        raise
+    except McpError as exc:
+        reply.error(exc.mcp_code, str(exc), getattr(exc, "mcp_data", None))
+        return
+    except Exception as exc:
+        err = _internal(exc, uri)
+        reply.error(err.mcp_code, str(err), None)
+        return
+    reply.result(result)
+
+
+def _internal(exc: Exception, uri: str | None) -> McpError:
+    what = f"Error reading resource {uri}" if uri is not None else "Error"
+    return McpError(f"{what}: {exc}", INTERNAL_ERROR)
+
+
+def _dump(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_none=True, by_alias=True, mode="json")
+    return value

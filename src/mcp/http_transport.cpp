@@ -1,0 +1,191 @@
+// HttpTransport: Streamable HTTP on http::Server routes.
+#include "mcp/http_transport.h"
+
+#include <sys/random.h>
+
+#include "mcp/jsonrpc.h"
+
+namespace fa::mcp {
+
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kEventStream = "text/event-stream";
+
+// 128 random bits as hex: transports.mdx asks for a globally unique, secure session id.
+std::string new_session_id() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+// One POST's exchange: the first message decides the content type — a lone response goes
+// out as application/json, anything before it turns the answer into an SSE stream.
+class HttpChannel final : public Channel {
+ public:
+  HttpChannel(http::ResponseHandle handle, std::string extra_headers)
+      : handle_(std::move(handle)), extra_(std::move(extra_headers)) {}
+  void send(std::string_view message, bool final, bool refused) override {
+    if (done_) return;
+    if (!streaming_ && final) {
+      done_ = true;
+      handle_.send(http::ResponseHead{refused ? 400 : 200, kJson, extra_}, message);
+      return;
+    }
+    if (!streaming_) {
+      streaming_ = true;
+      extra_ += "Cache-Control: no-cache\r\n";
+      handle_.start(http::ResponseHead{200, kEventStream, extra_});
+    }
+    std::string event = "event: message\ndata: ";
+    event.append(message);
+    event.append("\n\n");
+    handle_.write(event);
+    if (final) {
+      done_ = true;
+      handle_.end();
+    }
+  }
+  bool done() const { return done_; }
+  void accepted() {  // a notification or response: 202 with no body
+    done_ = true;
+    handle_.send(http::ResponseHead{202, {}, extra_}, {});
+  }
+
+ private:
+  http::ResponseHandle handle_;
+  std::string extra_;
+  bool streaming_ = false, done_ = false;
+};
+
+bool mentions(std::string_view header, std::string_view token) {
+  return header.find(token) != std::string_view::npos;
+}
+
+}  // namespace
+
+HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options)
+    : loop_(loop), core_(core), options_(std::move(options)) {
+  guard_.allowed_origins = options_.allowed_origins;
+  guard_.allowed_hosts = options_.allowed_hosts;
+  guard_.loopback_only = is_loopback_host(options_.host) || options_.host == "::1";
+  http::ServerConfig cfg;
+  cfg.host = options_.host;
+  cfg.port = options_.port;
+  cfg.limits.max_body_bytes = kMaxMessageBytes;  // 413 past one message's limit
+  server_ = std::make_unique<http::Server>(loop_, cfg);
+  auto handler = [this](http::Request& req, http::Response& res) { serve(req, res); };
+  server_->route("POST", options_.path, handler);
+  server_->route("GET", options_.path, handler);
+  server_->route("DELETE", options_.path, handler);
+}
+
+HttpTransport::~HttpTransport() {
+  for (auto& [id, entry] : sessions_) core_.end_session(*entry.session);
+  server_->close();
+}
+
+uint16_t HttpTransport::listen() { return server_->listen(); }
+
+void HttpTransport::refuse(http::Response& res, int status, std::string_view message) {
+  std::string body;
+  encode_error(body, {}, kInvalidRequest, message);
+  res.send(status, kJson, body);
+}
+
+void HttpTransport::serve(http::Request& req, http::Response& res) {
+  if (!guard_.host_ok(req.header("host"))) return refuse(res, 421, "Invalid Host header");
+  if (!guard_.origin_ok(req.header("origin"))) return refuse(res, 403, "Invalid Origin header");
+  // transports.mdx "Protocol Version Header": an unsupported version is a 400.
+  std::string_view version = req.header("mcp-protocol-version");
+  if (!version.empty() && !is_supported_version(version))
+    return refuse(res, 400, "Bad Request: Unsupported protocol version");
+  std::string_view method = req.method();
+  if (method == "POST") return post(req, res);
+  if (method == "GET") return get(req, res);
+  return remove(req, res);
+}
+
+HttpTransport::Entry* HttpTransport::session_of(http::Request& req, http::Response& res) {
+  std::string_view id = req.header("mcp-session-id");
+  if (id.empty()) {
+    refuse(res, 400, "Bad Request: Missing Mcp-Session-Id header");
+    return nullptr;
+  }
+  auto it = sessions_.find(std::string(id));
+  if (it == sessions_.end()) {
+    refuse(res, 404, "Session not found");
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void HttpTransport::post(http::Request& req, http::Response& res) {
+  std::string_view ctype = req.header("content-type");
+  if (!mentions(ctype, "application/json")) return refuse(res, 415, "Unsupported Media Type: use application/json");
+  std::string_view accept = req.header("accept");
+  if (!accept.empty() && !mentions(accept, "application/json") && !mentions(accept, kEventStream) &&
+      !mentions(accept, "*/*"))
+    return refuse(res, 406, "Not Acceptable: accept application/json and text/event-stream");
+
+  std::shared_ptr<Session> session;
+  std::string extra;
+  if (!req.header("mcp-session-id").empty()) {
+    Entry* entry = session_of(req, res);
+    if (!entry) return;
+    session = entry->session;
+  } else {
+    // Without a session only initialize is served; it creates one (lifecycle.mdx).
+    Message msg;
+    ParseFailure failure;
+    bool ok = peek_.parse(req.body, msg, failure);
+    if (ok && msg.kind == MessageKind::kRequest && msg.method == "initialize") {
+      if (sessions_.size() >= options_.max_sessions) return refuse(res, 503, "Too many sessions");
+      std::string id = new_session_id();
+      session = std::make_shared<Session>();
+      sessions_.emplace(id, Entry{session, {}});
+      extra = "Mcp-Session-Id: " + id + "\r\n";
+    } else if (!ok) {
+      session = std::make_shared<Session>();  // answers the parse error below
+    } else {
+      return refuse(res, 400, "Bad Request: Missing Mcp-Session-Id header");
+    }
+  }
+  auto channel = std::make_shared<HttpChannel>(res.detach(), std::move(extra));
+  Outcome outcome = core_.handle(session, req.body, channel);
+  if (outcome == Outcome::kNoReply && !channel->done()) channel->accepted();
+}
+
+void HttpTransport::get(http::Request& req, http::Response& res) {
+  if (!mentions(req.header("accept"), kEventStream))
+    return refuse(res, 406, "Not Acceptable: accept text/event-stream");
+  Entry* entry = session_of(req, res);
+  if (!entry) return;
+  if (entry->stream.alive()) return refuse(res, 409, "Conflict: the session's stream is already open");
+  // The stream stays open for server-initiated messages until DELETE or the client leaves.
+  entry->stream = res.detach();
+  entry->stream.start(http::ResponseHead{200, kEventStream, "Cache-Control: no-cache\r\n"});
+  entry->stream.write(": stream open\n\n");
+}
+
+void HttpTransport::remove(http::Request& req, http::Response& res) {
+  Entry* entry = session_of(req, res);
+  if (!entry) return;
+  std::string id(req.header("mcp-session-id"));
+  core_.end_session(*entry->session);
+  if (entry->stream.alive()) entry->stream.end();
+  sessions_.erase(id);
+  res.send(200, {}, {});
+}
+
+}  // namespace fa::mcp

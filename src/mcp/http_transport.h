@@ -1,0 +1,63 @@
+// HttpTransport: MCP Streamable HTTP (basic/transports.mdx "Streamable HTTP") on our HTTP/1.1
+// engine: POST carries one message (answered with application/json, or text/event-stream once
+// the request sends notifications before its response), GET opens the session's SSE stream,
+// DELETE ends a session; Mcp-Session-Id sessions, MCP-Protocol-Version checks, 202 for
+// notifications and responses, Origin/Host validation against DNS rebinding.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "http/server.h"
+#include "mcp/http_guard.h"
+#include "mcp/server_core.h"
+
+namespace fa::mcp {
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";  // loopback by default (transports.mdx: bind to localhost)
+  uint16_t port = 8000;            // 0 = ephemeral
+  std::string path = "/mcp";
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_hosts;
+  size_t max_sessions = 10000;  // beyond this, new sessions get 503 (bounds memory per server)
+};
+
+class HttpTransport {
+ public:
+  HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options);
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  // Binds and listens; returns the bound port. Throws std::system_error.
+  uint16_t listen();
+  // Serves one exchange addressed to the MCP path (POST, GET or DELETE).
+  void serve(http::Request& req, http::Response& res);
+  size_t sessions() const { return sessions_.size(); }
+
+ private:
+  struct Entry {
+    std::shared_ptr<Session> session;
+    http::ResponseHandle stream;  // the GET stream, if open
+  };
+  void post(http::Request& req, http::Response& res);
+  void get(http::Request& req, http::Response& res);
+  void remove(http::Request& req, http::Response& res);
+  // Finds the request's session; answers 400/404 itself and returns null when it cannot.
+  Entry* session_of(http::Request& req, http::Response& res);
+  static void refuse(http::Response& res, int status, std::string_view message);
+
+  EventLoop& loop_;
+  ServerCore& core_;
+  HttpOptions options_;
+  HttpGuard guard_;
+  std::unique_ptr<http::Server> server_;
+  std::unordered_map<std::string, Entry> sessions_;
+  Parser peek_;  // reads a session-less POST to see whether it is initialize
+};
+
+}  // namespace fa::mcp
