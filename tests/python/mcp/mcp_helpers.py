@@ -15,3 +15,52 @@ TOOLS_SERVER = ROOT / "examples" / "mcp" / "tools_server.py"
 def run(coro: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
     """Runs coro to completion, failing the test after `timeout` seconds."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HttpServerProcess:
+    """examples/mcp/tools_server.py serving Streamable HTTP in a child process."""
+
+    def __init__(self, script: Path = TOOLS_SERVER) -> None:
+        import subprocess
+        import sys
+        import time
+        import urllib.error
+        import urllib.request
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), "http", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url, timeout=1)  # GET without a session: 4xx
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError("the MCP HTTP server did not start")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()

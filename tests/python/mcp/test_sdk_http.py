@@ -1,0 +1,113 @@
+"""The official MCP SDK client (mcp==2.3.0) against our Streamable HTTP transport, and the
+transport's own rules (sessions, 202, Origin/Host, protocol version header) with httpx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+mcp = pytest.importorskip("mcp")
+
+from mcp import Client  # noqa: E402
+from mcp.shared.exceptions import MCPError  # noqa: E402
+
+from mcp_helpers import HttpServerProcess, run  # noqa: E402
+
+pytestmark = pytest.mark.timeout(60)
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HttpServerProcess]:
+    proc = HttpServerProcess()
+    yield proc
+    proc.close()
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_official_client_over_http(server: HttpServerProcess, mode: str) -> None:
+    async def main() -> None:
+        progress: list[float] = []
+        logs: list[object] = []
+
+        async def on_progress(p: float, total: float | None, message: str | None) -> None:
+            progress.append(p)
+
+        async def on_log(params: object) -> None:
+            logs.append(params)
+
+        async with Client(server.url, mode=mode, logging_callback=on_log) as client:
+            assert client.protocol_version == "2025-11-25"
+            result = await client.call_tool("calculate", {"operation": "add", "a": 1, "b": 2})
+            assert result.structured_content == {"result": 3.0}
+            counted = await client.call_tool("slow_count", {"n": 3}, progress_callback=on_progress)
+            assert counted.content[0].text == "counted to 3"
+            assert progress == [1.0, 2.0, 3.0]
+            assert len(logs) == 3
+            read = await client.read_resource("config://settings")
+            assert '"timeout": 30' in read.contents[0].text
+            with pytest.raises(MCPError) as unknown:
+                await client.call_tool("no_such_tool", {})
+            assert unknown.value.error.code == -32602
+            failed = await client.call_tool("fail", {"message": "bad"})
+            assert failed.is_error
+
+    run(main())
+
+
+def test_sessions_notifications_and_delete(server: HttpServerProcess) -> None:
+    with httpx.Client(timeout=10) as http:
+        r = http.post(server.url, json=INIT, headers=HEADERS)
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/json"
+        sid = r.headers["mcp-session-id"]
+        assert len(sid) == 32
+        session = {**HEADERS, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert http.post(server.url, json=note, headers=session).status_code == 202
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        assert http.post(server.url, json=ping, headers=session).json()["result"] == {}
+        # No session, unknown session, bad version, bad JSON.
+        assert http.post(server.url, json=ping, headers=HEADERS).status_code == 400
+        unknown = {**HEADERS, "Mcp-Session-Id": "0" * 32}
+        assert http.post(server.url, json=ping, headers=unknown).status_code == 404
+        old = {**session, "MCP-Protocol-Version": "1999-01-01"}
+        assert http.post(server.url, json=ping, headers=old).status_code == 400
+        bad = http.post(server.url, content=b"{nope", headers=session)
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == -32700
+        # DELETE ends the session.
+        assert http.delete(server.url, headers=session).status_code == 200
+        assert http.post(server.url, json=ping, headers=session).status_code == 404
+
+
+def test_dns_rebinding_protection(server: HttpServerProcess) -> None:
+    with httpx.Client(timeout=10) as http:
+        evil_origin = {**HEADERS, "Origin": "http://evil.example"}
+        assert http.post(server.url, json=INIT, headers=evil_origin).status_code == 403
+        local_origin = {**HEADERS, "Origin": f"http://localhost:{server.port}"}
+        assert http.post(server.url, json=INIT, headers=local_origin).status_code == 200
+        evil_host = {**HEADERS, "Host": "evil.example"}
+        assert http.post(server.url, json=INIT, headers=evil_host).status_code == 421
+
+
+def test_get_opens_the_session_stream(server: HttpServerProcess) -> None:
+    with httpx.Client(timeout=10) as http:
+        sid = http.post(server.url, json=INIT, headers=HEADERS).headers["mcp-session-id"]
+        headers = {"Accept": "text/event-stream", "Mcp-Session-Id": sid}
+        with http.stream("GET", server.url, headers=headers) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"] == "text/event-stream"
+        assert http.get(server.url, headers={"Accept": "text/event-stream"}).status_code == 400
