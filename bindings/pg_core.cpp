@@ -427,6 +427,21 @@ class Core {
     flush_held();
   }
 
+  // Replaces the request at `index`, if it has not been released for sending yet (it is held),
+  // by a bare Sync: it is never executed, and its (empty, ignored) result still arrives in order.
+  // Returns false when it was sent already (or is a COPY IN / the startup).
+  bool forget_unsent(size_t index) {
+    if (index >= ops_.size()) return false;
+    Op& op = ops_[index];
+    if (op.sent || op.kind == OpKind::kCopyIn || op.kind == OpKind::kStartup) return false;
+    op.held.assign("S\0\0\0\4", 5);
+    if (op.gate) {  // a Sync cannot start a COPY: nothing to hold behind it
+      op.gate = false;
+      --gates_;
+    }
+    return true;
+  }
+
   bool paused() const { return pause_after_ != kNoPause; }
 
   // Close a named statement (frees it on the server); result None.
@@ -831,6 +846,7 @@ void register_core(nb::module_& m) {
       .def("encode_copy_records", &Core::encode_copy_records, nb::arg("shape_stmt"), nb::arg("records"))
       .def("pause_after", &Core::pause_after, nb::arg("index"))
       .def("resume", &Core::resume)
+      .def("forget_unsent", &Core::forget_unsent, nb::arg("index"))
       .def_prop_ro("paused", &Core::paused)
       .def_prop_ro("held", &Core::held)
       .def("close_statement", &Core::close_statement, nb::arg("name"))

@@ -149,7 +149,10 @@ class Connection:
             # otherwise it runs to completion and its result is dropped.
             if fut.cancelled() or not fut.done():
                 fut.cancel()
-                self._proto.cancel_request(fut)
+                # Never sent (held behind a cancel or a COPY)? Then it never runs. Else cancel it
+                # if that is safe.
+                if not self._proto.forget_unsent(fut):
+                    self._proto.cancel_request(fut)
             raise
 
     async def _statement(self, sql: str, timeout: float | None = None) -> Any:

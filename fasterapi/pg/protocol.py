@@ -54,11 +54,9 @@ class PgProtocol(asyncio.Protocol):
         signal finds the backend idle, where PostgreSQL ignores it. If a CancelRequest's fate
         cannot be known (no answer within connect_timeout), the connection is closed instead.
         """
-        if self.lost is not None or self._cancel_target is not None or fut not in self.waiters:
+        index = self._index(fut)
+        if index is None or self._cancel_target is not None:
             return False
-        index = len(self.waiters) - 1
-        while self.waiters[index] is not fut:
-            index -= 1
         if not self.core.pause_after(index):
             return False  # another caller's request is already on the wire behind it
         self._cancel_target = fut
@@ -66,6 +64,21 @@ class PgProtocol(asyncio.Protocol):
         self._cancel_started = False
         self._maybe_start_cancel()
         return True
+
+    def forget_unsent(self, fut: asyncio.Future[Any]) -> bool:
+        """If fut's request is still held back (not written), make sure it never runs: it is
+        replaced by a bare Sync. Returns whether it was."""
+        index = self._index(fut)
+        return index is not None and bool(self.core.forget_unsent(index))
+
+    def _index(self, fut: asyncio.Future[Any]) -> int | None:
+        if self.lost is not None:
+            return None
+        waiters = self.waiters
+        for index in range(len(waiters) - 1, -1, -1):
+            if waiters[index] is fut:
+                return index
+        return None
 
     def _maybe_start_cancel(self) -> None:
         target = self._cancel_target

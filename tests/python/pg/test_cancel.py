@@ -123,3 +123,21 @@ def test_a_timed_out_query_with_others_behind_it_is_left_to_finish(pg_dsn: str) 
             conn.terminate()
 
     run(go())
+
+
+def test_a_request_that_times_out_before_it_is_sent_never_runs(pg_dsn: str) -> None:
+    async def go() -> None:
+        conn = await pg.connect(pg_dsn)
+        try:
+            await conn.execute("CREATE TEMP TABLE never (v int)")
+            await conn.prepare("INSERT INTO never VALUES (1)")
+            with pytest.raises(TimeoutError):
+                await conn.fetchval("SELECT pg_sleep(30)", timeout=0.2)
+            assert conn._proto.cancelling  # requests queued now are held until it is done
+            with pytest.raises(TimeoutError):
+                await conn.execute("INSERT INTO never VALUES (1)", timeout=0.001)
+            assert await asyncio.wait_for(conn.fetchval("SELECT count(*) FROM never"), 10) == 0
+        finally:
+            conn.terminate()
+
+    run(go())
