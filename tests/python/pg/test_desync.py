@@ -96,6 +96,10 @@ def test_sync_executemany_and_copy_errors_leave_the_connection_clean(pg_dsn: str
             with pytest.raises(TypeError):
                 c.copy_records_to_table("sem", records=[(1,), ("x",)])
             assert c.exec("SELECT count(*) FROM sem").scalar() == 0
+            with pytest.raises(pg.PostgresError):  # refused: copy_in is the way
+                c.exec("COPY sem FROM STDIN")
+            with pytest.raises(pg.PostgresError):
+                c.execute("COPY sem FROM STDIN")
             assert c.copy_in("COPY sem FROM STDIN", io.BytesIO(b"1\n2\n")) == "COPY 2"
             assert c.copy_records_to_table("sem", records=[(3,)]) == "COPY 1"
             assert c.exec("SELECT sum(k) FROM sem").scalar() == 6
