@@ -51,7 +51,7 @@ bool audience_matches(std::string_view aud, std::string_view resource) {
 }
 
 Checked<Claims> parse_claims(std::string_view json) {
-  thread_local dom::parser parser;
+  dom::parser parser;  // not thread_local: see jwt_verifier.cpp
   dom::object obj;
   if (parser.parse(json.data(), json.size()).get_object().get(obj) != simdjson::SUCCESS) {
     return malformed("the claims are not a JSON object");

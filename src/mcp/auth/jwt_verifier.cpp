@@ -36,7 +36,9 @@ AuthFailure malformed(std::string why) {
 Checked<Header> parse_header(std::string_view b64, const std::vector<std::string>& allowed) {
   auto json = base64url_decode(b64);
   if (!json) return malformed("the header is not base64url");
-  thread_local dom::parser parser;
+  // A parser per call: a thread_local one crashed at thread exit inside the Python extension
+  // (LTO build, beside json_decode's thread_local parser). Token headers are tiny.
+  dom::parser parser;
   dom::object obj;
   if (parser.parse(json->data(), json->size()).get_object().get(obj) != simdjson::SUCCESS) {
     return malformed("the header is not a JSON object");

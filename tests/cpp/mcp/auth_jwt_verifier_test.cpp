@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "auth_test_util.h"
 #include "mcp/auth/key_set.h"
 
@@ -239,6 +242,20 @@ TEST_F(JwtVerifierTest, VerifyAuthorizationHeader) {
             AuthError::kMissingToken);
   EXPECT_EQ(v.verify_authorization("Bearer", kNow).failure().kind, AuthError::kInvalidRequest);
   EXPECT_EQ(v.verify_authorization("Bearer a b", kNow).failure().kind, AuthError::kInvalidRequest);
+}
+
+TEST_F(JwtVerifierTest, VerifiesOnSeveralThreads) {
+  JwtVerifier v = rsa_verifier();
+  std::string token = sign(JWT_ALG_RS256, rsa_->private_pem, claims());
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 20; ++j) accepted += v.verify(token, kNow).ok();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 80);
 }
 
 TEST_F(JwtVerifierTest, ConfigurationMistakesFailFast) {
