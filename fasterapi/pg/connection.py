@@ -301,6 +301,8 @@ class Connection:
         without output, returns the bytes."""
         chunks: list[bytes] = []
         sink = chunks.append if output is None else getattr(output, "write", output)
+        if not callable(sink):  # checked before anything is queued
+            raise TypeError("copy_out output must be callable or have .write()")
         self._core.copy_out(sql, sink)
         tag = await self._wait(self._proto.request(), timeout)
         return b"".join(chunks) if output is None else tag

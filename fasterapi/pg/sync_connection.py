@@ -296,6 +296,8 @@ class SyncConnection:
         """Run ``COPY ... TO STDOUT``; without output returns the bytes, else feeds output."""
         chunks: list[bytes] = []
         sink = chunks.append if output is None else getattr(output, "write", output)
+        if not callable(sink):  # checked before anything is queued
+            raise TypeError("copy_out output must be callable or have .write()")
         self._core.copy_out(sql, sink)
         tag = self._roundtrip()
         return b"".join(chunks) if output is None else tag

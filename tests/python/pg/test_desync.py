@@ -75,6 +75,8 @@ def test_bad_arguments_queue_nothing_for_every_request_api(pg_dsn: str) -> None:
             await c.copy_records_to_table("ba", records=[(1,), ("x",)])
         with pytest.raises(TypeError):
             await c.copy_records_to_table("ba", records=5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await c.copy_out("COPY ba TO STDOUT", output=5)
         assert not c._core.has_out and c._core.pending == 0
         assert await quick(c.fetchval("SELECT count(*) FROM ba")) == 0
 
