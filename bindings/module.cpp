@@ -26,4 +26,5 @@ NB_MODULE(_native, m) {
   register_part("pg", fa::py::register_pg, m);
   register_part("futures", fa::py::register_futures, m);
   register_part("mcp", fa::py::register_mcp, m);
+  register_part("mcp_auth", fa::py::register_mcp_auth, m);
 }

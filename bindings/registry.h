@@ -9,4 +9,5 @@ void register_server(nanobind::module_& m);  // server_module.cpp: Server, Reque
 void register_pg(nanobind::module_& m);      // pg_module.cpp: PostgreSQL protocol core
 void register_futures(nanobind::module_& m); // futures_module.cpp: C++ futures as awaitables
 void register_mcp(nanobind::module_& m);      // mcp/mcp_server_module.cpp: McpServer, McpReply
+void register_mcp_auth(nanobind::module_& m); // mcp/auth_binding.cpp: JwtVerifier, TokenError
 }  // namespace fa::py

@@ -148,3 +148,56 @@ class Promise:
     def set_exception(self, exc: BaseException) -> None: ...
 
 def ready_future(value: Any) -> Future: ...
+
+# -- MCP authorization (mcp/auth component) --------------------------------------------------
+
+class TokenError(ValueError):
+    """A refused bearer token."""
+
+    kind: str  # "missing_token", "invalid_request", "malformed", "unsupported_algorithm",
+    # "unknown_key", "bad_signature", "expired", "not_yet_valid", "missing_claim",
+    # "wrong_issuer", "wrong_audience" or "insufficient_scope"
+    description: str
+    status: int  # 400, 401 or 403
+    error: str  # RFC 6750 error code; "" for missing_token
+
+class JwtVerifier:
+    """Checks bearer JWTs as an MCP resource server (src/mcp/auth)."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: list[str],
+        algorithms: list[str],
+        secret: str | bytes | None = None,
+        public_key_pem: str | None = None,
+        jwks: str | bytes | None = None,
+        required_scopes: list[str] = ...,
+        leeway: float = 30.0,
+        require_exp: bool = True,
+        refresh_interval: float = 300.0,
+        min_refresh_interval: float = 30.0,
+    ) -> None: ...
+    def verify(self, token: str, now: float | None = None) -> dict[str, Any]: ...
+    def verify_authorization(
+        self, header: str | None, now: float | None = None
+    ) -> dict[str, Any]: ...
+    def set_jwks(self, document: str | bytes, now: float | None = None) -> int: ...
+    def refresh_due(self, now: float | None = None) -> bool: ...
+    def key_ids(self) -> list[str]: ...
+
+def auth_www_authenticate(
+    kind: str | None, description: str = "", resource_metadata: str = "", scope: str = ""
+) -> str: ...
+def auth_resource_metadata(
+    resource: str,
+    authorization_servers: list[str],
+    scopes_supported: list[str] = ...,
+    bearer_methods_supported: list[str] = ...,
+    resource_name: str = "",
+    resource_documentation: str = "",
+) -> str: ...
+def auth_resource_metadata_url(resource: str) -> str: ...
+def auth_resource_metadata_path(resource: str) -> str: ...
+def auth_error_status(kind: str) -> int: ...
