@@ -371,6 +371,15 @@ class PgPool:
         async with self.acquire() as c:
             return await c.copy_records_to_table(table_name, **kw)
 
+    async def copy_to_table(self, table_name: str, **kw: Any) -> str:
+        """COPY into a table from a streamed source (see Connection.copy_to_table)."""
+        async with self.acquire() as c:
+            return await c.copy_to_table(table_name, **kw)
+
+    async def copy_from_query(self, query: str, *args: Any, **kw: Any) -> Any:
+        async with self.acquire() as c:
+            return await c.copy_from_query(query, *args, **kw)
+
     async def close(self) -> None:
         """Close every connection (async and sync)."""
         self._closed = True

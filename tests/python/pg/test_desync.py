@@ -126,6 +126,11 @@ def test_copy_with_a_str_chunk_fails_cleanly_for_the_next_user(pg_dsn: str) -> N
                         await c.copy_to_table("cs_t", source=io.StringIO("1\n"))
                 # the next pool user gets a clean connection
                 assert await quick(pool.fetchval("SELECT count(*) FROM cs_t")) == 0
+                with pytest.raises(TypeError):
+                    await pool.copy_to_table("cs_t", source=iter([b"5\n", "6\n"]))
+                assert await quick(pool.copy_to_table("cs_t", source=iter([b"5\n"]))) == "COPY 1"
+                assert await quick(pool.copy_from_query("SELECT a FROM cs_t")) == b"5\n"
+                await pool.execute("TRUNCATE cs_t")
                 assert await quick(pool.fetchval("SELECT 41 + $1::int", 1)) == 42
             finally:
                 await pool.execute("DROP TABLE cs_t")
