@@ -181,7 +181,15 @@ async def _stream(iterator: Any, responder: Any) -> None:
             await closer()
         elif hasattr(iterator, "close"):
             iterator.close()
-    if not responder.closed:
+    _end_or_abort(responder)
+
+
+def _end_or_abort(responder: Any) -> None:
+    """Finish a streamed response; if the client went away (or half-closed) meanwhile, close
+    the connection instead: an exchange left open would hold its socket forever."""
+    if responder.closed:
+        responder.abort()
+    else:
         responder.end()
 
 
@@ -198,10 +206,10 @@ async def _stream_file(f: Any, size: int, chunk_size: int, responder: Any) -> No
                 return
             left -= len(chunk)
             if responder.closed:
-                return
+                break
             if not responder.write(chunk):
                 await _drained(responder)
-    responder.end()
+    _end_or_abort(responder)
 
 
 def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None:

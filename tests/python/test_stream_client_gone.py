@@ -86,3 +86,55 @@ def test_on_drain_of_a_finished_response_calls_back_at_once(
     with TestClient(app) as c:
         assert c.get("/s").status_code == 200
     assert outcome == [[True]]
+
+
+@pytest.mark.parametrize("path", ["/slow-stream", "/file"])
+def test_half_closed_client_mid_stream_does_not_leak_the_connection(
+    path: str, tmp_path: pytest.TempPathFactory
+) -> None:
+    """A client that sends FIN (shutdown of its write side) and stops reading in the middle of
+    a stream: the producer stops and the server closes the connection (it stayed in
+    CLOSE_WAIT forever, one fd each — found by the soak)."""
+    from fasterapi.responses import FileResponse
+
+    app = App()
+    big = tmp_path / "big.bin"  # type: ignore[operator]
+    big.write_bytes(b"f" * (64 << 20))
+
+    @app.get("/slow-stream")
+    async def slow_stream(req, res):
+        async def parts():
+            for _ in range(200):
+                yield b"s" * 65536
+                await asyncio.sleep(0.005)
+
+        return StreamingResponse(parts())
+
+    @app.get("/file")
+    def file(req, res):
+        return FileResponse(str(big))
+
+    with TestClient(app) as c:
+        server = None
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", c.port), timeout=10)
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            s.shutdown(socket.SHUT_WR)  # FIN: the server sees the client go away
+            time.sleep(0.3)  # reads nothing meanwhile; then drains what was sent
+            server = s
+            deadline = time.monotonic() + 10
+            head = b""
+            while time.monotonic() < deadline:  # the server closes: EOF (or a reset)
+                try:
+                    data = s.recv(1 << 20)
+                except ConnectionResetError:
+                    break
+                if not data:
+                    break
+                head = head or data[:12]
+            else:
+                pytest.fail(f"{path}: the server kept the half-closed connection open")
+            s.close()
+            assert head == b"HTTP/1.1 200"
+        assert server is not None
+        assert c.get("/slow-stream").status_code == 200
