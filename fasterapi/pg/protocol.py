@@ -99,9 +99,10 @@ class PgProtocol(asyncio.Protocol):
             for delay in delays:
                 if done.is_set() or self.lost is not None or self.send_cancel is None:
                     break
+                confirmed = False  # until send_cancel says so (this task may be cancelled)
                 if not await self.send_cancel():
-                    confirmed = False
                     break
+                confirmed = True
                 try:
                     await asyncio.wait_for(done.wait(), delay)
                 except TimeoutError:
