@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
@@ -199,6 +200,10 @@ class _JwksFetcher:
     ) -> None:
         if not url.startswith(("https://", "http://")):
             raise ValueError(f"BearerAuth: jwks_url must be an http(s) URL, not {url!r}")
+        if urllib.parse.urlsplit(url).hostname not in ("127.0.0.1", "::1", "localhost") and (
+            url.startswith("http://")
+        ):
+            log.warning("jwks_url %s is not https: keys fetched over HTTP can be forged", url)
         self.url = url
         self._verifier = verifier
         self._interval = interval

@@ -101,7 +101,8 @@ class Resource:
     def contents(self, uri: str, value: Any) -> dict[str, Any]:
         """The ReadResourceResult for the function's return value."""
         if isinstance(value, bytes | bytearray):
-            item = {"uri": uri, "mimeType": self.mime_type, "blob": base64.b64encode(value).decode()}
+            blob = base64.b64encode(value).decode()
+            item = {"uri": uri, "mimeType": self.mime_type, "blob": blob}
         elif isinstance(value, str):
             item = {"uri": uri, "mimeType": self.mime_type, "text": value}
         else:

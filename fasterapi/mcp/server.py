@@ -178,13 +178,13 @@ class MCPServer:
         for res in self._templates:
             params = res.match(uri)
             if params is not None:
-                return self._answer(
-                    lambda r=res, p=params: r.call(p, reply, self),
-                    reply,
-                    lambda v, r=res: r.contents(uri, v),
-                    uri,
-                )
+                return self._read_with(res, params, uri, reply)
         raise ResourceNotFound(uri)
+
+    def _read_with(self, res: Resource, params: dict[str, str], uri: str, reply: Any) -> Any:
+        return self._answer(
+            lambda: res.call(params, reply, self), reply, lambda v: res.contents(uri, v), uri
+        )
 
     def _prompt_runner(self, prompt: Prompt) -> Callable[[dict[str, Any], Any], Any]:
         def run(arguments: dict[str, Any], reply: Any) -> Any:

@@ -35,7 +35,7 @@ SERVERS = {
 }
 PROTOCOL_VERSION = "2025-11-25"
 REPLY_TIMEOUT_S = 30.0  # a loaded 2-core CI box can take seconds to start a Python server
-NO_REPLY_WAIT_S = 3.0  # how long a stdio message may go unanswered before we call it dropped
+NO_REPLY_WAIT_S = 4.0  # how long a bad stdio message may go unanswered before we call it dropped
 BIG = 8 * 1024 * 1024  # bytes: over the SDK's 4 MiB default body limit, a plausible cap anywhere
 
 INIT = {
@@ -108,8 +108,10 @@ class Peer:
     name: tuple[str, str] = ("", "")  # (server, transport)
     status: int | None = None  # the HTTP status of the last exchange (None on stdio)
 
-    def exchange(self, raw: bytes, reply_id: Any) -> dict[str, Any] | None:
-        """Send raw bytes as one message; the reply whose id is `reply_id`, or None.
+    def exchange(
+        self, raw: bytes, reply_id: Any, wait: float = REPLY_TIMEOUT_S
+    ) -> dict[str, Any] | None:
+        """Send raw bytes as one message; the reply whose id is `reply_id` (None after `wait` s).
 
         `reply_id` may be a tuple of ids: an invalid request is answered with its own id or,
         when the server could not read it, null (JSON-RPC 2.0 §5).
@@ -144,10 +146,11 @@ class StdioPeer(Peer):
         assert self.proc.stdin is not None
         self.proc.stdin.write(raw + b"\n")
 
-    def exchange(self, raw: bytes, reply_id: Any) -> dict[str, Any] | None:
+    def exchange(
+        self, raw: bytes, reply_id: Any, wait: float = REPLY_TIMEOUT_S
+    ) -> dict[str, Any] | None:
         self.send(raw)
-        # An unanswered message gets a short wait; a reply normally comes in milliseconds.
-        deadline = time.monotonic() + (REPLY_TIMEOUT_S if reply_id == 0 else NO_REPLY_WAIT_S)
+        deadline = time.monotonic() + wait
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         while True:
@@ -212,8 +215,10 @@ class HttpPeer(Peer):
 
     session_id: str | None = None
 
-    def exchange(self, raw: bytes, reply_id: Any) -> dict[str, Any] | None:
-        r = self.client.post("/mcp", content=raw)
+    def exchange(
+        self, raw: bytes, reply_id: Any, wait: float = REPLY_TIMEOUT_S
+    ) -> dict[str, Any] | None:
+        r = self.client.post("/mcp", content=raw)  # an HTTP exchange always ends in a status
         self.status = r.status_code
         if reply_id == 0 and "mcp-session-id" in r.headers:
             self.session_id = r.headers["mcp-session-id"]
@@ -300,7 +305,7 @@ def test_invalid_jsonrpc_is_answered_with_its_error(peer: Peer, case: str) -> No
     raw, reply_id, codes = INVALID[case]
 
     def check() -> None:
-        reply = peer.exchange(raw, reply_id)
+        reply = peer.exchange(raw, reply_id, NO_REPLY_WAIT_S)
         assert _error_code(reply) in codes, f"{case}: want {codes}, got {reply}"
         if isinstance(peer, HttpPeer):
             assert peer.status is not None and 400 <= peer.status < 500, peer.status
@@ -349,7 +354,7 @@ def test_tool_arguments_of_the_wrong_type_are_an_error_result(peer: Peer) -> Non
 def test_oversized_message_is_refused_and_the_server_survives(peer: Peer) -> None:
     filler = b"a" * BIG
     raw = b'{"jsonrpc":"2.0","id":15,"method":"ping","params":{"_meta":{"x":"' + filler + b'"}}}'
-    reply = peer.exchange(raw, 15)
+    reply = peer.exchange(raw, 15, NO_REPLY_WAIT_S)
     if isinstance(peer, HttpPeer):
         # basic/transports: input the server cannot accept gets an HTTP error status.
         assert peer.status in (400, 413), peer.status
