@@ -10,10 +10,10 @@ import pytest
 
 mcp = pytest.importorskip("mcp")
 
-from mcp import Client  # noqa: E402
 from mcp.shared.exceptions import MCPError  # noqa: E402
-
 from mcp_helpers import HttpServerProcess, run  # noqa: E402
+
+from mcp import Client  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
 

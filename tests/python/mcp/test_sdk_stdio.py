@@ -8,10 +8,10 @@ import pytest
 
 mcp = pytest.importorskip("mcp")
 
-from mcp import Client, StdioServerParameters  # noqa: E402
 from mcp.shared.exceptions import MCPError  # noqa: E402
-
 from mcp_helpers import SEED_SERVER, TOOLS_SERVER, run  # noqa: E402
+
+from mcp import Client, StdioServerParameters  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
 

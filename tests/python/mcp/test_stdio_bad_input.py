@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import pytest
-
 from mcp_helpers import TOOLS_SERVER, run
 
 pytestmark = pytest.mark.timeout(60)
