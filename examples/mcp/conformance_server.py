@@ -16,8 +16,9 @@ import base64
 import json
 from typing import Any
 
-from fasterapi.mcp import Context, MCPServer, UserMessage
-from fasterapi.mcp import types as t
+from fasterapi.mcp import Context, MCPServer
+
+Block = dict[str, Any]  # a content block exactly as the spec's schema spells it
 
 # A 1x1 PNG and a 1-sample WAV: the smallest valid media the scenarios accept.
 PNG_1X1 = (
@@ -39,47 +40,45 @@ def test_simple_text() -> str:
     return "This is a simple text response for testing."
 
 
+IMAGE: Block = {"type": "image", "data": PNG_1X1, "mimeType": "image/png"}
+
+
+def text(value: str) -> Block:
+    return {"type": "text", "text": value}
+
+
+def embedded(uri: str, mime_type: str, value: str) -> Block:
+    return {"type": "resource", "resource": {"uri": uri, "mimeType": mime_type, "text": value}}
+
+
 @server.tool()
-def test_image_content() -> list[t.ImageContent]:
+def test_image_content() -> list[Block]:
     """Returns one PNG image block."""
-    return [t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png")]
+    return [IMAGE]
 
 
 @server.tool()
-def test_audio_content() -> list[t.AudioContent]:
+def test_audio_content() -> list[Block]:
     """Returns one WAV audio block."""
-    return [t.AudioContent(type="audio", data=WAV_TINY, mime_type="audio/wav")]
+    return [{"type": "audio", "data": WAV_TINY, "mimeType": "audio/wav"}]
 
 
 @server.tool()
-def test_embedded_resource() -> list[t.EmbeddedResource]:
+def test_embedded_resource() -> list[Block]:
     """Returns an embedded text resource."""
     return [
-        t.EmbeddedResource(
-            type="resource",
-            resource=t.TextResourceContents(
-                uri="test://embedded-resource",
-                mime_type="text/plain",
-                text="This is an embedded resource content.",
-            ),
-        )
+        embedded("test://embedded-resource", "text/plain", "This is an embedded resource content.")
     ]
 
 
 @server.tool()
-def test_multiple_content_types() -> list[t.TextContent | t.ImageContent | t.EmbeddedResource]:
+def test_multiple_content_types() -> list[Block]:
     """Returns text, image and an embedded resource."""
+    payload = json.dumps({"test": "data", "value": 123})
     return [
-        t.TextContent(type="text", text="Multiple content types test:"),
-        t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png"),
-        t.EmbeddedResource(
-            type="resource",
-            resource=t.TextResourceContents(
-                uri="test://mixed-content-resource",
-                mime_type="application/json",
-                text=json.dumps({"test": "data", "value": 123}),
-            ),
-        ),
+        text("Multiple content types test:"),
+        IMAGE,
+        embedded("test://mixed-content-resource", "application/json", payload),
     ]
 
 
@@ -113,17 +112,18 @@ def test_error_handling() -> str:
 @server.tool()
 async def test_sampling(prompt: str, ctx: Context) -> str:
     """Asks the client's LLM (sampling/createMessage) and returns its answer."""
-    result = await ctx.session.create_message(
-        messages=[t.SamplingMessage(role="user", content=t.TextContent(type="text", text=prompt))],
-        max_tokens=100,
-        related_request_id=ctx.request_id,
+    # The SDK's ServerSession calls (ctx.session.create_message / elicit_form): sampling and
+    # elicitation are server-to-client requests, answered on the same session.
+    result = await ctx.session.create_message(  # type: ignore[attr-defined]
+        messages=[{"role": "user", "content": text(prompt)}], max_tokens=100
     )
-    text = result.content.text if isinstance(result.content, t.TextContent) else "No response"
-    return f"LLM response: {text}"
+    content = result.content
+    answer = getattr(content, "text", None) or (content or {}).get("text") or "No response"
+    return f"LLM response: {answer}"
 
 
-async def _elicit(ctx: Context, message: str, schema: dict[str, Any]) -> t.ElicitResult:
-    return await ctx.session.elicit_form(message, schema, related_request_id=ctx.request_id)
+async def _elicit(ctx: Context, message: str, schema: dict[str, Any]) -> Any:
+    return await ctx.session.elicit_form(message, schema)  # type: ignore[attr-defined]
 
 
 @server.tool()
@@ -207,7 +207,7 @@ async def test_elicitation_sep1330_enums(ctx: Context) -> str:
 async def test_reconnection(ctx: Context) -> str:
     """Closes the SSE stream mid-call; the client resumes with Last-Event-ID (SEP-1699)."""
     await ctx.info("Before disconnect")
-    await ctx.close_sse_stream()
+    await ctx.close_sse_stream()  # type: ignore[attr-defined]
     await asyncio.sleep(0.2)
     await ctx.info("After reconnect")
     return "Reconnection test completed"
@@ -238,45 +238,47 @@ def watched() -> str:
     return "Watched resource content"
 
 
-# ---- prompts -------------------------------------------------------------------------------
+# ---- prompts (messages as the spec's PromptMessage dicts) ---------------------------------
+
+
+def user(content: Block) -> Block:
+    return {"role": "user", "content": content}
 
 
 @server.prompt()
-def test_simple_prompt() -> list[UserMessage]:
+def test_simple_prompt() -> list[Block]:
     """A prompt without arguments."""
-    return [UserMessage(content="This is a simple prompt for testing.")]
+    return [user(text("This is a simple prompt for testing."))]
 
 
 @server.prompt()
-def test_prompt_with_arguments(arg1: str, arg2: str) -> list[UserMessage]:
+def test_prompt_with_arguments(arg1: str, arg2: str) -> list[Block]:
     """A prompt with two required arguments."""
-    return [UserMessage(content=f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'")]
+    return [user(text(f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"))]
 
 
 @server.prompt()
-def test_prompt_with_embedded_resource(resourceUri: str) -> list[UserMessage]:
+def test_prompt_with_embedded_resource(resourceUri: str) -> list[Block]:
     """A prompt embedding a resource."""
-    resource = t.TextResourceContents(
-        uri=resourceUri, mime_type="text/plain", text="Embedded resource content for testing."
-    )
     return [
-        UserMessage(content=t.EmbeddedResource(type="resource", resource=resource)),
-        UserMessage(content="Please process the embedded resource above."),
+        user(embedded(resourceUri, "text/plain", "Embedded resource content for testing.")),
+        user(text("Please process the embedded resource above.")),
     ]
 
 
 @server.prompt()
-def test_prompt_with_image() -> list[UserMessage]:
+def test_prompt_with_image() -> list[Block]:
     """A prompt with an image."""
-    return [
-        UserMessage(content=t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png")),
-        UserMessage(content="Please analyze the image above."),
-    ]
+    return [user(IMAGE), user(text("Please analyze the image above."))]
 
 
-@server.completion()
-async def complete(ref: Any, argument: Any, context: Any) -> t.Completion:
-    return t.Completion(values=[], total=0, has_more=False)
+async def complete(ref: Any, argument: Any, context: Any) -> dict[str, Any]:
+    """completion/complete: the scenario needs the capability and a well-formed empty answer."""
+    return {"values": [], "total": 0, "hasMore": False}
+
+
+if hasattr(server, "completion"):  # the SDK's @server.completion(); without it the server answers
+    server.completion()(complete)
 
 
 def main() -> None:
