@@ -101,7 +101,7 @@ class Cluster:
             "-U",
             "postgres",
             "-c",
-            f"ALTER USER postgres PASSWORD '{self.password}'",
+            "ALTER USER postgres PASSWORD '" + self.password.replace("'", "''") + "'",
             "postgres",
         )
         return self
