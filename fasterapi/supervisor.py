@@ -165,12 +165,10 @@ class Supervisor:
             for i in range(self.config.workers):
                 self.spawn(i)
             while self.children or self.restarts:
+                wait = None
                 if self.restarts:
                     wait = max(0.0, min(self.restarts.values()) - time.monotonic())
-                    info = signal.sigtimedwait(watched, wait)
-                    sig = info.si_signo if info is not None else None
-                else:
-                    sig = signal.sigwait(watched)
+                sig = _next_signal(watched, wait)
                 if sig in (signal.SIGTERM, signal.SIGINT):
                     self.stop()
                     return
@@ -254,6 +252,22 @@ class Supervisor:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
             os.close(worker.pipe)
+
+
+def _next_signal(watched: set[signal.Signals], timeout: float | None) -> int | None:
+    """The next of the (blocked) `watched` signals, or None after `timeout` seconds."""
+    if timeout is None:
+        return signal.sigwait(watched)
+    if hasattr(signal, "sigtimedwait"):
+        info = signal.sigtimedwait(watched, timeout)
+        return info.si_signo if info is not None else None
+    deadline = time.monotonic() + timeout  # macOS has no sigtimedwait: poll sigpending
+    while not (pending := signal.sigpending() & watched):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        time.sleep(min(left, 0.05))
+    return signal.sigwait(pending)
 
 
 def _run_worker(app: App, config: Config, ready: Callable[[int], None]) -> None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +185,22 @@ def test_probe_accepts_a_free_port_and_rejects_a_held_one() -> None:
             supervisor._probe_bind("127.0.0.1", port)
     with pytest.raises(supervisor.PortInUseError, match="cannot resolve"):
         supervisor._probe_bind("no-such-host.invalid", port)
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["sigtimedwait", "sigpending-poll"])
+def test_next_signal_times_out_and_returns_signals(
+    native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not native:
+        monkeypatch.delattr(signal, "sigtimedwait", raising=False)  # as on macOS
+    watched = {signal.SIGUSR1}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    try:
+        started = time.monotonic()
+        assert supervisor._next_signal(watched, 0.2) is None
+        assert time.monotonic() - started >= 0.15
+        # Directed at this thread (blocked here), so no other thread can take it.
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+        assert supervisor._next_signal(watched, 5) == signal.SIGUSR1
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
