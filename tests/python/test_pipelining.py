@@ -112,7 +112,9 @@ def read_responses(sock: socket.socket, n: int) -> list[tuple[int, bytes]]:
 
 @pytest.mark.parametrize("first", ["/slow", "/stream", "/sync-stream", "/file"])
 @pytest.mark.parametrize("then", ["/fast", "/afast"])
-def test_request_pipelined_behind_deferred_response(client: TestClient, first: str, then: str) -> None:
+def test_request_pipelined_behind_deferred_response(
+    client: TestClient, first: str, then: str
+) -> None:
     paths = [first, then, first, then]
     data = b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths)
     with socket.create_connection(("127.0.0.1", client.port), timeout=10) as s:
