@@ -36,7 +36,8 @@ class StaticFiles:
                 full = os.path.join(full, "index.html")
             elif rel.endswith("/"):  # "a.txt/" names a directory, and a.txt is not one
                 return None
-            return full if os.path.isfile(full) else None
+            # Not readable by us (permissions): a 404 here rather than a 500 when it is opened.
+            return full if os.path.isfile(full) and os.access(full, os.R_OK) else None
         except (OSError, ValueError):  # ENAMETOOLONG, ELOOP, lone surrogates, ...
             return None
 

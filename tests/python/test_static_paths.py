@@ -80,3 +80,12 @@ def test_lookup_never_raises(tmp_path: Path) -> None:
     files = StaticFiles(directory=tmp_path)
     for rel in ["\x00", "a\x00b", "a" * 5000, "/".join(["x" * 255] * 40), "\udcff", "\ufffd"]:
         assert files.lookup(rel) is None
+
+
+def test_unreadable_file_is_404_not_500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "locked.txt").write_text("x")
+    files = StaticFiles(directory=tmp_path)
+    assert files.lookup("locked.txt") is not None
+    # chmod 000 is no test when running as root (root reads anything): fake the refusal.
+    monkeypatch.setattr("fasterapi.staticfiles.os.access", lambda path, mode: False)
+    assert files.lookup("locked.txt") is None
