@@ -350,13 +350,13 @@ def run_loop(coro_fn: Callable[[], Any]) -> Any:
         return asyncio.run(coro_fn())
 
 
-def bench_http(server: str, calls: int, conns: int, core: int) -> Row:
+def bench_http(server: str, calls: int, conns: int, core: int, extra: list[str]) -> Row:
     row = Row(server, "http-seq" if conns == 1 else f"http-c{conns}")
     port = free_port()
     log = ROOT / "build" / "mcp-bench" / f"{server}-http.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        proc = spawn(server, ["--transport", "http", "--port", str(port)], core,
+        proc = spawn(server, ["--transport", "http", "--port", str(port), *extra], core,
                      stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -414,18 +414,20 @@ def markdown(rows: list[Row]) -> str:
     by_key = {(r.server, r.mode): r for r in rows}
     lines = [
         "| server | mode | calls | errors | calls/s | server CPU µs/call | client CPU µs/call "
-        "| client core | valid | fasterapi/sdk calls/s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| client core | valid | calls/s vs sdk | server CPU/call vs sdk |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
-        ratio = ""
+        ratio = cpu_ratio = ""
         sdk = by_key.get(("sdk", r.mode))
         if r.server == "fasterapi" and sdk and r.valid and sdk.valid:
             ratio = f"{r.calls_per_s / sdk.calls_per_s:.2f}x"
+            if r.server_cpu_s > 0:  # below one clock tick the ratio means nothing
+                cpu_ratio = f"1/{sdk.server_us_per_call / r.server_us_per_call:.1f}"
         lines.append(
             f"| {r.server} | {r.mode} | {r.calls} | {r.errors} | {r.calls_per_s:,.0f} "
             f"| {r.server_us_per_call:,.0f} | {r.client_us_per_call:,.0f} | {r.client_util:.0%} "
-            f"| {'yes' if r.valid else 'INVALID'} | {ratio} |"
+            f"| {'yes' if r.valid else 'INVALID'} | {ratio} | {cpu_ratio} |"
         )
     return "\n".join(lines)
 
@@ -440,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs per row, interleaved; median")
     p.add_argument("--server-core", type=int, default=0)
     p.add_argument("--client-core", type=int, default=1)
+    p.add_argument("--sdk-json-response", action="store_true",
+                   help="the SDK answers with JSON instead of its default SSE")  # fmt: skip
     p.add_argument("--json", type=Path, default=ROOT / "build" / "mcp-bench" / "bench_mcp.json")
     args = p.parse_args(argv)
 
@@ -460,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
                     row = bench_stdio(s, args.stdio_calls, args.server_core)
                 else:
                     conns = 1 if mode == "http-seq" else args.concurrency
-                    row = bench_http(s, args.http_calls, conns, args.server_core)
+                    extra = ["--json-response"] if s == "sdk" and args.sdk_json_response else []
+                    row = bench_http(s, args.http_calls, conns, args.server_core, extra)
                 runs.setdefault((s, row.mode), []).append(row)
                 print(f"run {rep + 1}/{args.repeat} {s:9} {row.mode:8} "
                       f"{row.calls_per_s:8,.0f} calls/s  {row.server_us_per_call:6,.0f} µs "

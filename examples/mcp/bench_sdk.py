@@ -28,12 +28,18 @@ def main() -> None:
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--json-response", action="store_true", help="JSON replies, not SSE")
     args = parser.parse_args()
     logging.getLogger("mcp").setLevel(logging.WARNING)  # no per-request INFO lines in the timing
     if args.transport == "stdio":
         server.run(transport="stdio")
     else:
-        server.run(transport="streamable-http", host=args.host, port=args.port)
+        server.run(
+            transport="streamable-http",
+            host=args.host,
+            port=args.port,
+            json_response=args.json_response,
+        )
 
 
 if __name__ == "__main__":
