@@ -43,6 +43,71 @@ bool fail(ParseFailure& f, int code, std::string_view reason, std::string_view i
   return false;
 }
 
+// Raw text of a value of any type (objects and arrays are consumed).
+bool raw_value(od::value& value, od::json_type vt, std::string_view& raw) {
+  if (vt == od::json_type::object) {
+    od::object o;
+    return !value.get_object().get(o) && !o.raw_json().get(raw);
+  }
+  if (vt == od::json_type::array) {
+    od::array a;
+    return !value.get_array().get(a) && !a.raw_json().get(raw);
+  }
+  raw = trim_right(value.raw_json_token());
+  return true;
+}
+
+// Reads the members of params the core needs in one pass; returns false on malformed JSON.
+bool read_params(od::object& params, KnownParams& known) {
+  for (auto field_result : params) {
+    od::field field;
+    std::string_view key;
+    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) return false;
+    od::value value = field.value();
+    od::json_type vt;
+    if (value.type().get(vt)) return false;
+    auto string_of = [&](std::string_view& into, bool& has) {
+      if (vt != od::json_type::string) return true;  // wrong type: treated as absent
+      has = value.get_string().get(into) == simdjson::SUCCESS;
+      return has;
+    };
+    bool ok = true, unused = false;
+    if (key == "name") {
+      ok = string_of(known.name, known.has_name);
+    } else if (key == "uri") {
+      ok = string_of(known.uri, known.has_uri);
+    } else if (key == "arguments") {
+      ok = raw_value(value, vt, known.arguments);
+      if (ok) known.arguments = trim_right(known.arguments);
+    } else if (key == "cursor") {
+      ok = string_of(known.cursor, known.has_cursor);
+    } else if (key == "level") {
+      ok = string_of(known.level, known.has_level);
+    } else if (key == "protocolVersion") {
+      ok = string_of(known.protocol_version, unused);
+    } else if (key == "requestId") {
+      if (vt == od::json_type::string || vt == od::json_type::number)
+        known.request_id = trim_right(value.raw_json_token());
+    } else if (key == "_meta" && vt == od::json_type::object) {
+      od::object meta;
+      if (value.get_object().get(meta)) return false;
+      for (auto meta_field : meta) {
+        od::field f;
+        std::string_view k;
+        if (std::move(meta_field).get(f) || f.unescaped_key().get(k)) return false;
+        if (k != "progressToken") continue;
+        od::value v = f.value();
+        od::json_type t;
+        if (v.type().get(t)) return false;
+        if (t == od::json_type::string || t == od::json_type::number)
+          known.progress_token = trim_right(v.raw_json_token());
+      }
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct Parser::Impl {
@@ -117,10 +182,18 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       have_method = true;
     } else if (key == "params") {
       if (vt == od::json_type::object) {
+        const char* start = value.raw_json_token().data();
         od::object p;
-        std::string_view raw;
-        if (value.get_object().get(p) || p.raw_json().get(raw)) return fail(failure, kParseError, "Parse error");
+        if (value.get_object().get(p) || !read_params(p, out.known))
+          return fail(failure, kParseError, "Parse error");
+        // After the object the iterator stands on the next token (',' or '}' of the message).
+        const char* end = nullptr;
+        if (doc.current_location().get(end)) return fail(failure, kParseError, "Parse error");
+        std::string_view raw(start, static_cast<size_t>(end - start));
         out.params = rebase(trim_right(raw), impl_->message_buf, text);
+        out.known.arguments = rebase(out.known.arguments, impl_->message_buf, text);
+        out.known.progress_token = rebase(out.known.progress_token, impl_->message_buf, text);
+        out.known.request_id = rebase(out.known.request_id, impl_->message_buf, text);
       } else {
         bad_params = true;
       }

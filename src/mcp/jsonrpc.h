@@ -26,8 +26,22 @@ inline constexpr size_t kMaxMessageBytes = 4 * 1024 * 1024;
 
 enum class MessageKind : uint8_t { kRequest, kNotification, kResponse, kError };
 
-// A parsed message. Every view points into the parser's buffer and is valid until the next
-// parse() on the same parser.
+// The members of params the server core reads, found in the same pass as the envelope.
+// Strings are unescaped; the others are raw JSON. Empty views when absent.
+struct KnownParams {
+  std::string_view name;              // tools/call, prompts/get (has_name: present as a string)
+  std::string_view uri;               // resources/read
+  std::string_view arguments;         // raw JSON
+  std::string_view progress_token;    // raw JSON token of _meta.progressToken
+  std::string_view cursor;            // list methods
+  std::string_view level;             // logging/setLevel
+  std::string_view protocol_version;  // initialize
+  std::string_view request_id;        // notifications/cancelled: raw JSON token
+  bool has_name = false, has_uri = false, has_cursor = false, has_level = false;
+};
+
+// A parsed message. Every view points into the parser's buffer or the parsed text and is
+// valid until the next parse() on the same parser.
 struct Message {
   MessageKind kind = MessageKind::kRequest;
   std::string_view id;      // raw JSON token: 7 or "abc" (quotes kept); empty for notifications
@@ -35,6 +49,7 @@ struct Message {
   std::string_view params;  // raw JSON text of the params object; empty when absent
   std::string_view result;  // kResponse: raw JSON of "result"
   int error_code = 0;       // kError
+  KnownParams known;        // members of params, read in the same pass
 };
 
 // Why a message was refused: the code to answer with and a readable reason. `id` is the

@@ -87,9 +87,8 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   } else if (m == "prompts/list") {
     ok = list(*session, prompts_, msg, result);
   } else if (m == "logging/setLevel") {
-    std::string_view name;
     LogLevel level;
-    ok = session->parser.string_member(msg.params, "level", name) && parse_log_level(name, level);
+    ok = msg.known.has_level && parse_log_level(msg.known.level, level);
     if (ok) {
       session->log_level = level;
       result = "{}";
@@ -118,10 +117,8 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
 
 void ServerCore::initialize(Session& session, const Message& msg, std::string& result) {
   // basic/lifecycle.mdx: echo a version we support, else answer with our latest.
-  std::string_view requested;
-  if (session.parser.string_member(msg.params, "protocolVersion", requested) &&
-      is_supported_version(requested))
-    session.protocol_version = requested;
+  if (is_supported_version(msg.known.protocol_version))
+    session.protocol_version = msg.known.protocol_version;
   else
     session.protocol_version = kLatestVersion;
   result = R"({"protocolVersion":")";
@@ -149,8 +146,8 @@ bool ServerCore::list(Session& session, const Listing& listing, const Message& m
                       std::string& result) {
   // server/utilities/pagination.mdx: the cursor is opaque to clients; ours is an offset.
   size_t offset = 0;
-  std::string_view cursor;
-  if (session.parser.string_member(msg.params, "cursor", cursor)) {
+  if (msg.known.has_cursor) {
+    std::string_view cursor = msg.known.cursor;
     auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), offset);
     if (ec != std::errc() || end != cursor.data() + cursor.size() || cursor.empty() ||
         offset > listing.items.size()) {
@@ -178,46 +175,38 @@ bool ServerCore::list(Session& session, const Listing& listing, const Message& m
 
 Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Message& msg,
                            const std::shared_ptr<Channel>& channel, CallKind kind) {
-  Parser& parser = session->parser;
   auto refuse = [&](int code, std::string_view message) {
     out_.clear();
     encode_error(out_, msg.id, code, message);
     channel->send(out_, true, false);
     return Outcome::kAnswered;
   };
+  const KnownParams& known = msg.known;
   Call call;
   call.kind = kind;
   call.params = msg.params;
-  if (kind != CallKind::kCompletion) {
-    std::string_view name;
-    const bool is_resource = kind == CallKind::kResource;
-    if (!parser.string_member(msg.params, is_resource ? "uri" : "name", name))
-      return refuse(kInvalidParams, is_resource ? "Invalid params: uri must be a string"
-                                                : "Invalid params: name must be a string");
-    session->scratch.assign(name);  // the parser's next call reuses the view's storage
-    call.name = session->scratch;
-    const Listing& listing = kind == CallKind::kTool ? tools_ : kind == CallKind::kPrompt ? prompts_ : resources_;
+  if (kind == CallKind::kResource) {
+    if (!known.has_uri) return refuse(kInvalidParams, "Invalid params: uri must be a string");
+    call.name = known.uri;
+    auto it = resources_.index.find(std::string(known.uri));
+    if (it != resources_.index.end()) call.index = it->second;
+  } else if (kind != CallKind::kCompletion) {
+    if (!known.has_name) return refuse(kInvalidParams, "Invalid params: name must be a string");
+    call.name = known.name;
+    const Listing& listing = kind == CallKind::kTool ? tools_ : prompts_;
+    session->scratch.assign(known.name);
     auto it = listing.index.find(session->scratch);
-    if (it != listing.index.end()) {
-      call.index = it->second;
-    } else if (kind == CallKind::kTool) {
-      return refuse(kInvalidParams, "Unknown tool: " + session->scratch);
-    } else if (kind == CallKind::kPrompt) {
-      return refuse(kInvalidParams, "Unknown prompt: " + session->scratch);
-    }
-    if (kind != CallKind::kResource) {
-      call.arguments = parser.raw_member(msg.params, "arguments");
-      if (!call.arguments.empty() && call.arguments.front() != '{' && call.arguments != "null")
-        return refuse(kInvalidParams, "Invalid params: arguments must be an object");
-      if (call.arguments == "null") call.arguments = {};
-    }
+    if (it == listing.index.end())
+      return refuse(kInvalidParams, (kind == CallKind::kTool ? "Unknown tool: " : "Unknown prompt: ") +
+                                        session->scratch);
+    call.index = it->second;
+    call.arguments = known.arguments;
+    if (call.arguments == "null") call.arguments = {};
+    if (!call.arguments.empty() && call.arguments.front() != '{')
+      return refuse(kInvalidParams, "Invalid params: arguments must be an object");
   }
   // server/utilities/progress.mdx: params._meta.progressToken (a string or an integer).
-  std::string_view token;
-  std::string_view meta = parser.raw_member(msg.params, "_meta");
-  if (!meta.empty()) token = parser.raw_member(meta, "progressToken");
-  if (!token.empty() && token.front() != '"' && (token.front() < '0' || token.front() > '9') && token.front() != '-')
-    token = {};
+  std::string_view token = known.progress_token;
 
   const uint64_t call_id = next_call_id_++;
   std::string id(msg.id);
@@ -232,9 +221,8 @@ void ServerCore::notification(Session& session, const Message& msg) {
     session.initialized = true;
   } else if (msg.method == "notifications/cancelled") {
     // basic/utilities/cancellation.mdx: unknown or finished ids are ignored.
-    std::string_view request_id = session.parser.raw_member(msg.params, "requestId");
-    if (request_id.empty()) return;
-    auto it = session.in_flight.find(std::string(request_id));
+    if (msg.known.request_id.empty()) return;
+    auto it = session.in_flight.find(std::string(msg.known.request_id));
     if (it == session.in_flight.end()) return;
     const uint64_t call_id = it->second;
     session.in_flight.erase(it);
