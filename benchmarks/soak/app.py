@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -44,6 +45,12 @@ CREATE TABLE IF NOT EXISTS soak_writes (
 
 @app.on_event("startup")
 async def create_table() -> None:
+    import fasterapi
+    import fasterapi._native as native
+
+    mtime = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(native.__file__)))
+    print(f"soak-app: fasterapi {os.path.dirname(fasterapi.__file__)}, extension "
+          f"{native.__file__} (built {mtime})", file=sys.stderr, flush=True)
     async with pool.acquire() as conn:
         await conn.execute(TABLE_SQL)
         await conn.execute("CREATE INDEX IF NOT EXISTS soak_writes_run ON soak_writes (run_id)")

@@ -67,6 +67,12 @@ REQUIRED_KINDS: dict[str, tuple[str, ...]] = {
 # --------------------------------------------------------------------------------------------
 
 
+# Client port -> what the connection was used for; lets a leaked server-side socket be traced
+# back to the traffic that left it (ports are reused over a long run: last use wins).
+CONN_LOG: dict[int, str] = {}
+CONN_LOG_ROLE = "?"
+
+
 class SoakError(Exception):
     """A response that is wrong, incomplete, late, or a connection that broke."""
 
@@ -109,8 +115,12 @@ class RawConn:
         self.rate_bytes = 0
         self.last_used = time.monotonic()
         self.received = 0
+        self.local_port = int(self.sock.getsockname()[1])
+        self.last = "nothing sent"  # what the connection was last used for (diagnostics)
 
     def send(self, data: bytes | memoryview) -> None:
+        if data[:4] in (b"GET ", b"POST"):
+            self.last = bytes(data[:120]).split(b"\r\n")[0].decode("latin-1")
         try:
             self.sock.sendall(data)
         except TimeoutError as e:
@@ -121,6 +131,8 @@ class RawConn:
 
     def _fill(self, what: str) -> None:
         """Receive more bytes into the buffer; EOF or an error raises SoakError(what ...)."""
+        if self.sock.fileno() < 0:
+            raise SoakError(f"connection already closed during {what}")
         size = 256 * 1024
         if self.rate:
             size = 16 * 1024
@@ -251,6 +263,9 @@ class RawConn:
             raise SoakError(f"unexpected bytes after Connection: close: {data[:60]!r}")
 
     def close(self, reset: bool = False) -> None:
+        if self.sock.fileno() >= 0:
+            CONN_LOG[self.local_port] = f"{CONN_LOG_ROLE}: {self.last}, closed by the client " \
+                f"with {'RST' if reset else 'FIN'} at {time.strftime('%H:%M:%S')}"
         with contextlib.suppress(OSError):
             if reset:  # RST instead of FIN
                 self.sock.setsockopt(
@@ -400,6 +415,7 @@ class Stats:
     latency_max: dict[str, float] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
     writes: list[tuple[int, str, int]] = field(default_factory=list)  # acked (id, token, len)
+    conn_log: dict[int, str] = field(default_factory=dict)
 
     def success(self, kind: str, seconds: float) -> None:
         self.ok[kind] = self.ok.get(kind, 0) + 1
@@ -426,12 +442,13 @@ class Stats:
             lst = self.samples.setdefault(k, [])
             lst.extend(v[: max(0, 5 - len(lst))])
         self.writes.extend(tuple(w) for w in other["writes"])  # type: ignore[misc]
+        self.conn_log.update({int(k): v for k, v in other.get("conn_log", {}).items()})
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "errors": self.errors, "samples": self.samples, "notes": self.notes,
             "latency_sum": self.latency_sum, "latency_max": self.latency_max,
-            "writes": self.writes,
+            "writes": self.writes, "conn_log": CONN_LOG,
         }
 
 
@@ -608,6 +625,7 @@ def pipelined(ctx: Ctx, holder: ConnHolder, batch: list[Req], close_last: bool) 
     except SoakError:
         holder.drop()
         raise
+    conn.last = "pipelined " + ", ".join(f"{r.method} {r.path[:40]}" for r in batch)
     behind_stream = -1
     for i, req in enumerate(batch):
         t0 = time.monotonic()
@@ -680,13 +698,16 @@ def role_slow(ctx: Ctx) -> None:
 def role_vanish(ctx: Ctx) -> None:
     """Clients that go away mid-request or mid-response; after each, a fresh connection must
     still be answered correctly (vanish_probe)."""
+    global CONN_LOG_ROLE
     rng = ctx.rng
     scenarios = [half_head, half_body, abandon_download, abandon_stream, abandon_async,
                  abandon_pg_write, abandon_pipeline, idle_connection]
     weights = [3, 3, 3, 3, 2, 1, 2, 0.3]
     while ctx.running():
         scenario = rng.choices(scenarios, weights)[0]
+        CONN_LOG_ROLE = f"vanish-{ctx.index} {scenario.__name__}"
         op(ctx, "vanish", partial(scenario, ctx))
+        CONN_LOG_ROLE = f"vanish-{ctx.index}"
         ctx.stats.note(f"vanish: {scenario.__name__}")
         probe = ConnHolder(ctx, register=False)
         op(ctx, "vanish_probe", partial(exchange, probe, req_json(rng), True))
@@ -868,7 +889,9 @@ ROLES: dict[str, Callable[[Ctx], None]] = {
 
 
 def client_main(role: str, index: int, params: dict[str, Any], queue: Any, shared: Shared) -> None:
+    global CONN_LOG_ROLE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    CONN_LOG_ROLE = f"{role}-{index}"
     stats = Stats()
     ctx = Ctx(role=role, index=index, stats=stats, shared=shared,
               rng=random.Random(f"{params['seed']}-{role}-{index}"),
@@ -914,6 +937,17 @@ def rss_kib(pid: int) -> int:
 
 def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def annotate_fd(line: str, conn_log: dict[int, str], server_port: int) -> str:
+    """Add what the client did with the connection to a describe_fds line, when known."""
+    if f"tcp :{server_port} -> :" not in line:
+        return line
+    try:
+        port = int(line.split(" -> :")[1].split()[0])
+    except (IndexError, ValueError):
+        return line
+    return f"{line}  [client port {port}: {conn_log.get(port, 'unknown (httpx or wrk)')}]"
 
 
 def describe_fds(pid: int) -> list[str]:
@@ -1268,6 +1302,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"{e}\n--- server log ---\n{log_path.read_text(errors='replace')}")
             return 2
         pid = server.pid
+        loaded = ""  # which package and extension the server loaded (its startup prints it)
+        for _ in range(100):
+            loaded = next((x for x in log_path.read_text(errors="replace").splitlines()
+                           if x.startswith("soak-app: ")), "")
+            if loaded or server.poll() is not None:
+                break
+            time.sleep(0.1)
+        if loaded:
+            report["tested"] += "; " + loaded[len("soak-app: "):]
+            print(loaded, flush=True)
         problems = prime(port, args.timeout, run_id)
         if problems:
             violations += problems
@@ -1366,7 +1410,8 @@ def run(args: argparse.Namespace) -> int:
                 violations.append(
                     f"fd count {fd_end} {fd_wait:.0f}s after the clients stopped, baseline "
                     f"{fd_base}: {fd_end - fd_base} descriptor(s) leaked")
-                report["fds_at_end"] = describe_fds(pid)
+                report["fds_at_end"] = [annotate_fd(x, stats.conn_log, port)
+                                        for x in describe_fds(pid)]
 
         # RSS: idle after warm-up (first checkpoint) against the later idle measurements.
         rss_fig: dict[str, Any] = {
