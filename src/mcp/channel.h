@@ -10,8 +10,9 @@ class Channel {
  public:
   virtual ~Channel() = default;
   // Sends one encoded JSON-RPC message. `final` marks the response to the request the channel
-  // was opened for (an HTTP channel ends its response after it). `refused` marks an error
-  // answered for a message that was not a readable request (HTTP answers it with 400).
+  // was opened for (an HTTP channel ends its response after it). `refused` marks the error for
+  // a message that is not a valid request (-32700, -32600, malformed params): HTTP answers it
+  // with 400 (transports.mdx: "the server cannot accept the input").
   virtual void send(std::string_view message, bool final, bool refused) = 0;
 };
 

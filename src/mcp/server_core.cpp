@@ -48,7 +48,7 @@ Outcome ServerCore::handle(const std::shared_ptr<Session>& session, std::string_
   if (!session->parser.parse(text, msg, failure)) {
     out_.clear();
     encode_error(out_, failure.id, failure.code, failure.reason);
-    channel->send(out_, true, failure.id.empty());
+    channel->send(out_, true, true);  // not a readable request: HTTP answers 400
     return Outcome::kAnswered;
   }
   return dispatch(session, msg, channel);
