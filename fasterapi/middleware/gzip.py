@@ -22,7 +22,8 @@ class GZipMiddleware:
         self, request: Any, call_next: Callable[[Any], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        accepts = accepts_gzip(request.headers.get("accept-encoding", ""))
+        # Several Accept-Encoding lines are one comma-separated list (RFC 9110 §5.3).
+        accepts = accepts_gzip(", ".join(request.headers.getlist("accept-encoding")))
         if (
             not accepts
             or isinstance(response, StreamingResponse | FileResponse)

@@ -83,3 +83,17 @@ def test_accepted_gzip_is_sent(client: TestClient, header: str) -> None:
     r = client.get("/big", headers={"Accept-Encoding": header})
     assert r.headers["content-encoding"] == "gzip"
     assert r.text == "x" * 5000
+
+
+def test_several_accept_encoding_lines_are_one_list(client: TestClient) -> None:
+    from conftest import raw_http
+
+    def encoding(*lines: str) -> bytes:
+        head = "".join(f"Accept-Encoding: {v}\r\n" for v in lines)
+        out = raw_http(
+            client.port, f"GET /big HTTP/1.1\r\nHost: x\r\n{head}Connection: close\r\n\r\n".encode()
+        )
+        return out.partition(b"\r\n\r\n")[0].lower()
+
+    assert b"content-encoding: gzip" in encoding("deflate", "gzip")
+    assert b"content-encoding" not in encoding("deflate", "br")
