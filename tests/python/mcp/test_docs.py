@@ -13,8 +13,9 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from mcp import Client, StdioServerParameters  # noqa: E402
-from mcp_helpers import ROOT, HttpServerProcess, run  # noqa: E402
+from mcp_helpers import ROOT, HttpServerProcess, run
+
+from mcp import Client, StdioServerParameters
 
 pytestmark = pytest.mark.timeout(60)
 
