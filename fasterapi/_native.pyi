@@ -178,6 +178,7 @@ class JwtVerifier:
         require_exp: bool = True,
         refresh_interval: float = 300.0,
         min_refresh_interval: float = 30.0,
+        verified_cache_ttl: float = 60.0,
     ) -> None: ...
     def verify(self, token: str, now: float | None = None) -> dict[str, Any]: ...
     def verify_authorization(

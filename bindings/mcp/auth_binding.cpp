@@ -92,7 +92,7 @@ class PyJwtVerifier {
                 std::vector<std::string> algorithms, std::optional<nb::object> secret,
                 std::optional<std::string> public_key_pem, std::optional<nb::object> jwks,
                 std::vector<std::string> required_scopes, double leeway, bool require_exp,
-                double refresh_interval, double min_refresh_interval) {
+                double refresh_interval, double min_refresh_interval, double verified_cache_ttl) {
     int sources = int(secret.has_value()) + int(public_key_pem.has_value()) + int(jwks.has_value());
     if (sources > 1) {
       throw std::invalid_argument("JwtVerifier: give one of secret, public_key_pem, jwks");
@@ -115,6 +115,7 @@ class PyJwtVerifier {
     config.required_scopes = std::move(required_scopes);
     config.leeway = to_seconds(leeway, "leeway");
     config.require_exp = require_exp;
+    config.verified_cache_ttl = to_seconds(verified_cache_ttl, "verified_cache_ttl");
     verifier_ = std::make_unique<auth::JwtVerifier>(std::move(config), cache_);
   }
 
@@ -167,12 +168,13 @@ void register_mcp_auth(nb::module_& m) {
       .def(
           nb::init<std::string, std::vector<std::string>, std::vector<std::string>,
                    std::optional<nb::object>, std::optional<std::string>, std::optional<nb::object>,
-                   std::vector<std::string>, double, bool, double, double>(),
+                   std::vector<std::string>, double, bool, double, double, double>(),
           nb::kw_only(), nb::arg("issuer"), nb::arg("audience"), nb::arg("algorithms"),
           nb::arg("secret") = nb::none(), nb::arg("public_key_pem") = nb::none(),
           nb::arg("jwks") = nb::none(), nb::arg("required_scopes") = std::vector<std::string>{},
           nb::arg("leeway") = 30.0, nb::arg("require_exp") = true,
-          nb::arg("refresh_interval") = 300.0, nb::arg("min_refresh_interval") = 30.0)
+          nb::arg("refresh_interval") = 300.0, nb::arg("min_refresh_interval") = 30.0,
+          nb::arg("verified_cache_ttl") = 60.0)
       .def("verify", &PyJwtVerifier::verify, nb::arg("token"), nb::arg("now") = nb::none(),
            "The token's claims as a dict; raises TokenError when it is refused.")
       .def("verify_authorization", &PyJwtVerifier::verify_authorization, nb::arg("header").none(),

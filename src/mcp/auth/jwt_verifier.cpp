@@ -120,6 +120,7 @@ JwtVerifier::JwtVerifier(VerifierConfig config, std::shared_ptr<KeyCache> keys)
     }
   }
   if (!keys_) throw std::invalid_argument("JwtVerifier: no keys");
+  verified_ = std::make_unique<VerifiedCache>(config_.verified_cache_ttl.count());
   if (config_.leeway.count() < 0) throw std::invalid_argument("JwtVerifier: negative leeway");
 }
 
@@ -148,19 +149,29 @@ Checked<Claims> JwtVerifier::verify(std::string_view token, std::int64_t now) co
   Checked<Claims> claims = parse_claims(*payload);
   if (!claims.ok()) return claims.failure();
 
-  const Algorithm& alg = *header.value().alg;
+  if (!verified_->contains(token, now)) {
+    const Header& h = header.value();
+    if (auto bad = check_key_and_signature(token, *h.alg, h.kid, now)) return *bad;
+    verified_->insert(token, now, claims.value().expires_at);
+  }
+  if (auto bad = validate_claims(claims.value(), config_, now)) return *bad;
+  return claims;
+}
+
+std::optional<AuthFailure> JwtVerifier::check_key_and_signature(std::string_view token,
+                                                                const Algorithm& alg,
+                                                                std::string_view kid,
+                                                                std::int64_t now) const {
   std::shared_ptr<const KeySet> keys = keys_->keys(now);
-  Checked<const Key*> key = keys->select(header.value().kid, alg);
+  Checked<const Key*> key = keys->select(kid, alg);
   if (!key.ok() && key.failure().kind == AuthError::kUnknownKey) {
     if (auto fresh = keys_->refresh_for_unknown_kid(now)) {  // the issuer may have rotated keys
       keys = std::move(fresh);
-      key = keys->select(header.value().kid, alg);
+      key = keys->select(kid, alg);
     }
   }
   if (!key.ok()) return key.failure();
-  if (auto bad = check_signature(token, *key.value(), alg)) return *bad;
-  if (auto bad = validate_claims(claims.value(), config_, now)) return *bad;
-  return claims;
+  return check_signature(token, *key.value(), alg);
 }
 
 Checked<Claims> JwtVerifier::verify(std::string_view token) const {

@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
+#include "mcp/auth/algorithm.h"
 #include "mcp/auth/auth_error.h"
 #include "mcp/auth/claims.h"
 #include "mcp/auth/key_cache.h"
+#include "mcp/auth/verified_cache.h"
 #include "mcp/auth/verifier_config.h"
 
 namespace fa::mcp::auth {
@@ -34,8 +37,14 @@ class JwtVerifier {
   KeyCache& keys() const noexcept { return *keys_; }
 
  private:
+  // Chooses the key for (alg, kid), refreshing the keys once for an unknown kid, and checks
+  // the signature with libjwt.
+  std::optional<AuthFailure> check_key_and_signature(std::string_view token, const Algorithm& alg,
+                                                     std::string_view kid, std::int64_t now) const;
+
   VerifierConfig config_;
   std::shared_ptr<KeyCache> keys_;
+  std::unique_ptr<VerifiedCache> verified_;  // behind a pointer: it holds a mutex
 };
 
 }  // namespace fa::mcp::auth

@@ -22,6 +22,9 @@ struct VerifierConfig {
   std::chrono::seconds leeway{30};
   // Refuse tokens without exp (RFC 9068 §2.2 makes exp REQUIRED for access tokens).
   bool require_exp = true;
+  // A token whose signature verified is not verified again for this long (VerifiedCache);
+  // exp, nbf, iss, aud and scopes are still checked every time. 0 disables: 60 seconds.
+  std::chrono::seconds verified_cache_ttl{60};
 };
 
 }  // namespace fa::mcp::auth

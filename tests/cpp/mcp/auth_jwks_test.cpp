@@ -182,3 +182,43 @@ TEST(KeyCache, InstallAndRefreshDueForOwnersThatFetch) {
 
 }  // namespace
 }  // namespace fa::mcp::auth
+
+namespace fa::mcp::auth {
+namespace {
+
+using namespace testing;  // NOLINT: the test helpers
+
+TEST(VerifiedCache, RecentlyVerifiedTokensSkipTheSignatureForTheTtl) {
+  TestKey key = make_rsa(), other = make_rsa();
+  for (std::int64_t ttl : {60, 0}) {
+    auto cache = std::make_shared<KeyCache>(JwksFetch{}, KeyCacheOptions{});
+    cache->install(jwks({jwk(key, "k")}), kNow);
+    VerifierConfig c = config();
+    c.verified_cache_ttl = std::chrono::seconds(ttl);
+    JwtVerifier v(c, cache);
+    std::string token = sign(JWT_ALG_RS256, key.private_pem, claims(), "k");
+    ASSERT_TRUE(v.verify(token, kNow).ok());
+    cache->install(jwks({jwk(other, "k2")}), kNow);  // the key is withdrawn
+    // Cached: still accepted within the TTL (claims are checked each time)...
+    EXPECT_EQ(v.verify(token, kNow + 59).ok(), ttl == 60) << ttl;
+    // ...and verified against the current keys after it.
+    EXPECT_EQ(v.verify(token, kNow + 60).failure().kind, AuthError::kUnknownKey) << ttl;
+  }
+}
+
+TEST(VerifiedCache, StillChecksClaimsAndEveryByte) {
+  TestKey key = make_rsa();
+  KeySet set;
+  set.add(key_from_pem(key.public_pem));
+  JwtVerifier v(config(), std::make_shared<KeyCache>(std::move(set)));
+  std::string token = sign(JWT_ALG_RS256, key.private_pem, claims());
+  ASSERT_TRUE(v.verify(token, kNow).ok());
+  EXPECT_EQ(v.verify(token, kNow + 700).failure().kind, AuthError::kExpired);
+  std::string tampered = token;
+  char& c = tampered[tampered.size() - 10];  // a middle byte of the signature
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(v.verify(tampered, kNow).failure().kind, AuthError::kBadSignature);
+}
+
+}  // namespace
+}  // namespace fa::mcp::auth

@@ -345,6 +345,29 @@ def test_set_jwks_keeps_keys_on_a_bad_document(rsa_key: Any) -> None:
     assert info.value.kind == "expired"
 
 
+def test_verified_signatures_are_cached_for_the_ttl(rsa_key: Any, ec_key: Any) -> None:
+    token = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "k"})
+    now = time.time()
+    for ttl, still_accepted in ((60.0, True), (0.0, False)):
+        v = _native.JwtVerifier(
+            issuer=ISSUER,
+            audience=[RESOURCE],
+            algorithms=["RS256"],
+            jwks=json.dumps({"keys": [jwk(rsa_key, "k")]}),
+            verified_cache_ttl=ttl,
+        )
+        v.verify(token, now=now)
+        v.set_jwks(json.dumps({"keys": [jwk(ec_key, "other")]}))  # the key is withdrawn
+        if still_accepted:
+            assert v.verify(token, now=now + 30)["sub"] == "alice"
+        else:
+            with pytest.raises(TokenError, match="kid"):
+                v.verify(token, now=now + 30)
+        with pytest.raises(TokenError) as info:
+            v.verify(token, now=now + 61)
+        assert info.value.kind == "unknown_key"
+
+
 # -- Protected Resource Metadata (RFC 9728) -------------------------------------------------
 
 
