@@ -27,13 +27,18 @@ BLOCKER = textwrap.dedent("""
 """)
 
 
-def run_blocked(tmp_path: Path, blocked: set[str], args: list[str], ci: bool) -> str:
+def run_blocked(
+    tmp_path: Path, blocked: set[str], args: list[str], ci: bool, require_pg: bool = False
+) -> str:
     (tmp_path / "sitecustomize.py").write_text(BLOCKER.format(BLOCKED=blocked))
     env = python_env()
     env["PYTHONPATH"] = f"{tmp_path}:{env['PYTHONPATH']}"
     env.pop("CI", None)
+    env.pop("FASTERAPI_REQUIRE_PG", None)
     if ci:
         env["CI"] = "true"
+    if require_pg:
+        env["FASTERAPI_REQUIRE_PG"] = "1"
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *args],
         cwd=ROOT,
@@ -73,6 +78,9 @@ def test_missing_dev_dependency_skips_locally_but_fails_in_ci(tmp_path: Path) ->
     ci = run_blocked(tmp_path, {"uvloop"}, args, ci=True)
     assert re.search(r"\b(failed|error)", summary(ci)), ci[-3000:]
     assert "skipped" not in summary(ci), ci[-3000:]
+    # scripts/test.sh (CI) says FASTERAPI_REQUIRE_PG=1 rather than CI: strict as well.
+    strict = run_blocked(tmp_path, {"uvloop"}, args, ci=False, require_pg=True)
+    assert re.search(r"\b(failed|error)", summary(strict)), strict[-3000:]
 
 
 @pytest.mark.parametrize("path", sorted(p.name for p in HERE.glob("test_*.py")))
