@@ -14,7 +14,9 @@ import argparse
 import asyncio
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from fasterapi.mcp import Context, MCPServer
 
@@ -211,6 +213,15 @@ async def test_reconnection(ctx: Context) -> str:
     await asyncio.sleep(0.2)
     await ctx.info("After reconnect")
     return "Reconnection test completed"
+
+
+@server.tool()
+def test_custom_headers(
+    region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})],
+    query: str,
+) -> str:
+    """A parameter the client mirrors into an Mcp-Param-Region header (SEP-2243)."""
+    return f"region={region} query={query}"
 
 
 # ---- resources -----------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The conformance fixtures served by the official `mcp` SDK (test-time reference only).
 
-Same tools, resources and prompts as examples/mcp/conformance_server.py, written against the
-official SDK's MCPServer, so the harness (run_conformance.py, test_bad_input.py) can be checked
-before fasterapi.mcp exists and so our results always have the SDK's beside them.
+The tools, resources and prompts of examples/mcp/conformance_server.py, written against the
+official SDK's MCPServer, plus the 2026-07-28 fixtures fasterapi.mcp has no API for yet
+(InputRequiredResult tools, test_missing_capability, list-change triggers, a verbatim JSON Schema
+2020-12 inputSchema). The harness (run_conformance.py, test_bad_input.py) is checked on it, and
+our results always have the SDK's beside them.
 
     python3 sdk_reference_server.py --transport http --port 3001     # http://127.0.0.1:3001/mcp
     python3 sdk_reference_server.py --transport stdio
@@ -14,12 +16,14 @@ import argparse
 import asyncio
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import mcp.types as t
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.prompts.base import UserMessage
 from mcp.server.streamable_http import EventCallback, EventMessage, EventStore
+from mcp.shared.exceptions import MCPError
+from pydantic import Field
 
 # A 1x1 PNG and a 1-sample WAV: the smallest valid media the scenarios accept.
 PNG_1X1 = (
@@ -237,6 +241,52 @@ async def test_reconnection(ctx: Context) -> str:
     return "Reconnection test completed"
 
 
+# The schema the json-schema-2020-12 scenario looks for in tools/list, keyword for keyword
+# (0.2.0-alpha.12's, a superset of 0.1.16's: $anchor, allOf/anyOf, if/then/else).
+JSON_SCHEMA_2020_12: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "$anchor": "addressDef",
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+
+
+def json_schema_2020_12_tool() -> str:
+    """Tool with JSON Schema 2020-12 features"""
+    return "ok"
+
+
+# The decorator derives inputSchema from the signature; this fixture needs it verbatim.
+server.add_tool(json_schema_2020_12_tool, name="json_schema_2020_12_tool")
+server._tool_manager.get_tool("json_schema_2020_12_tool").parameters = JSON_SCHEMA_2020_12  # type: ignore[union-attr]
+
+
+@server.tool()
+def test_custom_headers(
+    region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})],
+    query: str,
+) -> str:
+    """A parameter the client mirrors into an Mcp-Param-Region header (SEP-2243)."""
+    return f"region={region} query={query}"
+
+
 # ---- resources -----------------------------------------------------------------------------
 
 
@@ -316,6 +366,183 @@ def test_prompt_with_image() -> list[UserMessage]:
         UserMessage(content=t.ImageContent(type="image", data=PNG_1X1, mime_type="image/png")),
         UserMessage(content="Please analyze the image above."),
     ]
+
+
+# ---- 2026-07-28: multi-round requests (SEP-2322 InputRequiredResult) ------------------------
+# A tool asks for client input by returning InputRequiredResult; the client retries the call
+# with inputResponses (and the requestState echoed). The SDK seals requestState, so a tampered
+# state is refused before the tool runs.
+
+
+def _ask_name(message: str = "What is your name?", field: str = "name") -> t.ElicitRequest:
+    schema = {"type": "object", "properties": {field: {"type": "string"}}, "required": [field]}
+    params = t.ElicitRequestFormParams(message=message, requested_schema=schema)
+    return t.ElicitRequest(params=params)
+
+
+def _ask_llm(text: str, max_tokens: int) -> t.CreateMessageRequest:
+    msg = t.SamplingMessage(role="user", content=t.TextContent(type="text", text=text))
+    return t.CreateMessageRequest(
+        params=t.CreateMessageRequestParams(messages=[msg], max_tokens=max_tokens)
+    )
+
+
+def _need(requests: dict[str, Any], state: str | None = None) -> t.InputRequiredResult:
+    return t.InputRequiredResult(input_requests=requests, request_state=state)
+
+
+def _answers(ctx: Context, *keys: str) -> dict[str, Any] | None:
+    """The client's responses when every key is answered, else None (ask again)."""
+    got = ctx.input_responses or {}
+    return dict(got) if all(k in got for k in keys) else None
+
+
+def _content(resp: Any) -> dict[str, Any]:
+    return dict(getattr(resp, "content", None) or {})
+
+
+def _sampled(resp: Any) -> str:
+    return str(getattr(getattr(resp, "content", None), "text", "") or "")
+
+
+@server.tool()
+async def test_input_required_result_elicitation(ctx: Context) -> Any:
+    """Asks the user's name through an InputRequiredResult, then greets."""
+    if (got := _answers(ctx, "user_name")) is None:
+        return _need({"user_name": _ask_name()})
+    return f"Hello, {_content(got['user_name']).get('name', 'unknown')}!"
+
+
+@server.tool()
+async def test_input_required_result_sampling(ctx: Context) -> Any:
+    """Asks the client's LLM through an InputRequiredResult."""
+    if (got := _answers(ctx, "capital_question")) is None:
+        return _need({"capital_question": _ask_llm("What is the capital of France?", 100)})
+    return f"LLM said: {_sampled(got['capital_question'])}"
+
+
+@server.tool()
+async def test_input_required_result_list_roots(ctx: Context) -> Any:
+    """Asks for the client's roots through an InputRequiredResult."""
+    if (got := _answers(ctx, "client_roots")) is None:
+        return _need({"client_roots": t.ListRootsRequest()})
+    roots = [str(r.uri) for r in getattr(got["client_roots"], "roots", [])]
+    return f"Client roots: {', '.join(roots) or '(none)'}"
+
+
+@server.tool()
+async def test_input_required_result_request_state(ctx: Context) -> Any:
+    """Round-trips requestState; the final text says state-ok when it came back intact."""
+    if (got := _answers(ctx, "confirm")) is None or ctx.request_state != "confirm-round-1":
+        schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+        ask = t.ElicitRequest(
+            params=t.ElicitRequestFormParams(message="Please confirm", requested_schema=schema)
+        )
+        return _need({"confirm": ask}, "confirm-round-1")
+    return f"state-ok: confirmed={_content(got['confirm']).get('ok')}"
+
+
+@server.tool()
+async def test_input_required_result_multiple_inputs(ctx: Context) -> Any:
+    """Asks for an elicitation, a sampling and the roots at once."""
+    keys = ("user_name", "greeting", "client_roots")
+    if _answers(ctx, *keys) is None or ctx.request_state != "multi-1":
+        requests = {
+            "user_name": _ask_name(),
+            "greeting": _ask_llm("Generate a greeting", 50),
+            "client_roots": t.ListRootsRequest(),
+        }
+        return _need(requests, "multi-1")
+    return "All inputs received"
+
+
+@server.tool()
+async def test_input_required_result_multi_round(ctx: Context) -> Any:
+    """Two rounds of elicitation, the requestState naming the round."""
+    if ctx.request_state == "round-2" and _answers(ctx, "step2"):
+        return "Both steps completed"
+    if ctx.request_state == "round-1" and _answers(ctx, "step1"):
+        color = _ask_name("Step 2: What is your favorite color?", "color")
+        return _need({"step2": color}, "round-2")
+    return _need({"step1": _ask_name("Step 1: What is your name?")}, "round-1")
+
+
+@server.tool()
+async def test_input_required_result_tampered_state(ctx: Context) -> Any:
+    """Issues a requestState; the SDK's sealing rejects a modified one before this runs."""
+    if ctx.request_state == "untampered" and _answers(ctx, "confirm"):
+        return "state verified"
+    return _need({"confirm": _ask_name("Confirm?", "ok")}, "untampered")
+
+
+@server.tool()
+async def test_input_required_result_capabilities(ctx: Context) -> Any:
+    """Asks only for what the client declared it can answer (sampling and/or elicitation)."""
+    caps = ctx.client_capabilities
+    requests: dict[str, Any] = {}
+    if caps is not None and caps.sampling is not None:
+        requests["question"] = _ask_llm("Say hello", 20)
+    if caps is not None and caps.elicitation is not None:
+        requests["user_name"] = _ask_name()
+    if not requests or _answers(ctx, *requests):
+        return "done"
+    return _need(requests)
+
+
+@server.tool()
+async def test_missing_capability(ctx: Context) -> Any:
+    """Needs the client's sampling capability: without it, -32021 naming what is missing."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.sampling is None:
+        raise MCPError(
+            code=t.MISSING_REQUIRED_CLIENT_CAPABILITY,
+            message="this tool needs the client's sampling capability",
+            data={"requiredCapabilities": {"sampling": {}}},
+        )
+    if (got := _answers(ctx, "sample")) is None:
+        return _need({"sample": _ask_llm("Say hello", 20)})
+    return f"LLM said: {_sampled(got['sample'])}"
+
+
+def _changed_tool() -> str:
+    """Added and removed by test_trigger_tool_change."""
+    return "changed"
+
+
+def _changed_prompt() -> str:
+    """Added and removed by test_trigger_prompt_change."""
+    return "changed"
+
+
+@server.tool()
+async def test_trigger_tool_change(ctx: Context) -> str:
+    """Adds or removes a tool, then notifies subscribers (notifications/tools/list_changed)."""
+    if "test_changed_tool" in {tool.name for tool in await server.list_tools()}:
+        server.remove_tool("test_changed_tool")
+    else:
+        server.add_tool(_changed_tool, name="test_changed_tool")
+    await ctx.notify_tools_changed()
+    return "tool list changed"
+
+
+@server.tool()
+async def test_trigger_prompt_change(ctx: Context) -> str:
+    """Adds or removes a prompt, then notifies subscribers (notifications/prompts/list_changed)."""
+    if "test_changed_prompt" in {p.name for p in await server.list_prompts()}:
+        server.remove_prompt("test_changed_prompt")
+    else:
+        server.prompt(name="test_changed_prompt")(_changed_prompt)
+    await ctx.notify_prompts_changed()
+    return "prompt list changed"
+
+
+@server.prompt()
+async def test_input_required_result_prompt(ctx: Context) -> Any:
+    """A prompt that first asks the user for its context (InputRequiredResult on prompts/get)."""
+    if (got := _answers(ctx, "user_context")) is None:
+        ask = _ask_name("What context should the prompt use?", "context")
+        return _need({"user_context": ask})
+    return [UserMessage(content=f"Context: {_content(got['user_context']).get('context')}")]
 
 
 @server.completion()
