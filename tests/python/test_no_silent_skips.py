@@ -20,7 +20,7 @@ BLOCKER = textwrap.dedent("""
     class _Block:
         def find_spec(self, name, path=None, target=None):
             if name in {BLOCKED!r}:
-                raise ImportError(f"{{name}} blocked by the test")
+                raise ModuleNotFoundError(f"{{name}} blocked by the test", name=name)
             return None
 
     sys.meta_path.insert(0, _Block())
