@@ -86,6 +86,17 @@ std::chrono::seconds to_seconds(double s, const char* what) {
   return std::chrono::seconds(static_cast<std::int64_t>(s));
 }
 
+// A single configured key must fit one of the algorithms, or no token could ever pass: say so
+// now (a 16-byte HS256 secret, an EC key with only RS256 allowed) rather than per request.
+void require_usable(const auth::Key& key, const std::vector<std::string>& algorithms) {
+  std::string why = "no algorithms";
+  for (const std::string& name : algorithms) {
+    const auth::Algorithm* alg = auth::find_algorithm(name);
+    if (alg && auth::key_fits(key, *alg, &why)) return;
+  }
+  throw std::invalid_argument("JwtVerifier: the key fits none of the algorithms: " + why);
+}
+
 class PyJwtVerifier {
  public:
   PyJwtVerifier(std::string issuer, std::vector<std::string> audience,
@@ -98,9 +109,11 @@ class PyJwtVerifier {
       throw std::invalid_argument("JwtVerifier: give one of secret, public_key_pem, jwks");
     }
     if (secret || public_key_pem) {
+      auth::Key key = secret ? auth::key_from_secret(to_bytes(*secret, "secret"))
+                             : auth::key_from_pem(*public_key_pem);
+      require_usable(key, algorithms);
       auth::KeySet set;
-      set.add(secret ? auth::key_from_secret(to_bytes(*secret, "secret"))
-                     : auth::key_from_pem(*public_key_pem));
+      set.add(std::move(key));
       cache_ = std::make_shared<auth::KeyCache>(std::move(set));
     } else {
       auth::KeyCacheOptions opts{to_seconds(refresh_interval, "refresh_interval"),

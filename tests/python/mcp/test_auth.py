@@ -218,6 +218,10 @@ def test_configuration_mistakes_fail_fast(tmp_path: Path) -> None:
         BearerAuth(issuer=ISSUER, audience=RESOURCE, secret=SECRET, jwks_file="x")
     with pytest.raises(ValueError, match="none"):
         BearerAuth(issuer=ISSUER, audience=RESOURCE, secret=SECRET, algorithms=["none"])
+    with pytest.raises(ValueError, match="shorter than 32 bytes"):
+        BearerAuth(issuer=ISSUER, audience=RESOURCE, secret=b"16-byte-secret!!")
+    with pytest.raises(ValueError, match="does not fit"):
+        BearerAuth(issuer=ISSUER, audience=RESOURCE, secret=SECRET, algorithms=["RS256"])
     with pytest.raises(ValueError, match="issuer"):
         BearerAuth(issuer="", audience=RESOURCE, secret=SECRET)
     with pytest.raises(ValueError, match="audience"):
