@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,8 +48,16 @@ def test_soak_short(tmp_path: Path) -> None:
     cmd = [sys.executable, str(SOAK), "--duration", str(SECONDS), "--dsn", DSN,
            "--timeout", str(CLIENT_TIMEOUT), "--json-report", str(report_path),
            "--server-log", str(tmp_path / "server.log")]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=BOUND)
-    output = proc.stdout + proc.stderr
+    # Its own session: should soak.py's watchdog fail too, the whole group (server, clients)
+    # is killed here rather than left running.
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=BOUND)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        pytest.fail(f"soak did not finish within {BOUND}s: {' '.join(cmd)}\n{output}")
     print(output)  # shown by pytest -s, and with the failure below
     assert proc.returncode == 0, (
         f"soak FAILED (exit {proc.returncode}; 1 = violations, 2 = could not start, "
