@@ -1561,11 +1561,16 @@ def print_summary(report: dict[str, Any], stats: Stats) -> None:
              and f":{report['pg_port']} " not in x + " "]
     if extra:
         states: dict[str, int] = {}
+        origins: dict[str, int] = {}
         for x in extra:
-            states[x.rsplit(" ", 1)[-1]] = states.get(x.rsplit(" ", 1)[-1], 0) + 1
-        print(f"  client sockets still open in the server: {states}; e.g.")
+            sock, _, note = x.partition("  [client port ")
+            state = sock.rsplit(" ", 1)[-1]
+            states[state] = states.get(state, 0) + 1
+            origin = note.split(": ", 1)[1].split(":", 1)[0] if ": " in note else "unknown"
+            origins[origin] = origins.get(origin, 0) + 1
+        print(f"  client sockets still open in the server: {states}; last used by {origins}")
         for x in extra[:5]:
-            print(f"    {x}")
+            print(f"    {x[:300]}")
     if report["pg"]:
         print("PostgreSQL writes: " + ", ".join(f"{k} {v}" for k, v in report["pg"].items()))
     print(f"server log: {report['server_log']} ({len(report['server_tracebacks'])} tracebacks)")
