@@ -33,8 +33,10 @@ std::string new_session_id() {
 // out as application/json, anything before it turns the answer into an SSE stream.
 class HttpChannel final : public Channel {
  public:
-  HttpChannel(http::ResponseHandle handle, std::string extra_headers)
-      : handle_(std::move(handle)), extra_(std::move(extra_headers)) {}
+  // `session` stays alive as long as the exchange: a stateless (2026-07-28) request's session
+  // has no other owner, and replies only hold weak references.
+  HttpChannel(http::ResponseHandle handle, std::string extra_headers, std::shared_ptr<Session> session)
+      : handle_(std::move(handle)), extra_(std::move(extra_headers)), session_(std::move(session)) {}
   void send(std::string_view message, bool final, bool refused) override {
     if (done_) return;
     if (!streaming_ && final) {
@@ -65,6 +67,7 @@ class HttpChannel final : public Channel {
  private:
   http::ResponseHandle handle_;
   std::string extra_;
+  std::shared_ptr<Session> session_;
   bool streaming_ = false, done_ = false;
 };
 
@@ -108,7 +111,7 @@ void HttpTransport::serve(http::Request& req, http::Response& res) {
   if (!guard_.origin_ok(req.header("origin"))) return refuse(res, 403, "Invalid Origin header");
   // transports.mdx "Protocol Version Header": an unsupported version is a 400.
   std::string_view version = req.header("mcp-protocol-version");
-  if (!version.empty() && !is_supported_version(version))
+  if (!version.empty() && !is_known_version(version))
     return refuse(res, 400, "Bad Request: Unsupported protocol version");
   std::string_view method = req.method();
   if (method == "POST") return post(req, res);
@@ -155,13 +158,15 @@ void HttpTransport::post(http::Request& req, http::Response& res) {
       session = std::make_shared<Session>();
       sessions_.emplace(id, Entry{session, {}});
       extra = "Mcp-Session-Id: " + id + "\r\n";
-    } else if (!ok) {
-      session = std::make_shared<Session>();  // answers the parse error below
+    } else if (!ok || msg.known.has_meta_version || req.header("mcp-protocol-version") == kModernVersion) {
+      // 2026-07-28 is stateless: each request stands alone (no Mcp-Session-Id). A message we
+      // cannot read gets its error the same way.
+      session = std::make_shared<Session>();
     } else {
       return refuse(res, 400, "Bad Request: Missing Mcp-Session-Id header");
     }
   }
-  auto channel = std::make_shared<HttpChannel>(res.detach(), std::move(extra));
+  auto channel = std::make_shared<HttpChannel>(res.detach(), std::move(extra), session);
   Outcome outcome = core_.handle(session, req.body, channel);
   if (outcome == Outcome::kNoReply && !channel->done()) channel->accepted();
 }

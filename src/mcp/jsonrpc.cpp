@@ -33,6 +33,8 @@ std::string_view trim_right(std::string_view s) {
 // Maps a view into the padded copy back onto the caller's text (same offsets).
 std::string_view rebase(std::string_view v, const std::string& buf, std::string_view original) {
   if (v.empty()) return {};
+  // Only views into the padded copy map back; anything else (never expected) maps to nothing.
+  if (v.data() < buf.data() || v.data() + v.size() > buf.data() + original.size()) return {};
   return original.substr(static_cast<size_t>(v.data() - buf.data()), v.size());
 }
 
@@ -95,12 +97,19 @@ bool read_params(od::object& params, KnownParams& known) {
         od::field f;
         std::string_view k;
         if (std::move(meta_field).get(f) || f.unescaped_key().get(k)) return false;
-        if (k != "progressToken") continue;
         od::value v = f.value();
         od::json_type t;
         if (v.type().get(t)) return false;
-        if (t == od::json_type::string || t == od::json_type::number)
-          known.progress_token = trim_right(v.raw_json_token());
+        if (k == "progressToken") {
+          if (t == od::json_type::string || t == od::json_type::number)
+            known.progress_token = trim_right(v.raw_json_token());
+        } else if (k == "io.modelcontextprotocol/protocolVersion" && t == od::json_type::string) {
+          if (v.get_string().get(known.meta_version)) return false;
+          known.has_meta_version = true;
+        } else if (k == "io.modelcontextprotocol/logLevel" && t == od::json_type::string) {
+          if (v.get_string().get(known.meta_log_level)) return false;
+          known.has_meta_log_level = true;
+        }
       }
     }
     if (!ok) return false;
@@ -188,7 +197,7 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
           return fail(failure, kParseError, "Parse error");
         // After the object the iterator stands on the next token (',' or '}' of the message).
         const char* end = nullptr;
-        if (doc.current_location().get(end)) return fail(failure, kParseError, "Parse error");
+        if (doc.current_location().get(end) || end < start) return fail(failure, kParseError, "Parse error");
         std::string_view raw(start, static_cast<size_t>(end - start));
         out.params = rebase(trim_right(raw), impl_->message_buf, text);
         out.known.arguments = rebase(out.known.arguments, impl_->message_buf, text);

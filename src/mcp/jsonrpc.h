@@ -17,7 +17,8 @@ enum ErrorCode : int {
   kMethodNotFound = -32601,
   kInvalidParams = -32602,   // also: unknown tool/prompt (server/tools.mdx "Error Handling")
   kInternalError = -32603,
-  kResourceNotFound = -32002,  // server/resources.mdx "Error Handling"
+  kResourceNotFound = -32002,  // server/resources.mdx "Error Handling" (2025-11-25)
+  kUnsupportedProtocolVersion = -32022,  // 2026-07-28 basic/versioning.mdx
 };
 
 // One message larger than this is refused with kInvalidRequest (bytes): 4 MiB holds any
@@ -37,7 +38,11 @@ struct KnownParams {
   std::string_view level;             // logging/setLevel
   std::string_view protocol_version;  // initialize
   std::string_view request_id;        // notifications/cancelled: raw JSON token
+  // 2026-07-28 per-request metadata (basic/index.mdx "_meta"): the request's protocol version
+  // and log level, io.modelcontextprotocol/protocolVersion and .../logLevel.
+  std::string_view meta_version, meta_log_level;
   bool has_name = false, has_uri = false, has_cursor = false, has_level = false;
+  bool has_meta_version = false, has_meta_log_level = false;
 };
 
 // A parsed message. Every view points into the parser's buffer or the parsed text and is

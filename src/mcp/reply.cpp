@@ -32,9 +32,26 @@ bool parse_log_level(std::string_view name, LogLevel& level) {
 std::string_view log_level_name(LogLevel level) { return kLevelNames[static_cast<size_t>(level)]; }
 
 Reply::Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
-             std::string progress_token, uint64_t call_id)
-    : state_(std::make_shared<State>(
-          State{std::move(session), std::move(channel), std::move(id), std::move(progress_token), call_id, false})) {}
+             std::string progress_token, uint64_t call_id, ReplyStyle style)
+    : state_(std::make_shared<State>(State{std::move(session), std::move(channel), std::move(id),
+                                           std::move(progress_token), call_id, false, style})) {}
+
+std::string modern_result(std::string_view json, bool cacheable) {
+  // ttlMs 0 with private scope: results may change at any time and are per caller.
+  std::string_view members = cacheable ? R"("resultType":"complete","ttlMs":0,"cacheScope":"private")"
+                                       : R"("resultType":"complete")";
+  std::string out;
+  size_t brace = json.find('{');
+  if (brace == std::string_view::npos) return std::string(json);
+  out.reserve(json.size() + members.size() + 2);
+  out.append(json.substr(0, brace + 1));
+  out.append(members);
+  std::string_view rest = json.substr(brace + 1);
+  size_t first = rest.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && rest[first] != '}') out.push_back(',');
+  out.append(rest);
+  return out;
+}
 
 bool Reply::active() const {
   if (!state_ || state_->done || !state_->channel) return false;
@@ -55,6 +72,12 @@ bool Reply::finish(std::string_view message) {
 
 bool Reply::result(std::string_view result_json) {
   if (!active()) return false;
+  if (state_->style.modern) {
+    std::string shaped = modern_result(result_json, state_->style.cacheable);
+    std::string out;
+    encode_result(out, state_->id, shaped);
+    return finish(out);
+  }
   std::string out;
   out.reserve(result_json.size() + 48);
   encode_result(out, state_->id, result_json);
@@ -63,6 +86,8 @@ bool Reply::result(std::string_view result_json) {
 
 bool Reply::error(int code, std::string_view message, std::string_view data_json) {
   if (!active()) return false;
+  // 2026-07-28 changelog: resource not found is -32602 (it was -32002).
+  if (state_->style.modern && code == kResourceNotFound) code = kInvalidParams;
   std::string out;
   encode_error(out, state_->id, code, message, data_json);
   return finish(out);
@@ -92,7 +117,10 @@ bool Reply::progress(double progress, double total, std::string_view message) {
 bool Reply::log(LogLevel level, std::string_view logger, std::string_view data_json) {
   if (!active()) return false;
   auto session = state_->session.lock();
-  if (level < session->log_level) return true;  // filtered, not an error
+  const ReplyStyle& style = state_->style;
+  // 2026-07-28: no notifications/message unless the request carried a log level.
+  if (style.modern && (!style.has_log_level || level < style.log_level)) return true;
+  if (!style.modern && level < session->log_level) return true;  // filtered, not an error
   std::string params = R"({"level":")";
   params.append(log_level_name(level));
   params.push_back('"');

@@ -12,11 +12,19 @@
 
 namespace fa::mcp {
 
+// How a request's answers are shaped, by the revision it was sent under.
+struct ReplyStyle {
+  bool modern = false;     // 2026-07-28: results carry resultType; logs need a per-request level
+  bool cacheable = false;  // 2026-07-28 CacheableResult (resources/read): ttlMs and cacheScope
+  bool has_log_level = false;
+  LogLevel log_level = LogLevel::kDebug;  // the request's io.modelcontextprotocol/logLevel
+};
+
 class Reply {
  public:
   Reply() = default;
   Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
-        std::string progress_token, uint64_t call_id);
+        std::string progress_token, uint64_t call_id, ReplyStyle style = {});
 
   // Each returns false and sends nothing once the request was answered or cancelled, or its
   // session or channel is gone.
@@ -40,9 +48,14 @@ class Reply {
     std::string progress_token;  // raw JSON token or empty
     uint64_t call_id = 0;
     bool done = false;
+    ReplyStyle style;
   };
   bool finish(std::string_view message);
   std::shared_ptr<State> state_;
 };
+
+// Inserts the 2026-07-28 result members ("resultType":"complete", and for cacheable results
+// "ttlMs" and "cacheScope") at the front of the result object `json`.
+std::string modern_result(std::string_view json, bool cacheable);
 
 }  // namespace fa::mcp

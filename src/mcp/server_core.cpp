@@ -13,6 +13,10 @@ bool is_supported_version(std::string_view version) {
   return false;
 }
 
+bool is_known_version(std::string_view version) {
+  return version == kModernVersion || is_supported_version(version);
+}
+
 ServerCore::ServerCore(Application& app, ServerInfo info) : app_(app), info_(std::move(info)) {}
 
 int ServerCore::add(Listing& listing, std::string name, std::string descriptor_json) {
@@ -67,6 +71,23 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
       break;
   }
   const std::string_view m = msg.method;
+  const bool modern = msg.known.has_meta_version;
+  if (modern && msg.known.meta_version != kModernVersion) {
+    // 2026-07-28 basic/versioning.mdx: name the versions we speak so the client can pick one.
+    std::string data = R"({"supported":[")";
+    data += kModernVersion;
+    for (auto v : kSupportedVersions) {
+      data += R"(",")";
+      data += v;
+    }
+    data += R"("],"requested":)";
+    append_string(data, msg.known.meta_version);
+    data += "}";
+    out_.clear();
+    encode_error(out_, msg.id, kUnsupportedProtocolVersion, "Unsupported protocol version", data);
+    channel->send(out_, true, true);
+    return Outcome::kAnswered;
+  }
   if (m == "tools/call") return upcall(session, msg, channel, CallKind::kTool);
   if (m == "resources/read") return upcall(session, msg, channel, CallKind::kResource);
   if (m == "prompts/get") return upcall(session, msg, channel, CallKind::kPrompt);
@@ -74,18 +95,26 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
 
   std::string result;
   bool ok = true;
+  bool cacheable = false;
   if (m == "initialize") {
     initialize(*session, msg, result);
+  } else if (m == "server/discover") {
+    discover(result);
+    cacheable = true;
   } else if (m == "ping") {
     result = "{}";
   } else if (m == "tools/list") {
     ok = list(*session, tools_, msg, result);
+    cacheable = true;
   } else if (m == "resources/list") {
     ok = list(*session, resources_, msg, result);
+    cacheable = true;
   } else if (m == "resources/templates/list") {
     ok = list(*session, templates_, msg, result);
+    cacheable = true;
   } else if (m == "prompts/list") {
     ok = list(*session, prompts_, msg, result);
+    cacheable = true;
   } else if (m == "logging/setLevel") {
     LogLevel level;
     ok = msg.known.has_level && parse_log_level(msg.known.level, level);
@@ -107,7 +136,9 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
     return Outcome::kAnswered;
   }
   out_.clear();
-  if (ok)
+  if (ok && (modern || m == "server/discover"))
+    encode_result(out_, msg.id, modern_result(result, cacheable));
+  else if (ok)
     encode_result(out_, msg.id, result);
   else
     encode_error(out_, msg.id, kInvalidParams, result);
@@ -123,10 +154,9 @@ void ServerCore::initialize(Session& session, const Message& msg, std::string& r
     session.protocol_version = kLatestVersion;
   result = R"({"protocolVersion":")";
   result += session.protocol_version;
-  result += R"(","capabilities":{"logging":{},)";
-  if (completions_) result += R"("completions":{},)";
-  result += R"("prompts":{"listChanged":false},"resources":{"subscribe":false,"listChanged":false},)"
-            R"("tools":{"listChanged":false}},"serverInfo":{"name":)";
+  result += R"(","capabilities":)";
+  capabilities(result);
+  result += R"(,"serverInfo":{"name":)";
   append_string(result, info_.name);
   result += R"(,"version":)";
   append_string(result, info_.version);
@@ -140,6 +170,30 @@ void ServerCore::initialize(Session& session, const Message& msg, std::string& r
     append_string(result, info_.instructions);
   }
   result += "}";
+}
+
+void ServerCore::capabilities(std::string& out) {
+  out += R"({"logging":{},)";
+  if (completions_) out += R"("completions":{},)";
+  out += R"("prompts":{"listChanged":false},"resources":{"subscribe":false,"listChanged":false},)"
+         R"("tools":{"listChanged":false}})";
+}
+
+void ServerCore::discover(std::string& result) {
+  // 2026-07-28 server/discover.mdx: versions, capabilities, identity in _meta.
+  result = R"({"supportedVersions":[")";
+  result += kModernVersion;
+  result += R"("],"capabilities":)";
+  capabilities(result);
+  if (!info_.instructions.empty()) {
+    result += R"(,"instructions":)";
+    append_string(result, info_.instructions);
+  }
+  result += R"(,"_meta":{"io.modelcontextprotocol/serverInfo":{"name":)";
+  append_string(result, info_.name);
+  result += R"(,"version":)";
+  append_string(result, info_.version);
+  result += "}}}";
 }
 
 bool ServerCore::list(Session& session, const Listing& listing, const Message& msg,
@@ -211,7 +265,11 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
   const uint64_t call_id = next_call_id_++;
   std::string id(msg.id);
   session->in_flight[id] = call_id;
-  Reply reply(session, channel, std::move(id), std::string(token), call_id);
+  ReplyStyle style;
+  style.modern = known.has_meta_version;
+  style.cacheable = style.modern && kind == CallKind::kResource;
+  style.has_log_level = known.has_meta_log_level && parse_log_level(known.meta_log_level, style.log_level);
+  Reply reply(session, channel, std::move(id), std::string(token), call_id, style);
   app_.call(call, reply);
   return reply.active() ? Outcome::kPending : Outcome::kAnswered;
 }

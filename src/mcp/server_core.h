@@ -20,7 +20,13 @@ namespace fa::mcp {
 inline constexpr std::string_view kLatestVersion = "2025-11-25";
 inline constexpr std::string_view kSupportedVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
                                                           "2024-11-05"};
+// The stateless revision, served per request to clients that send
+// _meta["io.modelcontextprotocol/protocolVersion"] (2026-07-28 basic/versioning.mdx "Dual-era").
+inline constexpr std::string_view kModernVersion = "2026-07-28";
+// True for a version initialize can negotiate.
 bool is_supported_version(std::string_view version);
+// True for any version this server speaks (the MCP-Protocol-Version header).
+bool is_known_version(std::string_view version);
 
 struct ServerInfo {
   std::string name;
@@ -75,6 +81,8 @@ class ServerCore {
   Outcome upcall(const std::shared_ptr<Session>& session, const Message& msg,
                  const std::shared_ptr<Channel>& channel, CallKind kind);
   void initialize(Session& session, const Message& msg, std::string& result);
+  void discover(std::string& result);
+  void capabilities(std::string& out);
   bool list(Session& session, const Listing& listing, const Message& msg, std::string& result);
   void notification(Session& session, const Message& msg);
 

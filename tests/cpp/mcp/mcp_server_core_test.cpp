@@ -158,3 +158,54 @@ TEST_F(McpServerCore, EndSessionCancelsInFlight) {
 
 }  // namespace
 }  // namespace fa::mcp
+
+namespace fa::mcp {
+namespace {
+
+constexpr std::string_view kModernMeta =
+    R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"})";
+
+TEST_F(McpServerCore, DiscoverAdvertisesTheModernRevision) {
+  send(R"({"jsonrpc":"2.0","id":"d","method":"server/discover","params":{)" + std::string(kModernMeta) + "}}");
+  auto r = out->last();
+  EXPECT_NE(r.find(R"("result":{"resultType":"complete","ttlMs":0,"cacheScope":"private","supportedVersions":["2026-07-28"])"),
+            std::string::npos) << r;
+  EXPECT_NE(r.find(R"("io.modelcontextprotocol/serverInfo":{"name":"My Tools","version":"1.0.0"})"), std::string::npos) << r;
+}
+
+TEST_F(McpServerCore, ModernRequestsGetResultTypeWithoutInitialize) {
+  core.add_tool("t", R"({"name":"t"})");
+  send(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{)" + std::string(kModernMeta) + "}}");
+  EXPECT_EQ(out->last(), R"({"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","ttlMs":0,"cacheScope":"private","tools":[{"name":"t"}]}})");
+  send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"t",)" + std::string(kModernMeta) + "}}");
+  EXPECT_EQ(out->last(), R"({"jsonrpc":"2.0","id":2,"result":{"resultType":"complete","content":[{"type":"text","text":"ok"}],"isError":false}})");
+  send(R"({"jsonrpc":"2.0","id":3,"method":"tools/list"})");  // legacy shape without the meta
+  EXPECT_EQ(out->last().find("resultType"), std::string::npos);
+}
+
+TEST_F(McpServerCore, UnknownModernVersionNamesTheSupportedOnes) {
+  send(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01"}}})");
+  auto r = out->last();
+  EXPECT_NE(r.find(R"("code":-32022)"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("supported":["2026-07-28","2025-11-25")"), std::string::npos) << r;
+}
+
+TEST_F(McpServerCore, ModernLogsNeedARequestLevelAndResourceNotFoundIsInvalidParams) {
+  core.add_tool("slow", "{}");
+  app.answer_now = false;
+  send(R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"slow",)" + std::string(kModernMeta) + "}}");
+  size_t before = out->sent.size();
+  app.held->log(LogLevel::kError, "", "1");
+  EXPECT_EQ(out->sent.size(), before);  // no logLevel in _meta: no notifications/message
+  send(R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"slow","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/logLevel":"warning"}}})");
+  app.held->log(LogLevel::kInfo, "", "1");
+  EXPECT_EQ(out->sent.size(), before);
+  app.held->log(LogLevel::kError, "", "2");
+  EXPECT_EQ(out->sent.size(), before + 1);
+  send(R"({"jsonrpc":"2.0","id":7,"method":"resources/read","params":{"uri":"x://y",)" + std::string(kModernMeta) + "}}");
+  app.held->error(kResourceNotFound, "Resource not found");
+  EXPECT_NE(out->last().find(R"("code":-32602)"), std::string::npos) << out->last();
+}
+
+}  // namespace
+}  // namespace fa::mcp

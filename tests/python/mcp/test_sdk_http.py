@@ -37,7 +37,7 @@ def server() -> Iterator[HttpServerProcess]:
     proc.close()
 
 
-@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize("mode", ["legacy", "auto", "2026-07-28"])
 def test_official_client_over_http(server: HttpServerProcess, mode: str) -> None:
     async def main() -> None:
         progress: list[float] = []
@@ -49,8 +49,10 @@ def test_official_client_over_http(server: HttpServerProcess, mode: str) -> None
         async def on_log(params: object) -> None:
             logs.append(params)
 
-        async with Client(server.url, mode=mode, logging_callback=on_log) as client:
-            assert client.protocol_version == "2025-11-25"
+        async with Client(
+            server.url, mode=mode, logging_callback=on_log, log_level="debug"
+        ) as client:
+            assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
             result = await client.call_tool("calculate", {"operation": "add", "a": 1, "b": 2})
             assert result.structured_content == {"result": 3.0}
             counted = await client.call_tool("slow_count", {"n": 3}, progress_callback=on_progress)
@@ -111,3 +113,30 @@ def test_get_opens_the_session_stream(server: HttpServerProcess) -> None:
             assert stream.status_code == 200
             assert stream.headers["content-type"] == "text/event-stream"
         assert http.get(server.url, headers={"Accept": "text/event-stream"}).status_code == 400
+
+
+def test_stateless_2026_requests_need_no_session(server: HttpServerProcess) -> None:
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
+    headers = {**HEADERS, "MCP-Protocol-Version": "2026-07-28"}
+    with httpx.Client(timeout=10) as http:
+        discover = {"jsonrpc": "2.0", "id": 1, "method": "server/discover",
+                    "params": {"_meta": meta}}
+        r = http.post(server.url, json=discover, headers=headers)
+        assert r.status_code == 200 and "mcp-session-id" not in r.headers
+        result = r.json()["result"]
+        assert result["supportedVersions"] == ["2026-07-28"]
+        assert result["resultType"] == "complete"
+        assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "Test Tools"
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": "hi"}, "_meta": meta}}
+        r = http.post(server.url, json=call, headers=headers)
+        assert r.json()["result"]["content"][0]["text"] == "hi"
+        missing = {"jsonrpc": "2.0", "id": 3, "method": "resources/read",
+                   "params": {"uri": "nothing://here", "_meta": meta}}
+        assert http.post(server.url, json=missing, headers=headers).json()["error"]["code"] == (
+            -32602
+        )
+        future = {"jsonrpc": "2.0", "id": 4, "method": "tools/list",
+                  "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2099-01-01"}}}
+        err = http.post(server.url, json=future, headers=HEADERS).json()["error"]
+        assert err["code"] == -32022 and "2026-07-28" in err["data"]["supported"]

@@ -20,13 +20,14 @@ def params(script: object) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=[str(script)])
 
 
-@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize("mode", ["legacy", "auto", "2026-07-28"])
 def test_seed_example_with_the_official_client(mode: str) -> None:
     async def main() -> None:
         async with Client(params(SEED_SERVER), mode=mode) as client:
-            assert client.server_info is not None
-            assert client.server_info.name == "My Tools"
-            assert client.protocol_version == "2025-11-25"
+            if mode != "2026-07-28":  # a pinned version skips discovery: no serverInfo
+                assert client.server_info is not None
+                assert client.server_info.name == "My Tools"
+            assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
             tools = await client.list_tools()
             assert [t.name for t in tools.tools] == ["calculate"]
             assert tools.tools[0].description == "Perform basic calculations"
