@@ -2,6 +2,7 @@
 SDK's decorators (`@server.tool`, `@server.resource`, `@server.prompt`), served over stdio or
 Streamable HTTP. See docs/mcp/README.md."""
 
+from fasterapi.mcp.client import MCPClient, MCPError
 from fasterapi.mcp.content import Audio, Image
 from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import InvalidParams, McpError, ResourceNotFound, ToolError
@@ -15,6 +16,8 @@ __all__ = [
     "FastMCP",
     "Image",
     "InvalidParams",
+    "MCPClient",
+    "MCPError",
     "MCPServer",
     "McpError",
     "ResourceNotFound",
