@@ -427,7 +427,9 @@ def test_auto_falls_back_to_initialize(tmp_path: Path) -> None:
 
 def test_sse_parser() -> None:
     p = _SseParser()
-    stream = b": comment\r\nid: 1\r\nretry: 50\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\nevent: x\ndata:2\n\n"
+    stream = (
+        b': comment\r\nid: 1\r\nretry: 50\r\ndata: {"a":\r\ndata: 1}\r\n\r\nevent: x\ndata:2\n\n'
+    )
     events = []
     for i in range(len(stream)):  # one byte at a time
         events += p.feed(stream[i : i + 1])
