@@ -124,7 +124,13 @@ class App(APIRouter):
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serve `app` (a StaticFiles) under `path`:
-        `app.mount("/static", StaticFiles(directory="static"))`."""
+        `app.mount("/static", StaticFiles(directory="static"))`; or an MCP server's
+        Streamable HTTP endpoint at `path`: `app.mount("/mcp", mcp_server)`."""
+        from fasterapi.mcp.server import MCPServer
+
+        if isinstance(app, MCPServer):
+            app.mount_into(self, path)
+            return
         if not callable(app):
             raise TypeError("mount() takes a StaticFiles instance (or any endpoint(req, res))")
         path = path.rstrip("/")

@@ -133,6 +133,42 @@ void PyApplication::fail(mcp::Reply& reply) {
   reply.error(code, message, data);
 }
 
+// The Python side of a mounted exchange: sink.send(status, content_type, headers, body),
+// sink.start(status, content_type, headers), sink.write(chunk), sink.end(); headers are
+// preformatted "Name: value\r\n" lines. Errors in the sink are reported, not raised.
+class PyResponder final : public mcp::HttpResponder {
+ public:
+  explicit PyResponder(nb::object sink) : sink_(std::move(sink)) {}
+  void send(int status, std::string_view ctype, std::string_view headers, std::string_view body) override {
+    call("send", [&] { sink_.attr("send")(status, nb::str(ctype.data(), ctype.size()),
+                                          nb::str(headers.data(), headers.size()), nb::bytes(body.data(), body.size())); });
+    ended_ = true;
+  }
+  void start(int status, std::string_view ctype, std::string_view headers) override {
+    call("start", [&] { sink_.attr("start")(status, nb::str(ctype.data(), ctype.size()), nb::str(headers.data(), headers.size())); });
+  }
+  void write(std::string_view chunk) override {
+    call("write", [&] { sink_.attr("write")(nb::bytes(chunk.data(), chunk.size())); });
+  }
+  void end() override {
+    call("end", [&] { sink_.attr("end")(); });
+    ended_ = true;
+  }
+  bool alive() const override { return !ended_; }
+
+ private:
+  template <typename F>
+  void call(const char*, F&& fn) {
+    try {
+      fn();
+    } catch (nb::python_error& e) {
+      e.discard_as_unraisable("fasterapi MCP mounted exchange");
+    }
+  }
+  nb::object sink_;
+  bool ended_ = false;
+};
+
 class McpServer {
  public:
   McpServer(std::string name, std::string version, std::string title, std::string instructions)
@@ -197,6 +233,35 @@ class McpServer {
     return http_->listen();
   }
 
+  // Serves Streamable HTTP exchanges handed over by exchange() (an App's routes).
+  void mount(const std::string& host, const std::string& path, nb::list allowed_origins, nb::list allowed_hosts) {
+    if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
+    mcp::HttpOptions opts;
+    opts.host = host;
+    opts.path = path;
+    for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
+    for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
+    http_ = std::make_unique<mcp::HttpTransport>(core_, std::move(opts));
+  }
+
+  // One mounted exchange: method, [(name, value)] with lower-case names, the body, the sink.
+  void exchange(const std::string& method, nb::list headers, nb::bytes body, nb::object sink) {
+    if (!http_) throw std::runtime_error("McpServer.exchange: call mount() first");
+    std::vector<std::pair<std::string, std::string>> owned;
+    owned.reserve(headers.size());
+    for (auto item : headers) {
+      nb::tuple pair = nb::borrow<nb::tuple>(item);
+      owned.emplace_back(nb::cast<std::string>(pair[0]), nb::cast<std::string>(pair[1]));
+    }
+    mcp::HttpRequestView view{method, std::string_view(body.c_str(), body.size()),
+                              [&owned](std::string_view name) -> std::string_view {
+                                for (const auto& [k, v] : owned)
+                                  if (k == name) return v;
+                                return {};
+                              }};
+    http_->serve(view, std::make_shared<PyResponder>(std::move(sink)));
+  }
+
   int fileno() const { return loop_.fd(); }
   void poll() {
     loop_.run_once(0);
@@ -251,6 +316,13 @@ void register_mcp(nb::module_& m) {
            nb::arg("path") = "/mcp", nb::arg("allowed_origins") = nb::list(),
            nb::arg("allowed_hosts") = nb::list(),
            "Serves Streamable HTTP at path; returns the bound port.")
+      .def("mount", &McpServer::mount, nb::arg("host"), nb::arg("path"),
+           nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list(),
+           "Serves Streamable HTTP through exchange() calls (an App's routes).")
+      .def("exchange", &McpServer::exchange, nb::arg("method"), nb::arg("headers"), nb::arg("body"),
+           nb::arg("sink"),
+           "Handles one mounted HTTP exchange; the answer goes to sink.send or "
+           "sink.start/write/end.")
       .def("fileno", &McpServer::fileno, "An fd that is readable when poll() has work.")
       .def("poll", &McpServer::poll, "Runs ready I/O and due timers without blocking.")
       .def("next_timer_ms", &McpServer::next_timer_ms)

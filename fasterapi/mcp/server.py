@@ -279,6 +279,29 @@ class MCPServer:
             self._cancel_all,
         )
 
+    def mount_into(
+        self,
+        app: Any,
+        path: str = "/mcp",
+        *,
+        host: str = "127.0.0.1",
+        allowed_origins: list[str] | None = None,
+        allowed_hosts: list[str] | None = None,
+    ) -> None:
+        """Serves this server's Streamable HTTP endpoint on `app` at `path` (what
+        `app.mount(path, server)` calls). With host="127.0.0.1" only loopback Host headers are
+        accepted (DNS-rebinding protection); list others in allowed_hosts."""
+        from fasterapi.mcp._mount import make_endpoint
+
+        path = "/" + path.strip("/")
+        self._native.mount(host, path, list(allowed_origins or ()), list(allowed_hosts or ()))
+        app.add_route(
+            path,
+            make_endpoint(self._native),
+            methods=["POST", "GET", "DELETE"],
+            include_in_schema=False,
+        )
+
     def _cancel_all(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()

@@ -35,40 +35,58 @@ class HttpChannel final : public Channel {
  public:
   // `session` stays alive as long as the exchange: a stateless (2026-07-28) request's session
   // has no other owner, and replies only hold weak references.
-  HttpChannel(http::ResponseHandle handle, std::string extra_headers, std::shared_ptr<Session> session)
-      : handle_(std::move(handle)), extra_(std::move(extra_headers)), session_(std::move(session)) {}
+  HttpChannel(std::shared_ptr<HttpResponder> res, std::string extra_headers, std::shared_ptr<Session> session)
+      : res_(std::move(res)), extra_(std::move(extra_headers)), session_(std::move(session)) {}
   void send(std::string_view message, bool final, bool refused) override {
     if (done_) return;
     if (!streaming_ && final) {
       done_ = true;
-      handle_.send(http::ResponseHead{refused ? 400 : 200, kJson, extra_}, message);
+      res_->send(refused ? 400 : 200, kJson, extra_, message);
       return;
     }
     if (!streaming_) {
       streaming_ = true;
       extra_ += "Cache-Control: no-cache\r\n";
-      handle_.start(http::ResponseHead{200, kEventStream, extra_});
+      res_->start(200, kEventStream, extra_);
     }
     std::string event = "event: message\ndata: ";
     event.append(message);
     event.append("\n\n");
-    handle_.write(event);
+    res_->write(event);
     if (final) {
       done_ = true;
-      handle_.end();
+      res_->end();
     }
   }
   bool done() const { return done_; }
   void accepted() {  // a notification or response: 202 with no body
     done_ = true;
-    handle_.send(http::ResponseHead{202, {}, extra_}, {});
+    res_->send(202, {}, extra_, {});
   }
 
  private:
-  http::ResponseHandle handle_;
+  std::shared_ptr<HttpResponder> res_;
   std::string extra_;
   std::shared_ptr<Session> session_;
   bool streaming_ = false, done_ = false;
+};
+
+// The engine's side of an exchange: a detached response.
+class EngineResponder final : public HttpResponder {
+ public:
+  explicit EngineResponder(http::ResponseHandle handle) : handle_(std::move(handle)) {}
+  void send(int status, std::string_view ctype, std::string_view headers, std::string_view body) override {
+    handle_.send(http::ResponseHead{status, ctype, headers}, body);
+  }
+  void start(int status, std::string_view ctype, std::string_view headers) override {
+    handle_.start(http::ResponseHead{status, ctype, headers});
+  }
+  void write(std::string_view chunk) override { handle_.write(chunk); }
+  void end() override { handle_.end(); }
+  bool alive() const override { return handle_.alive(); }
+
+ private:
+  http::ResponseHandle handle_;
 };
 
 bool mentions(std::string_view header, std::string_view token) {
@@ -77,16 +95,20 @@ bool mentions(std::string_view header, std::string_view token) {
 
 }  // namespace
 
-HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options)
-    : loop_(loop), core_(core), options_(std::move(options)) {
+HttpTransport::HttpTransport(ServerCore& core, HttpOptions options)
+    : core_(core), options_(std::move(options)) {
   guard_.allowed_origins = options_.allowed_origins;
   guard_.allowed_hosts = options_.allowed_hosts;
   guard_.loopback_only = is_loopback_host(options_.host) || options_.host == "::1";
+}
+
+HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options)
+    : HttpTransport(core, std::move(options)) {
   http::ServerConfig cfg;
   cfg.host = options_.host;
   cfg.port = options_.port;
   cfg.limits.max_body_bytes = kMaxMessageBytes;  // 413 past one message's limit
-  server_ = std::make_unique<http::Server>(loop_, cfg);
+  server_ = std::make_unique<http::Server>(loop, cfg);
   auto handler = [this](http::Request& req, http::Response& res) { serve(req, res); };
   server_->route("POST", options_.path, handler);
   server_->route("GET", options_.path, handler);
@@ -95,51 +117,59 @@ HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions opti
 
 HttpTransport::~HttpTransport() {
   for (auto& [id, entry] : sessions_) core_.end_session(*entry.session);
-  server_->close();
+  if (server_) server_->close();
 }
 
-uint16_t HttpTransport::listen() { return server_->listen(); }
+uint16_t HttpTransport::listen() {
+  if (!server_) throw std::logic_error("HttpTransport::listen: mounted transports have no listener");
+  return server_->listen();
+}
 
-void HttpTransport::refuse(http::Response& res, int status, std::string_view message) {
+void HttpTransport::refuse(HttpResponder& res, int status, std::string_view message) {
   std::string body;
   encode_error(body, {}, kInvalidRequest, message);
-  res.send(status, kJson, body);
+  res.send(status, kJson, {}, body);
 }
 
 void HttpTransport::serve(http::Request& req, http::Response& res) {
-  if (!guard_.host_ok(req.header("host"))) return refuse(res, 421, "Invalid Host header");
-  if (!guard_.origin_ok(req.header("origin"))) return refuse(res, 403, "Invalid Origin header");
+  HttpRequestView view{req.method(), req.body, [&req](std::string_view name) { return req.header(name); }};
+  serve(view, std::make_shared<EngineResponder>(res.detach()));
+}
+
+void HttpTransport::serve(const HttpRequestView& req, std::shared_ptr<HttpResponder> res) {
+  if (!guard_.host_ok(req.header("host"))) return refuse(*res, 421, "Invalid Host header");
+  if (!guard_.origin_ok(req.header("origin"))) return refuse(*res, 403, "Invalid Origin header");
   // transports.mdx "Protocol Version Header": an unsupported version is a 400.
   std::string_view version = req.header("mcp-protocol-version");
   if (!version.empty() && !is_known_version(version))
-    return refuse(res, 400, "Bad Request: Unsupported protocol version");
-  std::string_view method = req.method();
+    return refuse(*res, 400, "Bad Request: Unsupported protocol version");
+  std::string_view method = req.method;
   if (method == "POST") return post(req, res);
   if (method == "GET") return get(req, res);
   return remove(req, res);
 }
 
-HttpTransport::Entry* HttpTransport::session_of(http::Request& req, http::Response& res) {
+HttpTransport::Entry* HttpTransport::session_of(const HttpRequestView& req, const Res& res) {
   std::string_view id = req.header("mcp-session-id");
   if (id.empty()) {
-    refuse(res, 400, "Bad Request: Missing Mcp-Session-Id header");
+    refuse(*res, 400, "Bad Request: Missing Mcp-Session-Id header");
     return nullptr;
   }
   auto it = sessions_.find(std::string(id));
   if (it == sessions_.end()) {
-    refuse(res, 404, "Session not found");
+    refuse(*res, 404, "Session not found");
     return nullptr;
   }
   return &it->second;
 }
 
-void HttpTransport::post(http::Request& req, http::Response& res) {
+void HttpTransport::post(const HttpRequestView& req, const Res& res) {
   std::string_view ctype = req.header("content-type");
-  if (!mentions(ctype, "application/json")) return refuse(res, 415, "Unsupported Media Type: use application/json");
+  if (!mentions(ctype, "application/json")) return refuse(*res, 415, "Unsupported Media Type: use application/json");
   std::string_view accept = req.header("accept");
   if (!accept.empty() && !mentions(accept, "application/json") && !mentions(accept, kEventStream) &&
       !mentions(accept, "*/*"))
-    return refuse(res, 406, "Not Acceptable: accept application/json and text/event-stream");
+    return refuse(*res, 406, "Not Acceptable: accept application/json and text/event-stream");
 
   std::shared_ptr<Session> session;
   std::string extra;
@@ -153,7 +183,7 @@ void HttpTransport::post(http::Request& req, http::Response& res) {
     ParseFailure failure;
     bool ok = peek_.parse(req.body, msg, failure);
     if (ok && msg.kind == MessageKind::kRequest && msg.method == "initialize") {
-      if (sessions_.size() >= options_.max_sessions) return refuse(res, 503, "Too many sessions");
+      if (sessions_.size() >= options_.max_sessions) return refuse(*res, 503, "Too many sessions");
       std::string id = new_session_id();
       session = std::make_shared<Session>();
       sessions_.emplace(id, Entry{session, {}});
@@ -163,34 +193,35 @@ void HttpTransport::post(http::Request& req, http::Response& res) {
       // cannot read gets its error the same way.
       session = std::make_shared<Session>();
     } else {
-      return refuse(res, 400, "Bad Request: Missing Mcp-Session-Id header");
+      return refuse(*res, 400, "Bad Request: Missing Mcp-Session-Id header");
     }
   }
-  auto channel = std::make_shared<HttpChannel>(res.detach(), std::move(extra), session);
+  auto channel = std::make_shared<HttpChannel>(res, std::move(extra), session);
   Outcome outcome = core_.handle(session, req.body, channel);
   if (outcome == Outcome::kNoReply && !channel->done()) channel->accepted();
 }
 
-void HttpTransport::get(http::Request& req, http::Response& res) {
+void HttpTransport::get(const HttpRequestView& req, const Res& res) {
   if (!mentions(req.header("accept"), kEventStream))
-    return refuse(res, 406, "Not Acceptable: accept text/event-stream");
+    return refuse(*res, 406, "Not Acceptable: accept text/event-stream");
   Entry* entry = session_of(req, res);
   if (!entry) return;
-  if (entry->stream.alive()) return refuse(res, 409, "Conflict: the session's stream is already open");
+  if (entry->stream && entry->stream->alive())
+    return refuse(*res, 409, "Conflict: the session's stream is already open");
   // The stream stays open for server-initiated messages until DELETE or the client leaves.
-  entry->stream = res.detach();
-  entry->stream.start(http::ResponseHead{200, kEventStream, "Cache-Control: no-cache\r\n"});
-  entry->stream.write(": stream open\n\n");
+  entry->stream = res;
+  res->start(200, kEventStream, "Cache-Control: no-cache\r\n");
+  res->write(": stream open\n\n");
 }
 
-void HttpTransport::remove(http::Request& req, http::Response& res) {
+void HttpTransport::remove(const HttpRequestView& req, const Res& res) {
   Entry* entry = session_of(req, res);
   if (!entry) return;
   std::string id(req.header("mcp-session-id"));
   core_.end_session(*entry->session);
-  if (entry->stream.alive()) entry->stream.end();
+  if (entry->stream && entry->stream->alive()) entry->stream->end();
   sessions_.erase(id);
-  res.send(200, {}, {});
+  res->send(200, {}, {}, {});
 }
 
 }  // namespace fa::mcp

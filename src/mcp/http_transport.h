@@ -12,6 +12,7 @@
 
 #include "core/event_loop.h"
 #include "http/server.h"
+#include "mcp/http_exchange.h"
 #include "mcp/http_guard.h"
 #include "mcp/server_core.h"
 
@@ -28,7 +29,10 @@ struct HttpOptions {
 
 class HttpTransport {
  public:
+  // Serves on its own listener (listen()) at options.path.
   HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options);
+  // Serves only exchanges handed to it (an App mounting the server on its own routes).
+  HttpTransport(ServerCore& core, HttpOptions options);
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
@@ -37,21 +41,22 @@ class HttpTransport {
   uint16_t listen();
   // Serves one exchange addressed to the MCP path (POST, GET or DELETE).
   void serve(http::Request& req, http::Response& res);
+  void serve(const HttpRequestView& req, std::shared_ptr<HttpResponder> res);
   size_t sessions() const { return sessions_.size(); }
 
  private:
   struct Entry {
     std::shared_ptr<Session> session;
-    http::ResponseHandle stream;  // the GET stream, if open
+    std::shared_ptr<HttpResponder> stream;  // the GET stream, if open
   };
-  void post(http::Request& req, http::Response& res);
-  void get(http::Request& req, http::Response& res);
-  void remove(http::Request& req, http::Response& res);
+  using Res = std::shared_ptr<HttpResponder>;
+  void post(const HttpRequestView& req, const Res& res);
+  void get(const HttpRequestView& req, const Res& res);
+  void remove(const HttpRequestView& req, const Res& res);
   // Finds the request's session; answers 400/404 itself and returns null when it cannot.
-  Entry* session_of(http::Request& req, http::Response& res);
-  static void refuse(http::Response& res, int status, std::string_view message);
+  Entry* session_of(const HttpRequestView& req, const Res& res);
+  static void refuse(HttpResponder& res, int status, std::string_view message);
 
-  EventLoop& loop_;
   ServerCore& core_;
   HttpOptions options_;
   HttpGuard guard_;
