@@ -34,7 +34,7 @@ def test_example(index: int, tmp_path: Path) -> None:
     if 'transport="stdio"' in code:
         script.write_text(code)
         run(_check_stdio(script))
-    elif 'transport="http"' in code:
+    elif 'transport="http"' in code or "app.mount(" in code:
         script.write_text(code.replace("port=8000", "port=int(__import__('sys').argv[2])"))
         proc = HttpServerProcess(script)
         try:
