@@ -83,6 +83,14 @@ def review(code: str, language: str = "python") -> str:
     return f"Please review this {language} code:\n{code}"
 
 
+@server.completion()
+def complete(ref: dict, argument: dict, context: dict | None) -> list[str]:
+    """Completes the review prompt's language argument"""
+    if argument["name"] == "language":
+        return [lang for lang in ("python", "rust", "go") if lang.startswith(argument["value"])]
+    return []
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "http":
         server.run(transport="http", port=int(sys.argv[2]))

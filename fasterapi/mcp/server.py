@@ -165,6 +165,25 @@ class MCPServer:
         self._prompts[prompt.name] = prompt
         self._native.add_prompt(prompt.name, prompt.descriptor, self._prompt_runner(prompt), True)
 
+    def completion(self) -> Callable[[F], F]:
+        """Registers handler(ref, argument, context) for completion/complete (argument
+        autocompletion, server/utilities/completion.mdx). It returns a list of values, a
+        dict {"values": [...], "total": n, "hasMore": bool}, or an object with those attributes;
+        sync or async."""
+
+        def decorator(fn: F) -> F:
+            self._native.set_completion(self._completion_runner(fn))
+            return fn
+
+        return decorator
+
+    def _completion_runner(self, fn: Callable[..., Any]) -> Callable[[dict[str, Any], Any], Any]:
+        def run(params: dict[str, Any], reply: Any) -> Any:
+            call = lambda: fn(params.get("ref"), params.get("argument"), params.get("context"))  # noqa: E731
+            return self._answer(call, reply, _completion_result)
+
+        return run
+
     # -- runners the C++ core calls -----------------------------------------------------
     def _resource_runner(self, res: Resource) -> Callable[[str, Any], Any]:
         def run(uri: str, reply: Any) -> Any:
@@ -324,6 +343,19 @@ async def _finish_protocol(
         reply.error(err.mcp_code, str(err), None)
         return
     reply.result(result)
+
+
+def _completion_result(value: Any) -> dict[str, Any]:
+    if value is None:
+        values: dict[str, Any] = {"values": []}
+    elif isinstance(value, list | tuple):
+        values = {"values": [str(v) for v in value]}
+    elif isinstance(value, dict):
+        values = dict(value)
+    else:
+        values = _dump(value)
+    values["values"] = list(values.get("values", []))[:100]  # the spec's cap per response
+    return {"completion": values}
 
 
 def _internal(exc: Exception, uri: str | None) -> McpError:

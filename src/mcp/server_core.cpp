@@ -115,6 +115,19 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   } else if (m == "prompts/list") {
     ok = list(*session, prompts_, msg, result);
     cacheable = true;
+  } else if (m == "resources/subscribe" || m == "resources/unsubscribe") {
+    // server/resources.mdx "Subscriptions": acknowledged per session. Our resources change only
+    // when the application says so, and it has no way to yet, so no updates follow.
+    ok = msg.known.has_uri;
+    if (ok) {
+      if (m == "resources/subscribe")
+        session->subscriptions.emplace(msg.known.uri);
+      else
+        session->subscriptions.erase(std::string(msg.known.uri));
+      result = "{}";
+    } else {
+      result = "Invalid params: uri must be a string";
+    }
   } else if (m == "logging/setLevel") {
     LogLevel level;
     ok = msg.known.has_level && parse_log_level(msg.known.level, level);
@@ -175,7 +188,7 @@ void ServerCore::initialize(Session& session, const Message& msg, std::string& r
 void ServerCore::capabilities(std::string& out) {
   out += R"({"logging":{},)";
   if (completions_) out += R"("completions":{},)";
-  out += R"("prompts":{"listChanged":false},"resources":{"subscribe":false,"listChanged":false},)"
+  out += R"("prompts":{"listChanged":false},"resources":{"subscribe":true,"listChanged":false},)"
          R"("tools":{"listChanged":false}})";
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "mcp/jsonrpc.h"
 
@@ -22,6 +23,7 @@ struct Session {
   LogLevel log_level = LogLevel::kDebug;
   // Request id (raw JSON token) -> call id, for requests the application still owes an answer.
   std::unordered_map<std::string, uint64_t> in_flight;
+  std::unordered_set<std::string> subscriptions;  // resources/subscribe URIs
   Parser parser;
   std::string scratch;  // reused for names copied out of the parser
 };

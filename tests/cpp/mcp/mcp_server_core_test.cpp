@@ -209,3 +209,19 @@ TEST_F(McpServerCore, ModernLogsNeedARequestLevelAndResourceNotFoundIsInvalidPar
 
 }  // namespace
 }  // namespace fa::mcp
+
+namespace fa::mcp {
+namespace {
+
+TEST_F(McpServerCore, SubscribeIsAcknowledgedPerSession) {
+  send(R"({"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"test://x"}})");
+  EXPECT_EQ(out->last(), R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  EXPECT_EQ(session->subscriptions.count("test://x"), 1u);
+  send(R"({"jsonrpc":"2.0","id":2,"method":"resources/unsubscribe","params":{"uri":"test://x"}})");
+  EXPECT_TRUE(session->subscriptions.empty());
+  send(R"({"jsonrpc":"2.0","id":3,"method":"resources/subscribe","params":{}})");
+  EXPECT_NE(out->last().find("-32602"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fa::mcp

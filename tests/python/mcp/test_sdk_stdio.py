@@ -91,6 +91,16 @@ def test_tools_errors_progress_logging_and_cancellation() -> None:
                 await client.read_resource("nothing://here")
             assert missing.value.error.code == -32002
 
+            from mcp.types import PromptReference
+
+            done = await client.complete(
+                PromptReference(type="ref/prompt", name="review"),
+                {"name": "language", "value": "py"},
+            )
+            assert done.completion.values == ["python"]
+            await client.subscribe_resource("config://settings")
+            await client.unsubscribe_resource("config://settings")
+
             prompts = await client.list_prompts()
             assert prompts.prompts[0].name == "review"
             got = await client.get_prompt("review", {"code": "x = 1"})
