@@ -63,8 +63,8 @@ bool raw_value(od::value& value, od::json_type vt, std::string_view& raw) {
 bool read_params(od::object& params, KnownParams& known) {
   for (auto field_result : params) {
     od::field field;
-    std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) return false;
+    if (std::move(field_result).get(field)) return false;
+    od::raw_json_string key = field.key();
     od::value value = field.value();
     od::json_type vt;
     if (value.type().get(vt)) return false;
@@ -95,8 +95,8 @@ bool read_params(od::object& params, KnownParams& known) {
       if (value.get_object().get(meta)) return false;
       for (auto meta_field : meta) {
         od::field f;
-        std::string_view k;
-        if (std::move(meta_field).get(f) || f.unescaped_key().get(k)) return false;
+        if (std::move(meta_field).get(f)) return false;
+        od::raw_json_string k = f.key();
         od::value v = f.value();
         od::json_type t;
         if (v.type().get(t)) return false;
@@ -160,9 +160,9 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
        have_error = false, bad_id = false, bad_method = false, bad_params = false;
   for (auto field_result : obj) {
     od::field field;
-    std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key))
-      return fail(failure, kParseError, "Parse error");
+    if (std::move(field_result).get(field)) return fail(failure, kParseError, "Parse error");
+    // Keys compared as written (no unescaping): a member name spelled with escapes is unknown.
+    od::raw_json_string key = field.key();
     od::value value = field.value();
     od::json_type vt;
     if (value.type().get(vt)) return fail(failure, kParseError, "Parse error");

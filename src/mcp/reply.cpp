@@ -78,8 +78,9 @@ bool Reply::result(std::string_view result_json) {
     encode_result(out, state_->id, shaped);
     return finish(out);
   }
-  std::string out;
-  out.reserve(result_json.size() + 48);
+  // One envelope buffer per thread, reused: channels copy what they keep.
+  thread_local std::string out;
+  out.clear();
   encode_result(out, state_->id, result_json);
   return finish(out);
 }
