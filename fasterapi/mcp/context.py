@@ -4,6 +4,7 @@ Declare a parameter annotated `Context` to receive one."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ class Context:
 
     @property
     def request_id(self) -> str:
-        """The request's JSON-RPC id, as its JSON text (`7` or `"abc"`)."""
-        return str(self._reply.request_id)
+        """The request's JSON-RPC id as a string (`"7"` for the id 7, `"abc"` for "abc")."""
+        raw = str(self._reply.request_id)
+        return str(json.loads(raw)) if raw.startswith('"') else raw
 
     @property
     def cancelled(self) -> bool:

@@ -78,12 +78,17 @@ StdioTransport::~StdioTransport() {
   if (in_polled_) loop_.remove(in_fd_);
   if (out_watching_) loop_.remove(out_fd_);
   core_.end_session(*session_);
+  if (in_flags_ >= 0) ::fcntl(in_fd_, F_SETFL, in_flags_);
+  if (out_flags_ >= 0) ::fcntl(out_fd_, F_SETFL, out_flags_);
 }
 
 bool StdioTransport::start() {
   // A closed reader must surface as EPIPE from write(2), not kill the process.
   struct sigaction old{};
   if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
+  // The fds may be a terminal shared with the parent shell: remember their flags to restore.
+  in_flags_ = ::fcntl(in_fd_, F_GETFL);
+  out_flags_ = ::fcntl(out_fd_, F_GETFL);
   if (!set_nonblocking(in_fd_) || !set_nonblocking(out_fd_)) return false;
   if (loop_.add(in_fd_, EPOLLIN | EPOLLRDHUP, reader_.get())) {
     in_polled_ = true;

@@ -44,6 +44,7 @@ class StdioTransport {
   EventLoop& loop_;
   ServerCore& core_;
   int in_fd_, out_fd_;
+  int in_flags_ = -1, out_flags_ = -1;  // fcntl flags before start(), restored on destruction
   std::unique_ptr<Reader> reader_;
   std::unique_ptr<Writer> writer_;
   std::shared_ptr<Out> out_;
