@@ -497,6 +497,42 @@ class _HttpTransport(_Transport):
                 )
                 return
 
+    def listen(self) -> None:
+        """Opens the standalone GET stream for messages the server sends outside any request's
+        answer (basic/transports.mdx "Listening for Messages from the Server")."""
+        task = asyncio.get_running_loop().create_task(self._listen())
+        self._other.add(task)
+        task.add_done_callback(self._other.discard)
+
+    async def _listen(self) -> None:
+        parser = _SseParser()
+        failures = 0
+        while not self._closed and failures < 3:
+            extra = {"Accept": "text/event-stream"}
+            if parser.last_id is not None:
+                extra["Last-Event-ID"] = parser.last_id
+            conn: _Connection | None = None
+            try:
+                conn, resp = await self._request("GET", None, extra)
+                ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+                if resp.status != 200 or ctype != "text/event-stream":
+                    return  # 405: the server offers no such stream
+                async for chunk in self._body(conn, resp):
+                    for _event, data in parser.feed(chunk):
+                        failures = 0
+                        with contextlib.suppress(ValueError):
+                            msg = json.loads(data) if data.strip() else None
+                            for m in msg if isinstance(msg, list) else [msg]:
+                                if isinstance(m, dict):
+                                    self.deliver(m)
+            except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
+                pass
+            finally:
+                if conn is not None:
+                    conn.close()
+            failures += 1
+            await asyncio.sleep((parser.retry_ms if parser.retry_ms is not None else 1000) / 1000)
+
     def abandon(self, request_id: Any) -> None:
         task = self._tasks.pop(request_id, None)
         if task is not None:
@@ -505,7 +541,7 @@ class _HttpTransport(_Transport):
     async def close(self) -> None:
         if self._closed:
             return
-        for task in list(self._tasks.values()):
+        for task in [*self._tasks.values(), *self._other]:
             task.cancel()
         if self.session_id is not None:
             with contextlib.suppress(Exception):
@@ -517,6 +553,19 @@ class _HttpTransport(_Transport):
         for conn in self._idle:
             conn.close()
         self._idle.clear()
+
+
+def _with_defaults(result: Any, params: dict[str, Any]) -> Any:
+    """SEP-1034: an accepted form elicitation gets the schema's defaults for fields the user (the
+    callback) left out."""
+    if not isinstance(result, dict) or result.get("action") != "accept":
+        return result
+    props = (params.get("requestedSchema") or {}).get("properties") or {}
+    content = dict(result.get("content") or {})
+    for name, schema in props.items():
+        if name not in content and isinstance(schema, dict) and "default" in schema:
+            content[name] = schema["default"]
+    return {**result, "content": content}
 
 
 def _text(data: bytes) -> str | None:
@@ -692,6 +741,8 @@ class MCPClient:
         if isinstance(self._t, _HttpTransport):
             self._t.protocol_version = version
         await self.notify("notifications/initialized")
+        if isinstance(self._t, _HttpTransport) and self._t.session_id is not None:
+            self._t.listen()
         return result
 
     async def discover(self) -> dict[str, Any]:
@@ -771,6 +822,7 @@ class MCPClient:
         finally:
             self._pending.pop(rid, None)
             self._progress.pop(rid, None)
+            self._t.abandon(rid)  # the answer may have come on another stream
             if not fut.done():
                 fut.cancel()
 
@@ -845,7 +897,9 @@ class MCPClient:
             elif method == "sampling/createMessage" and self.sampling_callback is not None:
                 answer["result"] = await _call(self.sampling_callback, params)
             elif method == "elicitation/create" and self.elicitation_callback is not None:
-                answer["result"] = await _call(self.elicitation_callback, params)
+                answer["result"] = _with_defaults(
+                    await _call(self.elicitation_callback, params), params
+                )
             else:
                 answer["error"] = {"code": METHOD_NOT_FOUND, "message": "Method not found"}
         except MCPError as e:
