@@ -58,11 +58,25 @@ async def slow_count(n: int, ctx: Context) -> str:
     return f"counted to {n}"
 
 
+cancelled_hangs = 0
+
+
 @server.tool()
 async def hang() -> str:
     """Never finishes unless cancelled"""
-    await asyncio.sleep(3600)
+    global cancelled_hangs
+    try:
+        await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        cancelled_hangs += 1
+        raise
     return "unreachable"
+
+
+@server.tool()
+def cancelled_count() -> int:
+    """How many hang calls were cancelled"""
+    return cancelled_hangs
 
 
 @server.resource("config://settings")

@@ -2,6 +2,7 @@
 // POST that carried the request for Streamable HTTP (basic/transports.mdx).
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 namespace fa::mcp {
@@ -14,6 +15,9 @@ class Channel {
   // a message that is not a valid request (-32700, -32600, malformed params): HTTP answers it
   // with 400 (transports.mdx: "the server cannot accept the input").
   virtual void send(std::string_view message, bool final, bool refused) = 0;
+  // The request is now pending on the application; `cancel()` withdraws it. A channel that can
+  // tell its client left (an HTTP connection) calls it then. Default: nothing.
+  virtual void pending(std::function<void()> cancel) {}
 };
 
 }  // namespace fa::mcp

@@ -24,6 +24,10 @@ class HttpResponder {
   virtual void write(std::string_view chunk) = 0;
   virtual void end() = 0;
   virtual bool alive() const = 0;  // false once ended or the client is gone
+  // fn() runs once when the exchange ends: answered, or the connection closed. Default: never.
+  virtual void on_done(std::function<void()> fn) {}
+  // True once the client closed its side of the connection. Default: never known.
+  virtual bool client_gone() const { return false; }
 };
 
 }  // namespace fa::mcp

@@ -35,8 +35,10 @@ class HttpChannel final : public Channel {
  public:
   // `session` stays alive as long as the exchange: a stateless (2026-07-28) request's session
   // has no other owner, and replies only hold weak references.
-  HttpChannel(std::shared_ptr<HttpResponder> res, std::string extra_headers, std::shared_ptr<Session> session)
-      : res_(std::move(res)), extra_(std::move(extra_headers)), session_(std::move(session)) {}
+  using Watch = std::function<void(const std::shared_ptr<HttpResponder>&, std::function<void()>)>;
+  HttpChannel(std::shared_ptr<HttpResponder> res, std::string extra_headers, std::shared_ptr<Session> session,
+              Watch watch)
+      : res_(std::move(res)), extra_(std::move(extra_headers)), session_(std::move(session)), watch_(std::move(watch)) {}
   void send(std::string_view message, bool final, bool refused) override {
     if (done_) return;
     if (!streaming_ && final) {
@@ -58,6 +60,11 @@ class HttpChannel final : public Channel {
       res_->end();
     }
   }
+  // A client that leaves before the answer cancels the request (its answer could not arrive).
+  void pending(std::function<void()> cancel) override {
+    res_->on_done(cancel);  // the connection closed
+    if (watch_) watch_(res_, std::move(cancel));  // the client half-closed and left
+  }
   bool done() const { return done_; }
   void accepted() {  // a notification or response: 202 with no body
     done_ = true;
@@ -68,6 +75,7 @@ class HttpChannel final : public Channel {
   std::shared_ptr<HttpResponder> res_;
   std::string extra_;
   std::shared_ptr<Session> session_;
+  Watch watch_;
   bool streaming_ = false, done_ = false;
 };
 
@@ -84,6 +92,8 @@ class EngineResponder final : public HttpResponder {
   void write(std::string_view chunk) override { handle_.write(chunk); }
   void end() override { handle_.end(); }
   bool alive() const override { return handle_.alive(); }
+  void on_done(std::function<void()> fn) override { handle_.on_done(std::move(fn)); }
+  bool client_gone() const override { return handle_.client_gone(); }
 
  private:
   http::ResponseHandle handle_;
@@ -113,9 +123,25 @@ HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions opti
   server_->route("POST", options_.path, handler);
   server_->route("GET", options_.path, handler);
   server_->route("DELETE", options_.path, handler);
+  loop_ = &loop;
+  sweep_timer_ = loop.call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
+}
+
+void HttpTransport::sweep_gone_clients() {
+  std::vector<std::function<void()>> cancels;
+  std::erase_if(watched_, [&](Watched& w) {
+    auto res = w.res.lock();
+    if (!res || !res->alive()) return true;
+    if (!res->client_gone()) return false;
+    cancels.push_back(std::move(w.cancel));
+    return true;
+  });
+  for (auto& cancel : cancels) cancel();
+  if (loop_) sweep_timer_ = loop_->call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
 }
 
 HttpTransport::~HttpTransport() {
+  if (loop_ && sweep_timer_) loop_->cancel(sweep_timer_);
   for (auto& [id, entry] : sessions_) core_.end_session(*entry.session);
   if (server_) server_->close();
 }
@@ -196,7 +222,11 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       return refuse(*res, 400, "Bad Request: Missing Mcp-Session-Id header");
     }
   }
-  auto channel = std::make_shared<HttpChannel>(res, std::move(extra), session);
+  auto channel = std::make_shared<HttpChannel>(
+      res, std::move(extra), session,
+      [this](const std::shared_ptr<HttpResponder>& r, std::function<void()> cancel) {
+        watched_.push_back(Watched{r, std::move(cancel)});
+      });
   Outcome outcome = core_.handle(session, req.body, channel);
   if (outcome == Outcome::kNoReply && !channel->done()) channel->accepted();
 }

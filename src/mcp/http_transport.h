@@ -56,6 +56,16 @@ class HttpTransport {
   // Finds the request's session; answers 400/404 itself and returns null when it cannot.
   Entry* session_of(const HttpRequestView& req, const Res& res);
   static void refuse(HttpResponder& res, int status, std::string_view message);
+  // Once a second: requests whose client hung up while the tool still runs are cancelled.
+  void sweep_gone_clients();
+
+  struct Watched {
+    std::weak_ptr<HttpResponder> res;
+    std::function<void()> cancel;
+  };
+  std::vector<Watched> watched_;
+  EventLoop* loop_ = nullptr;
+  TimerId sweep_timer_ = 0;
 
   ServerCore& core_;
   HttpOptions options_;

@@ -284,7 +284,11 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
   style.has_log_level = known.has_meta_log_level && parse_log_level(known.meta_log_level, style.log_level);
   Reply reply(session, channel, std::move(id), std::string(token), call_id, style);
   app_.call(call, reply);
-  return reply.active() ? Outcome::kPending : Outcome::kAnswered;
+  if (!reply.active()) return Outcome::kAnswered;
+  channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
+    if (auto s = weak.lock()) cancel_request(*s, id);
+  });
+  return Outcome::kPending;
 }
 
 void ServerCore::notification(Session& session, const Message& msg) {
@@ -292,14 +296,17 @@ void ServerCore::notification(Session& session, const Message& msg) {
     session.initialized = true;
   } else if (msg.method == "notifications/cancelled") {
     // basic/utilities/cancellation.mdx: unknown or finished ids are ignored.
-    if (msg.known.request_id.empty()) return;
-    auto it = session.in_flight.find(std::string(msg.known.request_id));
-    if (it == session.in_flight.end()) return;
-    const uint64_t call_id = it->second;
-    session.in_flight.erase(it);
-    app_.cancel(call_id);
+    if (!msg.known.request_id.empty()) cancel_request(session, msg.known.request_id);
   }
   // Other notifications (roots/list_changed, progress, ...) need nothing from us.
+}
+
+void ServerCore::cancel_request(Session& session, std::string_view id) {
+  auto it = session.in_flight.find(std::string(id));
+  if (it == session.in_flight.end()) return;
+  const uint64_t call_id = it->second;
+  session.in_flight.erase(it);
+  app_.cancel(call_id);
 }
 
 void ServerCore::end_session(Session& session) {

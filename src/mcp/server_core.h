@@ -66,6 +66,8 @@ class ServerCore {
 
   // Cancels every request the session still has in flight (a transport closing).
   void end_session(Session& session);
+  // Cancels one in-flight request by its id (raw JSON token); unknown ids are ignored.
+  void cancel_request(Session& session, std::string_view id);
 
   const ServerInfo& info() const { return info_; }
 

@@ -140,3 +140,27 @@ def test_stateless_2026_requests_need_no_session(server: HttpServerProcess) -> N
                   "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2099-01-01"}}}
         err = http.post(server.url, json=future, headers=HEADERS).json()["error"]
         assert err["code"] == -32022 and "2026-07-28" in err["data"]["supported"]
+
+
+def test_a_client_that_leaves_cancels_its_request(server: HttpServerProcess) -> None:
+    import time
+
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
+    headers = {**HEADERS, "MCP-Protocol-Version": "2026-07-28"}
+
+    def call(name: str, timeout: float) -> httpx.Response:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": name, "arguments": {}, "_meta": meta}}
+        with httpx.Client(timeout=timeout) as http:
+            return http.post(server.url, json=body, headers=headers)
+
+    def count() -> int:
+        return int(call("cancelled_count", 10).json()["result"]["structuredContent"]["result"])
+
+    before = count()
+    with pytest.raises(httpx.ReadTimeout):
+        call("hang", 0.3)  # the client gives up and closes the connection
+    deadline = time.monotonic() + 5
+    while count() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count() == before + 1
