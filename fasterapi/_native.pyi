@@ -223,9 +223,12 @@ class McpReply:
     def log(self, level: str, data: Any, logger: str | None = None) -> bool: ...
 
 class McpServer:
-    """The MCP server core (revision 2025-11-25) and its stdio / Streamable HTTP transports."""
+    """The MCP server core (revisions 2025-11-25 and 2026-07-28) and its stdio / Streamable
+    HTTP transports."""
 
-    def __init__(self, name: str, version: str, title: str = "", instructions: str = "") -> None: ...
+    def __init__(
+        self, name: str, version: str, title: str = "", instructions: str = ""
+    ) -> None: ...
     def add_tool(
         self, name: str, descriptor: dict[str, Any], runner: Callable[..., Any], wants_reply: bool
     ) -> int: ...
