@@ -9,6 +9,9 @@ jobs=$(nproc)
 fuzz_seconds=${FASTERAPI_FUZZ_SECONDS:-60}
 
 step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+# ccache keys on relative paths below the checkout, so a fresh clone in another folder reuses
+# the objects of an earlier build on the same machine.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 step "system packages"
 bash scripts/install-deps.sh
