@@ -27,6 +27,7 @@ async def run(url: str, scenario: str) -> None:
         client_info={"name": "fasterapi-conformance-client", "version": "1.0.0"},
         elicitation_callback=accept,
         read_timeout=20,
+        protocol="auto",
     )
     async with client as c:
         tools = (await c.list_tools())["tools"]

@@ -16,6 +16,7 @@ tested and fuzzed on their own but not yet wired in here.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import inspect
 import itertools
@@ -313,6 +314,8 @@ class _HttpTransport(_Transport):
             hdrs["MCP-Protocol-Version"] = self.protocol_version
         hdrs.update(extra)
         for k, v in hdrs.items():
+            if any(c in f"{k}{v}" for c in "\r\n\0"):
+                raise ValueError(f"header {k!r}: CR, LF and NUL are not allowed")
             lines.append(f"{k}: {v}")
         if body is not None:
             lines.append(f"Content-Length: {len(body)}")
@@ -397,6 +400,14 @@ class _HttpTransport(_Transport):
             "Content-Type": "application/json",
             "Accept": "application/json, text/event-stream",
         }
+        if self.protocol_version == MODERN_PROTOCOL_VERSION and "method" in message:
+            # 2026-07-28 streamable-http.mdx "Standard Request Headers"
+            extra["Mcp-Method"] = _header_value(message["method"])
+            params = message.get("params") or {}
+            if message["method"] in ("tools/call", "prompts/get", "resources/read"):
+                name = params.get("uri" if message["method"] == "resources/read" else "name")
+                if isinstance(name, str):
+                    extra["Mcp-Name"] = _header_value(name)
         if request_id is None:
             # a notification or a response: 202 Accepted expected, nothing to wait for
             conn, resp = await self._request("POST", body, extra)
@@ -566,6 +577,14 @@ def _with_defaults(result: Any, params: dict[str, Any]) -> Any:
         if name not in content and isinstance(schema, dict) and "default" in schema:
             content[name] = schema["default"]
     return {**result, "content": content}
+
+
+def _header_value(value: str) -> str:
+    """As is when it is visible ASCII without edge spaces, else the `=?base64?...?=` sentinel
+    (2026-07-28 streamable-http.mdx "Value Encoding")."""
+    if value and value == value.strip() and all(0x20 <= ord(c) <= 0x7E for c in value):
+        return value
+    return "=?base64?" + base64.b64encode(value.encode()).decode() + "?="
 
 
 def _text(data: bytes) -> str | None:
@@ -756,7 +775,17 @@ class MCPClient:
         if isinstance(self._t, _HttpTransport):
             self._t.protocol_version = MODERN_PROTOCOL_VERSION
         try:
-            result = await self.request("server/discover", {"_meta": stamp}, timeout=10)
+            try:
+                result = await self.request("server/discover", {"_meta": stamp}, timeout=10)
+            except MCPError as e:
+                # -32022 names the versions the server speaks; retry once if ours is among them
+                # (a first refusal can come from a proxy or a server that wanted the header).
+                supported = (e.data or {}).get("supported") if isinstance(e.data, dict) else None
+                if e.code != UNSUPPORTED_PROTOCOL_VERSION or MODERN_PROTOCOL_VERSION not in (
+                    supported or []
+                ):
+                    raise
+                result = await self.request("server/discover", {"_meta": stamp}, timeout=10)
         except MCPError:
             if isinstance(self._t, _HttpTransport):
                 self._t.protocol_version = None
