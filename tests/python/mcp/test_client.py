@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -435,3 +436,17 @@ def test_sse_parser() -> None:
         events += p.feed(stream[i : i + 1])
     assert events == [("message", '{"a":\n1}'), ("x", "2")]
     assert p.last_id == "1" and p.retry_ms == 50
+
+
+# ---- docs/mcp/client.md ----------------------------------------------------------------------
+
+DOC = ROOT / "docs" / "mcp" / "client.md"
+DOC_BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
+def test_docs_examples(index: int, tmp_path: Path) -> None:
+    script = tmp_path / f"client_example_{index}.py"
+    script.write_text(DOC_BLOCKS[index])
+    done = subprocess.run([PY, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
