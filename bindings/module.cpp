@@ -27,4 +27,5 @@ NB_MODULE(_native, m) {
   register_part("futures", fa::py::register_futures, m);
   register_part("mcp", fa::py::register_mcp, m);
   register_part("mcp_auth", fa::py::register_mcp_auth, m);
+  register_part("mcp_client", fa::py::register_mcp_client, m);
 }

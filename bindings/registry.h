@@ -10,4 +10,5 @@ void register_pg(nanobind::module_& m);      // pg_module.cpp: PostgreSQL protoc
 void register_futures(nanobind::module_& m); // futures_module.cpp: C++ futures as awaitables
 void register_mcp(nanobind::module_& m);      // mcp/mcp_server_module.cpp: McpServer, McpReply
 void register_mcp_auth(nanobind::module_& m); // mcp/auth_binding.cpp: JwtVerifier, TokenError
+void register_mcp_client(nanobind::module_& m);  // mcp/client_module.cpp: client-side parsers
 }  // namespace fa::py

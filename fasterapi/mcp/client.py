@@ -27,6 +27,7 @@ import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import IO, Any
 
+from fasterapi import _native
 from fasterapi.mcp.errors import McpError
 
 LATEST_PROTOCOL_VERSION = "2025-11-25"
@@ -192,68 +193,31 @@ class _StdioTransport(_Transport):
 
 
 class _HttpResponse:
-    def __init__(self, status: int, reason: str, headers: dict[str, str]) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers  # lower-cased names
+    def __init__(self, parser: Any) -> None:
+        status, reason, raw = parser.head
+        self.status: int = status
+        self.reason: str = reason
+        self.headers: dict[str, str] = {}  # lower-cased names; repeated ones joined with ", "
+        for key, value in raw:
+            self.headers[key] = f"{self.headers[key]}, {value}" if key in self.headers else value
+        self.parser = parser  # _native.McpHttpResponseParser, mid-body
 
 
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.rest = b""  # bytes read past the last response (none without pipelining)
+
+    async def read(self) -> bytes:
+        if self.rest:
+            data, self.rest = self.rest, b""
+            return data
+        return await self.reader.read(1 << 16)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.writer.close()
-
-
-class _SseParser:
-    """text/event-stream framing (WHATWG HTML, server-sent events): lines split on CRLF, LF or
-    CR; `data:` lines joined with LF; an empty line dispatches; `id:` and `retry:` remembered."""
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self._data: list[str] = []
-        self._event = ""
-        self.last_id: str | None = None
-        self.retry_ms: int | None = None
-
-    def feed(self, chunk: bytes) -> list[tuple[str, str]]:
-        self._buf += chunk
-        events: list[tuple[str, str]] = []
-        while True:
-            i_n = self._buf.find(b"\n")
-            i_r = self._buf.find(b"\r")
-            if i_n < 0 and i_r < 0:
-                break
-            if i_r >= 0 and (i_n < 0 or i_r < i_n):
-                if i_r + 1 == len(self._buf):
-                    break  # a CR at the end: wait to see whether LF follows
-                end, nxt = i_r, i_r + (2 if self._buf[i_r + 1 : i_r + 2] == b"\n" else 1)
-            else:
-                end, nxt = i_n, i_n + 1
-            line = self._buf[:end].decode("utf-8", "replace")
-            self._buf = self._buf[nxt:]
-            if not line:
-                if self._data:
-                    events.append((self._event or "message", "\n".join(self._data)))
-                self._data, self._event = [], ""
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            if value.startswith(" "):
-                value = value[1:]
-            if name == "data":
-                self._data.append(value)
-            elif name == "event":
-                self._event = value
-            elif name == "id" and "\0" not in value:
-                self.last_id = value
-            elif name == "retry" and value.isdigit():
-                self.retry_ms = int(value)
-        return events
 
 
 class _HttpTransport(_Transport):
@@ -337,60 +301,42 @@ class _HttpTransport(_Transport):
         raise AssertionError("unreachable")
 
     async def _read_head(self, conn: _Connection) -> _HttpResponse:
-        while True:
-            raw = await conn.reader.readuntil(b"\r\n\r\n")
-            text = raw.decode("latin-1")
-            first, *rest = text.split("\r\n")
-            parts = first.split(" ", 2)
-            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-                raise ConnectionError(f"malformed HTTP status line: {first!r}")
-            headers: dict[str, str] = {}
-            for line in rest:
-                if not line:
-                    continue
-                name, sep, value = line.partition(":")
-                if not sep:
-                    raise ConnectionError(f"malformed HTTP header line: {line!r}")
-                key = name.strip().lower()
-                value = value.strip()
-                headers[key] = f"{headers[key]}, {value}" if key in headers else value
-            status = int(parts[1])
-            if 100 <= status < 200 and status != 101:
-                continue  # interim response
-            return _HttpResponse(status, parts[2] if len(parts) > 2 else "", headers)
+        """Reads until the response head is parsed (C++: src/mcp/client/http_response.h)."""
+        parser = _native.McpHttpResponseParser()
+        while parser.head is None:
+            data = await conn.read()
+            if not data:
+                parser.finish()
+                raise ConnectionError(parser.error or "connection closed before a response")
+            used = parser.feed(data)
+            if parser.failed:
+                raise ConnectionError(f"malformed HTTP response: {parser.error}")
+            conn.rest = data[used:]
+        return _HttpResponse(parser)
 
     async def _body(self, conn: _Connection, resp: _HttpResponse) -> AsyncIterator[bytes]:
-        """The body's bytes as they arrive: Content-Length, chunked, or until close."""
-        te = resp.headers.get("transfer-encoding", "").lower()
-        if resp.status in (204, 304):
-            return
-        if "chunked" in te:
-            while True:
-                size_line = await conn.reader.readuntil(b"\r\n")
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-                if size == 0:
-                    while (await conn.reader.readuntil(b"\r\n")) != b"\r\n":
-                        pass  # trailers
+        """The body's bytes as they arrive, de-chunked by the C++ parser."""
+        parser = resp.parser
+        if first := parser.take_body():
+            yield first
+        while not parser.done:
+            data = await conn.read()
+            if not data:
+                ended = parser.finish()
+                if rest := parser.take_body():
+                    yield rest
+                if ended:
                     return
-                yield await conn.reader.readexactly(size)
-                if await conn.reader.readexactly(2) != b"\r\n":
-                    raise ConnectionError("malformed chunk")
-        elif "content-length" in resp.headers:
-            left = int(resp.headers["content-length"])
-            while left > 0:
-                chunk = await conn.reader.read(min(left, 1 << 16))
-                if not chunk:
-                    raise ConnectionError("the connection closed mid-body")
-                left -= len(chunk)
-                yield chunk
-        else:
-            while chunk := await conn.reader.read(1 << 16):
-                yield chunk
+                raise ConnectionError(parser.error)
+            used = parser.feed(data)
+            if parser.failed:
+                raise ConnectionError(f"malformed HTTP response: {parser.error}")
+            conn.rest = data[used:]
+            if body := parser.take_body():
+                yield body
 
     def _reusable(self, resp: _HttpResponse) -> bool:
-        te = resp.headers.get("transfer-encoding", "").lower()
-        framed = "chunked" in te or "content-length" in resp.headers
-        return framed and "close" not in resp.headers.get("connection", "").lower()
+        return bool(resp.parser.done and resp.parser.keep_alive)
 
     # -- MCP over it --------------------------------------------------------------------------
 
@@ -463,13 +409,13 @@ class _HttpTransport(_Transport):
             self._release(conn, reusable)
 
     async def _read_sse(self, conn: _Connection, resp: _HttpResponse, request_id: Any) -> None:
-        parser = _SseParser()
+        parser = _native.McpSseParser()
         got = False
         attempts = 0
         while True:
             try:
                 async for chunk in self._body(conn, resp):
-                    for _event, data in parser.feed(chunk):
+                    for _event, data, _id in parser.feed(chunk):
                         if not data.strip():
                             continue
                         try:
@@ -489,7 +435,7 @@ class _HttpTransport(_Transport):
             if got:
                 return
             # The stream ended before the answer: resume it with GET + Last-Event-ID.
-            if parser.last_id is None or attempts >= 3 or self._closed:
+            if parser.last_event_id is None or attempts >= 3 or self._closed:
                 self.deliver(
                     _error(request_id, CONNECTION_CLOSED, "Connection closed: the SSE stream ended")
                 )
@@ -497,7 +443,7 @@ class _HttpTransport(_Transport):
             attempts += 1
             await asyncio.sleep((parser.retry_ms or 0) / 1000)
             conn, resp = await self._request(
-                "GET", None, {"Accept": "text/event-stream", "Last-Event-ID": parser.last_id}
+                "GET", None, {"Accept": "text/event-stream", "Last-Event-ID": parser.last_event_id}
             )
             if resp.status != 200:
                 conn.close()
@@ -516,12 +462,12 @@ class _HttpTransport(_Transport):
         task.add_done_callback(self._other.discard)
 
     async def _listen(self) -> None:
-        parser = _SseParser()
+        parser = _native.McpSseParser()
         failures = 0
         while not self._closed and failures < 3:
             extra = {"Accept": "text/event-stream"}
-            if parser.last_id is not None:
-                extra["Last-Event-ID"] = parser.last_id
+            if parser.last_event_id is not None:
+                extra["Last-Event-ID"] = parser.last_event_id
             conn: _Connection | None = None
             try:
                 conn, resp = await self._request("GET", None, extra)
@@ -529,7 +475,7 @@ class _HttpTransport(_Transport):
                 if resp.status != 200 or ctype != "text/event-stream":
                     return  # 405: the server offers no such stream
                 async for chunk in self._body(conn, resp):
-                    for _event, data in parser.feed(chunk):
+                    for _event, data, _id in parser.feed(chunk):
                         failures = 0
                         with contextlib.suppress(ValueError):
                             msg = json.loads(data) if data.strip() else None

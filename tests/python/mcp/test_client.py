@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from mcp_helpers import ROOT, TOOLS_SERVER, HttpServerProcess, free_port, run
 
+from fasterapi import _native
 from fasterapi.mcp import MCPClient, MCPError
-from fasterapi.mcp.client import _SseParser
 
 SDK_SERVER = ROOT / "tests" / "python" / "mcp" / "conformance" / "sdk_reference_server.py"
 PY = sys.executable
@@ -426,16 +426,31 @@ def test_auto_falls_back_to_initialize(tmp_path: Path) -> None:
     ]
 
 
-def test_sse_parser() -> None:
-    p = _SseParser()
+def test_native_sse_parser() -> None:
+    """The C++ SSE parser as the client uses it (more in tests/cpp/mcp/client_*_test.cpp)."""
+    p = _native.McpSseParser()
     stream = (
         b': comment\r\nid: 1\r\nretry: 50\r\ndata: {"a":\r\ndata: 1}\r\n\r\nevent: x\ndata:2\n\n'
     )
     events = []
     for i in range(len(stream)):  # one byte at a time
         events += p.feed(stream[i : i + 1])
-    assert events == [("message", '{"a":\n1}'), ("x", "2")]
-    assert p.last_id == "1" and p.retry_ms == 50
+    assert events == [("message", '{"a":\n1}', "1"), ("x", "2", "1")]
+    assert p.last_event_id == "1" and p.retry_ms == 50
+
+
+def test_native_http_response_parser() -> None:
+    p = _native.McpHttpResponseParser()
+    wire = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\nNEXT"
+    )
+    assert p.feed(wire) == len(wire) - 4
+    assert p.head == (200, "OK", [("transfer-encoding", "chunked"), ("x-a", "1")])
+    assert p.take_body() == b"hello" and p.done and p.keep_alive
+    bad = _native.McpHttpResponseParser()
+    bad.feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")
+    assert bad.failed and "Content-Length" in bad.error
 
 
 # ---- docs/mcp/client.md ----------------------------------------------------------------------
