@@ -7,10 +7,10 @@
 Results are the JSON-RPC `result` objects as plain dicts; a JSON-RPC error answer raises
 `MCPError(code, message, data)`. See docs/mcp/client.md.
 
-Where the work happens today: everything in this file is Python asyncio -- the pipe and socket
-I/O, HTTP/1.1 request framing and response parsing (Content-Length, chunked, SSE), JSON-RPC
-framing and id correlation, timeouts. The C++ counterparts of the parsers (src/mcp/client/) are
-tested and fuzzed on their own but not yet wired in here.
+Where the work happens today: the pipe and socket I/O, JSON-RPC framing and id correlation and
+timeouts are Python asyncio (this file); HTTP/1.1 response parsing (Content-Length, chunked,
+close) and SSE parsing are C++ (src/mcp/client/http_response.h, as _native.McpHttpResponseParser
+and _native.McpSseParser). src/mcp/client/correlator.h is not wired in yet.
 """
 
 from __future__ import annotations
