@@ -284,9 +284,9 @@ class _HttpTransport(_Transport):
         if body is not None:
             lines.append(f"Content-Length: {len(body)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        for attempt in range(2):
+        for _ in range(2):
+            fresh = not self._idle  # else a pooled connection, which the server may have closed
             conn = await self._connect()
-            fresh = attempt == 1
             try:
                 conn.writer.write(head + (body or b""))
                 await conn.writer.drain()
@@ -296,7 +296,10 @@ class _HttpTransport(_Transport):
                 conn.close()
                 if fresh:
                     raise
-                # a pooled connection the server had closed: once more on a fresh one
+                # a pooled connection the server had closed: once more on a fresh one (only
+                # then: a request on a fresh connection may have been processed)
+                for idle in self._idle:
+                    idle.close()
                 self._idle.clear()
         raise AssertionError("unreachable")
 
