@@ -252,6 +252,36 @@ def test_http_custom_headers_and_unreachable() -> None:
     run(main())
 
 
+def test_http_keep_alive_reuses_connections(ours_http: str) -> None:
+    async def main() -> None:
+        async with MCPClient.http(ours_http) as c:
+            for _ in range(5):
+                await c.ping()
+            pool = c._t._idle  # type: ignore[attr-defined]
+            assert 1 <= len(pool) <= 2  # sequential requests share a connection
+
+    run(main())
+
+
+def test_http_server_dies_mid_call() -> None:
+    server = HttpServerProcess(TOOLS_SERVER)
+
+    async def main() -> None:
+        async with MCPClient.http(server.url) as c:
+            call = asyncio.ensure_future(c.call_tool("hang", {}))
+            await asyncio.sleep(0.3)
+            server.proc.kill()
+            t0 = time.monotonic()
+            with pytest.raises(MCPError) as e:
+                await asyncio.wait_for(call, 10)
+            assert e.value.code == -32000 and time.monotonic() - t0 < 5
+
+    try:
+        run(main())
+    finally:
+        server.close()
+
+
 # ---- the official SDK's server ---------------------------------------------------------------
 
 
