@@ -55,6 +55,5 @@ def test_sdk_reference_conformance(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(1200)
-@pytest.mark.xfail(strict=True, reason="server not landed")
 def test_fasterapi_conformance(tmp_path: Path) -> None:
     _run("fasterapi", tmp_path)
