@@ -61,6 +61,11 @@ python3 -m mypy
 step "pytest"
 python3 -m pytest tests/python benchmarks/e2e/tests -q -p no:cacheprovider
 
+# FastAPI's docs_src tutorial apps on FastAPI and on FasterAPI, answers compared; fails when
+# fewer apps are equal than tests/compat/baseline.txt records (tests/compat/README.md).
+step "FastAPI parity harness"
+python3 -m pytest tests/compat -q -p no:cacheprovider
+
 # The eager start of async handlers differs by Python version (asyncio's eager tasks on 3.12+,
 # a stand-in on 3.11): the Python suite runs again on 3.13. A missing interpreter fails.
 py313=${FASTERAPI_PY313:-$HOME/.pyenv/versions/3.13.0/bin/python3}
