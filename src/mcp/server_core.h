@@ -48,6 +48,7 @@ class ServerCore {
   static constexpr size_t kDefaultPageSize = 100;
 
   ServerCore(Application& app, ServerInfo info);
+  virtual ~ServerCore() = default;
 
   // Registrations take the item's descriptor as pre-encoded JSON (a Tool, Resource,
   // ResourceTemplate or Prompt object of schema.ts) and return its index for Call::index.
@@ -60,8 +61,9 @@ class ServerCore {
   void set_page_size(size_t n) { page_size_ = n ? n : 1; }
 
   // Handles one message from `session`. Never throws on bad input: the errors the spec asks
-  // for go to `channel`.
-  Outcome handle(const std::shared_ptr<Session>& session, std::string_view text,
+  // for go to `channel`. Virtual so a proxy (mcp/proxy/proxy_core.h) can take some methods
+  // before the built-in dispatch.
+  virtual Outcome handle(const std::shared_ptr<Session>& session, std::string_view text,
                  const std::shared_ptr<Channel>& channel);
 
   // Cancels every request the session still has in flight (a transport closing).
