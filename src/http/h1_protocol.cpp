@@ -138,6 +138,7 @@ void H1Protocol::dispatch(Connection& conn) {
   chunked_out_ = false;
   head_only_ = head_.method_id == Method::kHead;
   keep_alive_ = head_.keep_alive && !draining_ && !conn.peer_closed();
+  compressor_.begin(server_.config().compression, head_);
   server_.exchange_started();
 
   const Router& router = server_.router();
@@ -260,7 +261,9 @@ void H1Protocol::write_head(Connection& conn, const ResponseHead& head, int64_t 
 bool H1Protocol::send(Connection& conn, uint64_t serial, const ResponseHead& head,
                       std::string_view body) {
   if (!exchange_open(serial) || streaming_) return false;
-  write_head(conn, head, static_cast<int64_t>(body.size()));
+  ResponseHead coded = head;
+  compressor_.on_send(coded, body, head_only_);
+  write_head(conn, coded, static_cast<int64_t>(body.size()));
   if (!head_only_ && status_has_body(head.status)) conn.output().append(body);
   bool deferred = !conn.reading();
   finish_exchange(conn);
@@ -279,7 +282,9 @@ bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& he
     has_length = ascii_iequals(line.substr(0, line.find(':')), "content-length");
     lines = eol == std::string_view::npos ? std::string_view() : lines.substr(eol + 1);
   }
-  write_head(conn, head, has_length ? kAppFramed : kChunked);
+  ResponseHead coded = head;
+  compressor_.on_start(coded, head_only_, has_length);
+  write_head(conn, coded, has_length ? kAppFramed : kChunked);
   streaming_ = true;
   if (!conn.reading()) conn.flush();
   return true;
@@ -287,6 +292,10 @@ bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& he
 
 bool H1Protocol::write(Connection& conn, uint64_t serial, std::string_view chunk) {
   if (!exchange_open(serial) || !streaming_) return false;
+  if (compressor_.encoding() && !head_only_ && !chunk.empty() && !compressor_.on_write(chunk, chunk)) {
+    conn.close_now();  // a codec error: the encoded stream cannot continue
+    return false;
+  }
   if (!head_only_ && !chunk.empty()) {
     if (chunked_out_) {
       char size_line[24];
@@ -306,6 +315,17 @@ bool H1Protocol::write(Connection& conn, uint64_t serial, std::string_view chunk
 
 bool H1Protocol::end(Connection& conn, uint64_t serial) {
   if (!exchange_open(serial) || !streaming_) return false;
+  if (compressor_.encoding()) {
+    std::string_view tail;
+    bool ok = compressor_.on_end(tail);
+    if (!ok) {
+      conn.close_now();  // the encoded stream cannot be completed
+      return false;
+    }
+    if (!tail.empty() && !head_only_) {
+      write(conn, serial, tail);  // the encoder is done: this chunk goes out as is
+    }
+  }
   if (chunked_out_ && !head_only_) conn.output().append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
   bool deferred = !conn.reading();
   streaming_ = false;

@@ -10,6 +10,7 @@
 #include "http/h1_parser.h"
 #include "http/protocol.h"
 #include "http/response.h"
+#include "http/response_compressor.h"
 #include "http/router.h"
 
 namespace fa::http {
@@ -79,6 +80,7 @@ class H1Protocol final : public Protocol {
   std::string head_buf_;  // response head being formatted (capacity kept across responses)
   std::function<void()> on_drain_;
   std::function<void()> on_done_;
+  ResponseCompressor compressor_;  // Content-Encoding per the server's CompressionConfig
 };
 
 }  // namespace fa::http

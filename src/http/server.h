@@ -59,6 +59,8 @@ class Server {
 
   EventLoop& loop() { return loop_; }
   const ServerConfig& config() const { return config_; }
+  // Changes the compression settings (before listen(); applies to exchanges begun after it).
+  void set_compression(const compress::CompressionConfig& c) { config_.compression = c; }
   const Router& router() const { return router_; }
   const Handler& handler(uint32_t id) const { return handlers_[id]; }
   DateCache& date() { return date_; }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "compress/compression_config.h"
 #include "core/event_loop.h"
 #include "http/h1_parser.h"
 
@@ -24,6 +25,8 @@ struct ServerConfig {
   size_t write_high_water = 1024 * 1024;  // bytes queued before reading/producing pauses
   size_t write_low_water = 256 * 1024;    // bytes queued at which producers resume
   size_t read_chunk = 64 * 1024;          // bytes per read(2)
+  // Response compression by Accept-Encoding (off unless codings are set); see docs/http-server.md.
+  compress::CompressionConfig compression;
 };
 
 }  // namespace fa::http

@@ -1,0 +1,71 @@
+// EventStream: SSE responses with keep-alive comments on the engine's timers.
+#include "sse/event_stream.h"
+
+#include <string>
+
+namespace fa::sse {
+
+std::shared_ptr<EventStream> EventStream::open(http::ResponseHandle handle, EventLoop& loop,
+                                               const StreamOptions& options) {
+  std::string headers(kStreamHeaders);
+  headers.append(options.extra_headers);
+  if (!handle.start(http::ResponseHead{options.status, "text/event-stream", headers}))
+    return nullptr;
+  std::shared_ptr<EventStream> s(new EventStream(std::move(handle), loop, options.ping_interval));
+  s->arm_ping();
+  return s;
+}
+
+EventStream::~EventStream() {
+  if (timer_ != 0) loop_.cancel(timer_);
+}
+
+void EventStream::arm_ping() {
+  if (ping_.count() <= 0 || closed_) return;
+  timer_ = loop_.call_later(ping_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_ping();
+  });
+}
+
+void EventStream::on_ping() {
+  timer_ = 0;
+  if (closed_ || !handle_.alive()) return;  // the exchange ended: no more timers
+  // Only a stream that was quiet for a whole interval needs the comment.
+  if (!wrote_since_ping_) {
+    handle_.write(kPing);
+    ++pings_;
+  }
+  wrote_since_ping_ = false;
+  arm_ping();
+}
+
+bool EventStream::send(const Event& ev) {
+  buf_.clear();
+  last_error_ = append_event(buf_, ev);
+  if (last_error_ != FrameError::kNone) return false;
+  return send_framed(buf_);
+}
+
+bool EventStream::send_framed(std::string_view bytes) {
+  if (closed_) return false;
+  wrote_since_ping_ = true;
+  return handle_.write(bytes);
+}
+
+void EventStream::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (timer_ != 0) {
+    loop_.cancel(timer_);
+    timer_ = 0;
+  }
+  if (handle_.alive()) {
+    if (handle_.client_gone()) {
+      handle_.abort();  // a half-closed peer: an open exchange would hold the socket
+    } else {
+      handle_.end();
+    }
+  }
+}
+
+}  // namespace fa::sse
