@@ -47,6 +47,9 @@ void Connection::start(std::unique_ptr<Protocol> protocol) {
 }
 
 void Connection::switch_protocol(std::unique_ptr<Protocol> protocol) {
+  // The old protocol is usually the caller (H1Protocol::upgrade): free it after this iteration.
+  std::shared_ptr<Protocol> old = std::move(protocol_);
+  if (old) server_.loop().defer([old] {});
   protocol_ = std::move(protocol);
   if (!in_.empty()) protocol_->on_data(*this);
 }

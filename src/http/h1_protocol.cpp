@@ -346,6 +346,22 @@ bool H1Protocol::set_done_callback(uint64_t serial, std::function<void()> fn) {
   return true;
 }
 
+bool H1Protocol::upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
+                         std::unique_ptr<Protocol> next) {
+  if (!exchange_open(serial) || streaming_ || !next) return false;
+  conn.output().append(response_head);
+  conn.input().consume(head_bytes_ + body_bytes_);  // what follows belongs to `next`
+  head_bytes_ = body_bytes_ = 0;
+  state_ = State::kUpgraded;  // stays inert: the connection frees us after this iteration
+  on_drain_ = nullptr;
+  server_.exchange_finished();
+  run_done_callback();
+  conn.clear_deadline();
+  conn.resume_reading();
+  conn.switch_protocol(std::move(next));
+  return true;
+}
+
 void H1Protocol::send_error(Connection& conn, int status, std::string_view reason) {
   if (const auto& observe = server_.error_observer()) {
     // The request line when this exchange's head was parsed (a body or timeout error).
@@ -467,6 +483,12 @@ bool ResponseHandle::on_drain(std::function<void()> fn) const {
 bool ResponseHandle::on_done(std::function<void()> fn) const {
   H1Protocol* p = live();
   return p && p->set_done_callback(serial_, std::move(fn));
+}
+bool ResponseHandle::upgrade(std::string_view response_head,
+                             const std::function<std::unique_ptr<Protocol>(Connection&)>& make) const {
+  auto c = conn_.lock();
+  if (!c || c->closed() || !proto_->exchange_open(serial_)) return false;
+  return proto_->upgrade(*c, serial_, response_head, make(*c));
 }
 bool ResponseHandle::alive() const { return live() != nullptr; }
 bool ResponseHandle::started() const {

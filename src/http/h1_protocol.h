@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -38,9 +39,12 @@ class H1Protocol final : public Protocol {
   bool end(Connection& conn, uint64_t serial);
   bool set_drain_callback(uint64_t serial, std::function<void()> fn);
   bool set_done_callback(uint64_t serial, std::function<void()> fn);
+  // Writes `response_head`, ends the exchange and switches the connection to `next`.
+  bool upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
+               std::unique_ptr<Protocol> next);
 
  private:
-  enum class State : uint8_t { kHead, kBody, kHandling, kClosed };
+  enum class State : uint8_t { kHead, kBody, kHandling, kClosed, kUpgraded };
 
   void process(Connection& conn);
   bool read_body(Connection& conn);

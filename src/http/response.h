@@ -13,6 +13,7 @@ namespace fa::http {
 
 class Connection;
 class H1Protocol;
+class Protocol;
 
 // Extra header lines are passed preformatted: "Name: value\r\n" repeated (may be empty).
 struct ResponseHead {
@@ -42,6 +43,10 @@ class ResponseHandle {
   bool started() const;        // head already written
   bool client_gone() const;    // peer closed or connection closed
   bool over_high_water() const;
+  // Ends the exchange with `response_head` (a complete 101 head) and hands the connection to
+  // the protocol `make` returns (RFC 9110 §7.8). False when the exchange is no longer open.
+  bool upgrade(std::string_view response_head,
+               const std::function<std::unique_ptr<Protocol>(Connection&)>& make) const;
 
  private:
   H1Protocol* live() const;

@@ -14,6 +14,7 @@
 #include "http/response.h"
 #include "http/router.h"
 #include "http/server_config.h"
+#include "ws/ws_server.h"
 
 namespace fa::http {
 
@@ -30,6 +31,10 @@ class Server {
 
   // Registers a handler. Throws RouteError on a bad pattern or a conflict.
   void route(std::string_view method, std::string_view pattern, Handler handler);
+  // Registers a WebSocket route (RFC 6455) on the same router: a GET with a valid upgrade
+  // handshake goes to `handler` with the pending Upgrade; a bad handshake gets 400, a plain GET
+  // or another version 426. Throws RouteError like route(). Defined in src/ws/.
+  void websocket(std::string_view pattern, ws::UpgradeHandler handler, ws::Limits limits = {});
 
   // Called for requests no route matches, instead of the engine's own 404/405. The handler
   // sees `req.route.status` (kNotFound or kMethodNotAllowed) and `req.route.allow`. An

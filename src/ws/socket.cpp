@@ -1,0 +1,250 @@
+// Socket: one WebSocket after the handshake. Reading (MessageReader events), the close
+// handshake (RFC 6455 §7), keep-alive pings, backpressure and sending (RFC 7692 compression).
+#include <cstring>
+
+#include "core/log.h"
+#include "http/connection.h"
+#include "ws/deflater.h"
+#include "ws/message_reader.h"
+#include "ws/ws_server.h"
+
+namespace fa::ws {
+
+namespace {
+// Smaller messages go out uncompressed (RSV1 clear, allowed by RFC 7692 §6.1): deflate's
+// framing and CPU cost more than it saves below this size.
+constexpr size_t kMinCompressBytes = 64;  // bytes
+constexpr size_t kMaxCloseReason = 123;   // §5.5: 125-byte control payload minus the code
+
+void append_u16(std::string& s, uint16_t v) {
+  s.push_back(static_cast<char>(v >> 8));
+  s.push_back(static_cast<char>(v & 0xFF));
+}
+
+// Cuts `reason` to `max` bytes without splitting a UTF-8 sequence.
+std::string_view cut_utf8(std::string_view reason, size_t max) {
+  if (reason.size() <= max) return reason;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(reason[n]) & 0xC0) == 0x80) --n;
+  return reason.substr(0, n);
+}
+}  // namespace
+
+Socket::Socket(http::Connection& conn, Callbacks cb, const Limits& limits,
+               const DeflateParams* deflate, std::string subprotocol, std::string extensions)
+    : conn_(&conn),
+      loop_(conn.loop()),
+      cb_(std::move(cb)),
+      limits_(limits),
+      subprotocol_(std::move(subprotocol)),
+      extensions_(std::move(extensions)) {
+  if (deflate) {
+    inflater_ = std::make_unique<Inflater>(*deflate);
+    deflater_ = std::make_unique<Deflater>(*deflate);
+  }
+  reader_ = std::make_unique<MessageReader>(
+      ReaderConfig{limits.max_frame_bytes, limits.max_message_bytes, true}, inflater_.get());
+  peer_host_ = conn.peer().host;
+  peer_port_ = conn.peer().port;
+  arm_ping();
+}
+
+Socket::~Socket() = default;
+
+bool Socket::open() const { return conn_ && state_ == State::kOpen; }
+bool Socket::writable() const { return conn_ && state_ == State::kOpen && !conn_->closing(); }
+size_t Socket::buffered() const { return conn_ ? conn_->output().size() : 0; }
+
+bool Socket::send_text(std::string_view utf8) { return send_data(Opcode::kText, utf8); }
+bool Socket::send_binary(std::string_view bytes) { return send_data(Opcode::kBinary, bytes); }
+
+bool Socket::send_data(Opcode op, std::string_view payload) {
+  if (!writable()) return false;
+  WriteQueue& out = conn_->output();
+  char head[10];
+  if (deflater_ && payload.size() >= kMinCompressBytes && deflater_->compress(payload, scratch_)) {
+    out.append(std::string_view(head, write_frame_head(head, op, scratch_.size(), true, true)));
+    out.append(std::string_view(scratch_));
+  } else {
+    out.append(std::string_view(head, write_frame_head(head, op, payload.size())));
+    out.append(payload);
+  }
+  return after_send();
+}
+
+bool Socket::send_frame(const EncodedFrame& frame) {
+  if (!writable()) return false;
+  conn_->output().append(std::string_view(frame.bytes));
+  return after_send();
+}
+
+bool Socket::ping(std::string_view payload) {
+  if (!writable() || payload.size() > kMaxControlPayload) return false;
+  send_control(Opcode::kPing, payload);
+  return after_send();
+}
+
+void Socket::send_control(Opcode op, std::string_view payload) {
+  char head[10];
+  conn_->output().append(std::string_view(head, write_frame_head(head, op, payload.size())));
+  conn_->output().append(payload);
+}
+
+bool Socket::after_send() {
+  if (!in_data_) conn_->flush();  // inside on_data the connection flushes once at the end
+  if (!conn_ || conn_->closed()) return false;
+  if (!conn_->over_high_water()) return true;
+  want_drain_ = true;
+  return false;
+}
+
+void Socket::close(uint16_t code, std::string_view reason) {
+  if (!conn_ || state_ != State::kOpen) return;
+  if (!valid_wire_close_code(code)) code = close_code::kNormal;
+  std::string payload;
+  append_u16(payload, code);
+  payload.append(cut_utf8(reason, kMaxCloseReason));
+  send_control(Opcode::kClose, payload);
+  state_ = State::kClosing;  // §7.1.2: wait for the peer's close frame
+  conn_->set_deadline(limits_.close_timeout);
+  if (!in_data_) conn_->flush();
+}
+
+void Socket::fail(uint16_t code, std::string_view reason) {
+  // §7.1.7 "Fail the WebSocket Connection": send a close frame (unless one was sent), close.
+  if (!conn_ || state_ == State::kClosed) return;
+  if (state_ == State::kOpen) {
+    std::string payload;
+    append_u16(payload, code);
+    send_control(Opcode::kClose, payload);
+  }
+  state_ = State::kClosed;
+  report_close(code, reason);
+  if (conn_) conn_->close_after_flush();
+}
+
+void Socket::on_close_frame(uint16_t code, std::string_view reason) {
+  if (state_ == State::kOpen) {
+    // §5.5.1: answer with a close frame, echoing the code (none if the peer sent none).
+    std::string payload;
+    if (code != close_code::kNoStatus) append_u16(payload, code);
+    send_control(Opcode::kClose, payload);
+  }
+  state_ = State::kClosed;
+  report_close(code, reason);
+  // §7.1.1: the server closes the TCP connection first, once the close frame is written.
+  if (conn_) conn_->close_after_flush();
+}
+
+void Socket::report_close(uint16_t code, std::string_view reason) {
+  if (close_reported_) return;
+  close_reported_ = true;
+  if (cb_.on_close) cb_.on_close(*this, code, reason);
+}
+
+void Socket::on_data() {
+  if (!conn_) return;
+  http::Connection& conn = *conn_;
+  auto keep = conn.shared_from_this();  // a callback may close the connection
+  ByteBuffer& in = conn.input();
+  in_data_ = true;
+  while (conn_ && !conn.closing() && !in.empty()) {
+    if (conn.over_high_water()) {  // the peer is not reading: stop reading it too
+      paused_ = true;
+      conn.pause_reading();
+      break;
+    }
+    size_t consumed = 0;
+    ReadEvent ev = reader_->next(in.data(), in.size(), consumed);
+    using Kind = ReadEvent::Kind;
+    if (ev.kind == Kind::kNeedMore) {
+      in.consume(consumed);
+      break;
+    }
+    switch (ev.kind) {
+      case Kind::kMessage:
+        if (state_ == State::kOpen && cb_.on_message) cb_.on_message(*this, ev.data, ev.binary);
+        break;
+      case Kind::kPing:
+        if (state_ == State::kOpen) send_control(Opcode::kPong, ev.data);  // §5.5.3
+        break;
+      case Kind::kPong:
+        if (awaiting_pong_ && state_ == State::kOpen) {
+          awaiting_pong_ = false;
+          arm_ping();
+        }
+        break;
+      case Kind::kClose:
+        on_close_frame(ev.code, ev.reason);
+        break;
+      case Kind::kError:
+        fail(ev.code, ev.reason);
+        break;
+      case Kind::kNeedMore:
+        break;
+    }
+    if (conn.closed() || conn.closing()) break;  // closing drops the input
+    in.consume(consumed);
+  }
+  in_data_ = false;
+  if (!conn.closed()) conn.flush();
+}
+
+void Socket::on_drain() {
+  if (paused_ && conn_) {
+    paused_ = false;
+    conn_->resume_reading();
+    if (!in_data_) on_data();  // input held back while paused
+  }
+  if (want_drain_ && conn_ && state_ == State::kOpen) {
+    want_drain_ = false;
+    if (cb_.on_drain) cb_.on_drain(*this);
+  }
+}
+
+void Socket::on_peer_closed() {
+  if (conn_) conn_->close_now();  // EOF without a close frame: 1006 via on_connection_closed
+}
+
+void Socket::arm_ping() {
+  if (!conn_) return;
+  if (limits_.ping_interval > Duration::zero()) {
+    conn_->set_deadline(limits_.ping_interval);
+  } else {
+    conn_->clear_deadline();
+  }
+}
+
+void Socket::on_timeout() {
+  if (!conn_) return;
+  if (state_ != State::kOpen) {  // our close frame went unanswered (§7.1.1: then just close)
+    conn_->close_now();
+    return;
+  }
+  if (awaiting_pong_) {
+    FA_LOG(LogLevel::kInfo, "websocket peer %s:%u sent no pong: closing", peer_host_.c_str(), peer_port_);
+    conn_->close_now();
+    return;
+  }
+  send_control(Opcode::kPing, {});
+  if (limits_.pong_timeout > Duration::zero()) {
+    awaiting_pong_ = true;
+    conn_->set_deadline(limits_.pong_timeout);
+  } else {
+    arm_ping();
+  }
+  conn_->flush();
+}
+
+void Socket::on_shutdown() { close(close_code::kGoingAway, "server shutting down"); }
+
+void Socket::on_connection_closed() {
+  conn_ = nullptr;
+  state_ = State::kClosed;
+  report_close(close_code::kAbnormal, {});
+  // Callbacks often hold the SocketPtr (a cycle); drop them after the current callback ends.
+  loop_.defer([cb = std::move(cb_)] {});
+  cb_ = Callbacks{};
+}
+
+}  // namespace fa::ws

@@ -1,0 +1,180 @@
+// The WebSocket API of the C++ engine: a route's UpgradeHandler gets the pending handshake
+// (Upgrade), accepts it into a Socket with Callbacks, or rejects it with an HTTP answer.
+// Everything runs on the loop thread. Registration: http::Server::websocket (http/server.h).
+//
+// Deviations from helpers/ws-contract.md, kept small: Socket also has ping(), subprotocol(),
+// extensions() and peer(); Upgrade has pending(); accept() returns nullptr when the client is
+// already gone or the Upgrade was completed; Limits has close_timeout.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "ws/frame.h"
+
+namespace fa::http {
+class Connection;
+class H1Protocol;
+struct Request;
+}  // namespace fa::http
+
+namespace fa::ws {
+
+using namespace std::chrono_literals;
+
+struct Limits {
+  size_t max_frame_bytes = 16 << 20;    // bytes of one frame's payload; 1009 past this
+  size_t max_message_bytes = 16 << 20;  // bytes of a whole message (inflated); 1009 past this
+  Duration ping_interval{20s};          // server pings this often; 0 = off
+  Duration pong_timeout{20s};           // no pong this long after a ping: close 1006; 0 = off
+  Duration close_timeout{5s};           // our close frame unanswered this long: drop the TCP
+  bool permessage_deflate = true;       // accept the client's RFC 7692 offer
+};
+
+class Socket;
+using SocketPtr = std::shared_ptr<Socket>;
+
+struct Callbacks {
+  // A whole message (fragments joined, inflated, UTF-8 checked for text). `data` is valid
+  // only during the call.
+  std::function<void(Socket&, std::string_view data, bool binary)> on_message;
+  // Exactly once per accepted socket: the code and reason of the peer's close frame (1005 if
+  // it had none), the code we failed the connection with (1002, 1007, 1009, 1001 on
+  // shutdown), or 1006 when the TCP connection died without a close handshake.
+  std::function<void(Socket&, uint16_t code, std::string_view reason)> on_close;
+  // Queued output fell below the low-water mark after a send_* returned false.
+  std::function<void(Socket&)> on_drain;
+};
+
+struct AcceptOptions {
+  std::string subprotocol;  // echoed in Sec-WebSocket-Protocol; should be one the client asked for
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers on the 101
+};
+
+class SocketProtocol;
+class MessageReader;
+class Deflater;
+class Inflater;
+struct DeflateParams;
+
+// One open WebSocket on the loop thread. Methods are safe to call after the connection is
+// gone (sends return false, close() does nothing).
+class Socket {
+ public:
+  ~Socket();
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  // Sends one message (compressed when permessage-deflate was negotiated). Returns false when
+  // the socket is not open or its connection's output is past the high-water mark (the data
+  // is still queued when open; wait for on_drain before sending more).
+  bool send_text(std::string_view utf8);
+  bool send_binary(std::string_view bytes);
+  // Sends a pre-encoded frame (encode_frame; broadcast: encode once, send to many).
+  bool send_frame(const EncodedFrame& frame);
+  // Sends a ping (payload at most 125 bytes, else false).
+  bool ping(std::string_view payload = {});
+  // Starts the close handshake (RFC 6455 §7.1.2): sends a close frame, stops delivering
+  // messages; the TCP connection ends when the peer answers or after Limits::close_timeout.
+  // An invalid code is sent as 1000; the reason is cut to 123 bytes.
+  void close(uint16_t code = close_code::kNormal, std::string_view reason = {});
+  // True until a close frame was sent or received or the connection died.
+  bool open() const;
+  // Bytes queued on the connection and not yet written to the socket.
+  size_t buffered() const;
+  std::string_view subprotocol() const { return subprotocol_; }
+  // The Sec-WebSocket-Extensions value of the 101 (empty if none).
+  std::string_view extensions() const { return extensions_; }
+  const std::string& peer_host() const { return peer_host_; }
+  uint16_t peer_port() const { return peer_port_; }
+
+  // Made by Upgrade::accept (deflate: the negotiated permessage-deflate, or null).
+  Socket(http::Connection& conn, Callbacks cb, const Limits& limits, const DeflateParams* deflate,
+         std::string subprotocol, std::string extensions);
+
+ private:
+  friend class SocketProtocol;
+  enum class State : uint8_t { kOpen, kClosing, kClosed };
+  bool send_data(Opcode op, std::string_view payload);
+  void send_control(Opcode op, std::string_view payload);
+  bool after_send();                       // flush unless inside on_data; false past high water
+  void on_close_frame(uint16_t code, std::string_view reason);
+  void fail(uint16_t code, std::string_view reason);  // send close, then drop the TCP
+  void report_close(uint16_t code, std::string_view reason);
+  bool writable() const;
+  void arm_ping();
+  // Called by SocketProtocol:
+  void on_data();
+  void on_drain();
+  void on_peer_closed();
+  void on_timeout();
+  void on_shutdown();
+  void on_connection_closed();
+
+  http::Connection* conn_;  // null once the connection is gone
+  EventLoop& loop_;
+  Callbacks cb_;
+  Limits limits_;
+  std::unique_ptr<Inflater> inflater_;
+  std::unique_ptr<Deflater> deflater_;
+  std::unique_ptr<MessageReader> reader_;
+  std::string subprotocol_, extensions_, peer_host_;
+  uint16_t peer_port_ = 0;
+  State state_ = State::kOpen;
+  bool close_reported_ = false;
+  bool awaiting_pong_ = false;
+  bool want_drain_ = false;  // a send returned false: call on_drain when output drains
+  bool paused_ = false;      // reading stopped because output is past the high-water mark
+  bool in_data_ = false;     // inside on_data: sends are flushed when it returns
+  std::string scratch_;      // compressed payloads (capacity kept)
+};
+
+// The pending handshake of one upgrade request; movable. Dropped without accept/reject, the
+// engine answers 403 (FastAPI closes before accept with 403). The request's facts are copied,
+// so they stay valid after the handler returns (accept later, from an async task).
+class Upgrade {
+ public:
+  Upgrade() = default;
+  Upgrade(Upgrade&&) noexcept;
+  Upgrade& operator=(Upgrade&&) noexcept;
+  ~Upgrade();
+
+  // Writes the 101, switches the connection to the WebSocket protocol and returns the socket.
+  // Returns nullptr when the client is already gone or this Upgrade was completed.
+  SocketPtr accept(AcceptOptions options = {}, Callbacks callbacks = {});
+  // Answers with an HTTP status (403, 404 ...) and closes the connection instead.
+  void reject(int status, std::string_view body = {});
+  // Neither accepted nor rejected yet, and the connection is still open.
+  bool pending() const;
+
+  std::string_view path() const;   // raw (not percent-decoded)
+  std::string_view query() const;  // after '?', raw; empty if none
+  // First header with this name (case-insensitive); empty if none.
+  std::string_view header(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& headers() const;
+  // Path parameters of the route (raw values), in pattern order.
+  const std::vector<std::pair<std::string, std::string>>& params() const;
+  std::string_view param(std::string_view name) const;
+  // Sec-WebSocket-Protocol values the client offered, in its order.
+  const std::vector<std::string>& subprotocols() const;
+  const std::string& peer_host() const;
+  uint16_t peer_port() const;
+
+  struct State;  // defined in upgrade.cpp
+  explicit Upgrade(std::unique_ptr<State> state);
+
+ private:
+  std::unique_ptr<State> st_;
+};
+
+using UpgradeHandler = std::function<void(http::Request&, Upgrade)>;
+
+}  // namespace fa::ws
