@@ -14,6 +14,7 @@
 #include "py_request.h"
 #include "py_responder.h"
 #include "registry.h"
+#include "ws/ws_connection.h"
 
 namespace nb = nanobind;
 
@@ -106,6 +107,24 @@ class PyServer {
       });
     } catch (const http::RouteError& e) {
       routes_.pop_back();
+      throw nb::value_error(e.what());
+    }
+  }
+
+  // start(conn) per WebSocket upgrade on `path` (bindings/ws/ws_connection.h).
+  void add_websocket(const std::string& path, nb::object start, size_t max_message_bytes,
+                     double ping_interval, double pong_timeout, bool permessage_deflate) {
+    auto secs = [](double s) {
+      return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+    };
+    ws::Limits limits;
+    limits.max_message_bytes = limits.max_frame_bytes = max_message_bytes;
+    limits.ping_interval = secs(ping_interval);
+    limits.pong_timeout = secs(pong_timeout);
+    limits.permessage_deflate = permessage_deflate;
+    try {
+      server_->websocket(path, python_upgrade_handler(std::move(start)), limits);
+    } catch (const http::RouteError& e) {
       throw nb::value_error(e.what());
     }
   }
@@ -319,6 +338,7 @@ void register_server(nb::module_& m) {
   if (PyModule_AddObject(m.ptr(), "Request", reinterpret_cast<PyObject*>(&RequestType)) < 0)
     throw nb::python_error();
   register_responder(m);
+  register_ws(m);
 
   nb::class_<PyServer>(m, "Server", "The HTTP/1.1 engine: listener, connections, routes.")
       .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double, double>(),
@@ -335,6 +355,11 @@ void register_server(nb::module_& m) {
            nb::arg("endpoint"), nb::arg("is_async"),
            "Registers endpoint(req, res) for method and path. ValueError on a bad pattern or "
            "a conflict.")
+      .def("add_websocket", &PyServer::add_websocket, nb::arg("path"), nb::arg("start"),
+           nb::arg("max_message_bytes") = 16 * 1024 * 1024, nb::arg("ping_interval") = 20.0,
+           nb::arg("pong_timeout") = 20.0, nb::arg("permessage_deflate") = true,
+           "Registers a WebSocket route: start(conn: WebSocketConnection) per valid upgrade "
+           "request. ValueError on a bad pattern or a conflict. 0 turns pings off.")
       .def("set_fallback", &PyServer::set_fallback, nb::arg("endpoint"), nb::arg("is_async"),
            "Registers endpoint(req, res) for requests no route matches (404; 405 when "
            "req.allowed_methods is not empty) instead of the engine's own answers.")

@@ -39,6 +39,9 @@ _EXPORTS = {
     "StreamingResponse": "fasterapi.responses",
     "FileResponse": "fasterapi.responses",
     "status": "fasterapi.status",
+    "WebSocket": "fasterapi.websockets",
+    "WebSocketDisconnect": "fasterapi.websockets",
+    "WebSocketException": "fasterapi.websockets",
     **dict.fromkeys(
         ["when_all", "when_any", "timeout_async", "retry_async", "map_async", "filter_async",
          "reduce_async", "Pipeline"],
@@ -102,3 +105,6 @@ if TYPE_CHECKING:
     from fasterapi.responses import Response as Response
     from fasterapi.responses import StreamingResponse as StreamingResponse
     from fasterapi.routing import APIRouter as APIRouter
+    from fasterapi.websockets import WebSocket as WebSocket
+    from fasterapi.websockets import WebSocketDisconnect as WebSocketDisconnect
+    from fasterapi.websockets import WebSocketException as WebSocketException

@@ -102,6 +102,16 @@ class Server:
         self, method: str, path: str, endpoint: Callable[[Any, Any], Any], is_async: bool
     ) -> None:
         """endpoint(req, res) for method ("*" = any) and path; ValueError on a bad pattern."""
+    def add_websocket(
+        self,
+        path: str,
+        start: Callable[[WebSocketConnection], None],
+        max_message_bytes: int = 16 * 1024 * 1024,
+        ping_interval: float = 20.0,
+        pong_timeout: float = 20.0,
+        permessage_deflate: bool = True,
+    ) -> None:
+        """start(conn) per WebSocket upgrade on path; ValueError on a bad pattern."""
     def set_fallback(self, endpoint: Callable[[Any, Any], Any], is_async: bool) -> None:
         """endpoint(req, res) for requests no route matches (404; 405 when
         req.allowed_methods is set) instead of the engine's own answers."""
@@ -124,6 +134,57 @@ class Server:
     def connections(self) -> int: ...
     @property
     def in_flight(self) -> int: ...
+
+# -- WebSocket (bindings/ws) ----------------------------------------------------------------
+
+class EncodedFrame:
+    """A WebSocket message encoded once, to send to many sockets."""
+
+def websocket_encode_frame(message: str | bytes | bytearray | memoryview) -> EncodedFrame: ...
+
+class WebSocketConnection:
+    """One WebSocket upgrade: the pending handshake, then the open socket."""
+
+    def accept(
+        self,
+        subprotocol: str | None,
+        headers: list[tuple[str | bytes, str | bytes]] | None,
+        on_message: Callable[[str | bytes], None],
+        on_close: Callable[[int, str], None],
+        on_drain: Callable[[], None],
+    ) -> bool:
+        """Write the 101; False if the client is gone. RuntimeError if already answered."""
+    def reject(self, status: int, body: bytes | str | None = None) -> None: ...
+    def send_text(self, data: str | bytes) -> bool:
+        """False when closed or over the high-water mark (wait for on_drain)."""
+    def send_bytes(self, data: bytes | bytearray | memoryview) -> bool: ...
+    def send_frame(self, frame: EncodedFrame) -> bool: ...
+    def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+    def ping(self, payload: bytes = b"") -> bool: ...
+    @property
+    def open(self) -> bool: ...
+    @property
+    def pending(self) -> bool: ...
+    @property
+    def buffered(self) -> int: ...
+    @property
+    def accepted_subprotocol(self) -> str | None: ...
+    @property
+    def extensions(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def raw_path(self) -> bytes: ...
+    @property
+    def query_string(self) -> bytes: ...
+    @property
+    def header_list(self) -> list[tuple[str, str]]: ...
+    @property
+    def path_params(self) -> dict[str, Any]: ...
+    @property
+    def subprotocols(self) -> list[str]: ...
+    @property
+    def client(self) -> tuple[str, int]: ...
 
 # -- JSON (json component) ------------------------------------------------------------------
 

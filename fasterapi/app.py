@@ -184,6 +184,10 @@ class App(APIRouter):
                 endpoint = _logged(endpoint)
             for method in route.methods:
                 server.add_route(method, route.path, endpoint, is_async)
+        if self.websocket_routes:
+            from fasterapi._ws_endpoint import install_websockets
+
+            install_websockets(self, server, tasks)
         if self.redirect_slashes:
             _add_slash_redirects(server, routes)
         if self.http_middleware or self.exception_handlers or access_log or self.access_log:

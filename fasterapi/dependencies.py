@@ -33,7 +33,7 @@ class Field:
     """One parameter: where it comes from and how to validate it."""
 
     name: str
-    source: str  # request response background path query header cookie body depends
+    source: str  # request response background path query header cookie body depends websocket
     key: str = ""
     annotation: Any = Any
     default: Any = None
@@ -196,6 +196,8 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
     if isinstance(marker, Depends):
         return _depends_field(p.name, marker, path_params, ann if ann is not _EMPTY else None)
     if isinstance(ann, type):
+        if issubclass(ann, _websocket_class()):
+            return Field(p.name, "websocket")
         if issubclass(ann, Request):
             return Field(p.name, "request")
         if issubclass(ann, Response):
@@ -374,11 +376,17 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
     return _validate(f, raw, (src, f.key), st)
 
 
+def _websocket_class() -> type:
+    from fasterapi.websockets import WebSocket  # imported late: it loads the extension
+
+    return WebSocket
+
+
 def _getter(f: Field, embed: bool) -> Callable[[SolveState], Any]:
     """A per-field function computing its value, specialised for the common sources so the
     per-request loop does no dispatching."""
     src, key = f.source, f.key
-    if src == "request":
+    if src == "request" or src == "websocket":  # a WebSocket endpoint's st.req is its socket
         return _get_request
     if src == "response":
         return _get_response

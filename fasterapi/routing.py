@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fasterapi.dependencies import Dependant, compile_dependant
 from fasterapi.params import Depends
+
+if TYPE_CHECKING:
+    from fasterapi._ws_route import WebSocketRoute
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,6 +97,7 @@ class APIRouter:
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
         self.routes: list[Route] = []
+        self.websocket_routes: list[WebSocketRoute] = []
 
     def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
         """Register `endpoint` at `path` (prefix added); returns the Route."""
@@ -144,6 +148,44 @@ class APIRouter:
     def options(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.route(path, ["OPTIONS"], **options)
 
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[Depends] | None = None,
+    ) -> WebSocketRoute:
+        """Register the `async def` WebSocket `endpoint` at `path` (prefix added)."""
+        from fasterapi._ws_route import WebSocketRoute
+
+        route = WebSocketRoute(
+            self.prefix + path,
+            endpoint,
+            name=name,
+            dependencies=[*self.dependencies, *(dependencies or [])],
+        )
+        if any(r.path == route.path for r in self.websocket_routes):
+            raise ValueError(f"websocket {route.path} is already handled")
+        self.websocket_routes.append(route)
+        return route
+
+    add_websocket_route = add_api_websocket_route
+
+    def websocket(
+        self, path: str, name: str | None = None, *, dependencies: Sequence[Depends] | None = None
+    ) -> Callable[[F], F]:
+        """Decorator: `@app.websocket("/ws/{room}")` over `async def h(websocket: WebSocket,
+        room: str)`."""
+        if not isinstance(path, str):
+            raise TypeError("@app.websocket needs a path: write @app.websocket('/ws')")
+
+        def decorator(fn: F) -> F:
+            self.add_api_websocket_route(path, fn, name, dependencies=dependencies)
+            return fn
+
+        return decorator
+
     def include_router(
         self,
         router: APIRouter,
@@ -176,4 +218,11 @@ class APIRouter:
                 responses=r.responses,
                 threadpool=r.threadpool,
                 response_model_exclude_none=r.response_model_exclude_none,
+            )
+        for w in router.websocket_routes:
+            self.add_api_websocket_route(
+                prefix + w.path,
+                w.endpoint,
+                w.name,
+                dependencies=[*(dependencies or []), *w.dependencies],
             )

@@ -14,6 +14,9 @@ import httpx
 from fasterapi.server import Config, new_event_loop, serve
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from fasterapi._ws_testclient import WebSocketTestSession
     from fasterapi.app import App
 
 _START_TIMEOUT = 30.0  # seconds to wait for the server thread to start listening
@@ -109,6 +112,23 @@ class TestClient(httpx.Client):
     def stream(self, method: str, url: httpx.URL | str, **kwargs: Any) -> Any:  # type: ignore[override]
         self.start()
         return super().stream(method, url, **kwargs)
+
+    def websocket_connect(
+        self,
+        url: str,
+        subprotocols: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> WebSocketTestSession:
+        """`with client.websocket_connect("/ws") as ws: ws.send_text("hi")`, as in FastAPI's
+        TestClient, over a real WebSocket to the served app (needs the `websockets` package)."""
+        from fasterapi._ws_testclient import WebSocketTestSession
+
+        self.start()
+        target = url if url.startswith("/") else "/" + url
+        return WebSocketTestSession(
+            f"ws://{self._host}:{self.port}{target}", subprotocols, headers, **options
+        )
 
     def __enter__(self) -> TestClient:
         self.start()

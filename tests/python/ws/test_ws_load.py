@@ -1,0 +1,149 @@
+"""Many sockets at once, backpressure on a reader that does not read, and broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from conftest import require_module
+from ws_helpers import TIMEOUT, connect, serve, wait_until, ws_url
+
+from fasterapi import App, WebSocket, WebSocketDisconnect
+from fasterapi.websockets import Broadcast, broadcast
+
+require_module("websockets")
+
+
+def test_many_concurrent_sockets() -> None:
+    from websockets.asyncio.client import connect as aconnect
+
+    app = App()
+
+    @app.websocket("/echo/{who}")
+    async def echo(websocket: WebSocket, who: str) -> None:
+        await websocket.accept()
+        async for text in websocket.iter_text():
+            await websocket.send_text(f"{who}:{text}")
+
+    async def one(url: str, who: int) -> list[str]:
+        async with aconnect(f"{url}/echo/{who}", proxy=None, open_timeout=TIMEOUT) as ws:
+            got = []
+            for i in range(20):
+                await ws.send(str(i))
+                got.append(await ws.recv())
+            return got  # type: ignore[return-value]
+
+    async def run_all(url: str) -> list[list[str]]:
+        return await asyncio.wait_for(
+            asyncio.gather(*(one(url, n) for n in range(300))), TIMEOUT * 2
+        )
+
+    with serve(app) as client:
+        results = asyncio.run(run_all(ws_url(client, "")))
+    for n, got in enumerate(results):
+        assert got == [f"{n}:{i}" for i in range(20)]
+
+
+def test_backpressure_with_a_reader_that_does_not_read() -> None:
+    app = App()
+    app.state.sent = 0
+    chunk = os.urandom(64 * 1024)
+    total = 1000  # 64 MB: far more than the output high-water mark and the kernel's buffers
+
+    @app.websocket("/flood")
+    async def flood(websocket: WebSocket) -> None:
+        await websocket.accept()
+        for i in range(total):
+            await websocket.send_bytes(i.to_bytes(4, "big") + chunk)
+            app.state.sent = i + 1
+        await websocket.close()
+
+    with serve(app) as client:
+        # max_queue=1: the client stops reading its socket once one message is waiting.
+        with connect(client, "/flood", max_queue=1, compression=None) as ws:
+            time.sleep(1.0)
+            stalled = app.state.sent
+            time.sleep(1.0)
+            assert app.state.sent == stalled, "the sender kept going while nobody read"
+            # Bounded: the high-water mark (1 MiB) plus socket buffers, not 64 MB.
+            assert stalled * len(chunk) < 24 * 1024 * 1024, stalled
+            for i in range(total):
+                data = ws.recv(timeout=TIMEOUT)
+                assert int.from_bytes(data[:4], "big") == i and data[4:] == chunk
+        assert app.state.sent == total
+
+
+def test_broadcast_to_many_sockets() -> None:
+    from websockets.asyncio.client import connect as aconnect
+
+    app = App()
+    room: set[WebSocket] = set()
+
+    @app.websocket("/room")
+    async def join(websocket: WebSocket) -> None:
+        await websocket.accept()
+        room.add(websocket)
+        try:
+            async for text in websocket.iter_text():
+                if text.startswith("all:"):
+                    sent = await broadcast(room, text[4:])
+                    await websocket.send_text(f"sent to {sent}")
+                elif text.startswith("bin:"):
+                    slow = Broadcast(text[4:].encode()).send_nowait(room)
+                    await websocket.send_text(f"slow {len(slow)}")
+        finally:
+            room.discard(websocket)
+
+    n = 100
+
+    async def scenario(url: str) -> None:
+        clients = [await aconnect(f"{url}/room", proxy=None) for _ in range(n)]
+        try:
+            await wait_for_room(n)
+            gone = clients.pop()
+            await gone.close()  # a closed socket is skipped, not an error
+            await wait_for_room(n - 1)
+            await clients[0].send("all:hello everyone ✓")
+            for c in clients:
+                assert await c.recv() == "hello everyone ✓"
+            assert await clients[0].recv() == f"sent to {n - 1}"
+            await clients[1].send("bin:raw")
+            for c in clients:
+                assert await c.recv() == b"raw"
+            assert await clients[1].recv() == "slow 0"
+        finally:
+            for c in clients:
+                await c.close()
+
+    async def wait_for_room(size: int) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while len(room) != size:
+            assert time.monotonic() < deadline, f"room has {len(room)}, want {size}"
+            await asyncio.sleep(0.01)
+
+    with serve(app) as client:
+        asyncio.run(asyncio.wait_for(scenario(ws_url(client, "")), TIMEOUT * 2))
+        wait_until(lambda: not room, what="every socket to leave the room")
+
+
+def test_send_on_a_closed_socket_raises_disconnect() -> None:
+    app = App()
+    results: list[object] = []
+
+    @app.websocket("/late")
+    async def late(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.receive_text()
+        await asyncio.sleep(0.3)  # the client closes meanwhile
+        try:
+            await websocket.send_text("late")
+        except WebSocketDisconnect as e:
+            results.append(e.code)
+
+    with serve(app) as client:
+        with connect(client, "/late") as ws:
+            ws.send("x")
+            ws.close(4005, "gone")
+        wait_until(lambda: results, what="the send to fail")
+    assert results == [4005]
