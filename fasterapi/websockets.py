@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import SimpleNamespace
@@ -79,6 +80,11 @@ class _Closed:
         self.code, self.reason = code, reason
 
 
+# Bytes of received messages an endpoint may leave unread before the socket is closed with
+# 1008 (a peer flooding an endpoint that does not read must not grow memory without bound).
+MAX_UNREAD_BYTES = 64 * 1024 * 1024
+_log = logging.getLogger("fasterapi.error")
+
 _NOT_ACCEPTED = 'WebSocket is not connected. Need to call "accept" first.'
 _SENT_CLOSE = 'Cannot call "send" once a close message has been sent.'
 _GOT_CLOSE = 'Cannot call "receive" once a disconnect message has been received.'
@@ -93,6 +99,7 @@ class WebSocket:
     def __init__(self, conn: Any) -> None:
         self._conn = conn  # _native.WebSocketConnection
         self._queue: deque[str | bytes | _Closed] = deque()
+        self._unread = 0  # bytes of messages in _queue
         self._waiter: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
         self._closed: _Closed | None = None  # the peer's close, once it arrived
@@ -189,14 +196,30 @@ class WebSocket:
             raise WebSocketDisconnect(1006)
 
     # -- engine callbacks (on the loop thread, inside Server.poll) -------------------------
-    def _on_message(self, data: str | bytes | _Closed) -> None:
+    def _on_message(self, data: str | bytes) -> None:
         self._queue.append(data)
+        self._unread += len(data)
+        if self._unread > MAX_UNREAD_BYTES:
+            self._overflow()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def _overflow(self) -> None:
+        """The endpoint has left more than MAX_UNREAD_BYTES unread: close with 1008 rather
+        than hold an unbounded queue (the engine cannot pause reading for us yet)."""
+        _log.warning(
+            "WebSocket %s: %d bytes of messages unread by the endpoint; closing with 1008",
+            self.path,
+            self._unread,
+        )
+        self._conn.close(1008, "too many unread messages")
+
     def _on_close(self, code: int, reason: str) -> None:
-        self._on_message(_Closed(code, reason))
+        self._queue.append(_Closed(code, reason))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
         self._on_drain()  # a sender waiting for drain must not wait forever
 
     def _on_drain(self) -> None:
@@ -215,7 +238,10 @@ class WebSocket:
                 await waiter
             finally:
                 self._waiter = None
-        return queue.popleft()
+        item = queue.popleft()
+        if type(item) is not _Closed:
+            self._unread -= len(item)  # type: ignore[arg-type]
+        return item
 
     async def receive(self) -> dict[str, Any]:
         """The next event as an ASGI message: websocket.connect (before accept),

@@ -14,6 +14,7 @@ packages=(
   linux-perf strace                        # benchmarks/e2e/profile_server.sh
   postgresql postgresql-contrib            # initdb/pg_ctl for throwaway clusters, pgbench
   openssl                                  # certificates for the PostgreSQL TLS tests
+  chromium                                 # a real browser as WebSocket client (tests/python/ws)
 )
 
 missing=()

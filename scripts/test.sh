@@ -53,6 +53,7 @@ done
 step "PostgreSQL"
 bash scripts/ensure-postgres.sh
 export FASTERAPI_REQUIRE_PG=1
+export FASTERAPI_REQUIRE_BROWSER=1  # tests/python/ws/test_ws_browser.py fails without chromium
 
 step "ruff + mypy"
 python3 -m ruff check fasterapi tests/python benchmarks examples tools

@@ -147,3 +147,28 @@ def test_send_on_a_closed_socket_raises_disconnect() -> None:
             ws.close(4005, "gone")
         wait_until(lambda: results, what="the send to fail")
     assert results == [4005]
+
+
+def test_unread_messages_are_bounded() -> None:
+    import pytest
+    from websockets.exceptions import ConnectionClosed
+
+    from fasterapi.websockets import MAX_UNREAD_BYTES
+
+    app = App()
+
+    @app.websocket("/deaf")
+    async def deaf(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await asyncio.sleep(2)  # reads nothing meanwhile
+        async for _ in websocket.iter_bytes():
+            pass
+
+    chunk = os.urandom(1024 * 1024)
+    with serve(app) as client, connect(client, "/deaf", compression=None) as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            for _ in range(2 * MAX_UNREAD_BYTES // len(chunk)):
+                ws.send(chunk)
+            ws.recv()
+        assert info.value.rcvd is not None
+        assert (info.value.rcvd.code, info.value.rcvd.reason) == (1008, "too many unread messages")
