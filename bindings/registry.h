@@ -11,4 +11,5 @@ void register_futures(nanobind::module_& m); // futures_module.cpp: C++ futures 
 void register_mcp(nanobind::module_& m);      // mcp/mcp_server_module.cpp: McpServer, McpReply
 void register_mcp_auth(nanobind::module_& m); // mcp/auth_binding.cpp: JwtVerifier, TokenError
 void register_mcp_client(nanobind::module_& m);  // mcp/client_module.cpp: client-side parsers
+void register_multipart(nanobind::module_& m);  // multipart/multipart_module.cpp: form-data
 }  // namespace fa::py

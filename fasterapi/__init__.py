@@ -26,6 +26,8 @@ _EXPORTS = {
     "Cookie": "fasterapi.params",
     "Depends": "fasterapi.params",
     "Form": "fasterapi.params",
+    "File": "fasterapi.params",
+    "UploadFile": "fasterapi.uploads",
     "Header": "fasterapi.params",
     "Path": "fasterapi.params",
     "Query": "fasterapi.params",
@@ -90,6 +92,7 @@ if TYPE_CHECKING:
     from fasterapi.params import Body as Body
     from fasterapi.params import Cookie as Cookie
     from fasterapi.params import Depends as Depends
+    from fasterapi.params import File as File
     from fasterapi.params import Form as Form
     from fasterapi.params import Header as Header
     from fasterapi.params import Path as Path
@@ -105,6 +108,7 @@ if TYPE_CHECKING:
     from fasterapi.responses import Response as Response
     from fasterapi.responses import StreamingResponse as StreamingResponse
     from fasterapi.routing import APIRouter as APIRouter
+    from fasterapi.uploads import UploadFile as UploadFile
     from fasterapi.websockets import WebSocket as WebSocket
     from fasterapi.websockets import WebSocketDisconnect as WebSocketDisconnect
     from fasterapi.websockets import WebSocketException as WebSocketException

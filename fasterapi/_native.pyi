@@ -359,3 +359,21 @@ class McpSseParser:
     def last_event_id(self) -> str | None: ...
     @property
     def retry_ms(self) -> int | None: ...
+
+# bindings/multipart/multipart_module.cpp
+def parse_multipart(
+    body: bytes,
+    boundary: str,
+    max_fields: int,
+    max_files: int,
+    max_field_size: int,
+    max_file_size: int,
+    max_header_size: int,
+) -> tuple[
+    # (name, filename | None, content_type, headers, value): value is a field's str, or a
+    # file's (start, end) offsets into `body` (bytes if not one slice); None on error
+    list[tuple[str, str | None, str, list[tuple[str, str]], Any]] | None,
+    int,
+    str,
+]: ...
+def multipart_boundary(content_type: str) -> str | None: ...

@@ -226,3 +226,12 @@ class URL(str):
         self = super().__new__(cls, text)
         self.scheme, self.netloc, self.path, self.query = scheme, netloc, path, query
         return self
+
+
+def __getattr__(name: str) -> Any:
+    """UploadFile and FormData live in fasterapi.uploads (importable here, as in FastAPI)."""
+    if name in ("UploadFile", "FormData"):
+        from fasterapi import uploads
+
+        return getattr(uploads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

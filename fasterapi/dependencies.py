@@ -14,12 +14,13 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from fasterapi._form_params import form_getter, is_upload_annotation
 from fasterapi._jsonio import json_loads
 from fasterapi.background import BackgroundTasks
-from fasterapi.datastructures import QueryParams
-from fasterapi.params import Body, Depends, Param
+from fasterapi.params import Body, Depends, Param, Security
 from fasterapi.requests import Request
 from fasterapi.responses import Response
+from fasterapi.security.scopes import SecurityScopes
 
 _log = logging.getLogger("fasterapi.error")
 _EMPTY = inspect.Parameter.empty
@@ -56,6 +57,8 @@ class Dependant:
     use_cache: bool = True
     needs_async: bool = False  # this or a sub-dependency must be awaited
     embed_body: bool = False
+    scopes: list[str] = dataclasses.field(default_factory=list)  # Security() scopes, outer first
+    cache_key: Any = None  # call, or (call, scopes) when scopes were required (FastAPI's key)
 
     def all_fields(self) -> list[Field]:
         """Every leaf field of this plan and its sub-dependencies (for OpenAPI)."""
@@ -146,21 +149,24 @@ def compile_dependant(
     *,
     use_cache: bool = True,
     extra: list[Depends] | None = None,
+    scopes: list[str] | None = None,
 ) -> Dependant:
     """Inspect `call`'s signature once. Raises TypeError naming the parameter it can't place."""
     target = call.__init__ if isinstance(call, type) else call  # type: ignore[misc]
     hints = _type_hints(target if isinstance(call, type) else call)
     sig = inspect.signature(call if not isinstance(call, type) else target)
     fields: list[Field] = []
+    scopes = scopes or []
     for marker in extra or []:
-        fields.append(_depends_field("", marker, path_params))
+        fields.append(_depends_field("", marker, path_params, scopes=scopes))
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (
             isinstance(call, type) and p.name == "self"
         ):
             continue
-        fields.append(_field(call, p, hints.get(p.name, p.annotation), path_params))
-    dep = Dependant(call, fields, _kind(call), use_cache)
+        fields.append(_field(call, p, hints.get(p.name, p.annotation), path_params, scopes))
+    dep = Dependant(call, fields, _kind(call), use_cache, scopes=scopes)
+    dep.cache_key = (call, tuple(sorted(set(scopes)))) if scopes else call
     dep.needs_async = dep.kind in ("coro", "agen") or any(
         f.dependant is not None and f.dependant.needs_async for f in fields
     )
@@ -169,22 +175,37 @@ def compile_dependant(
         isinstance(f.marker, Body) and f.marker.embed for f in bodies
     )
     for f in fields:
-        if f.dependant is None:
+        if f.source == "security_scopes":
+            f.get = _scopes_getter(scopes)
+        elif f.dependant is None:
             f.get = _getter(f, dep.embed_body)
     return dep
 
 
+def _scopes_getter(scopes: list[str]) -> Callable[[SolveState], SecurityScopes]:
+    """A SecurityScopes parameter: the scopes of the Security() chain above it."""
+    fixed = tuple(scopes)
+    return lambda st: SecurityScopes(list(fixed))
+
+
 def _depends_field(
-    name: str, marker: Depends, path_params: set[str], annotation: Any = None
+    name: str,
+    marker: Depends,
+    path_params: set[str],
+    annotation: Any = None,
+    scopes: list[str] | None = None,
 ) -> Field:
     call = marker.dependency or annotation
     if call is None or not callable(call):
         raise TypeError(f"Depends() for parameter {name!r} needs a callable: Depends(get_thing)")
-    sub = compile_dependant(call, path_params, use_cache=marker.use_cache)
+    scopes = [*(scopes or []), *(marker.scopes if isinstance(marker, Security) else [])]
+    sub = compile_dependant(call, path_params, use_cache=marker.use_cache, scopes=scopes)
     return Field(name, "depends", dependant=sub)
 
 
-def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> Field:
+def _field(
+    call: Any, p: inspect.Parameter, ann: Any, path_params: set[str], scopes: list[str]
+) -> Field:
     marker: Any = p.default if isinstance(p.default, Param | Depends) else None
     from_annotated = False
     if get_origin(ann) is Annotated:
@@ -194,8 +215,11 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
             if isinstance(m, Param | Depends):
                 marker, from_annotated = m, True
     if isinstance(marker, Depends):
-        return _depends_field(p.name, marker, path_params, ann if ann is not _EMPTY else None)
+        annotation = ann if ann is not _EMPTY else None
+        return _depends_field(p.name, marker, path_params, annotation, scopes)
     if isinstance(ann, type):
+        if issubclass(ann, SecurityScopes):
+            return Field(p.name, "security_scopes")
         if issubclass(ann, _websocket_class()):
             return Field(p.name, "websocket")
         if issubclass(ann, Request):
@@ -217,6 +241,8 @@ def _field(call: Any, p: inspect.Parameter, ann: Any, path_params: set[str]) -> 
         default = p.default if p.default is not _EMPTY else ...
         if p.name in path_params:
             source = "path"
+        elif is_upload_annotation(ann):
+            source = "form"  # `file: UploadFile` is a File() parameter (FastAPI)
         elif _is_body_type(ann):
             source = "body"
         else:
@@ -271,6 +297,13 @@ class SolveState:
 _NO_BODY = object()
 
 
+def _ctx_value(v: Any) -> Any:
+    if isinstance(v, int | float | str | bool):
+        return v
+    # An exception (a validator's ValueError) is encoded as {}, as FastAPI's encoder does.
+    return {} if isinstance(v, Exception) else str(v)
+
+
 def _sanitize(err: Any, loc: tuple[Any, ...]) -> dict[str, Any]:
     out = {
         "type": err["type"],
@@ -279,10 +312,7 @@ def _sanitize(err: Any, loc: tuple[Any, ...]) -> dict[str, Any]:
         "input": err.get("input"),
     }
     if "ctx" in err:
-        out["ctx"] = {
-            k: v if isinstance(v, int | float | str | bool) else str(v)
-            for k, v in err["ctx"].items()
-        }
+        out["ctx"] = {k: _ctx_value(v) for k, v in err["ctx"].items()}
     if isinstance(out["input"], bytes):
         out["input"] = out["input"].decode("utf-8", "replace")
     return out
@@ -361,10 +391,6 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
         )
     elif src == "cookie":
         raw = req.cookies.get(f.key, _MISSING_V)
-    elif src == "form":  # application/x-www-form-urlencoded
-        form = QueryParams(req.body)
-        raw = (form.getlist(f.key) or _MISSING_V) if f.is_list else form.get(f.key, _MISSING_V)
-        return _validate(f, raw, ("body", f.key), st)
     else:  # body
         data = _body(st)
         if data is _INVALID:
@@ -390,6 +416,8 @@ def _getter(f: Field, embed: bool) -> Callable[[SolveState], Any]:
         return _get_request
     if src == "response":
         return _get_response
+    if src == "form":  # urlencoded or multipart (fasterapi/_form_params.py)
+        return form_getter(f, _MISSING_V, _validate)
     loc = (src, key)
     if src == "path":
 
@@ -545,8 +573,8 @@ def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
         if sub is None:
             kwargs[f.name] = f.get(st)
             continue
-        if sub.use_cache and sub.call in st.cache:
-            value = st.cache[sub.call]
+        if sub.use_cache and sub.cache_key in st.cache:
+            value = st.cache[sub.cache_key]
         else:
             n_err = len(st.errors)
             sub_kwargs = solve_sync(sub, st)
@@ -556,7 +584,7 @@ def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
             if sub.kind == "gen":
                 value = _enter_gen(st, sub, value)
             if sub.use_cache:
-                st.cache[sub.call] = value
+                st.cache[sub.cache_key] = value
         if f.name:
             kwargs[f.name] = value
     return kwargs
@@ -570,8 +598,8 @@ async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
         if sub is None:
             kwargs[f.name] = f.get(st)
             continue
-        if sub.use_cache and sub.call in st.cache:
-            value = st.cache[sub.call]
+        if sub.use_cache and sub.cache_key in st.cache:
+            value = st.cache[sub.cache_key]
         else:
             n_err = len(st.errors)
             sub_kwargs = await solve_async(sub, st) if sub.needs_async else solve_sync(sub, st)
@@ -586,7 +614,7 @@ async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
             elif kind == "agen":
                 value = await _enter_agen(st, sub, value)
             if sub.use_cache:
-                st.cache[sub.call] = value
+                st.cache[sub.cache_key] = value
         if f.name:
             kwargs[f.name] = value
     return kwargs

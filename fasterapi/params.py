@@ -74,7 +74,29 @@ class Body(Param):
 
 
 class Form(Body):
+    """A field of a form body (urlencoded or multipart); a pydantic model annotation reads
+    each of its fields from the form."""
+
     source = "form"
+
+    def __init__(
+        self,
+        default: Any = _MISSING,
+        *,
+        media_type: str = "application/x-www-form-urlencoded",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, **kwargs)
+        self.media_type = media_type
+
+
+class File(Form):
+    """A file of a multipart/form-data body: annotate `bytes` (the content) or `UploadFile`."""
+
+    def __init__(
+        self, default: Any = _MISSING, *, media_type: str = "multipart/form-data", **kwargs: Any
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kwargs)
 
 
 class Depends:

@@ -90,5 +90,48 @@ class Request(NativeRequest):  # type: ignore[misc]
         except ValueError as e:
             raise InvalidBodyError(f"Invalid JSON: {e}") from e
 
+    def form(self, **limits: int) -> _FormCall:
+        """The form body (multipart/form-data parsed in C++, or urlencoded) as a FormData of
+        str fields and UploadFile files: `await request.form()` or `async with
+        request.form() as form:` (Starlette's spellings). Limits (max_files, max_fields,
+        max_part_size) apply to the first call; a malformed body raises HTTPException 400."""
+        return _FormCall(self, limits)
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+class _FormCall:
+    """Awaitable, or usable as `async with` (files closed on exit)."""
+
+    def __init__(self, req: Request, limits: dict[str, int]) -> None:
+        self.req, self.limits = req, limits
+
+    def _parse(self) -> Any:
+        from fasterapi._forms import FormLimits, parse_form
+
+        d = self.req.__dict__
+        if "_fa_form" not in d:
+            lim = self.limits
+            d["_fa_form"] = parse_form(
+                self.req,
+                FormLimits(
+                    max_fields=lim.get("max_fields", 1000),
+                    max_files=lim.get("max_files", 1000),
+                    max_field_size=lim.get("max_part_size", 1024 * 1024),
+                ),
+            )
+        return d["_fa_form"]
+
+    def __await__(self) -> Any:
+        return self._coro().__await__()
+
+    async def _coro(self) -> Any:
+        return self._parse()
+
+    async def __aenter__(self) -> Any:
+        self.form = self._parse()
+        return self.form
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.form.close()

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, TypeAdapter
 
 from fasterapi.dependencies import Field
+from fasterapi.openapi.forms import form_request_body
+from fasterapi.openapi.security import security_requirements
 
 if TYPE_CHECKING:
     from fasterapi.app import App
@@ -46,6 +48,7 @@ class _Schemas:
 
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
+        self.security_schemes: dict[str, Any] = {}  # components.securitySchemes
 
     def _schema(self, tp: Any, mode: str) -> dict[str, Any]:
         try:
@@ -128,17 +131,13 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
             "content": {"application/json": {"schema": body_schema}},
             "required": any(f.required for f in bodies),
         }
-    forms = [f for f in fields if f.source == "form"]
+    forms = [
+        f
+        for f in fields
+        if f.source == "form" and (f.marker is None or f.marker.include_in_schema)
+    ]
     if forms and not bodies:
-        form_schema = {
-            "type": "object",
-            "properties": {f.key: schemas.of_input(f.annotation) for f in forms},
-            "required": [f.key for f in forms if f.required],
-        }
-        op["requestBody"] = {
-            "content": {"application/x-www-form-urlencoded": {"schema": form_schema}},
-            "required": any(f.required for f in forms),
-        }
+        op["requestBody"] = form_request_body(forms, op["operationId"], schemas)
     status = str(route.status_code or 200)
     adapter = response_adapter(route)
     content_schema = schemas.of(route.response_model or adapter._type) if adapter else {}  # type: ignore[attr-defined]
@@ -159,6 +158,9 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
         }
     for code, extra in route.responses.items():
         op["responses"].setdefault(str(code), {"description": ""}).update(extra)
+    security = security_requirements(route.dependant, schemas.security_schemes)
+    if security:
+        op["security"] = security
     return op
 
 
@@ -178,4 +180,6 @@ def build_openapi(app: App) -> dict[str, Any]:
     doc: dict[str, Any] = {"openapi": "3.1.0", "info": info, "paths": paths}
     if schemas.components:
         doc["components"] = {"schemas": dict(sorted(schemas.components.items()))}
+    if schemas.security_schemes:  # fasterapi/openapi/security.py
+        doc.setdefault("components", {})["securitySchemes"] = schemas.security_schemes
     return doc
