@@ -90,6 +90,9 @@ _SENT_CLOSE = 'Cannot call "send" once a close message has been sent.'
 _GOT_CLOSE = 'Cannot call "receive" once a disconnect message has been received.'
 
 
+_CONNECTED = WebSocketState.CONNECTED
+
+
 class WebSocket:
     """One WebSocket connection, handed to `@app.websocket` endpoints as `websocket:
     WebSocket`. Created by the engine's upgrade hook (fasterapi._ws_endpoint)."""
@@ -104,6 +107,7 @@ class WebSocket:
         self._drain: asyncio.Future[None] | None = None
         self._closed: _Closed | None = None  # the peer's close, once it arrived
         self._done: list[Callable[[], Any]] = []
+        self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by accept
         self.client_state = WebSocketState.CONNECTING
         self.application_state = WebSocketState.CONNECTING
 
@@ -189,6 +193,7 @@ class WebSocket:
             self._on_close,
             self._on_drain,
         )
+        self._loop = asyncio.get_running_loop()
         self.client_state = WebSocketState.CONNECTED
         self.application_state = WebSocketState.CONNECTED
         if not accepted:  # the client left while the handshake waited
@@ -230,34 +235,31 @@ class WebSocket:
                 drain.set_result(None)
 
     # -- receiving ---------------------------------------------------------------------------
-    async def _next(self) -> str | bytes | _Closed:
-        queue = self._queue
-        while not queue:
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                self._waiter = None
-        item = queue.popleft()
-        if type(item) is not _Closed:
-            self._unread -= len(item)  # type: ignore[arg-type]
-        return item
-
+    # The hot path: a message that already arrived is returned without suspending; otherwise
+    # one future is awaited, set by _on_message. No helper coroutines in between (each level
+    # costs a frame per message).
     async def receive(self) -> dict[str, Any]:
         """The next event as an ASGI message: websocket.connect (before accept),
         websocket.receive with "text" or "bytes", websocket.disconnect with "code" and
         "reason"."""
-        if self.client_state is WebSocketState.CONNECTING:
-            self.client_state = WebSocketState.CONNECTED
-            return {"type": "websocket.connect"}
-        if self.client_state is WebSocketState.DISCONNECTED:
+        if self.client_state is not _CONNECTED:
+            if self.client_state is WebSocketState.CONNECTING:
+                self.client_state = _CONNECTED
+                return {"type": "websocket.connect"}
             raise RuntimeError(_GOT_CLOSE)
-        if self.application_state is WebSocketState.CONNECTING:
+        if self._loop is None:  # never accepted
             raise RuntimeError(_NOT_ACCEPTED)
-        item = await self._next()
-        if type(item) is str:
+        queue = self._queue
+        while not queue:
+            waiter = self._waiter = self._loop.create_future()
+            await waiter
+        item = queue.popleft()
+        kind = type(item)
+        if kind is str:
+            self._unread -= len(item)  # type: ignore[arg-type]
             return {"type": "websocket.receive", "text": item}
-        if type(item) is bytes:
+        if kind is bytes:
+            self._unread -= len(item)  # type: ignore[arg-type]
             return {"type": "websocket.receive", "bytes": item}
         assert isinstance(item, _Closed)
         self._peer_closed(item)
@@ -269,17 +271,19 @@ class WebSocket:
         # The engine answered the peer's close (RFC 6455 §5.5.1): nothing more may be sent.
         self.application_state = WebSocketState.DISCONNECTED
 
-    async def _receive_data(self, want: type) -> Any:
-        if self.application_state is not WebSocketState.CONNECTED:
-            if self._closed is not None:
-                raise WebSocketDisconnect(self._closed.code, self._closed.reason)
-            raise RuntimeError(_NOT_ACCEPTED)
-        item = await self._next()
-        if type(item) is want:
-            return item
+    def _not_receiving(self) -> None:
+        """receive_* while not connected: WebSocketDisconnect after the peer's close, else
+        RuntimeError (not accepted yet, or closed by the application)."""
+        if self._closed is not None:
+            raise WebSocketDisconnect(self._closed.code, self._closed.reason)
+        raise RuntimeError(_NOT_ACCEPTED)
+
+    def _unexpected(self, item: bytes | str | _Closed, want: type) -> Any:
+        """receive_text got bytes (or the reverse), or the peer's close: raise."""
         if isinstance(item, _Closed):
             self._peer_closed(item)
             raise WebSocketDisconnect(item.code, item.reason)
+        self._unread -= len(item)
         got = "a text" if type(item) is str else "a binary"
         raise TypeError(
             f"expected a {'text' if want is str else 'binary'} message, got {got} message; "
@@ -288,18 +292,38 @@ class WebSocket:
 
     async def receive_text(self) -> str:
         """The next text message; WebSocketDisconnect when the peer has closed."""
-        return await self._receive_data(str)  # type: ignore[no-any-return]
+        if self.application_state is not _CONNECTED:
+            self._not_receiving()
+        queue = self._queue
+        while not queue:
+            waiter = self._waiter = self._loop.create_future()
+            await waiter
+        item = queue.popleft()
+        if type(item) is str:
+            self._unread -= len(item)
+            return item
+        return self._unexpected(item, str)  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
         """The next binary message; WebSocketDisconnect when the peer has closed."""
-        return await self._receive_data(bytes)  # type: ignore[no-any-return]
+        if self.application_state is not _CONNECTED:
+            self._not_receiving()
+        queue = self._queue
+        while not queue:
+            waiter = self._waiter = self._loop.create_future()
+            await waiter
+        item = queue.popleft()
+        if type(item) is bytes:
+            self._unread -= len(item)
+            return item
+        return self._unexpected(item, bytes)  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
         """The next message parsed as JSON (mode "text": a text message; "binary": a binary
         one). WebSocketDisconnect when the peer has closed; ValueError for bad JSON."""
         if mode not in ("text", "binary"):
             raise RuntimeError('The "mode" argument should be "text" or "binary".')
-        data = await self._receive_data(str if mode == "text" else bytes)
+        data = await (self.receive_text() if mode == "text" else self.receive_bytes())
         return json_loads(data)
 
     async def iter_text(self) -> AsyncIterator[str]:
@@ -327,18 +351,14 @@ class WebSocket:
             pass
 
     # -- sending -----------------------------------------------------------------------------
-    def _check_send(self) -> None:
-        if self.application_state is not WebSocketState.CONNECTED:
-            if self._closed is not None:
-                raise WebSocketDisconnect(self._closed.code, self._closed.reason)
-            raise RuntimeError(
-                _NOT_ACCEPTED
-                if self.application_state is WebSocketState.CONNECTING
-                else _SENT_CLOSE
-            )
-        if not self._conn.open:  # closed or dropped; its close may not be read yet
-            closed = self._closed or self._peek_close()
-            raise WebSocketDisconnect(closed.code, closed.reason)
+    def _not_sending(self) -> None:
+        """send_* while not connected: WebSocketDisconnect after the peer's close, else
+        RuntimeError (not accepted yet, or already closed by the application)."""
+        if self._closed is not None:
+            raise WebSocketDisconnect(self._closed.code, self._closed.reason)
+        raise RuntimeError(
+            _NOT_ACCEPTED if self.application_state is WebSocketState.CONNECTING else _SENT_CLOSE
+        )
 
     def _peek_close(self) -> _Closed:
         for item in self._queue:
@@ -346,37 +366,48 @@ class WebSocket:
                 return item
         return _Closed(1006, "")
 
-    async def _wait_drain(self) -> None:
-        """The frame was queued past the high-water mark: wait until output drains (or the
-        socket closes), so a slow reader slows this sender down."""
-        if not self._conn.open:
-            return
+    async def _blocked(self) -> None:
+        """A send returned False: the socket is gone (WebSocketDisconnect), or the frame was
+        queued past the high-water mark: wait until output drains, so a slow reader slows
+        this sender down."""
+        if not self._conn.open:  # closed or dropped; its close may not be read yet
+            closed = self._closed or self._peek_close()
+            raise WebSocketDisconnect(closed.code, closed.reason)
         drain = self._drain
         if drain is None:  # several senders may wait on one socket: they share the future
-            drain = self._drain = asyncio.get_running_loop().create_future()
+            drain = self._drain = self._loop.create_future()
         await drain
+
+    async def _wait_drain(self) -> None:
+        if self._conn.open:
+            await self._blocked()
 
     async def send_text(self, data: str) -> None:
         """Send a text message. WebSocketDisconnect if the peer is gone."""
-        self._check_send()
+        if self.application_state is not _CONNECTED:
+            self._not_sending()
+        if type(data) is not str:
+            raise TypeError(f"send_text takes a str, not {type(data).__name__}; use send_bytes")
         if not self._conn.send_text(data):
-            await self._wait_drain()
+            await self._blocked()
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Send a binary message. WebSocketDisconnect if the peer is gone."""
-        self._check_send()
+        if self.application_state is not _CONNECTED:
+            self._not_sending()
         if not self._conn.send_bytes(data):
-            await self._wait_drain()
+            await self._blocked()
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         """Send `data` as JSON (compact, UTF-8) in a text ("text") or binary ("binary") message."""
         if mode not in ("text", "binary"):
             raise RuntimeError('The "mode" argument should be "text" or "binary".')
-        body = json_dumps(data)
-        self._check_send()
+        body = json_dumps(data)  # UTF-8, compact
+        if self.application_state is not _CONNECTED:
+            self._not_sending()
         ok = self._conn.send_text(body) if mode == "text" else self._conn.send_bytes(body)
         if not ok:
-            await self._wait_drain()
+            await self._blocked()
 
     async def send(self, message: Mapping[str, Any]) -> None:
         """ASGI-style send: websocket.accept, websocket.send ("text" or "bytes"),
