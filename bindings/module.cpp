@@ -28,5 +28,6 @@ NB_MODULE(_native, m) {
   register_part("mcp", fa::py::register_mcp, m);
   register_part("mcp_auth", fa::py::register_mcp_auth, m);
   register_part("mcp_client", fa::py::register_mcp_client, m);
+  register_part("sse", fa::py::register_sse, m);
   register_part("multipart", fa::py::register_multipart, m);
 }

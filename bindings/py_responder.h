@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "core/event_loop.h"
 #include "http/response.h"
 
 namespace fa::py {
@@ -13,6 +14,7 @@ namespace fa::py {
 struct Responder {
   http::ResponseHandle handle;
   bool head_written = false;
+  EventLoop* loop = nullptr;  // the engine's loop (timers for event streams)
 };
 
 // Formats [(name, value)] (str or bytes) as "Name: value\r\n" lines into `out`; skips

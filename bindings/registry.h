@@ -12,4 +12,5 @@ void register_mcp(nanobind::module_& m);      // mcp/mcp_server_module.cpp: McpS
 void register_mcp_auth(nanobind::module_& m); // mcp/auth_binding.cpp: JwtVerifier, TokenError
 void register_mcp_client(nanobind::module_& m);  // mcp/client_module.cpp: client-side parsers
 void register_multipart(nanobind::module_& m);  // multipart/multipart_module.cpp: form-data
+void register_sse(nanobind::module_& m);  // sse/event_stream_module.cpp: EventStream, negotiate
 }  // namespace fa::py

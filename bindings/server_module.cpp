@@ -2,6 +2,7 @@
 // Request, call the endpoint, encode the result, write the response) is CPython C API code.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include <deque>
 #include <memory>
@@ -14,11 +15,15 @@
 #include "py_request.h"
 #include "py_responder.h"
 #include "registry.h"
+#include "compress/compression_config.h"
 #include "ws/ws_connection.h"
 
 namespace nb = nanobind;
 
 namespace fa::py {
+
+// bindings/sse/event_stream_module.cpp: names → CodingSet (ValueError for unknown ones).
+compress::CodingSet parse_codings(const std::vector<std::string>& names);
 
 namespace {
 
@@ -151,6 +156,21 @@ class PyServer {
     });
   }
 
+  // Response compression (src/compress): codings offered ('zstd', 'br', 'gzip'; empty = off).
+  void set_compression(const std::vector<std::string>& codings, size_t min_size, int gzip_level,
+                       int brotli_quality, int zstd_level) {
+    if (gzip_level < 1 || gzip_level > 9) throw nb::value_error("gzip level must be in 1..9");
+    if (brotli_quality < 0 || brotli_quality > 11) throw nb::value_error("brotli quality must be in 0..11");
+    if (zstd_level < 1 || zstd_level > 19) throw nb::value_error("zstd level must be in 1..19");
+    compress::CompressionConfig c;
+    c.codings = parse_codings(codings);
+    c.min_size = min_size;
+    c.gzip_level = gzip_level;
+    c.brotli_quality = brotli_quality;
+    c.zstd_level = zstd_level;
+    server_->set_compression(c);
+  }
+
   int listen() {
     if (!request_class_.is_valid()) throw std::runtime_error("Server.listen: call set_hooks() first");
     return server_->listen();
@@ -175,7 +195,7 @@ class PyServer {
   };
 
   PyObject* new_responder(http::Response& res) {
-    nb::object r = nb::cast(Responder{res.detach(), false});
+    nb::object r = nb::cast(Responder{res.detach(), false, &loop_});
     return r.release().ptr();
   }
 
@@ -366,6 +386,12 @@ void register_server(nb::module_& m) {
       .def("set_error_log", &PyServer::set_error_log, nb::arg("fn"),
            "fn(host, port, status, reason, request_line: bytes) for each error the engine "
            "answers by itself (400, 408, 413, 414, 431, 501, 505) before closing.")
+      .def("set_compression", &PyServer::set_compression, nb::arg("codings"), nb::kw_only(),
+           nb::arg("min_size") = 500, nb::arg("gzip_level") = 6, nb::arg("brotli_quality") = 4,
+           nb::arg("zstd_level") = 3,
+           "Compresses responses by Accept-Encoding with `codings` (server order zstd > br > gzip "
+           "at equal q; [] turns it off): bodies of at least min_size bytes with a compressible "
+           "type, streams per write. ValueError for an unknown coding or level.")
       .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
       .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
       .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")

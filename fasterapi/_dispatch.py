@@ -19,6 +19,7 @@ from fasterapi import background as _background
 from fasterapi._jsonio import json_dumps
 from fasterapi.exceptions import HTTPException, RequestValidationError
 from fasterapi.responses import FileResponse, Response, StreamingResponse
+from fasterapi.sse import EventSourceResponse, stream_events
 
 error_log = logging.getLogger("fasterapi.error")
 
@@ -127,7 +128,9 @@ def send_response(resp: Response, req: Any, res: Any, responder: Any) -> None:
     if resp.background is not None:
         task = resp.background
         req.add_done_callback(lambda: _background.schedule(task))
-    if isinstance(resp, StreamingResponse):
+    if isinstance(resp, EventSourceResponse):
+        _start_stream(stream_events(resp, headers, req, responder))
+    elif isinstance(resp, StreamingResponse):
         responder.start(resp.status_code, headers)
         _start_stream(_stream(resp.body_iterator, responder))
     elif isinstance(resp, FileResponse):

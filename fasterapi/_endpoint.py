@@ -93,7 +93,9 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
                 raise ResponseValidationError(e.errors(include_url=False)) from e
             result = adapter.dump_python(value, mode="json", exclude_none=exclude_none)
         if response_class is not None:
-            return response_class(result, status_code=res.status_code)
+            # A class may say how it wraps a generator endpoint's result (EventSourceResponse).
+            make = getattr(response_class, "from_endpoint", response_class)
+            return make(result, status_code=res.status_code)
         return result
 
     needs_finish = adapter is not None or response_class is not None

@@ -115,6 +115,17 @@ class Server:
     def set_fallback(self, endpoint: Callable[[Any, Any], Any], is_async: bool) -> None:
         """endpoint(req, res) for requests no route matches (404; 405 when
         req.allowed_methods is set) instead of the engine's own answers."""
+    def set_compression(
+        self,
+        codings: list[str],
+        *,
+        min_size: int = 500,
+        gzip_level: int = 6,
+        brotli_quality: int = 4,
+        zstd_level: int = 3,
+    ) -> None:
+        """Compress responses by Accept-Encoding with `codings` ('zstd', 'br', 'gzip'; [] =
+        off); ValueError for an unknown coding or a level out of range."""
     def set_error_log(self, fn: Callable[[str, int, int, str, bytes], Any]) -> None:
         """fn(host, port, status, reason, request_line) for each error the engine answers by
         itself (400, 408, 413, 414, 431, 501, 505) before closing the connection."""
@@ -185,6 +196,32 @@ class WebSocketConnection:
     def subprotocols(self) -> list[str]: ...
     @property
     def client(self) -> tuple[str, int]: ...
+
+# -- Server-Sent Events and content codings (bindings/sse) ---------------------------------
+
+class EventStream:
+    def send(
+        self,
+        data: Any = None,
+        *,
+        event: str | bytes | None = None,
+        id: str | bytes | None = None,
+        retry: int | None = None,
+        comment: str | bytes | None = None,
+        json: bool = False,
+    ) -> bool:
+        """Frame and send one event; False when the client is gone or over high water."""
+    def close(self) -> None: ...
+    def on_drain(self, fn: Callable[[], Any]) -> None: ...
+    @property
+    def alive(self) -> bool: ...
+    @property
+    def pings(self) -> int: ...
+
+def start_event_stream(
+    responder: Responder, status: int, headers: Any, ping: float
+) -> EventStream | None: ...
+def negotiate_encoding(accept_encoding: str, offered: list[str]) -> str: ...
 
 # -- JSON (json component) ------------------------------------------------------------------
 

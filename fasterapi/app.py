@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 from fasterapi import _dispatch
+from fasterapi._compression import Compression
 from fasterapi._endpoint import Middleware, build_endpoint
 from fasterapi.exceptions import HTTPException
 from fasterapi.params import Depends
@@ -47,6 +48,9 @@ class App(APIRouter):
         max_body_bytes: int = 16 * 1024 * 1024,
         debug: bool = False,
         redirect_slashes: bool = True,
+        compression: bool | Sequence[str] = False,
+        compress_min_size: int = 500,
+        compress_levels: dict[str, int] | None = None,
     ) -> None:
         super().__init__(dependencies=dependencies)
         if workers < 1:
@@ -64,6 +68,8 @@ class App(APIRouter):
         self.max_body_bytes = max_body_bytes
         self.debug = debug
         self.redirect_slashes = redirect_slashes  # /items → 307 /items/ when only that exists
+        # Responses compressed in C++ by Accept-Encoding (docs/http-server.md, "Compression").
+        self.compression = Compression.from_args(compression, compress_min_size, compress_levels)
         self.http_middleware: list[Middleware] = []
         self.exception_handlers: dict[type[BaseException] | int, Callable[..., Any]] = {}
         self.state = types.SimpleNamespace()
@@ -167,6 +173,7 @@ class App(APIRouter):
         server.set_hooks(
             request_class, Response, _dispatch.render, spawn, handle_error, _dispatch.PENDING
         )
+        self.compression.apply(server)
         routes = list(self.routes)
         if self.openapi_url or self.docs_url:
             from fasterapi.openapi.docs import openapi_routes

@@ -3,7 +3,10 @@
 //   GET /users/{id:int} → {"id":<id>,"name":"John Doe"}
 //   POST /echo          → the request body back with its Content-Type
 //   GET /stream         → a chunked response in several parts
-// Usage: hello_server [--host H] [--port N] [--reuse-port]
+//   GET /events         → Server-Sent Events: `tick` events 100 ms apart (resumes after a
+//                         Last-Event-ID), then the end; --compress turns on zstd/br/gzip
+// Usage: hello_server [--host H] [--port N] [--reuse-port] [--compress]
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -12,11 +15,25 @@
 
 #include "core/event_loop.h"
 #include "http/server.h"
+#include "sse/event_stream.h"
 
 namespace {
 fa::EventLoop* g_loop = nullptr;
 void on_signal(int) {
   if (g_loop) g_loop->stop();
+}
+
+// Sends tick events `next`..9, one every 100 ms on the loop's timers, then ends the stream.
+void send_ticks(fa::EventLoop& loop, std::shared_ptr<fa::sse::EventStream> s, int next) {
+  if (!s->alive()) return;  // the client left
+  if (next >= 10) {
+    s->close();
+    return;
+  }
+  std::string n = std::to_string(next);
+  s->send({.data = "tick " + n, .event = "tick", .id = n});
+  loop.call_later(std::chrono::milliseconds(100),
+                  [&loop, s, next] { send_ticks(loop, s, next + 1); });
 }
 }  // namespace
 
@@ -30,8 +47,10 @@ int main(int argc, char** argv) {
       cfg.port = static_cast<uint16_t>(std::atoi(argv[++i]));
     } else if (a == "--reuse-port") {
       cfg.reuse_port = true;
+    } else if (a == "--compress") {
+      cfg.compression.codings = fa::compress::CodingSet::all();
     } else {
-      std::fprintf(stderr, "usage: %s [--host H] [--port N] [--reuse-port]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--host H] [--port N] [--reuse-port] [--compress]\n", argv[0]);
       return 2;
     }
   }
@@ -57,6 +76,13 @@ int main(int argc, char** argv) {
     res.start({200, "text/plain; charset=utf-8", {}});
     for (int i = 0; i < 5; ++i) res.write("part " + std::to_string(i) + "\n");
     res.end();
+  });
+  server.route("GET", "/events", [&loop](Request& req, Response& res) {
+    int next = 0;
+    std::string_view last = req.header("last-event-id");  // a reconnecting EventSource
+    if (std::from_chars(last.data(), last.data() + last.size(), next).ec == std::errc()) ++next;
+    auto stream = fa::sse::EventStream::open(res, loop);
+    if (stream) send_ticks(loop, stream, next);
   });
 
   uint16_t port = server.listen();

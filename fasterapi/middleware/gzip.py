@@ -1,12 +1,18 @@
-"""GZip: compress response bodies when the client accepts gzip and the body is big enough."""
+"""GZipMiddleware: FastAPI's signature, the engine's C++ gzip (src/compress/) underneath.
+
+`app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=9)` turns on gzip (only
+gzip, as FastAPI's does) for bodies of at least `minimum_size` bytes with a compressible type,
+streams and event streams included (flushed per write). Nothing is compressed in Python, and
+plain dict/str returns keep the engine's fast path: the middleware takes itself out of the
+Python middleware chain once it has configured the app."""
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fasterapi.responses import FileResponse, Response, StreamingResponse
+from fasterapi import _native
+from fasterapi.responses import Response
 
 
 class GZipMiddleware:
@@ -15,79 +21,27 @@ class GZipMiddleware:
     def __init__(self, minimum_size: int = 500, compresslevel: int = 9) -> None:
         if not 1 <= compresslevel <= 9:
             raise ValueError(f"GZipMiddleware: compresslevel must be 1..9, got {compresslevel}")
+        if minimum_size < 0:
+            raise ValueError(f"GZipMiddleware: minimum_size must be >= 0, got {minimum_size}")
         self.minimum_size = minimum_size  # bytes; smaller bodies are not worth compressing
         self.level = compresslevel
+
+    def on_add(self, app: Any) -> None:
+        """Called by App.add_middleware: configure the engine's gzip, leave the chain."""
+        app.compression.add(["gzip"], {"gzip": self.level})
+        app.compression.min_size = self.minimum_size
+        if self in app.http_middleware:
+            app.http_middleware.remove(self)
 
     async def __call__(
         self, request: Any, call_next: Callable[[Any], Awaitable[Response]]
     ) -> Response:
-        response = await call_next(request)
-        # Several Accept-Encoding lines are one comma-separated list (RFC 9110 §5.3).
-        accepts = accepts_gzip(", ".join(request.headers.getlist("accept-encoding")))
-        if (
-            not accepts
-            or isinstance(response, StreamingResponse | FileResponse)
-            or len(response.body) < self.minimum_size
-            or (
-                response.raw_headers
-                and any(k == b"content-encoding" for k, _ in response.raw_headers)
-            )
-        ):
-            return response
-        response.body = gzip.compress(response.body, self.level)
-        h = response.headers
-        h["content-encoding"] = "gzip"
-        h.append("vary", "Accept-Encoding")
-        return response
+        # Only reached when used outside App.add_middleware; the engine compresses.
+        return await call_next(request)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding value lets us send gzip (RFC 9110 §12.5.3): `gzip` (or
-    `x-gzip`) with q > 0, else `*` with q > 0; q=0 refuses; names are case-insensitive; an
-    explicitly listed `identity` preferred over gzip wins. Malformed entries are ignored."""
-    gzip_q: float | None = None
-    star_q: float | None = None
-    identity_q: float | None = None
-    for item in accept_encoding.split(","):
-        coding, _, params = item.partition(";")
-        coding = coding.strip().lower()
-        if not coding:
-            continue
-        q = _qvalue(params)
-        if q is None:
-            continue
-        if coding in ("gzip", "x-gzip"):
-            gzip_q = q if gzip_q is None else max(gzip_q, q)
-        elif coding == "*":
-            star_q = q
-        elif coding == "identity":
-            identity_q = q
-    if gzip_q is None:
-        gzip_q = star_q
-    if not gzip_q:  # not listed, or q=0
-        return False
-    return identity_q is None or identity_q <= gzip_q
-
-
-def _qvalue(params: str) -> float | None:
-    """The q of `;q=0.5` style parameters (1 when absent); None when malformed."""
-    q = 1.0
-    for param in params.split(";"):
-        name, sep, value = param.partition("=")
-        if not sep:
-            if param.strip():
-                return None
-            continue
-        if name.strip().lower() != "q":
-            continue
-        value = value.strip()
-        # qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
-        if not value or value[0] not in "01" or len(value) > 5:
-            return None
-        try:
-            q = float(value)
-        except ValueError:
-            return None
-        if not 0.0 <= q <= 1.0:
-            return None
-    return q
+    """Whether an Accept-Encoding value lets us send gzip (RFC 9110 §12.5.3), decided by the
+    engine's negotiation: q-values, q=0 refuses, `*`, an explicit `identity` preferred over
+    gzip wins; malformed members are ignored."""
+    return bool(_native.negotiate_encoding(accept_encoding, ["gzip"]) == "gzip")

@@ -397,6 +397,9 @@ void H1Protocol::on_drain(Connection& conn) {
 void H1Protocol::on_peer_closed(Connection& conn) {
   if (state_ == State::kHandling) {
     keep_alive_ = false;  // answer, then close
+    // A stream in progress has lost its reader (as ResponseHandle::client_gone() says): tell
+    // the exchange's done-callback now, so an idle producer (an SSE generator) is stopped.
+    if (streaming_) run_done_callback();
     return;
   }
   conn.close_now();  // nothing in flight, or a request that can never complete
