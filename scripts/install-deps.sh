@@ -8,6 +8,7 @@ packages=(
   clang clang-format libclang-rt-14-dev   # libFuzzer + sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libssl-dev zlib1g-dev libnghttp2-dev
+  libzstd-dev libbrotli-dev                # response compression (src/compress): zstd, br
   libjwt-dev                               # MCP authorization: JWT signatures (src/mcp/auth)
   libh2o-evloop-dev                        # picohttpparser, for the side-by-side parser benchmark
   wrk nginx-light curl procps              # e2e benchmarks and smoke tests
