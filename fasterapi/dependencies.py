@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fasterapi._form_params import form_getter, is_upload_annotation
 from fasterapi._jsonio import json_loads
+from fasterapi._param_models import param_model, param_model_getter
 from fasterapi.background import BackgroundTasks
 from fasterapi.params import Body, Depends, Param, Security
 from fasterapi.requests import Request
@@ -418,6 +419,8 @@ def _getter(f: Field, embed: bool) -> Callable[[SolveState], Any]:
         return _get_response
     if src == "form":  # urlencoded or multipart (fasterapi/_form_params.py)
         return form_getter(f, _MISSING_V, _validate)
+    if (model := param_model(f)) is not None:  # Annotated[Filters, Query()] and friends
+        return param_model_getter(f, model, _sanitize)
     loc = (src, key)
     if src == "path":
 
@@ -573,6 +576,8 @@ def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
         if sub is None:
             kwargs[f.name] = f.get(st)
             continue
+        if overrides_in_use:
+            sub = overridden(sub, st, sync=True)
         if sub.use_cache and sub.cache_key in st.cache:
             value = st.cache[sub.cache_key]
         else:
@@ -598,6 +603,8 @@ async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
         if sub is None:
             kwargs[f.name] = f.get(st)
             continue
+        if overrides_in_use:
+            sub = overridden(sub, st, sync=False)
         if sub.use_cache and sub.cache_key in st.cache:
             value = st.cache[sub.cache_key]
         else:
@@ -618,3 +625,30 @@ async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
         if f.name:
             kwargs[f.name] = value
     return kwargs
+
+
+# app.dependency_overrides (FastAPI's testing hook): False until some app sets overrides, so
+# requests of processes that never use them pay one global read per dependency.
+overrides_in_use = False
+_override_plans: dict[tuple[Any, Any], Dependant] = {}
+
+
+def overridden(sub: Dependant, st: SolveState, *, sync: bool) -> Dependant:
+    """`sub`, or the compiled plan of the override the request's app has for `sub.call`.
+    Raises TypeError when a route solved without awaiting would need to await it."""
+    overrides = getattr(getattr(st.req, "app", None), "dependency_overrides", None)
+    if not overrides:
+        return sub
+    replacement = overrides.get(sub.call)
+    if replacement is None:
+        return sub
+    key = (sub.call, replacement)
+    plan = _override_plans.get(key)
+    if plan is None:
+        plan = _override_plans[key] = compile_dependant(replacement, set(), scopes=sub.scopes)
+    if sync and plan.needs_async:
+        raise TypeError(
+            f"dependency_overrides: {sub.call!r} is sync but its override {replacement!r} must "
+            "be awaited; override it with a sync function"
+        )
+    return plan

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 _MISSING: Any = ...
 
@@ -105,10 +105,19 @@ class Depends:
     after the response has been sent."""
 
     def __init__(
-        self, dependency: Callable[..., Any] | None = None, *, use_cache: bool = True
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        use_cache: bool = True,
+        scope: Literal["function", "request"] | None = None,
     ) -> None:
+        if scope not in (None, "function", "request"):
+            raise ValueError(f"Depends(scope=...) is 'function' or 'request', not {scope!r}")
         self.dependency = dependency
         self.use_cache = use_cache
+        # FastAPI runs a "function"-scoped generator's exit before the response is sent;
+        # FasterAPI runs every generator's exit after it (docs/migration-from-fastapi.md).
+        self.scope = scope
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__name__", type(self.dependency).__name__)

@@ -68,6 +68,28 @@ class Request(NativeRequest):  # type: ignore[misc]
         return self.client
 
     @cached
+    def scope(self) -> dict[str, Any]:
+        """An ASGI-style HTTP scope built from the request, for code written against
+        Starlette's `request.scope` (root_path, headers as byte pairs, client, app, ...)."""
+        app = self.app
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": self.http_version,
+            "method": self.method,
+            "scheme": self.scheme,
+            "path": self.path,
+            "raw_path": self.raw_path,
+            "root_path": getattr(app, "root_path", ""),
+            "query_string": self.query_string,
+            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                        for k, v in self.headers.items()],
+            "client": tuple(self.client),
+            "path_params": self.path_params,
+            "app": app,
+        }
+
+    @cached
     def state(self) -> SimpleNamespace:
         """Per-request scratch space for middleware and dependencies (`req.state.user = u`)."""
         return SimpleNamespace()

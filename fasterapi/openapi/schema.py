@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from fasterapi._param_models import model_fields, param_model
 from fasterapi.dependencies import Field
 from fasterapi.openapi.forms import form_request_body
 from fasterapi.openapi.security import security_requirements
@@ -28,6 +29,8 @@ _VALIDATION_ERROR = {
         },
         "msg": {"title": "Message", "type": "string"},
         "type": {"title": "Error Type", "type": "string"},
+        "input": {"title": "Input"},
+        "ctx": {"title": "Context", "type": "object"},
     },
 }
 _HTTP_VALIDATION_ERROR = {
@@ -43,12 +46,13 @@ _HTTP_VALIDATION_ERROR = {
 }
 
 
-class _Schemas:
+class Schemas:
     """Collects component schemas; models are referenced by name, as FastAPI does."""
 
-    def __init__(self) -> None:
+    def __init__(self, separate_input_output: bool = True) -> None:
         self.components: dict[str, Any] = {}
         self.security_schemes: dict[str, Any] = {}  # components.securitySchemes
+        self.separate_input_output = separate_input_output
 
     def _schema(self, tp: Any, mode: str) -> dict[str, Any]:
         try:
@@ -62,7 +66,7 @@ class _Schemas:
         return schema
 
     def of(self, tp: Any) -> dict[str, Any]:
-        return self._schema(tp, "serialization")
+        return self._schema(tp, "serialization" if self.separate_input_output else "validation")
 
     def of_input(self, tp: Any) -> dict[str, Any]:
         return self._schema(tp, "validation")
@@ -72,7 +76,7 @@ def _openapi_path(path: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*):[a-z]+\}", r"{\1}", path)
 
 
-def _parameter(f: Field, schemas: _Schemas) -> dict[str, Any]:
+def _parameter(f: Field, schemas: Schemas) -> dict[str, Any]:
     schema = schemas.of_input(f.annotation) if f.annotation is not Any else {}
     if f.marker is not None and f.marker.constraints:
         schema.update(
@@ -94,13 +98,30 @@ def _parameter(f: Field, schemas: _Schemas) -> dict[str, Any]:
     return p
 
 
-def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
+def _model_parameters(f: Field, model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A query/header/cookie parameter model documented as one parameter per field."""
+    schema = model.model_json_schema(ref_template=_REF)
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    out = []
+    for name, key, _ in model_fields(f, model):
+        info = model.model_fields[name]
+        prop = properties.get(info.alias or name, {})
+        p: dict[str, Any] = {"name": key, "in": f.source, "required": name in required,
+                             "schema": prop}
+        if info.description:
+            p["description"] = info.description
+        out.append(p)
+    return out
+
+
+def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
     from fasterapi._endpoint import response_adapter
 
     doc = (route.endpoint.__doc__ or "").strip()
     op: dict[str, Any] = {
         "summary": route.summary or route.name.replace("_", " ").title(),
-        "operationId": route.operation_id or f"{route.name}_{method.lower()}",
+        "operationId": route.operation_id or _unique_id(route, method),
     }
     if route.tags:
         op["tags"] = route.tags
@@ -109,12 +130,14 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
     if route.deprecated:
         op["deprecated"] = True
     fields = route.dependant.all_fields()
-    params = [
-        _parameter(f, schemas)
-        for f in fields
-        if f.source in ("path", "query", "header", "cookie")
-        and (f.marker is None or f.marker.include_in_schema)
-    ]
+    params = []
+    for f in fields:
+        if f.source not in ("path", "query", "header", "cookie") or (
+            f.marker is not None and not f.marker.include_in_schema
+        ):
+            continue
+        model = param_model(f)
+        params.extend(_parameter(f, schemas) if model is None else _model_parameters(f, model))
     if params:
         op["parameters"] = params
     bodies = [f for f in fields if f.source == "body"]
@@ -143,7 +166,7 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
     content_schema = schemas.of(route.response_model or adapter._type) if adapter else {}  # type: ignore[attr-defined]
     op["responses"] = {
         status: {
-            "description": "Successful Response",
+            "description": route.response_description,
             "content": {"application/json": {"schema": content_schema}},
         },
     }
@@ -158,28 +181,70 @@ def _operation(route: Route, method: str, schemas: _Schemas) -> dict[str, Any]:
         }
     for code, extra in route.responses.items():
         op["responses"].setdefault(str(code), {"description": ""}).update(extra)
+    if route.callbacks:
+        op["callbacks"] = {
+            getattr(cb, "name", "callback"): path_items(getattr(cb, "routes", [cb]), schemas)
+            for cb in route.callbacks
+        }
     security = security_requirements(route.dependant, schemas.security_schemes)
     if security:
         op["security"] = security
+    if route.openapi_extra:
+        _deep_update(op, route.openapi_extra)
     return op
 
 
-def build_openapi(app: App) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for `app`'s routes that are included in the schema."""
-    schemas = _Schemas()
+def _unique_id(route: Route, method: str) -> str:
+    from fasterapi.openapi.utils import generate_unique_id
+
+    make = route.generate_unique_id_function
+    if make is None:
+        return generate_unique_id(route)
+    return make(route) if len(route.methods) == 1 else f"{make(route)}_{method.lower()}"
+
+
+def _deep_update(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    """openapi_extra merged into the generated operation (nested dicts merged key by key)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
+
+
+def path_items(routes: Any, schemas: Schemas) -> dict[str, dict[str, Any]]:
+    """The `paths` (or `webhooks`) object for the routes included in the schema."""
     paths: dict[str, dict[str, Any]] = {}
-    for route in app.routes:
-        if not route.include_in_schema:
+    for route in routes:
+        if not getattr(route, "include_in_schema", False) or not hasattr(route, "dependant"):
             continue
         item = paths.setdefault(_openapi_path(route.path), {})
         for method in route.methods:
             item[method.lower()] = _operation(route, method, schemas)
-    info: dict[str, Any] = {"title": app.title, "version": app.version}
-    if app.description:
-        info["description"] = app.description
-    doc: dict[str, Any] = {"openapi": "3.1.0", "info": info, "paths": paths}
-    if schemas.components:
-        doc["components"] = {"schemas": dict(sorted(schemas.components.items()))}
-    if schemas.security_schemes:  # fasterapi/openapi/security.py
-        doc.setdefault("components", {})["securitySchemes"] = schemas.security_schemes
-    return doc
+    return paths
+
+
+def build_openapi(app: App) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for `app`'s routes that are included in the schema."""
+    from fasterapi.openapi.utils import get_openapi
+
+    servers = list(app.servers)
+    if app.root_path and app.root_path_in_servers and not any(
+        s.get("url") == app.root_path for s in servers
+    ):
+        servers.insert(0, {"url": app.root_path})
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
+        tags=app.openapi_tags,
+        servers=servers,
+        terms_of_service=app.terms_of_service,
+        contact=app.contact,
+        license_info=app.license_info,
+        separate_input_output_schemas=app.separate_input_output_schemas,
+        external_docs=app.openapi_external_docs,
+    )

@@ -45,11 +45,44 @@ def difference(recorded: dict[str, Any], answer: dict[str, Any]) -> str | None:
         return None
     if _is_json(theirs_ct):
         try:
-            if json.loads(theirs) == json.loads(ours):
-                return None
+            theirs_json, ours_json = json.loads(theirs), json.loads(ours)
         except ValueError:
             pass
+        else:
+            _default_title(theirs_json, ours_json)
+            where = first_difference(theirs_json, ours_json, "$")
+            return None if where is None else f"body at {where}"
     return f"body {_snippet(theirs)!r} vs {_snippet(ours)!r}"
+
+
+def _default_title(theirs: Any, ours: Any) -> None:
+    """An OpenAPI document's default title is the framework's name ("FastAPI" there,
+    "FasterAPI" here; expected.py): compare the rest."""
+    if isinstance(theirs, dict) and isinstance(ours, dict) and "openapi" in theirs:
+        t, o = theirs.get("info"), ours.get("info")
+        if isinstance(t, dict) and isinstance(o, dict):
+            if t.get("title") == "FastAPI" and o.get("title") == "FasterAPI":
+                o["title"] = "FastAPI"
+
+
+def first_difference(theirs: Any, ours: Any, at: str) -> str | None:
+    """The JSON path of the first difference and the two values there, or None if equal."""
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        for key in theirs:
+            if key not in ours:
+                return f"{at}.{key}: missing in ours"
+            if (where := first_difference(theirs[key], ours[key], f"{at}.{key}")) is not None:
+                return where
+        extra = [key for key in ours if key not in theirs]
+        return f"{at}.{extra[0]}: only in ours" if extra else None
+    if isinstance(theirs, list) and isinstance(ours, list) and len(theirs) == len(ours):
+        for i, (a, b) in enumerate(zip(theirs, ours, strict=True)):
+            if (where := first_difference(a, b, f"{at}[{i}]")) is not None:
+                return where
+        return None
+    if theirs == ours and type(theirs) is type(ours):
+        return None
+    return f"{at}: {json.dumps(theirs)[:80]} vs {json.dumps(ours)[:80]}"
 
 
 _MISSING_MODULE = re.compile(r"No module named '([^']+)'")
@@ -77,4 +110,11 @@ def diff_category(diff: str) -> str:
         return "diff: " + diff
     if diff.startswith("request failed"):
         return "diff: " + diff[:80]
+    if diff.startswith("body at "):
+        # the JSON path with list indexes and path keys generalized: "$.paths.*.get.summary"
+        where = diff[len("body at "):].split(":", 1)[0]
+        where = re.sub(r"\[\d+\]", "[]", where)
+        where = re.sub(r"\.paths\.[^.]+", ".paths.*", where)
+        where = re.sub(r"\.schemas\.[^.]+", ".schemas.*", where)
+        return "diff: body at " + where
     return "diff: body"

@@ -49,6 +49,7 @@ def replay_app(module_name: str, requests: list[dict[str, Any]]) -> dict[str, An
     answers = []
     try:
         client = TestClient(app, follow_redirects=False, timeout=_REQUEST_TIMEOUT)
+        client.headers.clear()  # send the recorded headers only (no httpx defaults)
         client.start()
     except BaseException as e:
         result["error"] = "startup"

@@ -36,10 +36,12 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
 from compare import category, diff_category, difference, is_docs_request  # noqa: E402
-from expected import expected_reason  # noqa: E402
+from expected import expected_app_error, expected_reason  # noqa: E402
 from pin import DEFAULT_MIRROR, FASTAPI_COMMIT, FASTAPI_REPO_URL, FASTAPI_VERSION  # noqa: E402
 
 _HANG_SECONDS = 90  # a worker that reports nothing for this long is killed; its app is a hang
+# Both sides hash strings alike, so a `set[str]` field is serialized in the same order.
+_HASH_SEED = "0"
 _IMPORT_LINE = re.compile(r"^(\s*)(from|import)\s+fastapi\b", re.MULTILINE)
 
 
@@ -79,7 +81,7 @@ def rewrite(tree: pathlib.Path) -> None:
 
 
 def record(tree: pathlib.Path, out: pathlib.Path, apps_out: pathlib.Path) -> None:
-    env = dict(os.environ, COMPAT_RECORD=str(out),
+    env = dict(os.environ, COMPAT_RECORD=str(out), PYTHONHASHSEED=_HASH_SEED,
                PYTHONPATH=os.pathsep.join([str(HERE), str(tree)]))
     subprocess.run(
         [sys.executable, "-m", "pytest", "tests/test_tutorial", "-p", "recorder_plugin", "-q",
@@ -106,7 +108,9 @@ def replay(tree: pathlib.Path, apps: list[dict[str, Any]], jobs: int,
         shard_file.write_text(json.dumps(shard))
         out.touch()
         proc = subprocess.Popen([sys.executable, str(HERE / "replay_worker.py"), str(shard_file),
-                                 str(out)], cwd=tree, stdout=subprocess.DEVNULL,
+                                 str(out)], cwd=tree,
+                                env=dict(os.environ, PYTHONHASHSEED=_HASH_SEED),
+                                stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         running.append((proc, out, shard, time.monotonic()))
 
@@ -205,6 +209,13 @@ def summarize(apps: list[dict[str, Any]], results: dict[str, dict[str, Any]]) ->
         result = results.get(name, {"error": "crash", "detail": "no result"})
         entry: dict[str, Any] = {"requests": 0, "docs_requests": 0, "differences": [],
                                  "docs_differences": [], "expected": []}
+        if "error" in result and (
+            reason := expected_app_error(name, result.get("detail", ""))
+        ) is not None:
+            entry["expected"].append({"path": "", "reason": reason})
+            entry["requests"] = len(app["requests"])
+            per_app[name] = entry
+            continue
         if "error" in result:
             entry["category"] = category(result["error"], result.get("detail", ""))
             entry["detail"] = result.get("detail")
@@ -222,9 +233,12 @@ def summarize(apps: list[dict[str, Any]], results: dict[str, dict[str, Any]]) ->
                 entry["expected"].append({"path": req["path"], "reason": reason})
                 continue
             entry["docs_differences" if docs else "differences"].append(
-                {"method": req["method"], "path": req["path"], "test": req["test"], "diff": diff})
+                {"method": req["method"], "path": req["path"],
+                 "test": req["test"][req["test"].find("tests/") :], "diff": diff})
         if entry["differences"]:
             entry["category"] = diff_category(entry["differences"][0]["diff"])
+        if entry["docs_differences"]:
+            entry["docs_category"] = diff_category(entry["docs_differences"][0]["diff"])
         per_app[name] = entry
     return {"fastapi_commit": FASTAPI_COMMIT, "fastapi_version": FASTAPI_VERSION,
             "apps": per_app}
@@ -259,6 +273,18 @@ def print_report(report: dict[str, Any], verbose: bool) -> None:
           "(/openapi.json, /docs, /redoc)")
     print(f"({c['no_requests']} apps answered only docs requests: no tutorial test or "
           "parameterless GET route reaches them)")
+    if verbose:
+        docs: collections.Counter[str] = collections.Counter(
+            app["docs_category"] for app in report["apps"].values() if "docs_category" in app)
+        print("openapi differences by category (first difference of each app):")
+        for cat, n in docs.most_common():
+            print(f"  {n:3d}  {cat}")
+    reasons: collections.Counter[str] = collections.Counter(
+        e["reason"] for app in report["apps"].values() for e in app["expected"])
+    if reasons:
+        print("counted as equal, differing on purpose or by chance (tests/compat/expected.py):")
+        for reason, n in reasons.most_common():
+            print(f"  {n:3d}  {reason}")
     print("failing apps by category:")
     for cat, names in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         print(f"  {len(names):3d}  {cat}")
