@@ -161,3 +161,34 @@ def test_websocket_exception_closes_with_its_code() -> None:
             ws.recv()
         assert info.value.rcvd is not None
         assert (info.value.rcvd.code, info.value.rcvd.reason) == (4403, "forbidden room")
+
+
+def test_server_shutdown_closes_open_sockets_with_1001() -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    from fasterapi.testing import TestClient
+
+    app = App()
+    ended: list[object] = []
+
+    @app.websocket("/idle")
+    async def idle(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            async for _ in websocket.iter_text():
+                pass
+        finally:
+            ended.append(websocket.client_state.name)
+
+    client = TestClient(app)
+    client.start()
+    try:
+        with connect(client, "/idle") as ws:
+            ws.send("x")
+            client.stop()  # graceful shutdown while the socket is open
+            with pytest.raises(ConnectionClosed) as info:
+                ws.recv()
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1001
+    finally:
+        client.stop()
+    assert ended == ["DISCONNECTED"]
