@@ -27,16 +27,26 @@ error_log = logging.getLogger("fasterapi.error")
 _GOING_AWAY = 1001  # RFC 6455 §7.4.1: the server is shutting down
 
 
-def install_websockets(app: Any, server: Any, tasks: set[asyncio.Task[Any]]) -> None:
+def install_websockets(
+    app: Any, server: Any, tasks: set[asyncio.Task[Any]], config: Any = None
+) -> None:
     """Register each of `app.websocket_routes` on the engine `server`; the Tasks of open
-    sockets go into `tasks`, so the graceful drain waits for them."""
+    sockets go into `tasks`, so the graceful drain waits for them. `config` (a
+    fasterapi.server.Config) gives the limits: ws_max_size, ws_ping_interval,
+    ws_ping_timeout, ws_per_message_deflate (uvicorn's names and defaults)."""
     routes: list[WebSocketRoute] = getattr(app, "websocket_routes", [])
     if not routes:
         return
     ws_class = type("WebSocket", (WebSocket,), {"app": app, "__module__": WebSocket.__module__})
     loop = asyncio.get_running_loop()
+    limits = {
+        "max_message_bytes": getattr(config, "ws_max_size", 16 * 1024 * 1024),
+        "ping_interval": getattr(config, "ws_ping_interval", 20.0),
+        "pong_timeout": getattr(config, "ws_ping_timeout", 20.0),
+        "permessage_deflate": getattr(config, "ws_per_message_deflate", True),
+    }
     for route in routes:
-        server.add_websocket(route.path, _starter(route, ws_class, loop, tasks))
+        server.add_websocket(route.path, _starter(route, ws_class, loop, tasks), **limits)
 
 
 def _starter(

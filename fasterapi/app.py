@@ -162,7 +162,9 @@ class App(APIRouter):
             self._openapi = build_openapi(self)
         return self._openapi
 
-    def install(self, server: Any, *, access_log: bool = False) -> set[asyncio.Task[Any]]:
+    def install(
+        self, server: Any, *, access_log: bool = False, config: Any = None
+    ) -> set[asyncio.Task[Any]]:
         """Register hooks and every route on an engine `server` (once per server). Returns
         the set that will hold this server's suspended handlers (for the graceful drain)."""
         handle_error = _dispatch.make_error_handler(self.exception_handlers, self.debug)
@@ -194,7 +196,7 @@ class App(APIRouter):
         if self.websocket_routes:
             from fasterapi._ws_endpoint import install_websockets
 
-            install_websockets(self, server, tasks)
+            install_websockets(self, server, tasks, config)
         if self.redirect_slashes:
             _add_slash_redirects(server, routes)
         if self.http_middleware or self.exception_handlers or access_log or self.access_log:

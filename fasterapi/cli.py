@@ -31,6 +31,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--no-access-log", dest="access_log", action="store_false")
     run.add_argument("--timeout-keep-alive", type=float, default=None, metavar="SECONDS")
     run.add_argument("--timeout-graceful-shutdown", type=float, default=None, metavar="SECONDS")
+    run.add_argument("--ws-max-size", type=int, default=None, metavar="BYTES")
+    run.add_argument("--ws-ping-interval", type=float, default=None, metavar="SECONDS")
+    run.add_argument("--ws-ping-timeout", type=float, default=None, metavar="SECONDS")
+    run.add_argument(
+        "--ws-per-message-deflate", type=lambda v: v.lower() in ("1", "true", "yes"), default=None
+    )
     run.add_argument("--app-dir", default=".", help="directory put on sys.path first (default: .)")
     return p
 
@@ -86,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         options["access_log"] = args.access_log
     if args.timeout_keep_alive is not None:
         options["timeout_keep_alive"] = args.timeout_keep_alive
+    for name in ("ws_max_size", "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     if args.timeout_graceful_shutdown is not None:
         options["timeout_graceful_shutdown"] = args.timeout_graceful_shutdown
     if args.workers is not None and args.workers < 1:

@@ -36,6 +36,12 @@ class Config:
     timeout_graceful_shutdown: float = 30.0  # seconds in-flight requests get after SIGTERM
     access_log: bool = False
     log_level: str | None = None
+    # WebSocket limits, uvicorn's names (--ws-max-size ...): message bytes (close 1009 past
+    # it), seconds between server pings and to wait for the pong (0 = off), permessage-deflate.
+    ws_max_size: int = 16 * 1024 * 1024
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
+    ws_per_message_deflate: bool = True
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -79,7 +85,7 @@ async def serve(
         keep_alive_timeout=config.timeout_keep_alive,
         send_timeout=config.timeout_send,
     )
-    handlers = app.install(server, access_log=config.access_log)
+    handlers = app.install(server, access_log=config.access_log, config=config)
     port = server.listen()
     signals: list[signal.Signals] = []
     async with app.lifespan_context():
