@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from fasterapi import _eager
 from fasterapi import background as _background
 from fasterapi._jsonio import json_dumps
+from fasterapi.encoders import jsonable
 from fasterapi.exceptions import HTTPException, RequestValidationError
 from fasterapi.responses import FileResponse, Response, StreamingResponse
 from fasterapi.sse import EventSourceResponse, stream_events
@@ -30,7 +31,7 @@ PENDING = object()  # spawn's "the Task will answer later" sentinel
 _JSON = (b"content-type", b"application/json")
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 _OCTET = (b"content-type", b"application/octet-stream")
-_ERROR_500 = b'{"detail":"Internal Server Error"}'
+_ERROR_500 = b"Internal Server Error"  # text/plain, as Starlette's ServerErrorMiddleware
 
 _tasks: set[asyncio.Task[Any]] = set()  # strong refs: asyncio only keeps weak ones
 
@@ -103,7 +104,11 @@ def render(result: Any, req: Any, res: Any, responder: Any) -> None:
     elif isinstance(result, dict | list | tuple | BaseModel) or (
         dataclasses.is_dataclass(result) and not isinstance(result, type)
     ):
-        body, default = json_dumps(result), _JSON
+        try:
+            body = json_dumps(result)
+        except TypeError:  # what FastAPI's jsonable_encoder takes: timedelta, int keys, ...
+            body = json_dumps(jsonable(result))
+        default = _JSON
     elif isinstance(result, str | int | float | bool):
         body, default = json_dumps(result), _JSON
     else:
@@ -238,7 +243,7 @@ def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None
         exc_info=(type(exc), exc, exc.__traceback__),
     )
     res.status_code = 500
-    responder.send(500, [_JSON], _ERROR_500)
+    responder.send(500, [_TEXT], _ERROR_500)
 
 
 def debug_handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None:

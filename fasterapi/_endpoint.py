@@ -6,6 +6,7 @@ anything else gets the smallest wrapper that does what its signature asks for.""
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextvars
 import dataclasses
 import functools
@@ -16,9 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from fasterapi._jsonio import json_dumps
 from fasterapi.dependencies import SolveState, solve_async, solve_sync, unwind, unwind_async
 from fasterapi.exceptions import HTTPException, RequestValidationError, ResponseValidationError
-from fasterapi.responses import JSONResponse, PlainTextResponse, Response
+from fasterapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fasterapi.routing import Route
 
 Endpoint = Callable[[Any, Any], Any]
@@ -52,11 +54,86 @@ def response_adapter(route: Route) -> TypeAdapter[Any] | None:
         ) from e
 
 
+def has_custom_handler(route: Route) -> bool:
+    """True for a route class that overrides FastAPI's `get_route_handler` hook."""
+    return type(route).get_route_handler is not Route.get_route_handler
+
+
+def route_handler(route: Route) -> Callable[[Any], Awaitable[Response]]:
+    """The route as FastAPI's `async (request) -> Response`: what a custom route class's
+    `get_route_handler` gets from `super()`. Errors propagate to the caller (a custom
+    handler may catch them); the app's exception handlers answer what escapes."""
+    inner, is_async = _wrap(route)
+
+    async def handler(request: Any) -> Response:
+        res = Response()
+        result = inner(request, res)
+        if is_async:
+            result = await result
+        return to_response(result, res)
+
+    return handler
+
+
+def _custom_endpoint(route: Route) -> Endpoint:
+    handler = route.get_route_handler()
+
+    async def endpoint(req: Any, res: Any) -> Any:
+        return await handler(req)
+
+    return endpoint
+
+
+def _field_set(fields: Any) -> Any:
+    """response_model_include/exclude as pydantic takes them (FastAPI also takes lists)."""
+    return set(fields) if isinstance(fields, list | tuple) else fields
+
+
+_STREAMS = {
+    collections.abc.AsyncIterable, collections.abc.AsyncIterator, collections.abc.AsyncGenerator,
+    collections.abc.Iterable, collections.abc.Iterator, collections.abc.Generator,
+}  # fmt: skip
+
+
+def json_lines(route: Route) -> Callable[[Any], StreamingResponse] | None:
+    """For an endpoint that is a (async) generator with no response_class: a function
+    streaming what it yields as JSON Lines (application/jsonl, one JSON value per line),
+    each item validated by the `AsyncIterable[Item]`-style return annotation if any."""
+    if route.dependant.kind not in ("gen", "agen") or route.response_class is not None:
+        return None
+    try:
+        annotation = typing.get_type_hints(route.endpoint).get("return")
+    except Exception:
+        annotation = None
+    args = typing.get_args(annotation) if typing.get_origin(annotation) in _STREAMS else ()
+    adapter = TypeAdapter(args[0]) if args else None
+
+    def encode(item: Any) -> bytes:
+        if adapter is not None:
+            item = adapter.dump_python(adapter.validate_python(item, from_attributes=True),
+                                       mode="json")
+        return json_dumps(item) + b"\n"
+
+    def stream(iterator: Any) -> StreamingResponse:
+        if inspect.isasyncgen(iterator):
+
+            async def lines() -> Any:
+                async for item in iterator:
+                    yield encode(item)
+
+            return StreamingResponse(lines(), media_type="application/jsonl")
+        return StreamingResponse((encode(item) for item in iterator),
+                                 media_type="application/jsonl")
+
+    return stream
+
+
 def is_plain(route: Route) -> bool:
     """True when the engine can call the user's function directly as endpoint(req, res)."""
     dep = route.dependant
     return (
-        [f.source for f in dep.fields] == ["request", "response"]
+        not has_custom_handler(route)
+        and [f.source for f in dep.fields] == ["request", "response"]
         and dep.kind in ("func", "coro")
         and route.status_code is None
         and route.response_class is None
@@ -69,7 +146,10 @@ def build_endpoint(route: Route, middleware: list[Middleware]) -> tuple[Endpoint
     """(endpoint, is_async) for the engine's add_route."""
     if not middleware and is_plain(route):
         return route.endpoint, route.dependant.kind == "coro"
-    inner, is_async = _wrap(route)
+    if has_custom_handler(route):
+        inner, is_async = _custom_endpoint(route), True
+    else:
+        inner, is_async = _wrap(route)
     if not middleware:
         return inner, is_async
     return _with_middleware(inner, is_async, middleware), True
@@ -80,25 +160,39 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
     call = route.endpoint
     status = route.status_code
     adapter = response_adapter(route)
-    exclude_none = route.response_model_exclude_none
+    dump_options = {
+        "exclude_none": route.response_model_exclude_none,
+        "include": _field_set(route.response_model_include),
+        "exclude": _field_set(route.response_model_exclude),
+        "by_alias": route.response_model_by_alias,
+        "exclude_unset": route.response_model_exclude_unset,
+        "exclude_defaults": route.response_model_exclude_defaults,
+    }
     response_class = route.response_class
+
+    streamed = json_lines(route)
 
     def finish(result: Any, res: Any) -> Any:
         if isinstance(result, Response):
             return result
+        if streamed is not None:
+            return streamed(result)
         if adapter is not None:
             try:
                 value = adapter.validate_python(result, from_attributes=True)
             except ValidationError as e:
                 raise ResponseValidationError(e.errors(include_url=False)) from e
-            result = adapter.dump_python(value, mode="json", exclude_none=exclude_none)
+            result = adapter.dump_python(value, mode="json", **dump_options)
         if response_class is not None:
             # A class may say how it wraps a generator endpoint's result (EventSourceResponse).
             make = getattr(response_class, "from_endpoint", response_class)
-            return make(result, status_code=res.status_code)
+            # the class's own default status (RedirectResponse: 307) unless one was set
+            if "status_code" in vars(res):
+                return make(result, status_code=res.status_code)
+            return make(result)
         return result
 
-    needs_finish = adapter is not None or response_class is not None
+    needs_finish = adapter is not None or response_class is not None or streamed is not None
     if not dep.needs_async and not route.threadpool:
 
         def endpoint(req: Any, res: Any) -> Any:

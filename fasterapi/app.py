@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 from fasterapi import _dispatch
+from fasterapi import dependencies as _dependencies
 from fasterapi._compression import Compression
 from fasterapi._endpoint import Middleware, build_endpoint
 from fasterapi.exceptions import HTTPException
@@ -51,8 +52,45 @@ class App(APIRouter):
         compression: bool | Sequence[str] = False,
         compress_min_size: int = 500,
         compress_levels: dict[str, int] | None = None,
+        # FastAPI's keywords: OpenAPI metadata and docs pages (fasterapi/openapi/) ...
+        summary: str | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
+        openapi_external_docs: dict[str, Any] | None = None,
+        separate_input_output_schemas: bool = True,
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        docs_assets: str = "cdn",
+        root_path: str = "",
+        root_path_in_servers: bool = True,
+        webhooks: APIRouter | None = None,
+        # ... and defaults for every route (fasterapi/routing.py)
+        default_response_class: type | None = None,
+        responses: dict[int | str, Any] | None = None,
+        callbacks: list[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Route], str] | None = None,
+        exception_handlers: dict[Any, Callable[..., Any]] | None = None,
+        middleware: Sequence[Any] | None = None,
+        strict_content_type: bool = True,
     ) -> None:
-        super().__init__(dependencies=dependencies)
+        super().__init__(
+            dependencies=dependencies,
+            default_response_class=default_response_class,
+            responses=responses,
+            callbacks=callbacks,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+        if docs_assets not in ("cdn", "local"):
+            raise ValueError(f"docs_assets is 'cdn' or 'local', not {docs_assets!r}")
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.host, self.port, self.workers = host, port, workers
@@ -75,6 +113,36 @@ class App(APIRouter):
         self.state = types.SimpleNamespace()
         self.preflight: Callable[[Any], Response] | None = None  # set by CORSMiddleware
         self._openapi: dict[str, Any] | None = None
+        self.summary, self.terms_of_service = summary, terms_of_service
+        self.contact, self.license_info = contact, license_info
+        self.openapi_tags, self.servers = openapi_tags, list(servers or [])
+        self.openapi_external_docs = openapi_external_docs
+        self.separate_input_output_schemas = separate_input_output_schemas
+        self.redoc_url = redoc_url
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.docs_assets = docs_assets
+        self.root_path, self.root_path_in_servers = root_path.rstrip("/"), root_path_in_servers
+        self.webhooks = webhooks if webhooks is not None else APIRouter()
+        self.strict_content_type = strict_content_type
+        self.router = self  # `app.router.route_class = ...` as on FastAPI
+        self.dependency_overrides = {}
+        self.openapi_schema: dict[str, Any] | None = None  # FastAPI's cache, user-settable
+        for key, handler in (exception_handlers or {}).items():
+            self.exception_handler(key)(handler)
+        for entry in middleware or ():  # starlette.middleware.Middleware(cls, **options)
+            self.add_middleware(entry.cls, *getattr(entry, "args", ()), **entry.kwargs)
+
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]:
+        """`app.dependency_overrides[dep] = fake`: requests call `fake` wherever `dep` is a
+        dependency (for tests; checked per request, so changes apply at once)."""
+        return self._dependency_overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(self, value: dict[Callable[..., Any], Callable[..., Any]]) -> None:
+        self._dependency_overrides = _Overrides(value)
 
     # -- registration -------------------------------------------------------------------
     def on_event(self, event: str) -> Callable[[F], F]:
@@ -100,7 +168,7 @@ class App(APIRouter):
 
         return decorator
 
-    def add_middleware(self, middleware_class: type, **options: Any) -> None:
+    def add_middleware(self, middleware_class: type, *args: Any, **options: Any) -> None:
         """`app.add_middleware(CORSMiddleware, allow_origins=[...])`; last added is outermost."""
         try:
             params = inspect.signature(middleware_class).parameters
@@ -112,7 +180,7 @@ class App(APIRouter):
                 "FasterAPI middleware is `async def mw(request, call_next)` or a class with that "
                 "__call__, e.g. fasterapi.middleware.CORSMiddleware / GZipMiddleware"
             )
-        instance = middleware_class(**options)
+        instance = middleware_class(*args, **options)
         self.http_middleware.insert(0, instance)
         hook = getattr(instance, "on_add", None)
         if hook is not None:
@@ -132,9 +200,10 @@ class App(APIRouter):
         """Serve `app` (a StaticFiles) under `path`:
         `app.mount("/static", StaticFiles(directory="static"))`; or an MCP server's
         Streamable HTTP endpoint at `path`: `app.mount("/mcp", mcp_server)`."""
+        from fasterapi.mcp.proxy import MCPProxy
         from fasterapi.mcp.server import MCPServer
 
-        if isinstance(app, MCPServer):
+        if isinstance(app, (MCPServer, MCPProxy)):
             app.mount_into(self, path)
             return
         if not callable(app):
@@ -150,12 +219,18 @@ class App(APIRouter):
                 f"{app!r} is not one (ASGI apps are not supported)"
             )
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
-        return self.add_route(path, endpoint, **options)
+    def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
+        """Register `endpoint` at `path`; the path must start with '/' (it is served)."""
+        if not path.startswith("/"):
+            raise ValueError(f"route path must start with '/': {path!r}")
+        return super().add_route(path, endpoint, **options)
 
     # -- serving ------------------------------------------------------------------------
     def openapi(self) -> dict[str, Any]:
-        """The OpenAPI 3.1 document for this app (built once, then cached)."""
+        """The OpenAPI 3.1 document for this app (built once, then cached; an app may set
+        `app.openapi_schema` or replace `app.openapi` itself, as on FastAPI)."""
+        if self.openapi_schema is not None:
+            return self.openapi_schema
         if self._openapi is None:
             from fasterapi.openapi.schema import build_openapi
 
@@ -260,6 +335,23 @@ class App(APIRouter):
 
             configure_logging(cfg.log_level or "info")
         run_workers(lambda: self, cfg)
+
+
+class _Overrides(dict[Callable[..., Any], Callable[..., Any]]):
+    """app.dependency_overrides: the first override set turns on the solver's check."""
+
+    def __init__(self, value: dict[Callable[..., Any], Callable[..., Any]]) -> None:
+        super().__init__(value)
+        if value:
+            _dependencies.overrides_in_use = True
+
+    def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
+        _dependencies.overrides_in_use = True
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        _dependencies.overrides_in_use = True
+        super().update(*args, **kwargs)
 
 
 def _unrouted(req: Any, res: Any) -> None:

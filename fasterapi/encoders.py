@@ -47,6 +47,7 @@ def jsonable_encoder(
     exclude_none: bool = False,
     custom_encoder: dict[Any, Callable[[Any], Any]] | None = None,
     sqlalchemy_safe: bool = True,
+    _strict: bool = False,
 ) -> Any:
     """`obj` as JSON-compatible data. `include`/`exclude` pick fields of a model or keys of
     a dict; `custom_encoder` maps a type to the function that encodes it (checked first).
@@ -54,7 +55,8 @@ def jsonable_encoder(
     custom = custom_encoder or {}
     again: Callable[[Any], Any] = lambda value: jsonable_encoder(  # noqa: E731
         value, by_alias=by_alias, exclude_unset=exclude_unset, exclude_defaults=exclude_defaults,
-        exclude_none=exclude_none, custom_encoder=custom, sqlalchemy_safe=sqlalchemy_safe)
+        exclude_none=exclude_none, custom_encoder=custom, sqlalchemy_safe=sqlalchemy_safe,
+        _strict=_strict)
     if custom:
         if type(obj) in custom:
             return custom[type(obj)](obj)
@@ -72,7 +74,8 @@ def jsonable_encoder(
         return jsonable_encoder(
             dataclasses.asdict(obj), include=include, exclude=exclude, by_alias=by_alias,
             exclude_unset=exclude_unset, exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none, custom_encoder=custom, sqlalchemy_safe=sqlalchemy_safe)
+            exclude_none=exclude_none, custom_encoder=custom, sqlalchemy_safe=sqlalchemy_safe,
+            _strict=_strict)
     if isinstance(obj, enum.Enum):
         return again(obj.value)
     if isinstance(obj, pathlib.PurePath):
@@ -97,7 +100,8 @@ def jsonable_encoder(
     try:
         return to_jsonable_python(obj)  # datetimes, UUIDs, IP addresses, ...
     except Exception:
-        pass
+        if _strict:  # the render path: an arbitrary object is a bug, answered 500
+            raise TypeError(f"cannot encode {type(obj).__qualname__} as JSON") from None
     try:
         data = dict(obj)
     except Exception as dict_error:
@@ -124,7 +128,7 @@ def jsonable(obj: Any) -> Any:
     """`obj` as the JSON data FastAPI would send: jsonable_encoder, with non-str dict keys
     written as json.dumps writes them. The render path's fallback for values the C++
     encoder refuses (it handles the common types without this)."""
-    data = jsonable_encoder(obj)
+    data = jsonable_encoder(obj, _strict=True)
 
     def keys(value: Any) -> Any:
         if isinstance(value, dict):

@@ -137,7 +137,10 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
         ):
             continue
         model = param_model(f)
-        params.extend(_parameter(f, schemas) if model is None else _model_parameters(f, model))
+        if model is None:
+            params.append(_parameter(f, schemas))
+        else:
+            params.extend(_model_parameters(f, model))
     if params:
         op["parameters"] = params
     bodies = [f for f in fields if f.source == "body"]
