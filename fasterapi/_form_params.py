@@ -94,13 +94,37 @@ def form_getter(f: Field, missing: Any, validate: Callable[..., Any]) -> Callabl
     seq = _is_sequence(tp)
     want_bytes = (_strip_optional(_item_type(tp)) if seq else base) is bytes
 
+    takes_files = is_upload_annotation(tp)
+
     def get(st: SolveState) -> Any:
         raw = _raw(form_of(st.req), key, seq, missing)
-        if want_bytes and raw is not missing:
+        if raw is missing:
+            return validate(f, raw, loc, st)
+        if want_bytes:
             raw = [_read(v) for v in raw] if seq else _read(raw)
-        return validate(f, raw, loc, st)
+        elif not takes_files and f.adapter is None and isinstance(raw, UploadFile):
+            # A file where a str is expected (the str path skips pydantic): FastAPI's 422.
+            st.errors.append(
+                {
+                    "type": "string_type",
+                    "loc": list(loc),
+                    "msg": "Input should be a valid string",
+                    "input": _describe(raw),
+                }
+            )
+            return None
+        n = len(st.errors)
+        value = validate(f, raw, loc, st)
+        for err in st.errors[n:]:  # an UploadFile input is reported by what it is, not repr
+            if isinstance(err.get("input"), UploadFile):
+                err["input"] = _describe(err["input"])
+        return value
 
     return get
+
+
+def _describe(u: UploadFile) -> dict[str, Any]:
+    return {"filename": u.filename, "size": u.size, "headers": dict(u.headers.items())}
 
 
 def _model_getter(f: Field, model: type[BaseModel], optional: bool) -> Callable[..., Any]:
