@@ -334,6 +334,9 @@ void PyServer::dispatch(const Route& route, http::Request& req, http::Response& 
   if (result) {
     if (result.p == pending_.ptr()) return;  // a Task finishes it through the responder
     if (send_fast(result.p, pres.p, res) && !PyErr_Occurred()) return;
+    // A value the fast encoder refuses (timedelta, int dict keys): render() retries it the
+    // way FastAPI's jsonable_encoder would. Nothing was sent yet.
+    if (PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_TypeError)) PyErr_Clear();
     if (!PyErr_Occurred()) {
       call_hook(render_.ptr(), result.p, preq.p, pres.p, res, responder);
       return;

@@ -57,7 +57,7 @@ def param_model_getter(
     source = f.source
     fields = model_fields(f, model)
     own = {key for _, key, _ in fields}
-    keep_extra = model.model_config.get("extra") in ("allow", "forbid")
+    key_of = {name: key for name, key, _ in fields}
     adapter = TypeAdapter(model)
 
     def get(st: SolveState) -> Any:
@@ -66,24 +66,27 @@ def param_model_getter(
             req.query_params if source == "query" else req.headers if source == "header"
             else req.cookies
         )
+        # As FastAPI: present fields by field name, every other key as sent (the model
+        # ignores them unless extra="forbid" refuses them); errors name the request key.
         values: dict[str, Any] = {}
         for name, key, seq in fields:
-            if seq:
-                values[name] = (
-                    mapping.getlist(key) if hasattr(mapping, "getlist")
-                    else [mapping[key]] if key in mapping else []
-                )
+            if seq and hasattr(mapping, "getlist"):
+                if found := mapping.getlist(key):
+                    values[name] = found
             elif key in mapping:
-                values[name] = mapping[key]
-        if keep_extra:
-            items = mapping.multi_items() if hasattr(mapping, "multi_items") else mapping.items()
-            for key, value in items:
-                if key not in own:
-                    values.setdefault(key, value)
+                values[name] = [mapping[key]] if seq else mapping[key]
+        items = mapping.multi_items() if hasattr(mapping, "multi_items") else mapping.items()
+        for key, value in items:
+            if key not in own:
+                values.setdefault(key, value)
         try:
             return adapter.validate_python(values)
         except ValidationError as e:
-            st.errors.extend(sanitize(err, (source,)) for err in e.errors(include_url=False))
+            for err in e.errors(include_url=False):
+                loc = err["loc"]
+                if loc and loc[0] in key_of:
+                    err["loc"] = (key_of[loc[0]], *loc[1:])
+                st.errors.append(sanitize(err, (source,)))
             return None
 
     return get

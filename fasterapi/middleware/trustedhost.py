@@ -13,7 +13,7 @@ from fasterapi.responses import PlainTextResponse, RedirectResponse, Response
 class TrustedHostMiddleware:
     """400 "Invalid host header" unless Host (port ignored) is in `allowed_hosts`; a leading
     `*.` matches any subdomain, `"*"` allows all. With `www_redirect`, a host whose `www.`
-    form is allowed is redirected there."""
+    form is listed is redirected there."""
 
     def __init__(self, allowed_hosts: Sequence[str] | None = None, www_redirect: bool = True):
         hosts = list(allowed_hosts) if allowed_hosts is not None else ["*"]
@@ -42,7 +42,7 @@ class TrustedHostMiddleware:
         host = request.headers.get("host", "").split(":")[0]
         if self._allowed(host):
             return await call_next(request)
-        if self.www_redirect and not host.startswith("www.") and self._allowed("www." + host):
+        if self.www_redirect and "www." + host in self.hosts:  # named exactly, not by `*.`
             url = request.url
             netloc = "www." + url.netloc
             query = f"?{url.query}" if url.query else ""

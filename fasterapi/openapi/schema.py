@@ -72,6 +72,9 @@ class Schemas:
         return self._schema(tp, "validation")
 
 
+_LOCATIONS = ("path", "query", "header", "cookie")
+
+
 def _openapi_path(path: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*):[a-z]+\}", r"{\1}", path)
 
@@ -82,6 +85,7 @@ def _parameter(f: Field, schemas: Schemas) -> dict[str, Any]:
         schema.update(
             {k: v for k, v in f.marker.constraints.items() if isinstance(v, int | float | str)}
         )
+    schema.setdefault("title", f.key.replace("_", " ").title())  # pydantic's field title
     p: dict[str, Any] = {
         "name": f.key,
         "in": f.source,
@@ -142,7 +146,8 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
         else:
             params.extend(_model_parameters(f, model))
     if params:
-        op["parameters"] = params
+        # grouped by location, in declaration order within each, as FastAPI lists them
+        op["parameters"] = sorted(params, key=lambda p: _LOCATIONS.index(p["in"]))
     bodies = [f for f in fields if f.source == "body"]
     if bodies:
         if len(bodies) == 1 and not route.dependant.embed_body:

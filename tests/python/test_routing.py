@@ -168,7 +168,7 @@ def test_openapi_and_docs() -> None:
         assert op["tags"] == ["items"] and op["description"] == "Create an item."
         params = {p["name"]: p for p in op["parameters"]}
         assert params["item_id"]["in"] == "path" and params["item_id"]["required"] is True
-        assert params["item_id"]["schema"] == {"type": "integer"}
+        assert params["item_id"]["schema"] == {"type": "integer", "title": "Item Id"}  # as FastAPI
         assert params["q"]["required"] is False
         assert op["requestBody"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Item"
