@@ -146,3 +146,20 @@ def test_curl_upload(client: Any, tmp_path: Any) -> None:
         timeout=60,
     )
     assert out.stdout == b'{"size":1280000,"len":1280000,"on_disk":true}'
+
+
+def test_upload_past_the_body_limit_is_413() -> None:
+    app = App(max_body_bytes=256 * 1024)
+
+    @app.post("/up")
+    async def up(file: UploadFile) -> dict[str, Any]:
+        return {"size": file.size}
+
+    @app.get("/ok")
+    def ok() -> str:
+        return "ok"
+
+    with TestClient(app) as c:
+        assert c.post("/up", files={"file": ("a", b"a" * 200_000)}).json() == {"size": 200_000}
+        assert c.post("/up", files={"file": ("a", b"a" * 300_000)}).status_code == 413
+        assert c.get("/ok").text == "ok"
