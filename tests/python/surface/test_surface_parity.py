@@ -10,6 +10,7 @@ import importlib
 from collections.abc import AsyncIterable
 from typing import Annotated, Any
 
+import fastapi.testclient
 import pytest
 from pydantic import BaseModel, ConfigDict
 
@@ -186,8 +187,7 @@ def encoders_app(fw: Any) -> Any:
 @pytest.mark.parametrize("path", ["/encode", "/raw", "/teapot/1", "/teapot/x", "/boom"])
 def test_encoders_default_handlers_and_500(path: str) -> None:
     with both(encoders_app) as (ref, ours):
-        ref_client = sub(pytest.importorskip("fastapi"), "testclient").TestClient(
-            ref.app, raise_server_exceptions=False)
+        ref_client = fastapi.testclient.TestClient(ref.app, raise_server_exceptions=False)
         theirs, mine = ref_client.get(path), ours.get(path)
         assert answer(theirs) == answer(mine)
         assert theirs.headers["content-type"] == mine.headers["content-type"]
