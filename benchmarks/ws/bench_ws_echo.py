@@ -35,7 +35,6 @@ sys.path.insert(0, str(REPO / "benchmarks" / "e2e"))
 
 from harness import meta, procs  # noqa: E402
 
-LOADGEN_SRC = HERE / "ws_echo_load.cpp"
 BUILD_DIR = REPO / "build" / "bench-ws"
 RESULTS = REPO / "benchmarks" / "results" / "ws_echo.json"
 
@@ -69,16 +68,15 @@ def rows(port: int) -> list[Row]:
     ]  # fmt: skip
 
 
-def build_loadgen() -> Path:
-    """Compiles the load generator if its source is newer than the binary."""
+def build_tool(name: str) -> Path:
+    """Compiles benchmarks/ws/<name>.cpp into build/bench-ws/<name> if the source is newer."""
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    binary = BUILD_DIR / "ws_echo_load"
-    if not binary.exists() or binary.stat().st_mtime < LOADGEN_SRC.stat().st_mtime:
+    source, binary = HERE / f"{name}.cpp", BUILD_DIR / name
+    if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
         cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
         if cxx is None:
-            raise SystemExit("no C++ compiler (c++/g++/clang++) to build the load generator")
-        subprocess.run([cxx, "-O2", "-std=c++20", "-o", str(binary), str(LOADGEN_SRC)],
-                       check=True)  # fmt: skip
+            raise SystemExit(f"no C++ compiler (c++/g++/clang++) to build {source.name}")
+        subprocess.run([cxx, "-O2", "-std=c++20", "-o", str(binary), str(source)], check=True)
     return binary
 
 
@@ -167,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
-    binary = build_loadgen()
+    binary = build_tool("ws_echo_load")
     port = procs.free_port()
     wanted = set(args.only.split(",")) if args.only else None
     load_before = meta.loadavg()
