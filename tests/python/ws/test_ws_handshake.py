@@ -339,3 +339,19 @@ def test_state_before_accept_and_receive_connect() -> None:
             "first": {"type": "websocket.connect"},
             "after": ["CONNECTED", "CONNECTED"],
         }
+
+
+def test_dependency_overrides_apply_to_websocket_routes() -> None:
+    app = App()
+
+    def current_user() -> str:
+        return "real"
+
+    @app.websocket("/me")
+    async def me(websocket: WebSocket, user: str = Depends(current_user)) -> None:
+        await websocket.accept()
+        await websocket.send_text(user)
+
+    app.dependency_overrides[current_user] = lambda: "fake"
+    with serve(app) as client, connect(client, "/me") as ws:
+        assert ws.recv() == "fake"
