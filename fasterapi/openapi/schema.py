@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import re
+import typing
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -59,8 +62,9 @@ class Schemas:
             schema = TypeAdapter(tp).json_schema(ref_template=_REF, mode=mode)  # type: ignore[arg-type]
         except Exception:
             return {}
-        self.components.update(schema.pop("$defs", {}))
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        self.components.update(_without_none_defaults(schema.pop("$defs", {})))
+        if isinstance(tp, type) and (issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp)):
+            _without_none_defaults(schema)
             self.components[tp.__name__] = schema
             return {"$ref": _REF.format(model=tp.__name__)}
         return schema
@@ -79,26 +83,75 @@ def _openapi_path(path: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*):[a-z]+\}", r"{\1}", path)
 
 
+def _field_schema(f: Field, schemas: Schemas) -> dict[str, Any]:
+    """A parameter's or body field's schema: its type with the marker's constraints
+    (`Query(max_length=50)` → maxLength), title, examples and default, as pydantic writes
+    them for FastAPI."""
+    from pydantic import Field as PField
+
+    marker = f.marker
+    tp: Any = f.annotation
+    extra: dict[str, Any] = {}
+    if marker is not None:
+        extra = {
+            k: v for k, v in marker.constraints.items()
+            if v is not None and k not in _NOT_CONSTRAINTS
+        }
+        if marker.title:
+            extra["title"] = marker.title
+        if getattr(marker, "examples", None):
+            extra["examples"] = marker.examples
+    if tp is Any:
+        schema: dict[str, Any] = {}
+    else:
+        try:
+            schema = schemas.of_input(typing.Annotated[tp, PField(**extra)] if extra else tp)
+        except Exception:
+            schema = schemas.of_input(tp)
+    if "$ref" not in schema:
+        schema.setdefault("title", f.key.replace("_", " ").title())  # pydantic's field title
+    if not f.required and f.default is not None and f.source != "path":
+        schema.setdefault("default", _default(f.default))
+    return _without_none_defaults(schema)
+
+
+_NOT_CONSTRAINTS = ("openapi_examples", "media_type")  # marker keywords pydantic has no use for
+
+
+def _default(value: Any) -> Any:
+    from fasterapi.encoders import jsonable_encoder
+
+    try:
+        return jsonable_encoder(value)
+    except Exception:
+        return None
+
+
+def _without_none_defaults(schema: Any) -> Any:
+    """FastAPI leaves `"default": null` out of its schemas (an optional field's None)."""
+    if isinstance(schema, dict):
+        if "default" in schema and schema["default"] is None:
+            del schema["default"]
+        for value in schema.values():
+            _without_none_defaults(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _without_none_defaults(value)
+    return schema
+
+
 def _parameter(f: Field, schemas: Schemas) -> dict[str, Any]:
-    schema = schemas.of_input(f.annotation) if f.annotation is not Any else {}
-    if f.marker is not None and f.marker.constraints:
-        schema.update(
-            {k: v for k, v in f.marker.constraints.items() if isinstance(v, int | float | str)}
-        )
-    schema.setdefault("title", f.key.replace("_", " ").title())  # pydantic's field title
     p: dict[str, Any] = {
         "name": f.key,
         "in": f.source,
         "required": f.required or f.source == "path",
-        "schema": schema,
+        "schema": _field_schema(f, schemas),
     }
     if f.marker is not None:
         if f.marker.description:
             p["description"] = f.marker.description
         if f.marker.deprecated:
             p["deprecated"] = True
-    if not f.required and f.default is not None:
-        schema.setdefault("default", f.default)
     return p
 
 
@@ -120,9 +173,8 @@ def _model_parameters(f: Field, model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
-    from fasterapi._endpoint import response_adapter
 
-    doc = (route.endpoint.__doc__ or "").strip()
+    doc = inspect.cleandoc(route.endpoint.__doc__ or "")
     op: dict[str, Any] = {
         "summary": route.summary or route.name.replace("_", " ").title(),
         "operationId": route.operation_id or _unique_id(route, method),
@@ -151,17 +203,25 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
     bodies = [f for f in fields if f.source == "body"]
     if bodies:
         if len(bodies) == 1 and not route.dependant.embed_body:
-            body_schema = schemas.of_input(bodies[0].annotation)
-        else:
-            body_schema = {
+            body_schema = _field_schema(bodies[0], schemas)
+        else:  # several bodies or Body(embed=True): a Body_<operationId> component
+            name = f"Body_{op['operationId']}"
+            component: dict[str, Any] = {
+                "properties": {f.key: _field_schema(f, schemas) for f in bodies},
                 "type": "object",
-                "properties": {f.key: schemas.of_input(f.annotation) for f in bodies},
-                "required": [f.key for f in bodies if f.required],
+                "title": name,
             }
-        op["requestBody"] = {
-            "content": {"application/json": {"schema": body_schema}},
-            "required": any(f.required for f in bodies),
-        }
+            if required := [f.key for f in bodies if f.required]:
+                component["required"] = required
+            schemas.components[name] = component
+            body_schema = {"$ref": _REF.format(model=name)}
+        op["requestBody"] = {"content": {"application/json": {"schema": body_schema}}}
+        if any(f.required for f in bodies):
+            op["requestBody"]["required"] = True
+        marker = bodies[0].marker
+        examples = marker.constraints.get("openapi_examples") if marker is not None else None
+        if len(bodies) == 1 and examples:  # Body(openapi_examples={...}): named examples
+            op["requestBody"]["content"]["application/json"]["examples"] = examples
     forms = [
         f
         for f in fields
@@ -169,16 +229,8 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
     ]
     if forms and not bodies:
         op["requestBody"] = form_request_body(forms, op["operationId"], schemas)
-    status = str(route.status_code or 200)
-    adapter = response_adapter(route)
-    content_schema = schemas.of(route.response_model or adapter._type) if adapter else {}  # type: ignore[attr-defined]
-    op["responses"] = {
-        status: {
-            "description": route.response_description,
-            "content": {"application/json": {"schema": content_schema}},
-        },
-    }
-    if params or bodies or forms:
+    op["responses"] = {_success_status(route): _success_response(route, op, schemas)}
+    if any(f.source in _LOCATIONS or f.source in ("body", "form") for f in fields):
         schemas.components["ValidationError"] = _VALIDATION_ERROR
         schemas.components["HTTPValidationError"] = _HTTP_VALIDATION_ERROR
         op["responses"]["422"] = {
@@ -200,6 +252,40 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
     if route.openapi_extra:
         _deep_update(op, route.openapi_extra)
     return op
+
+
+def _success_status(route: Route) -> str:
+    if route.status_code is not None:
+        return str(route.status_code)
+    default = getattr(route.response_class, "__init__", None)
+    status = inspect.signature(default).parameters.get("status_code") if default else None
+    if status is not None and isinstance(status.default, int):  # RedirectResponse: 307
+        return str(status.default)
+    return "200"
+
+
+def _success_response(route: Route, op: dict[str, Any], schemas: Schemas) -> dict[str, Any]:
+    """The documented success response: the response model's schema under the response
+    class's media type (JSON unless told otherwise), titled as FastAPI titles it."""
+    from fasterapi._endpoint import response_adapter
+
+    out: dict[str, Any] = {"description": route.response_description}
+    cls = route.response_class
+    media = getattr(cls, "media_type", None) if cls is not None else "application/json"
+    if media is None:
+        return out
+    if not media.endswith("json"):
+        out["content"] = {media: {"schema": {"type": "string"}}}
+        return out
+    adapter = response_adapter(route)
+    schema: dict[str, Any] = {}
+    if adapter is not None:
+        schema = schemas.of(route.response_model or adapter._type)  # type: ignore[attr-defined]
+        if "$ref" not in schema:
+            schema.setdefault("title", f"Response_{op['operationId']}".title().replace("_", " "))
+        _without_none_defaults(schema)
+    out["content"] = {media: {"schema": schema}}
+    return out
 
 
 def _unique_id(route: Route, method: str) -> str:
