@@ -471,9 +471,10 @@ class Broadcast:
         slow: list[WebSocket] = []
         frame = self._frame
         for ws in sockets:
-            if ws.application_state is not WebSocketState.CONNECTED or not ws._conn.open:
+            if ws.application_state is not _CONNECTED:
                 continue
-            if not ws._conn.send_frame(frame):
+            conn = ws._conn
+            if not conn.send_frame(frame) and conn.open:  # False: closed, or over high water
                 slow.append(ws)
         return slow
 
