@@ -11,6 +11,7 @@ import contextvars
 import dataclasses
 import functools
 import inspect
+import json
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,15 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fasterapi._jsonio import json_dumps
-from fasterapi.dependencies import SolveState, solve_async, solve_sync, unwind, unwind_async
+from fasterapi.dependencies import (
+    SolveState,
+    request_body,
+    solve_async,
+    solve_sync,
+    unwind,
+    unwind_async,
+)
+from fasterapi.encoders import jsonable_encoder
 from fasterapi.exceptions import HTTPException, RequestValidationError, ResponseValidationError
 from fasterapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fasterapi.routing import Route
@@ -109,9 +118,10 @@ def json_lines(route: Route) -> Callable[[Any], StreamingResponse] | None:
     adapter = TypeAdapter(args[0]) if args else None
 
     def encode(item: Any) -> bytes:
-        if adapter is not None:
-            item = adapter.dump_python(adapter.validate_python(item, from_attributes=True),
-                                       mode="json")
+        if adapter is None:  # as FastAPI: json.dumps of jsonable_encoder (", " and ": ")
+            return json.dumps(jsonable_encoder(item)).encode() + b"\n"
+        item = adapter.dump_python(adapter.validate_python(item, from_attributes=True),
+                                   mode="json")
         return json_dumps(item) + b"\n"
 
     def stream(iterator: Any) -> StreamingResponse:
@@ -202,7 +212,7 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
             try:
                 kwargs = solve_sync(dep, st)
                 if st.errors:
-                    raise RequestValidationError(st.errors)
+                    raise RequestValidationError(st.errors, body=request_body(st))
                 result = call(**kwargs)
                 return finish(result, res) if needs_finish else result
             except BaseException as exc:
@@ -225,7 +235,7 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
         try:
             kwargs = await solve_async(dep, st) if dep.needs_async else solve_sync(dep, st)
             if st.errors:
-                raise RequestValidationError(st.errors)
+                raise RequestValidationError(st.errors, body=request_body(st))
             if threadpool:
                 ctx = contextvars.copy_context()
                 fn = functools.partial(ctx.run, call, **kwargs)

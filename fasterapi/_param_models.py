@@ -77,8 +77,13 @@ def param_model_getter(
                 values[name] = [mapping[key]] if seq else mapping[key]
         items = mapping.multi_items() if hasattr(mapping, "multi_items") else mapping.items()
         for key, value in items:
-            if key not in own:
-                values.setdefault(key, value)
+            if key in own:
+                continue
+            if key in values:  # a repeated key: its values as a list, as FastAPI has them
+                seen = values[key]
+                values[key] = [*seen, value] if isinstance(seen, list) else [seen, value]
+            else:
+                values[key] = value
         try:
             return adapter.validate_python(values)
         except ValidationError as e:

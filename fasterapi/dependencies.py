@@ -123,6 +123,15 @@ def _adapter(tp: Any, marker: Param | None) -> TypeAdapter[Any] | None:
     return TypeAdapter(tp)
 
 
+def _with_validators(tp: Any, marker: Param | None, validators: list[Any]) -> TypeAdapter[Any]:
+    """The adapter of `Annotated[tp, AfterValidator(...), ...]`: the parameter's own pydantic
+    metadata runs as it does in FastAPI (with the marker's constraints, if any)."""
+    from pydantic import Field as PField
+
+    meta = [PField(**marker.constraints)] if marker is not None and marker.constraints else []
+    return TypeAdapter(Annotated[(tp, *meta, *validators)])  # type: ignore[valid-type]
+
+
 def _type_hints(fn: Any) -> dict[str, Any]:
     """Resolved annotations; a name that can't be resolved fails here, at registration."""
     try:
@@ -209,12 +218,15 @@ def _field(
 ) -> Field:
     marker: Any = p.default if isinstance(p.default, Param | Depends) else None
     from_annotated = False
+    validators: list[Any] = []  # Annotated metadata for pydantic (AfterValidator, Field, ...)
     if get_origin(ann) is Annotated:
         base, *meta = get_args(ann)
         ann = base
         for m in meta:
             if isinstance(m, Param | Depends):
                 marker, from_annotated = m, True
+            else:
+                validators.append(m)
     if isinstance(marker, Depends):
         annotation = ann if ann is not _EMPTY else None
         return _depends_field(p.name, marker, path_params, annotation, scopes)
@@ -266,7 +278,13 @@ def _field(
         adapter: TypeAdapter[Any] | None = TypeAdapter(ann_t) if ann_t is not Any else None
     else:
         adapter = _adapter(ann_t, marker)
-    fast_int = _strip_optional(ann_t) is int and not (marker is not None and marker.constraints)
+    if validators and source not in ("form", "security_scopes"):
+        adapter = _with_validators(ann_t, marker if source != "body" else None, validators)
+    fast_int = (
+        _strip_optional(ann_t) is int
+        and not (marker is not None and marker.constraints)
+        and not validators
+    )
     return Field(
         p.name,
         source,
@@ -308,7 +326,7 @@ def _ctx_value(v: Any) -> Any:
 def _sanitize(err: Any, loc: tuple[Any, ...]) -> dict[str, Any]:
     out = {
         "type": err["type"],
-        "loc": [*loc, *err["loc"]],
+        "loc": (*loc, *err["loc"]),  # a tuple, as in FastAPI's exc.errors()
         "msg": err["msg"],
         "input": err.get("input"),
     }
@@ -323,7 +341,7 @@ def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
     if raw is _MISSING_V:
         if f.required:
             st.errors.append(
-                {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
+                {"type": "missing", "loc": tuple(loc), "msg": "Field required", "input": None}
             )
         return f.default
     if f.adapter is None:
@@ -352,10 +370,10 @@ def _body(st: SolveState) -> Any:
                 st.errors.append(
                     {
                         "type": "json_invalid",
-                        "loc": ["body", 0],
+                        "loc": ("body", getattr(e, "pos", 0)),  # where parsing failed
                         "msg": "JSON decode error",
                         "input": {},
-                        "ctx": {"error": str(e)},
+                        "ctx": {"error": _json_error(e)},
                     }
                 )
                 st.body = _INVALID
@@ -363,6 +381,21 @@ def _body(st: SolveState) -> Any:
 
 
 _INVALID = object()
+
+
+def request_body(st: SolveState) -> Any:
+    """The parsed JSON body, for RequestValidationError.body (None when there was none or
+    it did not parse)."""
+    body = st.body
+    return None if body is _NO_BODY or body is _MISSING_V or body is _INVALID else body
+
+
+def _json_error(e: ValueError) -> str:
+    """json.JSONDecodeError's message without the byte offset our parser adds (it is the
+    error's loc already), as FastAPI reports it."""
+    msg = str(getattr(e, "msg", e))
+    cut = msg.rfind(" (byte ")
+    return msg[:cut] if cut > 0 and msg.endswith(")") else msg
 
 
 def param_value(f: Field, st: SolveState, embed: bool) -> Any:

@@ -31,6 +31,8 @@ def _decimal(value: decimal.Decimal) -> int | float:
 
 _LEAVES: dict[type, Callable[[Any], Any]] = {
     bytes: lambda b: b.decode(),
+    datetime.date: lambda d: d.isoformat(),  # datetimes too: "+00:00", not pydantic's "Z"
+    datetime.time: lambda t: t.isoformat(),
     datetime.timedelta: lambda td: td.total_seconds(),
     decimal.Decimal: _decimal,
     re.Pattern: lambda p: p.pattern,

@@ -11,9 +11,15 @@ from typing import Any
 _DOCS_PATH = re.compile(r"(/openapi\.json|/docs|/docs/oauth2-redirect|/redoc)$")
 
 
-def is_docs_request(path: str) -> bool:
-    """/openapi.json and the /docs and /redoc pages are compared as their own group."""
-    return bool(_DOCS_PATH.search(path.split("?", 1)[0]))
+_DOCS_PAGE = re.compile(rb"SwaggerUIBundle|<redoc |redoc\.standalone")
+
+
+def is_docs_request(path: str, recorded: dict[str, Any] | None = None) -> bool:
+    """/openapi.json and the docs pages (at /docs and /redoc, or wherever FastAPI answered
+    with a Swagger UI or ReDoc page) are compared as their own group."""
+    if _DOCS_PATH.search(path.split("?", 1)[0]):
+        return True
+    return recorded is not None and bool(_DOCS_PAGE.search(base64.b64decode(recorded["response"])))
 
 
 def _norm_ct(value: str | None) -> str:

@@ -45,6 +45,7 @@ def _recording(self: Any, request: httpx.Request) -> httpx.Response:
         "source": "derived" if _current_test == "derived" else "test",
         "overrides": bool(getattr(self.app, "dependency_overrides", None)),
         "method": request.method,
+        "scheme": request.url.scheme,
         "path": raw_path,
         "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw],
         "body": _b64(request.read()),

@@ -223,12 +223,12 @@ def summarize(apps: list[dict[str, Any]], results: dict[str, dict[str, Any]]) ->
             per_app[name] = entry
             continue
         for req, answer in zip(app["requests"], result["answers"], strict=True):
-            docs = is_docs_request(req["path"])
+            docs = is_docs_request(req["path"], req)
             entry["docs_requests" if docs else "requests"] += 1
             diff = difference(req, answer)
             if diff is None:
                 continue
-            reason = expected_reason(name, req["path"], diff)
+            reason = expected_reason(name, req["path"], diff, req)
             if reason is not None:
                 entry["expected"].append({"path": req["path"], "reason": reason})
                 continue
