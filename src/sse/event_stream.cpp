@@ -30,6 +30,7 @@ void EventStream::arm_ping() {
 void EventStream::on_ping() {
   timer_ = 0;
   if (closed_ || !handle_.alive()) return;  // the exchange ended: no more timers
+  flush();
   // Only a stream that was quiet for a whole interval needs the comment.
   if (!wrote_since_ping_) {
     handle_.write(kPing);
@@ -49,7 +50,25 @@ bool EventStream::send(const Event& ev) {
 bool EventStream::send_framed(std::string_view bytes) {
   if (closed_) return false;
   wrote_since_ping_ = true;
-  return handle_.write(bytes);
+  pending_.append(bytes);
+  if (pending_.size() >= kCoalesceBytes) return flush();
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    loop_.defer([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->flush_scheduled_ = false;
+        self->flush();
+      }
+    });
+  }
+  return writable();
+}
+
+bool EventStream::flush() {
+  if (pending_.empty()) return writable();
+  bool ok = handle_.write(pending_);
+  pending_.clear();
+  return ok;
 }
 
 void EventStream::close() {
@@ -60,6 +79,7 @@ void EventStream::close() {
     timer_ = 0;
   }
   if (handle_.alive()) {
+    flush();
     if (handle_.client_gone()) {
       handle_.abort();  // a half-closed peer: an open exchange would hold the socket
     } else {

@@ -42,6 +42,8 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
 
   // Sends one event. Returns false when it could not be framed (see last_error()), when the
   // client is gone, or when output is over the high-water mark (sent; wait for on_drain).
+  // Events sent in one loop turn leave together (one write, one codec flush) at its end, or
+  // as soon as kCoalesceBytes are waiting: never later than the current loop iteration.
   bool send(const Event& ev);
   // Sends pre-framed bytes (already ending in a blank line); same return as send().
   bool send_framed(std::string_view bytes);
@@ -61,6 +63,14 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
       : handle_(std::move(handle)), loop_(loop), ping_(ping) {}
   void arm_ping();
   void on_ping();
+  bool flush();  // writes what is pending; same return as send()
+  bool writable() const {
+    return handle_.alive() && !handle_.client_gone() && !handle_.over_high_water();
+  }
+
+  // Bytes of events kept for one write before flushing early (bounds memory per stream even
+  // when a producer never yields to the loop).
+  static constexpr size_t kCoalesceBytes = 16 * 1024;
 
   http::ResponseHandle handle_;
   EventLoop& loop_;
@@ -68,6 +78,8 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   TimerId timer_ = 0;
   bool wrote_since_ping_ = false;
   bool closed_ = false;
+  bool flush_scheduled_ = false;
+  std::string pending_;  // framed events not yet written
   FrameError last_error_ = FrameError::kNone;
   uint64_t pings_ = 0;
   std::string buf_;  // one framed event (capacity kept)
