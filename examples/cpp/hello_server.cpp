@@ -5,6 +5,7 @@
 //   GET /stream         → a chunked response in several parts
 //   GET /events         → Server-Sent Events: `tick` events 100 ms apart (resumes after a
 //                         Last-Event-ID), then the end; --compress turns on zstd/br/gzip
+//   GET /ws             → WebSocket echo: each text or binary message sent back as it came
 // Usage: hello_server [--host H] [--port N] [--reuse-port] [--compress]
 #include <charconv>
 #include <csignal>
@@ -83,6 +84,14 @@ int main(int argc, char** argv) {
     if (std::from_chars(last.data(), last.data() + last.size(), next).ec == std::errc()) ++next;
     auto stream = fa::sse::EventStream::open(res, loop);
     if (stream) send_ticks(loop, stream, next);
+  });
+
+  server.websocket("/ws", [](Request&, fa::ws::Upgrade upgrade) {
+    fa::ws::Callbacks cb;
+    cb.on_message = [](fa::ws::Socket& ws, std::string_view data, bool binary) {
+      binary ? ws.send_binary(data) : ws.send_text(data);
+    };
+    upgrade.accept({}, std::move(cb));
   });
 
   uint16_t port = server.listen();

@@ -54,7 +54,8 @@ bool accept_offer(const std::vector<std::string_view>& params, DeflateParams& ou
     std::string_view param = params[i];
     size_t eq = param.find('=');
     std::string_view name = trim(param.substr(0, eq));
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : trim(param.substr(eq + 1));
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : trim(param.substr(eq + 1));
     bool has_value = eq != std::string_view::npos;
     if (http::ascii_iequals(name, "server_no_context_takeover")) {
       if (seen_snct || has_value) return false;
@@ -82,7 +83,8 @@ bool accept_offer(const std::vector<std::string_view>& params, DeflateParams& ou
   if (p.client_no_context_takeover) response += "; client_no_context_takeover";
   if (seen_smwb) response += "; server_max_window_bits=" + std::to_string(p.server_max_window_bits);
   // §7.1.2.2: only when offered; a bare offer leaves the client's window at its choice (15).
-  if (cmwb_has_value) response += "; client_max_window_bits=" + std::to_string(p.client_max_window_bits);
+  if (cmwb_has_value)
+    response += "; client_max_window_bits=" + std::to_string(p.client_max_window_bits);
   out = p;
   return true;
 }

@@ -33,7 +33,9 @@ Deflater::Deflater(const DeflateParams& params)
     throw std::bad_alloc();
 }
 
-Deflater::~Deflater() { deflateEnd(&z_->s); }
+Deflater::~Deflater() {
+  deflateEnd(&z_->s);
+}
 
 bool Deflater::compress(std::string_view message, std::string& out) {
   z_stream& s = z_->s;
@@ -50,7 +52,8 @@ bool Deflater::compress(std::string_view message, std::string& out) {
     out.resize(old + step - s.avail_out);
     if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
   } while (s.avail_out == 0);
-  if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, kTail, 4) == 0) out.resize(out.size() - 4);
+  if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, kTail, 4) == 0)
+    out.resize(out.size() - 4);
   if (reset_each_message_) deflateReset(&s);
   return true;
 }
@@ -61,7 +64,9 @@ Inflater::Inflater(const DeflateParams& params)
   if (inflateInit2(&z_->s, -15) != Z_OK) throw std::bad_alloc();
 }
 
-Inflater::~Inflater() { inflateEnd(&z_->s); }
+Inflater::~Inflater() {
+  inflateEnd(&z_->s);
+}
 
 Inflater::Result Inflater::run(std::string_view data, std::string& out, size_t max_total) {
   z_stream& s = z_->s;

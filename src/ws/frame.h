@@ -18,17 +18,19 @@ enum class Opcode : uint8_t {
   kPong = 0xA,
 };
 
-inline constexpr bool is_control(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
+inline constexpr bool is_control(Opcode op) {
+  return (static_cast<uint8_t>(op) & 0x8) != 0;
+}
 
 // RFC 6455 §7.4.1 close codes used by this implementation.
 namespace close_code {
 inline constexpr uint16_t kNormal = 1000;
-inline constexpr uint16_t kGoingAway = 1001;         // server shutdown
+inline constexpr uint16_t kGoingAway = 1001;  // server shutdown
 inline constexpr uint16_t kProtocolError = 1002;
 inline constexpr uint16_t kUnsupportedData = 1003;
-inline constexpr uint16_t kNoStatus = 1005;          // never sent: the close frame had no code
-inline constexpr uint16_t kAbnormal = 1006;          // never sent: the TCP connection died
-inline constexpr uint16_t kInvalidPayload = 1007;    // bad UTF-8 in a text message
+inline constexpr uint16_t kNoStatus = 1005;        // never sent: the close frame had no code
+inline constexpr uint16_t kAbnormal = 1006;        // never sent: the TCP connection died
+inline constexpr uint16_t kInvalidPayload = 1007;  // bad UTF-8 in a text message
 inline constexpr uint16_t kPolicyViolation = 1008;
 inline constexpr uint16_t kMessageTooBig = 1009;
 inline constexpr uint16_t kMandatoryExtension = 1010;

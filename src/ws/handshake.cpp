@@ -33,7 +33,8 @@ bool has_token(const http::RequestHead& head, std::string_view name, std::string
 }
 
 bool base64_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 // §4.2.1 item 5: base64 of 16 bytes is 22 characters and "==".
@@ -56,7 +57,8 @@ HandshakeCheck check_handshake(const http::RequestHead& head) {
   if (!has_token(head, "connection", "upgrade")) return {426, "Connection: upgrade required", {}};
   if (head.version_minor < 1) return {400, "WebSocket needs HTTP/1.1", {}};
   if (head.header("host").empty()) return {400, "missing Host", {}};
-  if (trim(head.header("sec-websocket-version")) != "13") return {426, "unsupported Sec-WebSocket-Version", {}};
+  if (trim(head.header("sec-websocket-version")) != "13")
+    return {426, "unsupported Sec-WebSocket-Version", {}};
   std::string_view key = trim(head.header("sec-websocket-key"));
   if (!valid_key(key)) return {400, "missing or malformed Sec-WebSocket-Key", {}};
   return {0, {}, key};
@@ -97,18 +99,21 @@ std::vector<std::string> requested_subprotocols(const http::RequestHead& head) {
   return out;
 }
 
-std::string switching_protocols_head(std::string_view accept, std::string_view subprotocol,
-                                     std::string_view extensions,
-                                     const std::vector<std::pair<std::string, std::string>>& extra) {
+std::string switching_protocols_head(
+    std::string_view accept, std::string_view subprotocol, std::string_view extensions,
+    const std::vector<std::pair<std::string, std::string>>& extra) {
   std::string out;
   out.reserve(160);
   out.append("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");
   out.append("Sec-WebSocket-Accept: ").append(accept).append("\r\n");
   if (!subprotocol.empty() && header_safe(subprotocol))
     out.append("Sec-WebSocket-Protocol: ").append(subprotocol).append("\r\n");
-  if (!extensions.empty()) out.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
+  if (!extensions.empty())
+    out.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
   for (const auto& [name, value] : extra) {
-    if (name.empty() || !header_safe(name) || !header_safe(value) || name.find(':') != std::string::npos) continue;
+    if (name.empty() || !header_safe(name) || !header_safe(value) ||
+        name.find(':') != std::string::npos)
+      continue;
     out.append(name).append(": ").append(value).append("\r\n");
   }
   out.append("\r\n");

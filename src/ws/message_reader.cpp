@@ -12,7 +12,9 @@ namespace {
 using Kind = ReadEvent::Kind;
 // A message buffer grown past this by a large message is freed when the next one starts.
 constexpr size_t kKeepMessageCapacity = 1 << 20;  // bytes
-bool reserved_opcode(uint8_t op) { return (op > 0x2 && op < 0x8) || op > 0xA; }
+bool reserved_opcode(uint8_t op) {
+  return (op > 0x2 && op < 0x8) || op > 0xA;
+}
 }  // namespace
 
 MessageReader::MessageReader(const ReaderConfig& config, Inflater* inflater)
@@ -26,20 +28,26 @@ ReadEvent MessageReader::fail(uint16_t code, std::string_view reason) {
 
 ReadEvent MessageReader::check_head() {
   const FrameHead& h = head_;
-  if (h.rsv2 || h.rsv3) return fail(close_code::kProtocolError, "RSV2/RSV3 set without an extension");
+  if (h.rsv2 || h.rsv3)
+    return fail(close_code::kProtocolError, "RSV2/RSV3 set without an extension");
   if (reserved_opcode(h.opcode)) return fail(close_code::kProtocolError, "reserved opcode");
   bool control = h.opcode & 0x8;
   if (h.rsv1 && (!inflater_ || control || h.opcode == 0))  // RFC 7692 §6: first frame only
     return fail(close_code::kProtocolError, "RSV1 set without permessage-deflate on this frame");
-  if (config_.require_mask && !h.masked) return fail(close_code::kProtocolError, "client frame not masked");
+  if (config_.require_mask && !h.masked)
+    return fail(close_code::kProtocolError, "client frame not masked");
   if (control) {
     if (!h.fin) return fail(close_code::kProtocolError, "fragmented control frame");
-    if (h.payload_len > kMaxControlPayload) return fail(close_code::kProtocolError, "control frame over 125 bytes");
+    if (h.payload_len > kMaxControlPayload)
+      return fail(close_code::kProtocolError, "control frame over 125 bytes");
     return {};
   }
-  if (h.opcode == 0 && !in_message_) return fail(close_code::kProtocolError, "continuation without a message");
-  if (h.opcode != 0 && in_message_) return fail(close_code::kProtocolError, "new message inside a fragmented one");
-  if (h.payload_len > config_.max_frame_bytes) return fail(close_code::kMessageTooBig, "frame too big");
+  if (h.opcode == 0 && !in_message_)
+    return fail(close_code::kProtocolError, "continuation without a message");
+  if (h.opcode != 0 && in_message_)
+    return fail(close_code::kProtocolError, "new message inside a fragmented one");
+  if (h.payload_len > config_.max_frame_bytes)
+    return fail(close_code::kMessageTooBig, "frame too big");
   if (h.opcode != 0) {
     in_message_ = true;
     binary_ = h.opcode == 0x2;
@@ -65,7 +73,8 @@ ReadEvent MessageReader::control_frame(std::string_view payload) {
   // Close (§5.5.1): empty, or a 2-byte code then a UTF-8 reason.
   if (payload.empty()) return ReadEvent{Kind::kClose, false, {}, close_code::kNoStatus, {}};
   if (payload.size() == 1) return fail(close_code::kProtocolError, "close payload of 1 byte");
-  uint16_t code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) | static_cast<uint8_t>(payload[1]));
+  uint16_t code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
+                                        static_cast<uint8_t>(payload[1]));
   if (!valid_wire_close_code(code)) return fail(close_code::kProtocolError, "invalid close code");
   std::string_view reason = payload.substr(2);
   if (!valid_utf8(reason)) return fail(close_code::kInvalidPayload, "close reason not UTF-8");
@@ -95,7 +104,8 @@ ReadEvent MessageReader::next(char* data, size_t size, size_t& consumed) {
     if (upto > done_) {
       size_t chunk = static_cast<size_t>(upto - done_);
       if (head_.masked) apply_mask(payload + done_, chunk, head_.mask, done_);
-      if (!control && !binary_ && !compressed_ && !utf8_.feed(std::string_view(payload + done_, chunk)))
+      if (!control && !binary_ && !compressed_ &&
+          !utf8_.feed(std::string_view(payload + done_, chunk)))
         return fail(close_code::kInvalidPayload, "invalid UTF-8 in a text message");
       done_ = upto;
     }
@@ -112,14 +122,17 @@ ReadEvent MessageReader::next(char* data, size_t size, size_t& consumed) {
     if (compressed_) {
       size_t before = message_.size();
       Inflater::Result r = inflater_->inflate(body, head_.fin, message_, config_.max_message_bytes);
-      if (r == Inflater::Result::kTooBig) return fail(close_code::kMessageTooBig, "message too big when inflated");
-      if (r == Inflater::Result::kError) return fail(close_code::kInvalidPayload, "corrupt deflate data");
+      if (r == Inflater::Result::kTooBig)
+        return fail(close_code::kMessageTooBig, "message too big when inflated");
+      if (r == Inflater::Result::kError)
+        return fail(close_code::kInvalidPayload, "corrupt deflate data");
       if (!binary_ && !utf8_.feed(std::string_view(message_).substr(before)))
         return fail(close_code::kInvalidPayload, "invalid UTF-8 in a text message");
     } else if (head_.fin && message_.empty()) {
       // The whole message is this frame's payload: hand it out where it lies.
       in_message_ = false;
-      if (!binary_ && !utf8_.complete()) return fail(close_code::kInvalidPayload, "text message ends inside a UTF-8 sequence");
+      if (!binary_ && !utf8_.complete())
+        return fail(close_code::kInvalidPayload, "text message ends inside a UTF-8 sequence");
       consumed = pos;
       return ReadEvent{Kind::kMessage, binary_, body, 0, {}};
     } else {
@@ -127,7 +140,8 @@ ReadEvent MessageReader::next(char* data, size_t size, size_t& consumed) {
     }
     if (head_.fin) {
       in_message_ = false;
-      if (!binary_ && !utf8_.complete()) return fail(close_code::kInvalidPayload, "text message ends inside a UTF-8 sequence");
+      if (!binary_ && !utf8_.complete())
+        return fail(close_code::kInvalidPayload, "text message ends inside a UTF-8 sequence");
       consumed = pos;
       return ReadEvent{Kind::kMessage, binary_, message_, 0, {}};
     }

@@ -12,8 +12,12 @@ class SocketProtocol final : public http::Protocol {
  public:
   explicit SocketProtocol(SocketPtr socket) : socket_(std::move(socket)) {}
 
-  // Input is held back until the accepting code has its SocketPtr (see Upgrade::accept).
-  void start() { started_ = true; }
+  // Called once the connection runs this protocol. Input is held back until then, so the
+  // accepting code has its SocketPtr before the first message (see Upgrade::accept).
+  void start() {
+    started_ = true;
+    socket_->arm_ping();
+  }
 
   void on_data(http::Connection&) override {
     if (started_) socket_->on_data();

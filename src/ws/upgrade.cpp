@@ -38,7 +38,9 @@ Upgrade::~Upgrade() {
   if (st_ && !st_->done) reject(403);  // Starlette: close before accept answers 403
 }
 
-bool Upgrade::pending() const { return st_ && !st_->done && st_->handle.alive(); }
+bool Upgrade::pending() const {
+  return st_ && !st_->done && st_->handle.alive();
+}
 
 SocketPtr Upgrade::accept(AcceptOptions options, Callbacks callbacks) {
   if (!st_ || st_->done) return nullptr;
@@ -51,18 +53,21 @@ SocketPtr Upgrade::accept(AcceptOptions options, Callbacks callbacks) {
   std::string extensions;
   bool deflate = st_->limits.permessage_deflate && !st_->extension_offers.empty() &&
                  negotiate_deflate(st_->extension_offers, params, extensions);
-  std::string head = switching_protocols_head(st_->accept, options.subprotocol, extensions, options.headers);
+  std::string head =
+      switching_protocols_head(st_->accept, options.subprotocol, extensions, options.headers);
   SocketPtr socket;
   SocketProtocol* proto = nullptr;
   std::weak_ptr<http::Connection> weak;
-  bool ok = st_->handle.upgrade(head, [&](http::Connection& conn) -> std::unique_ptr<http::Protocol> {
-    socket = std::make_shared<Socket>(conn, std::move(callbacks), st_->limits, deflate ? &params : nullptr,
-                                      std::move(options.subprotocol), std::move(extensions));
-    auto p = std::make_unique<SocketProtocol>(socket);
-    proto = p.get();
-    weak = conn.weak_from_this();
-    return p;
-  });
+  bool ok =
+      st_->handle.upgrade(head, [&](http::Connection& conn) -> std::unique_ptr<http::Protocol> {
+        socket = std::make_shared<Socket>(conn, std::move(callbacks), st_->limits,
+                                          deflate ? &params : nullptr,
+                                          std::move(options.subprotocol), std::move(extensions));
+        auto p = std::make_unique<SocketProtocol>(socket);
+        proto = p.get();
+        weak = conn.weak_from_this();
+        return p;
+      });
   if (!ok) return nullptr;
   proto->start();
   if (auto conn = weak.lock(); conn && !conn->closed()) {
@@ -87,8 +92,12 @@ void Upgrade::reject(int status, std::string_view body) {
   st_->handle.send(http::ResponseHead{status, type, {}}, body);
 }
 
-std::string_view Upgrade::path() const { return st_ ? std::string_view(st_->path) : std::string_view(); }
-std::string_view Upgrade::query() const { return st_ ? std::string_view(st_->query) : std::string_view(); }
+std::string_view Upgrade::path() const {
+  return st_ ? std::string_view(st_->path) : std::string_view();
+}
+std::string_view Upgrade::query() const {
+  return st_ ? std::string_view(st_->query) : std::string_view();
+}
 
 std::string_view Upgrade::header(std::string_view name) const {
   if (!st_) return {};
@@ -115,9 +124,15 @@ std::string_view Upgrade::param(std::string_view name) const {
     if (n == name) return v;
   return {};
 }
-const std::vector<std::string>& Upgrade::subprotocols() const { return st_ ? st_->subprotocols : kNoStrings; }
-const std::string& Upgrade::peer_host() const { return st_ ? st_->peer_host : kNoString; }
-uint16_t Upgrade::peer_port() const { return st_ ? st_->peer_port : 0; }
+const std::vector<std::string>& Upgrade::subprotocols() const {
+  return st_ ? st_->subprotocols : kNoStrings;
+}
+const std::string& Upgrade::peer_host() const {
+  return st_ ? st_->peer_host : kNoString;
+}
+uint16_t Upgrade::peer_port() const {
+  return st_ ? st_->peer_port : 0;
+}
 
 void start_upgrade(http::Request& req, http::Response& res, const UpgradeHandler& handler,
                    const Limits& limits) {

@@ -19,7 +19,7 @@ class Utf8Validator {
   void reset() { need_ = 0, lo_ = 0x80, hi_ = 0xBF, failed_ = false; }
 
  private:
-  uint8_t need_ = 0;  // continuation bytes still expected
+  uint8_t need_ = 0;               // continuation bytes still expected
   uint8_t lo_ = 0x80, hi_ = 0xBF;  // allowed range of the next continuation byte
   bool failed_ = false;
 };

@@ -105,7 +105,7 @@ class Socket {
   enum class State : uint8_t { kOpen, kClosing, kClosed };
   bool send_data(Opcode op, std::string_view payload);
   void send_control(Opcode op, std::string_view payload);
-  bool after_send();                       // flush unless inside on_data; false past high water
+  bool after_send();  // flush unless inside on_data; false past high water
   void on_close_frame(uint16_t code, std::string_view reason);
   void fail(uint16_t code, std::string_view reason);  // send close, then drop the TCP
   void report_close(uint16_t code, std::string_view reason);
