@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import re
 import typing
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -63,7 +65,9 @@ class Schemas:
         except Exception:
             return {}
         self.components.update(_without_none_defaults(schema.pop("$defs", {})))
-        if isinstance(tp, type) and (issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp)):
+        if isinstance(tp, type) and (
+            issubclass(tp, BaseModel | enum.Enum) or dataclasses.is_dataclass(tp)
+        ):
             _without_none_defaults(schema)
             self.components[tp.__name__] = schema
             return {"$ref": _REF.format(model=tp.__name__)}
@@ -99,6 +103,8 @@ def _field_schema(f: Field, schemas: Schemas) -> dict[str, Any]:
         }
         if marker.title:
             extra["title"] = marker.title
+        if marker.description:  # FastAPI repeats it in the schema
+            extra["description"] = marker.description
         if getattr(marker, "examples", None):
             extra["examples"] = marker.examples
     if tp is Any:
@@ -165,7 +171,7 @@ def _model_parameters(f: Field, model: type[BaseModel]) -> list[dict[str, Any]]:
         info = model.model_fields[name]
         prop = properties.get(info.alias or name, {})
         p: dict[str, Any] = {"name": key, "in": f.source, "required": name in required,
-                             "schema": prop}
+                             "schema": _without_none_defaults(prop)}
         if info.description:
             p["description"] = info.description
         out.append(p)
@@ -174,7 +180,7 @@ def _model_parameters(f: Field, model: type[BaseModel]) -> list[dict[str, Any]]:
 
 def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
 
-    doc = inspect.cleandoc(route.endpoint.__doc__ or "")
+    doc = inspect.cleandoc(route.endpoint.__doc__ or "").split("\f")[0].rstrip()  # \f ends it
     op: dict[str, Any] = {
         "summary": route.summary or route.name.replace("_", " ").title(),
         "operationId": route.operation_id or _unique_id(route, method),
@@ -240,7 +246,7 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
             },
         }
     for code, extra in route.responses.items():
-        op["responses"].setdefault(str(code), {"description": ""}).update(extra)
+        _add_response(op["responses"], str(code), extra, schemas)
     if route.callbacks:
         op["callbacks"] = {
             getattr(cb, "name", "callback"): path_items(getattr(cb, "routes", [cb]), schemas)
@@ -252,6 +258,26 @@ def _operation(route: Route, method: str, schemas: Schemas) -> dict[str, Any]:
     if route.openapi_extra:
         _deep_update(op, route.openapi_extra)
     return op
+
+
+def _add_response(
+    responses: dict[str, Any], code: str, extra: dict[str, Any], schemas: Schemas
+) -> None:
+    """`responses={404: {"model": Message, "description": ...}}` merged as FastAPI merges
+    it: `model` becomes the JSON schema, the status phrase the default description, and
+    what the route documents for a status it also answers is merged into that entry."""
+    extra = dict(extra)
+    model = extra.pop("model", None)
+    entry = responses.setdefault(code, {})
+    if model is not None:
+        content = entry.setdefault("content", {}).setdefault("application/json", {})
+        content["schema"] = schemas.of(model)
+    _deep_update(entry, extra)
+    if "description" not in entry:
+        try:
+            entry["description"] = HTTPStatus(int(code)).phrase
+        except ValueError:
+            entry["description"] = "Additional Response"
 
 
 def _success_status(route: Route) -> str:
@@ -277,6 +303,11 @@ def _success_response(route: Route, op: dict[str, Any], schemas: Schemas) -> dic
     if not media.endswith("json"):
         out["content"] = {media: {"schema": {"type": "string"}}}
         return out
+    if route.dependant.kind in ("gen", "agen") and cls is None:  # JSON Lines (_endpoint.py)
+        item = _stream_item_type(route)
+        out["content"] = {"application/jsonl": {
+            "itemSchema": schemas.of(item) if item is not None else {}}}
+        return out
     adapter = response_adapter(route)
     schema: dict[str, Any] = {}
     if adapter is not None:
@@ -286,6 +317,16 @@ def _success_response(route: Route, op: dict[str, Any], schemas: Schemas) -> dic
         _without_none_defaults(schema)
     out["content"] = {media: {"schema": schema}}
     return out
+
+
+def _stream_item_type(route: Route) -> Any:
+    """`Item` of a generator endpoint annotated `-> AsyncIterable[Item]` (or Iterable...)."""
+    try:
+        annotation = typing.get_type_hints(route.endpoint).get("return")
+    except Exception:
+        return None
+    args = typing.get_args(annotation)
+    return args[0] if args else None
 
 
 def _unique_id(route: Route, method: str) -> str:
