@@ -126,36 +126,9 @@ class Server:
     ) -> None:
         """Compress responses by Accept-Encoding with `codings` ('zstd', 'br', 'gzip'; [] =
         off); ValueError for an unknown coding or a level out of range."""
-    def set_compression(
-        self,
-        codings: list[str],
-        *,
-        min_size: int = 500,
-        gzip_level: int = 6,
-        brotli_quality: int = 4,
-        zstd_level: int = 3,
-    ) -> None:
-        """Compress responses by Accept-Encoding with `codings` ('zstd', 'br', 'gzip'; [] =
-        off); ValueError for an unknown coding or a level out of range."""
     def set_error_log(self, fn: Callable[[str, int, int, str, bytes], Any]) -> None:
         """fn(host, port, status, reason, request_line) for each error the engine answers by
         itself (400, 408, 413, 414, 431, 501, 505) before closing the connection."""
-    def set_tls(
-        self,
-        certfile: str,
-        *,
-        keyfile: str = "",
-        password: str = "",
-        ca_certs: str = "",
-        cert_reqs: int = 0,
-        handshake_timeout: float = 10.0,
-    ) -> None:
-        """Serve TLS (before listen()): PEM chain and key, key password, CA bundle and
-        ssl.CERT_* for client certificates."""
-    def reload_tls(self) -> None:
-        """Re-read the certificates (SIGHUP); RuntimeError when bad (the old ones stay)."""
-    @property
-    def tls(self) -> bool: ...
     def listen(self) -> int:
         """Bind and listen; returns the bound port (port 0 picks one)."""
     def fileno(self) -> int:
@@ -223,32 +196,6 @@ class WebSocketConnection:
     def subprotocols(self) -> list[str]: ...
     @property
     def client(self) -> tuple[str, int]: ...
-
-# -- Server-Sent Events and content codings (bindings/sse) ---------------------------------
-
-class EventStream:
-    def send(
-        self,
-        data: Any = None,
-        *,
-        event: str | bytes | None = None,
-        id: str | bytes | None = None,
-        retry: int | None = None,
-        comment: str | bytes | None = None,
-        json: bool = False,
-    ) -> bool:
-        """Frame and send one event; False when the client is gone or over high water."""
-    def close(self) -> None: ...
-    def on_drain(self, fn: Callable[[], Any]) -> None: ...
-    @property
-    def alive(self) -> bool: ...
-    @property
-    def pings(self) -> int: ...
-
-def start_event_stream(
-    responder: Responder, status: int, headers: Any, ping: float
-) -> EventStream | None: ...
-def negotiate_encoding(accept_encoding: str, offered: list[str]) -> str: ...
 
 # -- Server-Sent Events and content codings (bindings/sse) ---------------------------------
 
@@ -372,15 +319,6 @@ class McpReply:
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> bool: ...
     def log(self, level: str, data: Any, logger: str | None = None) -> bool: ...
-    def request(self, method: str, params: Any = None) -> int: ...
-    @property
-    def client_capabilities(self) -> str: ...
-    @property
-    def params(self) -> str: ...
-    @property
-    def modern(self) -> bool: ...
-    @property
-    def auth_claims(self) -> str: ...
 
 class McpServer:
     """The MCP server core (revisions 2025-11-25 and 2026-07-28) and its stdio / Streamable
@@ -403,16 +341,6 @@ class McpServer:
     def set_completion(self, runner: Callable[[dict[str, Any], McpReply], Any]) -> None: ...
     def set_hooks(self, pending: Any, on_cancel: Callable[[int], None]) -> None: ...
     def set_page_size(self, n: int) -> None: ...
-    def set_response_hook(self, fn: Callable[[int, bool, Any], None]) -> None: ...
-    def set_auth(
-        self, verifier: Any, metadata_json: str, metadata_url: str, metadata_path: str, scope: str
-    ) -> None: ...
-    def remove_tool(self, name: str) -> bool: ...
-    def remove_prompt(self, name: str) -> bool: ...
-    def remove_resource(self, uri: str) -> bool: ...
-    def notify_list_changed(self, what: str) -> int: ...
-    def notify_resource_updated(self, uri: str) -> int: ...
-    def set_tool_headers(self, name: str, pairs: list[tuple[str, str]]) -> None: ...
     def start_stdio(self, in_fd: int, out_fd: int, on_closed: Callable[[], None]) -> None: ...
     def start_http(
         self,
@@ -468,52 +396,6 @@ class McpSseParser:
     def last_event_id(self) -> str | None: ...
     @property
     def retry_ms(self) -> int | None: ...
-
-class McpProxy:
-    """The MCP proxy core (src/mcp/proxy): upstreams, breakers, rate limit, transports."""
-
-    def __init__(
-        self,
-        name: str,
-        version: str,
-        failure_threshold: int,
-        cooldown: float,
-        half_open_probes: int,
-        rate: float,
-        burst: float,
-    ) -> None: ...
-    def add_http(
-        self,
-        name: str,
-        url: str,
-        headers: str,
-        timeout: float,
-        max_connections: int,
-        probe_modern: bool,
-    ) -> None: ...
-    def add_stdio(self, name: str, argv: list[str], timeout: float, probe_modern: bool) -> None: ...
-    def start(self, on_ready: Callable[[], None]) -> None: ...
-    def start_stdio(self, in_fd: int, out_fd: int, on_closed: Callable[[], None]) -> None: ...
-    def start_http(
-        self,
-        host: str,
-        port: int,
-        path: str = "/mcp",
-        allowed_origins: list[str] = ...,
-        allowed_hosts: list[str] = ...,
-    ) -> int: ...
-    def mount(
-        self, host: str, path: str, allowed_origins: list[str] = ..., allowed_hosts: list[str] = ...
-    ) -> None: ...
-    def exchange(
-        self, method: str, headers: list[tuple[str, str]], body: bytes, sink: Any, peer: str
-    ) -> None: ...
-    def status(self) -> str: ...
-    def in_flight(self) -> int: ...
-    def fileno(self) -> int: ...
-    def poll(self) -> None: ...
-    def next_timer_ms(self) -> int: ...
-    def close(self) -> None: ...
 
 # bindings/multipart/multipart_module.cpp
 def parse_multipart(
