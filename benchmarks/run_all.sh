@@ -44,4 +44,10 @@ python3 benchmarks/pg/bench_drivers.py --seconds 3 --conns 8 --json "$out/pg.jso
 
 say "PostgreSQL behind HTTP"
 bash benchmarks/pg/http_bench.sh 5 64 | tee "$out/pg_http.txt"
+
+say "Server-Sent Events: events/s to 100 clients from one worker"
+python3 benchmarks/sse/sse_bench.py --clients 100 --events 10000 --runs "$runs" | tee "$out/sse.txt"
+
+say "Compression per codec vs FastAPI + Starlette GZipMiddleware (100 KB JSON)"
+python3 benchmarks/compress/compress_bench.py --seconds 5 | tee "$out/compress.txt"
 say "done"
