@@ -19,7 +19,7 @@ from fasterapi._jsonio import json_loads
 from fasterapi._param_models import param_model, param_model_getter
 from fasterapi.background import BackgroundTasks
 from fasterapi.params import Body, Depends, Param, Security
-from fasterapi.requests import Request
+from fasterapi.requests import Request, raw_body
 from fasterapi.responses import Response
 from fasterapi.security.scopes import SecurityScopes
 
@@ -360,7 +360,7 @@ _MISSING_V = object()
 
 def _body(st: SolveState) -> Any:
     if st.body is _NO_BODY:
-        raw = st.req.body
+        raw = raw_body(st.req)  # the engine's bytes (req.body would build a Body)
         if not raw:
             st.body = _MISSING_V
         else:

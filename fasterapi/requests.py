@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +28,23 @@ class cached(Generic[T]):
             return self  # type: ignore[return-value]
         value = obj.__dict__[self.name] = self.fn(obj)
         return value
+
+
+raw_body: Callable[[Any], bytes] = NativeRequest.body.__get__  # the engine's bytes, no copy
+
+
+class Body(bytes):
+    """The request body: `bytes` (`req.body`), and also callable as Starlette's coroutine
+    method, so FastAPI code's `await request.body()` works unchanged."""
+
+    __slots__ = ()
+
+    def __call__(self) -> Awaitable[bytes]:
+        return _ready(bytes(self))
+
+
+async def _ready(value: bytes) -> bytes:
+    return value
 
 
 class Request(NativeRequest):  # type: ignore[misc]
@@ -68,6 +85,12 @@ class Request(NativeRequest):  # type: ignore[misc]
         return self.client
 
     @cached
+    def body(self) -> Body:  # type: ignore[override]
+        """The body as bytes; `await request.body()` also works (FastAPI's spelling). Built
+        on first read; the framework's own parsing reads the engine's bytes directly."""
+        return Body(raw_body(self))
+
+    @cached
     def scope(self) -> dict[str, Any]:
         """An ASGI-style HTTP scope built from the request, for code written against
         Starlette's `request.scope` (root_path, headers as byte pairs, client, app, ...)."""
@@ -98,7 +121,7 @@ class Request(NativeRequest):  # type: ignore[misc]
         """The body decoded (UTF-8 unless told otherwise); a body that does not decode raises
         InvalidBodyError (a ValueError answered 400)."""
         try:
-            return self.body.decode(encoding)  # type: ignore[no-any-return]
+            return raw_body(self).decode(encoding)
         except UnicodeDecodeError as e:
             raise InvalidBodyError(f"Request body is not valid {e.encoding}: {e.reason}") from e
 
@@ -106,7 +129,7 @@ class Request(NativeRequest):  # type: ignore[misc]
         """The body parsed as JSON. Malformed JSON (or a body that is not UTF-8) raises
         InvalidBodyError: a ValueError that is answered 400 {"detail": "Invalid JSON: ..."}."""
         try:
-            return json_loads(self.body)
+            return json_loads(raw_body(self))
         except UnicodeDecodeError as e:
             raise InvalidBodyError(f"Invalid JSON: the body is not UTF-8 ({e.reason})") from e
         except ValueError as e:
