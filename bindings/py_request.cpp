@@ -31,6 +31,7 @@ struct RequestData {
   Span32 allow;  // the route's methods when none matched the request's (405), else empty
   uint8_t version_minor = 1;
   bool keep_alive = true;
+  bool tls = false;  // the connection is TLS: scheme https
   std::string client_host;
   uint16_t client_port = 0;
   http::ResponseHandle handle;
@@ -212,7 +213,7 @@ PyObject* get_http_version(PyObject* o, void*) {
   return PyUnicode_FromString(self_of(o)->d.version_minor == 0 ? "1.0" : "1.1");
 }
 
-PyObject* get_scheme(PyObject*, void*) { return PyUnicode_FromString("http"); }
+PyObject* get_scheme(PyObject* o, void*) { return PyUnicode_FromString(self_of(o)->d.tls ? "https" : "http"); }
 
 PyObject* get_allowed_methods(PyObject* o, void*) {
   auto a = self_of(o)->d.view(self_of(o)->d.allow);
@@ -279,7 +280,7 @@ PyGetSetDef request_getset[] = {
     {"body", get_body, nullptr, "The request body (bytes).", nullptr},
     {"client", get_client, nullptr, "(host, port) of the peer.", nullptr},
     {"http_version", get_http_version, nullptr, "'1.1' or '1.0'.", nullptr},
-    {"scheme", get_scheme, nullptr, "'http'.", nullptr},
+    {"scheme", get_scheme, nullptr, "'https' over TLS, else 'http'.", nullptr},
     {"keep_alive", get_keep_alive, nullptr, "Whether the connection stays open.", nullptr},
     {"allowed_methods", get_allowed_methods, nullptr,
      "For a request no route answers with its method: the path's methods ('GET, HEAD'); "
@@ -349,6 +350,7 @@ PyObject* make_request(PyTypeObject* type, const http::Request& req, const http:
   d.keep_alive = req.head.keep_alive;
   d.client_host = req.peer.host;
   d.client_port = req.peer.port;
+  d.tls = req.peer.tls;
   d.handle = handle;
   static PyObject* empty = PyBytes_FromStringAndSize(nullptr, 0);
   self->body = req.body.empty()

@@ -171,6 +171,24 @@ class PyServer {
     server_->set_compression(c);
   }
 
+  // TLS (src/tls) with uvicorn's ssl_* settings; the files are read by listen().
+  void set_tls(const std::string& certfile, const std::string& keyfile, const std::string& password,
+               const std::string& ca_certs, int cert_reqs, double handshake_timeout) {
+    if (cert_reqs < 0 || cert_reqs > 2) throw nb::value_error("ssl_cert_reqs must be 0, 1 or 2 (ssl.CERT_*)");
+    if (handshake_timeout <= 0) throw nb::value_error("handshake timeout must be positive");
+    tls::TlsConfig t;
+    t.certificates.push_back({certfile, keyfile, password});
+    t.ca_certs = ca_certs;
+    t.cert_reqs = static_cast<tls::CertReqs>(cert_reqs);
+    t.handshake_timeout = std::chrono::milliseconds(static_cast<long>(handshake_timeout * 1000));
+    server_->set_tls(t);
+  }
+  // Re-reads the certificate files; raises (keeping the old ones) when they are bad.
+  void reload_tls() {
+    std::string err = server_->reload_tls();
+    if (!err.empty()) throw std::runtime_error(err);
+  }
+
   int listen() {
     if (!request_class_.is_valid()) throw std::runtime_error("Server.listen: call set_hooks() first");
     return server_->listen();
@@ -186,6 +204,7 @@ class PyServer {
   }
   void close() { server_->close(); }
   size_t connections() const { return server_->connections(); }
+  bool tls() const { return server_->tls(); }
   size_t in_flight() const { return server_->in_flight(); }
 
  private:
@@ -395,6 +414,15 @@ void register_server(nb::module_& m) {
            "Compresses responses by Accept-Encoding with `codings` (server order zstd > br > gzip "
            "at equal q; [] turns it off): bodies of at least min_size bytes with a compressible "
            "type, streams per write. ValueError for an unknown coding or level.")
+      .def("set_tls", &PyServer::set_tls, nb::arg("certfile"), nb::kw_only(),
+           nb::arg("keyfile") = "", nb::arg("password") = "", nb::arg("ca_certs") = "",
+           nb::arg("cert_reqs") = 0, nb::arg("handshake_timeout") = 10.0,
+           "Serves TLS (before listen()): PEM certificate chain and key (empty keyfile: in "
+           "certfile), key password, CA bundle and ssl.CERT_* for client certificates.")
+      .def("reload_tls", &PyServer::reload_tls,
+           "Re-reads the TLS certificates (SIGHUP): new connections use them, open ones keep "
+           "theirs. RuntimeError with OpenSSL's reason when they are bad (the old ones stay).")
+      .def_prop_ro("tls", [](const PyServer& s) { return s.tls(); })
       .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
       .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
       .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")

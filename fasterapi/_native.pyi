@@ -129,6 +129,22 @@ class Server:
     def set_error_log(self, fn: Callable[[str, int, int, str, bytes], Any]) -> None:
         """fn(host, port, status, reason, request_line) for each error the engine answers by
         itself (400, 408, 413, 414, 431, 501, 505) before closing the connection."""
+    def set_tls(
+        self,
+        certfile: str,
+        *,
+        keyfile: str = "",
+        password: str = "",
+        ca_certs: str = "",
+        cert_reqs: int = 0,
+        handshake_timeout: float = 10.0,
+    ) -> None:
+        """Serve TLS (before listen()): PEM chain and key, key password, CA bundle and
+        ssl.CERT_* for client certificates."""
+    def reload_tls(self) -> None:
+        """Re-read the certificates (SIGHUP); RuntimeError when bad (the old ones stay)."""
+    @property
+    def tls(self) -> bool: ...
     def listen(self) -> int:
         """Bind and listen; returns the bound port (port 0 picks one)."""
     def fileno(self) -> int:

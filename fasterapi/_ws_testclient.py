@@ -37,8 +37,10 @@ class WebSocketTestSession:
         headers: Mapping[str, str] | None = None,
         max_size: int | None = 16 * 1024 * 1024,
         timeout: float = 30.0,
+        ssl: Any = None,  # an ssl.SSLContext for wss://
     ) -> None:
         self.url = url
+        self._ssl = ssl
         self._subprotocols = list(subprotocols or [])
         self._headers = dict(headers or {})
         self._max_size = max_size
@@ -60,6 +62,7 @@ class WebSocketTestSession:
                 max_size=self._max_size,
                 open_timeout=self._timeout,
                 proxy=None,
+                **({"ssl": self._ssl} if self._ssl is not None else {}),
             ).__enter__()  # a context manager since websockets 17.1
         except InvalidStatus as e:
             # Over a real socket a refusal is an HTTP answer; FastAPI's TestClient raises

@@ -52,6 +52,12 @@ class App(APIRouter):
         compression: bool | Sequence[str] = False,
         compress_min_size: int = 500,
         compress_levels: dict[str, int] | None = None,
+        # TLS with uvicorn's keywords (docs/http-server.md "TLS")
+        ssl_keyfile: str | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile_password: str | None = None,
+        ssl_ca_certs: str | None = None,
+        ssl_cert_reqs: int = 0,
         # FastAPI's keywords: OpenAPI metadata and docs pages (fasterapi/openapi/) ...
         summary: str | None = None,
         terms_of_service: str | None = None,
@@ -104,6 +110,13 @@ class App(APIRouter):
         self.timeout_send = timeout_send
         self.timeout_graceful_shutdown = timeout_graceful_shutdown
         self.max_body_bytes = max_body_bytes
+        self.ssl: dict[str, Any] = {
+            "ssl_keyfile": ssl_keyfile,
+            "ssl_certfile": ssl_certfile,
+            "ssl_keyfile_password": ssl_keyfile_password,
+            "ssl_ca_certs": ssl_ca_certs,
+            "ssl_cert_reqs": ssl_cert_reqs,
+        }
         self.debug = debug
         self.redirect_slashes = redirect_slashes  # /items → 307 /items/ when only that exists
         # Responses compressed in C++ by Accept-Encoding (docs/http-server.md, "Compression").
@@ -328,6 +341,7 @@ class App(APIRouter):
                 "timeout_graceful_shutdown", self.timeout_graceful_shutdown
             ),
             max_body_bytes=config.pop("max_body_bytes", self.max_body_bytes),
+            **{k: config.pop(k, v) for k, v in self.ssl.items()},
             **config,
         )
         if not logging.getLogger().handlers:  # a script's app.run(): log like the CLI does

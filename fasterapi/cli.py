@@ -38,6 +38,17 @@ def parser() -> argparse.ArgumentParser:
         "--ws-per-message-deflate", type=lambda v: v.lower() in ("1", "true", "yes"), default=None
     )
     run.add_argument("--app-dir", default=".", help="directory put on sys.path first (default: .)")
+    run.add_argument("--ssl-keyfile", default=None, help="TLS private key (PEM)")
+    run.add_argument("--ssl-certfile", default=None, help="TLS certificate chain (PEM): TLS on")
+    run.add_argument("--ssl-keyfile-password", default=None, help="password of the key")
+    run.add_argument("--ssl-ca-certs", default=None, help="CA bundle for client certificates")
+    run.add_argument(
+        "--ssl-cert-reqs",
+        type=int,
+        default=None,
+        choices=(0, 1, 2),
+        help="client certificates: 0 none, 1 optional, 2 required (ssl.CERT_*)",
+    )
     return p
 
 
@@ -97,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             options[name] = getattr(args, name)
     if args.timeout_graceful_shutdown is not None:
         options["timeout_graceful_shutdown"] = args.timeout_graceful_shutdown
+    for name in ("ssl_keyfile", "ssl_certfile", "ssl_keyfile_password", "ssl_ca_certs"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.ssl_cert_reqs is not None:
+        options["ssl_cert_reqs"] = args.ssl_cert_reqs
     if args.workers is not None and args.workers < 1:
         raise SystemExit("fasterapi: --workers must be at least 1")
     app.run(args.host, args.port, args.workers, log_level=args.log_level, **options)

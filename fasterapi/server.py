@@ -36,6 +36,13 @@ class Config:
     timeout_graceful_shutdown: float = 30.0  # seconds in-flight requests get after SIGTERM
     access_log: bool = False
     log_level: str | None = None
+    # TLS (served by the engine with OpenSSL) when ssl_certfile is set; uvicorn's names.
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None  # None: the key is in ssl_certfile
+    ssl_keyfile_password: str | None = None
+    ssl_ca_certs: str | None = None  # CA bundle for client certificates
+    ssl_cert_reqs: int = 0  # ssl.CERT_NONE / CERT_OPTIONAL / CERT_REQUIRED
+    timeout_ssl_handshake: float = 10.0  # seconds from accept to a finished handshake
     # WebSocket limits, uvicorn's names (--ws-max-size ...): message bytes (close 1009 past
     # it), seconds between server pings and to wait for the pong (0 = off), permessage-deflate.
     ws_max_size: int = 16 * 1024 * 1024
@@ -86,6 +93,15 @@ async def serve(
         send_timeout=config.timeout_send,
     )
     handlers = app.install(server, access_log=config.access_log, config=config)
+    if config.ssl_certfile:
+        server.set_tls(
+            config.ssl_certfile,
+            keyfile=config.ssl_keyfile or "",
+            password=config.ssl_keyfile_password or "",
+            ca_certs=config.ssl_ca_certs or "",
+            cert_reqs=int(config.ssl_cert_reqs),
+            handshake_timeout=config.timeout_ssl_handshake,
+        )
     port = server.listen()
     signals: list[signal.Signals] = []
     async with app.lifespan_context():
@@ -96,8 +112,12 @@ async def serve(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
                 signals.append(sig)
+            if config.ssl_certfile:  # SIGHUP: re-read certificates; open connections keep theirs
+                loop.add_signal_handler(signal.SIGHUP, _reload_tls, server)
+                signals.append(signal.SIGHUP)
         logging.getLogger("fasterapi").info(
-            "FasterAPI running on http://%s:%d (%s engine, pid %d)",
+            "FasterAPI running on %s://%s:%d (%s engine, pid %d)",
+            "https" if config.ssl_certfile else "http",
             config.host,
             port,
             _engine.NAME,
@@ -114,6 +134,15 @@ async def serve(
             timer.cancel()
             loop.remove_reader(fd)
             server.close()
+
+
+def _reload_tls(server: Any) -> None:
+    try:
+        server.reload_tls()
+    except RuntimeError as e:
+        log.error("TLS reload failed, keeping the old certificates: %s", e)
+    else:
+        logging.getLogger("fasterapi").info("TLS certificates reloaded")
 
 
 async def _drain(server: Any, handlers: set[asyncio.Task[Any]], deadline_s: float) -> None:

@@ -160,6 +160,8 @@ class Supervisor:
 
     def run(self) -> None:
         watched = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+        if self.config.ssl_certfile:  # SIGHUP: each worker re-reads its TLS certificates
+            watched.add(signal.SIGHUP)
         signal.pthread_sigmask(signal.SIG_BLOCK, watched)
         try:
             for i in range(self.config.workers):
@@ -172,6 +174,10 @@ class Supervisor:
                 if sig in (signal.SIGTERM, signal.SIGINT):
                     self.stop()
                     return
+                if sig == signal.SIGHUP:
+                    for pid in self.children:
+                        _kill(pid, signal.SIGHUP)
+                    continue
                 try:
                     self.reap(restart=True)
                 except _GiveUp as e:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import ssl
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -35,10 +36,22 @@ class TestClient(httpx.Client):
     """An httpx.Client bound to `app` served on 127.0.0.1:<ephemeral port>."""
 
     __test__ = False  # not a pytest test class
+    # TLS for every TestClient whose app has none (app.run()'s ssl_* settings, plus "verify"
+    # for httpx: a CA path or an SSLContext). The suite's TLS run sets it
+    # (FASTERAPI_TEST_TRANSPORT=tls in tests/python/conftest.py).
+    suite_tls: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self, app: App, *, host: str = "127.0.0.1", **httpx_options: Any) -> None:
         self.app = app
         self._host = host
+        # Served over TLS when the app has a certificate (verify with httpx's `verify=`).
+        app_tls = getattr(app, "ssl", {})
+        tls = dict(app_tls if app_tls.get("ssl_certfile") else TestClient.suite_tls or {})
+        if "verify" in tls:
+            httpx_options.setdefault("verify", tls.pop("verify"))
+        self._tls = tls
+        self._verify = httpx_options.get("verify", True)
+        self._scheme = "https" if tls.get("ssl_certfile") else "http"
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -46,7 +59,7 @@ class TestClient(httpx.Client):
         self.port = 0
         httpx_options.setdefault("timeout", 30.0)
         httpx_options.setdefault("follow_redirects", True)  # as starlette's TestClient
-        super().__init__(base_url=f"http://{host}", **httpx_options)
+        super().__init__(base_url=f"{self._scheme}://{host}", **httpx_options)
 
     def start(self) -> None:
         """Start serving (idempotent); raises whatever made startup fail."""
@@ -74,6 +87,7 @@ class TestClient(httpx.Client):
                             max_body_bytes=self.app.max_body_bytes,
                             timeout_keep_alive=self.app.timeout_keep_alive,
                             timeout_send=self.app.timeout_send,
+                            **self._tls,
                         ),
                         ready=ready,
                         stop=self._stop,
@@ -93,7 +107,7 @@ class TestClient(httpx.Client):
             raise RuntimeError(
                 f"TestClient: the app failed to start: {self._error!r}"
             ) from self._error
-        self.base_url = httpx.URL(f"http://{self._host}:{self.port}")
+        self.base_url = httpx.URL(f"{self._scheme}://{self._host}:{self.port}")
 
     def stop(self) -> None:
         """Drain, run lifespan shutdown and join the server thread."""
@@ -126,9 +140,25 @@ class TestClient(httpx.Client):
 
         self.start()
         target = url if url.startswith("/") else "/" + url
+        if self._scheme == "https":
+            options.setdefault("ssl", self._ssl_context())
+            return WebSocketTestSession(
+                f"wss://{self._host}:{self.port}{target}", subprotocols, headers, **options
+            )
         return WebSocketTestSession(
             f"ws://{self._host}:{self.port}{target}", subprotocols, headers, **options
         )
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if isinstance(self._verify, ssl.SSLContext):
+            return self._verify
+        if isinstance(self._verify, str):
+            return ssl.create_default_context(cafile=self._verify)
+        ctx = ssl.create_default_context()
+        if self._verify is False:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
 
     def __enter__(self) -> TestClient:
         self.start()

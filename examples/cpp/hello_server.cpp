@@ -7,7 +7,14 @@
 //                         Last-Event-ID), then the end; --compress turns on zstd/br/gzip
 //   GET /ws             → WebSocket echo: each text or binary message sent back as it came
 // Usage: hello_server [--host H] [--port N] [--reuse-port] [--compress]
+//          [--ssl-certfile F [--ssl-keyfile F] [--ssl-keyfile-password P]]...
+//          [--ssl-ca-certs F] [--ssl-cert-reqs 0|1|2] [--ssl-handshake-timeout S]
+//   TLS when --ssl-certfile is given (repeat it, each with its key, for SNI: the first is the
+//   default); SIGHUP re-reads the certificates.
 #include <charconv>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +43,37 @@ void send_ticks(fa::EventLoop& loop, std::shared_ptr<fa::sse::EventStream> s, in
   loop.call_later(std::chrono::milliseconds(100),
                   [&loop, s, next] { send_ticks(loop, s, next + 1); });
 }
+// SIGHUP → Server::reload_tls() on the loop (a signalfd, so no work in a signal handler).
+class ReloadOnSighup final : public fa::IoHandler {
+ public:
+  ReloadOnSighup(fa::EventLoop& loop, fa::http::Server& server) : loop_(loop), server_(server) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd_ >= 0) loop_.add(fd_, EPOLLIN, this);
+  }
+  ~ReloadOnSighup() override {
+    if (fd_ >= 0) {
+      loop_.remove(fd_);
+      ::close(fd_);
+    }
+  }
+  void on_io(uint32_t) override {
+    signalfd_siginfo info;
+    while (::read(fd_, &info, sizeof info) == sizeof info) {
+      std::string err = server_.reload_tls();
+      std::printf("hello_server: TLS reload %s\n", err.empty() ? "ok" : err.c_str());
+      std::fflush(stdout);
+    }
+  }
+
+ private:
+  fa::EventLoop& loop_;
+  fa::http::Server& server_;
+  int fd_ = -1;
+};
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,8 +88,24 @@ int main(int argc, char** argv) {
       cfg.reuse_port = true;
     } else if (a == "--compress") {
       cfg.compression.codings = fa::compress::CodingSet::all();
+    } else if (a == "--ssl-certfile" && i + 1 < argc) {
+      cfg.tls.certificates.emplace_back().certfile = argv[++i];
+    } else if (a == "--ssl-keyfile" && i + 1 < argc && !cfg.tls.certificates.empty()) {
+      cfg.tls.certificates.back().keyfile = argv[++i];
+    } else if (a == "--ssl-keyfile-password" && i + 1 < argc && !cfg.tls.certificates.empty()) {
+      cfg.tls.certificates.back().password = argv[++i];
+    } else if (a == "--ssl-ca-certs" && i + 1 < argc) {
+      cfg.tls.ca_certs = argv[++i];
+    } else if (a == "--ssl-cert-reqs" && i + 1 < argc) {
+      cfg.tls.cert_reqs = static_cast<fa::tls::CertReqs>(std::atoi(argv[++i]));
+    } else if (a == "--ssl-handshake-timeout" && i + 1 < argc) {
+      cfg.tls.handshake_timeout = std::chrono::milliseconds(static_cast<long>(std::atof(argv[++i]) * 1000));
     } else {
-      std::fprintf(stderr, "usage: %s [--host H] [--port N] [--reuse-port] [--compress]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--host H] [--port N] [--reuse-port] [--compress] [--ssl-certfile F "
+                   "[--ssl-keyfile F] [--ssl-keyfile-password P]]... [--ssl-ca-certs F] "
+                   "[--ssl-cert-reqs 0|1|2] [--ssl-handshake-timeout S]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -94,8 +148,16 @@ int main(int argc, char** argv) {
     upgrade.accept({}, std::move(cb));
   });
 
-  uint16_t port = server.listen();
-  std::printf("hello_server listening on %s:%u\n", cfg.host.c_str(), port);
+  uint16_t port = 0;
+  try {
+    port = server.listen();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hello_server: %s\n", e.what());
+    return 1;
+  }
+  ReloadOnSighup reload(loop, server);
+  std::printf("hello_server listening on %s:%u%s\n", cfg.host.c_str(), port,
+              server.tls() ? " (TLS)" : "");
   std::fflush(stdout);
   g_loop = &loop;
   std::signal(SIGINT, on_signal);

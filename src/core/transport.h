@@ -1,10 +1,13 @@
-// Transport: how a connection's bytes reach the socket. PlainTransport is TCP; TLS (OpenSSL)
-// will be another implementation, so protocols and the connection layer never change for it.
+// Transport: how a connection's bytes reach the socket. PlainTransport is TCP; TlsTransport
+// (src/tls, OpenSSL) is the other implementation, so protocols and the connection layer never
+// change for it.
 #pragma once
 
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+
+#include <string_view>
 
 namespace fa {
 
@@ -17,6 +20,14 @@ class Transport {
   virtual ssize_t writev(const iovec* iov, int count) = 0;
   // Ends our sending side (TLS sends close_notify first). The fd stays open for reading.
   virtual void shutdown_write() = 0;
+  // False while a handshake (TLS) is still under way: reads drive it, writes wait for it.
+  virtual bool established() const { return true; }
+  // The handshake is blocked on sending: the connection should wait for writability.
+  virtual bool wants_write() const { return false; }
+  // The application protocol chosen by ALPN (RFC 7301), e.g. "h2"; empty when none.
+  virtual std::string_view alpn() const { return {}; }
+  // Whether the bytes are encrypted (https/wss).
+  virtual bool secure() const { return false; }
 };
 
 // Plain TCP on a non-blocking socket; never raises SIGPIPE.

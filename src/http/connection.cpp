@@ -12,8 +12,12 @@
 
 namespace fa::http {
 
-Connection::Connection(Server& server, int fd, const sockaddr_storage& peer)
-    : server_(server), fd_(fd), peer_addr_(peer), transport_(std::make_unique<PlainTransport>(fd)) {}
+Connection::Connection(Server& server, int fd, const sockaddr_storage& peer,
+                       std::unique_ptr<Transport> transport)
+    : server_(server),
+      fd_(fd),
+      peer_addr_(peer),
+      transport_(transport ? std::move(transport) : std::make_unique<PlainTransport>(fd)) {}
 
 Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
@@ -36,6 +40,7 @@ const Peer& Connection::peer() {
       peer_.port = ntohs(a->sin6_port);
     }
     peer_.host = buf;
+    peer_.tls = transport_->secure();
   }
   return peer_;
 }
@@ -75,7 +80,8 @@ void Connection::update_interest() {
   uint32_t want = 0;
   if ((reading_ && !closing_) || lingering_) want |= EPOLLIN;
   if (!peer_closed_) want |= EPOLLRDHUP;
-  if (!out_.empty()) want |= EPOLLOUT;
+  // Until a TLS handshake is done output waits; the handshake itself may need writability.
+  if ((transport_->established() && !out_.empty()) || transport_->wants_write()) want |= EPOLLOUT;
   if (want != interest_) {
     interest_ = want;
     server_.loop().modify(fd_, want, this);
@@ -88,7 +94,10 @@ void Connection::on_io(uint32_t events) {
     close_now();
     return;
   }
-  if ((events & EPOLLOUT) && fd_ >= 0) flush();
+  if ((events & EPOLLOUT) && fd_ >= 0) {
+    if (transport_->wants_write()) do_read();  // a handshake blocked on sending goes on
+    if (fd_ >= 0) flush();
+  }
   if ((events & EPOLLIN) && fd_ >= 0) {
     do_read();
   } else if ((events & (EPOLLRDHUP | EPOLLHUP)) && fd_ >= 0 && !peer_closed_) {
@@ -106,7 +115,13 @@ void Connection::on_io(uint32_t events) {
 
 void Connection::do_read() {
   char* p = in_.prepare(16 * 1024);  // bytes; the body path reserves more up front
+  bool was_established = transport_->established();
   ssize_t n = transport_->read(p, in_.writable());
+  if (!was_established && transport_->established()) {
+    // TLS handshake done: the header timeout starts now; output queued meanwhile may go.
+    set_deadline(server_.config().header_timeout);
+    update_interest();
+  }
   if (n > 0) {
     if (lingering_) {
       in_.clear();  // discarding input after the final response
@@ -203,6 +218,11 @@ void Connection::on_deadline(TimePoint now) {
     return;
   }
   if (deadline_ > now) return;
+  if (!transport_->established()) {
+    FA_LOG(LogLevel::kInfo, "closing a connection whose TLS handshake did not finish in time");
+    close_now();
+    return;
+  }
   if (lingering_) {
     close_now();
     return;

@@ -22,11 +22,14 @@ class Server;
 struct Peer {
   std::string host;
   uint16_t port = 0;
+  bool tls = false;  // reached us over TLS (scheme https)
 };
 
 class Connection final : public IoHandler, public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Server& server, int fd, const sockaddr_storage& peer);
+  // `transport` null: plain TCP.
+  Connection(Server& server, int fd, const sockaddr_storage& peer,
+             std::unique_ptr<Transport> transport = nullptr);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -43,6 +46,10 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   EventLoop& loop();
   const Peer& peer();
   int fd() const { return fd_; }
+  // TLS: whether the bytes are encrypted, and the ALPN protocol ("h2", "http/1.1"; empty when
+  // none was negotiated). Both are final by the time a protocol first sees data.
+  bool secure() const { return transport_->secure(); }
+  std::string_view alpn() const { return transport_->alpn(); }
 
   // Writes queued output now; arms EPOLLOUT for the rest. Closes on a hard error.
   void flush();
@@ -95,7 +102,7 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   sockaddr_storage peer_addr_;
   Peer peer_;
   bool peer_resolved_ = false;
-  std::unique_ptr<Transport> transport_;  // plain TCP now; TLS plugs in here
+  std::unique_ptr<Transport> transport_;  // PlainTransport or tls::TlsTransport
   ByteBuffer in_;
   WriteQueue out_;
   std::unique_ptr<Protocol> protocol_;

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "http/connection.h"
 #include "http/h1_protocol.h"
+#include "tls/tls_transport.h"
 
 namespace fa::http {
 
@@ -53,6 +54,7 @@ void Server::route(std::string_view method, std::string_view pattern, Handler ha
 }
 
 uint16_t Server::listen() {
+  if (config_.tls.enabled() && !tls_) tls_ = tls::TlsContext::create(config_.tls);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -115,12 +117,27 @@ void Server::accept_ready() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto conn = std::make_shared<Connection>(*this, fd, peer);
+    std::unique_ptr<Transport> transport;
+    if (tls_) transport = std::make_unique<tls::TlsTransport>(fd, tls_);
+    auto conn = std::make_shared<Connection>(*this, fd, peer, std::move(transport));
     Connection* raw = conn.get();
     conns_.emplace(raw, std::move(conn));
-    raw->set_deadline(config_.header_timeout);
+    raw->set_deadline(tls_ ? std::chrono::duration_cast<Duration>(config_.tls.handshake_timeout)
+                           : config_.header_timeout);
     raw->start(std::make_unique<H1Protocol>(*this));
   }
+}
+
+std::string Server::reload_tls() {
+  if (!config_.tls.enabled()) return "TLS is not configured";
+  try {
+    tls_ = tls::TlsContext::create(config_.tls);
+  } catch (const tls::TlsError& e) {
+    FA_LOG(LogLevel::kError, "TLS reload failed, keeping the old certificates: %s", e.what());
+    return e.what();
+  }
+  FA_LOG(LogLevel::kInfo, "TLS certificates reloaded");
+  return {};
 }
 
 void Server::release(Connection* conn) {

@@ -14,6 +14,7 @@
 #include "http/response.h"
 #include "http/router.h"
 #include "http/server_config.h"
+#include "tls/tls_context.h"
 #include "ws/ws_server.h"
 
 namespace fa::http {
@@ -50,8 +51,13 @@ class Server {
   void set_error_observer(ErrorObserver fn) { error_observer_ = std::move(fn); }
   const ErrorObserver& error_observer() const { return error_observer_; }
 
-  // Binds and listens. Returns the bound port. Throws std::system_error.
+  // Binds and listens. Returns the bound port. Throws std::system_error, or tls::TlsError
+  // when config().tls is set and OpenSSL refuses it.
   uint16_t listen();
+  // Re-reads the TLS certificates and keys (SIGHUP): new connections take the new context,
+  // open ones keep theirs. Returns "" on success, else the reason (the old context stays).
+  std::string reload_tls();
+  bool tls() const { return tls_ != nullptr; }
   // Stops accepting, closes idle connections, lets in-flight exchanges finish; connections
   // still open after `grace` are closed.
   void shutdown(Duration grace);
@@ -66,6 +72,8 @@ class Server {
   const ServerConfig& config() const { return config_; }
   // Changes the compression settings (before listen(); applies to exchanges begun after it).
   void set_compression(const compress::CompressionConfig& c) { config_.compression = c; }
+  // Turns TLS on (before listen()); certificates and keys are read by listen().
+  void set_tls(const tls::TlsConfig& t) { config_.tls = t; }
   const Router& router() const { return router_; }
   const Handler& handler(uint32_t id) const { return handlers_[id]; }
   DateCache& date() { return date_; }
@@ -87,6 +95,7 @@ class Server {
   Handler fallback_;
   ErrorObserver error_observer_;
   std::unique_ptr<Listener> listener_;
+  std::shared_ptr<const tls::TlsContext> tls_;  // null: plain TCP
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;
   DateCache date_;
   TimerId sweep_timer_ = 0;

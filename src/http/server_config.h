@@ -8,6 +8,7 @@
 #include "compress/compression_config.h"
 #include "core/event_loop.h"
 #include "http/h1_parser.h"
+#include "tls/tls_config.h"
 
 namespace fa::http {
 
@@ -27,6 +28,8 @@ struct ServerConfig {
   size_t read_chunk = 64 * 1024;          // bytes per read(2)
   // Response compression by Accept-Encoding (off unless codings are set); see docs/http-server.md.
   compress::CompressionConfig compression;
+  // TLS on this listener when certificates are set (src/tls; docs/http-server.md "TLS").
+  tls::TlsConfig tls;
 };
 
 }  // namespace fa::http

@@ -34,6 +34,33 @@ def missing(reason: str) -> None:
     (pytest.fail if IN_CI else pytest.skip)(reason + (" (CI is set: required)" if IN_CI else ""))
 
 
+# FASTERAPI_TEST_TRANSPORT=tls: every TestClient serves its app over TLS (a test CA made at
+# session start) and httpx verifies against that CA, so the HTTP tests run a second time over
+# TLS (scripts/test.sh does this for the HTTP-focused files).
+TEST_TRANSPORT = os.environ.get("FASTERAPI_TEST_TRANSPORT", "tcp")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_transport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    if TEST_TRANSPORT != "tls":
+        yield
+        return
+    import ssl
+
+    from tls_certs import make_pki
+
+    from fasterapi.testing import TestClient
+
+    pki = make_pki(tmp_path_factory.mktemp("suite-pki"))
+    TestClient.suite_tls = {
+        "ssl_certfile": str(pki.cert),
+        "ssl_keyfile": str(pki.key),
+        "verify": ssl.create_default_context(cafile=str(pki.ca)),
+    }
+    yield
+    TestClient.suite_tls = None
+
+
 def free_port() -> int:
     """A port that was free a moment ago (for servers that cannot use port 0)."""
     with socket.socket() as s:

@@ -1,0 +1,37 @@
+// TlsConfig: what a TLS listener needs — certificates (several for SNI), client-certificate
+// verification, handshake timeout, ALPN. Field names follow uvicorn's --ssl-* flags.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace fa::tls {
+
+// One certificate chain and its key (PEM). An empty keyfile means the key is in certfile.
+struct Certificate {
+  std::string certfile;
+  std::string keyfile;
+  std::string password;  // for an encrypted key; empty = none
+};
+
+// Client-certificate verification, as Python's ssl.CERT_NONE/OPTIONAL/REQUIRED (uvicorn's
+// --ssl-cert-reqs takes these ints).
+enum class CertReqs : int { kNone = 0, kOptional = 1, kRequired = 2 };
+
+struct TlsConfig {
+  // The first certificate is the default; the others are chosen by SNI (RFC 6066 §3) when the
+  // requested name matches them. Empty = TLS off.
+  std::vector<Certificate> certificates;
+  std::string ca_certs;  // PEM bundle for verifying client certificates
+  CertReqs cert_reqs = CertReqs::kNone;
+  std::chrono::milliseconds handshake_timeout{10000};  // accept → handshake done
+  // ALPN protocols we offer, in preference order (RFC 7301). "h2" belongs here only when an
+  // HTTP/2 protocol is registered; until then HTTP/1.1 alone.
+  std::vector<std::string> alpn{"http/1.1"};
+  bool ktls = true;  // ask OpenSSL for kernel TLS offload (used only where the kernel has it)
+
+  bool enabled() const { return !certificates.empty(); }
+};
+
+}  // namespace fa::tls

@@ -1,0 +1,166 @@
+// TlsTransport implementation.
+#include "tls/tls_transport.h"
+
+#include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "core/log.h"
+#include "tls/record_sniff.h"
+
+namespace fa::tls {
+
+TlsTransport::TlsTransport(int fd, std::shared_ptr<const TlsContext> context)
+    : fd_(fd), context_(std::move(context)), ssl_(context_->new_ssl(fd)) {
+  if (!ssl_) state_ = State::kFailed;
+}
+
+TlsTransport::~TlsTransport() {
+  SSL_free(ssl_);
+}
+
+ssize_t TlsTransport::fail(int err) {
+  state_ = State::kFailed;
+  want_write_ = false;
+  ERR_clear_error();
+  errno = err;
+  return -1;
+}
+
+// Peeks at the first byte. Not a handshake record: a plain-HTTP client on the TLS port. Read
+// what it sent (so closing does not reset the connection under the answer), answer 400 with a
+// hint, and end the connection.
+ssize_t TlsTransport::sniff() {
+  unsigned char first = 0;
+  ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK);
+  if (n <= 0) return n;  // EOF, or EAGAIN/error with errno
+  if (starts_like_tls(first)) {
+    state_ = State::kHandshake;
+    errno = EAGAIN;
+    return -1;
+  }
+  char sink[16 * 1024];
+  for (int i = 0; i < 4 && ::recv(fd_, sink, sizeof sink, 0) > 0; ++i) {
+  }
+  (void)::send(fd_, kPlainHttpAnswer.data(), kPlainHttpAnswer.size(), MSG_NOSIGNAL);
+  ::shutdown(fd_, SHUT_WR);
+  FA_LOG(LogLevel::kInfo, "plain HTTP on the TLS port: answered 400");
+  return fail(ECONNRESET);
+}
+
+// Advances the handshake; on return state_ is kOpen, or kHandshake with errno = EAGAIN, or
+// kFailed.
+void TlsTransport::handshake() {
+  want_write_ = false;
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    state_ = State::kOpen;
+    return;
+  }
+  switch (SSL_get_error(ssl_, rc)) {
+    case SSL_ERROR_WANT_READ:
+      errno = EAGAIN;
+      return;
+    case SSL_ERROR_WANT_WRITE:
+      want_write_ = true;
+      errno = EAGAIN;
+      return;
+    default:
+      FA_LOG(LogLevel::kInfo, "TLS handshake failed: %s", openssl_errors().c_str());
+      fail(ECONNRESET);
+  }
+}
+
+ssize_t TlsTransport::read(char* buf, size_t len) {
+  if (state_ == State::kSniff) {
+    ssize_t n = sniff();
+    if (state_ != State::kHandshake) return n;
+  }
+  if (state_ == State::kHandshake) {
+    handshake();
+    if (state_ != State::kOpen) return -1;  // errno set by handshake()
+  }
+  if (state_ == State::kFailed) {
+    errno = ECONNRESET;
+    return -1;
+  }
+  // Reads with len >= 16 KiB take a whole record (RFC 8446 §5.1: at most 2^14 plaintext
+  // bytes), so nothing is left decrypted inside OpenSSL where epoll cannot see it.
+  want_write_ = false;
+  ERR_clear_error();
+  size_t got = 0;
+  if (SSL_read_ex(ssl_, buf, len, &got) == 1) return static_cast<ssize_t>(got);
+  switch (SSL_get_error(ssl_, 0)) {
+    case SSL_ERROR_ZERO_RETURN:  // close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
+      return 0;
+    case SSL_ERROR_WANT_READ:  // a partial record, or a post-handshake message
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      want_write_ = true;
+      errno = EAGAIN;
+      return -1;
+    default:
+      FA_LOG(LogLevel::kDebug, "TLS read failed: %s", openssl_errors().c_str());
+      return fail(ECONNRESET);
+  }
+}
+
+ssize_t TlsTransport::writev(const iovec* iov, int count) {
+  if (state_ != State::kOpen) {
+    errno = state_ == State::kFailed ? EPIPE : EAGAIN;
+    return -1;
+  }
+  // Each SSL_write_ex sends whole records (partial-write mode). A blocked write is re-offered
+  // by the write queue from the same first byte with at least as many bytes, as OpenSSL
+  // requires (SSL_write(3), "WARNINGS").
+  ssize_t total = 0;
+  for (int i = 0; i < count; ++i) {
+    const char* p = static_cast<const char*>(iov[i].iov_base);
+    size_t left = iov[i].iov_len;
+    while (left > 0) {
+      ERR_clear_error();
+      size_t wrote = 0;
+      if (SSL_write_ex(ssl_, p, left, &wrote) == 1) {
+        p += wrote;
+        left -= wrote;
+        total += static_cast<ssize_t>(wrote);
+        continue;
+      }
+      int err = SSL_get_error(ssl_, 0);
+      if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+        if (total > 0) return total;
+        errno = EAGAIN;
+        return -1;
+      }
+      FA_LOG(LogLevel::kDebug, "TLS write failed: %s", openssl_errors().c_str());
+      if (total > 0) return total;
+      return fail(EPIPE);
+    }
+  }
+  return total;
+}
+
+void TlsTransport::shutdown_write() {
+  if (state_ == State::kOpen) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // queues our close_notify (RFC 8446 §6.1); we do not wait for theirs
+    ERR_clear_error();
+  }
+  ::shutdown(fd_, SHUT_WR);
+}
+
+std::string_view TlsTransport::alpn() const {
+  const unsigned char* p = nullptr;
+  unsigned int n = 0;
+  if (ssl_) SSL_get0_alpn_selected(ssl_, &p, &n);
+  return p ? std::string_view(reinterpret_cast<const char*>(p), n) : std::string_view{};
+}
+
+bool TlsTransport::ktls_send() const {
+  return ssl_ && state_ == State::kOpen && BIO_get_ktls_send(SSL_get_wbio(ssl_));
+}
+
+}  // namespace fa::tls
