@@ -123,6 +123,13 @@ def _adapter(tp: Any, marker: Param | None) -> TypeAdapter[Any] | None:
     return TypeAdapter(tp)
 
 
+_DOC_ONLY = ("openapi_examples", "media_type")  # Body()/Form() keywords that only document
+
+
+def _body_constraints(marker: Param) -> dict[str, Any]:
+    return {k: v for k, v in marker.constraints.items() if k not in _DOC_ONLY}
+
+
 def _with_validators(tp: Any, marker: Param | None, validators: list[Any]) -> TypeAdapter[Any]:
     """The adapter of `Annotated[tp, AfterValidator(...), ...]`: the parameter's own pydantic
     metadata runs as it does in FastAPI (with the marker's constraints, if any)."""
@@ -276,6 +283,10 @@ def _field(
     ann_t = ann if ann is not _EMPTY else Any
     if source == "body":
         adapter: TypeAdapter[Any] | None = TypeAdapter(ann_t) if ann_t is not Any else None
+        if marker is not None and (limits := _body_constraints(marker)):  # Body(gt=0)
+            from pydantic import Field as PField
+
+            adapter = TypeAdapter(Annotated[ann_t, PField(**limits)])
     else:
         adapter = _adapter(ann_t, marker)
     if validators and source not in ("form", "security_scopes"):
