@@ -1,6 +1,8 @@
 // Python bindings for src/mcp/auth: _native.JwtVerifier, _native.TokenError and the
 // WWW-Authenticate / Protected Resource Metadata helpers (auth_*).
 #include <Python.h>
+#include "auth_binding.h"
+
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
@@ -129,7 +131,7 @@ class PyJwtVerifier {
     config.leeway = to_seconds(leeway, "leeway");
     config.require_exp = require_exp;
     config.verified_cache_ttl = to_seconds(verified_cache_ttl, "verified_cache_ttl");
-    verifier_ = std::make_unique<auth::JwtVerifier>(std::move(config), cache_);
+    verifier_ = std::make_shared<auth::JwtVerifier>(std::move(config), cache_);
   }
 
   nb::object verify(std::string_view token, std::optional<double> now) const {
@@ -144,6 +146,8 @@ class PyJwtVerifier {
   std::size_t set_jwks(nb::handle document, std::optional<double> now) {
     return cache_->install(to_bytes(document, "jwks"), unix_now(now));
   }
+
+  std::shared_ptr<const auth::JwtVerifier> shared() const { return verifier_; }
 
   bool refresh_due(std::optional<double> now) const { return cache_->refresh_due(unix_now(now)); }
 
@@ -162,10 +166,14 @@ class PyJwtVerifier {
   }
 
   std::shared_ptr<auth::KeyCache> cache_;
-  std::unique_ptr<auth::JwtVerifier> verifier_;
+  std::shared_ptr<auth::JwtVerifier> verifier_;
 };
 
 }  // namespace
+
+std::shared_ptr<const auth::JwtVerifier> jwt_verifier_of(nb::handle obj) {
+  return nb::cast<PyJwtVerifier&>(obj).shared();
+}
 
 void register_mcp_auth(nb::module_& m) {
   g_token_error = PyErr_NewExceptionWithDoc(

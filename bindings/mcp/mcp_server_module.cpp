@@ -4,6 +4,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "mcp/http_transport.h"
 #include "mcp/server_core.h"
 #include "mcp/stdio_transport.h"
+#include "auth_binding.h"
 #include "py_reply.h"
 #include "registry.h"
 
@@ -46,9 +48,25 @@ class PyApplication final : public mcp::Application {
     Py_XDECREF(r);
   }
 
+  void response(uint64_t number, bool ok, std::string_view json) override {
+    if (!on_response.is_valid() || on_response.is_none()) return;
+    PyObject* value = json.empty() ? (Py_INCREF(Py_None), Py_None) : json_decode(json);
+    if (!value) {
+      PyErr_Clear();
+      value = Py_None;
+      Py_INCREF(value);
+      ok = false;
+    }
+    PyObject* r = PyObject_CallFunction(on_response.ptr(), "KOO", static_cast<unsigned long long>(number),
+                                        ok ? Py_True : Py_False, value);
+    Py_DECREF(value);
+    if (!r) PyErr_WriteUnraisable(on_response.ptr());
+    Py_XDECREF(r);
+  }
+
   std::vector<Runner> tools, resources, prompts;
   Runner resource_fallback, completion;
-  nb::object pending, on_cancel;
+  nb::object pending, on_cancel, on_response;
 
  private:
   void answer(PyObject* result, mcp::Reply& reply);
@@ -201,6 +219,26 @@ class McpServer {
     app_.on_cancel = std::move(on_cancel);
   }
   void set_page_size(size_t n) { core_.set_page_size(n); }
+  void set_response_hook(nb::object fn) { app_.on_response = std::move(fn); }
+  bool remove_tool(const std::string& name) { return core_.remove_tool(name); }
+  bool remove_prompt(const std::string& name) { return core_.remove_prompt(name); }
+  bool remove_resource(const std::string& uri) { return core_.remove_resource(uri); }
+  size_t notify_list_changed(const std::string& what) {
+    if (what != "tools" && what != "prompts" && what != "resources")
+      throw nb::value_error("what must be 'tools', 'prompts' or 'resources'");
+    return core_.notify_list_changed(what);
+  }
+  size_t notify_resource_updated(const std::string& uri) { return core_.notify_resource_updated(uri); }
+  void set_tool_headers(const std::string& name, nb::list pairs) {
+    std::vector<mcp::ParamHeader> params;
+    for (auto item : pairs) {
+      nb::tuple pair = nb::borrow<nb::tuple>(item);
+      std::string header = nb::cast<std::string>(pair[0]);
+      for (char& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      params.push_back(mcp::ParamHeader{std::move(header), nb::cast<std::string>(pair[1])});
+    }
+    core_.set_tool_headers(name, std::move(params));
+  }
 
   void start_stdio(int in_fd, int out_fd, nb::object on_closed) {
     if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
@@ -219,6 +257,18 @@ class McpServer {
     }
   }
 
+  // Bearer authorization for the HTTP transports started after this call.
+  void set_auth(nb::handle verifier, const std::string& metadata_json, const std::string& metadata_url,
+                const std::string& metadata_path, const std::string& scope) {
+    auto a = std::make_shared<mcp::HttpAuth>();
+    a->verifier = jwt_verifier_of(verifier);
+    a->metadata_json = metadata_json;
+    a->metadata_url = metadata_url;
+    a->metadata_path = metadata_path;
+    a->scope = scope;
+    auth_ = std::move(a);
+  }
+
   int start_http(const std::string& host, int port, const std::string& path, nb::list allowed_origins,
                  nb::list allowed_hosts) {
     if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
@@ -227,6 +277,7 @@ class McpServer {
     opts.host = host;
     opts.port = static_cast<uint16_t>(port);
     opts.path = path;
+    opts.auth = auth_;
     for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
     for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
     http_ = std::make_unique<mcp::HttpTransport>(loop_, core_, std::move(opts));
@@ -239,6 +290,7 @@ class McpServer {
     mcp::HttpOptions opts;
     opts.host = host;
     opts.path = path;
+    opts.auth = auth_;
     for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
     for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
     http_ = std::make_unique<mcp::HttpTransport>(core_, std::move(opts));
@@ -285,6 +337,7 @@ class McpServer {
   std::unique_ptr<mcp::StdioTransport> stdio_;
   std::unique_ptr<mcp::HttpTransport> http_;
   nb::object on_closed_;
+  std::shared_ptr<const mcp::HttpAuth> auth_;
 };
 
 }  // namespace
@@ -310,6 +363,20 @@ void register_mcp(nb::module_& m) {
       .def("set_hooks", &McpServer::set_hooks, nb::arg("pending"), nb::arg("on_cancel"),
            "pending: what runners return when they answer later; on_cancel(call_id).")
       .def("set_page_size", &McpServer::set_page_size, nb::arg("n"))
+      .def("set_auth", &McpServer::set_auth, nb::arg("verifier"), nb::arg("metadata_json"),
+           nb::arg("metadata_url"), nb::arg("metadata_path"), nb::arg("scope"),
+           "Bearer authorization (a JwtVerifier) for HTTP transports started afterwards.")
+      .def("set_response_hook", &McpServer::set_response_hook, nb::arg("fn"),
+           "fn(number, ok, value): the client answered request `number` (McpReply.request).")
+      .def("remove_tool", &McpServer::remove_tool, nb::arg("name"))
+      .def("remove_prompt", &McpServer::remove_prompt, nb::arg("name"))
+      .def("remove_resource", &McpServer::remove_resource, nb::arg("uri"))
+      .def("notify_list_changed", &McpServer::notify_list_changed, nb::arg("what"),
+           "notifications/<what>/list_changed to every listening session; returns how many.")
+      .def("notify_resource_updated", &McpServer::notify_resource_updated, nb::arg("uri"),
+           "notifications/resources/updated to the sessions subscribed to uri.")
+      .def("set_tool_headers", &McpServer::set_tool_headers, nb::arg("name"), nb::arg("pairs"),
+           "[(header, property)]: the tool's arguments mirrored into Mcp-Param-* headers.")
       .def("start_stdio", &McpServer::start_stdio, nb::arg("in_fd"), nb::arg("out_fd"),
            nb::arg("on_closed"), "Serves newline-delimited JSON-RPC on the fds.")
       .def("start_http", &McpServer::start_http, nb::arg("host"), nb::arg("port"),

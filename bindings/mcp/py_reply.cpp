@@ -47,6 +47,20 @@ void register_mcp_reply(nb::module_& m) {
            },
            nb::arg("level"), nb::arg("data"), nb::arg("logger") = nb::none(),
            "notifications/message, if the level passes the client's logging/setLevel.")
+      .def("request",
+           [](PyReply& r, const std::string& method, nb::handle params) {
+             return r.reply.request(method, params.is_none() ? std::string() : encode(params));
+           },
+           nb::arg("method"), nb::arg("params") = nb::none(),
+           "Sends the client a request tied to this one; returns its number (0: not sent).")
+      .def_prop_ro("client_capabilities",
+                   [](PyReply& r) { return std::string(r.reply.client_capabilities()); },
+                   "The client's capabilities from initialize (raw JSON), empty when unknown.")
+      .def_prop_ro("params", [](PyReply& r) { return std::string(r.reply.params()); },
+                   "2026-07-28 requests: the raw params; empty otherwise.")
+      .def_prop_ro("modern", [](PyReply& r) { return r.reply.modern(); })
+      .def_prop_ro("auth_claims", [](PyReply& r) { return std::string(r.reply.auth_claims()); },
+                   "The verified bearer token's claims (raw JSON); empty without auth.")
       .def_prop_ro("active", [](PyReply& r) { return r.reply.active(); })
       .def_prop_ro("call_id", [](PyReply& r) { return r.reply.call_id(); })
       .def_prop_ro("request_id", [](PyReply& r) { return std::string(r.reply.id()); },

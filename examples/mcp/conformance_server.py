@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from fasterapi.mcp import Context, MCPServer
+from fasterapi.mcp import Context, InputRequiredResult, MCPServer
 
 Block = dict[str, Any]  # a content block exactly as the spec's schema spells it
 
@@ -114,18 +114,13 @@ def test_error_handling() -> str:
 @server.tool()
 async def test_sampling(prompt: str, ctx: Context) -> str:
     """Asks the client's LLM (sampling/createMessage) and returns its answer."""
-    # The SDK's ServerSession calls (ctx.session.create_message / elicit_form): sampling and
-    # elicitation are server-to-client requests, answered on the same session.
-    result = await ctx.session.create_message(  # type: ignore[attr-defined]
-        messages=[{"role": "user", "content": text(prompt)}], max_tokens=100
-    )
-    content = result.content
-    answer = getattr(content, "text", None) or (content or {}).get("text") or "No response"
-    return f"LLM response: {answer}"
+    # A server-to-client request on the request's own stream (2025-11-25 client/sampling.mdx).
+    result = await ctx.sample(prompt, max_tokens=100)
+    return f"LLM response: {result.content.text if result.content else 'No response'}"
 
 
 async def _elicit(ctx: Context, message: str, schema: dict[str, Any]) -> Any:
-    return await ctx.session.elicit_form(message, schema)  # type: ignore[attr-defined]
+    return await ctx.elicit(message, schema)
 
 
 @server.tool()
@@ -222,6 +217,175 @@ def test_custom_headers(
 ) -> str:
     """A parameter the client mirrors into an Mcp-Param-Region header (SEP-2243)."""
     return f"region={region} query={query}"
+
+
+# The decorator derives inputSchema from the signature; this fixture advertises one verbatim.
+JSON_SCHEMA_2020_12: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "$anchor": "addressDef",
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+
+
+@server.tool(input_schema=JSON_SCHEMA_2020_12)
+def json_schema_2020_12_tool() -> str:
+    """Tool with JSON Schema 2020-12 features"""
+    return "ok"
+
+
+# ---- 2026-07-28: multi-round requests (SEP-2322 InputRequiredResult) ------------------------
+# ctx.elicit / ctx.sample / ctx.list_roots answer from the client's inputResponses; one not
+# answered yet ends the call with an InputRequiredResult (its key names it), and the client's
+# retry replays the tool with the answers so far, sealed in requestState.
+
+NAME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}},
+    "required": ["name"],
+}
+
+
+@server.tool()
+async def test_input_required_result_elicitation(ctx: Context) -> str:
+    """Asks the user's name, then greets."""
+    got = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    return f"Hello, {(got.content or {}).get('name', 'unknown')}!"
+
+
+@server.tool()
+async def test_input_required_result_sampling(ctx: Context) -> str:
+    """Asks the client's LLM."""
+    got = await ctx.sample("What is the capital of France?", max_tokens=100, key="capital_question")
+    return f"LLM said: {got.content.text if got.content else ''}"
+
+
+@server.tool()
+async def test_input_required_result_list_roots(ctx: Context) -> str:
+    """Asks for the client's roots."""
+    got = await ctx.list_roots(key="client_roots")
+    return f"Client roots: {', '.join(r.uri for r in got.roots or []) or '(none)'}"
+
+
+@server.tool()
+async def test_input_required_result_request_state(ctx: Context) -> Any:
+    """Round-trips its own requestState; says state-ok when it came back verified."""
+    got = (ctx.input_responses or {}).get("confirm")
+    if got is None or ctx.request_state != "confirm-round-1":
+        schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+        ask = {"method": "elicitation/create",
+               "params": {"message": "Please confirm", "requestedSchema": schema}}
+        return InputRequiredResult({"confirm": ask}, "confirm-round-1")
+    return f"state-ok: confirmed={(got.content or {}).get('ok')}"
+
+
+@server.tool()
+async def test_input_required_result_multiple_inputs(ctx: Context) -> str:
+    """Asks for an elicitation, a sampling and the roots at once."""
+    await asyncio.gather(
+        ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name"),
+        ctx.sample("Generate a greeting", max_tokens=50, key="greeting"),
+        ctx.list_roots(key="client_roots"),
+    )
+    return "All inputs received"
+
+
+@server.tool()
+async def test_input_required_result_multi_round(ctx: Context) -> str:
+    """Two rounds of elicitation: the second is asked once the first is answered."""
+    await ctx.elicit("Step 1: What is your name?", NAME_SCHEMA, key="step1")
+    color = {"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]}
+    await ctx.elicit("Step 2: What is your favorite color?", color, key="step2")
+    return "Both steps completed"
+
+
+@server.tool()
+async def test_input_required_result_tampered_state(ctx: Context) -> str:
+    """Issues a requestState; a modified one is refused (-32602) before this runs again."""
+    await ctx.elicit("Confirm?", NAME_SCHEMA, key="confirm")
+    return "state verified"
+
+
+@server.tool()
+async def test_input_required_result_capabilities(ctx: Context) -> str:
+    """Asks only for what the client declared it can answer (sampling and/or elicitation)."""
+    caps = ctx.client_capabilities
+    if caps is not None and caps.sampling is not None:
+        await ctx.sample("Say hello", max_tokens=20, key="question")
+    if caps is not None and caps.elicitation is not None:
+        await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    return "done"
+
+
+@server.tool()
+async def test_missing_capability(ctx: Context) -> str:
+    """Needs the client's sampling capability: without it, -32021 naming what is missing."""
+    got = await ctx.sample("Say hello", max_tokens=20, key="sample")
+    return f"LLM said: {got.content.text if got.content else ''}"
+
+
+@server.tool()
+async def test_logging_tool(ctx: Context) -> str:
+    """Logs at info: a 2026-07-28 request that set no logLevel must see no notifications/message."""
+    await ctx.info("test_logging_tool ran")
+    return "logged"
+
+
+@server.tool()
+async def test_streaming_elicitation(ctx: Context) -> str:
+    """Asks the user for input: 2026-07-28 answers with an InputRequiredResult, never a request."""
+    got = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    return f"Hello, {(got.content or {}).get('name', 'unknown')}!"
+
+
+def _changed() -> str:
+    """Added and removed by test_trigger_tool_change / test_trigger_prompt_change."""
+    return "changed"
+
+
+@server.tool()
+async def test_trigger_tool_change() -> str:
+    """Adds or removes a tool; listening clients get notifications/tools/list_changed."""
+    try:
+        server.remove_tool("test_changed_tool")
+    except KeyError:
+        server.add_tool(_changed, name="test_changed_tool")
+    return "tool list changed"
+
+
+@server.tool()
+async def test_trigger_prompt_change() -> str:
+    """Adds or removes a prompt; listening clients get notifications/prompts/list_changed."""
+    try:
+        server.remove_prompt("test_changed_prompt")
+    except KeyError:
+        server.prompt(name="test_changed_prompt")(_changed)
+    return "prompt list changed"
+
+
+@server.prompt()
+async def test_input_required_result_prompt(ctx: Context) -> list[Block]:
+    """A prompt that first asks the user for its context (InputRequiredResult on prompts/get)."""
+    schema = {"type": "object", "properties": {"context": {"type": "string"}}}
+    got = await ctx.elicit("What context should the prompt use?", schema, key="user_context")
+    return [user(text(f"Context: {(got.content or {}).get('context')}"))]
 
 
 # ---- resources -----------------------------------------------------------------------------

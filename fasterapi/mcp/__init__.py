@@ -6,6 +6,7 @@ from fasterapi.mcp.client import MCPClient, MCPError
 from fasterapi.mcp.content import Audio, Image
 from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import InvalidParams, McpError, ResourceNotFound, ToolError
+from fasterapi.mcp.input_required import InputRequiredResult
 from fasterapi.mcp.server import MCPServer
 
 FastMCP = MCPServer  # the official SDK's former name
@@ -15,6 +16,7 @@ __all__ = [
     "Context",
     "FastMCP",
     "Image",
+    "InputRequiredResult",
     "InvalidParams",
     "MCPClient",
     "MCPError",

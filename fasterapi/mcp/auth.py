@@ -119,6 +119,7 @@ class BearerAuth:
             raise ValueError("BearerAuth: audience= is this server's resource URI (RFC 8707)")
         if algorithms is None:
             algorithms = ["HS256"] if secret is not None else ["RS256", "ES256"]
+        self.issuer: str = issuer
         self.resource: str = audiences[0]
         self.required_scopes: list[str] = list(required_scopes)
         self.resource_metadata_url: str = resource_metadata or resource_metadata_url(self.resource)

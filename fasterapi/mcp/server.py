@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 from fasterapi import _native
 from fasterapi.mcp import _serve
+from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import INTERNAL_ERROR, McpError, ResourceNotFound
+from fasterapi.mcp.input_required import InputRequired, InputRequiredResult, StateSeal
 from fasterapi.mcp.prompts import Prompt
 from fasterapi.mcp.resources import Resource
-from fasterapi.mcp.tools import Tool
+from fasterapi.mcp.tools import Tool, input_required
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +49,9 @@ class MCPServer:
         version: str = "",
         *,
         page_size: int | None = None,
+        request_state_secret: bytes | None = None,
+        auth: Any = None,
+        authorization_servers: list[str] | None = None,
         **settings: Any,
     ) -> None:
         self.name = name or "fasterapi"
@@ -56,6 +62,15 @@ class MCPServer:
         self.settings = settings  # accepted for SDK compatibility (log_level, debug, ...)
         self._native = _native.McpServer(self.name, version, title or "", instructions or "")
         self._native.set_hooks(PENDING, self._cancel)
+        self._native.set_response_hook(self._on_response)
+        # Seals 2026-07-28 requestState; give every process of one deployment the same secret.
+        self._state_seal = StateSeal(request_state_secret)
+        self._waiters: dict[int, asyncio.Future[Any]] = {}
+        self._serving = False
+        self.auth = auth
+        self._metadata: tuple[str, str] | None = None  # (path, JSON document)
+        if auth is not None:
+            self._set_auth(auth, authorization_servers)
         self._native.set_resource_fallback(self._read_template)
         if page_size:
             self._native.set_page_size(page_size)
@@ -75,16 +90,22 @@ class MCPServer:
         icons: Any = None,
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
+        input_schema: dict[str, Any] | None = None,
     ) -> Any:
         """Registers a function as a tool: `@server.tool()`, `@server.tool("name")` or bare
         `@server.tool`. Its parameters (type hints, pydantic models) become the inputSchema, its
-        docstring the description, its return annotation the outputSchema."""
+        docstring the description, its return annotation the outputSchema. `input_schema`
+        advertises a JSON Schema (2020-12) verbatim instead; arguments are still validated
+        against the function's parameters."""
         if callable(name):
             self.add_tool(name)
             return name
 
         def decorator(fn: F) -> F:
-            self.add_tool(fn, name, title, description, annotations, icons, meta, structured_output)
+            self.add_tool(
+                fn, name, title, description, annotations, icons, meta, structured_output,
+                input_schema,
+            )
             return fn
 
         return decorator
@@ -99,6 +120,7 @@ class MCPServer:
         icons: Any = None,
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
+        input_schema: dict[str, Any] | None = None,
     ) -> None:
         tool_name = name or fn.__name__
         if hasattr(annotations, "model_dump"):
@@ -106,8 +128,91 @@ class MCPServer:
         tool = Tool(self, fn, tool_name, title, description, annotations, meta, structured_output)
         if icons:
             tool.descriptor["icons"] = _dump(icons)
+        if input_schema is not None:
+            tool.descriptor["inputSchema"] = input_schema
         self._tools[tool_name] = tool
         self._native.add_tool(tool_name, tool.descriptor, tool.runner(), tool.wants_reply)
+        mirrored = _mirrored_params(tool.descriptor["inputSchema"])
+        if mirrored:
+            self._native.set_tool_headers(tool_name, mirrored)
+        if self._serving:
+            self.notify_tools_changed()
+
+    def remove_tool(self, name: str) -> None:
+        """Withdraws a tool; clients listening are told (notifications/tools/list_changed)."""
+        if self._tools.pop(name, None) is None or not self._native.remove_tool(name):
+            raise KeyError(f"unknown tool {name!r}")
+        if self._serving:
+            self.notify_tools_changed()
+
+    def remove_prompt(self, name: str) -> None:
+        """Withdraws a prompt; clients listening are told (notifications/prompts/list_changed)."""
+        if self._prompts.pop(name, None) is None or not self._native.remove_prompt(name):
+            raise KeyError(f"unknown prompt {name!r}")
+        if self._serving:
+            self.notify_prompts_changed()
+
+    def _set_auth(self, auth: Any, authorization_servers: list[str] | None) -> None:
+        """Every HTTP request's bearer token is verified in C++ before dispatch (a BearerAuth);
+        the RFC 9728 metadata names `authorization_servers` (default: the token issuer)."""
+        from fasterapi.mcp.auth import (
+            BearerAuth,
+            protected_resource_metadata,
+            resource_metadata_path,
+        )
+
+        if not isinstance(auth, BearerAuth):
+            raise TypeError("MCPServer(auth=...) takes a fasterapi.mcp.auth.BearerAuth")
+        document = protected_resource_metadata(
+            auth.resource, authorization_servers or [auth.issuer], auth.required_scopes
+        )
+        text = json.dumps(document, separators=(",", ":"))
+        path = resource_metadata_path(auth.resource)
+        self._metadata = (path, text)
+        self._native.set_auth(
+            auth._verifier, text, auth.resource_metadata_url, path, " ".join(auth.required_scopes)
+        )
+
+    # -- notifications to connected clients ----------------------------------------------
+    def notify_tools_changed(self) -> int:
+        """notifications/tools/list_changed to every listening client (a 2025-11-25 session's
+        GET stream or stdio; a 2026-07-28 subscriptions/listen stream). Returns how many."""
+        return int(self._native.notify_list_changed("tools"))
+
+    def notify_prompts_changed(self) -> int:
+        return int(self._native.notify_list_changed("prompts"))
+
+    def notify_resources_changed(self) -> int:
+        return int(self._native.notify_list_changed("resources"))
+
+    def notify_resource_updated(self, uri: str) -> int:
+        """notifications/resources/updated to the clients subscribed to `uri`
+        (resources/subscribe, or a subscriptions/listen stream naming it)."""
+        return int(self._native.notify_resource_updated(str(uri)))
+
+    # -- answers to our requests to the client (Context.elicit/sample/list_roots) --------
+    async def _await_response(self, number: int, timeout: float) -> Any:
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters[number] = fut
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise McpError(f"the client did not answer within {timeout:g} s") from None
+        finally:
+            self._waiters.pop(number, None)
+
+    def _on_response(self, number: int, ok: bool, value: Any) -> None:
+        fut = self._waiters.pop(number, None)
+        if fut is None or fut.done():
+            return
+        if ok:
+            fut.set_result(value)
+        else:
+            err = value if isinstance(value, dict) else {}
+            fut.set_exception(
+                McpError(str(err.get("message", "error")), int(err.get("code", INTERNAL_ERROR)),
+                         err.get("data"))
+            )
 
     def resource(
         self,
@@ -164,6 +269,8 @@ class MCPServer:
         prompt = Prompt(fn, name or fn.__name__, title, desc)
         self._prompts[prompt.name] = prompt
         self._native.add_prompt(prompt.name, prompt.descriptor, self._prompt_runner(prompt), True)
+        if self._serving:
+            self.notify_prompts_changed()
 
     def completion(self) -> Callable[[F], F]:
         """Registers handler(ref, argument, context) for completion/complete (argument
@@ -220,14 +327,20 @@ class MCPServer:
     ) -> Any:
         """Calls a resource or prompt function; its errors are protocol errors."""
         try:
+            if reply.modern:
+                Context(reply, self)._modern()  # verifies requestState first (-32602)
             value = call()
         except McpError:
             raise
+        except InputRequired as need:
+            return input_required(Context(reply, self), need.requests, None)
         except Exception as exc:
             raise _internal(exc, uri) from exc
+        if isinstance(value, InputRequiredResult):
+            return input_required(Context(reply, self), value.input_requests, value.request_state)
         if not inspect.isawaitable(value):
             return shape(value)
-        return self._spawn(_finish_protocol(value, reply, shape, uri), reply)
+        return self._spawn(_finish_protocol(value, reply, shape, uri, self), reply)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], reply: Any) -> Any:
         """Runs an async handler as a Task the client can cancel; returns PENDING."""
@@ -267,6 +380,7 @@ class MCPServer:
             pass
 
     async def run_async(self, transport: Transport = "stdio", **options: Any) -> None:
+        self._serving = True
         if transport == "stdio":
             if options:
                 raise TypeError(f"run(transport='stdio') takes no options, got {sorted(options)}")
@@ -287,6 +401,7 @@ class MCPServer:
         **_compat: Any,
     ) -> None:
         """Serves Streamable HTTP until cancelled; ready(port) is called once listening."""
+        self._serving = True
         await _serve.serve_http(
             self._native,
             host,
@@ -313,6 +428,7 @@ class MCPServer:
         from fasterapi.mcp._mount import make_endpoint
 
         path = "/" + path.strip("/")
+        self._serving = True
         self._native.mount(host, path, list(allowed_origins or ()), list(allowed_hosts or ()))
         app.add_route(
             path,
@@ -320,6 +436,17 @@ class MCPServer:
             methods=["POST", "GET", "DELETE"],
             include_in_schema=False,
         )
+        if self._metadata is not None:
+            from fasterapi.responses import Response
+
+            meta_path, text = self._metadata
+
+            async def metadata(req: Any, res: Any) -> Response:  # RFC 9728 §3
+                return Response(text, 200, {"Cache-Control": "max-age=3600"},
+                                media_type="application/json")
+
+            for route in {meta_path, "/.well-known/oauth-protected-resource"}:
+                app.add_route(route, metadata, methods=["GET"], include_in_schema=False)
 
     def _cancel_all(self) -> None:
         for task in list(self._tasks.values()):
@@ -328,13 +455,28 @@ class MCPServer:
 
 
 async def _finish_protocol(
-    awaitable: Awaitable[Any], reply: Any, shape: Callable[[Any], Any], uri: str | None
+    awaitable: Awaitable[Any],
+    reply: Any,
+    shape: Callable[[Any], Any],
+    uri: str | None,
+    server: MCPServer,
 ) -> None:
     try:
         value = await awaitable
-        result = shape(value)
+        if isinstance(value, InputRequiredResult):
+            ctx = Context(reply, server)
+            result = input_required(ctx, value.input_requests, value.request_state)
+        else:
+            result = shape(value)
     except asyncio.CancelledError:
         raise
+    except InputRequired as need:
+        await asyncio.sleep(0)  # asks started together (asyncio.gather) all record theirs
+        try:
+            reply.result(input_required(Context(reply, server), need.requests, None))
+        except McpError as exc:
+            reply.error(exc.mcp_code, str(exc), getattr(exc, "mcp_data", None))
+        return
     except McpError as exc:
         reply.error(exc.mcp_code, str(exc), getattr(exc, "mcp_data", None))
         return
@@ -343,6 +485,19 @@ async def _finish_protocol(
         reply.error(err.mcp_code, str(err), None)
         return
     reply.result(result)
+
+
+def _mirrored_params(schema: Any) -> list[tuple[str, str]]:
+    """(header, property) for each property of an inputSchema annotated with x-mcp-header
+    (2026-07-28 server/tools.mdx "x-mcp-header"): the client mirrors it into Mcp-Param-*."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return []
+    return [
+        (str(p["x-mcp-header"]), name)
+        for name, p in props.items()
+        if isinstance(p, dict) and isinstance(p.get("x-mcp-header"), str)
+    ]
 
 
 def _completion_result(value: Any) -> dict[str, Any]:

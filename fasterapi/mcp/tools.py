@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from fasterapi.mcp.content import error_result, to_blocks, to_jsonable
 from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import McpError, ToolError
+from fasterapi.mcp.input_required import InputRequired, InputRequiredResult, request_dict
 from fasterapi.mcp.signature import Arguments, describe_validation_error
 
 if TYPE_CHECKING:
@@ -118,29 +119,56 @@ class Tool:
             return run_sync
 
         def run(arguments: dict[str, Any], reply: Any) -> Any:
+            ctx = Context(reply, server)
             try:
+                if reply.modern:
+                    ctx._modern()  # verifies requestState before the tool runs (-32602)
                 kwargs = validate(arguments)
                 if ctx_name is not None:
-                    kwargs[ctx_name] = Context(reply, server)
+                    kwargs[ctx_name] = ctx
                 value = fn(**kwargs)
             except McpError:
                 raise
+            except InputRequired as need:
+                return input_required(ctx, need.requests, None)
             except Exception as exc:
                 return failure(exc)
+            if isinstance(value, InputRequiredResult):
+                return input_required(ctx, value.input_requests, value.request_state)
             if not inspect.isawaitable(value):
                 return result(value)
-            return server._spawn(_finish(value, reply, result, failure), reply)
+            return server._spawn(_finish(value, ctx, result, failure), reply)
 
         return run
 
 
+def input_required(ctx: Context, requests: dict[str, Any], state: str | None) -> dict[str, Any]:
+    """The InputRequiredResult (2026-07-28 only: earlier revisions have no such result)."""
+    if not ctx._reply.modern:
+        raise McpError("InputRequiredResult needs protocol revision 2026-07-28; use ctx.elicit, "
+                       "ctx.sample or ctx.list_roots, which work in every revision")
+    return ctx._modern().result({k: request_dict(v) for k, v in requests.items()}, state)
+
+
 async def _finish(
-    awaitable: Any, reply: Any, result: Callable[[Any], Any], failure: Callable[[Any], Any]
+    awaitable: Any, ctx: Context, result: Callable[[Any], Any], failure: Callable[[Any], Any]
 ) -> None:
+    reply = ctx._reply
     try:
         value = await awaitable
+        if isinstance(value, InputRequiredResult):
+            value = input_required(ctx, value.input_requests, value.request_state)
+            reply.result(value)
+            return
     except asyncio.CancelledError:
         raise
+    except InputRequired as need:
+        await asyncio.sleep(0)  # asks started together (asyncio.gather) all record theirs
+        try:
+            reply.result(input_required(ctx, need.requests, None))
+        except McpError as exc:
+            reply.error(exc.mcp_code, str(exc), getattr(exc, "mcp_data", None))
+        return
     except McpError as exc:
         reply.error(exc.mcp_code, str(exc), getattr(exc, "mcp_data", None))
         return

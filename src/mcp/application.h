@@ -29,6 +29,9 @@ class Application {
   virtual void call(const Call& call, Reply reply) = 0;
   // The client cancelled call `call_id` (notifications/cancelled); its reply is already void.
   virtual void cancel(uint64_t call_id) = 0;
+  // The client answered request `number` sent by Reply::request: `ok` with the raw JSON of its
+  // result, or not ok with the raw JSON of its error object. Default: ignored.
+  virtual void response(uint64_t number, bool ok, std::string_view json) {}
 };
 
 }  // namespace fa::mcp

@@ -3,6 +3,8 @@
 
 #include <sys/random.h>
 
+#include <chrono>
+
 #include "mcp/jsonrpc.h"
 
 namespace fa::mcp {
@@ -60,11 +62,19 @@ class HttpChannel final : public Channel {
       res_->end();
     }
   }
+  void send_not_found(std::string_view message) override {
+    if (done_) return;
+    if (streaming_) return send(message, true, false);
+    done_ = true;
+    res_->send(404, kJson, extra_, message);
+  }
   // A client that leaves before the answer cancels the request (its answer could not arrive).
   void pending(std::function<void()> cancel) override {
     res_->on_done(cancel);  // the connection closed
     if (watch_) watch_(res_, std::move(cancel));  // the client half-closed and left
   }
+  const HeaderLookup* headers() const override { return headers_; }
+  void set_headers(const HeaderLookup* headers) { headers_ = headers; }
   bool done() const { return done_; }
   void accepted() {  // a notification or response: 202 with no body
     done_ = true;
@@ -76,7 +86,25 @@ class HttpChannel final : public Channel {
   std::string extra_;
   std::shared_ptr<Session> session_;
   Watch watch_;
+  const HeaderLookup* headers_ = nullptr;
   bool streaming_ = false, done_ = false;
+};
+
+// The session's GET stream: messages no request asked for (list_changed, resource updates),
+// as SSE events (transports.mdx "Listening for Messages from the Server").
+class StreamChannel final : public Channel {
+ public:
+  explicit StreamChannel(std::shared_ptr<HttpResponder> res) : res_(std::move(res)) {}
+  void send(std::string_view message, bool, bool) override {
+    if (!res_->alive()) return;
+    std::string event = "event: message\ndata: ";
+    event.append(message);
+    event.append("\n\n");
+    res_->write(event);
+  }
+
+ private:
+  std::shared_ptr<HttpResponder> res_;
 };
 
 // The engine's side of an exchange: a detached response.
@@ -98,6 +126,13 @@ class EngineResponder final : public HttpResponder {
  private:
   http::ResponseHandle handle_;
 };
+
+// The "sub" claim of verified claims (empty when absent), to bind sessions to their subject.
+std::string subject_of(Parser& p, const std::string& claims) {
+  if (claims.empty()) return {};
+  std::string_view sub;
+  return p.string_member(claims, "sub", sub) ? std::string(sub) : std::string();
+}
 
 bool mentions(std::string_view header, std::string_view token) {
   return header.find(token) != std::string_view::npos;
@@ -123,6 +158,16 @@ HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions opti
   server_->route("POST", options_.path, handler);
   server_->route("GET", options_.path, handler);
   server_->route("DELETE", options_.path, handler);
+  if (options_.auth) {
+    // RFC 9728 §3.1: at the path-suffixed well-known URL, and at the bare one for clients that
+    // try it first (2025-11-25 authorization.mdx "Protected Resource Metadata Discovery").
+    auto metadata = [this](http::Request&, http::Response& res) {
+      serve_metadata(*std::make_shared<EngineResponder>(res.detach()));
+    };
+    server_->route("GET", options_.auth->metadata_path, metadata);
+    if (options_.auth->metadata_path != "/.well-known/oauth-protected-resource")
+      server_->route("GET", "/.well-known/oauth-protected-resource", metadata);
+  }
   loop_ = &loop;
   sweep_timer_ = loop.call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
 }
@@ -157,6 +202,11 @@ void HttpTransport::refuse(HttpResponder& res, int status, std::string_view mess
   res.send(status, kJson, {}, body);
 }
 
+void HttpTransport::serve_metadata(HttpResponder& res) const {
+  if (!options_.auth) return res.send(404, kJson, {}, "{}");
+  res.send(200, kJson, "Cache-Control: max-age=3600\r\n", options_.auth->metadata_json);
+}
+
 void HttpTransport::serve(http::Request& req, http::Response& res) {
   HttpRequestView view{req.method(), req.body, [&req](std::string_view name) { return req.header(name); }};
   serve(view, std::make_shared<EngineResponder>(res.detach()));
@@ -165,9 +215,22 @@ void HttpTransport::serve(http::Request& req, http::Response& res) {
 void HttpTransport::serve(const HttpRequestView& req, std::shared_ptr<HttpResponder> res) {
   if (!guard_.host_ok(req.header("host"))) return refuse(*res, 421, "Invalid Host header");
   if (!guard_.origin_ok(req.header("origin"))) return refuse(*res, 403, "Invalid Origin header");
+  std::string claims;
+  if (options_.auth) {
+    // basic/authorization.mdx: every request carries the token, verified before anything else.
+    HttpAuth::Refusal refusal;
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    if (!options_.auth->check(req.header("authorization"), now.count(), claims, refusal))
+      return res->send(refusal.status, kJson, refusal.headers, refusal.body);
+  }
+  claims_ = std::move(claims);
   // transports.mdx "Protocol Version Header": an unsupported version is a 400.
+  // A session-less POST may be a 2026-07-28 request: the core answers its version with -32022
+  // and the versions it speaks (basic/versioning.mdx), keeping the request's id.
   std::string_view version = req.header("mcp-protocol-version");
-  if (!version.empty() && !is_known_version(version))
+  const bool stateless_post = req.method == "POST" && req.header("mcp-session-id").empty();
+  if (!version.empty() && !is_known_version(version) && !stateless_post)
     return refuse(*res, 400, "Bad Request: Unsupported protocol version");
   std::string_view method = req.method;
   if (method == "POST") return post(req, res);
@@ -182,10 +245,14 @@ HttpTransport::Entry* HttpTransport::session_of(const HttpRequestView& req, cons
     return nullptr;
   }
   auto it = sessions_.find(std::string(id));
-  if (it == sessions_.end()) {
+  // With authorization a session belongs to the subject that opened it: another token's holder
+  // is told it does not exist (basic/security_best_practices.mdx "Session Hijacking").
+  if (it == sessions_.end() ||
+      (options_.auth && it->second.session->auth_subject != subject_of(peek_, claims_))) {
     refuse(*res, 404, "Session not found");
     return nullptr;
   }
+  it->second.session->auth_claims = claims_;
   return &it->second;
 }
 
@@ -212,12 +279,18 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       if (sessions_.size() >= options_.max_sessions) return refuse(*res, 503, "Too many sessions");
       std::string id = new_session_id();
       session = std::make_shared<Session>();
+      session->auth_claims = claims_;
+      session->auth_subject = subject_of(peek_, claims_);
       sessions_.emplace(id, Entry{session, {}});
       extra = "Mcp-Session-Id: " + id + "\r\n";
-    } else if (!ok || msg.known.has_meta_version || req.header("mcp-protocol-version") == kModernVersion) {
+    } else if (!ok || msg.known.has_meta_version || req.header("mcp-protocol-version") == kModernVersion ||
+               (!req.header("mcp-protocol-version").empty() &&
+                !is_known_version(req.header("mcp-protocol-version")))) {
       // 2026-07-28 is stateless: each request stands alone (no Mcp-Session-Id). A message we
       // cannot read gets its error the same way.
       session = std::make_shared<Session>();
+      session->stateless = true;
+      session->auth_claims = claims_;
     } else {
       return refuse(*res, 400, "Bad Request: Missing Mcp-Session-Id header");
     }
@@ -227,7 +300,9 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       [this](const std::shared_ptr<HttpResponder>& r, std::function<void()> cancel) {
         watched_.push_back(Watched{r, std::move(cancel)});
       });
+  channel->set_headers(&req.header);  // only while handle() runs: `req` is borrowed
   Outcome outcome = core_.handle(session, req.body, channel);
+  channel->set_headers(nullptr);
   if (outcome == Outcome::kNoReply && !channel->done()) channel->accepted();
 }
 
@@ -242,6 +317,7 @@ void HttpTransport::get(const HttpRequestView& req, const Res& res) {
   entry->stream = res;
   res->start(200, kEventStream, "Cache-Control: no-cache\r\n");
   res->write(": stream open\n\n");
+  entry->session->notifier = std::make_shared<StreamChannel>(res);
 }
 
 void HttpTransport::remove(const HttpRequestView& req, const Res& res) {

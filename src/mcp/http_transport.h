@@ -13,6 +13,7 @@
 #include "core/event_loop.h"
 #include "http/server.h"
 #include "mcp/http_exchange.h"
+#include "mcp/http_auth.h"
 #include "mcp/http_guard.h"
 #include "mcp/server_core.h"
 
@@ -25,6 +26,8 @@ struct HttpOptions {
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
   size_t max_sessions = 10000;  // beyond this, new sessions get 503 (bounds memory per server)
+  // Bearer authorization (basic/authorization.mdx); null: requests are not authenticated.
+  std::shared_ptr<const HttpAuth> auth;
 };
 
 class HttpTransport {
@@ -42,6 +45,8 @@ class HttpTransport {
   // Serves one exchange addressed to the MCP path (POST, GET or DELETE).
   void serve(http::Request& req, http::Response& res);
   void serve(const HttpRequestView& req, std::shared_ptr<HttpResponder> res);
+  // GET of the Protected Resource Metadata (RFC 9728 §3): the document, or 404 without auth.
+  void serve_metadata(HttpResponder& res) const;
   size_t sessions() const { return sessions_.size(); }
 
  private:
@@ -73,6 +78,7 @@ class HttpTransport {
   std::unique_ptr<http::Server> server_;
   std::unordered_map<std::string, Entry> sessions_;
   Parser peek_;  // reads a session-less POST to see whether it is initialize
+  std::string claims_;  // the current request's verified claims (with auth)
 };
 
 }  // namespace fa::mcp

@@ -90,7 +90,10 @@ bool read_params(od::object& params, KnownParams& known) {
     } else if (key == "requestId") {
       if (vt == od::json_type::string || vt == od::json_type::number)
         known.request_id = trim_right(value.raw_json_token());
+    } else if (key == "capabilities" && vt == od::json_type::object) {
+      ok = raw_value(value, vt, known.capabilities);
     } else if (key == "_meta" && vt == od::json_type::object) {
+      known.has_meta = true;
       od::object meta;
       if (value.get_object().get(meta)) return false;
       for (auto meta_field : meta) {
@@ -109,6 +112,8 @@ bool read_params(od::object& params, KnownParams& known) {
         } else if (k == "io.modelcontextprotocol/logLevel" && t == od::json_type::string) {
           if (v.get_string().get(known.meta_log_level)) return false;
           known.has_meta_log_level = true;
+        } else if (k == "io.modelcontextprotocol/clientCapabilities" && t == od::json_type::object) {
+          if (!raw_value(v, t, known.meta_client_capabilities)) return false;
         }
       }
     }
@@ -203,6 +208,9 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
         out.known.arguments = rebase(out.known.arguments, impl_->message_buf, text);
         out.known.progress_token = rebase(out.known.progress_token, impl_->message_buf, text);
         out.known.request_id = rebase(out.known.request_id, impl_->message_buf, text);
+        out.known.capabilities = rebase(trim_right(out.known.capabilities), impl_->message_buf, text);
+        out.known.meta_client_capabilities =
+            rebase(trim_right(out.known.meta_client_capabilities), impl_->message_buf, text);
       } else {
         bad_params = true;
       }
@@ -227,7 +235,8 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       std::string_view raw;
       if (e.find_field_unordered("code").get_int64().get(code) == simdjson::SUCCESS)
         out.error_code = static_cast<int>(code);
-      if (e.raw_json().get(raw)) {}  // consume the rest of the object
+      if (e.raw_json().get(raw) == simdjson::SUCCESS)  // consumes the rest of the object
+        out.error = rebase(trim_right(raw), impl_->message_buf, text);
       have_error = true;
     }
     // Unknown members are ignored (JSON-RPC allows extensions).
@@ -277,6 +286,29 @@ std::string_view Parser::raw_member(std::string_view object, std::string_view ke
     return rebase(trim_right(raw), impl_->member_buf, object);
   }
   return {};
+}
+
+bool Parser::string_array_member(std::string_view object, std::string_view key,
+                                 std::vector<std::string>& out) {
+  if (object.empty()) return false;
+  auto padded = padded_copy(impl_->member_buf, object);
+  od::document doc;
+  od::object obj;
+  if (impl_->member_parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return false;
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view k;
+    if (std::move(field_result).get(field) || field.unescaped_key().get(k)) return false;
+    if (k != key) continue;
+    od::array items;
+    if (field.value().get_array().get(items)) return false;
+    for (auto item : items) {
+      std::string_view s;
+      if (item.get_string().get(s) == simdjson::SUCCESS) out.emplace_back(s);
+    }
+    return true;
+  }
+  return false;
 }
 
 bool Parser::string_member(std::string_view object, std::string_view key, std::string_view& value) {

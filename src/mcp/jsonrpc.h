@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fa::mcp {
 
@@ -19,6 +20,7 @@ enum ErrorCode : int {
   kInternalError = -32603,
   kResourceNotFound = -32002,  // server/resources.mdx "Error Handling" (2025-11-25)
   kUnsupportedProtocolVersion = -32022,  // 2026-07-28 basic/versioning.mdx
+  kMissingRequiredClientCapability = -32021,  // 2026-07-28 basic/index.mdx "Error Codes"
 };
 
 // One message larger than this is refused with kInvalidRequest (bytes): 4 MiB holds any
@@ -38,11 +40,14 @@ struct KnownParams {
   std::string_view level;             // logging/setLevel
   std::string_view protocol_version;  // initialize
   std::string_view request_id;        // notifications/cancelled: raw JSON token
+  std::string_view capabilities;      // initialize: raw JSON of the client's capabilities
   // 2026-07-28 per-request metadata (basic/index.mdx "_meta"): the request's protocol version
   // and log level, io.modelcontextprotocol/protocolVersion and .../logLevel.
   std::string_view meta_version, meta_log_level;
+  // Raw JSON of _meta["io.modelcontextprotocol/clientCapabilities"] (2026-07-28).
+  std::string_view meta_client_capabilities;
   bool has_name = false, has_uri = false, has_cursor = false, has_level = false;
-  bool has_meta_version = false, has_meta_log_level = false;
+  bool has_meta = false, has_meta_version = false, has_meta_log_level = false;
 };
 
 // A parsed message. Every view points into the parser's buffer or the parsed text and is
@@ -54,6 +59,7 @@ struct Message {
   std::string_view params;  // raw JSON text of the params object; empty when absent
   std::string_view result;  // kResponse: raw JSON of "result"
   int error_code = 0;       // kError
+  std::string_view error;   // kError: raw JSON of the "error" object
   KnownParams known;        // members of params, read in the same pass
 };
 
@@ -84,6 +90,9 @@ class Parser {
   bool string_member(std::string_view object, std::string_view key, std::string_view& value);
   // Raw JSON text of member `key` of `object`, empty if absent or `object` is not an object.
   std::string_view raw_member(std::string_view object, std::string_view key);
+  // Appends the strings of array member `key` of `object` to `out` (non-strings are skipped).
+  // Returns false if absent or not an array of the object.
+  bool string_array_member(std::string_view object, std::string_view key, std::vector<std::string>& out);
 
  private:
   struct Impl;

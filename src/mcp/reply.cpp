@@ -1,10 +1,9 @@
 // Reply: late answers and request-scoped notifications.
 #include "mcp/reply.h"
 
+#include <atomic>
 #include <charconv>
 #include <iterator>
-
-
 
 namespace fa::mcp {
 
@@ -32,9 +31,10 @@ bool parse_log_level(std::string_view name, LogLevel& level) {
 std::string_view log_level_name(LogLevel level) { return kLevelNames[static_cast<size_t>(level)]; }
 
 Reply::Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
-             std::string progress_token, uint64_t call_id, ReplyStyle style)
+             std::string progress_token, uint64_t call_id, ReplyStyle style, std::string params)
     : state_(std::make_shared<State>(State{std::move(session), std::move(channel), std::move(id),
-                                           std::move(progress_token), call_id, false, style})) {}
+                                           std::move(progress_token), call_id, false, style,
+                                           std::move(params)})) {}
 
 std::string modern_result(std::string_view json, bool cacheable) {
   // ttlMs 0 with private scope: results may change at any time and are per caller.
@@ -43,6 +43,8 @@ std::string modern_result(std::string_view json, bool cacheable) {
   std::string out;
   size_t brace = json.find('{');
   if (brace == std::string_view::npos) return std::string(json);
+  // A result that names its own type (InputRequiredResult, "input_required") keeps it.
+  if (json.substr(brace + 1).starts_with(R"("resultType")")) return std::string(json);
   out.reserve(json.size() + members.size() + 2);
   out.append(json.substr(0, brace + 1));
   out.append(members);
@@ -61,12 +63,12 @@ bool Reply::active() const {
   return it != session->in_flight.end() && it->second == state_->call_id;
 }
 
-bool Reply::finish(std::string_view message) {
+bool Reply::finish(std::string_view message, bool refused) {
   if (!active()) return false;
   state_->done = true;
   if (auto session = state_->session.lock()) session->in_flight.erase(state_->id);
   auto channel = std::move(state_->channel);
-  channel->send(message, true, false);
+  channel->send(message, true, refused);
   return true;
 }
 
@@ -91,7 +93,8 @@ bool Reply::error(int code, std::string_view message, std::string_view data_json
   if (state_->style.modern && code == kResourceNotFound) code = kInvalidParams;
   std::string out;
   encode_error(out, state_->id, code, message, data_json);
-  return finish(out);
+  // 2026-07-28 basic/index.mdx: a missing client capability is refused with HTTP 400.
+  return finish(out, state_->style.modern && code == kMissingRequiredClientCapability);
 }
 
 bool Reply::progress(double progress, double total, std::string_view message) {
@@ -136,6 +139,43 @@ bool Reply::log(LogLevel level, std::string_view logger, std::string_view data_j
   encode_notification(out, "notifications/message", params);
   state_->channel->send(out, false, false);
   return true;
+}
+
+}  // namespace fa::mcp
+
+namespace fa::mcp {
+
+uint64_t Reply::request(std::string_view method, std::string_view params_json) {
+  if (!active()) return 0;
+  auto session = state_->session.lock();
+  // Numbers are unique across sessions, so the application can key its waiters by them alone.
+  static std::atomic<uint64_t> next{1};
+  const uint64_t number = next.fetch_add(1, std::memory_order_relaxed);
+  std::string id = std::to_string(number);
+  session->outgoing.emplace(id, number);
+  std::string out = R"({"jsonrpc":"2.0","id":)";
+  out += id;
+  out += R"(,"method":)";
+  append_string(out, method);
+  if (!params_json.empty()) {
+    out += R"(,"params":)";
+    out += params_json;
+  }
+  out.push_back('}');
+  state_->channel->send(out, false, false);
+  return number;
+}
+
+std::string_view Reply::auth_claims() const {
+  if (!state_) return {};
+  auto session = state_->session.lock();
+  return session ? std::string_view(session->auth_claims) : std::string_view();
+}
+
+std::string_view Reply::client_capabilities() const {
+  if (!state_) return {};
+  auto session = state_->session.lock();
+  return session ? std::string_view(session->client_capabilities) : std::string_view();
 }
 
 }  // namespace fa::mcp

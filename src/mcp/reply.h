@@ -24,7 +24,8 @@ class Reply {
  public:
   Reply() = default;
   Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
-        std::string progress_token, uint64_t call_id, ReplyStyle style = {});
+        std::string progress_token, uint64_t call_id, ReplyStyle style = {},
+        std::string params = {});
 
   // Each returns false and sends nothing once the request was answered or cancelled, or its
   // session or channel is gone.
@@ -35,6 +36,19 @@ class Reply {
   bool progress(double progress, double total, std::string_view message);
   // notifications/message (server/utilities/logging.mdx), if `level` passes the session's level.
   bool log(LogLevel level, std::string_view logger, std::string_view data_json);
+  // Sends the client a request tied to this one (sampling/createMessage, elicitation/create,
+  // roots/list: 2025-11-25 client/*.mdx) on the same channel, so an HTTP client gets it on the
+  // POST's SSE stream. Returns its number (> 0), which Application::response() names when the
+  // client answers; 0 when nothing was sent.
+  uint64_t request(std::string_view method, std::string_view params_json);
+  // The client's capabilities from initialize (raw JSON), empty when unknown.
+  std::string_view client_capabilities() const;
+  // 2026-07-28 requests: the request's raw params (inputResponses, requestState and _meta are
+  // the application's to read); empty for earlier revisions.
+  std::string_view params() const { return state_ ? std::string_view(state_->params) : std::string_view(); }
+  bool modern() const { return state_ && state_->style.modern; }
+  // With bearer authorization on HTTP: the verified token's claims (JSON); empty otherwise.
+  std::string_view auth_claims() const;
 
   bool active() const;
   uint64_t call_id() const { return state_ ? state_->call_id : 0; }
@@ -49,8 +63,9 @@ class Reply {
     uint64_t call_id = 0;
     bool done = false;
     ReplyStyle style;
+    std::string params;
   };
-  bool finish(std::string_view message);
+  bool finish(std::string_view message, bool refused = false);
   std::shared_ptr<State> state_;
 };
 

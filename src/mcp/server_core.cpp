@@ -1,6 +1,7 @@
 // ServerCore: MCP 2025-11-25 method dispatch (server/*.mdx, basic/lifecycle.mdx).
 #include "mcp/server_core.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "mcp/jsonrpc.h"
@@ -31,6 +32,135 @@ int ServerCore::add(Listing& listing, std::string name, std::string descriptor_j
   return index;
 }
 
+bool ServerCore::remove(Listing& listing, std::string_view name) {
+  auto it = listing.index.find(std::string(name));
+  if (it == listing.index.end()) return false;
+  listing.items[static_cast<size_t>(it->second)].clear();  // list() skips withdrawn items
+  listing.index.erase(it);
+  return true;
+}
+
+void ServerCore::track(const std::shared_ptr<Session>& session) {
+  std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+  sessions_.push_back(session);
+}
+
+size_t ServerCore::broadcast(std::string_view message, std::string_view subscribed_uri) {
+  size_t told = 0;
+  std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+  for (auto& weak : sessions_) {
+    auto session = weak.lock();
+    if (!session || !session->notifier || !session->initialized) continue;
+    if (!subscribed_uri.empty() && !session->subscriptions.contains(std::string(subscribed_uri))) continue;
+    session->notifier->send(message, false, false);
+    ++told;
+  }
+  return told;
+}
+
+size_t ServerCore::notify_list_changed(std::string_view what) {
+  std::string method = "notifications/";
+  method += what;
+  method += "/list_changed";
+  out_.clear();
+  encode_notification(out_, method, {});
+  std::string message = out_;
+  size_t told = broadcast(message, {});
+  std::erase_if(listeners_, [](const Listener& l) { return l.session.expired(); });
+  for (auto& l : listeners_) {
+    bool wants = what == "tools" ? l.tools : what == "prompts" ? l.prompts : l.resources;
+    if (!wants) continue;
+    std::string params = R"({"_meta":{"io.modelcontextprotocol/subscriptionId":)" + l.id + "}}";
+    out_.clear();
+    encode_notification(out_, method, params);
+    l.channel->send(out_, false, false);
+    ++told;
+  }
+  return told;
+}
+
+size_t ServerCore::notify_resource_updated(std::string_view uri) {
+  std::string params = R"({"uri":)";
+  append_string(params, uri);
+  params += "}";
+  out_.clear();
+  encode_notification(out_, "notifications/resources/updated", params);
+  std::string message = out_;
+  size_t told = broadcast(message, uri);
+  std::erase_if(listeners_, [](const Listener& l) { return l.session.expired(); });
+  for (auto& l : listeners_) {
+    if (std::find(l.uris.begin(), l.uris.end(), uri) == l.uris.end()) continue;
+    std::string p = R"({"_meta":{"io.modelcontextprotocol/subscriptionId":)" + l.id + R"(},"uri":)";
+    append_string(p, uri);
+    p += "}";
+    out_.clear();
+    encode_notification(out_, "notifications/resources/updated", p);
+    l.channel->send(out_, false, false);
+    ++told;
+  }
+  return told;
+}
+
+Outcome ServerCore::listen(const std::shared_ptr<Session>& session, const Message& msg,
+                           const std::shared_ptr<Channel>& channel) {
+  Listener l;
+  l.session = session;
+  l.channel = channel;
+  l.id = std::string(msg.id);
+  l.call_id = next_call_id_++;
+  std::string filter(aux_.raw_member(msg.params, "notifications"));
+  l.tools = aux_.raw_member(filter, "toolsListChanged") == "true";
+  l.prompts = aux_.raw_member(filter, "promptsListChanged") == "true";
+  l.resources = aux_.raw_member(filter, "resourcesListChanged") == "true";
+  aux_.string_array_member(filter, "resourceSubscriptions", l.uris);
+  // The acknowledgment names the subset we honour: all four kinds are served.
+  std::string ack = R"({"_meta":{"io.modelcontextprotocol/subscriptionId":)" + l.id + R"(},"notifications":{)";
+  bool first = true;
+  auto flag = [&](bool on, std::string_view name) {
+    if (!on) return;
+    if (!first) ack += ',';
+    first = false;
+    ack += '"';
+    ack += name;
+    ack += R"(":true)";
+  };
+  flag(l.tools, "toolsListChanged");
+  flag(l.prompts, "promptsListChanged");
+  flag(l.resources, "resourcesListChanged");
+  if (!l.uris.empty()) {
+    if (!first) ack += ',';
+    ack += R"("resourceSubscriptions":[)";
+    for (size_t i = 0; i < l.uris.size(); ++i) {
+      if (i) ack += ',';
+      append_string(ack, l.uris[i]);
+    }
+    ack += ']';
+  }
+  ack += "}}";
+  out_.clear();
+  encode_notification(out_, "notifications/subscriptions/acknowledged", ack);
+  channel->send(out_, false, false);
+  session->in_flight[l.id] = l.call_id;
+  uint64_t call_id = l.call_id;
+  listeners_.push_back(std::move(l));
+  channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(msg.id), call_id] {
+    std::erase_if(listeners_, [&](const Listener& x) { return x.call_id == call_id; });
+    if (auto s = weak.lock()) s->in_flight.erase(id);
+  });
+  return Outcome::kPending;
+}
+
+void ServerCore::response(Session& session, const Message& msg) {
+  auto it = session.outgoing.find(std::string(msg.id));
+  if (it == session.outgoing.end()) return;  // not ours, or answered already: ignored
+  const uint64_t number = it->second;
+  session.outgoing.erase(it);
+  if (msg.kind == MessageKind::kResponse)
+    app_.response(number, true, msg.result);
+  else
+    app_.response(number, false, msg.error);
+}
+
 int ServerCore::add_tool(std::string name, std::string descriptor_json) {
   return add(tools_, std::move(name), std::move(descriptor_json));
 }
@@ -43,6 +173,14 @@ void ServerCore::add_resource_template(std::string descriptor_json) {
 }
 int ServerCore::add_prompt(std::string name, std::string descriptor_json) {
   return add(prompts_, std::move(name), std::move(descriptor_json));
+}
+
+void ServerCore::set_tool_headers(std::string_view name, std::vector<ParamHeader> params) {
+  auto it = tools_.index.find(std::string(name));
+  if (it == tools_.index.end()) return;
+  auto i = static_cast<size_t>(it->second);
+  if (tool_headers_.size() <= i) tool_headers_.resize(i + 1);
+  tool_headers_[i] = std::move(params);
 }
 
 Outcome ServerCore::handle(const std::shared_ptr<Session>& session, std::string_view text,
@@ -63,7 +201,8 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   switch (msg.kind) {
     case MessageKind::kResponse:
     case MessageKind::kError:
-      return Outcome::kNoReply;  // we send the client no requests yet
+      response(*session, msg);  // to a request we sent (Reply::request)
+      return Outcome::kNoReply;
     case MessageKind::kNotification:
       notification(*session, msg);
       return Outcome::kNoReply;
@@ -72,14 +211,32 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   }
   const std::string_view m = msg.method;
   const bool modern = msg.known.has_meta_version;
+  if (session->stateless && !(modern && msg.known.has_meta && !msg.known.meta_client_capabilities.empty())) {
+    // 2026-07-28 basic/index.mdx: every request carries its protocol version and the client's
+    // capabilities in _meta.
+    out_.clear();
+    encode_error(out_, msg.id, kInvalidParams,
+                 !msg.known.has_meta ? "Invalid params: missing _meta"
+                 : !modern ? "Invalid params: _meta lacks io.modelcontextprotocol/protocolVersion"
+                           : "Invalid params: _meta lacks io.modelcontextprotocol/clientCapabilities");
+    channel->send(out_, true, true);
+    return Outcome::kAnswered;
+  }
+  const HeaderLookup* headers = modern ? channel->headers() : nullptr;
+  auto header_mismatch = [&](const std::string& why) {
+    out_.clear();
+    encode_error(out_, msg.id, kHeaderMismatch, why);
+    channel->send(out_, true, true);
+    return Outcome::kAnswered;
+  };
+  if (headers) {
+    if (std::string why = check_version_header(msg, *headers); !why.empty()) return header_mismatch(why);
+  }
   if (modern && msg.known.meta_version != kModernVersion) {
-    // 2026-07-28 basic/versioning.mdx: name the versions we speak so the client can pick one.
+    // 2026-07-28 basic/versioning.mdx: name the versions a stateless request may use (the same
+    // list as server/discover's supportedVersions); earlier ones go through initialize.
     std::string data = R"({"supported":[")";
     data += kModernVersion;
-    for (auto v : kSupportedVersions) {
-      data += R"(",")";
-      data += v;
-    }
     data += R"("],"requested":)";
     append_string(data, msg.known.meta_version);
     data += "}";
@@ -88,6 +245,27 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
     channel->send(out_, true, true);
     return Outcome::kAnswered;
   }
+  if (headers) {
+    std::span<const ParamHeader> params;
+    if (m == "tools/call" && msg.known.has_name) {
+      auto it = tools_.index.find(std::string(msg.known.name));
+      if (it != tools_.index.end() && static_cast<size_t>(it->second) < tool_headers_.size())
+        params = tool_headers_[static_cast<size_t>(it->second)];
+    }
+    if (std::string why = check_mirrored_headers(msg, *headers, params, aux_); !why.empty())
+      return header_mismatch(why);
+  }
+  if (modern && (m == "initialize" || m == "ping" || m == "logging/setLevel" ||
+                 m == "resources/subscribe" || m == "resources/unsubscribe")) {
+    // 2026-07-28 changelog: removed methods are answered like any unknown method.
+    out_.clear();
+    std::string data;
+    append_string(data, m);
+    encode_error(out_, msg.id, kMethodNotFound, "Method not found", data);
+    channel->send_not_found(out_);
+    return Outcome::kAnswered;
+  }
+  if (m == "subscriptions/listen" && modern) return listen(session, msg, channel);
   if (m == "tools/call") return upcall(session, msg, channel, CallKind::kTool);
   if (m == "resources/read") return upcall(session, msg, channel, CallKind::kResource);
   if (m == "prompts/get") return upcall(session, msg, channel, CallKind::kPrompt);
@@ -98,6 +276,7 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   bool cacheable = false;
   if (m == "initialize") {
     initialize(*session, msg, result);
+    track(session);
   } else if (m == "server/discover") {
     discover(result);
     cacheable = true;
@@ -145,7 +324,10 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
       append_string(data, m);
       return data;
     }());
-    channel->send(out_, true, false);
+    if (modern)
+      channel->send_not_found(out_);
+    else
+      channel->send(out_, true, false);
     return Outcome::kAnswered;
   }
   out_.clear();
@@ -161,6 +343,7 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
 
 void ServerCore::initialize(Session& session, const Message& msg, std::string& result) {
   // basic/lifecycle.mdx: echo a version we support, else answer with our latest.
+  session.client_capabilities = msg.known.capabilities.empty() ? "{}" : std::string(msg.known.capabilities);
   if (is_supported_version(msg.known.protocol_version))
     session.protocol_version = msg.known.protocol_version;
   else
@@ -188,8 +371,8 @@ void ServerCore::initialize(Session& session, const Message& msg, std::string& r
 void ServerCore::capabilities(std::string& out) {
   out += R"({"logging":{},)";
   if (completions_) out += R"("completions":{},)";
-  out += R"("prompts":{"listChanged":false},"resources":{"subscribe":true,"listChanged":false},)"
-         R"("tools":{"listChanged":false}})";
+  out += R"("prompts":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},)"
+         R"("tools":{"listChanged":true}})";
 }
 
 void ServerCore::discover(std::string& result) {
@@ -226,8 +409,11 @@ bool ServerCore::list(Session& session, const Listing& listing, const Message& m
   result = "{\"";
   result += listing.key;
   result += "\":[";
+  bool first = true;
   for (size_t i = offset; i < stop; ++i) {
-    if (i != offset) result.push_back(',');
+    if (listing.items[i].empty()) continue;  // withdrawn
+    if (!first) result.push_back(',');
+    first = false;
     result += listing.items[i];
   }
   result.push_back(']');
@@ -282,7 +468,9 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
   style.modern = known.has_meta_version;
   style.cacheable = style.modern && kind == CallKind::kResource;
   style.has_log_level = known.has_meta_log_level && parse_log_level(known.meta_log_level, style.log_level);
-  Reply reply(session, channel, std::move(id), std::string(token), call_id, style);
+  // 2026-07-28: the application reads inputResponses, requestState and _meta from the params.
+  Reply reply(session, channel, std::move(id), std::string(token), call_id, style,
+              style.modern ? std::string(msg.params) : std::string());
   app_.call(call, reply);
   if (!reply.active()) return Outcome::kAnswered;
   channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
@@ -306,10 +494,16 @@ void ServerCore::cancel_request(Session& session, std::string_view id) {
   if (it == session.in_flight.end()) return;
   const uint64_t call_id = it->second;
   session.in_flight.erase(it);
+  // A subscriptions/listen stream ends with its request (basic/patterns/subscriptions.mdx).
+  if (std::erase_if(listeners_, [&](const Listener& l) { return l.call_id == call_id; })) return;
   app_.cancel(call_id);
 }
 
 void ServerCore::end_session(Session& session) {
+  std::erase_if(listeners_, [&](const Listener& l) {
+    auto s = l.session.lock();
+    return !s || s.get() == &session;
+  });
   auto in_flight = std::move(session.in_flight);
   session.in_flight.clear();
   for (auto& [id, call_id] : in_flight) app_.cancel(call_id);

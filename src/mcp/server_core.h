@@ -12,6 +12,7 @@
 
 #include "mcp/application.h"
 #include "mcp/channel.h"
+#include "mcp/header_check.h"
 #include "mcp/session.h"
 
 namespace fa::mcp {
@@ -57,6 +58,10 @@ class ServerCore {
   int add_resource(std::string uri, std::string descriptor_json);
   void add_resource_template(std::string descriptor_json);
   int add_prompt(std::string name, std::string descriptor_json);
+  // Withdraws a tool or prompt (its index is never reused); false when the name is unknown.
+  bool remove_tool(std::string_view name) { return remove(tools_, name); }
+  bool remove_prompt(std::string_view name) { return remove(prompts_, name); }
+  bool remove_resource(std::string_view uri) { return remove(resources_, uri); }
   void set_completions(bool enabled) { completions_ = enabled; }
   void set_page_size(size_t n) { page_size_ = n ? n : 1; }
 
@@ -66,12 +71,25 @@ class ServerCore {
   virtual Outcome handle(const std::shared_ptr<Session>& session, std::string_view text,
                  const std::shared_ptr<Channel>& channel);
 
+  // The arguments tool `name` mirrors into Mcp-Param-* headers (its x-mcp-header annotations).
+  void set_tool_headers(std::string_view name, std::vector<ParamHeader> params);
+
   // Cancels every request the session still has in flight (a transport closing).
   void end_session(Session& session);
   // Cancels one in-flight request by its id (raw JSON token); unknown ids are ignored.
   void cancel_request(Session& session, std::string_view id);
 
   const ServerInfo& info() const { return info_; }
+
+  // notifications/{tools,prompts,resources}/list_changed to every session that has a channel
+  // for unsolicited messages (server/tools.mdx "List Changed Notification"); `what` is
+  // "tools", "prompts" or "resources". Returns how many sessions were told.
+  size_t notify_list_changed(std::string_view what);
+  // notifications/resources/updated to the sessions subscribed to `uri` (server/resources.mdx
+  // "Subscriptions"). Returns how many sessions were told.
+  size_t notify_resource_updated(std::string_view uri);
+  // Sessions the core knows of (initialized 2025-11-25 sessions and 2026-07-28 listeners).
+  void track(const std::shared_ptr<Session>& session);
 
  private:
   struct Listing {
@@ -80,6 +98,9 @@ class ServerCore {
     std::unordered_map<std::string, int> index;
   };
   int add(Listing& listing, std::string name, std::string descriptor_json);
+  bool remove(Listing& listing, std::string_view name);
+  size_t broadcast(std::string_view message, std::string_view subscribed_uri);
+  void response(Session& session, const Message& msg);
   Outcome dispatch(const std::shared_ptr<Session>& session, const Message& msg,
                    const std::shared_ptr<Channel>& channel);
   Outcome upcall(const std::shared_ptr<Session>& session, const Message& msg,
@@ -98,6 +119,21 @@ class ServerCore {
   size_t page_size_ = kDefaultPageSize;
   uint64_t next_call_id_ = 1;
   std::string out_;  // reused envelope buffer
+  std::vector<std::weak_ptr<Session>> sessions_;
+  // 2026-07-28 subscriptions/listen streams (basic/patterns/subscriptions.mdx).
+  struct Listener {
+    std::weak_ptr<Session> session;
+    std::shared_ptr<Channel> channel;
+    std::string id;  // the listen request's raw id: the subscription id
+    uint64_t call_id = 0;
+    bool tools = false, prompts = false, resources = false;
+    std::vector<std::string> uris;
+  };
+  std::vector<Listener> listeners_;
+  Outcome listen(const std::shared_ptr<Session>& session, const Message& msg,
+                 const std::shared_ptr<Channel>& channel);
+  std::vector<std::vector<ParamHeader>> tool_headers_;  // by tool index
+  Parser aux_;  // reads members of params the one-pass parse does not keep
 };
 
 }  // namespace fa::mcp

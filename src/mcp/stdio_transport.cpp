@@ -70,7 +70,9 @@ StdioTransport::StdioTransport(EventLoop& loop, ServerCore& core, int in_fd, int
       reader_(std::make_unique<Reader>(*this)),
       writer_(std::make_unique<Writer>(*this)),
       out_(std::make_shared<Out>(this)),
-      session_(std::make_shared<Session>()) {}
+      session_(std::make_shared<Session>()) {
+  session_->notifier = out_;  // list_changed and resource updates go to stdout too
+}
 
 StdioTransport::~StdioTransport() {
   *alive_ = false;
