@@ -95,7 +95,11 @@ HeaderValue parse_header_value(std::string_view value) {
           closed = true;
           break;
         }
-        if (c == '\\' && i < value.size()) c = value[i++];
+        // Only \" and \\ are escapes: browsers send filenames' other backslashes as is
+        // (a Windows path, `a\b.txt`), and HTML percent-encodes '"' in names.
+        if (c == '\\' && i < value.size() && (value[i] == '"' || value[i] == '\\')) {
+          c = value[i++];
+        }
         val.push_back(c);
       }
       if (!closed) break;

@@ -33,6 +33,15 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Old browsers (IE) send the full Windows path; RFC 7578 §4.2 says not to use directory
+// information, so keep what follows the last backslash of a `C:\...` or `\\host\...` name.
+std::string strip_windows_path(const std::string& name) {
+  const bool drive = name.size() >= 3 && name[1] == ':' && name[2] == '\\';
+  const bool unc = name.size() >= 2 && name[0] == '\\' && name[1] == '\\';
+  if (!drive && !unc) return name;
+  return name.substr(name.rfind('\\') + 1);
+}
+
 }  // namespace
 
 Parser::Parser(std::string_view boundary, Limits limits) : delim_("\r\n--"), limits_(limits) {
@@ -138,7 +147,7 @@ bool Parser::parse_headers(PartSink& sink) {
         part_.name = *n;
         disposition = true;
       }
-      if (const std::string* f = hv.param("filename")) part_.filename = *f;
+      if (const std::string* f = hv.param("filename")) part_.filename = strip_windows_path(*f);
     } else if (iequals(name, "content-type")) {
       part_.content_type = std::string(value);
     }

@@ -132,6 +132,22 @@ TEST(MultipartParser, FirstBoundaryAtByteZeroAndNoPreambleCrlf) {
   EXPECT_EQ(o.parts[0].data, "1");
 }
 
+TEST(MultipartParser, WindowsPathsLoseTheirDirectory) {
+  const std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=f; "
+      "filename=\"C:\\\\Docs\\\\a.txt\"\r\n\r\n1\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=g; "
+      "filename=\"\\\\\\\\srv\\\\b.txt\"\r\n\r\n2\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=h; "
+      "filename=\"x\\\\y.txt\"\r\n\r\n3\r\n--XyZ--";
+  Outcome o = parse(body);
+  ASSERT_EQ(o.status, Status::kDone) << o.reason;
+  ASSERT_EQ(o.parts.size(), 3u);
+  EXPECT_EQ(*o.parts[0].part.filename, "a.txt");
+  EXPECT_EQ(*o.parts[1].part.filename, "b.txt");
+  EXPECT_EQ(*o.parts[2].part.filename, "x\\y.txt");  // not a path: kept (python-multipart too)
+}
+
 TEST(MultipartParser, PartWithoutHeadersIsRejected) {
   Outcome o = parse("--XyZ\r\n\r\nvalue\r\n--XyZ--\r\n");
   EXPECT_EQ(o.status, Status::kError);
@@ -256,6 +272,8 @@ TEST(HeaderParams, DispositionParameters) {
   EXPECT_EQ(*ext.param("filename"), "\xE2\x82\xAC rates.txt");  // RFC 8187: `*` wins
   auto latin = parse_header_value("attachment; FILENAME*=iso-8859-1'en'%E9");
   EXPECT_EQ(*latin.param("filename"), "\xC3\xA9");
+  auto win = parse_header_value(R"(form-data; name="f"; filename="C:\dir\a\"b\\.txt")");
+  EXPECT_EQ(*win.param("filename"), "C:\\dir\\a\"b\\.txt");  // only \" and \\ unescape
   auto junk = parse_header_value("form-data; ; novalue; name=\"unterminated");
   EXPECT_EQ(junk.param("name"), nullptr);
 }
