@@ -58,3 +58,13 @@ def make_endpoint(native: Any) -> Callable[[Any, Any], Coroutine[Any, Any, Respo
         return await sink.head
 
     return mcp_endpoint
+
+
+def make_metadata_endpoint(document: str) -> Callable[[Any, Any], Coroutine[Any, Any, Response]]:
+    """GET of the Protected Resource Metadata (RFC 9728 §3) for an MCPServer with auth."""
+
+    async def metadata(req: Any, res: Any) -> Response:
+        headers = {"Cache-Control": "max-age=3600"}
+        return Response(document, 200, headers, media_type="application/json")
+
+    return metadata

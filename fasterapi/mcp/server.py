@@ -437,15 +437,11 @@ class MCPServer:
             include_in_schema=False,
         )
         if self._metadata is not None:
-            from fasterapi.responses import Response
+            from fasterapi.mcp._mount import make_metadata_endpoint
 
             meta_path, text = self._metadata
-
-            async def metadata(req: Any, res: Any) -> Response:  # RFC 9728 §3
-                return Response(text, 200, {"Cache-Control": "max-age=3600"},
-                                media_type="application/json")
-
-            for route in {meta_path, "/.well-known/oauth-protected-resource"}:
+            metadata = make_metadata_endpoint(text)
+            for route in sorted({meta_path, "/.well-known/oauth-protected-resource"}):
                 app.add_route(route, metadata, methods=["GET"], include_in_schema=False)
 
     def _cancel_all(self) -> None:
