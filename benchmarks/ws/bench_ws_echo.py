@@ -48,12 +48,21 @@ class Row:
     ready_path: str = "/ws"  # a GET here answers (any status) once the server is up
 
 
+def hello_server() -> Path:
+    """examples/cpp/hello_server: the newer of the release (scripts/test.sh) and dev builds."""
+    builds = [REPO / "build" / b / "examples" / "cpp" / "hello_server" for b in ("release", "dev")]
+    built = [exe for exe in builds if exe.exists()]
+    return max(built, key=lambda exe: exe.stat().st_mtime) if built else builds[0]
+
+
 def rows(port: int) -> list[Row]:
     py = sys.executable
     fastapi_app = "benchmarks.ws.apps.fastapi_ws_echo:app"
     return [
         Row("fasterapi", "FasterAPI (Python handler)",
             [py, "examples/ws_echo.py", "--port", str(port)], "fasterapi"),
+        Row("cpp", "FasterAPI (C++ handler: hello_server /ws)",
+            [str(hello_server()), "--port", str(port)], "fasterapi"),
         Row("uvicorn", "FastAPI + uvicorn (websockets)",
             [py, "-m", "uvicorn", fastapi_app, "--port", str(port), "--ws", "websockets",
              "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
@@ -154,7 +163,7 @@ def table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", help="comma-separated rows: fasterapi,uvicorn,granian,socketify")
+    p.add_argument("--only", help="comma-separated rows: fasterapi,cpp,uvicorn,granian,socketify")
     p.add_argument("--sizes", default="32,4096", help="message sizes in bytes (< 65536)")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--runs", type=int, default=3, help="measured runs per row and size")
