@@ -34,12 +34,6 @@ def test_cli_ws_flags(serve_cmd: list[subprocess.Popen[bytes]]) -> None:
         assert info.value.rcvd is not None and info.value.rcvd.code == 1009
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/ws: Upgrade::accept builds the Socket (which arms the ping deadline) before "
-    "H1Protocol::upgrade calls conn.clear_deadline(), so no ping is ever sent; remove this "
-    "mark when that is fixed",
-)
 def test_cli_ws_ping_interval(serve_cmd: list[subprocess.Popen[bytes]]) -> None:
     port = free_port()
     start_server(

@@ -80,6 +80,17 @@ def test_echo_text_and_binary(compression: str | None) -> None:
             assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
 
 
+def test_empty_message_after_a_compressed_one() -> None:
+    """With context takeover, an empty message must still carry its compressed block: RFC 7692
+    §7.2.3.6 sends it as the single byte 0x00. An empty RSV1 payload makes the client's
+    inflater read the next message's bytes as a stored block ("invalid stored block
+    lengths")."""
+    with serve(echo_app()) as client, connect(client, "/echo", compression="deflate") as ws:
+        for text in ["a", "", "b", "", "", "c"]:
+            ws.send(text)
+            assert ws.recv() == text
+
+
 def test_json_text_and_binary_modes() -> None:
     with serve(echo_app()) as client:
         with connect(client, "/json") as ws:
