@@ -6,6 +6,8 @@ examples/ws_echo.py` in a child process. Every case must be OK, NON-STRICT or IN
 
     python3 benchmarks/ws/autobahn_app.py                # all 517 cases (about 10 minutes)
     python3 benchmarks/ws/autobahn_app.py --reduced      # the CI subset (tests/python/ws)
+    python3 benchmarks/ws/autobahn_app.py --hello-server build/release/examples/cpp/hello_server
+                                                         # the C++ handler's echo route instead
 """
 
 from __future__ import annotations
@@ -47,13 +49,13 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"examples/ws_echo.py exited with {proc.returncode}")
+            raise RuntimeError(f"the echo server exited with {proc.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"examples/ws_echo.py is not listening on {port}")
+    raise RuntimeError(f"the echo server is not listening on {port}")
 
 
 def run_kosoku(url: str, include: list[str], exclude: list[str], outdir: Path,
@@ -86,10 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reduced", action="store_true", help="the CI subset, not every case")
     p.add_argument("--parallelism", type=int, default=4, help="cases run at once")
     p.add_argument("--outdir", type=Path, default=None, help="keep kosoku's reports here")
+    p.add_argument("--hello-server", type=Path, default=None,
+                   help="serve with this hello_server binary (its /ws echo route)")  # fmt: skip
     args = p.parse_args(argv)
     port = free_port()
+    if args.hello_server:
+        name, argv0 = "hello_server", [str(args.hello_server.resolve())]
+    else:
+        name, argv0 = "examples/ws_echo.py", [sys.executable, "examples/ws_echo.py"]
     server = subprocess.Popen(
-        [sys.executable, "examples/ws_echo.py", "--port", str(port)],
+        [*argv0, "--port", str(port)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         server.kill()
         server.wait()
     counts, bad = verdicts(results)
-    print(f"{len(results)} cases in {took:.0f} s against examples/ws_echo.py: "
+    print(f"{len(results)} cases in {took:.0f} s against {name}: "
           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))  # fmt: skip
     if bad:
         print("FAILED: " + ", ".join(f"{c} {results[c]['behavior']}/{results[c]['behaviorClose']}"
