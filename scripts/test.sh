@@ -25,6 +25,9 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DFA_BUILD_BENCH
 cmake --build build/release -j"$jobs"
 ctest --test-dir build/release -j"$jobs" --output-on-failure
 
+step "Autobahn WebSocket cases (kosoku, reduced set) against hello_server's C++ /ws echo"
+python3 benchmarks/ws/autobahn_app.py --reduced --hello-server build/release/examples/cpp/hello_server
+
 step "C++ ASan+UBSan build + ctest"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFA_SANITIZE=ON \
   -DFA_BUILD_EXAMPLES=OFF >/dev/null
