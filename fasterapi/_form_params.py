@@ -13,7 +13,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from fasterapi._forms import parse_form
+from fasterapi._forms import DEFAULT_LIMITS, parse_form
 from fasterapi.uploads import FormData, UploadFile
 
 if typing.TYPE_CHECKING:
@@ -27,7 +27,8 @@ def form_of(req: Any) -> FormData:
     d = req.__dict__
     form = d.get("_fa_form")
     if form is None:
-        form = d["_fa_form"] = parse_form(req)
+        limits = getattr(getattr(req, "app", None), "form_limits", None) or DEFAULT_LIMITS
+        form = d["_fa_form"] = parse_form(req, limits)
     return form  # type: ignore[no-any-return]
 
 

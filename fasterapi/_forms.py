@@ -4,24 +4,11 @@ empty form (then required Form/File parameters answer 422, as in FastAPI)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fasterapi.datastructures import QueryParams
 from fasterapi.exceptions import HTTPException
-from fasterapi.uploads import FormData, UploadFile, spooled_upload
-
-
-@dataclass(frozen=True)
-class FormLimits:
-    """Limits on one form body; exceeding one answers 413 (sizes) or 400 (counts)."""
-
-    max_fields: int = 1000  # parts without a filename (Starlette's default)
-    max_files: int = 1000  # parts with a filename (Starlette's default)
-    max_field_size: int = 1024 * 1024  # bytes in one field's value (Starlette's max_part_size)
-    max_file_size: int = 2**64 - 1  # bytes in one file; the server's body limit applies first
-    max_header_size: int = 16 * 1024  # bytes in one part's header block
-
+from fasterapi.uploads import FormData, FormLimits, UploadFile, spooled_upload
 
 DEFAULT_LIMITS = FormLimits()
 

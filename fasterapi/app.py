@@ -19,6 +19,7 @@ from fasterapi.params import Depends
 from fasterapi.requests import Request
 from fasterapi.responses import Response
 from fasterapi.routing import APIRouter, Route
+from fasterapi.uploads import FormLimits
 
 F = TypeVar("F", bound=Callable[..., Any])
 access_log = logging.getLogger("fasterapi.access")
@@ -47,6 +48,7 @@ class App(APIRouter):
         timeout_send: float = 30.0,
         timeout_graceful_shutdown: float = 30.0,
         max_body_bytes: int = 16 * 1024 * 1024,
+        form_limits: FormLimits | None = None,  # Form/File bodies (fasterapi.uploads)
         debug: bool = False,
         redirect_slashes: bool = True,
         compression: bool | Sequence[str] = False,
@@ -110,6 +112,7 @@ class App(APIRouter):
         self.timeout_send = timeout_send
         self.timeout_graceful_shutdown = timeout_graceful_shutdown
         self.max_body_bytes = max_body_bytes
+        self.form_limits = form_limits
         self.ssl: dict[str, Any] = {
             "ssl_keyfile": ssl_keyfile,
             "ssl_certfile": ssl_certfile,

@@ -153,17 +153,21 @@ class _FormCall:
         self.req, self.limits = req, limits
 
     def _parse(self) -> Any:
-        from fasterapi._forms import FormLimits, parse_form
+        import dataclasses
+
+        from fasterapi._forms import DEFAULT_LIMITS, parse_form
 
         d = self.req.__dict__
         if "_fa_form" not in d:
+            base = getattr(self.req.app, "form_limits", None) or DEFAULT_LIMITS
             lim = self.limits
             d["_fa_form"] = parse_form(
                 self.req,
-                FormLimits(
-                    max_fields=lim.get("max_fields", 1000),
-                    max_files=lim.get("max_files", 1000),
-                    max_field_size=lim.get("max_part_size", 1024 * 1024),
+                dataclasses.replace(
+                    base,
+                    max_fields=lim.get("max_fields", base.max_fields),
+                    max_files=lim.get("max_files", base.max_files),
+                    max_field_size=lim.get("max_part_size", base.max_field_size),
                 ),
             )
         return d["_fa_form"]

@@ -6,12 +6,25 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 
 from fasterapi.datastructures import Headers
 
 # Past this many bytes an upload moves from memory to a temporary file (Starlette's value).
 SPOOL_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FormLimits:
+    """Limits on one form body; exceeding one answers 413 (sizes) or 400 (counts). Set them for
+    an app with `App(form_limits=FormLimits(...))`."""
+
+    max_fields: int = 1000  # parts without a filename (Starlette's default)
+    max_files: int = 1000  # parts with a filename (Starlette's default)
+    max_field_size: int = 1024 * 1024  # bytes in one field's value (Starlette's max_part_size)
+    max_file_size: int = 2**64 - 1  # bytes in one file; the server's body limit applies first
+    max_header_size: int = 16 * 1024  # bytes in one part's header block
 
 
 class UploadFile:

@@ -11,6 +11,7 @@ from conftest import missing
 
 from fasterapi import App, File, Form, Request, UploadFile
 from fasterapi.testing import TestClient
+from fasterapi.uploads import FormLimits
 
 kept: list[UploadFile] = []
 
@@ -163,3 +164,27 @@ def test_upload_past_the_body_limit_is_413() -> None:
         assert c.post("/up", files={"file": ("a", b"a" * 200_000)}).json() == {"size": 200_000}
         assert c.post("/up", files={"file": ("a", b"a" * 300_000)}).status_code == 413
         assert c.get("/ok").text == "ok"
+
+
+def test_app_form_limits() -> None:
+    app = App(form_limits=FormLimits(max_file_size=1000, max_files=1))
+
+    @app.post("/up")
+    async def up(files: list[UploadFile]) -> dict[str, Any]:
+        return {"sizes": [f.size for f in files]}
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"files": len((await request.form(max_files=3)).getlist("f"))}
+
+    with TestClient(app) as c:
+        assert c.post("/up", files={"files": ("a", b"a" * 1000)}).json() == {"sizes": [1000]}
+        r = c.post("/up", files={"files": ("a", b"a" * 1001)})
+        assert r.status_code == 413 and "maximum file size" in r.json()["detail"]
+        two = [("files", ("a", b"1")), ("files", ("b", b"2"))]
+        r = c.post("/up", files=two)
+        assert r.status_code == 400 and "too many files" in r.json()["detail"]
+        # request.form()'s own arguments win over the app's; the rest come from the app.
+        three = [("f", ("a", b"1")), ("f", ("b", b"2")), ("f", ("c", b"3"))]
+        assert c.post("/raw", files=three).json() == {"files": 3}
+        assert c.post("/raw", files=[("f", ("a", b"x" * 1001))]).status_code == 413
