@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from typing import Any
 
 from conftest import require_module
 from ws_helpers import TIMEOUT, connect, serve, wait_until, ws_url
@@ -172,3 +173,31 @@ def test_unread_messages_are_bounded() -> None:
             ws.recv()
         assert info.value.rcvd is not None
         assert (info.value.rcvd.code, info.value.rcvd.reason) == (1008, "too many unread messages")
+
+
+def test_closed_sockets_are_freed() -> None:
+    """The C++ callbacks hold the Python socket only until its close: after the sockets end,
+    no WebSocket stays alive, without waiting for the cyclic GC."""
+    import gc
+    import weakref
+
+    app = App()
+    alive: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket) -> None:
+        alive.add(websocket)  # the C++ callbacks reach the native connection through it
+        await websocket.accept()
+        async for text in websocket.iter_text():
+            await websocket.send_text(text)
+
+    with serve(app) as client:
+        for i in range(50):
+            with connect(client, "/ws") as ws:
+                ws.send(str(i))
+                assert ws.recv() == str(i)
+        gc.disable()
+        try:
+            wait_until(lambda: len(alive) == 0, what="every socket to be freed")
+        finally:
+            gc.enable()
