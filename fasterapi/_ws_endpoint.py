@@ -1,7 +1,8 @@
 """Run `@app.websocket` endpoints: the engine calls `start(conn)` per upgrade request; this
 solves the endpoint's parameters, runs it as an asyncio Task, and ends the socket as
-FastAPI/Starlette do: not accepted → 403; returned → close 1000; raised after accept → close
-1011 with the traceback logged; WebSocketException → its code and reason."""
+FastAPI/Starlette do: not accepted → 403; HTTPException before accept → its status; returned →
+close 1000; raised after accept → close 1011 with the traceback logged; WebSocketException →
+its code and reason."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from fasterapi._jsonio import json_dumps
 from fasterapi._ws_route import WebSocketRoute
 from fasterapi.dependencies import SolveState, solve_async, solve_sync, unwind_async
 from fasterapi.dependencies import _finish_all as finish_generators
+from fasterapi.exceptions import HTTPException
 from fasterapi.status import WS_1000_NORMAL_CLOSURE, WS_1011_INTERNAL_ERROR
 from fasterapi.websockets import (
     WebSocket,
@@ -93,6 +96,13 @@ async def run(route: WebSocketRoute, ws: WebSocket) -> None:
 def finish(ws: WebSocket, exc: BaseException | None, path: str) -> None:
     """End the socket according to how the endpoint ended (see the module docstring)."""
     state = ws.application_state
+    if state is WebSocketState.CONNECTING and isinstance(exc, HTTPException):
+        # As FastAPI (Starlette's denial response): the handshake is answered with the
+        # exception's status and {"detail": ...} (its headers are not sent).
+        status = exc.status_code if 400 <= exc.status_code <= 599 else 403
+        ws._conn.reject(status, json_dumps({"detail": exc.detail}))
+        ws.application_state = WebSocketState.DISCONNECTED
+        return
     if state is WebSocketState.CONNECTING:
         if isinstance(exc, WebSocketRequestValidationError):
             error_log.info("WebSocket %s refused (403): %s", path, exc.errors())

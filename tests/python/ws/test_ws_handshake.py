@@ -355,3 +355,29 @@ def test_dependency_overrides_apply_to_websocket_routes() -> None:
     app.dependency_overrides[current_user] = lambda: "fake"
     with serve(app) as client, connect(client, "/me") as ws:
         assert ws.recv() == "fake"
+
+
+def test_http_exception_before_accept_answers_its_status() -> None:
+    from websockets.exceptions import InvalidStatus
+
+    from fasterapi import HTTPException
+
+    app = App()
+
+    def auth(token: str | None = None) -> str:
+        if token != "ok":
+            raise HTTPException(401, "bad token")
+        return token
+
+    @app.websocket("/private")
+    async def private(websocket: WebSocket, token: str = Depends(auth)) -> None:
+        await websocket.accept()
+        await websocket.send_text(token)
+
+    with serve(app) as client:
+        with pytest.raises(InvalidStatus) as info:
+            connect(client, "/private?token=no")
+        assert info.value.response.status_code == 401
+        assert json.loads(info.value.response.body) == {"detail": "bad token"}
+        with connect(client, "/private?token=ok") as ws:
+            assert ws.recv() == "ok"
