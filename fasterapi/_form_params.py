@@ -32,7 +32,7 @@ def form_of(req: Any) -> FormData:
     return form  # type: ignore[no-any-return]
 
 
-def _strip_optional(tp: Any) -> Any:
+def strip_optional(tp: Any) -> Any:
     if get_origin(tp) in (Union, types.UnionType):
         args = [a for a in get_args(tp) if a is not type(None)]
         if len(args) == 1:
@@ -41,20 +41,20 @@ def _strip_optional(tp: Any) -> Any:
 
 
 def _is_sequence(tp: Any) -> bool:
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     return tp in _SEQUENCES or get_origin(tp) in _SEQUENCES
 
 
 def _item_type(tp: Any) -> Any:
-    args = get_args(_strip_optional(tp))
+    args = get_args(strip_optional(tp))
     return args[0] if args else Any
 
 
 def is_upload_annotation(tp: Any) -> bool:
     """UploadFile, UploadFile | None, list[UploadFile]: a file parameter even without File()."""
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if _is_sequence(tp):
-        tp = _strip_optional(_item_type(tp))
+        tp = strip_optional(_item_type(tp))
     return isinstance(tp, type) and issubclass(tp, UploadFile)
 
 
@@ -89,11 +89,11 @@ def form_getter(f: Field, missing: Any, validate: Callable[..., Any]) -> Callabl
     key = f.key
     loc = ("body", key)
     tp = f.annotation
-    base = _strip_optional(tp)
+    base = strip_optional(tp)
     if isinstance(base, type) and issubclass(base, BaseModel):
         return _model_getter(f, base, tp is not base)
     seq = _is_sequence(tp)
-    want_bytes = (_strip_optional(_item_type(tp)) if seq else base) is bytes
+    want_bytes = (strip_optional(_item_type(tp)) if seq else base) is bytes
 
     takes_files = is_upload_annotation(tp)
 

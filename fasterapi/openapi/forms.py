@@ -4,12 +4,13 @@ application/x-www-form-urlencoded, or multipart/form-data when a file is among t
 
 from __future__ import annotations
 
+import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, create_model
 from pydantic import Field as PField
 
-from fasterapi._form_params import is_upload_annotation
+from fasterapi._form_params import is_upload_annotation, strip_optional
 from fasterapi.dependencies import Field
 from fasterapi.params import File, Form
 from fasterapi.uploads import UploadFile
@@ -24,7 +25,7 @@ def _as_upload(tp: Any) -> Any:
     if not args or origin is None:
         return tp
     new = tuple(_as_upload(a) for a in args)
-    if origin in (Union,) or str(origin) == "<class 'types.UnionType'>":
+    if origin in (Union, types.UnionType):
         return Union[new]  # noqa: UP007 (a runtime-built union)
     try:
         return origin[new if len(new) > 1 else new[0]]
@@ -37,10 +38,7 @@ def _is_file(f: Field) -> bool:
 
 
 def _model_type(f: Field) -> type[BaseModel] | None:
-    tp = f.annotation
-    if get_origin(tp) in (Union,) or type(tp).__name__ == "UnionType":
-        args = [a for a in get_args(tp) if a is not type(None)]
-        tp = args[0] if len(args) == 1 else tp
+    tp = strip_optional(f.annotation)
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
