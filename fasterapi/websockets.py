@@ -251,7 +251,9 @@ class WebSocket:
             raise RuntimeError(_NOT_ACCEPTED)
         queue = self._queue
         while not queue:
-            waiter = self._waiter = self._loop.create_future()
+            waiter = self._waiter
+            if waiter is None or waiter.done():  # concurrent receivers share one future
+                waiter = self._waiter = self._loop.create_future()
             await waiter
         item = queue.popleft()
         kind = type(item)
@@ -296,7 +298,9 @@ class WebSocket:
             self._not_receiving()
         queue = self._queue
         while not queue:
-            waiter = self._waiter = self._loop.create_future()
+            waiter = self._waiter
+            if waiter is None or waiter.done():  # concurrent receivers share one future
+                waiter = self._waiter = self._loop.create_future()
             await waiter
         item = queue.popleft()
         if type(item) is str:
@@ -310,7 +314,9 @@ class WebSocket:
             self._not_receiving()
         queue = self._queue
         while not queue:
-            waiter = self._waiter = self._loop.create_future()
+            waiter = self._waiter
+            if waiter is None or waiter.done():  # concurrent receivers share one future
+                waiter = self._waiter = self._loop.create_future()
             await waiter
         item = queue.popleft()
         if type(item) is bytes:

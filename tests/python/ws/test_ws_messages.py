@@ -166,3 +166,20 @@ def test_websocket_disconnect_is_exported_like_fastapi() -> None:
         "DISCONNECTED",
         "RESPONSE",
     }
+
+
+def test_concurrent_receivers_each_get_a_message() -> None:
+    import asyncio
+
+    app = App()
+
+    @app.websocket("/two")
+    async def two(websocket: WebSocket) -> None:
+        await websocket.accept()
+        got = await asyncio.gather(websocket.receive_text(), websocket.receive_text())
+        await websocket.send_text(",".join(sorted(got)))
+
+    with serve(app) as client, connect(client, "/two") as ws:
+        ws.send("a")
+        ws.send("b")
+        assert ws.recv(timeout=10) == "a,b"
