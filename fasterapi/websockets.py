@@ -91,6 +91,11 @@ _GOT_CLOSE = 'Cannot call "receive" once a disconnect message has been received.
 
 
 _CONNECTED = WebSocketState.CONNECTED
+# Empty messages go out as pre-encoded uncompressed frames: there is nothing to compress, and
+# RFC 7692 §6 lets any message be sent uncompressed. (It also sidesteps src/ws/deflater.cpp
+# sending an empty RSV1 payload, which §7.2.3.6 says must be the single byte 0x00.)
+_EMPTY_TEXT = _native.websocket_encode_frame("")
+_EMPTY_BINARY = _native.websocket_encode_frame(b"")
 
 
 class WebSocket:
@@ -394,14 +399,16 @@ class WebSocket:
             self._not_sending()
         if type(data) is not str:
             raise TypeError(f"send_text takes a str, not {type(data).__name__}; use send_bytes")
-        if not self._conn.send_text(data):
+        ok = self._conn.send_text(data) if data else self._conn.send_frame(_EMPTY_TEXT)
+        if not ok:
             await self._blocked()
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Send a binary message. WebSocketDisconnect if the peer is gone."""
         if self.application_state is not _CONNECTED:
             self._not_sending()
-        if not self._conn.send_bytes(data):
+        ok = self._conn.send_bytes(data) if len(data) else self._conn.send_frame(_EMPTY_BINARY)
+        if not ok:
             await self._blocked()
 
     async def send_json(self, data: Any, mode: str = "text") -> None:

@@ -81,10 +81,10 @@ def test_echo_text_and_binary(compression: str | None) -> None:
 
 
 def test_empty_message_after_a_compressed_one() -> None:
-    """With context takeover, an empty message must still carry its compressed block: RFC 7692
-    §7.2.3.6 sends it as the single byte 0x00. An empty RSV1 payload makes the client's
-    inflater read the next message's bytes as a stored block ("invalid stored block
-    lengths")."""
+    """Empty messages between compressed ones (context takeover): each arrives, and the next
+    compressed message still inflates. (An empty message sent compressed must be the single
+    byte 0x00, RFC 7692 §7.2.3.6; an empty RSV1 payload breaks the client's inflater with
+    "invalid stored block lengths". The Python API sends empty messages uncompressed.)"""
     with serve(echo_app()) as client, connect(client, "/echo", compression="deflate") as ws:
         for text in ["a", "", "b", "", "", "c"]:
             ws.send(text)
