@@ -220,10 +220,15 @@ def test_exception_goes_to_handle_error_and_server_keeps_serving(
     assert get(e.port, "/")[2] == b"ok"
 
 
-def test_non_str_keys_are_a_500_not_a_crash(engine_factory: Callable[..., Engine]) -> None:
+def test_values_the_fast_encoder_refuses_go_to_render(
+    engine_factory: Callable[..., Engine],
+) -> None:
+    # Non-str keys: the C++ encoder refuses them and hands the value to the render hook
+    # (which, in an App, encodes it as FastAPI's jsonable_encoder would), not a crash.
     e = engine_factory([("GET", "/", lambda req, res: {1: 2}, False)])
     status, _, body = get(e.port, "/")
-    assert status == 500 and b"TypeError" in body
+    assert (status, body) == (299, b"{1: 2}")
+    assert get(e.port, "/")[0] == 299  # and the server keeps serving
 
 
 def test_async_eager_and_suspended(engine_factory: Callable[..., Engine]) -> None:
