@@ -67,8 +67,7 @@ void TlsContext::configure(SSL_CTX* ctx, const Certificate& cert) {
   SSL_CTX_set_options(ctx, opts);
   // The write queue re-offers a blocked write from its (possibly reallocated, longer) buffer,
   // and takes partial progress record by record.
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                            SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -45,8 +46,6 @@ def _test_transport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     if TEST_TRANSPORT != "tls":
         yield
         return
-    import ssl
-
     from tls_certs import make_pki
 
     from fasterapi.testing import TestClient
@@ -69,17 +68,31 @@ def free_port() -> int:
 
 
 def raw_http(port: int, data: bytes, *, until_close: bool = True, expect: int = 0) -> bytes:
-    """Send raw bytes; read until the server closes, or until `expect` responses arrived."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+    """Send raw bytes; read until the server closes, or until `expect` responses arrived.
+    To a TestClient serving over TLS (FASTERAPI_TEST_TRANSPORT=tls) the bytes go over TLS."""
+    with _connect(port) as s:
         s.sendall(data)
         out = b""
         while True:
             if expect and out.count(b"HTTP/1.1 ") >= expect and _complete(out, expect):
                 return out
-            chunk = s.recv(65536)
+            try:
+                chunk = s.recv(65536)
+            except ssl.SSLEOFError:  # closed without close_notify: an EOF, as over TCP
+                chunk = b""
             if not chunk:
                 return out
             out += chunk
+
+
+def _connect(port: int) -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    from fasterapi.testing import TestClient, _running
+
+    tls = TestClient.suite_tls
+    if tls is not None and any(c.port == port and c._scheme == "https" for c in _running):
+        return tls["verify"].wrap_socket(s, server_hostname="127.0.0.1")  # type: ignore[no-any-return]
+    return s
 
 
 def _complete(out: bytes, expect: int) -> bool:
