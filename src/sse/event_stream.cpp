@@ -17,7 +17,7 @@ std::shared_ptr<EventStream> EventStream::open(http::ResponseHandle handle, Even
 }
 
 EventStream::~EventStream() {
-  if (timer_ != 0) loop_.cancel(timer_);
+  close();  // RAII: a stream dropped without close() still ends its response
 }
 
 void EventStream::arm_ping() {

@@ -48,7 +48,7 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   // Sends pre-framed bytes (already ending in a blank line); same return as send().
   bool send_framed(std::string_view bytes);
   bool comment(std::string_view text) { return send(Event{.comment = text}); }
-  // Ends the response (last chunk); cancels the ping timer. Idempotent.
+  // Ends the response (last chunk); cancels the ping timer. Idempotent; the destructor calls it.
   void close();
   // fn() runs once when output drains below the low-water mark or the connection closes.
   bool on_drain(std::function<void()> fn) const { return handle_.on_drain(std::move(fn)); }
