@@ -215,12 +215,25 @@ class App(APIRouter):
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serve `app` (a StaticFiles) under `path`:
         `app.mount("/static", StaticFiles(directory="static"))`; or an MCP server's
-        Streamable HTTP endpoint at `path`: `app.mount("/mcp", mcp_server)`."""
+        Streamable HTTP endpoint at `path`: `app.mount("/mcp", mcp_server)`; or any ASGI
+        app (FastAPI, Starlette) through the ASGI adapter, scope["root_path"] = `path`."""
         from fasterapi.mcp.proxy import MCPProxy
         from fasterapi.mcp.server import MCPServer
 
         if isinstance(app, (MCPServer, MCPProxy)):
             app.mount_into(self, path)
+            return
+        from fasterapi.asgi import METHODS, ASGIApp, is_asgi_app
+
+        if is_asgi_app(app):  # FastAPI, Starlette, ...: every method under `path`
+            prefix = path.rstrip("/")
+            self.add_route(
+                prefix + "/{path:path}",
+                ASGIApp(app, prefix),
+                methods=METHODS,
+                name=name,
+                include_in_schema=False,
+            )
             return
         if not callable(app):
             raise TypeError("mount() takes a StaticFiles instance (or any endpoint(req, res))")

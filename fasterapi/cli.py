@@ -76,7 +76,13 @@ def load_app(spec: str, app_dir: str = ".") -> App:
                 f"fasterapi: module {module_name!r} has no attribute {attr!r}"
             ) from None
     if not isinstance(obj, App):
-        raise SystemExit(f"fasterapi: {spec} is a {type(obj).__name__}, not a fasterapi.App")
+        from fasterapi.asgi import is_asgi_app, serve_app
+
+        if is_asgi_app(obj):  # FastAPI, Starlette, ...: served through the ASGI adapter
+            return serve_app(obj)
+        raise SystemExit(
+            f"fasterapi: {spec} is a {type(obj).__name__}, not a fasterapi.App nor an ASGI app"
+        )
     return obj
 
 

@@ -1,0 +1,36 @@
+"""The ASGI HTTP connection scope (ASGI spec 3.0, HTTP & WebSocket spec 2.4, "HTTP"
+section) built from one engine request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# 2.4: `send` raises OSError once the client is gone, so Starlette's StreamingResponse needs
+# no second task listening for http.disconnect.
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+
+
+def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[str, Any]:
+    """The scope for `req`. `path` stays the full path and `root_path` names the part a
+    mount consumed (the spec's rule since 2.3, which Starlette's routing relies on);
+    headers are byte pairs, names already lowercased by the engine (spec: "header
+    names should be lowercased"). `state` is a shallow copy of the lifespan state (spec:
+    "Lifespan State")."""
+    host, port = req.client
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": ASGI_VERSION,
+        "http_version": req.http_version,
+        "method": req.method,
+        "scheme": req.scheme,
+        "path": req.path,
+        "raw_path": req.raw_path,
+        "root_path": root_path,
+        "query_string": req.query_string,
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in req.header_list],
+        "client": (host, port),
+        "server": None,
+    }
+    if state is not None:
+        scope["state"] = state.copy()
+    return scope
