@@ -84,8 +84,11 @@ def test_router_misconfiguration_fails_fast() -> None:
         def __init__(self, app, allow_origins=()):  # type: ignore[no-untyped-def]
             pass
 
-    with pytest.raises(TypeError, match="ASGI apps are not supported"):
-        app.mount("/sub", AsgiApp())
+    with pytest.raises(TypeError, match="endpoint\\(req, res\\)"):
+        app.mount("/sub", lambda x: x)  # neither ASGI nor an endpoint(req, res)
+    other = App()  # an ASGI app is served through the ASGI adapter (tests/python/asgi)
+    other.mount("/sub", AsgiApp())
+    assert [r.path for r in other.routes] == ["/sub/{path:path}"]
     with pytest.raises(TypeError, match="looks like ASGI middleware"):
         app.add_middleware(AsgiMiddleware, allow_origins=["*"])
     assert app.routes == []
