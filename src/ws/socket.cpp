@@ -156,6 +156,7 @@ void Socket::on_data() {
   http::Connection& conn = *conn_;
   auto keep = conn.shared_from_this();  // a callback may close the connection
   ByteBuffer& in = conn.input();
+  last_rx_ = loop_.now();
   in_data_ = true;
   while (conn_ && !conn.closing() && !in.empty()) {
     if (conn.over_high_water()) {  // the peer is not reading: stop reading it too
@@ -230,13 +231,24 @@ void Socket::on_timeout() {
     conn_->close_now();
     return;
   }
-  if (awaiting_pong_) {
+  // Keep-alive pings only probe a quiet connection: bytes from the peer since the last ping
+  // (or pong) prove it alive, so a busy connection is never pinged or dropped.
+  TimePoint now = loop_.now();
+  if (last_rx_ > ping_sent_) {
+    awaiting_pong_ = false;
+    Duration quiet = now - last_rx_;
+    if (quiet < limits_.ping_interval) {
+      conn_->set_deadline(limits_.ping_interval - quiet);
+      return;
+    }
+  } else if (awaiting_pong_) {
     FA_LOG(LogLevel::kInfo, "websocket peer %s:%u sent no pong: closing", peer_host_.c_str(),
            peer_port_);
     conn_->close_now();
     return;
   }
   send_control(Opcode::kPing, {});
+  ping_sent_ = now;
   if (limits_.pong_timeout > Duration::zero()) {
     awaiting_pong_ = true;
     conn_->set_deadline(limits_.pong_timeout);

@@ -33,8 +33,8 @@ using namespace std::chrono_literals;
 struct Limits {
   size_t max_frame_bytes = 16 << 20;    // bytes of one frame's payload; 1009 past this
   size_t max_message_bytes = 16 << 20;  // bytes of a whole message (inflated); 1009 past this
-  Duration ping_interval{20s};          // server pings this often; 0 = off
-  Duration pong_timeout{20s};           // no pong this long after a ping: close 1006; 0 = off
+  Duration ping_interval{20s};          // ping a connection quiet this long; 0 = off
+  Duration pong_timeout{20s};           // nothing back this long after a ping: drop (1006); 0 = off
   Duration close_timeout{5s};           // our close frame unanswered this long: drop the TCP
   bool permessage_deflate = true;       // accept the client's RFC 7692 offer
 };
@@ -131,6 +131,8 @@ class Socket {
   State state_ = State::kOpen;
   bool close_reported_ = false;
   bool awaiting_pong_ = false;
+  TimePoint last_rx_{};      // when bytes last arrived from the peer
+  TimePoint ping_sent_{};    // when our last keep-alive ping went out
   bool want_drain_ = false;  // a send returned false: call on_drain when output drains
   bool paused_ = false;      // reading stopped because output is past the high-water mark
   bool in_data_ = false;     // inside on_data: sends are flushed when it returns

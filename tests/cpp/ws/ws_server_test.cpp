@@ -295,6 +295,29 @@ TEST(WsServer, PingsAndDropsAPeerThatNeverAnswers) {
   EXPECT_EQ(f->payload, "alive");
 }
 
+TEST(WsServer, ABusyConnectionIsNotPinged) {
+  // Traffic from the peer proves it alive: no keep-alive ping while it keeps sending.
+  Events ev;
+  ws::Limits limits;
+  limits.ping_interval = 1s;
+  limits.pong_timeout = 1s;
+  ServerThread st([&](http::Server& s) { echo_routes(s, ev, limits); });
+  WsClient c(st.port());
+  c.handshake();
+  auto end = std::chrono::steady_clock::now() + 3500ms;
+  int echoed = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    c.send_frame(0x1, "busy");
+    auto f = c.read_frame();
+    ASSERT_TRUE(f);
+    ASSERT_EQ(f->opcode, 0x1) << "pinged although the client kept sending";
+    ++echoed;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_GE(echoed, 10);
+  EXPECT_EQ(ev.closes, 0);
+}
+
 TEST(WsServer, ShutdownSends1001) {
   Events ev;
   ServerThread st([&](http::Server& s) { echo_routes(s, ev); });
