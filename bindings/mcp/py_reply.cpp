@@ -53,6 +53,8 @@ void register_mcp_reply(nb::module_& m) {
            },
            nb::arg("method"), nb::arg("params") = nb::none(),
            "Sends the client a request tied to this one; returns its number (0: not sent).")
+      .def("close_stream", [](PyReply& r) { r.reply.close_stream(); },
+           "Ends the request's SSE stream; the client resumes it with Last-Event-ID.")
       .def_prop_ro("client_capabilities",
                    [](PyReply& r) { return std::string(r.reply.client_capabilities()); },
                    "The client's capabilities from initialize (raw JSON), empty when unknown.")

@@ -130,6 +130,11 @@ class Context:
             raise RuntimeError("Context.read_resource: no server")
         return await self._server._read_resource_value(uri)
 
+    async def close_sse_stream(self) -> None:
+        """Ends this request's SSE stream over HTTP (SEP-1699); the client reconnects with GET
+        and Last-Event-ID and receives what was sent meanwhile. Elsewhere: nothing."""
+        self._reply.close_stream()
+
     # -- asking the client (client/elicitation.mdx, client/sampling.mdx, client/roots.mdx) --
     async def elicit(
         self,

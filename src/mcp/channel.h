@@ -27,6 +27,9 @@ class Channel {
   // The HTTP request's headers while its message is handled (2026-07-28 mirrored-header
   // validation); null for transports without headers.
   virtual const HeaderLookup* headers() const { return nullptr; }
+  // Ends the transport-level stream of this exchange (SEP-1699: the client resumes it with
+  // Last-Event-ID); the exchange goes on. Default: nothing (streams that cannot resume).
+  virtual void close_stream() {}
 };
 
 }  // namespace fa::mcp

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "mcp/event_log.h"
 #include "mcp/jsonrpc.h"
 
 namespace fa::mcp {
@@ -33,7 +34,7 @@ std::string new_session_id() {
 
 // One POST's exchange: the first message decides the content type — a lone response goes
 // out as application/json, anything before it turns the answer into an SSE stream.
-class HttpChannel final : public Channel {
+class HttpChannel final : public Channel, public std::enable_shared_from_this<HttpChannel> {
  public:
   // `session` stays alive as long as the exchange: a stateless (2026-07-28) request's session
   // has no other owner, and replies only hold weak references.
@@ -41,6 +42,11 @@ class HttpChannel final : public Channel {
   HttpChannel(std::shared_ptr<HttpResponder> res, std::string extra_headers, std::shared_ptr<Session> session,
               Watch watch)
       : res_(std::move(res)), extra_(std::move(extra_headers)), session_(std::move(session)), watch_(std::move(watch)) {}
+  // A 2025-11-25 session's stream is resumable: its events carry ids and are kept in `log`.
+  void resumable(std::shared_ptr<EventLog> log, uint64_t stream) {
+    log_ = std::move(log);
+    stream_ = stream;
+  }
   void send(std::string_view message, bool final, bool refused) override {
     if (done_) return;
     if (!streaming_ && final) {
@@ -52,15 +58,18 @@ class HttpChannel final : public Channel {
       streaming_ = true;
       extra_ += "Cache-Control: no-cache\r\n";
       res_->start(200, kEventStream, extra_);
+      // A priming event (SEP-1699): the client can resume even before a message arrived.
+      if (log_) res_->write("id: " + std::to_string(stream_) + "-0\ndata: \n\n");
     }
-    std::string event = "event: message\ndata: ";
+    std::string event = "event: message\n";
+    if (log_) event += "id: " + log_->append(stream_, message) + "\n";
+    event += "data: ";
     event.append(message);
     event.append("\n\n");
+    if (final) done_ = true;
+    if (!res_->alive()) return;  // detached: kept for the client's resume
     res_->write(event);
-    if (final) {
-      done_ = true;
-      res_->end();
-    }
+    if (final) res_->end();
   }
   void send_not_found(std::string_view message) override {
     if (done_) return;
@@ -68,10 +77,27 @@ class HttpChannel final : public Channel {
     done_ = true;
     res_->send(404, kJson, extra_, message);
   }
-  // A client that leaves before the answer cancels the request (its answer could not arrive).
+  // A client that leaves before the answer cancels the request (its answer could not arrive),
+  // unless we closed the stream for it to resume (close_stream).
   void pending(std::function<void()> cancel) override {
-    res_->on_done(cancel);  // the connection closed
-    if (watch_) watch_(res_, std::move(cancel));  // the client half-closed and left
+    auto guarded = [weak = weak_from_this(), cancel] {
+      auto self = weak.lock();
+      if (!self || !self->detached_) cancel();
+    };
+    res_->on_done(guarded);  // the connection closed
+    if (watch_) watch_(res_, guarded);  // the client half-closed and left
+  }
+  // SEP-1699: ends the HTTP response of a streaming exchange without ending the exchange; the
+  // client resumes with GET and Last-Event-ID. Only resumable streams can.
+  void close_stream() override {
+    if (!log_ || done_ || !streaming_ || !res_->alive()) return;
+    detached_ = true;
+    res_->end();
+  }
+  // Continues the exchange on `res` (a GET with Last-Event-ID naming this stream).
+  void resume(std::shared_ptr<HttpResponder> res) {
+    res_ = std::move(res);
+    detached_ = false;
   }
   const HeaderLookup* headers() const override { return headers_; }
   void set_headers(const HeaderLookup* headers) { headers_ = headers; }
@@ -87,24 +113,28 @@ class HttpChannel final : public Channel {
   std::shared_ptr<Session> session_;
   Watch watch_;
   const HeaderLookup* headers_ = nullptr;
-  bool streaming_ = false, done_ = false;
+  std::shared_ptr<EventLog> log_;
+  uint64_t stream_ = 0;
+  bool streaming_ = false, done_ = false, detached_ = false;
 };
 
 // The session's GET stream: messages no request asked for (list_changed, resource updates),
 // as SSE events (transports.mdx "Listening for Messages from the Server").
 class StreamChannel final : public Channel {
  public:
-  explicit StreamChannel(std::shared_ptr<HttpResponder> res) : res_(std::move(res)) {}
+  StreamChannel(std::shared_ptr<HttpResponder> res, std::shared_ptr<EventLog> log)
+      : res_(std::move(res)), log_(std::move(log)) {}
   void send(std::string_view message, bool, bool) override {
-    if (!res_->alive()) return;
-    std::string event = "event: message\ndata: ";
+    // Logged even while no GET stream is open: the client's next GET resumes from its id.
+    std::string event = "event: message\nid: " + log_->append(0, message) + "\ndata: ";
     event.append(message);
     event.append("\n\n");
-    res_->write(event);
+    if (res_->alive()) res_->write(event);
   }
 
  private:
   std::shared_ptr<HttpResponder> res_;
+  std::shared_ptr<EventLog> log_;
 };
 
 // The engine's side of an exchange: a detached response.
@@ -266,10 +296,12 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
 
   std::shared_ptr<Session> session;
   std::string extra;
+  Entry* resumable = nullptr;
   if (!req.header("mcp-session-id").empty()) {
     Entry* entry = session_of(req, res);
     if (!entry) return;
     session = entry->session;
+    resumable = entry;
   } else {
     // Without a session only initialize is served; it creates one (lifecycle.mdx).
     Message msg;
@@ -281,7 +313,8 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       session = std::make_shared<Session>();
       session->auth_claims = claims_;
       session->auth_subject = subject_of(peek_, claims_);
-      sessions_.emplace(id, Entry{session, {}});
+      sessions_.emplace(id, Entry{session, {}, std::make_shared<EventLog>(), {}});
+      sessions_[id].log->open_stream();  // stream 0: the GET stream
       extra = "Mcp-Session-Id: " + id + "\r\n";
     } else if (!ok || msg.known.has_meta_version || req.header("mcp-protocol-version") == kModernVersion ||
                (!req.header("mcp-protocol-version").empty() &&
@@ -300,6 +333,12 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       [this](const std::shared_ptr<HttpResponder>& r, std::function<void()> cancel) {
         watched_.push_back(Watched{r, std::move(cancel)});
       });
+  if (resumable) {
+    uint64_t stream = resumable->log->open_stream();
+    channel->resumable(resumable->log, stream);
+    std::erase_if(resumable->streams, [](const auto& kv) { return kv.second.expired(); });
+    resumable->streams.emplace(stream, channel);
+  }
   channel->set_headers(&req.header);  // only while handle() runs: `req` is borrowed
   Outcome outcome = core_.handle(session, req.body, channel);
   channel->set_headers(nullptr);
@@ -311,13 +350,48 @@ void HttpTransport::get(const HttpRequestView& req, const Res& res) {
     return refuse(*res, 406, "Not Acceptable: accept text/event-stream");
   Entry* entry = session_of(req, res);
   if (!entry) return;
+  // transports.mdx "Resumability and Redelivery": replay what followed Last-Event-ID on the
+  // stream it names, then go on with that stream.
+  std::string_view last = req.header("last-event-id");
+  auto stream = EventLog::stream_of(last);
+  if (stream && *stream != 0) {
+    auto it = entry->streams.find(*stream);
+    auto channel = it == entry->streams.end() ? nullptr : it->second.lock();
+    res->start(200, kEventStream, "Cache-Control: no-cache\r\n");
+    bool done = true;
+    entry->log->replay(last, [&](std::string_view id, std::string_view message) {
+      std::string event = "event: message\nid: ";
+      event += id;
+      event += "\ndata: ";
+      event += message;
+      event += "\n\n";
+      res->write(event);
+    });
+    if (channel) {
+      auto http = std::static_pointer_cast<HttpChannel>(channel);
+      done = http->done();
+      if (!done) http->resume(res);
+    }
+    if (done) res->end();
+    return;
+  }
   if (entry->stream && entry->stream->alive())
     return refuse(*res, 409, "Conflict: the session's stream is already open");
   // The stream stays open for server-initiated messages until DELETE or the client leaves.
   entry->stream = res;
   res->start(200, kEventStream, "Cache-Control: no-cache\r\n");
   res->write(": stream open\n\n");
-  entry->session->notifier = std::make_shared<StreamChannel>(res);
+  if (stream) {
+    entry->log->replay(last, [&](std::string_view id, std::string_view message) {
+      std::string event = "event: message\nid: ";
+      event += id;
+      event += "\ndata: ";
+      event += message;
+      event += "\n\n";
+      res->write(event);
+    });
+  }
+  entry->session->notifier = std::make_shared<StreamChannel>(res, entry->log);
 }
 
 void HttpTransport::remove(const HttpRequestView& req, const Res& res) {

@@ -13,6 +13,7 @@
 #include "core/event_loop.h"
 #include "http/server.h"
 #include "mcp/http_exchange.h"
+#include "mcp/event_log.h"
 #include "mcp/http_auth.h"
 #include "mcp/http_guard.h"
 #include "mcp/server_core.h"
@@ -53,6 +54,8 @@ class HttpTransport {
   struct Entry {
     std::shared_ptr<Session> session;
     std::shared_ptr<HttpResponder> stream;  // the GET stream, if open
+    std::shared_ptr<EventLog> log;          // SSE events kept for Last-Event-ID replay
+    std::unordered_map<uint64_t, std::weak_ptr<Channel>> streams;  // POST streams by number
   };
   using Res = std::shared_ptr<HttpResponder>;
   void post(const HttpRequestView& req, const Res& res);

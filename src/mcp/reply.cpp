@@ -166,6 +166,10 @@ uint64_t Reply::request(std::string_view method, std::string_view params_json) {
   return number;
 }
 
+void Reply::close_stream() {
+  if (active()) state_->channel->close_stream();
+}
+
 std::string_view Reply::auth_claims() const {
   if (!state_) return {};
   auto session = state_->session.lock();

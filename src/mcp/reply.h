@@ -41,6 +41,8 @@ class Reply {
   // POST's SSE stream. Returns its number (> 0), which Application::response() names when the
   // client answers; 0 when nothing was sent.
   uint64_t request(std::string_view method, std::string_view params_json);
+  // Closes the request's SSE stream for the client to resume (see Channel::close_stream).
+  void close_stream();
   // The client's capabilities from initialize (raw JSON), empty when unknown.
   std::string_view client_capabilities() const;
   // 2026-07-28 requests: the request's raw params (inputResponses, requestState and _meta are

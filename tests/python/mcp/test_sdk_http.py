@@ -115,9 +115,22 @@ def test_get_opens_the_session_stream(server: HttpServerProcess) -> None:
         assert http.get(server.url, headers={"Accept": "text/event-stream"}).status_code == 400
 
 
+# 2026-07-28: _meta carries the version and the client's capabilities; HTTP requests mirror
+# the method (and the tool, prompt or resource) in headers (transports "Standard Request Headers").
+META_2026 = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def headers_2026(method: str, name: str | None = None) -> dict[str, str]:
+    mirrored = {"Mcp-Method": method, **({"Mcp-Name": name} if name else {})}
+    return {**HEADERS, "MCP-Protocol-Version": "2026-07-28", **mirrored}
+
+
 def test_stateless_2026_requests_need_no_session(server: HttpServerProcess) -> None:
-    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
-    headers = {**HEADERS, "MCP-Protocol-Version": "2026-07-28"}
+    meta = META_2026
+    headers = headers_2026("server/discover")
     with httpx.Client(timeout=10) as http:
         discover = {"jsonrpc": "2.0", "id": 1, "method": "server/discover",
                     "params": {"_meta": meta}}
@@ -129,30 +142,39 @@ def test_stateless_2026_requests_need_no_session(server: HttpServerProcess) -> N
         assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "Test Tools"
         call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                 "params": {"name": "echo", "arguments": {"text": "hi"}, "_meta": meta}}
-        r = http.post(server.url, json=call, headers=headers)
+        r = http.post(server.url, json=call, headers=headers_2026("tools/call", "echo"))
         assert r.json()["result"]["content"][0]["text"] == "hi"
         missing = {"jsonrpc": "2.0", "id": 3, "method": "resources/read",
                    "params": {"uri": "nothing://here", "_meta": meta}}
-        assert http.post(server.url, json=missing, headers=headers).json()["error"]["code"] == (
-            -32602
-        )
+        read_headers = headers_2026("resources/read", "nothing://here")
+        assert http.post(server.url, json=missing, headers=read_headers).json()["error"][
+            "code"
+        ] == -32602
+        # Without the mirrored headers, or without _meta's capabilities: refused with 400.
+        r = http.post(server.url, json=call, headers=headers)
+        assert r.status_code == 400 and r.json()["error"]["code"] == -32020
+        bare = {**call, "params": {**call["params"], "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}
+        r = http.post(server.url, json=bare, headers=headers_2026("tools/call", "echo"))
+        assert r.status_code == 400 and r.json()["error"]["code"] == -32602
+        future_meta = {**META_2026, "io.modelcontextprotocol/protocolVersion": "2099-01-01"}
         future = {"jsonrpc": "2.0", "id": 4, "method": "tools/list",
-                  "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2099-01-01"}}}
-        err = http.post(server.url, json=future, headers=HEADERS).json()["error"]
+                  "params": {"_meta": future_meta}}
+        future_headers = {**headers_2026("tools/list"), "MCP-Protocol-Version": "2099-01-01"}
+        r = http.post(server.url, json=future, headers=future_headers)
+        assert r.status_code == 400
+        err = r.json()["error"]
         assert err["code"] == -32022 and "2026-07-28" in err["data"]["supported"]
 
 
 def test_a_client_that_leaves_cancels_its_request(server: HttpServerProcess) -> None:
     import time
 
-    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
-    headers = {**HEADERS, "MCP-Protocol-Version": "2026-07-28"}
-
     def call(name: str, timeout: float) -> httpx.Response:
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": {"name": name, "arguments": {}, "_meta": meta}}
+                "params": {"name": name, "arguments": {}, "_meta": META_2026}}
         with httpx.Client(timeout=timeout) as http:
-            return http.post(server.url, json=body, headers=headers)
+            return http.post(server.url, json=body, headers=headers_2026("tools/call", name))
 
     def count() -> int:
         return int(call("cancelled_count", 10).json()["result"]["structuredContent"]["result"])
