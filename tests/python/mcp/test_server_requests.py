@@ -287,3 +287,40 @@ def test_mirrored_headers_are_checked() -> None:
                 assert refused.json()["error"]["code"] == -32020
 
     run(main())
+
+
+STDIO_SERVER = '''
+from fasterapi.mcp import Context, MCPServer
+
+server = MCPServer(name="stdio-asks")
+
+
+@server.tool()
+async def ask(ctx: Context) -> str:
+    who = await ctx.elicit("Name?", {"type": "object", "properties": {"name": {"type": "string"}}})
+    roots = await ctx.list_roots()
+    return f"{who.content['name']} {roots.roots[0].uri}"
+
+
+server.run(transport="stdio")
+'''
+
+
+@pytest.mark.parametrize("mode", ["legacy", MODERN])
+def test_asking_the_client_over_stdio(mode: str, tmp_path: Any) -> None:
+    import sys
+
+    from mcp import StdioServerParameters
+
+    script = tmp_path / "server.py"
+    script.write_text(STDIO_SERVER)
+
+    async def main() -> None:
+        params = StdioServerParameters(command=sys.executable, args=[str(script)])
+        async with Client(
+            params, mode=mode, elicitation_callback=on_elicit, list_roots_callback=on_roots
+        ) as client:
+            result = await client.call_tool("ask", {})
+            assert result.content[0].text == "Ada file:///work", result
+
+    run(main())
