@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from typing import Any
 
+from fasterapi import _eager
 from fasterapi.asgi.exchange import Exchange
 from fasterapi.asgi.scope import http_scope
 from fasterapi.requests import Request
@@ -15,16 +15,10 @@ from fasterapi.responses import PlainTextResponse, Response, StreamingResponse
 
 error_log = logging.getLogger("fasterapi.error")
 
-if sys.version_info >= (3, 12):
-
-    def _start(coro: Any) -> asyncio.Task[Any]:
-        # Eager: an app that never waits finishes here, with no loop round trip.
-        return asyncio.Task(coro, eager_start=True)
-
-else:  # pragma: no cover - 3.11 has no eager tasks: one loop round trip per request
-
-    def _start(coro: Any) -> asyncio.Task[Any]:
-        return asyncio.get_running_loop().create_task(coro)
+# The engine's eager start (fasterapi._eager): the app runs to its first suspension inside
+# this call; one that never waits finishes there with no Task and no loop round trip, one
+# that suspends is handed to a real Task.
+_spawn = _eager.make_spawn(None, lambda task, req, res, responder: task)
 
 
 class ASGIApp:
@@ -39,18 +33,20 @@ class ASGIApp:
     async def __call__(self, req: Request, res: Response) -> Response:
         ex = Exchange(req)
         scope = http_scope(req, self.root_path, self.state)
-        task = _start(self.app(scope, ex.receive, ex.send))
-        if not task.done():
+        try:
+            task = _spawn(self.app(scope, ex.receive, ex.send), req, res, None)
+        except (Exception, asyncio.CancelledError) as exc:  # raised in its first step
+            _log_failure(exc, ex)
+            if not ex.complete and not ex.streaming:
+                return PlainTextResponse("Internal Server Error", 500)
+            task = None
+        if isinstance(task, asyncio.Task):  # suspended: a Task owns the app now
             task.add_done_callback(lambda t: _ended(t, ex))
             if not (ex.complete or ex.streaming):
                 ex.head = asyncio.get_running_loop().create_future()
                 await ex.head
-        if task.done() and (task.cancelled() or task.exception() is not None):
-            if not ex.complete and not ex.streaming:
-                _log_failure(task, ex)
-                return PlainTextResponse("Internal Server Error", 500)
-            if task.done() and ex.head is None:  # ended in the eager step: no callback ran
-                _log_failure(task, ex)
+                if not ex.complete and not ex.streaming and _failure(task) is not None:
+                    return PlainTextResponse("Internal Server Error", 500)  # logged by _ended
         if ex.streaming:
             resp: Response = StreamingResponse(ex.stream(), ex.status)
         elif not ex.status:  # the app returned without answering (spec: server sends 500)
@@ -63,23 +59,23 @@ class ASGIApp:
         return resp
 
 
+def _failure(task: asyncio.Task[Any]) -> BaseException | None:
+    if not task.done():
+        return None
+    return asyncio.CancelledError() if task.cancelled() else task.exception()
+
+
 def _ended(task: asyncio.Task[Any], ex: Exchange) -> None:
-    """The app's task finished after the eager step: a failure once the answer had started
-    is logged here (Starlette's ServerErrorMiddleware raises after sending its 500); any
-    unfinished answer is ended (a stream aborted, a waiting endpoint woken)."""
-    failed = task.cancelled() or task.exception() is not None
-    if failed and (ex.complete or ex.streaming):
-        _log_failure(task, ex)
+    """The app's Task finished: its failure is logged, and any unfinished answer is ended
+    (a stream aborted, a waiting endpoint woken to answer 500)."""
+    exc = _failure(task)
+    if exc is not None:
+        _log_failure(exc, ex)
     if not ex.complete:
         ex.fail()
 
 
-def _log_failure(task: asyncio.Task[Any], ex: Exchange) -> None:
-    if ex.gone:  # the client left first: what the app raised then (OSError from send) is noise
-        log_fn = error_log.debug
-    else:
-        log_fn = error_log.error
-    if task.cancelled():
-        log_fn("ASGI application cancelled")
-    else:
-        log_fn("Exception in ASGI application", exc_info=task.exception())
+def _log_failure(exc: BaseException, ex: Exchange) -> None:
+    # The client left first: what the app raised then (OSError from send) is noise.
+    log = error_log.debug if ex.gone else error_log.error
+    log("Exception in ASGI application", exc_info=exc)

@@ -46,9 +46,14 @@ def replay_app(module_name: str, requests: list[dict[str, Any]]) -> dict[str, An
         return result
     from fasterapi.testing import TestClient
 
+    served = app
+    if os.environ.get("FASTERAPI_COMPAT_ASGI"):  # run.py --asgi: the unchanged FastAPI app
+        from fasterapi.asgi import serve_app
+
+        served = serve_app(app)
     answers = []
     try:
-        client = TestClient(app, follow_redirects=False, timeout=_REQUEST_TIMEOUT)
+        client = TestClient(served, follow_redirects=False, timeout=_REQUEST_TIMEOUT)
         client.headers.clear()  # send the recorded headers only (no httpx defaults)
         client.start()
     except BaseException as e:

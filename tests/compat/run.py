@@ -14,7 +14,10 @@ answers compared on status, content type and body.
    the OpenAPI documents, and the failing apps grouped by category. build/compat/report.json
    holds every difference.
 
-Usage: python3 tests/compat/run.py [--jobs N] [--only REGEX] [-v]"""
+With --asgi the apps are served unchanged (real fastapi) by the engine through fasterapi's
+ASGI adapter (fasterapi/asgi) instead, and the lines read "asgi apps N/M equal".
+
+Usage: python3 tests/compat/run.py [--jobs N] [--only REGEX] [-v] [--asgi]"""
 
 from __future__ import annotations
 
@@ -162,6 +165,9 @@ def main() -> int:
                                                                        os.cpu_count() or 2)))
     parser.add_argument("--only", help="regex: only apps whose module matches")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every failing app")
+    parser.add_argument("--asgi", action="store_true",
+                        help="ASGI mode: serve the apps unchanged (real fastapi) through "
+                        "fasterapi's ASGI adapter; prints 'asgi apps N/M equal'")
     args = parser.parse_args()
 
     import fastapi
@@ -177,7 +183,8 @@ def main() -> int:
         theirs, ours = work / "fastapi", work / "fasterapi"
         extract(theirs)
         extract(ours)
-        rewrite(ours)
+        if not args.asgi:
+            rewrite(ours)
         recorded, apps_file = work / "recorded.jsonl", work / "apps.json"
         recorded.touch()
         record(theirs, recorded, apps_file)
@@ -191,11 +198,15 @@ def main() -> int:
         if args.only:
             names = [n for n in names if re.search(args.only, n)]
         apps = [{"module": n, "requests": by_module[n]} for n in names]
+        if args.asgi:
+            os.environ["FASTERAPI_COMPAT_ASGI"] = "1"  # read by replay_worker.py
         results = replay(ours, apps, max(1, args.jobs), work)
         report = summarize(apps, results)
         report["seconds"] = round(time.monotonic() - started, 1)
         report["not_served_by_fastapi"] = catalog["not_served_by_fastapi"]
-        (base / "report.json").write_text(json.dumps(report, indent=1))
+        report["mode"] = "asgi " if args.asgi else ""
+        name = "report-asgi.json" if args.asgi else "report.json"
+        (base / name).write_text(json.dumps(report, indent=1))
         print_report(report, args.verbose)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -268,8 +279,9 @@ def print_report(report: dict[str, Any], verbose: bool) -> None:
             groups[app["category"]].append(name)
     print(f"fastapi {report['fastapi_version']} (docs_src at {report['fastapi_commit'][:12]}), "
           f"{report['seconds']} s")
-    print(f"apps {c['apps_equal']}/{c['apps_total']} equal")
-    print(f"openapi {c['openapi_equal']}/{c['openapi_total']} equal "
+    mode = report.get("mode", "")
+    print(f"{mode}apps {c['apps_equal']}/{c['apps_total']} equal")
+    print(f"{mode}openapi {c['openapi_equal']}/{c['openapi_total']} equal "
           "(/openapi.json, /docs, /redoc)")
     print(f"({c['no_requests']} apps answered only docs requests: no tutorial test or "
           "parameterless GET route reaches them)")

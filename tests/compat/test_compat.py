@@ -33,3 +33,19 @@ def test_fastapi_tutorial_apps_answer_as_fastapi() -> None:
     assert int(apps.group(2)) >= 300, run.stdout
     assert int(apps.group(1)) >= floor["apps"], run.stdout
     assert int(openapi.group(1)) >= floor["openapi"], run.stdout
+
+
+def test_fastapi_tutorial_apps_unchanged_through_the_asgi_adapter() -> None:
+    """run.py --asgi: the apps unchanged (real fastapi), served by the engine through
+    fasterapi's ASGI adapter (`fasterapi run main:app` for an ASGI app)."""
+    run = subprocess.run([sys.executable, str(HERE / "run.py"), "--asgi"], capture_output=True,
+                         text=True, timeout=600)
+    print(run.stdout)
+    assert run.returncode == 0, run.stderr[-3000:]
+    apps = re.search(r"^asgi apps (\d+)/(\d+) equal", run.stdout, re.MULTILINE)
+    openapi = re.search(r"^asgi openapi (\d+)/(\d+) equal", run.stdout, re.MULTILINE)
+    assert apps and openapi, run.stdout
+    floor = baseline()
+    assert int(apps.group(2)) >= 300, run.stdout
+    assert int(apps.group(1)) >= floor["asgi_apps"], run.stdout
+    assert int(openapi.group(1)) >= floor["asgi_openapi"], run.stdout
