@@ -83,8 +83,11 @@ def tool(name: str) -> str:
 
 
 def curl(*args: str) -> subprocess.CompletedProcess[str]:
+    """curl speaking HTTP/1.1 over TLS (these tests judge HTTP/1.1 + TLS, whatever ALPN offers)."""
     return subprocess.run(
-        [tool("curl"), "-sS", "--max-time", "20", *args], capture_output=True, text=True
+        [tool("curl"), "-sS", "--http1.1", "--max-time", "20", *args],
+        capture_output=True,
+        text=True,
     )
 
 
