@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-APPS = Path(__file__).resolve().parent / "apps"
+APPS = Path(__file__).resolve().parent
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import struct
 import time
 from typing import Any
 
-import fastapi_app
+import asgi_fastapi_app as fastapi_app
 import pytest
 
 from fasterapi.asgi import serve_app

@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import fastapi_app
-import mcp_app
+import asgi_fastapi_app as fastapi_app
+import asgi_mcp_app as mcp_app
+import asgi_starlette_app as starlette_app
 import pytest
-import starlette_app
 
 from fasterapi import App
 from fasterapi.testing import TestClient

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(90)
 @pytest.fixture(scope="module")
 def fastapi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
     marker = tmp_path_factory.mktemp("asgi") / "shutdown"
-    server = CliServer("fastapi_app:app", env={"FA_ASGI_SHUTDOWN_FILE": str(marker)})
+    server = CliServer("asgi_fastapi_app:app", env={"FA_ASGI_SHUTDOWN_FILE": str(marker)})
     server.marker = marker  # type: ignore[attr-defined]
     yield server
     server.stop()
@@ -83,7 +83,7 @@ def test_streaming(fastapi_server: CliServer) -> None:
 
 def test_lifespan_shutdown_runs_on_sigterm(tmp_path: Path) -> None:
     marker = tmp_path / "down"
-    server = CliServer("fastapi_app:app", env={"FA_ASGI_SHUTDOWN_FILE": str(marker)})
+    server = CliServer("asgi_fastapi_app:app", env={"FA_ASGI_SHUTDOWN_FILE": str(marker)})
     assert httpx.get(server.url + "/items/1", timeout=10).status_code == 200
     assert not marker.exists()
     server.stop()
@@ -92,7 +92,7 @@ def test_lifespan_shutdown_runs_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_starlette_app() -> None:
-    server = CliServer("starlette_app:app")
+    server = CliServer("asgi_starlette_app:app")
     try:
         with httpx.Client(base_url=server.url, timeout=10) as c:
             r = c.get("/hello/ada")
@@ -107,7 +107,7 @@ def test_starlette_app() -> None:
 def test_official_mcp_sdk_streamable_http_app() -> None:
     from mcp import Client
 
-    server = CliServer("mcp_app:app")
+    server = CliServer("asgi_mcp_app:app")
 
     async def main() -> None:
         async with Client(server.url + "/mcp") as client:
