@@ -17,6 +17,7 @@ from collections.abc import AsyncIterable
 from typing import Any
 
 import pytest
+from conftest import IN_CI
 from raw_stream import open_stream
 
 from fasterapi import App, Request
@@ -53,8 +54,8 @@ def find_chromium() -> str | None:
 def test_chromium_event_source() -> None:
     browser = find_chromium()
     if browser is None:
-        if os.environ.get("FASTERAPI_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is not installed (FASTERAPI_REQUIRE_BROWSER=1)")
+        if IN_CI or os.environ.get("FASTERAPI_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is not installed (CI or FASTERAPI_REQUIRE_BROWSER=1)")
         pytest.skip("chromium is not installed (set FASTERAPI_REQUIRE_BROWSER=1 to require it)")
 
     app = App(compression=True, compress_min_size=0)
