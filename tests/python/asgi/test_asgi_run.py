@@ -127,3 +127,35 @@ def test_not_an_app_is_refused() -> None:
 
     with pytest.raises(SystemExit, match=r"not a fasterapi\.App nor an ASGI app"):
         load_app("serve_cli:free_port", str(Path(__file__).parent))
+
+
+def test_lifespan_startup_failed_stops_the_server() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fasterapi",
+            "run",
+            "asgi_lifespan_apps:startup_fails",
+            "--app-dir",
+            str(Path(__file__).parent),
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert run.returncode != 0
+    assert "ASGI lifespan startup failed: no database" in run.stderr
+
+
+def test_app_without_lifespan_is_served() -> None:
+    server = CliServer("asgi_lifespan_apps:no_lifespan")
+    try:
+        assert httpx.get(server.url + "/", timeout=10).text == "up"
+    finally:
+        server.stop()
