@@ -39,7 +39,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVERS = {
     "fasterapi": ROOT / "examples" / "mcp" / "bench_fasterapi.py",
     "sdk": ROOT / "examples" / "mcp" / "bench_sdk.py",
+    # MCPProxy in front of bench_fasterapi.py over stdio: compare with "fasterapi" for the
+    # proxy's overhead (its own CPU per forwarded call; the upstream child is not counted).
+    "proxy": ROOT / "examples" / "mcp" / "bench_proxy.py",
 }
+TOOLS = {"proxy": "fa__add"}  # the tool's name as each server lists it (default "add")
 PROTOCOL_VERSION = "2025-11-25"
 CLK_TCK = os.sysconf("SC_CLK_TCK")  # /proc/PID/stat times are in these ticks (usually 100 Hz)
 WARMUP_CALLS = 200  # per row, untimed: imports, caches and the JIT-less interpreter settle
@@ -114,6 +118,7 @@ def unavailable(server: str) -> str:
     probe = {
         "fasterapi": "from fasterapi.mcp import MCPServer; MCPServer(name='probe')",
         "sdk": "from mcp.server.mcpserver import MCPServer; MCPServer(name='probe')",
+        "proxy": "from fasterapi.mcp import MCPProxy",
     }[server]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -168,9 +173,9 @@ def initialize_msg() -> dict[str, Any]:
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
-def call_msg(i: int) -> bytes:
+def call_msg(i: int, tool: str = "add") -> bytes:
     args = {"a": i, "b": 7}
-    params = {"name": "add", "arguments": args}
+    params = {"name": tool, "arguments": args}
     msg = {"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": params}
     return json.dumps(msg, separators=(",", ":")).encode()
 
@@ -216,12 +221,12 @@ def bench_stdio(server: str, calls: int, core: int) -> Row:
             raise RuntimeError("initialize failed")
         send(json.dumps(INITIALIZED).encode())
         for i in range(1, WARMUP_CALLS + 1):
-            send(call_msg(i))
+            send(call_msg(i, TOOLS.get(server, "add")))
             row.errors += not call_ok(reply_to(i), i)
         first = WARMUP_CALLS + 1
         cpu0, me0, t0 = proc_cpu_s(proc.pid), self_cpu_s(), time.perf_counter()
         for i in range(first, first + calls):
-            send(call_msg(i))
+            send(call_msg(i, TOOLS.get(server, "add")))
             row.errors += not call_ok(reply_to(i), i)
         row.wall_s = time.perf_counter() - t0
         row.server_cpu_s = proc_cpu_s(proc.pid) - cpu0
@@ -320,7 +325,9 @@ async def http_session(port: int) -> tuple[dict[str, str], str]:
         conn.close()
 
 
-async def http_load(port: int, headers: dict[str, str], ids: range, conns: int) -> int:
+async def http_load(
+    port: int, headers: dict[str, str], ids: range, conns: int, tool: str = "add"
+) -> int:
     """Calls tools/call for every id, `conns` connections at once; returns the error count."""
     errors = 0
     next_id = iter(ids)
@@ -331,7 +338,7 @@ async def http_load(port: int, headers: dict[str, str], ids: range, conns: int) 
         await conn.open()
         try:
             for i in next_id:
-                status, hdrs, data = await conn.post(call_msg(i))
+                status, hdrs, data = await conn.post(call_msg(i, tool))
                 replies = [m for m in jsonrpc_replies(hdrs, data) if m.get("id") == i]
                 errors += status != 200 or len(replies) != 1 or not call_ok(replies[0], i)
         finally:
@@ -374,10 +381,11 @@ def bench_http(server: str, calls: int, conns: int, core: int, extra: list[str])
         async def go() -> None:
             headers, ctype = await http_session(port)
             row.note = f"replies {ctype.split(';')[0] or '?'}"
-            row.errors += await http_load(port, headers, range(1, WARMUP_CALLS + 1), conns)
+            tool = TOOLS.get(server, "add")
+            row.errors += await http_load(port, headers, range(1, WARMUP_CALLS + 1), conns, tool)
             first = WARMUP_CALLS + 1
             cpu0, me0, t0 = proc_cpu_s(proc.pid), self_cpu_s(), time.perf_counter()
-            row.errors += await http_load(port, headers, range(first, first + calls), conns)
+            row.errors += await http_load(port, headers, range(first, first + calls), conns, tool)
             row.wall_s = time.perf_counter() - t0
             row.server_cpu_s = proc_cpu_s(proc.pid) - cpu0
             row.client_cpu_s = self_cpu_s() - me0
@@ -434,7 +442,8 @@ def markdown(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--servers", default="fasterapi,sdk", help="comma-separated: fasterapi,sdk")
+    p.add_argument("--servers", default="fasterapi,sdk",
+                   help="comma-separated: fasterapi,sdk,proxy")  # fmt: skip
     p.add_argument("--modes", default="stdio,http-seq,http-c64")
     p.add_argument("--stdio-calls", type=int, default=5000)
     p.add_argument("--http-calls", type=int, default=3000)
@@ -486,6 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc, indent=1))
+    for r in rows:  # the proxy's own CPU per call is what forwarding costs (the target: 20 µs)
+        if r.server == "proxy" and r.valid:
+            print(f"proxy overhead {r.mode}: {r.server_us_per_call:,.1f} µs proxy CPU per "
+                  "forwarded call")  # fmt: skip
     print(f"json: {args.json}")
     return 0 if rows and all(r.valid for r in rows) else 1
 

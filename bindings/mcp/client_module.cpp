@@ -94,7 +94,10 @@ class PySseParser : cl::SseSink {
 
 }  // namespace
 
+void register_mcp_proxy(nb::module_& m);  // proxy_module.cpp: McpProxy
+
 void register_mcp_client(nb::module_& m) {
+  register_mcp_proxy(m);
   nb::class_<PyResponseParser>(m, "McpHttpResponseParser",
                                "Incremental HTTP/1.1 response parser (src/mcp/client)")
       .def(nb::init<bool>(), nb::arg("head_request") = false)

@@ -7,6 +7,7 @@ from fasterapi.mcp.content import Audio, Image
 from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import InvalidParams, McpError, ResourceNotFound, ToolError
 from fasterapi.mcp.input_required import InputRequiredResult
+from fasterapi.mcp.proxy import MCPProxy
 from fasterapi.mcp.server import MCPServer
 
 FastMCP = MCPServer  # the official SDK's former name
@@ -20,6 +21,7 @@ __all__ = [
     "InvalidParams",
     "MCPClient",
     "MCPError",
+    "MCPProxy",
     "MCPServer",
     "McpError",
     "ResourceNotFound",

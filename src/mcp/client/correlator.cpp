@@ -10,6 +10,7 @@ Response error_response(int code, std::string_view message) {
   Response r;
   r.code = code;
   r.message.assign(message);
+  r.local = true;
   return r;
 }
 

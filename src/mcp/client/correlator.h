@@ -20,6 +20,9 @@ struct Response {
   int code = 0;          // error.code
   std::string message;   // error.message
   std::string data;      // raw JSON of error.data, empty when absent
+  // The error was made here (timeout, connection closed), not answered by the server: what a
+  // circuit breaker counts as the upstream failing.
+  bool local = false;
 };
 
 // Error codes the client gives requests that got no answer (the official SDK's values).

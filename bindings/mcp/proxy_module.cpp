@@ -1,0 +1,273 @@
+// fasterapi._native.McpProxy: the MCP proxy core (src/mcp/proxy) with its upstreams and its
+// front transports, on its own EventLoop (driven from asyncio like McpServer). A forwarded
+// call runs entirely here: transport -> ProxyCore -> upstream -> back, no Python.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "http/connection.h"
+#include "http/server.h"
+#include "mcp/client/http_upstream.h"
+#include "mcp/client/stdio_upstream.h"
+#include "mcp/http_transport.h"
+#include "mcp/proxy/proxy_core.h"
+#include "mcp/stdio_transport.h"
+
+namespace nb = nanobind;
+namespace cl = fa::mcp::client;
+namespace px = fa::mcp::proxy;
+
+namespace fa::py {
+
+namespace {
+
+void call_quietly(const nb::object& fn) {
+  if (!fn.is_valid() || fn.is_none()) return;
+  PyObject* r = PyObject_CallNoArgs(fn.ptr());
+  if (!r) PyErr_WriteUnraisable(fn.ptr());
+  Py_XDECREF(r);
+}
+
+// The answer to a client over its rate limit (RFC 6585 §4: 429 with Retry-After in seconds).
+std::string too_many(Duration wait, std::string& headers) {
+  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+  int64_t secs = std::max<int64_t>(1, (ms + 999) / 1000);
+  headers = "Retry-After: " + std::to_string(secs) + "\r\n";
+  std::string body;
+  mcp::encode_error(body, {}, px::kRateLimited, "Rate limit exceeded; retry in " + std::to_string(ms) + " ms",
+                    R"({"retryAfterMs":)" + std::to_string(ms) + "}");
+  return body;
+}
+
+// A mounted exchange's answer, handed to the Python sink (same protocol as McpServer's).
+class SinkResponder final : public mcp::HttpResponder {
+ public:
+  explicit SinkResponder(nb::object sink) : sink_(std::move(sink)) {}
+  void send(int status, std::string_view ctype, std::string_view headers, std::string_view body) override {
+    guard([&] {
+      sink_.attr("send")(status, nb::str(ctype.data(), ctype.size()), nb::str(headers.data(), headers.size()),
+                         nb::bytes(body.data(), body.size()));
+    });
+    ended_ = true;
+  }
+  void start(int status, std::string_view ctype, std::string_view headers) override {
+    guard([&] {
+      sink_.attr("start")(status, nb::str(ctype.data(), ctype.size()), nb::str(headers.data(), headers.size()));
+    });
+  }
+  void write(std::string_view chunk) override {
+    guard([&] { sink_.attr("write")(nb::bytes(chunk.data(), chunk.size())); });
+  }
+  void end() override {
+    guard([&] { sink_.attr("end")(); });
+    ended_ = true;
+  }
+  bool alive() const override { return !ended_; }
+
+ private:
+  template <typename F>
+  void guard(F&& fn) {
+    try {
+      fn();
+    } catch (nb::python_error& e) {
+      e.discard_as_unraisable("fasterapi MCP proxy mounted exchange");
+    }
+  }
+  nb::object sink_;
+  bool ended_ = false;
+};
+
+class McpProxy {
+ public:
+  McpProxy(std::string name, std::string version, int failure_threshold, double cooldown_s,
+           int half_open_probes, double rate, double burst)
+      : core_(loop_, mcp::ServerInfo{std::move(name), std::move(version), {}, {}}, [&] {
+          px::ProxyOptions o;
+          o.breaker.failure_threshold = std::max(1, failure_threshold);
+          o.breaker.cooldown = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(cooldown_s));
+          o.breaker.half_open_probes = std::max(1, half_open_probes);
+          o.rate_limit.rate = rate;
+          o.rate_limit.burst = burst;
+          return o;
+        }()) {}
+  ~McpProxy() { close(); }
+
+  void add_http(const std::string& name, const std::string& url, const std::string& headers,
+                double timeout_s, size_t max_connections, bool probe_modern) {
+    cl::HttpUrl parsed;
+    if (!cl::parse_http_url(url, parsed))
+      throw nb::value_error(("upstream '" + name + "': not an http:// URL: " + url).c_str());
+    if (headers.find('\n') != std::string::npos && !headers.ends_with("\r\n"))
+      throw nb::value_error("headers must be 'Name: value\\r\\n' lines");
+    cl::UpstreamOptions opts = options(timeout_s, probe_modern);
+    cl::HttpUpstreamOptions http;
+    http.headers = headers;
+    http.max_connections = max_connections;
+    EventLoop* loop = &loop_;
+    core_.add_upstream(name, [loop, parsed, opts, http] { return cl::HttpUpstream::create(*loop, parsed, opts, http); });
+  }
+
+  void add_stdio(const std::string& name, std::vector<std::string> argv, double timeout_s, bool probe_modern) {
+    if (argv.empty()) throw nb::value_error(("upstream '" + name + "': empty command").c_str());
+    cl::UpstreamOptions opts = options(timeout_s, probe_modern);
+    EventLoop* loop = &loop_;
+    core_.add_upstream(name, [loop, argv, opts] { return cl::StdioUpstream::create(*loop, argv, opts); });
+  }
+
+  // Starts the upstreams; on_ready() runs once every one has started or failed.
+  void start(nb::object on_ready) {
+    auto ready = std::make_shared<nb::object>(std::move(on_ready));
+    (void)core_.start().then([ready] { call_quietly(*ready); });
+  }
+
+  void start_stdio(int in_fd, int out_fd, nb::object on_closed) {
+    if (stdio_ || http_) throw std::runtime_error("McpProxy: already serving");
+    core_.set_limit_in_core(true);
+    stdio_ = std::make_unique<mcp::StdioTransport>(loop_, core_, in_fd, out_fd);
+    on_closed_ = std::move(on_closed);
+    stdio_->on_closed([this] { call_quietly(on_closed_); });
+    if (!stdio_->start()) {
+      stdio_.reset();
+      throw std::system_error(errno, std::generic_category(), "McpProxy.start_stdio");
+    }
+  }
+
+  // Streamable HTTP on our own listener: the rate limit is checked per client (Mcp-Session-Id,
+  // else the peer address) before the MCP transport sees the request.
+  int start_http(const std::string& host, int port, const std::string& path, nb::list origins, nb::list hosts) {
+    if (stdio_ || http_) throw std::runtime_error("McpProxy: already serving");
+    if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
+    http_ = std::make_unique<mcp::HttpTransport>(core_, http_options(host, path, origins, hosts));
+    http::ServerConfig cfg;
+    cfg.host = host;
+    cfg.port = static_cast<uint16_t>(port);
+    cfg.limits.max_body_bytes = mcp::kMaxMessageBytes;
+    server_ = std::make_unique<http::Server>(loop_, cfg);
+    auto handler = [this](http::Request& req, http::Response& res) {
+      std::string_view key = req.header("mcp-session-id");
+      if (key.empty()) key = req.peer.host;
+      Duration wait;
+      if (!core_.limiter().take(key, loop_.update_now(), wait)) {
+        std::string headers;
+        std::string body = too_many(wait, headers);
+        res.send(http::ResponseHead{429, "application/json", headers}, body);
+        return;
+      }
+      http_->serve(req, res);
+    };
+    server_->route("POST", path, handler);
+    server_->route("GET", path, handler);
+    server_->route("DELETE", path, handler);
+    return server_->listen();
+  }
+
+  void mount(const std::string& host, const std::string& path, nb::list origins, nb::list hosts) {
+    if (stdio_ || http_) throw std::runtime_error("McpProxy: already serving");
+    http_ = std::make_unique<mcp::HttpTransport>(core_, http_options(host, path, origins, hosts));
+  }
+
+  // One mounted exchange (an App's route); `peer` keys the rate limit when no session is named.
+  void exchange(const std::string& method, nb::list headers, nb::bytes body, nb::object sink, const std::string& peer) {
+    if (!http_) throw std::runtime_error("McpProxy.exchange: call mount() first");
+    std::vector<std::pair<std::string, std::string>> owned;
+    for (auto item : headers) {
+      nb::tuple pair = nb::borrow<nb::tuple>(item);
+      owned.emplace_back(nb::cast<std::string>(pair[0]), nb::cast<std::string>(pair[1]));
+    }
+    auto header = [&owned](std::string_view name) -> std::string_view {
+      for (const auto& [k, v] : owned)
+        if (k == name) return v;
+      return {};
+    };
+    auto res = std::make_shared<SinkResponder>(std::move(sink));
+    std::string_view key = header("mcp-session-id");
+    if (key.empty()) key = peer;
+    Duration wait;
+    if (!core_.limiter().take(key, loop_.update_now(), wait)) {
+      std::string extra;
+      std::string text = too_many(wait, extra);
+      res->send(429, "application/json", extra, text);
+      return;
+    }
+    mcp::HttpRequestView view{method, std::string_view(body.c_str(), body.size()), header};
+    http_->serve(view, res);
+  }
+
+  std::string status() { return core_.status_json(); }
+  size_t in_flight() const { return core_.in_flight(); }
+  int fileno() const { return loop_.fd(); }
+  void poll() {
+    loop_.run_once(0);
+    if (PyErr_Occurred()) throw nb::python_error();
+  }
+  int next_timer_ms() const { return loop_.next_timer_ms(); }
+  void close() {
+    if (server_) server_->close();
+    stdio_.reset();
+    http_.reset();
+    core_.close();
+    // Run the loop until every stdio child is reaped (EOF, then SIGTERM and SIGKILL after
+    // StdioUpstream::kGrace each): no zombie, no leaked upstream.
+    for (int i = 0; i < 1000 && !core_.closed(); ++i) loop_.run_once(10);
+  }
+
+ private:
+  static cl::UpstreamOptions options(double timeout_s, bool probe_modern) {
+    cl::UpstreamOptions o;
+    o.client_name = "fasterapi-mcp-proxy";
+    o.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(timeout_s * 1000)));
+    o.probe_modern = probe_modern;
+    return o;
+  }
+  static mcp::HttpOptions http_options(const std::string& host, const std::string& path, nb::list origins,
+                                       nb::list hosts) {
+    mcp::HttpOptions o;
+    o.host = host;
+    o.path = path;
+    for (auto x : origins) o.allowed_origins.push_back(nb::cast<std::string>(x));
+    for (auto x : hosts) o.allowed_hosts.push_back(nb::cast<std::string>(x));
+    return o;
+  }
+
+  EventLoop loop_;
+  px::ProxyCore core_;
+  std::unique_ptr<mcp::StdioTransport> stdio_;
+  std::unique_ptr<mcp::HttpTransport> http_;
+  std::unique_ptr<http::Server> server_;
+  nb::object on_closed_;
+};
+
+}  // namespace
+
+void register_mcp_proxy(nb::module_& m) {
+  nb::class_<McpProxy>(m, "McpProxy", "MCP proxy core: upstreams, breakers, rate limit, transports.")
+      .def(nb::init<std::string, std::string, int, double, int, double, double>(), nb::arg("name"),
+           nb::arg("version"), nb::arg("failure_threshold"), nb::arg("cooldown"), nb::arg("half_open_probes"),
+           nb::arg("rate"), nb::arg("burst"))
+      .def("add_http", &McpProxy::add_http, nb::arg("name"), nb::arg("url"), nb::arg("headers"),
+           nb::arg("timeout"), nb::arg("max_connections"), nb::arg("probe_modern"))
+      .def("add_stdio", &McpProxy::add_stdio, nb::arg("name"), nb::arg("argv"), nb::arg("timeout"),
+           nb::arg("probe_modern"))
+      .def("start", &McpProxy::start, nb::arg("on_ready"))
+      .def("start_stdio", &McpProxy::start_stdio, nb::arg("in_fd"), nb::arg("out_fd"), nb::arg("on_closed"))
+      .def("start_http", &McpProxy::start_http, nb::arg("host"), nb::arg("port"), nb::arg("path") = "/mcp",
+           nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list())
+      .def("mount", &McpProxy::mount, nb::arg("host"), nb::arg("path"), nb::arg("allowed_origins") = nb::list(),
+           nb::arg("allowed_hosts") = nb::list())
+      .def("exchange", &McpProxy::exchange, nb::arg("method"), nb::arg("headers"), nb::arg("body"),
+           nb::arg("sink"), nb::arg("peer"))
+      .def("status", &McpProxy::status, "JSON: each upstream's breaker state, failures, liveness, era.")
+      .def("in_flight", &McpProxy::in_flight)
+      .def("fileno", &McpProxy::fileno)
+      .def("poll", &McpProxy::poll)
+      .def("next_timer_ms", &McpProxy::next_timer_ms)
+      .def("close", &McpProxy::close);
+}
+
+}  // namespace fa::py

@@ -1,0 +1,84 @@
+// HttpUpstream: an MCP server reached over Streamable HTTP (basic/transports.mdx), as a client:
+// each message is a POST with `Accept: application/json, text/event-stream`; the answer is a
+// JSON body or an SSE stream carrying the request's notifications and then its response
+// (parsed by HttpResponseParser / SseParser). Keep-alive connections in a small pool per
+// upstream; Mcp-Session-Id kept from initialize; MCP-Protocol-Version, and in the 2026-07-28
+// era Mcp-Method / Mcp-Name, on every request. Plain http:// only (no TLS yet).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mcp/client/upstream.h"
+
+namespace fa::mcp::client {
+
+struct HttpUpstreamOptions {
+  size_t max_connections = 8;
+  // Extra request headers, preformatted "Name: value\r\n" (the upstream's own credentials).
+  std::string headers;
+};
+
+// http://host[:port]/path split into its parts; false for anything else.
+struct HttpUrl {
+  std::string host;
+  uint16_t port = 80;
+  std::string path = "/";
+};
+bool parse_http_url(std::string_view url, HttpUrl& out);
+
+class HttpUpstream final : public Upstream {
+ public:
+  static std::shared_ptr<HttpUpstream> create(EventLoop& loop, const HttpUrl& url,
+                                              UpstreamOptions options = {},
+                                              HttpUpstreamOptions http = {});
+  ~HttpUpstream() override;
+
+  void close() override;
+  // False once closed, or once the server forgot our session (404: transports.mdx "Session
+  // Management"); the owner then makes a new upstream, which initializes again.
+  bool alive() const override { return !closed_ && !expired_; }
+  const std::string& session_id() const { return session_id_; }
+  size_t connections() const { return conns_.size(); }
+  size_t connects() const { return connects_; }  // connections opened so far (keep-alive test)
+
+ protected:
+  future<> open() override;
+  void send_request(uint64_t id, std::string&& body, const Request& request) override;
+  void send_notification(std::string&& body) override;
+  bool cancel_in_transport(uint64_t id) override;
+
+ private:
+  class Conn;
+  struct Pending {
+    uint64_t id = 0;       // 0 for a notification or response (answered 202)
+    std::string bytes;     // the whole HTTP request
+    bool retried = false;  // already re-sent once after a stale keep-alive connection
+  };
+  HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions options, HttpUpstreamOptions http);
+  std::string head(size_t body_size, const Request* request) const;
+  void enqueue(Pending p);
+  void dispatch();
+  std::shared_ptr<Conn> connect();
+  void exchange_done(const std::shared_ptr<Conn>& conn, bool reusable);
+  void failed(const std::shared_ptr<Conn>& conn, Pending p, bool stale, std::string_view why);
+  void fail_id(uint64_t id, std::string_view why);
+  void on_head_seen(std::string_view session_id);
+  friend class Conn;
+
+  HttpUrl url_;
+  HttpUpstreamOptions http_;
+  sockaddr_storage addr_{};
+  socklen_t addr_len_ = 0;
+  std::vector<std::shared_ptr<Conn>> conns_;
+  std::deque<Pending> queue_;
+  std::string session_id_;
+  size_t connects_ = 0;
+  bool closed_ = false, expired_ = false;
+};
+
+}  // namespace fa::mcp::client

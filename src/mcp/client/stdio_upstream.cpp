@@ -1,0 +1,168 @@
+// StdioUpstream: spawn, newline framing, reaping.
+#include "mcp/client/stdio_upstream.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "core/log.h"
+#include "mcp/jsonrpc.h"
+
+extern char** environ;
+
+namespace fa::mcp::client {
+
+std::shared_ptr<StdioUpstream> StdioUpstream::create(EventLoop& loop, std::vector<std::string> argv,
+                                                     UpstreamOptions options) {
+  return std::shared_ptr<StdioUpstream>(new StdioUpstream(loop, std::move(argv), std::move(options)));
+}
+
+StdioUpstream::StdioUpstream(EventLoop& loop, std::vector<std::string> argv, UpstreamOptions options)
+    : Upstream(loop, std::move(options)), argv_(std::move(argv)) {}
+
+StdioUpstream::~StdioUpstream() {
+  if (in_) in_->close();
+  if (out_) out_->close();
+  if (pid_ > 0 && !try_reap()) {
+    // Destroyed with the child still running (the loop is going away): do not leave a zombie.
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+future<> StdioUpstream::open() {
+  if (argv_.empty()) return make_exception_future<>(std::invalid_argument("stdio upstream: empty command"));
+  int to_child[2], from_child[2];
+  if (::pipe2(to_child, O_CLOEXEC) != 0)
+    return make_exception_future<>(std::system_error(errno, std::generic_category(), "pipe"));
+  if (::pipe2(from_child, O_CLOEXEC) != 0) {
+    int e = errno;
+    ::close(to_child[0]);
+    ::close(to_child[1]);
+    return make_exception_future<>(std::system_error(e, std::generic_category(), "pipe"));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+  std::vector<char*> args;
+  for (auto& a : argv_) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  if (rc != 0) {
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    return make_exception_future<>(
+        std::system_error(rc, std::generic_category(), "spawning " + argv_[0]));
+  }
+  pid_ = pid;
+  std::weak_ptr<Upstream> weak = weak_from_this();
+  auto self_of = [weak] { return std::static_pointer_cast<StdioUpstream>(weak.lock()); };
+  in_ = FdStream::open(loop_, to_child[1], false, false,
+                       {nullptr, [self_of](int) {
+                          if (auto s = self_of()) s->gone("the server closed its stdin");
+                        }});
+  out_ = FdStream::open(loop_, from_child[0], false, true,
+                        {[self_of](std::string_view b) {
+                           if (auto s = self_of()) s->on_data(b);
+                         },
+                         [self_of](int) {
+                           if (auto s = self_of()) s->gone("the server process exited");
+                         }});
+  return make_ready_future<>();
+}
+
+void StdioUpstream::send_request(uint64_t, std::string&& body, const Request&) {
+  body.push_back('\n');
+  if (in_) in_->write(body);
+}
+
+void StdioUpstream::send_notification(std::string&& body) {
+  body.push_back('\n');
+  if (in_) in_->write(body);
+}
+
+void StdioUpstream::on_data(std::string_view bytes) {
+  buf_.append(bytes);
+  size_t start = 0;
+  for (;;) {
+    size_t nl = buf_.find('\n', scanned_);
+    if (nl == std::string::npos) break;
+    std::string_view line(buf_.data() + start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (discarding_) {
+      discarding_ = false;  // the tail of an oversized line
+    } else if (!line.empty()) {
+      on_message(line);
+    }
+    start = nl + 1;
+    scanned_ = start;
+  }
+  buf_.erase(0, start);
+  scanned_ = buf_.size();
+  if (buf_.size() > kMaxMessageBytes) {  // one message past the limit: drop it, keep going
+    FA_LOG(::fa::LogLevel::kWarning, "mcp stdio upstream: dropped a message over %zu bytes", kMaxMessageBytes);
+    buf_.clear();
+    scanned_ = 0;
+    discarding_ = true;
+  }
+}
+
+void StdioUpstream::gone(std::string_view why) {
+  if (in_) in_->close();
+  if (out_) out_->close();
+  correlator_.fail_all(std::string("Connection closed: ") + std::string(why));
+  if (pid_ > 0 && !try_reap()) reap_later(0);
+}
+
+void StdioUpstream::close() {
+  if (in_) in_->close();  // EOF on the child's stdin: a stdio server exits (transports.mdx)
+  if (out_) out_->close();
+  correlator_.fail_all("Connection closed");
+  if (pid_ > 0 && !try_reap()) reap_later(0);
+}
+
+bool StdioUpstream::try_reap() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_ || (r < 0 && errno == ECHILD)) {
+    pid_ = -1;
+    return true;
+  }
+  return false;
+}
+
+// Polls waitpid every 20 ms; after kGrace sends SIGTERM, after another kGrace SIGKILL.
+void StdioUpstream::reap_later(int stage) {
+  auto self = std::static_pointer_cast<StdioUpstream>(shared_from_this());
+  auto start = loop_.now();
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [self, stage, start, poll]() mutable {
+    if (self->try_reap()) {
+      *poll = nullptr;  // break the cycle
+      return;
+    }
+    if (self->loop_.update_now() - start >= kGrace && stage < 2) {
+      ::kill(self->pid_, stage == 0 ? SIGTERM : SIGKILL);
+      ++stage;
+      start = self->loop_.now();
+    }
+    self->loop_.call_later(std::chrono::milliseconds(20), [poll] {
+      if (*poll) (*poll)();
+    });
+  };
+  (*poll)();
+}
+
+}  // namespace fa::mcp::client

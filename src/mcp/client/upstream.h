@@ -1,0 +1,96 @@
+// Upstream: one MCP server this process talks to as a client (the MCP client's transports and
+// the proxy's upstreams): a stdio child process or a Streamable HTTP endpoint. The era is
+// negotiated once (start): `server/discover` is probed first (2026-07-28 server/discover.mdx)
+// and `initialize` + `notifications/initialized` are the fallback (2025-11-25 lifecycle.mdx).
+// Requests are correlated by id (Correlator), bounded by a timeout (with_timeout); a timed-out
+// request is abandoned with notifications/cancelled (basic/utilities/cancellation.mdx).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/event_loop.h"
+#include "core/future.h"
+#include "mcp/client/correlator.h"
+
+namespace fa::mcp::client {
+
+// One outgoing request, as parts so the transport can add the era's _meta and headers.
+struct Request {
+  std::string_view method;
+  std::string_view members;       // the params object's members without braces ("a":1,...)
+  std::string_view meta_members;  // members of params._meta without braces; may be empty
+  std::string_view name;          // tools/call, prompts/get name or resources/read URI (Mcp-Name)
+};
+
+struct UpstreamOptions {
+  std::string client_name = "fasterapi-mcp-client";
+  std::string client_version = "1.0";
+  std::chrono::milliseconds timeout{30000};  // per request
+  bool probe_modern = true;  // try server/discover (2026-07-28) before initialize
+};
+
+class Upstream : public std::enable_shared_from_this<Upstream> {
+ public:
+  using NotificationFn = std::function<void(std::string_view method, std::string_view params)>;
+  virtual ~Upstream() = default;
+
+  // Connects/spawns and negotiates the era. Fails with std::runtime_error naming the cause.
+  future<> start();
+  // Sends a request; resolves with the answer, a JSON-RPC error, or kRequestTimeout /
+  // kConnectionClosed (never fails). `id_out` receives the request id (for cancel()).
+  future<Response> call(const Request& request, uint64_t* id_out = nullptr);
+  // Stops waiting for request `id` and tells the server (notifications/cancelled).
+  void cancel(uint64_t id, std::string_view reason);
+  // Server notifications (progress, list_changed, logging) arrive here.
+  void on_notification(NotificationFn fn) { on_notification_ = std::move(fn); }
+  // Ends the connection: pending requests fail with kConnectionClosed; a child is reaped.
+  virtual void close() = 0;
+  virtual bool alive() const = 0;
+  // True once nothing of the connection is left (a closed stdio child has been reaped).
+  virtual bool finished() const { return !alive(); }
+
+  bool modern() const { return modern_; }
+  const std::string& protocol_version() const { return version_; }
+  const std::string& server_info() const { return server_info_; }  // raw JSON, may be empty
+  const std::string& capabilities() const { return capabilities_; }  // raw JSON, may be empty
+  EventLoop& loop() const { return loop_; }
+  const UpstreamOptions& options() const { return options_; }
+
+ protected:
+  Upstream(EventLoop& loop, UpstreamOptions options) : loop_(loop), options_(std::move(options)) {}
+  // Transport hooks: open the connection; send one encoded request whose id is `id`; send a
+  // notification. `modern_headers`: add the 2026-07-28 request headers (HTTP).
+  virtual future<> open() = 0;
+  virtual void send_request(uint64_t id, std::string&& body, const Request& request) = 0;
+  virtual void send_notification(std::string&& body) = 0;
+  // Tells the server that request `id` is abandoned by transport means, when the transport has
+  // them (a 2026-07-28 HTTP request has no session a notification could name: its connection is
+  // closed instead). False: send notifications/cancelled.
+  virtual bool cancel_in_transport(uint64_t id) { return false; }
+  // Called by transports with every complete incoming message.
+  void on_message(std::string_view text);
+
+  Correlator correlator_;
+  EventLoop& loop_;
+  UpstreamOptions options_;
+  bool modern_ = false;
+
+ private:
+  future<Response> raw_call(const Request& request, uint64_t* id_out);
+  future<> initialize();
+  std::string params_of(const Request& request) const;
+
+  NotificationFn on_notification_;
+  std::string version_, server_info_, capabilities_;
+};
+
+// The 2026-07-28 version string sent in _meta and the MCP-Protocol-Version header.
+inline constexpr std::string_view kModernProtocol = "2026-07-28";
+inline constexpr std::string_view kLegacyProtocol = "2025-11-25";
+
+}  // namespace fa::mcp::client

@@ -1,0 +1,461 @@
+// ProxyCore: forwarding, fan-out listings, breakers, rate limit.
+#include "mcp/proxy/proxy_core.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "core/log.h"
+#include "core/when_all.h"
+#include "mcp/proxy/names.h"
+
+namespace fa::mcp::proxy {
+
+namespace {
+
+// A call that never reached an answer (timeout, connection closed): what retry and the
+// breaker count. Timeouts are not retried (the upstream may still be working on it).
+struct transport_failure : std::runtime_error {
+  transport_failure(const std::string& what, bool timeout) : std::runtime_error(what), timeout(timeout) {}
+  bool timeout;
+};
+
+int64_t to_ms(Duration d) {
+  return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+std::string json_quoted(std::string_view s) {
+  std::string out;
+  append_string(out, s);
+  return out;
+}
+
+}  // namespace
+
+struct ProxyCore::Entry {
+  std::string name;
+  Factory factory;
+  std::shared_ptr<client::Upstream> upstream;
+  CircuitBreaker breaker;
+  bool started = false, start_pending = false;
+  std::vector<promise<>> waiters;  // calls waiting for a start in progress
+};
+
+ProxyCore::ProxyCore(EventLoop& loop, ServerInfo info, ProxyOptions options)
+    : ServerCore(*this, std::move(info)), loop_(loop), options_(std::move(options)),
+      limiter_(options_.rate_limit) {
+  set_completions(true);  // completion/complete is forwarded to the upstream its ref names
+  if (!options_.list_retry.retry_if) {
+    options_.list_retry.retry_if = [](const std::exception_ptr& e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const transport_failure& f) {
+        return !f.timeout;
+      } catch (...) {
+        return false;
+      }
+    };
+  }
+}
+
+ProxyCore::~ProxyCore() {
+  *alive_ = false;
+  close();
+}
+
+void ProxyCore::add_upstream(const std::string& name, Factory factory) {
+  if (!valid_upstream_name(name))
+    throw std::invalid_argument("upstream name '" + name +
+                                "': use lower-case letters, digits and '-', starting with a letter");
+  if (find(name)) throw std::invalid_argument("upstream '" + name + "' is configured twice");
+  auto e = std::make_shared<Entry>();
+  e->name = name;
+  e->factory = std::move(factory);
+  e->breaker = CircuitBreaker(options_.breaker);
+  entries_.push_back(std::move(e));
+}
+
+ProxyCore::Entry* ProxyCore::find(std::string_view name) {
+  for (auto& e : entries_)
+    if (e->name == name) return e.get();
+  return nullptr;
+}
+
+future<> ProxyCore::start() {
+  std::vector<future<>> starts;
+  for (auto& e : entries_) starts.push_back(ensure_started(e));
+  return when_all(std::move(starts)).then([this, alive = std::weak_ptr<bool>(alive_)](
+                                              std::vector<future<>> done) {
+    if (!alive.lock()) return;
+    for (size_t i = 0; i < done.size(); ++i) {
+      if (!done[i].failed()) continue;
+      try {
+        std::rethrow_exception(done[i].get_exception());
+      } catch (const std::exception& ex) {
+        FA_LOG(::fa::LogLevel::kWarning, "mcp proxy: upstream '%s' did not start: %s",
+               entries_[i]->name.c_str(), ex.what());
+      }
+    }
+  });
+}
+
+future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
+  std::weak_ptr<bool> alive = alive_;
+  if (e->upstream && e->started && e->upstream->alive()) return make_ready_future<>();
+  promise<> waiter;
+  future<> ready = waiter.get_future();
+  e->waiters.push_back(std::move(waiter));
+  if (e->start_pending) return ready;
+  e->start_pending = true;
+  e->started = false;
+  if (e->upstream) e->upstream->close();
+  try {
+    e->upstream = e->factory();
+    Entry* raw = e.get();
+    e->upstream->on_notification([this, alive, raw](std::string_view method, std::string_view params) {
+      if (alive.lock()) on_upstream_notification(*raw, method, params);
+    });
+  } catch (...) {
+    e->upstream.reset();
+    auto err = std::current_exception();
+    e->start_pending = false;
+    auto waiters = std::move(e->waiters);
+    e->waiters.clear();
+    for (auto& w : waiters) w.set_exception(err);
+    return ready;
+  }
+  (void)e->upstream->start().then_wrapped([e, alive](future<>&& f) {
+    if (!alive.lock()) return;
+    e->start_pending = false;
+    std::exception_ptr err;
+    if (f.failed()) err = f.get_exception();
+    e->started = !err;
+    auto waiters = std::move(e->waiters);
+    e->waiters.clear();
+    for (auto& w : waiters) {
+      if (err)
+        w.set_exception(err);
+      else
+        w.set_value();
+    }
+  });
+  return ready;
+}
+
+void ProxyCore::close() {
+  for (auto& e : entries_)
+    if (e->upstream) e->upstream->close();
+  calls_.clear();
+  progress_.clear();
+}
+
+bool ProxyCore::closed() const {
+  for (auto& e : entries_)
+    if (e->upstream && !e->upstream->finished()) return false;
+  return true;
+}
+
+future<client::Response> ProxyCore::call_upstream(const std::shared_ptr<Entry>& e,
+                                                  const client::Request& request,
+                                                  const std::shared_ptr<InFlight>& flight) {
+  auto send = [e, flight, method = std::string(request.method), members = std::string(request.members),
+               meta = std::string(request.meta_members), name = std::string(request.name)]() {
+    client::Request r{method, members, meta, name};
+    uint64_t id = 0;
+    future<client::Response> answer = e->upstream->call(r, &id);
+    if (flight) flight->upstream_id = id;
+    return answer;
+  };
+  if (e->upstream && e->started && e->upstream->alive()) return send();
+  return ensure_started(e).then_wrapped([e, send](future<>&& f) mutable -> future<client::Response> {
+    if (!f.failed()) return send();
+    client::Response r;
+    r.local = true;
+    r.code = kUpstreamUnavailable;
+    try {
+      std::rethrow_exception(f.get_exception());
+    } catch (const std::exception& ex) {
+      r.message = "Upstream '" + e->name + "' is unavailable: " + ex.what();
+    }
+    return make_ready_future<client::Response>(std::move(r));
+  });
+}
+
+Outcome ProxyCore::refuse(const Message& msg, const std::shared_ptr<Channel>& channel, int code,
+                          std::string_view message, std::string_view data) {
+  out_.clear();
+  encode_error(out_, msg.id, code, message, data);
+  channel->send(out_, true, false);
+  return Outcome::kAnswered;
+}
+
+Reply ProxyCore::make_reply(const std::shared_ptr<Session>& session, const Message& msg,
+                            const std::shared_ptr<Channel>& channel, bool cacheable,
+                            uint64_t& call_id) {
+  call_id = next_call_id_++;
+  std::string id(msg.id);
+  session->in_flight[id] = call_id;
+  ReplyStyle style;
+  style.modern = msg.known.has_meta_version;
+  style.cacheable = style.modern && cacheable;
+  style.has_log_level =
+      msg.known.has_meta_log_level && parse_log_level(msg.known.meta_log_level, style.log_level);
+  return Reply(session, channel, std::move(id), std::string(msg.known.progress_token), call_id, style);
+}
+
+Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_view text,
+                          const std::shared_ptr<Channel>& channel) {
+  Message msg;
+  ParseFailure failure;
+  if (!parser_.parse(text, msg, failure) || msg.kind != MessageKind::kRequest)
+    return ServerCore::handle(session, text, channel);
+  if (options_.limit_in_core && limiter_.enabled()) {
+    Duration wait;
+    if (!limiter_.take("stdio", loop_.update_now(), wait)) {
+      int64_t ms = to_ms(wait);
+      return refuse(msg, channel, kRateLimited,
+                    "Rate limit exceeded; retry in " + std::to_string(ms) + " ms",
+                    R"({"retryAfterMs":)" + std::to_string(ms) + "}");
+    }
+  }
+  // An unknown _meta protocol version is answered by the core (-32022).
+  if (msg.known.has_meta_version && msg.known.meta_version != kModernVersion)
+    return ServerCore::handle(session, text, channel);
+  const std::string_view m = msg.method;
+  const KnownParams& k = msg.known;
+  if (m == "tools/call" || m == "prompts/get") {
+    const bool tool = m == "tools/call";
+    if (!k.has_name) return refuse(msg, channel, kInvalidParams, "Invalid params: name must be a string");
+    std::string_view up, inner;
+    if (!split_name(k.name, up, inner) || !find(up))
+      return refuse(msg, channel, kInvalidParams,
+                    std::string(tool ? "Unknown tool: " : "Unknown prompt: ") + std::string(k.name));
+    std::string_view args = k.arguments == "null" ? std::string_view() : k.arguments;
+    if (!args.empty() && args.front() != '{')
+      return refuse(msg, channel, kInvalidParams, "Invalid params: arguments must be an object");
+    std::string members = R"("name":)" + json_quoted(inner);
+    if (!args.empty()) {
+      members += R"(,"arguments":)";
+      members += args;
+    }
+    return forward(session, msg, channel, up, std::move(members), std::string(inner), false);
+  }
+  if (m == "resources/read") {
+    if (!k.has_uri) return refuse(msg, channel, kInvalidParams, "Invalid params: uri must be a string");
+    std::string_view up, inner;
+    if (!split_uri(k.uri, up, inner) || !find(up))
+      return refuse(msg, channel, msg.known.has_meta_version ? kInvalidParams : kResourceNotFound,
+                    "Resource not found", R"({"uri":)" + json_quoted(k.uri) + "}");
+    return forward(session, msg, channel, up, R"("uri":)" + json_quoted(inner), std::string(inner), true);
+  }
+  if (m == "completion/complete") {
+    std::string up, members;
+    if (msg.params.empty() || !unqualify_completion(std::string(msg.params), up, members) || !find(up))
+      return refuse(msg, channel, kInvalidParams, "Invalid params: ref names no upstream prompt or resource");
+    return forward(session, msg, channel, up, std::move(members), {}, false);
+  }
+  if (m == "tools/list") return list(session, msg, channel, "tools", "name", false);
+  if (m == "prompts/list") return list(session, msg, channel, "prompts", "name", false);
+  if (m == "resources/list") return list(session, msg, channel, "resources", "uri", true);
+  if (m == "resources/templates/list")
+    return list(session, msg, channel, "resourceTemplates", "uriTemplate", true);
+  return ServerCore::handle(session, text, channel);
+}
+
+Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Message& msg,
+                           const std::shared_ptr<Channel>& channel, std::string_view upstream,
+                           std::string members, std::string name, bool cacheable) {
+  std::shared_ptr<Entry> e;
+  for (auto& x : entries_)
+    if (x->name == upstream) e = x;
+  const TimePoint now = loop_.update_now();
+  if (!e->breaker.allow(now)) {
+    int64_t ms = to_ms(e->breaker.retry_in(now));
+    return refuse(msg, channel, kUpstreamUnavailable,
+                  "Upstream '" + e->name + "' is unavailable: circuit open, retry in " +
+                      std::to_string(ms) + " ms",
+                  R"({"upstream":)" + json_quoted(e->name) + R"(,"retryAfterMs":)" + std::to_string(ms) + "}");
+  }
+  uint64_t call_id = 0;
+  Reply reply = make_reply(session, msg, channel, cacheable, call_id);
+  std::string meta;
+  uint64_t token = 0;
+  if (!msg.known.progress_token.empty()) {
+    // Our own token upstream: two clients may use the same one (progress.mdx: unique per
+    // request of one sender).
+    token = next_token_++;
+    meta = R"("progressToken":)" + std::to_string(token);
+    progress_.emplace(token, reply);
+  }
+  auto flight = std::make_shared<InFlight>();
+  flight->entry = e;
+  calls_.emplace(call_id, flight);
+  client::Request request{msg.method, members, meta, name};
+  (void)call_upstream(e, request, flight)
+      .then([this, alive = std::weak_ptr<bool>(alive_), e, call_id, token,
+             reply](client::Response r) mutable {
+        if (!alive.lock()) return;
+        if (r.local)
+          e->breaker.failure(loop_.update_now());
+        else
+          e->breaker.success();
+        calls_.erase(call_id);
+        if (token) progress_.erase(token);
+        if (r.ok) {
+          if (e->upstream && e->upstream->modern())
+            reply.result(without_members(r.result, {"resultType", "ttlMs", "cacheScope"}));
+          else
+            reply.result(r.result);
+        } else if (r.local && r.code != kUpstreamUnavailable) {
+          reply.error(r.code, "Upstream '" + e->name + "': " + r.message, r.data);
+        } else {
+          reply.error(r.code, r.message, r.data);
+        }
+      });
+  if (!reply.active()) return Outcome::kAnswered;
+  channel->pending([this, alive = std::weak_ptr<bool>(alive_), weak = std::weak_ptr<Session>(session),
+                    id = std::string(reply.id())] {
+    if (!alive.lock()) return;
+    if (auto s = weak.lock()) cancel_request(*s, id);
+  });
+  return Outcome::kPending;
+}
+
+void ProxyCore::call(const Call&, Reply reply) { reply.error(kMethodNotFound, "Method not found"); }
+
+void ProxyCore::cancel(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  auto flight = it->second;
+  calls_.erase(it);
+  // basic/utilities/cancellation.mdx: pass it on; the upstream's late answer is dropped.
+  if (flight->entry->upstream && flight->upstream_id)
+    flight->entry->upstream->cancel(flight->upstream_id, "Cancelled by the client");
+}
+
+void ProxyCore::on_upstream_notification(Entry& e, std::string_view method, std::string_view params) {
+  if (method != "notifications/progress") return;  // list_changed and logs are not relayed yet
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  uint64_t token = 0;
+  double progress = 0, total = -1;
+  if (parser.parse(params.data(), params.size()).get(doc) || doc["progressToken"].get_uint64().get(token) ||
+      doc["progress"].get_double().get(progress))
+    return;
+  if (doc["total"].get_double().get(total)) total = -1;
+  std::string_view message;
+  if (doc["message"].get_string().get(message)) message = {};
+  auto it = progress_.find(token);
+  if (it != progress_.end()) it->second.progress(progress, total, message);
+  (void)e;
+}
+
+Outcome ProxyCore::list(const std::shared_ptr<Session>& session, const Message& msg,
+                        const std::shared_ptr<Channel>& channel, std::string_view key,
+                        std::string_view field, bool is_uri) {
+  // The merged listing is one page (server/utilities/pagination.mdx: cursors are ours to give).
+  if (msg.known.has_cursor) return refuse(msg, channel, kInvalidParams, "Invalid params: invalid cursor");
+  uint64_t call_id = 0;
+  Reply reply = make_reply(session, msg, channel, true, call_id);
+  std::vector<future<std::string>> parts;
+  for (auto& e : entries_)
+    parts.push_back(list_from(e, std::string(msg.method), std::string(key), std::string(field), is_uri));
+  (void)when_all(std::move(parts))
+      .then([this, alive = std::weak_ptr<bool>(alive_), reply, key = std::string(key),
+             method = std::string(msg.method)](std::vector<future<std::string>> done) mutable {
+        if (!alive.lock()) return;
+        std::string result = "{" + json_quoted(key) + ":[";
+        bool any = false;
+        for (size_t i = 0; i < done.size(); ++i) {
+          if (done[i].failed()) {
+            try {
+              std::rethrow_exception(done[i].get_exception());
+            } catch (const std::exception& ex) {
+              FA_LOG(::fa::LogLevel::kWarning, "mcp proxy: %s left out upstream '%s': %s",
+                     method.c_str(), entries_[i]->name.c_str(), ex.what());
+            }
+            continue;
+          }
+          std::string items = done[i].get();
+          if (items.empty()) continue;
+          if (any) result += ',';
+          result += items;
+          any = true;
+        }
+        result += "]}";
+        reply.result(result);
+      });
+  return reply.active() ? Outcome::kPending : Outcome::kAnswered;
+}
+
+future<std::string> ProxyCore::list_from(const std::shared_ptr<Entry>& e, std::string method,
+                                         std::string key, std::string field, bool is_uri) {
+  const TimePoint now = loop_.update_now();
+  if (!e->breaker.allow(now))
+    return make_exception_future<std::string>(std::runtime_error("circuit open"));
+  struct Pager {
+    std::string items, cursor;
+    size_t pages = 0;
+  };
+  auto pager = std::make_shared<Pager>();
+  auto alive = std::weak_ptr<bool>(alive_);
+  // One page: retried (retry) when the upstream's connection failed; timeouts are not retried.
+  auto page = std::make_shared<std::function<future<std::string>()>>();
+  *page = [this, e, pager, method, key, field, is_uri, alive, page]() -> future<std::string> {
+    auto attempt = [this, e, pager, method]() {
+      std::string members = pager->cursor.empty() ? std::string() : R"("cursor":)" + json_quoted(pager->cursor);
+      return call_upstream(e, client::Request{method, members, {}, {}}, nullptr)
+          .then([](client::Response r) -> client::Response {
+            if (r.local) throw transport_failure(r.message, r.code == client::kRequestTimeout);
+            return r;
+          });
+    };
+    return retry(loop_, attempt, options_.list_retry)
+        .then_wrapped([this, e, pager, key, field, is_uri, alive,
+                       page](future<client::Response>&& f) -> future<std::string> {
+          if (!alive.lock()) return make_exception_future<std::string>(std::runtime_error("proxy closed"));
+          if (f.failed()) {
+            e->breaker.failure(loop_.update_now());
+            *page = nullptr;
+            return make_exception_future<std::string>(f.get_exception());
+          }
+          e->breaker.success();
+          client::Response r = f.get();
+          std::string next;
+          if (!r.ok || !qualify_listing(r.result, key, field, e->name, is_uri, pager->items, next)) {
+            *page = nullptr;
+            std::string why = r.ok ? "not a " + key + " listing" : std::to_string(r.code) + " " + r.message;
+            return make_exception_future<std::string>(std::runtime_error(why));
+          }
+          if (next.empty() || ++pager->pages >= options_.max_pages) {
+            *page = nullptr;  // breaks the self-reference
+            return make_ready_future<std::string>(std::move(pager->items));
+          }
+          pager->cursor = std::move(next);
+          return (*page)();
+        });
+  };
+  return (*page)();
+}
+
+std::string ProxyCore::status_json() {
+  const TimePoint now = loop_.update_now();
+  std::string out = "{";
+  for (auto& e : entries_) {
+    if (out.size() > 1) out += ',';
+    out += json_quoted(e->name);
+    out += R"(:{"state":)";
+    out += json_quoted(state_name(e->breaker.state(now)));
+    out += R"(,"failures":)" + std::to_string(e->breaker.consecutive_failures());
+    out += R"(,"alive":)";
+    out += (e->upstream && e->started && e->upstream->alive()) ? "true" : "false";
+    out += R"(,"era":)";
+    out += json_quoted(e->upstream ? e->upstream->protocol_version() : std::string());
+    out += "}";
+  }
+  out += "}";
+  return out;
+}
+
+}  // namespace fa::mcp::proxy
