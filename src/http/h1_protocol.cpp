@@ -5,6 +5,8 @@
 #include <charconv>
 
 #include "core/log.h"
+#include "h2/h2_protocol.h"
+#include "h2/preface.h"
 #include "http/ascii.h"
 #include "http/connection.h"
 #include "http/request.h"
@@ -32,7 +34,24 @@ H1Protocol::H1Protocol(Server& server)
     : server_(server), parser_(server.config().limits), chunked_(server.config().limits.max_body_bytes) {}
 
 void H1Protocol::on_data(Connection& conn) {
+  if (!h2_checked_ && switch_to_h2(conn)) return;
   if (state_ == State::kHead || state_ == State::kBody) process(conn);
+}
+
+bool H1Protocol::switch_to_h2(Connection& conn) {
+  bool h2 = conn.alpn() == "h2";
+  if (!h2) {
+    switch (h2::match_preface(conn.input().view())) {
+      case h2::PrefaceMatch::kPartial: return true;  // wait for the rest of the preface
+      case h2::PrefaceMatch::kNo: h2_checked_ = true; return false;
+      case h2::PrefaceMatch::kYes: h2 = true; break;
+    }
+  }
+  h2_checked_ = true;
+  if (!h2) return false;
+  state_ = State::kUpgraded;  // inert from here: the connection frees us after this iteration
+  conn.switch_protocol(std::make_unique<h2::H2Protocol>(server_, conn));
+  return true;
 }
 
 void H1Protocol::process(Connection& conn) {
@@ -439,6 +458,13 @@ void H1Protocol::on_shutdown(Connection& conn) {
 
 // --- Response / ResponseHandle ---------------------------------------------------------
 
+bool H1Protocol::over_high_water(const Connection& conn, uint64_t) const {
+  return conn.over_high_water();
+}
+bool H1Protocol::client_gone(const Connection& conn, uint64_t) const {
+  return conn.closed() || conn.peer_closed();
+}
+
 void Response::send(const ResponseHead& head, std::string_view body) {
   proto_.send(conn_, serial_, head, body);
 }
@@ -451,7 +477,7 @@ ResponseHandle Response::detach() {
   return ResponseHandle(conn_.shared_from_this(), &proto_, serial_);
 }
 
-H1Protocol* ResponseHandle::live() const {
+Exchange* ResponseHandle::live() const {
   auto c = conn_.lock();
   if (!c || c->closed() || !proto_->exchange_open(serial_)) return nullptr;
   return proto_;
@@ -480,11 +506,11 @@ bool ResponseHandle::abort() const {
   return true;
 }
 bool ResponseHandle::on_drain(std::function<void()> fn) const {
-  H1Protocol* p = live();
+  Exchange* p = live();
   return p && p->set_drain_callback(serial_, std::move(fn));
 }
 bool ResponseHandle::on_done(std::function<void()> fn) const {
-  H1Protocol* p = live();
+  Exchange* p = live();
   return p && p->set_done_callback(serial_, std::move(fn));
 }
 bool ResponseHandle::upgrade(std::string_view response_head,
@@ -495,16 +521,16 @@ bool ResponseHandle::upgrade(std::string_view response_head,
 }
 bool ResponseHandle::alive() const { return live() != nullptr; }
 bool ResponseHandle::started() const {
-  H1Protocol* p = live();
+  Exchange* p = live();
   return p && p->started(serial_);
 }
 bool ResponseHandle::client_gone() const {
   auto c = conn_.lock();
-  return !c || c->closed() || c->peer_closed();
+  return !c || c->closed() || proto_->client_gone(*c, serial_);
 }
 bool ResponseHandle::over_high_water() const {
   auto c = conn_.lock();
-  return c && c->over_high_water();
+  return c && proto_->over_high_water(*c, serial_);
 }
 
 }  // namespace fa::http

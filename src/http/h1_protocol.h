@@ -18,7 +18,7 @@ namespace fa::http {
 
 class Server;
 
-class H1Protocol final : public Protocol {
+class H1Protocol final : public Protocol, public Exchange {
  public:
   explicit H1Protocol(Server& server);
 
@@ -31,22 +31,30 @@ class H1Protocol final : public Protocol {
   bool idle() const override { return state_ == State::kHead && !partial_head_; }
 
   // Response operations for the current exchange (`serial` guards against stale handles).
-  bool exchange_open(uint64_t serial) const { return serial == serial_ && state_ == State::kHandling; }
-  bool started(uint64_t serial) const { return exchange_open(serial) && streaming_; }
-  bool send(Connection& conn, uint64_t serial, const ResponseHead& head, std::string_view body);
-  bool start(Connection& conn, uint64_t serial, const ResponseHead& head);
-  bool write(Connection& conn, uint64_t serial, std::string_view chunk);
-  bool end(Connection& conn, uint64_t serial);
-  bool set_drain_callback(uint64_t serial, std::function<void()> fn);
-  bool set_done_callback(uint64_t serial, std::function<void()> fn);
+  bool exchange_open(uint64_t serial) const override {
+    return serial == serial_ && state_ == State::kHandling;
+  }
+  bool started(uint64_t serial) const override { return exchange_open(serial) && streaming_; }
+  bool send(Connection& conn, uint64_t serial, const ResponseHead& head,
+            std::string_view body) override;
+  bool start(Connection& conn, uint64_t serial, const ResponseHead& head) override;
+  bool write(Connection& conn, uint64_t serial, std::string_view chunk) override;
+  bool end(Connection& conn, uint64_t serial) override;
+  bool set_drain_callback(uint64_t serial, std::function<void()> fn) override;
+  bool set_done_callback(uint64_t serial, std::function<void()> fn) override;
   // Writes `response_head`, ends the exchange and switches the connection to `next`.
   bool upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
-               std::unique_ptr<Protocol> next);
+               std::unique_ptr<Protocol> next) override;
+  bool over_high_water(const Connection& conn, uint64_t) const override;
+  bool client_gone(const Connection& conn, uint64_t) const override;
 
  private:
   enum class State : uint8_t { kHead, kBody, kHandling, kClosed, kUpgraded };
 
   void process(Connection& conn);
+  // HTTP/2 on this connection (ALPN "h2", or the h2c preface, RFC 9113 §3.3-3.4): hands the
+  // connection to H2Protocol. False when the first bytes are HTTP/1.x (or not yet decisive).
+  bool switch_to_h2(Connection& conn);
   bool read_body(Connection& conn);
   void dispatch(Connection& conn);
   // 404, or 405 with Allow, when no route matched and the server has no fallback handler.
@@ -81,6 +89,7 @@ class H1Protocol final : public Protocol {
   bool sent_continue_ = false;
   bool draining_ = false;      // server shutdown: close after this exchange
   bool process_scheduled_ = false;
+  bool h2_checked_ = false;    // the first bytes were looked at for HTTP/2
   std::string head_buf_;  // response head being formatted (capacity kept across responses)
   std::function<void()> on_drain_;
   std::function<void()> on_done_;

@@ -12,7 +12,6 @@
 namespace fa::http {
 
 class Connection;
-class H1Protocol;
 class Protocol;
 
 // Extra header lines are passed preformatted: "Name: value\r\n" repeated (may be empty).
@@ -22,12 +21,35 @@ struct ResponseHead {
   std::string_view extra_headers; // "Name: value\r\n"...
 };
 
+// Exchange: the protocol side of one request/response (H1Protocol's current exchange, or one
+// HTTP/2 stream of H2Protocol). Response and ResponseHandle speak only to this seam, so one
+// handler serves HTTP/1.1 and HTTP/2 alike. `serial` names the exchange; stale ones are refused.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual bool exchange_open(uint64_t serial) const = 0;
+  virtual bool started(uint64_t serial) const = 0;
+  virtual bool send(Connection& conn, uint64_t serial, const ResponseHead& head,
+                    std::string_view body) = 0;
+  virtual bool start(Connection& conn, uint64_t serial, const ResponseHead& head) = 0;
+  virtual bool write(Connection& conn, uint64_t serial, std::string_view chunk) = 0;
+  virtual bool end(Connection& conn, uint64_t serial) = 0;
+  virtual bool set_drain_callback(uint64_t serial, std::function<void()> fn) = 0;
+  virtual bool set_done_callback(uint64_t serial, std::function<void()> fn) = 0;
+  virtual bool upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
+                       std::unique_ptr<Protocol> next) = 0;
+  // Whether this exchange's producer should wait (HTTP/2: the stream's own buffer).
+  virtual bool over_high_water(const Connection& conn, uint64_t serial) const = 0;
+  // Whether the peer can no longer read this exchange (HTTP/2: the stream was reset).
+  virtual bool client_gone(const Connection& conn, uint64_t serial) const = 0;
+};
+
 // A handle that can finish the exchange later, from any loop callback. All methods return
 // false (and do nothing) once the connection is gone or the exchange already finished.
 class ResponseHandle {
  public:
   ResponseHandle() = default;
-  ResponseHandle(std::weak_ptr<Connection> conn, H1Protocol* proto, uint64_t serial)
+  ResponseHandle(std::weak_ptr<Connection> conn, Exchange* proto, uint64_t serial)
       : conn_(std::move(conn)), proto_(proto), serial_(serial) {}
 
   bool send(const ResponseHead& head, std::string_view body) const;
@@ -49,15 +71,15 @@ class ResponseHandle {
                const std::function<std::unique_ptr<Protocol>(Connection&)>& make) const;
 
  private:
-  H1Protocol* live() const;
+  Exchange* live() const;
   std::weak_ptr<Connection> conn_;
-  H1Protocol* proto_ = nullptr;
+  Exchange* proto_ = nullptr;
   uint64_t serial_ = 0;
 };
 
 class Response {
  public:
-  Response(Connection& conn, H1Protocol& proto, uint64_t serial)
+  Response(Connection& conn, Exchange& proto, uint64_t serial)
       : conn_(conn), proto_(proto), serial_(serial) {}
 
   void send(const ResponseHead& head, std::string_view body);
@@ -78,7 +100,7 @@ class Response {
 
  private:
   Connection& conn_;
-  H1Protocol& proto_;
+  Exchange& proto_;
   uint64_t serial_;
 };
 

@@ -26,9 +26,9 @@ struct TlsConfig {
   std::string ca_certs;  // PEM bundle for verifying client certificates
   CertReqs cert_reqs = CertReqs::kNone;
   std::chrono::milliseconds handshake_timeout{10000};  // accept → handshake done
-  // ALPN protocols we offer, in preference order (RFC 7301). "h2" belongs here only when an
-  // HTTP/2 protocol is registered; until then HTTP/1.1 alone.
-  std::vector<std::string> alpn{"http/1.1"};
+  // ALPN protocols we offer, in preference order (RFC 7301): HTTP/2 (src/h2, chosen by
+  // H1Protocol when "h2" was negotiated) before HTTP/1.1.
+  std::vector<std::string> alpn{"h2", "http/1.1"};
   bool ktls = true;  // ask OpenSSL for kernel TLS offload (used only where the kernel has it)
 
   bool enabled() const { return !certificates.empty(); }

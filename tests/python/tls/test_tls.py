@@ -132,12 +132,14 @@ def test_httpx_large_bodies_both_ways(pki: TestPki, tls_server: Any) -> None:
         assert c.get(f"{srv.url}/").json() == {"scheme": "https", "hello": "tls"}
 
 
-def test_alpn_offers_http11_only_until_h2_exists(tls_server: Any, pki: TestPki) -> None:
+def test_alpn_prefers_h2_then_http11(tls_server: Any, pki: TestPki) -> None:
     srv = tls_server()
-    out = s_client(srv.port, "-alpn", "h2,http/1.1", "-CAfile", str(pki.ca))
-    assert "ALPN protocol: http/1.1" in out
+    out = s_client(srv.port, "-alpn", "http/1.1,h2", "-CAfile", str(pki.ca))
+    assert "ALPN protocol: h2" in out  # server preference (src/h2 serves it)
     assert "Verify return code: 0 (ok)" in out
-    out = s_client(srv.port, "-alpn", "h2")  # no overlap: carry on without ALPN
+    out = s_client(srv.port, "-alpn", "http/1.1")
+    assert "ALPN protocol: http/1.1" in out
+    out = s_client(srv.port, "-alpn", "spdy/3")  # no overlap: carry on without ALPN
     assert "No ALPN negotiated" in out
 
 

@@ -1,0 +1,103 @@
+// H2Protocol: HTTP/2 on one connection (RFC 9113) with nghttp2 as the frame and HPACK engine.
+// No I/O of its own: bytes come in through on_data (conn.input()) and go out through the
+// connection's write queue. Each stream becomes the same Request/Response a HTTP/1.1 handler
+// sees (one router, one dispatch path); Response/ResponseHandle reach it through http::Exchange
+// with the stream id as the exchange serial.
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "h2/frame_guard.h"
+#include "h2/h2_stream.h"
+#include "http/protocol.h"
+#include "http/response.h"
+
+namespace fa::http {
+class Server;
+}
+
+namespace fa::h2 {
+
+// What we announce in SETTINGS (RFC 9113 §6.5.2) and hold streams to.
+struct H2Limits {
+  uint32_t max_concurrent_streams = 100;
+  uint32_t initial_window = 1024 * 1024;       // per stream, for request bodies
+  uint32_t header_table_size = 4096;           // HPACK dynamic table (RFC 7541 §4.2)
+  size_t stream_high_water = 256 * 1024;       // response bytes buffered per stream
+  size_t stream_low_water = 64 * 1024;         // ...at which its producer resumes
+};
+
+class H2Protocol final : public http::Protocol, public http::Exchange {
+ public:
+  H2Protocol(http::Server& server, http::Connection& conn, GuardLimits guard = {});
+  ~H2Protocol() override;
+
+  // Protocol
+  void on_data(http::Connection& conn) override;
+  void on_drain(http::Connection& conn) override;
+  void on_peer_closed(http::Connection& conn) override;
+  void on_close(http::Connection& conn) override;
+  void on_timeout(http::Connection& conn) override;
+  void on_shutdown(http::Connection& conn) override;
+  bool idle() const override { return streams_.empty(); }
+
+  // Exchange (serial = stream id)
+  bool exchange_open(uint64_t serial) const override;
+  bool started(uint64_t serial) const override;
+  bool send(http::Connection& conn, uint64_t serial, const http::ResponseHead& head,
+            std::string_view body) override;
+  bool start(http::Connection& conn, uint64_t serial, const http::ResponseHead& head) override;
+  bool write(http::Connection& conn, uint64_t serial, std::string_view chunk) override;
+  bool end(http::Connection& conn, uint64_t serial) override;
+  bool set_drain_callback(uint64_t serial, std::function<void()> fn) override;
+  bool set_done_callback(uint64_t serial, std::function<void()> fn) override;
+  bool upgrade(http::Connection&, uint64_t, std::string_view,
+               std::unique_ptr<http::Protocol>) override {
+    return false;  // no Upgrade inside HTTP/2 (RFC 9113 §8.6)
+  }
+  bool over_high_water(const http::Connection& conn, uint64_t serial) const override;
+  bool client_gone(const http::Connection& conn, uint64_t serial) const override;
+
+  // nghttp2 callbacks (static trampolines in the .cpp call these).
+  int on_begin_headers(const nghttp2_frame* frame);
+  int on_header(const nghttp2_frame* frame, std::string_view name, std::string_view value);
+  int on_frame_recv(const nghttp2_frame* frame);
+  int on_data_chunk(int32_t stream_id, std::string_view data);
+  int on_stream_close(int32_t stream_id, uint32_t error_code);
+  ssize_t read_body(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags);
+
+ private:
+  Stream* find(uint64_t serial) const;
+  Stream* open_stream(uint64_t serial) const;
+  void dispatch(Stream& s);
+  // Submits the response head; `with_data`: DATA follows from the stream's buffer.
+  bool submit_head(Stream& s, const http::ResponseHead& head, int64_t content_length,
+                   bool with_data);
+  void finish_exchange(Stream& s);  // the response is complete (queued) or abandoned
+  void stream_gone(Stream& s);      // reset or connection closed: wake its producer
+  // Moves frames from nghttp2 into the connection's write queue, as far as the high-water mark
+  // allows; runs drain callbacks; closes the connection when the session is over.
+  void pump();
+  void fail(uint32_t error_code);  // GOAWAY with `error_code`, then close
+
+  http::Server& server_;
+  http::Connection& conn_;
+  H2Limits limits_;
+  FrameGuard guard_;
+  nghttp2_session* session_ = nullptr;
+  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  std::vector<int32_t> drained_;  // streams whose producer waits for on_drain
+  size_t preface_left_;           // client preface bytes the guard does not scan
+  bool in_recv_ = false;          // inside on_data: the connection flushes afterwards
+  bool pumping_ = false;
+  bool repump_ = false;
+  bool draining_ = false;         // server shutdown: GOAWAY sent
+  bool closed_ = false;
+};
+
+}  // namespace fa::h2

@@ -1,0 +1,54 @@
+// Stream: one HTTP/2 request/response exchange (RFC 9113 §5) as H2Protocol keeps it — the
+// request as it arrives, then the same RequestHead/RouteMatch a HTTP/1.1 handler sees, then the
+// response bytes waiting for flow-control window.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/h1_parser.h"
+#include "http/response_compressor.h"
+#include "http/router.h"
+
+namespace fa::h2 {
+
+struct Stream {
+  int32_t id = 0;
+  // The request: pseudo-header fields (RFC 9113 §8.3.1) and regular fields, owned here; `head`
+  // takes views into them at dispatch (the vectors no longer change then).
+  std::string method, path, authority, scheme;
+  std::vector<std::pair<std::string, std::string>> fields;
+  size_t field_bytes = 0;  // name + value + 32 per field (RFC 9113 §6.5.2's list size)
+  bool in_trailers = false;
+  std::string body;
+  // The head laid out as HTTP/1.1 text ("GET /p HTTP/1.1\r\nname: value\r\n...\r\n"): every
+  // view in `head` points into it, as it does into a HTTP/1.1 connection's buffer, so code that
+  // copies a head whole (head_bytes from method.data()) sees the same layout on both versions.
+  std::string raw_head;
+  int error_status = 0;  // answer this instead of calling the handler (413, 431)
+  const char* error_reason = "";
+  http::RequestHead head;
+  http::RouteMatch match;
+
+  // The exchange.
+  bool dispatched = false;
+  bool open = false;       // the handler may still answer
+  bool streaming = false;  // start() was called
+  bool head_only = false;  // HEAD: no DATA
+  bool reset = false;      // the client reset it, or the connection went away
+  bool eof = false;        // every response byte is in `out`
+  bool data_deferred = false;  // the data source said NGHTTP2_ERR_DEFERRED: resume on write
+  bool provider_set = false;   // a response with a data source was submitted
+  std::string out;             // response bytes not yet taken by nghttp2
+  size_t out_off = 0;
+  std::function<void()> on_drain;
+  std::function<void()> on_done;
+  http::ResponseCompressor compressor;
+
+  size_t pending() const { return out.size() - out_off; }
+};
+
+}  // namespace fa::h2

@@ -1,0 +1,71 @@
+"""The app the HTTP/2 tests serve: `python h2_app.py PORT '{app.run settings}'`. Seed-style
+(req, res) handlers, FastAPI-style typed handlers, a request body, a stream and a slow async
+handler (to hold streams open), as any HTTP/1.1 client would use them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel
+
+from fasterapi import App, Request, StreamingResponse
+
+app = App()
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+@app.get("/")
+def hello(req, res):  # type: ignore[no-untyped-def]  # the seed's style, verbatim
+    return {"message": "Hello, World!"}
+
+
+@app.get("/users/{user_id}")
+async def get_user(req, res):  # type: ignore[no-untyped-def]
+    return {"id": req.path_params["user_id"], "name": "John Doe"}
+
+
+@app.get("/items/{item_id}")
+def read_item(item_id: int, q: str | None = None) -> dict[str, object]:
+    return {"item_id": item_id, "q": q}
+
+
+@app.post("/items")
+def create_item(item: Item) -> Item:
+    return item
+
+
+@app.post("/echo")
+def echo(request: Request) -> bytes:
+    return bytes(request.body)
+
+
+@app.get("/headers")
+def headers(request: Request) -> dict[str, str | None]:
+    return {"host": request.headers.get("host"), "x-test": request.headers.get("x-test")}
+
+
+@app.get("/stream")
+def stream(n: int = 5, size: int = 10) -> StreamingResponse:
+    async def parts() -> AsyncIterator[bytes]:
+        for i in range(n):
+            yield str(i).encode() * size
+            await asyncio.sleep(0)
+
+    return StreamingResponse(parts(), media_type="text/plain")
+
+
+@app.get("/slow")
+async def slow(seconds: float = 0.5) -> dict[str, float]:
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}
+
+
+if __name__ == "__main__":
+    app.run(port=int(sys.argv[1]), **json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}"))
