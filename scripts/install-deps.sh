@@ -12,6 +12,7 @@ packages=(
   libjwt-dev                               # MCP authorization: JWT signatures (src/mcp/auth)
   libh2o-evloop-dev                        # picohttpparser, for the side-by-side parser benchmark
   wrk nginx-light curl procps              # e2e benchmarks and smoke tests
+  nghttp2-client                           # nghttp and h2load: HTTP/2 judges and benchmarks/h2
   linux-perf strace                        # benchmarks/e2e/profile_server.sh
   postgresql postgresql-contrib            # initdb/pg_ctl for throwaway clusters, pgbench
   openssl                                  # certificates for the PostgreSQL TLS tests
