@@ -136,7 +136,7 @@ TEST_F(Requests, ListenAcknowledgesThenDeliversWithTheSubscriptionId) {
   core.notify_list_changed("prompts");  // not asked for
   EXPECT_EQ(stream->sent.size(), 1u);
   core.notify_list_changed("tools");
-  EXPECT_TRUE(has(stream->last(), R"("subscriptionId":"sub")")) << stream->last();
+  EXPECT_TRUE(has(stream->last(), R"("io.modelcontextprotocol/subscriptionId":"sub")")) << stream->last();
   core.notify_resource_updated("test://w");
   EXPECT_TRUE(has(stream->last(), R"("uri":"test://w")")) << stream->last();
   // notifications/cancelled ends it (stdio: basic/patterns/subscriptions.mdx "Cancellation").
