@@ -3,8 +3,9 @@
     python3 benchmarks/h2/bench_h2.py [--duration 10] [--hello-server PATH] [--only ROW,...]
 
 Rows (each server pinned to core 0, h2load to core 1, `h2load -c64 -m16 -t1`, path /):
-  hello_server (C++ handler), the Python App (benchmarks/e2e/apps/fasterapi_app.py), nginx (http2, one worker, `return 200`), granian --http 2 serving the
-  FastAPI app (benchmarks/e2e/apps/fastapi_app.py) when granian is installed.
+  hello_server (C++ handler), the Python App (benchmarks/e2e/apps/fasterapi_app.py), nginx
+  (http2, one worker, `return 200`), granian --http 2 serving the FastAPI app
+  (benchmarks/e2e/apps/fastapi_app.py) when granian is installed.
 Server CPU µs per request comes from /proc/PID/stat (utime+stime of the server tree) before
 and after each run. Prints one table; figures from a loaded machine are provisional.
 """
@@ -66,8 +67,9 @@ def wait_h2(port: int, timeout: float = 30) -> None:
 
 def h2load(url: str, duration: float) -> tuple[int, float, int]:
     """(succeeded requests, req/s, failed+errored)."""
+    seconds = str(max(1, int(duration)))  # h2load -D takes whole seconds
     out = subprocess.run(
-        ["taskset", "-c", "1", "h2load", "-c64", "-m16", "-t1", "-D", str(max(1, int(duration))), url],
+        ["taskset", "-c", "1", "h2load", "-c64", "-m16", "-t1", "-D", seconds, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
