@@ -33,7 +33,7 @@ from harness.wrk import run_wrk  # noqa: E402
 from tls_certs import make_pki  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-APP = ROOT / "benchmarks" / "e2e" / "apps" / "fasterapi_app.py"
+APP = ROOT / "tests" / "python" / "tls" / "tls_app.py"  # GET / → a small JSON object
 
 
 def ktls_status() -> str:
@@ -48,7 +48,8 @@ def wait_https(port: int, tls: bool, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         p = subprocess.run(
-            ["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", f"{scheme}://127.0.0.1:{port}/"],
+            ["curl", "-sk", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}",
+             f"{scheme}://127.0.0.1:{port}/"],
             capture_output=True, text=True,
         )  # fmt: skip
         if p.stdout == "200":
@@ -60,7 +61,7 @@ def wait_https(port: int, tls: bool, timeout: float = 30) -> None:
 def servers(hello: Path, pki_dir: Path, prefix: Path) -> dict[str, tuple[list[str], bool]]:
     cert, key = pki_dir / "localhost.pem", pki_dir / "localhost.key"
     tls = ["--ssl-certfile", str(cert), "--ssl-keyfile", str(key)]
-    py_app = ["-m", "fasterapi", "run", "fasterapi_app:app", "--app-dir", str(APP.parent),
+    py_app = ["-m", "fasterapi", "run", "tls_app:app", "--app-dir", str(APP.parent),
               "--log-level", "warning"]  # fmt: skip
     rows: dict[str, tuple[list[str], bool]] = {
         "hello_server-http": ([str(hello), "--port", "{port}"], False),
