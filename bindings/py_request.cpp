@@ -201,6 +201,39 @@ PyObject* get_header_list(PyObject* o, void*) {
   return Py_NewRef(list);
 }
 
+// The ASGI scope's "headers" (ASGI HTTP spec 2.4: an iterable of [name, value] byte strings,
+// names lower-cased), built here: encoding header_list's strings back to bytes in Python costs
+// more than the rest of the scope (benchmarks/asgi/bench_scope.py).
+PyObject* get_asgi_headers(PyObject* o, void*) {
+  auto* self = self_of(o);
+  http::ParserLimits roomy;  // the stored head parsed once already: see get_header_list
+  roomy.max_request_line = roomy.max_header_bytes = self->d.raw.size() + 1;
+  roomy.max_headers = http::kMaxHeaders;
+  roomy.max_body_bytes = UINT64_MAX;
+  http::RequestParser parser(roomy);
+  auto head = std::make_unique<http::RequestHead>();
+  if (parser.parse_request(self->d.raw, 0, *head) <= 0) {
+    PyErr_SetString(PyExc_RuntimeError, "Request.asgi_headers: stored head does not parse");
+    return nullptr;
+  }
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(head->num_headers));
+  if (!list) return nullptr;
+  std::string lower;
+  for (size_t i = 0; i < head->num_headers; ++i) {
+    const auto& h = head->headers[i];
+    lower.assign(h.name);
+    for (auto& c : lower) c = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    PyObject* item = Py_BuildValue("(y#y#)", lower.data(), static_cast<Py_ssize_t>(lower.size()),
+                                   h.value.data(), static_cast<Py_ssize_t>(h.value.size()));
+    if (!item) {
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), item);
+  }
+  return list;
+}
+
 PyObject* get_body(PyObject* o, void*) { return Py_NewRef(self_of(o)->body); }
 
 PyObject* get_client(PyObject* o, void*) {
@@ -277,6 +310,8 @@ PyGetSetDef request_getset[] = {
     {"query_string", get_query_string, nullptr, "The raw query string after '?' (bytes).", nullptr},
     {"path_params", get_path_params, nullptr, "Route parameters, percent-decoded.", nullptr},
     {"header_list", get_header_list, nullptr, "[(lower-cased name, value)] in order.", nullptr},
+    {"asgi_headers", get_asgi_headers, nullptr,
+     "[(lower-cased name, value)] as bytes, in order (a new list: the ASGI scope's).", nullptr},
     {"body", get_body, nullptr, "The request body (bytes).", nullptr},
     {"client", get_client, nullptr, "(host, port) of the peer.", nullptr},
     {"http_version", get_http_version, nullptr, "'1.1' or '1.0'.", nullptr},

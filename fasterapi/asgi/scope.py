@@ -13,8 +13,8 @@ ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[str, Any]:
     """The scope for `req`. `path` stays the full path and `root_path` names the part a
     mount consumed (the spec's rule since 2.3, which Starlette's routing relies on);
-    headers are byte pairs, names already lowercased by the engine (spec: "header
-    names should be lowercased"). `state` is a shallow copy of the lifespan state (spec:
+    headers are byte pairs with lowercased names (spec: "header names should be
+    lowercased"), built by the engine. `state` is a shallow copy of the lifespan state (spec:
     "Lifespan State")."""
     host, port = req.client
     scope: dict[str, Any] = {
@@ -27,7 +27,7 @@ def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[s
         "raw_path": req.raw_path,
         "root_path": root_path,
         "query_string": req.query_string,
-        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in req.header_list],
+        "headers": req.asgi_headers,  # built in C++ (bindings/py_request.cpp)
         "client": (host, port),
         "server": None,
     }
