@@ -199,6 +199,17 @@ class McpProxy {
     http_->serve(view, res);
   }
 
+  // Runs the loop on this thread until stop() (or a Python signal handler raises, e.g. Ctrl-C):
+  // for a process that only serves the proxy, so no event passes through asyncio.
+  void run() {
+    stopped_ = false;
+    while (!stopped_) {
+      loop_.run_once(100);  // at most 100 ms between signal checks
+      if (PyErr_Occurred() || PyErr_CheckSignals() != 0) throw nb::python_error();
+    }
+  }
+  void stop() { stopped_ = true; }
+
   std::string status() { return core_.status_json(); }
   size_t in_flight() const { return core_.in_flight(); }
   int fileno() const { return loop_.fd(); }
@@ -241,6 +252,7 @@ class McpProxy {
   std::unique_ptr<mcp::HttpTransport> http_;
   std::unique_ptr<http::Server> server_;
   nb::object on_closed_;
+  bool stopped_ = false;
 };
 
 }  // namespace
@@ -262,6 +274,8 @@ void register_mcp_proxy(nb::module_& m) {
            nb::arg("allowed_hosts") = nb::list())
       .def("exchange", &McpProxy::exchange, nb::arg("method"), nb::arg("headers"), nb::arg("body"),
            nb::arg("sink"), nb::arg("peer"))
+      .def("run", &McpProxy::run, "Runs the loop here until stop() or a signal handler raises.")
+      .def("stop", &McpProxy::stop)
       .def("status", &McpProxy::status, "JSON: each upstream's breaker state, failures, liveness, era.")
       .def("in_flight", &McpProxy::in_flight)
       .def("fileno", &McpProxy::fileno)

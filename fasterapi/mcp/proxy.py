@@ -169,11 +169,45 @@ class MCPProxy:
     def run(self, transport: str = "stdio", **options: Any) -> None:
         """Serves until the client goes away (stdio: EOF) or the process is interrupted.
         transport="http" takes host="127.0.0.1", port=8000, path="/mcp", allowed_origins=[...],
-        allowed_hosts=[...]."""
+        allowed_hosts=[...]. The proxy's C++ loop runs on this thread (no asyncio: nothing else
+        shares the process); use `run_async`/`serve_http` to serve from an asyncio program."""
+        if transport not in ("stdio", "http", "streamable-http"):
+            raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
+        if transport == "stdio" and options:
+            raise TypeError(f"run(transport='stdio') takes no options, got {sorted(options)}")
+        native = self._native
+        native.start(lambda: None)  # upstreams start now; a call waits for its upstream
+        proto_out = -1
         try:
-            asyncio.run(self.run_async(transport, **options))
+            if transport == "stdio":
+                sys.stdout.flush()
+                proto_out = os.dup(1)
+                os.dup2(2, 1)  # fd 1 carries protocol messages only
+                native.start_stdio(0, proto_out, native.stop)
+            else:
+                host = options.pop("host", "127.0.0.1")
+                path = "/" + str(options.pop("path", "/mcp")).strip("/")
+                bound = native.start_http(
+                    host,
+                    int(options.pop("port", 8000)),
+                    path,
+                    list(options.pop("allowed_origins", None) or ()),
+                    list(options.pop("allowed_hosts", None) or ()),
+                )
+                if options:
+                    raise TypeError(f"run(transport='http') got unknown options {sorted(options)}")
+                print(
+                    f"fasterapi MCP proxy on http://{host}:{bound}{path}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            native.run()
         except KeyboardInterrupt:
             pass
+        finally:
+            native.close()
+            if proto_out >= 0:
+                os.close(proto_out)
 
     async def run_async(self, transport: str = "stdio", **options: Any) -> None:
         if transport == "stdio":
