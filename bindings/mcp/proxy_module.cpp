@@ -40,7 +40,8 @@ std::string too_many(Duration wait, std::string& headers) {
   int64_t secs = std::max<int64_t>(1, (ms + 999) / 1000);
   headers = "Retry-After: " + std::to_string(secs) + "\r\n";
   std::string body;
-  mcp::encode_error(body, {}, px::kRateLimited, "Rate limit exceeded; retry in " + std::to_string(ms) + " ms",
+  mcp::encode_error(body, {}, px::kRateLimited,
+                    "Rate limit exceeded; retry in " + std::to_string(ms) + " ms",
                     R"({"retryAfterMs":)" + std::to_string(ms) + "}");
   return body;
 }
@@ -49,16 +50,19 @@ std::string too_many(Duration wait, std::string& headers) {
 class SinkResponder final : public mcp::HttpResponder {
  public:
   explicit SinkResponder(nb::object sink) : sink_(std::move(sink)) {}
-  void send(int status, std::string_view ctype, std::string_view headers, std::string_view body) override {
+  void send(int status, std::string_view ctype, std::string_view headers,
+            std::string_view body) override {
     guard([&] {
-      sink_.attr("send")(status, nb::str(ctype.data(), ctype.size()), nb::str(headers.data(), headers.size()),
+      sink_.attr("send")(status, nb::str(ctype.data(), ctype.size()),
+                         nb::str(headers.data(), headers.size()),
                          nb::bytes(body.data(), body.size()));
     });
     ended_ = true;
   }
   void start(int status, std::string_view ctype, std::string_view headers) override {
     guard([&] {
-      sink_.attr("start")(status, nb::str(ctype.data(), ctype.size()), nb::str(headers.data(), headers.size()));
+      sink_.attr("start")(status, nb::str(ctype.data(), ctype.size()),
+                          nb::str(headers.data(), headers.size()));
     });
   }
   void write(std::string_view chunk) override {
@@ -90,7 +94,8 @@ class McpProxy {
       : core_(loop_, mcp::ServerInfo{std::move(name), std::move(version), {}, {}}, [&] {
           px::ProxyOptions o;
           o.breaker.failure_threshold = std::max(1, failure_threshold);
-          o.breaker.cooldown = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(cooldown_s));
+          o.breaker.cooldown =
+              std::chrono::duration_cast<Duration>(std::chrono::duration<double>(cooldown_s));
           o.breaker.half_open_probes = std::max(1, half_open_probes);
           o.rate_limit.rate = rate;
           o.rate_limit.burst = burst;
@@ -110,14 +115,18 @@ class McpProxy {
     http.headers = headers;
     http.max_connections = max_connections;
     EventLoop* loop = &loop_;
-    core_.add_upstream(name, [loop, parsed, opts, http] { return cl::HttpUpstream::create(*loop, parsed, opts, http); });
+    core_.add_upstream(name, [loop, parsed, opts, http] {
+      return cl::HttpUpstream::create(*loop, parsed, opts, http);
+    });
   }
 
-  void add_stdio(const std::string& name, std::vector<std::string> argv, double timeout_s, bool probe_modern) {
+  void add_stdio(const std::string& name, std::vector<std::string> argv, double timeout_s,
+                 bool probe_modern) {
     if (argv.empty()) throw nb::value_error(("upstream '" + name + "': empty command").c_str());
     cl::UpstreamOptions opts = options(timeout_s, probe_modern);
     EventLoop* loop = &loop_;
-    core_.add_upstream(name, [loop, argv, opts] { return cl::StdioUpstream::create(*loop, argv, opts); });
+    core_.add_upstream(name,
+                       [loop, argv, opts] { return cl::StdioUpstream::create(*loop, argv, opts); });
   }
 
   // Starts the upstreams; on_ready() runs once every one has started or failed.
@@ -140,7 +149,8 @@ class McpProxy {
 
   // Streamable HTTP on our own listener: the rate limit is checked per client (Mcp-Session-Id,
   // else the peer address) before the MCP transport sees the request.
-  int start_http(const std::string& host, int port, const std::string& path, nb::list origins, nb::list hosts) {
+  int start_http(const std::string& host, int port, const std::string& path, nb::list origins,
+                 nb::list hosts) {
     if (stdio_ || http_) throw std::runtime_error("McpProxy: already serving");
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
     http_ = std::make_unique<mcp::HttpTransport>(core_, http_options(host, path, origins, hosts));
@@ -173,7 +183,8 @@ class McpProxy {
   }
 
   // One mounted exchange (an App's route); `peer` keys the rate limit when no session is named.
-  void exchange(const std::string& method, nb::list headers, nb::bytes body, nb::object sink, const std::string& peer) {
+  void exchange(const std::string& method, nb::list headers, nb::bytes body, nb::object sink,
+                const std::string& peer) {
     if (!http_) throw std::runtime_error("McpProxy.exchange: call mount() first");
     std::vector<std::pair<std::string, std::string>> owned;
     for (auto item : headers) {
@@ -236,8 +247,8 @@ class McpProxy {
     o.probe_modern = probe_modern;
     return o;
   }
-  static mcp::HttpOptions http_options(const std::string& host, const std::string& path, nb::list origins,
-                                       nb::list hosts) {
+  static mcp::HttpOptions http_options(const std::string& host, const std::string& path,
+                                       nb::list origins, nb::list hosts) {
     mcp::HttpOptions o;
     o.host = host;
     o.path = path;
@@ -258,25 +269,29 @@ class McpProxy {
 }  // namespace
 
 void register_mcp_proxy(nb::module_& m) {
-  nb::class_<McpProxy>(m, "McpProxy", "MCP proxy core: upstreams, breakers, rate limit, transports.")
+  nb::class_<McpProxy>(m, "McpProxy",
+                       "MCP proxy core: upstreams, breakers, rate limit, transports.")
       .def(nb::init<std::string, std::string, int, double, int, double, double>(), nb::arg("name"),
-           nb::arg("version"), nb::arg("failure_threshold"), nb::arg("cooldown"), nb::arg("half_open_probes"),
-           nb::arg("rate"), nb::arg("burst"))
+           nb::arg("version"), nb::arg("failure_threshold"), nb::arg("cooldown"),
+           nb::arg("half_open_probes"), nb::arg("rate"), nb::arg("burst"))
       .def("add_http", &McpProxy::add_http, nb::arg("name"), nb::arg("url"), nb::arg("headers"),
            nb::arg("timeout"), nb::arg("max_connections"), nb::arg("probe_modern"))
       .def("add_stdio", &McpProxy::add_stdio, nb::arg("name"), nb::arg("argv"), nb::arg("timeout"),
            nb::arg("probe_modern"))
       .def("start", &McpProxy::start, nb::arg("on_ready"))
-      .def("start_stdio", &McpProxy::start_stdio, nb::arg("in_fd"), nb::arg("out_fd"), nb::arg("on_closed"))
-      .def("start_http", &McpProxy::start_http, nb::arg("host"), nb::arg("port"), nb::arg("path") = "/mcp",
-           nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list())
-      .def("mount", &McpProxy::mount, nb::arg("host"), nb::arg("path"), nb::arg("allowed_origins") = nb::list(),
+      .def("start_stdio", &McpProxy::start_stdio, nb::arg("in_fd"), nb::arg("out_fd"),
+           nb::arg("on_closed"))
+      .def("start_http", &McpProxy::start_http, nb::arg("host"), nb::arg("port"),
+           nb::arg("path") = "/mcp", nb::arg("allowed_origins") = nb::list(),
            nb::arg("allowed_hosts") = nb::list())
+      .def("mount", &McpProxy::mount, nb::arg("host"), nb::arg("path"),
+           nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list())
       .def("exchange", &McpProxy::exchange, nb::arg("method"), nb::arg("headers"), nb::arg("body"),
            nb::arg("sink"), nb::arg("peer"))
       .def("run", &McpProxy::run, "Runs the loop here until stop() or a signal handler raises.")
       .def("stop", &McpProxy::stop)
-      .def("status", &McpProxy::status, "JSON: each upstream's breaker state, failures, liveness, era.")
+      .def("status", &McpProxy::status,
+           "JSON: each upstream's breaker state, failures, liveness, era.")
       .def("in_flight", &McpProxy::in_flight)
       .def("fileno", &McpProxy::fileno)
       .def("poll", &McpProxy::poll)

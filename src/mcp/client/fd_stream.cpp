@@ -43,7 +43,9 @@ FdStream::FdStream(EventLoop& loop, int fd, bool socket, bool reading, Callbacks
   update_interest();
 }
 
-FdStream::~FdStream() { close(); }
+FdStream::~FdStream() {
+  close();
+}
 
 void FdStream::close() {
   if (fd_ < 0) return;
@@ -78,8 +80,8 @@ void FdStream::flush() {
 
 void FdStream::update_interest() {
   if (fd_ < 0) return;
-  uint32_t want = (reading_ ? EPOLLIN | EPOLLRDHUP : 0u) |
-                  ((!out_.empty() || writable_) ? EPOLLOUT : 0u);
+  uint32_t want =
+      (reading_ ? EPOLLIN | EPOLLRDHUP : 0u) | ((!out_.empty() || writable_) ? EPOLLOUT : 0u);
   if (want == interest_ && registered_) return;
   interest_ = want;
   if (!registered_) {

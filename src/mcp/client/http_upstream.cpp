@@ -32,10 +32,13 @@ bool parse_http_url(std::string_view url, HttpUrl& out) {
     host = authority.substr(1, close - 1);
     authority.remove_prefix(close + 1);
     if (!authority.empty() && authority.front() != ':') return false;
-    if (!authority.empty()) authority.remove_prefix(1);
-    else authority = {};
+    if (!authority.empty())
+      authority.remove_prefix(1);
+    else
+      authority = {};
     if (!authority.empty()) {
-      auto [end, ec] = std::from_chars(authority.data(), authority.data() + authority.size(), out.port);
+      auto [end, ec] =
+          std::from_chars(authority.data(), authority.data() + authority.size(), out.port);
       if (ec != std::errc() || end != authority.data() + authority.size()) return false;
     }
   } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
@@ -50,7 +53,8 @@ bool parse_http_url(std::string_view url, HttpUrl& out) {
 }
 
 // One keep-alive connection: writes requests one at a time and parses their responses.
-class HttpUpstream::Conn final : public ResponseSink, public SseSink,
+class HttpUpstream::Conn final : public ResponseSink,
+                                 public SseSink,
                                  public std::enable_shared_from_this<Conn> {
  public:
   explicit Conn(HttpUpstream& up) : up_(up) {}
@@ -133,8 +137,10 @@ class HttpUpstream::Conn final : public ResponseSink, public SseSink,
 };
 
 std::shared_ptr<HttpUpstream> HttpUpstream::create(EventLoop& loop, const HttpUrl& url,
-                                                   UpstreamOptions options, HttpUpstreamOptions http) {
-  return std::shared_ptr<HttpUpstream>(new HttpUpstream(loop, url, std::move(options), std::move(http)));
+                                                   UpstreamOptions options,
+                                                   HttpUpstreamOptions http) {
+  return std::shared_ptr<HttpUpstream>(
+      new HttpUpstream(loop, url, std::move(options), std::move(http)));
 }
 
 HttpUpstream::HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions options,
@@ -190,7 +196,8 @@ std::string HttpUpstream::head(size_t body_size, const Request* request) const {
     h += "Mcp-Method: ";
     h += request->method;
     h += "\r\n";
-    bool plain = !request->name.empty() && request->name.front() != ' ' && request->name.back() != ' ';
+    bool plain =
+        !request->name.empty() && request->name.front() != ' ' && request->name.back() != ' ';
     for (char c : request->name) plain = plain && c >= 0x20 && c <= 0x7e;
     if (plain) {
       h += "Mcp-Name: ";

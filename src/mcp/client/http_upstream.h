@@ -59,7 +59,8 @@ class HttpUpstream final : public Upstream {
     std::string bytes;     // the whole HTTP request
     bool retried = false;  // already re-sent once after a stale keep-alive connection
   };
-  HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions options, HttpUpstreamOptions http);
+  HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions options,
+               HttpUpstreamOptions http);
   std::string head(size_t body_size, const Request* request) const;
   void enqueue(Pending p);
   void dispatch();

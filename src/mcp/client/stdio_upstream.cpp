@@ -20,10 +20,12 @@ namespace fa::mcp::client {
 
 std::shared_ptr<StdioUpstream> StdioUpstream::create(EventLoop& loop, std::vector<std::string> argv,
                                                      UpstreamOptions options) {
-  return std::shared_ptr<StdioUpstream>(new StdioUpstream(loop, std::move(argv), std::move(options)));
+  return std::shared_ptr<StdioUpstream>(
+      new StdioUpstream(loop, std::move(argv), std::move(options)));
 }
 
-StdioUpstream::StdioUpstream(EventLoop& loop, std::vector<std::string> argv, UpstreamOptions options)
+StdioUpstream::StdioUpstream(EventLoop& loop, std::vector<std::string> argv,
+                             UpstreamOptions options)
     : Upstream(loop, std::move(options)), argv_(std::move(argv)) {}
 
 StdioUpstream::~StdioUpstream() {
@@ -37,7 +39,8 @@ StdioUpstream::~StdioUpstream() {
 }
 
 future<> StdioUpstream::open() {
-  if (argv_.empty()) return make_exception_future<>(std::invalid_argument("stdio upstream: empty command"));
+  if (argv_.empty())
+    return make_exception_future<>(std::invalid_argument("stdio upstream: empty command"));
   int to_child[2], from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0)
     return make_exception_future<>(std::system_error(errno, std::generic_category(), "pipe"));
@@ -68,10 +71,11 @@ future<> StdioUpstream::open() {
   pid_ = pid;
   std::weak_ptr<Upstream> weak = weak_from_this();
   auto self_of = [weak] { return std::static_pointer_cast<StdioUpstream>(weak.lock()); };
-  in_ = FdStream::open(loop_, to_child[1], false, false,
-                       {nullptr, [self_of](int) {
-                          if (auto s = self_of()) s->gone("the server closed its stdin");
-                        }});
+  in_ =
+      FdStream::open(loop_, to_child[1], false, false, {nullptr, [self_of](int) {
+                                                          if (auto s = self_of())
+                                                            s->gone("the server closed its stdin");
+                                                        }});
   out_ = FdStream::open(loop_, from_child[0], false, true,
                         {[self_of](std::string_view b) {
                            if (auto s = self_of()) s->on_data(b);
@@ -111,7 +115,8 @@ void StdioUpstream::on_data(std::string_view bytes) {
   buf_.erase(0, start);
   scanned_ = buf_.size();
   if (buf_.size() > kMaxMessageBytes) {  // one message past the limit: drop it, keep going
-    FA_LOG(::fa::LogLevel::kWarning, "mcp stdio upstream: dropped a message over %zu bytes", kMaxMessageBytes);
+    FA_LOG(::fa::LogLevel::kWarning, "mcp stdio upstream: dropped a message over %zu bytes",
+           kMaxMessageBytes);
     buf_.clear();
     scanned_ = 0;
     discarding_ = true;

@@ -101,8 +101,7 @@ future<Response> Upstream::call(const Request& request, uint64_t* id_out) {
 
 void Upstream::cancel(uint64_t id, std::string_view reason) {
   std::string note;
-  if (correlator_.abandon(id, note, kRequestTimeout, reason) && alive() &&
-      !cancel_in_transport(id))
+  if (correlator_.abandon(id, note, kRequestTimeout, reason) && alive() && !cancel_in_transport(id))
     send_notification(std::move(note));
 }
 

@@ -31,7 +31,7 @@ struct UpstreamOptions {
   std::string client_name = "fasterapi-mcp-client";
   std::string client_version = "1.0";
   std::chrono::milliseconds timeout{30000};  // per request
-  bool probe_modern = true;  // try server/discover (2026-07-28) before initialize
+  bool probe_modern = true;                  // try server/discover (2026-07-28) before initialize
 };
 
 class Upstream : public std::enable_shared_from_this<Upstream> {
@@ -56,7 +56,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
 
   bool modern() const { return modern_; }
   const std::string& protocol_version() const { return version_; }
-  const std::string& server_info() const { return server_info_; }  // raw JSON, may be empty
+  const std::string& server_info() const { return server_info_; }    // raw JSON, may be empty
   const std::string& capabilities() const { return capabilities_; }  // raw JSON, may be empty
   EventLoop& loop() const { return loop_; }
   const UpstreamOptions& options() const { return options_; }

@@ -48,9 +48,12 @@ void CircuitBreaker::failure(TimePoint now) {
 
 std::string_view state_name(CircuitBreaker::State state) {
   switch (state) {
-    case CircuitBreaker::State::kClosed: return "closed";
-    case CircuitBreaker::State::kOpen: return "open";
-    case CircuitBreaker::State::kHalfOpen: return "half-open";
+    case CircuitBreaker::State::kClosed:
+      return "closed";
+    case CircuitBreaker::State::kOpen:
+      return "open";
+    case CircuitBreaker::State::kHalfOpen:
+      return "half-open";
   }
   return "?";
 }

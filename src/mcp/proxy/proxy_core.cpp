@@ -17,7 +17,8 @@ namespace {
 // A call that never reached an answer (timeout, connection closed): what retry and the
 // breaker count. Timeouts are not retried (the upstream may still be working on it).
 struct transport_failure : std::runtime_error {
-  transport_failure(const std::string& what, bool timeout) : std::runtime_error(what), timeout(timeout) {}
+  transport_failure(const std::string& what, bool timeout)
+      : std::runtime_error(what), timeout(timeout) {}
   bool timeout;
 };
 
@@ -43,7 +44,9 @@ struct ProxyCore::Entry {
 };
 
 ProxyCore::ProxyCore(EventLoop& loop, ServerInfo info, ProxyOptions options)
-    : ServerCore(*this, std::move(info)), loop_(loop), options_(std::move(options)),
+    : ServerCore(*this, std::move(info)),
+      loop_(loop),
+      options_(std::move(options)),
       limiter_(options_.rate_limit) {
   set_completions(true);  // completion/complete is forwarded to the upstream its ref names
   if (!options_.list_retry.retry_if) {
@@ -66,8 +69,9 @@ ProxyCore::~ProxyCore() {
 
 void ProxyCore::add_upstream(const std::string& name, Factory factory) {
   if (!valid_upstream_name(name))
-    throw std::invalid_argument("upstream name '" + name +
-                                "': use lower-case letters, digits and '-', starting with a letter");
+    throw std::invalid_argument(
+        "upstream name '" + name +
+        "': use lower-case letters, digits and '-', starting with a letter");
   if (find(name)) throw std::invalid_argument("upstream '" + name + "' is configured twice");
   auto e = std::make_shared<Entry>();
   e->name = name;
@@ -85,19 +89,19 @@ ProxyCore::Entry* ProxyCore::find(std::string_view name) {
 future<> ProxyCore::start() {
   std::vector<future<>> starts;
   for (auto& e : entries_) starts.push_back(ensure_started(e));
-  return when_all(std::move(starts)).then([this, alive = std::weak_ptr<bool>(alive_)](
-                                              std::vector<future<>> done) {
-    if (!alive.lock()) return;
-    for (size_t i = 0; i < done.size(); ++i) {
-      if (!done[i].failed()) continue;
-      try {
-        std::rethrow_exception(done[i].get_exception());
-      } catch (const std::exception& ex) {
-        FA_LOG(::fa::LogLevel::kWarning, "mcp proxy: upstream '%s' did not start: %s",
-               entries_[i]->name.c_str(), ex.what());
-      }
-    }
-  });
+  return when_all(std::move(starts))
+      .then([this, alive = std::weak_ptr<bool>(alive_)](std::vector<future<>> done) {
+        if (!alive.lock()) return;
+        for (size_t i = 0; i < done.size(); ++i) {
+          if (!done[i].failed()) continue;
+          try {
+            std::rethrow_exception(done[i].get_exception());
+          } catch (const std::exception& ex) {
+            FA_LOG(::fa::LogLevel::kWarning, "mcp proxy: upstream '%s' did not start: %s",
+                   entries_[i]->name.c_str(), ex.what());
+          }
+        }
+      });
 }
 
 future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
@@ -113,9 +117,10 @@ future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
   try {
     e->upstream = e->factory();
     Entry* raw = e.get();
-    e->upstream->on_notification([this, alive, raw](std::string_view method, std::string_view params) {
-      if (alive.lock()) on_upstream_notification(*raw, method, params);
-    });
+    e->upstream->on_notification(
+        [this, alive, raw](std::string_view method, std::string_view params) {
+          if (alive.lock()) on_upstream_notification(*raw, method, params);
+        });
   } catch (...) {
     e->upstream.reset();
     auto err = std::current_exception();
@@ -159,8 +164,9 @@ bool ProxyCore::closed() const {
 future<client::Response> ProxyCore::call_upstream(const std::shared_ptr<Entry>& e,
                                                   const client::Request& request,
                                                   const std::shared_ptr<InFlight>& flight) {
-  auto send = [e, flight, method = std::string(request.method), members = std::string(request.members),
-               meta = std::string(request.meta_members), name = std::string(request.name)]() {
+  auto send = [e, flight, method = std::string(request.method),
+               members = std::string(request.members), meta = std::string(request.meta_members),
+               name = std::string(request.name)]() {
     client::Request r{method, members, meta, name};
     uint64_t id = 0;
     future<client::Response> answer = e->upstream->call(r, &id);
@@ -168,18 +174,19 @@ future<client::Response> ProxyCore::call_upstream(const std::shared_ptr<Entry>& 
     return answer;
   };
   if (e->upstream && e->started && e->upstream->alive()) return send();
-  return ensure_started(e).then_wrapped([e, send](future<>&& f) mutable -> future<client::Response> {
-    if (!f.failed()) return send();
-    client::Response r;
-    r.local = true;
-    r.code = kUpstreamUnavailable;
-    try {
-      std::rethrow_exception(f.get_exception());
-    } catch (const std::exception& ex) {
-      r.message = "Upstream '" + e->name + "' is unavailable: " + ex.what();
-    }
-    return make_ready_future<client::Response>(std::move(r));
-  });
+  return ensure_started(e).then_wrapped(
+      [e, send](future<>&& f) mutable -> future<client::Response> {
+        if (!f.failed()) return send();
+        client::Response r;
+        r.local = true;
+        r.code = kUpstreamUnavailable;
+        try {
+          std::rethrow_exception(f.get_exception());
+        } catch (const std::exception& ex) {
+          r.message = "Upstream '" + e->name + "' is unavailable: " + ex.what();
+        }
+        return make_ready_future<client::Response>(std::move(r));
+      });
 }
 
 Outcome ProxyCore::refuse(const Message& msg, const std::shared_ptr<Channel>& channel, int code,
@@ -201,7 +208,8 @@ Reply ProxyCore::make_reply(const std::shared_ptr<Session>& session, const Messa
   style.cacheable = style.modern && cacheable;
   style.has_log_level =
       msg.known.has_meta_log_level && parse_log_level(msg.known.meta_log_level, style.log_level);
-  return Reply(session, channel, std::move(id), std::string(msg.known.progress_token), call_id, style);
+  return Reply(session, channel, std::move(id), std::string(msg.known.progress_token), call_id,
+               style);
 }
 
 Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_view text,
@@ -226,11 +234,13 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
   const KnownParams& k = msg.known;
   if (m == "tools/call" || m == "prompts/get") {
     const bool tool = m == "tools/call";
-    if (!k.has_name) return refuse(msg, channel, kInvalidParams, "Invalid params: name must be a string");
+    if (!k.has_name)
+      return refuse(msg, channel, kInvalidParams, "Invalid params: name must be a string");
     std::string_view up, inner;
     if (!split_name(k.name, up, inner) || !find(up))
-      return refuse(msg, channel, kInvalidParams,
-                    std::string(tool ? "Unknown tool: " : "Unknown prompt: ") + std::string(k.name));
+      return refuse(
+          msg, channel, kInvalidParams,
+          std::string(tool ? "Unknown tool: " : "Unknown prompt: ") + std::string(k.name));
     std::string_view args = k.arguments == "null" ? std::string_view() : k.arguments;
     if (!args.empty() && args.front() != '{')
       return refuse(msg, channel, kInvalidParams, "Invalid params: arguments must be an object");
@@ -242,17 +252,21 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
     return forward(session, msg, channel, up, std::move(members), std::string(inner), false);
   }
   if (m == "resources/read") {
-    if (!k.has_uri) return refuse(msg, channel, kInvalidParams, "Invalid params: uri must be a string");
+    if (!k.has_uri)
+      return refuse(msg, channel, kInvalidParams, "Invalid params: uri must be a string");
     std::string_view up, inner;
     if (!split_uri(k.uri, up, inner) || !find(up))
       return refuse(msg, channel, msg.known.has_meta_version ? kInvalidParams : kResourceNotFound,
                     "Resource not found", R"({"uri":)" + json_quoted(k.uri) + "}");
-    return forward(session, msg, channel, up, R"("uri":)" + json_quoted(inner), std::string(inner), true);
+    return forward(session, msg, channel, up, R"("uri":)" + json_quoted(inner), std::string(inner),
+                   true);
   }
   if (m == "completion/complete") {
     std::string up, members;
-    if (msg.params.empty() || !unqualify_completion(std::string(msg.params), up, members) || !find(up))
-      return refuse(msg, channel, kInvalidParams, "Invalid params: ref names no upstream prompt or resource");
+    if (msg.params.empty() || !unqualify_completion(std::string(msg.params), up, members) ||
+        !find(up))
+      return refuse(msg, channel, kInvalidParams,
+                    "Invalid params: ref names no upstream prompt or resource");
     return forward(session, msg, channel, up, std::move(members), {}, false);
   }
   if (m == "tools/list") return list(session, msg, channel, "tools", "name", false);
@@ -275,7 +289,8 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
     return refuse(msg, channel, kUpstreamUnavailable,
                   "Upstream '" + e->name + "' is unavailable: circuit open, retry in " +
                       std::to_string(ms) + " ms",
-                  R"({"upstream":)" + json_quoted(e->name) + R"(,"retryAfterMs":)" + std::to_string(ms) + "}");
+                  R"({"upstream":)" + json_quoted(e->name) + R"(,"retryAfterMs":)" +
+                      std::to_string(ms) + "}");
   }
   uint64_t call_id = 0;
   Reply reply = make_reply(session, msg, channel, cacheable, call_id);
@@ -314,15 +329,17 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
         }
       });
   if (!reply.active()) return Outcome::kAnswered;
-  channel->pending([this, alive = std::weak_ptr<bool>(alive_), weak = std::weak_ptr<Session>(session),
-                    id = std::string(reply.id())] {
+  channel->pending([this, alive = std::weak_ptr<bool>(alive_),
+                    weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
     if (!alive.lock()) return;
     if (auto s = weak.lock()) cancel_request(*s, id);
   });
   return Outcome::kPending;
 }
 
-void ProxyCore::call(const Call&, Reply reply) { reply.error(kMethodNotFound, "Method not found"); }
+void ProxyCore::call(const Call&, Reply reply) {
+  reply.error(kMethodNotFound, "Method not found");
+}
 
 void ProxyCore::cancel(uint64_t call_id) {
   auto it = calls_.find(call_id);
@@ -334,14 +351,15 @@ void ProxyCore::cancel(uint64_t call_id) {
     flight->entry->upstream->cancel(flight->upstream_id, "Cancelled by the client");
 }
 
-void ProxyCore::on_upstream_notification(Entry& e, std::string_view method, std::string_view params) {
+void ProxyCore::on_upstream_notification(Entry& e, std::string_view method,
+                                         std::string_view params) {
   if (method != "notifications/progress") return;  // list_changed and logs are not relayed yet
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   uint64_t token = 0;
   double progress = 0, total = -1;
-  if (parser.parse(params.data(), params.size()).get(doc) || doc["progressToken"].get_uint64().get(token) ||
-      doc["progress"].get_double().get(progress))
+  if (parser.parse(params.data(), params.size()).get(doc) ||
+      doc["progressToken"].get_uint64().get(token) || doc["progress"].get_double().get(progress))
     return;
   if (doc["total"].get_double().get(total)) total = -1;
   std::string_view message;
@@ -355,12 +373,14 @@ Outcome ProxyCore::list(const std::shared_ptr<Session>& session, const Message& 
                         const std::shared_ptr<Channel>& channel, std::string_view key,
                         std::string_view field, bool is_uri) {
   // The merged listing is one page (server/utilities/pagination.mdx: cursors are ours to give).
-  if (msg.known.has_cursor) return refuse(msg, channel, kInvalidParams, "Invalid params: invalid cursor");
+  if (msg.known.has_cursor)
+    return refuse(msg, channel, kInvalidParams, "Invalid params: invalid cursor");
   uint64_t call_id = 0;
   Reply reply = make_reply(session, msg, channel, true, call_id);
   std::vector<future<std::string>> parts;
   for (auto& e : entries_)
-    parts.push_back(list_from(e, std::string(msg.method), std::string(key), std::string(field), is_uri));
+    parts.push_back(
+        list_from(e, std::string(msg.method), std::string(key), std::string(field), is_uri));
   (void)when_all(std::move(parts))
       .then([this, alive = std::weak_ptr<bool>(alive_), reply, key = std::string(key),
              method = std::string(msg.method)](std::vector<future<std::string>> done) mutable {
@@ -404,7 +424,8 @@ future<std::string> ProxyCore::list_from(const std::shared_ptr<Entry>& e, std::s
   auto page = std::make_shared<std::function<future<std::string>()>>();
   *page = [this, e, pager, method, key, field, is_uri, alive, page]() -> future<std::string> {
     auto attempt = [this, e, pager, method]() {
-      std::string members = pager->cursor.empty() ? std::string() : R"("cursor":)" + json_quoted(pager->cursor);
+      std::string members =
+          pager->cursor.empty() ? std::string() : R"("cursor":)" + json_quoted(pager->cursor);
       return call_upstream(e, client::Request{method, members, {}, {}}, nullptr)
           .then([](client::Response r) -> client::Response {
             if (r.local) throw transport_failure(r.message, r.code == client::kRequestTimeout);
@@ -414,7 +435,8 @@ future<std::string> ProxyCore::list_from(const std::shared_ptr<Entry>& e, std::s
     return retry(loop_, attempt, options_.list_retry)
         .then_wrapped([this, e, pager, key, field, is_uri, alive,
                        page](future<client::Response>&& f) -> future<std::string> {
-          if (!alive.lock()) return make_exception_future<std::string>(std::runtime_error("proxy closed"));
+          if (!alive.lock())
+            return make_exception_future<std::string>(std::runtime_error("proxy closed"));
           if (f.failed()) {
             e->breaker.failure(loop_.update_now());
             *page = nullptr;
@@ -423,9 +445,11 @@ future<std::string> ProxyCore::list_from(const std::shared_ptr<Entry>& e, std::s
           e->breaker.success();
           client::Response r = f.get();
           std::string next;
-          if (!r.ok || !qualify_listing(r.result, key, field, e->name, is_uri, pager->items, next)) {
+          if (!r.ok ||
+              !qualify_listing(r.result, key, field, e->name, is_uri, pager->items, next)) {
             *page = nullptr;
-            std::string why = r.ok ? "not a " + key + " listing" : std::to_string(r.code) + " " + r.message;
+            std::string why =
+                r.ok ? "not a " + key + " listing" : std::to_string(r.code) + " " + r.message;
             return make_exception_future<std::string>(std::runtime_error(why));
           }
           if (next.empty() || ++pager->pages >= options_.max_pages) {

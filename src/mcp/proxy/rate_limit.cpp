@@ -40,9 +40,9 @@ void RateLimiter::prune(TimePoint now) {
     return kv.second.tokens + elapsed * options_.rate >= options_.burst;
   });
   while (buckets_.size() >= options_.max_clients) {  // still full: drop the least recent
-    auto oldest = std::min_element(buckets_.begin(), buckets_.end(), [](const auto& a, const auto& b) {
-      return a.second.last < b.second.last;
-    });
+    auto oldest = std::min_element(
+        buckets_.begin(), buckets_.end(),
+        [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
     buckets_.erase(oldest);
   }
 }

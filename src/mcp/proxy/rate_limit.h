@@ -14,8 +14,8 @@
 namespace fa::mcp::proxy {
 
 struct RateLimitOptions {
-  double rate = 0;     // tokens per second; 0 disables the limit
-  double burst = 0;    // bucket size; 0 means max(1, rate)
+  double rate = 0;   // tokens per second; 0 disables the limit
+  double burst = 0;  // bucket size; 0 means max(1, rate)
   size_t max_clients = 10000;
 };
 

@@ -104,7 +104,8 @@ struct ProxyTest : ::testing::Test {
     for (int i = 0; i < 5; ++i) loop.run_once(0);
   }
 
-  void make_proxy(proxy::ProxyOptions opts = {}, std::chrono::milliseconds timeout = std::chrono::seconds(5),
+  void make_proxy(proxy::ProxyOptions opts = {},
+                  std::chrono::milliseconds timeout = std::chrono::seconds(5),
                   bool with_stdio = false, bool modern = true) {
     proxy = std::make_unique<proxy::ProxyCore>(loop, ServerInfo{"proxy", "1"}, std::move(opts));
     client::UpstreamOptions uo;
@@ -115,7 +116,8 @@ struct ProxyTest : ::testing::Test {
     proxy->add_upstream("web", [l, url, uo] { return client::HttpUpstream::create(*l, url, uo); });
     if (with_stdio) {
       std::vector<std::string> argv{"/proc/self/exe"};
-      proxy->add_upstream("local", [l, argv, uo] { return client::StdioUpstream::create(*l, argv, uo); });
+      proxy->add_upstream("local",
+                          [l, argv, uo] { return client::StdioUpstream::create(*l, argv, uo); });
     }
     auto started = proxy->start();
     pump(started);
@@ -135,7 +137,8 @@ struct ProxyTest : ::testing::Test {
   static std::string call(int id, const std::string& name, const std::string& args = "{}",
                           const std::string& meta = "") {
     std::string s = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-                    R"(,"method":"tools/call","params":{"name":")" + name + R"(","arguments":)" + args;
+                    R"(,"method":"tools/call","params":{"name":")" + name + R"(","arguments":)" +
+                    args;
     if (!meta.empty()) s += R"(,"_meta":)" + meta;
     return s + "}}";
   }
@@ -160,7 +163,8 @@ TEST_F(ProxyTest, CallIsForwardedWithOnlyTheNameRewritten) {
   EXPECT_EQ(up_app.last_arguments, R"({"a":1,"b":{"deep":[2,3]}})");
   EXPECT_EQ(out[0], R"({"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"sum"}],)"
                     R"("structuredContent":{"args":{"a":1,"b":{"deep":[2,3]}}}}})");
-  auto read = ask(R"({"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"web+mem://a"}})");
+  auto read =
+      ask(R"({"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"web+mem://a"}})");
   ASSERT_EQ(read.size(), 1u);
   EXPECT_NE(read[0].find(R"("text":"A")"), std::string::npos) << read[0];
 }
@@ -212,7 +216,9 @@ TEST_F(ProxyTest, ClientCancellationIsForwarded) {
   proxy->handle(session, call(9, "web__hang"), ch);
   for (int i = 0; i < 200 && up_app.hanging.empty(); ++i) loop.run_once(5);
   ASSERT_EQ(up_app.hanging.size(), 1u);
-  proxy->handle(session, R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}})", ch);
+  proxy->handle(session,
+                R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}})",
+                ch);
   for (int i = 0; i < 200 && up_app.cancelled.empty(); ++i) loop.run_once(5);
   EXPECT_EQ(up_app.cancelled.size(), 1u);
   EXPECT_TRUE(ch->sent.empty());  // cancelled requests get no answer (cancellation.mdx)

@@ -36,10 +36,12 @@ TEST(ProxyNames, ListingRewriteKeepsEverythingElse) {
   ASSERT_TRUE(qualify_listing(
       R"({"tools":[{"name":"add","title":"Add \"x\"","inputSchema":{"type":"object","properties":{"name":{"type":"string"}}}}],"nextCursor":"2"})",
       "tools", "name", "math", false, items, cursor));
-  EXPECT_EQ(items,
-            R"({"name":"math__add","title":"Add \"x\"","inputSchema":{"type":"object","properties":{"name":{"type":"string"}}}})");
+  EXPECT_EQ(
+      items,
+      R"({"name":"math__add","title":"Add \"x\"","inputSchema":{"type":"object","properties":{"name":{"type":"string"}}}})");
   EXPECT_EQ(cursor, "2");
-  ASSERT_TRUE(qualify_listing(R"({"resources":[{"uri":"a://1"}]})", "resources", "uri", "fs", true, items, cursor));
+  ASSERT_TRUE(qualify_listing(R"({"resources":[{"uri":"a://1"}]})", "resources", "uri", "fs", true,
+                              items, cursor));
   EXPECT_NE(items.find(R"({"uri":"fs+a://1"})"), std::string::npos);
   EXPECT_EQ(cursor, "");
   EXPECT_FALSE(qualify_listing("[1]", "tools", "name", "x", false, items, cursor));
@@ -47,15 +49,18 @@ TEST(ProxyNames, ListingRewriteKeepsEverythingElse) {
 }
 
 TEST(ProxyNames, ModernMembersDroppedAndCompletionRefUnqualified) {
-  EXPECT_EQ(without_members(R"({"resultType":"complete","content":[],"ttlMs":0})", {"resultType", "ttlMs"}),
+  EXPECT_EQ(without_members(R"({"resultType":"complete","content":[],"ttlMs":0})",
+                            {"resultType", "ttlMs"}),
             R"({"content":[]})");
   std::string up, members;
   ASSERT_TRUE(unqualify_completion(
       R"({"ref":{"type":"ref/prompt","name":"math__review"},"argument":{"name":"l","value":"p"},"_meta":{"x":1}})",
       up, members));
   EXPECT_EQ(up, "math");
-  EXPECT_EQ(members, R"("ref":{"type":"ref/prompt","name":"review"},"argument":{"name":"l","value":"p"})");
-  EXPECT_FALSE(unqualify_completion(R"({"ref":{"type":"ref/prompt","name":"review"}})", up, members));
+  EXPECT_EQ(members,
+            R"("ref":{"type":"ref/prompt","name":"review"},"argument":{"name":"l","value":"p"})");
+  EXPECT_FALSE(
+      unqualify_completion(R"({"ref":{"type":"ref/prompt","name":"review"}})", up, members));
 }
 
 TEST(ProxyBreaker, ClosedOpenHalfOpenClosed) {
@@ -90,7 +95,7 @@ TEST(ProxyRateLimit, TokenBucketPerKey) {
   EXPECT_TRUE(r.take("a", t, wait));
   EXPECT_FALSE(r.take("a", t, wait));
   EXPECT_EQ(std::chrono::duration_cast<milliseconds>(wait), milliseconds(500));
-  EXPECT_TRUE(r.take("b", t, wait));  // another client has its own bucket
+  EXPECT_TRUE(r.take("b", t, wait));                      // another client has its own bucket
   EXPECT_TRUE(r.take("a", t + milliseconds(500), wait));  // refilled one token
   EXPECT_TRUE(r.take("c", t + milliseconds(600), wait));  // over max_clients: pruned, bounded
   EXPECT_LE(r.clients(), 2u);
