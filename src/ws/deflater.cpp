@@ -54,6 +54,9 @@ bool Deflater::compress(std::string_view message, std::string& out) {
   } while (s.avail_out == 0);
   if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, kTail, 4) == 0)
     out.resize(out.size() - 4);
+  // §7.2.3.6: an empty message is the single octet 0x00 (zlib emits nothing for a flush with
+  // no new input; an empty payload would desynchronise the peer's inflater).
+  if (out.empty()) out.push_back('\0');
   if (reset_each_message_) deflateReset(&s);
   return true;
 }

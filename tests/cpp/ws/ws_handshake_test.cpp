@@ -119,6 +119,22 @@ TEST(WsDeflater, EightBitWindowAndNoContextTakeover) {
   EXPECT_EQ(out, msg);
 }
 
+TEST(WsDeflater, EmptyMessageBetweenMessagesKeepsTheStreamValid) {
+  // RFC 7692 §7.2.3.6: an empty message is sent as the single octet 0x00. zlib emits nothing
+  // for a flush with no new input, and an empty payload desynchronises a peer's inflater
+  // (its appended 00 00 FF FF is then read as a stored block's lengths).
+  Deflater d(DeflateParams{});
+  Inflater inf(DeflateParams{});
+  for (std::string_view msg : {"a", "", "", "b"}) {
+    std::string c;
+    ASSERT_TRUE(d.compress(msg, c));
+    EXPECT_FALSE(c.empty());
+    std::string out;
+    ASSERT_EQ(inf.inflate(c, true, out, 1 << 20), Inflater::Result::kOk) << "message " << msg;
+    EXPECT_EQ(out, msg);
+  }
+}
+
 TEST(WsDeflater, CorruptInputIsAnError) {
   Inflater inf(DeflateParams{});
   std::string out;
