@@ -129,11 +129,11 @@ class StreamChannel final : public Channel {
     std::string event = "event: message\nid: " + log_->append(0, message) + "\ndata: ";
     event.append(message);
     event.append("\n\n");
-    if (res_->alive()) res_->write(event);
+    if (res_ && res_->alive()) res_->write(event);
   }
 
  private:
-  std::shared_ptr<HttpResponder> res_;
+  std::shared_ptr<HttpResponder> res_;  // null until the session's first GET
   std::shared_ptr<EventLog> log_;
 };
 
@@ -313,8 +313,11 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       session = std::make_shared<Session>();
       session->auth_claims = claims_;
       session->auth_subject = subject_of(peek_, claims_);
-      sessions_.emplace(id, Entry{session, {}, std::make_shared<EventLog>(), {}});
-      sessions_[id].log->open_stream();  // stream 0: the GET stream
+      auto log = std::make_shared<EventLog>();
+      log->open_stream();  // stream 0: the GET stream
+      // Messages for the GET stream are logged from the start, so the first GET can replay them.
+      session->notifier = std::make_shared<StreamChannel>(nullptr, log);
+      sessions_.emplace(id, Entry{session, {}, std::move(log), {}});
       extra = "Mcp-Session-Id: " + id + "\r\n";
     } else if (!ok || msg.known.has_meta_version || req.header("mcp-protocol-version") == kModernVersion ||
                (!req.header("mcp-protocol-version").empty() &&

@@ -133,6 +133,14 @@ def test_the_get_stream_is_replayed_from_its_last_event_id() -> None:
             assert [(i, m["method"]) for i, m in again] == [
                 ("0-2", "notifications/prompts/list_changed")
             ]
+            # Messages for the GET stream are kept from the session's start: a session that
+            # never opened one replays them from 0-0.
+            fresh = await open_session(http, url)
+            server.notify_resources_changed()
+            early = await first_events(http, url, {**fresh, "Last-Event-ID": "0-0"})
+            assert [(i, m["method"]) for i, m in early][:1] == [
+                ("0-1", "notifications/resources/list_changed")
+            ]
 
     run(main())
 
