@@ -12,7 +12,8 @@ bool parse_id(std::string_view id, uint64_t& stream, uint64_t& seq) {
   if (dash == std::string_view::npos || dash == 0 || dash + 1 == id.size()) return false;
   auto [a, ea] = std::from_chars(id.data(), id.data() + dash, stream);
   auto [b, eb] = std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
-  return ea == std::errc() && eb == std::errc() && a == id.data() + dash && b == id.data() + id.size();
+  return ea == std::errc() && eb == std::errc() && a == id.data() + dash &&
+         b == id.data() + id.size();
 }
 
 }  // namespace

@@ -56,9 +56,12 @@ bool decode_header_value(std::string_view raw, std::string& out) {
     }
     if (pad > 2) return false;
     for (char& c : b64) {  // standard alphabet (RFC 4648 §4) onto base64url's
-      if (c == '+') c = '-';
-      else if (c == '/') c = '_';
-      else if (c == '-' || c == '_') return false;
+      if (c == '+')
+        c = '-';
+      else if (c == '/')
+        c = '_';
+      else if (c == '-' || c == '_')
+        return false;
     }
     auto decoded = auth::base64url_decode(b64);
     if (!decoded) return false;
@@ -82,7 +85,8 @@ std::string check_mirrored_headers(const Message& msg, const HeaderLookup& heade
   std::string value;
   std::string_view method = header("mcp-method");
   if (method.empty()) return mismatch("Mcp-Method", "is missing");
-  if (!decode_header_value(method, value)) return mismatch("Mcp-Method", "holds invalid characters");
+  if (!decode_header_value(method, value))
+    return mismatch("Mcp-Method", "holds invalid characters");
   if (value != msg.method) return mismatch("Mcp-Method", "does not match the body's method");
 
   const bool by_name = msg.method == "tools/call" || msg.method == "prompts/get";
@@ -92,7 +96,9 @@ std::string check_mirrored_headers(const Message& msg, const HeaderLookup& heade
     std::string_view body = by_name ? msg.known.name : msg.known.uri;
     if (name.empty()) return mismatch("Mcp-Name", "is missing");
     if (!decode_header_value(name, value)) return mismatch("Mcp-Name", "holds invalid characters");
-    if (value != body) return mismatch("Mcp-Name", "does not match the body's " + std::string(by_name ? "name" : "uri"));
+    if (value != body)
+      return mismatch("Mcp-Name",
+                      "does not match the body's " + std::string(by_name ? "name" : "uri"));
   }
 
   if (params.empty()) return {};

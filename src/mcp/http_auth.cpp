@@ -18,7 +18,8 @@ bool HttpAuth::check(std::string_view authorization, std::int64_t now, std::stri
   refusal.status = auth::http_status(failure.kind);
   // §3.1: a request without credentials gets a challenge with no error code.
   refusal.headers = "WWW-Authenticate: " +
-                    auth::www_authenticate(missing ? nullptr : &failure, metadata_url, scope) + "\r\n";
+                    auth::www_authenticate(missing ? nullptr : &failure, metadata_url, scope) +
+                    "\r\n";
   refusal.body.clear();
   encode_error(refusal.body, {}, kInvalidRequest,
                missing ? std::string("Unauthorized: a bearer token is required")

@@ -47,19 +47,23 @@ struct Requests : ::testing::Test {
   Outcome send(std::string_view text) { return core.handle(session, text, out); }
   void SetUp() override {
     core.add_tool("t", R"({"name":"t"})");
-    send(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"sampling":{}}}})");
+    send(
+        R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"sampling":{}}}})");
     send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   }
 };
 
-bool has(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
 
 TEST_F(Requests, InitializeKeepsTheClientCapabilities) {
   EXPECT_EQ(session->client_capabilities, R"({"sampling":{}})");
 }
 
 TEST_F(Requests, ARequestToTheClientIsCorrelatedWithItsResponse) {
-  ASSERT_EQ(send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"t"}})"), Outcome::kPending);
+  ASSERT_EQ(send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"t"}})"),
+            Outcome::kPending);
   uint64_t n = app.held->request("sampling/createMessage", R"({"maxTokens":5})");
   ASSERT_GT(n, 0u);
   std::string id = std::to_string(n);
@@ -89,7 +93,8 @@ TEST_F(Requests, AResponseFromAnotherSessionIsIgnored) {
   send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"t"}})");
   uint64_t n = app.held->request("roots/list", {});
   auto other = std::make_shared<Session>();
-  core.handle(other, R"({"jsonrpc":"2.0","id":)" + std::to_string(n) + R"(,"result":{"roots":[]}})", out);
+  core.handle(other, R"({"jsonrpc":"2.0","id":)" + std::to_string(n) + R"(,"result":{"roots":[]}})",
+              out);
   EXPECT_TRUE(app.responses.empty());
 }
 
@@ -107,8 +112,9 @@ TEST_F(Requests, ResourceUpdatesGoOnlyToSubscribers) {
   EXPECT_EQ(core.notify_resource_updated("test://a"), 0u);
   send(R"({"jsonrpc":"2.0","id":3,"method":"resources/subscribe","params":{"uri":"test://a"}})");
   EXPECT_EQ(core.notify_resource_updated("test://a"), 1u);
-  EXPECT_EQ(stream->last(),
-            R"({"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"test://a"}})");
+  EXPECT_EQ(
+      stream->last(),
+      R"({"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"test://a"}})");
 }
 
 TEST_F(Requests, RemovedToolsLeaveTheListing) {
@@ -127,20 +133,25 @@ constexpr std::string_view kMeta =
 TEST_F(Requests, ListenAcknowledgesThenDeliversWithTheSubscriptionId) {
   auto s = std::make_shared<Session>();
   auto stream = std::make_shared<Recorder>();
-  std::string listen = R"({"jsonrpc":"2.0","id":"sub","method":"subscriptions/listen","params":{)" +
-                       std::string(kMeta) +
-                       R"(,"notifications":{"toolsListChanged":true,"resourceSubscriptions":["test://w"]}}})";
+  std::string listen =
+      R"({"jsonrpc":"2.0","id":"sub","method":"subscriptions/listen","params":{)" +
+      std::string(kMeta) +
+      R"(,"notifications":{"toolsListChanged":true,"resourceSubscriptions":["test://w"]}}})";
   EXPECT_EQ(core.handle(s, listen, stream), Outcome::kPending);
-  EXPECT_EQ(stream->last(),
-            R"({"jsonrpc":"2.0","method":"notifications/subscriptions/acknowledged","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":"sub"},"notifications":{"toolsListChanged":true,"resourceSubscriptions":["test://w"]}}})");
+  EXPECT_EQ(
+      stream->last(),
+      R"({"jsonrpc":"2.0","method":"notifications/subscriptions/acknowledged","params":{"_meta":{"io.modelcontextprotocol/subscriptionId":"sub"},"notifications":{"toolsListChanged":true,"resourceSubscriptions":["test://w"]}}})");
   core.notify_list_changed("prompts");  // not asked for
   EXPECT_EQ(stream->sent.size(), 1u);
   core.notify_list_changed("tools");
-  EXPECT_TRUE(has(stream->last(), R"("io.modelcontextprotocol/subscriptionId":"sub")")) << stream->last();
+  EXPECT_TRUE(has(stream->last(), R"("io.modelcontextprotocol/subscriptionId":"sub")"))
+      << stream->last();
   core.notify_resource_updated("test://w");
   EXPECT_TRUE(has(stream->last(), R"("uri":"test://w")")) << stream->last();
   // notifications/cancelled ends it (stdio: basic/patterns/subscriptions.mdx "Cancellation").
-  core.handle(s, R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"sub"}})", stream);
+  core.handle(
+      s, R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"sub"}})",
+      stream);
   size_t before = stream->sent.size();
   core.notify_list_changed("tools");
   EXPECT_EQ(stream->sent.size(), before);
@@ -150,17 +161,24 @@ TEST_F(Requests, StatelessRequestsNeedTheirMeta) {
   auto s = std::make_shared<Session>();
   s->stateless = true;
   core.handle(s, R"({"jsonrpc":"2.0","id":7,"method":"tools/list"})", out);
-  EXPECT_TRUE(has(out->last(), R"("id":7,"error":{"code":-32602,"message":"Invalid params: missing _meta")"));
+  EXPECT_TRUE(has(out->last(),
+                  R"("id":7,"error":{"code":-32602,"message":"Invalid params: missing _meta")"));
   EXPECT_TRUE(out->refused.back());
-  core.handle(s, R"({"jsonrpc":"2.0","id":8,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})", out);
+  core.handle(
+      s,
+      R"({"jsonrpc":"2.0","id":8,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})",
+      out);
   EXPECT_TRUE(has(out->last(), "clientCapabilities")) << out->last();
-  core.handle(s, R"({"jsonrpc":"2.0","id":9,"method":"tools/list","params":{)" + std::string(kMeta) + "}}", out);
+  core.handle(
+      s, R"({"jsonrpc":"2.0","id":9,"method":"tools/list","params":{)" + std::string(kMeta) + "}}",
+      out);
   EXPECT_TRUE(has(out->last(), R"("result":{"resultType":"complete")")) << out->last();
 }
 
 TEST_F(Requests, RemovedMethodsAreNotFoundOn2026) {
   auto s = std::make_shared<Session>();
-  core.handle(s, R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{)" + std::string(kMeta) + "}}", out);
+  core.handle(
+      s, R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{)" + std::string(kMeta) + "}}", out);
   EXPECT_EQ(out->not_found, 1);
   EXPECT_TRUE(has(out->last(), R"("code":-32601)"));
 }
@@ -175,8 +193,8 @@ TEST_F(Requests, MirroredHeadersMustMatchTheBody) {
   };
   out->lookup = &lookup;
   auto s = std::make_shared<Session>();
-  std::string call = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{)" + std::string(kMeta) +
-                     R"(,"name":"t","arguments":{}}})";
+  std::string call = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{)" +
+                     std::string(kMeta) + R"(,"name":"t","arguments":{}}})";
   EXPECT_EQ(core.handle(s, call, out), Outcome::kPending);
   h[2].second = "other";
   core.handle(s, call, out);
@@ -196,7 +214,7 @@ TEST(HeaderValue, Base64SentinelAndLiterals) {
   EXPECT_TRUE(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=", v));
   EXPECT_EQ(v, "Hello, 世界");
   EXPECT_FALSE(decode_header_value("=?base64?SGVsbG8?=", v));  // unpadded
-  EXPECT_TRUE(decode_header_value("=?base64?SGVsbG8=", v));   // no suffix: literal
+  EXPECT_TRUE(decode_header_value("=?base64?SGVsbG8=", v));    // no suffix: literal
   EXPECT_EQ(v, "=?base64?SGVsbG8=");
   EXPECT_FALSE(decode_header_value("caf\xc3\xa9", v));  // raw non-ASCII
   EXPECT_FALSE(decode_header_value("a\x01", v));
@@ -216,7 +234,9 @@ TEST(EventLog, ReplaysOnlyWhatFollowedOnTheNamedStream) {
   EXPECT_EQ(log.append(0, "g"), "0-1");
   EXPECT_EQ(log.append(1, "b"), "1-2");
   std::vector<std::string> got;
-  auto collect = [&](std::string_view id, std::string_view m) { got.push_back(std::string(id) + "=" + std::string(m)); };
+  auto collect = [&](std::string_view id, std::string_view m) {
+    got.push_back(std::string(id) + "=" + std::string(m));
+  };
   EXPECT_TRUE(log.replay("1-0", collect));
   EXPECT_EQ(got, (std::vector<std::string>{"1-1=a", "1-2=b"}));
   got.clear();
