@@ -40,6 +40,9 @@ class TestClient(httpx.Client):
     # for httpx: a CA path or an SSLContext). The suite's TLS run sets it
     # (FASTERAPI_TEST_TRANSPORT=tls in tests/python/conftest.py).
     suite_tls: ClassVar[dict[str, Any] | None] = None
+    # HTTP/2 for every TestClient (h2c by prior knowledge, or h2 by ALPN over TLS): the suite's
+    # HTTP/2 run sets it (FASTERAPI_TEST_TRANSPORT=h2c in tests/python/conftest.py).
+    suite_http2: ClassVar[bool] = False
 
     def __init__(self, app: App, *, host: str = "127.0.0.1", **httpx_options: Any) -> None:
         self.app = app
@@ -57,6 +60,9 @@ class TestClient(httpx.Client):
         self._stop: asyncio.Event | None = None
         self._error: BaseException | None = None
         self.port = 0
+        if TestClient.suite_http2:
+            httpx_options.setdefault("http1", False)
+            httpx_options.setdefault("http2", True)
         httpx_options.setdefault("timeout", 30.0)
         httpx_options.setdefault("follow_redirects", True)  # as starlette's TestClient
         super().__init__(base_url=f"{self._scheme}://{host}", **httpx_options)

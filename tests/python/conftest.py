@@ -43,6 +43,13 @@ TEST_TRANSPORT = os.environ.get("FASTERAPI_TEST_TRANSPORT", "tcp")
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_transport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    if TEST_TRANSPORT == "h2c":  # every TestClient speaks HTTP/2 with prior knowledge
+        from fasterapi.testing import TestClient as Client
+
+        Client.suite_http2 = True
+        yield
+        Client.suite_http2 = False
+        return
     if TEST_TRANSPORT != "tls":
         yield
         return
