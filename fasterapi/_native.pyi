@@ -27,6 +27,9 @@ class Request:
     def header_list(self) -> list[tuple[str, str]]:
         """(lower-cased name, value) in arrival order, duplicates kept."""
     @property
+    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """ASGI scope headers: (lower-cased name, value) byte pairs in arrival order."""
+    @property
     def body(self) -> bytes: ...
     @property
     def client(self) -> tuple[str, int]: ...
