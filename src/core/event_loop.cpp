@@ -40,7 +40,8 @@ class EventLoop::Waker final : public IoHandler {
 
 EventLoop::EventLoop() : now_(Clock::now()), events_(kMaxEventsPerWait) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_create1");
+  if (epfd_ < 0)
+    throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_create1");
   waker_ = std::make_unique<Waker>();
   if (!add(waker_->fd(), EPOLLIN, waker_.get())) {
     int err = errno;
@@ -50,10 +51,24 @@ EventLoop::EventLoop() : now_(Clock::now()), events_(kMaxEventsPerWait) {
 }
 
 EventLoop::~EventLoop() {
+  // Destroy the pending callbacks while the loop is still whole: what they capture may call
+  // back into it from a destructor (remove an fd, defer a task). A few rounds, since those
+  // calls can queue new callbacks.
+  for (int round = 0; round < 4 && (!timer_fns_.empty() || !deferred_.empty()); ++round) {
+    auto timers = std::move(timer_fns_);
+    timer_fns_.clear();
+    timers.clear();
+    auto deferred = std::move(deferred_);
+    deferred_.clear();
+    deferred.clear();
+  }
+  deferred_running_.clear();
   if (epfd_ >= 0) ::close(epfd_);
 }
 
-void EventLoop::wake() { waker_->signal(); }
+void EventLoop::wake() {
+  waker_->signal();
+}
 
 bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
   epoll_event ev{};
@@ -69,7 +84,9 @@ bool EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
   return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 TimerId EventLoop::call_later(Duration delay, std::function<void()> fn) {
   return call_at(Clock::now() + delay, std::move(fn));
@@ -83,7 +100,9 @@ TimerId EventLoop::call_at(TimePoint when, std::function<void()> fn) {
   return id;
 }
 
-bool EventLoop::cancel(TimerId id) { return timer_fns_.erase(id) > 0; }
+bool EventLoop::cancel(TimerId id) {
+  return timer_fns_.erase(id) > 0;
+}
 
 void EventLoop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
@@ -98,7 +117,9 @@ int EventLoop::next_timer_ms() const {
   return v < 0 ? 0 : static_cast<int>(std::min<int64_t>(v, 1 << 30));
 }
 
-bool EventLoop::has_pending_work() const { return !deferred_.empty(); }
+bool EventLoop::has_pending_work() const {
+  return !deferred_.empty();
+}
 
 void EventLoop::fire_timers() {
   while (!timer_heap_.empty() && timer_heap_.front().when <= now_) {
@@ -135,7 +156,8 @@ int EventLoop::run_once(int timeout_ms) {
   int n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
   update_now();
   if (n < 0) {
-    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_wait");
+    if (errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_wait");
     n = 0;
   }
   {
@@ -144,7 +166,8 @@ int EventLoop::run_once(int timeout_ms) {
       explicit InRun(bool& f) : flag(f) { flag = true; }
       ~InRun() { flag = false; }
     } in_run(in_run_);
-    for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
+    for (int i = 0; i < n; ++i)
+      static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
     fire_timers();
     run_deferred();
   }

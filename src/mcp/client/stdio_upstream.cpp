@@ -148,26 +148,23 @@ bool StdioUpstream::try_reap() {
   return false;
 }
 
-// Polls waitpid every 20 ms; after kGrace sends SIGTERM, after another kGrace SIGKILL.
+// Polls waitpid every 20 ms; after kGrace sends SIGTERM, after another kGrace SIGKILL. Each
+// step's timer holds the upstream (never the other way round, so nothing leaks); if the loop
+// goes away first, the destructor kills and reaps the child.
 void StdioUpstream::reap_later(int stage) {
+  reap_step(stage, loop_.now());
+}
+
+void StdioUpstream::reap_step(int stage, TimePoint start) {
+  if (try_reap()) return;
+  if (loop_.update_now() - start >= kGrace && stage < 2) {
+    ::kill(pid_, stage == 0 ? SIGTERM : SIGKILL);
+    ++stage;
+    start = loop_.now();
+  }
   auto self = std::static_pointer_cast<StdioUpstream>(shared_from_this());
-  auto start = loop_.now();
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [self, stage, start, poll]() mutable {
-    if (self->try_reap()) {
-      *poll = nullptr;  // break the cycle
-      return;
-    }
-    if (self->loop_.update_now() - start >= kGrace && stage < 2) {
-      ::kill(self->pid_, stage == 0 ? SIGTERM : SIGKILL);
-      ++stage;
-      start = self->loop_.now();
-    }
-    self->loop_.call_later(std::chrono::milliseconds(20), [poll] {
-      if (*poll) (*poll)();
-    });
-  };
-  (*poll)();
+  loop_.call_later(std::chrono::milliseconds(20),
+                   [self, stage, start] { self->reap_step(stage, start); });
 }
 
 }  // namespace fa::mcp::client

@@ -41,6 +41,7 @@ class StdioUpstream final : public Upstream {
   void on_data(std::string_view bytes);
   void gone(std::string_view why);
   void reap_later(int stage);
+  void reap_step(int stage, TimePoint start);
   bool try_reap();
 
   std::vector<std::string> argv_;
