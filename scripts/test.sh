@@ -2,11 +2,11 @@
 # The whole test suite on a fresh Debian machine: system packages, the Python package (builds
 # the C++ core and the extension), C++ tests (release and ASan+UBSan), bounded fuzzing, a
 # PostgreSQL server for the driver tests, pytest, ruff and mypy.
-# Usage: bash scripts/test.sh            (FASTERAPI_FUZZ_SECONDS=60 per fuzzer by default)
+# Usage: bash scripts/test.sh            (FASTERAPI_FUZZ_SECONDS=30 per fuzzer by default: 14 fuzzers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${FASTERAPI_FUZZ_SECONDS:-60}
+fuzz_seconds=${FASTERAPI_FUZZ_SECONDS:-30}
 
 step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
 # ccache keys on relative paths below the checkout, so a fresh clone in another folder reuses

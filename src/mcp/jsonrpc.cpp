@@ -19,7 +19,7 @@ namespace {
 simdjson::padded_string_view padded_copy(std::string& buf, std::string_view text) {
   if (buf.size() < text.size() + simdjson::SIMDJSON_PADDING)
     buf.resize(text.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(buf.data(), text.data(), text.size());
+  if (!text.empty()) std::memcpy(buf.data(), text.data(), text.size());  // data() may be null
   std::memset(buf.data() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
   return simdjson::padded_string_view(buf.data(), text.size(), buf.size());
 }

@@ -25,12 +25,13 @@ struct EchoApp : fa::mcp::Application {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static EchoApp app;
-  static fa::mcp::ServerCore core = [] {
-    fa::mcp::ServerCore c(app, fa::mcp::ServerInfo{"fuzz", "1"});
-    c.add_tool("t", R"({"name":"t"})");
-    c.add_prompt("p", R"({"name":"p"})");
-    c.add_resource("r://x", R"({"uri":"r://x","name":"x"})");
-    c.set_page_size(1);
+  // Built once, in place (ServerCore is neither copyable nor movable).
+  static fa::mcp::ServerCore& core = *[] {
+    auto* c = new fa::mcp::ServerCore(app, fa::mcp::ServerInfo{"fuzz", "1"});
+    c->add_tool("t", R"({"name":"t"})");
+    c->add_prompt("p", R"({"name":"p"})");
+    c->add_resource("r://x", R"({"uri":"r://x","name":"x"})");
+    c->set_page_size(1);
     return c;
   }();
   static auto channel = std::make_shared<NullChannel>();
