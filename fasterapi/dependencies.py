@@ -10,7 +10,7 @@ import logging
 import types
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -286,7 +286,8 @@ def _field(
         if marker is not None and (limits := _body_constraints(marker)):  # Body(gt=0)
             from pydantic import Field as PField
 
-            adapter = TypeAdapter(Annotated[ann_t, PField(**limits)])
+            # cast: pydantic >= 2.14 types TypeAdapter's argument as a TypeForm
+            adapter = TypeAdapter(cast(Any, Annotated[ann_t, PField(**limits)]))
     else:
         adapter = _adapter(ann_t, marker)
     if validators and source not in ("form", "security_scopes"):
