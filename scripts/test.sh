@@ -80,7 +80,7 @@ FASTERAPI_TEST_TRANSPORT=tls timeout 900 python3 -m pytest -q -p no:cacheprovide
   tests/python/tls/test_transport_switch.py
 
 # FastAPI's docs_src tutorial apps on FastAPI and on FasterAPI, answers compared; fails when
-# fewer apps are equal than tests/compat/baseline.txt records (tests/compat/README.md).
+# more apps differ than tests/compat/baseline.txt allows (tests/compat/README.md).
 step "FastAPI parity harness"
 python3 -m pytest tests/compat -q -p no:cacheprovider
 
