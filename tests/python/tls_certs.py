@@ -47,7 +47,13 @@ def _issue(
         cwd=d,
     )
     _run("req", "-new", "-key", str(key), "-subj", f"/CN={name}", "-out", str(csr), cwd=d)
-    ext.write_text(f"subjectAltName={san}\n")
+    # What Python 3.13's default VERIFY_X509_STRICT checks (RFC 5280 §4.2.1): AKI on the leaf,
+    # key usage on both.
+    ext.write_text(
+        f"subjectAltName={san}\nbasicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+    )
     _run(
         "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
         "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert), cwd=d,
@@ -77,6 +83,8 @@ def make_pki(d: Path) -> TestPki:
     _run(
         "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
         "-keyout", str(ca_key), "-out", str(ca), "-days", "2", "-subj", "/CN=FasterAPI Test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         cwd=d,
     )  # fmt: skip
     cert, key = _issue(d, ca, ca_key, "localhost", "DNS:localhost,IP:127.0.0.1")
