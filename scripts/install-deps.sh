@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev libssl-dev zlib1g-dev libnghttp2-dev
   libzstd-dev libbrotli-dev                # response compression (src/compress): zstd, br
   libjwt-dev                               # MCP authorization: JWT signatures (src/mcp/auth)
+  liburing-dev                             # io_uring event-loop backend (src/core/uring_*)
   libh2o-evloop-dev                        # picohttpparser, for the side-by-side parser benchmark
   wrk nginx-light curl procps              # e2e benchmarks and smoke tests
   nghttp2-client                           # nghttp and h2load: HTTP/2 judges and benchmarks/h2
