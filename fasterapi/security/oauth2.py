@@ -3,10 +3,9 @@ and the password-grant token request form (RFC 6749 §4.3.2)."""
 
 from typing import Annotated, Any
 
-from fasterapi.exceptions import HTTPException
 from fasterapi.params import Form
 from fasterapi.requests import Request
-from fasterapi.security.base import SecurityBase, described
+from fasterapi.security.base import AuthorizationHeaderScheme, described
 from fasterapi.security.scopes import SecurityScopes as SecurityScopes
 from fasterapi.security.utils import get_authorization_scheme_param
 
@@ -67,7 +66,7 @@ def _flows(flows: Any) -> dict[str, Any]:
     }
 
 
-class OAuth2(SecurityBase):
+class OAuth2(AuthorizationHeaderScheme):
     """Any OAuth2 flow: returns the Authorization header as sent, or 401."""
 
     def __init__(
@@ -81,21 +80,6 @@ class OAuth2(SecurityBase):
         self.model = described({"type": "oauth2", "flows": _flows(flows or {})}, description)
         self.scheme_name = scheme_name or type(self).__name__
         self.auto_error = auto_error
-
-    def openapi_scopes(self, scopes: list[str]) -> list[str]:
-        return scopes
-
-    def make_not_authenticated_error(self) -> HTTPException:
-        # RFC 6750 §3: a request without credentials is answered with a Bearer challenge.
-        return HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-
-    def __call__(self, request: Request) -> str | None:
-        authorization = request.headers.get("authorization")
-        if not authorization:
-            if self.auto_error:
-                raise self.make_not_authenticated_error()
-            return None
-        return authorization  # type: ignore[no-any-return]
 
 
 class _BearerFlow(OAuth2):
