@@ -27,7 +27,28 @@ INSERTS = 10_000
 
 
 # -- drivers: each returns an object with pk(i), fetch100(i), executemany(rows), copy(rows), close()
-class FasterAPIDriver:
+class _PoolDriver:
+    """Both pools speak asyncpg's API: the work is the same calls on either."""
+
+    pool: Any
+
+    async def pk(self, i: int) -> Any:
+        return await self.pool.fetchrow(PK_SQL, i)
+
+    async def fetch100(self, i: int) -> Any:
+        return await self.pool.fetch(FETCH100_SQL, i)
+
+    async def executemany(self, rows: list[tuple[Any, ...]]) -> None:
+        await self.pool.executemany("INSERT INTO bench_ins VALUES ($1, $2, $3)", rows)
+
+    async def copy(self, rows: list[tuple[Any, ...]]) -> None:
+        await self.pool.copy_records_to_table("bench_ins", records=rows)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+class FasterAPIDriver(_PoolDriver):
     name = "fasterapi"
 
     async def open(self, dsn: str, conns: int) -> None:
@@ -36,44 +57,14 @@ class FasterAPIDriver:
         self.pool = PgPool(dsn, min_size=conns, max_size=conns)
         await self.pool.open()
 
-    async def pk(self, i: int) -> Any:
-        return await self.pool.fetchrow(PK_SQL, i)
 
-    async def fetch100(self, i: int) -> Any:
-        return await self.pool.fetch(FETCH100_SQL, i)
-
-    async def executemany(self, rows: list[tuple[Any, ...]]) -> None:
-        await self.pool.executemany("INSERT INTO bench_ins VALUES ($1, $2, $3)", rows)
-
-    async def copy(self, rows: list[tuple[Any, ...]]) -> None:
-        await self.pool.copy_records_to_table("bench_ins", records=rows)
-
-    async def close(self) -> None:
-        await self.pool.close()
-
-
-class AsyncpgDriver:
+class AsyncpgDriver(_PoolDriver):
     name = "asyncpg"
 
     async def open(self, dsn: str, conns: int) -> None:
         import asyncpg
 
         self.pool = await asyncpg.create_pool(dsn, min_size=conns, max_size=conns)
-
-    async def pk(self, i: int) -> Any:
-        return await self.pool.fetchrow(PK_SQL, i)
-
-    async def fetch100(self, i: int) -> Any:
-        return await self.pool.fetch(FETCH100_SQL, i)
-
-    async def executemany(self, rows: list[tuple[Any, ...]]) -> None:
-        await self.pool.executemany("INSERT INTO bench_ins VALUES ($1, $2, $3)", rows)
-
-    async def copy(self, rows: list[tuple[Any, ...]]) -> None:
-        await self.pool.copy_records_to_table("bench_ins", records=rows)
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 class AsyncpgNoResetDriver(AsyncpgDriver):
