@@ -525,6 +525,15 @@ bool H2Protocol::client_gone(const Connection& conn, uint64_t serial) const {
   return conn.closed() || closed_ || !s || s->reset;
 }
 
+bool H2Protocol::abort(Connection&, uint64_t serial) {
+  Stream* s = find(serial);
+  if (!s || s->reset || closed_) return false;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+  finish_exchange(*s);
+  if (!in_recv_) pump();
+  return true;
+}
+
 void H2Protocol::finish_exchange(Stream& s) {
   if (!s.open) return;
   s.open = false;

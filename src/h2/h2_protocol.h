@@ -62,6 +62,9 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   }
   bool over_high_water(const http::Connection& conn, uint64_t serial) const override;
   bool client_gone(const http::Connection& conn, uint64_t serial) const override;
+  // Resets only this stream (RST_STREAM INTERNAL_ERROR, RFC 9113 §8.1): the other streams on
+  // the connection go on. False when the stream is already closed.
+  bool abort(http::Connection& conn, uint64_t serial) override;
 
   // nghttp2 callbacks (static trampolines in the .cpp call these).
   int on_begin_headers(const nghttp2_frame* frame);

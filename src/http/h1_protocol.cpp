@@ -499,11 +499,14 @@ bool ResponseHandle::end() const {
   auto c = conn_.lock();
   return c && !c->closed() && proto_->end(*c, serial_);
 }
+bool Exchange::abort(Connection& conn, uint64_t) {
+  conn.close_now();
+  return true;
+}
 bool ResponseHandle::abort() const {
   auto c = conn_.lock();
   if (!c || c->closed()) return false;
-  c->close_now();
-  return true;
+  return proto_->abort(*c, serial_);
 }
 bool ResponseHandle::on_drain(std::function<void()> fn) const {
   Exchange* p = live();

@@ -42,6 +42,9 @@ class Exchange {
   virtual bool over_high_water(const Connection& conn, uint64_t serial) const = 0;
   // Whether the peer can no longer read this exchange (HTTP/2: the stream was reset).
   virtual bool client_gone(const Connection& conn, uint64_t serial) const = 0;
+  // Abandons the exchange unfinished. Default (HTTP/1.1): close the connection, the only way
+  // to end a response whose framing cannot be completed. HTTP/2 resets just the stream.
+  virtual bool abort(Connection& conn, uint64_t serial);
 };
 
 // A handle that can finish the exchange later, from any loop callback. All methods return
@@ -56,7 +59,7 @@ class ResponseHandle {
   bool start(const ResponseHead& head) const;  // chunked unless extra_headers has Content-Length
   bool write(std::string_view chunk) const;    // false also when over the high-water mark
   bool end() const;
-  bool abort() const;                          // close the connection without finishing
+  bool abort() const;  // abandon the exchange: HTTP/1.1 closes the connection, h2 resets
   // fn() runs once when output drains below the low-water mark or the connection closes.
   bool on_drain(std::function<void()> fn) const;
   // fn() runs once when the exchange ends (response queued, or connection dropped).

@@ -6,20 +6,16 @@ attacks of RFC 9113 §10.5 with frames crafted byte by byte (raw_h2.py)."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from conftest import ROOT, free_port, missing, python_env, require_module, wait_for_port
+from conftest import free_port, require_module
+from h2_tools import curl, hello_server_binary, start, tool
 from raw_h2 import (
     COMPRESSION_ERROR,
     ENHANCE_YOUR_CALM,
@@ -32,83 +28,10 @@ from raw_h2 import (
     RstStreamFrame,
     WindowUpdateFrame,
 )
-from tls_certs import TestPki, make_pki
+from tls_certs import TestPki
 
-HERE = Path(__file__).resolve().parent
+pytest_plugins = ["h2_servers"]
 require_module("h2")  # httpx's HTTP/2 support
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        missing(f"{name} is not installed (scripts/install-deps.sh: curl, nghttp2-client)")
-    assert path is not None
-    return path
-
-
-def hello_server_binary() -> Path:
-    found = [
-        p
-        for p in (
-            ROOT / "build/release/examples/cpp/hello_server",
-            ROOT / "build/dev/examples/cpp/hello_server",
-        )
-        if p.exists()
-    ]
-    if not found:
-        missing("hello_server is not built (cmake --build build/release)")
-    return max(found, key=lambda p: p.stat().st_mtime)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture
-def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
-    running: list[subprocess.Popen[bytes]] = []
-    yield running
-    for p in running:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def start(
-    cmd: list[str], procs: list[subprocess.Popen[bytes]], port: int
-) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    procs.append(proc)
-    wait_for_port(port, proc)
-    return proc
-
-
-@pytest.fixture
-def cpp_server(procs: list[subprocess.Popen[bytes]]) -> int:
-    port = free_port()
-    start([str(hello_server_binary()), "--port", str(port)], procs, port)
-    return port
-
-
-@pytest.fixture
-def py_server(procs: list[subprocess.Popen[bytes]]) -> Iterator[Any]:
-    def run(**settings: Any) -> tuple[int, subprocess.Popen[bytes]]:
-        port = free_port()
-        proc = start(
-            [sys.executable, str(HERE / "h2_app.py"), str(port), json.dumps(settings)], procs, port
-        )
-        return port, proc
-
-    yield run
-
-
-def curl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [tool("curl"), "-sS", "--max-time", "10", *args], capture_output=True, text=True, check=True
-    )
 
 
 # --- judges: real clients -------------------------------------------------------------------
