@@ -116,7 +116,8 @@ void Socket::close(uint16_t code, std::string_view reason) {
   send_control(Opcode::kClose, payload);
   state_ = State::kClosing;  // §7.1.2: wait for the peer's close frame
   conn_->set_deadline(limits_.close_timeout);
-  if (!in_data_) conn_->flush();
+  if (app_paused_) resume_reading();  // the peer's close frame must be read; no more messages
+  if (conn_ && !in_data_) conn_->flush();
 }
 
 void Socket::fail(uint16_t code, std::string_view reason) {
@@ -151,6 +152,43 @@ void Socket::report_close(uint16_t code, std::string_view reason) {
   if (cb_.on_close) cb_.on_close(*this, code, reason);
 }
 
+void Socket::pause_reading() {
+  if (app_paused_ || !conn_ || state_ != State::kOpen) return;
+  app_paused_ = true;
+  sync_reading();  // on_data stops before the next event
+}
+
+void Socket::resume_reading() {
+  if (!app_paused_) return;
+  app_paused_ = false;
+  sync_reading();
+  if (!conn_ || conn_->input().empty() || held_scheduled_) return;
+  // Input read before the pause is delivered from the loop, not from inside this call: the
+  // caller may be iterating its own queue. The kernel wakes us for anything still unread.
+  held_scheduled_ = true;
+  loop_.defer([weak = std::weak_ptr<http::Connection>(conn_->shared_from_this()), this] {
+    auto conn = weak.lock();  // alive: its SocketProtocol still holds this socket
+    if (!conn) return;
+    held_scheduled_ = false;
+    deliver_held();
+  });
+}
+
+void Socket::deliver_held() {
+  if (conn_ && !conn_->closed() && !in_data_ && !app_paused_ && !out_paused_ &&
+      !conn_->input().empty())
+    on_data();
+}
+
+void Socket::sync_reading() {
+  if (!conn_) return;
+  if (app_paused_ || out_paused_) {
+    conn_->pause_reading();
+  } else {
+    conn_->resume_reading();
+  }
+}
+
 void Socket::on_data() {
   if (!conn_) return;
   http::Connection& conn = *conn_;
@@ -159,8 +197,9 @@ void Socket::on_data() {
   last_rx_ = loop_.now();
   in_data_ = true;
   while (conn_ && !conn.closing() && !in.empty()) {
+    if (app_paused_) break;  // held in the input buffer until resume_reading()
     if (conn.over_high_water()) {  // the peer is not reading: stop reading it too
-      paused_ = true;
+      out_paused_ = true;
       conn.pause_reading();
       break;
     }
@@ -201,10 +240,10 @@ void Socket::on_data() {
 }
 
 void Socket::on_drain() {
-  if (paused_ && conn_) {
-    paused_ = false;
-    conn_->resume_reading();
-    if (!in_data_) on_data();  // input held back while paused
+  if (out_paused_ && conn_) {
+    out_paused_ = false;
+    sync_reading();
+    deliver_held();  // input held back while paused
   }
   if (want_drain_ && conn_ && state_ == State::kOpen) {
     want_drain_ = false;
@@ -213,7 +252,12 @@ void Socket::on_drain() {
 }
 
 void Socket::on_peer_closed() {
-  if (conn_) conn_->close_now();  // EOF without a close frame: 1006 via on_connection_closed
+  // The peer half-closed while we were not reading (EPOLLRDHUP): what it sent before its FIN
+  // is still in the kernel; once reading resumes we read it and then meet the EOF again.
+  if (app_paused_) return;
+  deliver_held();  // messages (perhaps a close frame) read before the EOF come first
+  if (app_paused_) return;  // paused again while they were delivered: the EOF waits too
+  if (conn_ && !conn_->closing()) conn_->close_now();  // EOF without a close frame: 1006
 }
 
 void Socket::arm_ping() {
@@ -234,6 +278,13 @@ void Socket::on_timeout() {
   // Keep-alive pings only probe a quiet connection: bytes from the peer since the last ping
   // (or pong) prove it alive, so a busy connection is never pinged or dropped.
   TimePoint now = loop_.now();
+  if (app_paused_ || out_paused_) {
+    // We stopped reading, so a pong could not be seen: the connection is not quiet on the
+    // peer's side. (A peer that stops reading our output is dropped by the send timeout.)
+    awaiting_pong_ = false;
+    arm_ping();
+    return;
+  }
   if (last_rx_ > ping_sent_) {
     awaiting_pong_ = false;
     Duration quiet = now - last_rx_;

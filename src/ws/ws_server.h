@@ -86,6 +86,15 @@ class Socket {
   // messages; the TCP connection ends when the peer answers or after Limits::close_timeout.
   // An invalid code is sent as 1000; the reason is cut to 123 bytes.
   void close(uint16_t code = close_code::kNormal, std::string_view reason = {});
+  // Flow control for a slow consumer (what uvicorn/websockets do): stops delivering messages
+  // and stops reading the socket, so the kernel's receive buffer fills and TCP flow control
+  // slows the peer down (RFC 9293 §3.8.6) instead of messages piling up in memory. Input
+  // already read stays buffered until resume_reading(), which delivers it from the loop (never
+  // from inside the call). Keep-alive pings are suspended while paused (the peer's pongs are
+  // not read); close() resumes reading to see the peer's close frame.
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return app_paused_; }
   // True until a close frame was sent or received or the connection died.
   bool open() const;
   // Bytes queued on the connection and not yet written to the socket.
@@ -106,6 +115,8 @@ class Socket {
   bool send_data(Opcode op, std::string_view payload);
   void send_control(Opcode op, std::string_view payload);
   bool after_send();  // flush unless inside on_data; false past high water
+  void sync_reading();  // connection reads iff neither the app nor our output paused it
+  void deliver_held();  // resume: process input held back while paused, from the loop
   void on_close_frame(uint16_t code, std::string_view reason);
   void fail(uint16_t code, std::string_view reason);  // send close, then drop the TCP
   void report_close(uint16_t code, std::string_view reason);
@@ -134,7 +145,9 @@ class Socket {
   TimePoint last_rx_{};      // when bytes last arrived from the peer
   TimePoint ping_sent_{};    // when our last keep-alive ping went out
   bool want_drain_ = false;  // a send returned false: call on_drain when output drains
-  bool paused_ = false;      // reading stopped because output is past the high-water mark
+  bool out_paused_ = false;  // reading stopped because output is past the high-water mark
+  bool app_paused_ = false;  // reading stopped by pause_reading()
+  bool held_scheduled_ = false;  // deliver_held() is deferred on the loop
   bool in_data_ = false;     // inside on_data: sends are flushed when it returns
   std::string scratch_;      // compressed payloads (capacity kept)
 };
