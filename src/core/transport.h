@@ -6,7 +6,11 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#ifdef __linux__
+#include <sys/sendfile.h>
+#endif
 
+#include <cerrno>
 #include <string_view>
 
 namespace fa {
@@ -18,6 +22,13 @@ class Transport {
   virtual ssize_t read(char* buf, size_t len) = 0;
   // Writes from the iovecs: bytes written, or -1 with errno (EAGAIN: would block).
   virtual ssize_t writev(const iovec* iov, int count) = 0;
+  // Sends count bytes of in_fd from *offset without copying them through user space, advancing
+  // *offset: bytes sent, or -1 with errno (EAGAIN: would block; ENOTSUP: this transport cannot,
+  // e.g. TLS without kTLS, and the caller reads and writes the bytes instead).
+  virtual ssize_t sendfile(int /*in_fd*/, off_t* /*offset*/, size_t /*count*/) {
+    errno = ENOTSUP;
+    return -1;
+  }
   // Ends our sending side (TLS sends close_notify first). The fd stays open for reading.
   virtual void shutdown_write() = 0;
   // False while a handshake (TLS) is still under way: reads drive it, writes wait for it.
@@ -42,6 +53,11 @@ class PlainTransport final : public Transport {
     msg.msg_iovlen = static_cast<size_t>(count);
     return ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
   }
+#ifdef __linux__
+  ssize_t sendfile(int in_fd, off_t* offset, size_t count) override {
+    return ::sendfile(fd_, in_fd, offset, count);
+  }
+#endif
   void shutdown_write() override { ::shutdown(fd_, SHUT_WR); }
 
  private:

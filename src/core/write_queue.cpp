@@ -1,6 +1,9 @@
 // WriteQueue implementation.
 #include "core/write_queue.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 
@@ -8,11 +11,17 @@ namespace fa {
 
 namespace {
 constexpr int kMaxIov = 64;  // segments per writev call
-}
+// Bytes asked of one sendfile(2) call: Linux sends at most 0x7ffff000 per call anyway.
+constexpr size_t kMaxSendfileBytes = size_t{1} << 30;
+// Bytes read per step when the transport cannot sendfile (TLS): one step is in memory at a time.
+constexpr size_t kFileReadChunk = 64 * 1024;
+}  // namespace
 
 std::string& WriteQueue::tail() {
-  if (segs_.empty() || segs_.back().size() >= kOwnSegmentBytes * 4) segs_.emplace_back();
-  return segs_.back();
+  if (segs_.empty() || segs_.back().is_file() ||
+      segs_.back().bytes.size() >= kOwnSegmentBytes * 4)
+    segs_.emplace_back();
+  return segs_.back().bytes;
 }
 
 void WriteQueue::append(std::string_view bytes) {
@@ -27,21 +36,28 @@ void WriteQueue::append(std::string&& bytes) {
   if (bytes.size() < kOwnSegmentBytes) {
     tail().append(bytes);
   } else {
-    segs_.push_back(std::move(bytes));
+    segs_.push_back(Segment{std::move(bytes), {}});
     segs_.emplace_back();  // later small appends must come after this segment
   }
 }
 
+void WriteQueue::append_file(FileSpan span) {
+  if (span.length == 0 || !span.file) return;
+  bytes_ += span.length;
+  segs_.push_back(Segment{{}, std::move(span)});
+}
+
 void WriteQueue::clear() {
-  segs_.clear();
+  segs_.clear();  // drops file spans: their files close
   offset_ = 0;
   bytes_ = 0;
 }
 
 void WriteQueue::drop_front(size_t n) {
+  // Only byte segments before the first file segment were written (see flush).
   bytes_ -= n;
   while (n > 0 && !segs_.empty()) {
-    size_t avail = segs_.front().size() - offset_;
+    size_t avail = segs_.front().bytes.size() - offset_;
     if (n < avail) {
       offset_ += n;
       return;
@@ -50,28 +66,82 @@ void WriteQueue::drop_front(size_t n) {
     offset_ = 0;
     segs_.pop_front();
   }
-  while (!segs_.empty() && segs_.front().size() == offset_ && segs_.size() > 1) {
+  while (!segs_.empty() && !segs_.front().is_file() && segs_.front().bytes.size() == offset_ &&
+         segs_.size() > 1) {
     segs_.pop_front();
     offset_ = 0;
   }
   if (bytes_ == 0) {
     // Keep one emptied segment's capacity around for the next response.
     if (segs_.size() > 1) segs_.resize(1);
-    if (!segs_.empty()) segs_.front().clear();
+    if (!segs_.empty()) segs_.front().bytes.clear();
     offset_ = 0;
   }
+}
+
+bool WriteQueue::flush_file(Transport& transport, long& total, bool& blocked) {
+  FileSpan& f = segs_.front().file;
+  off_t off = static_cast<off_t>(f.offset);
+  ssize_t w = transport.sendfile(f.file->get(), &off, std::min<uint64_t>(f.length, kMaxSendfileBytes));
+  if (w < 0) {
+    if (errno == EINTR) return true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      blocked = true;
+      return true;
+    }
+    if (errno != ENOTSUP && errno != EINVAL && errno != ENOSYS) return false;
+    // The transport cannot (TLS) or the file cannot (sendfile refuses it): read one chunk in
+    // front of the span and let writev send it.
+    std::string chunk(std::min<uint64_t>(f.length, kFileReadChunk), '\0');
+    ssize_t r = ::pread(f.file->get(), chunk.data(), chunk.size(), static_cast<off_t>(f.offset));
+    if (r < 0 && errno == EINTR) return true;
+    if (r <= 0) {
+      if (r == 0) errno = EIO;  // the file shrank: the body's framing cannot be completed
+      return false;
+    }
+    chunk.resize(static_cast<size_t>(r));
+    f.offset += static_cast<uint64_t>(r);
+    f.length -= static_cast<uint64_t>(r);
+    if (f.length == 0) segs_.pop_front();
+    segs_.push_front(Segment{std::move(chunk), {}});
+    offset_ = 0;
+    return true;
+  }
+  if (w == 0) {
+    errno = EIO;  // the file shrank under us: close rather than send a short body
+    return false;
+  }
+  f.offset += static_cast<uint64_t>(w);
+  f.length -= static_cast<uint64_t>(w);
+  bytes_ -= static_cast<size_t>(w);
+  total += w;
+  if (f.length == 0) {
+    segs_.pop_front();
+    if (segs_.empty()) segs_.emplace_back();
+  }
+  return true;
 }
 
 long WriteQueue::flush(Transport& transport) {
   long total = 0;
   while (bytes_ > 0) {
+    while (!segs_.front().is_file() && segs_.front().bytes.size() == offset_) {
+      segs_.pop_front();  // an emptied byte segment before a file segment
+      offset_ = 0;
+    }
+    if (segs_.front().is_file()) {
+      bool blocked = false;
+      if (!flush_file(transport, total, blocked)) return -1;
+      if (blocked) return total;
+      continue;
+    }
     iovec iov[kMaxIov];
     int n = 0;
     size_t off = offset_;
-    for (auto it = segs_.begin(); it != segs_.end() && n < kMaxIov; ++it) {
-      if (it->size() > off) {
-        iov[n].iov_base = it->data() + off;
-        iov[n].iov_len = it->size() - off;
+    for (auto it = segs_.begin(); it != segs_.end() && n < kMaxIov && !it->is_file(); ++it) {
+      if (it->bytes.size() > off) {
+        iov[n].iov_base = it->bytes.data() + off;
+        iov[n].iov_len = it->bytes.size() - off;
         ++n;
       }
       off = 0;

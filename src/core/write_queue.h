@@ -1,5 +1,6 @@
 // WriteQueue: pending output for one socket; small writes coalesce, large bodies are queued
 // as their own segments; flushed with writev, partial writes resume where they stopped.
+// File spans (FileSpan) queue between the byte segments and go out with sendfile(2).
 #pragma once
 
 #include <sys/uio.h>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/file_span.h"
 #include "core/transport.h"
 
 namespace fa {
@@ -22,6 +24,9 @@ class WriteQueue {
   void append(std::string_view bytes);
   // Takes ownership of a large buffer without copying it.
   void append(std::string&& bytes);
+  // Queues a span of an open file (sent with Transport::sendfile, or read and written when the
+  // transport cannot); its bytes count in size() like any others.
+  void append_file(FileSpan span);
   size_t size() const { return bytes_; }
   bool empty() const { return bytes_ == 0; }
 
@@ -31,9 +36,16 @@ class WriteQueue {
   void clear();
 
  private:
+  struct Segment {
+    std::string bytes;
+    FileSpan file;  // a file segment when file.file is set (then `bytes` is empty)
+    bool is_file() const { return file.file != nullptr; }
+  };
   std::string& tail();
   void drop_front(size_t n);
-  std::deque<std::string> segs_;  // front may be partly written (offset_)
+  // Sends from the file segment at the front; false on a hard error (errno set).
+  bool flush_file(Transport& transport, long& total, bool& blocked);
+  std::deque<Segment> segs_;  // front may be partly written (offset_, byte segments only)
   size_t offset_ = 0;
   size_t bytes_ = 0;
 };

@@ -332,6 +332,25 @@ bool H1Protocol::write(Connection& conn, uint64_t serial, std::string_view chunk
   return !conn.closed() && !conn.over_high_water();
 }
 
+bool H1Protocol::write_file(Connection& conn, uint64_t serial, FileSpan span) {
+  if (!exchange_open(serial) || !streaming_ || compressor_.encoding()) return false;
+  if (!head_only_ && span.length > 0) {
+    if (chunked_out_) {  // RFC 9112 §7.1: the span is one chunk
+      char size_line[24];
+      auto r = std::to_chars(size_line, size_line + 16, span.length, 16);
+      *r.ptr++ = '\r';
+      *r.ptr++ = '\n';
+      conn.output().append(std::string_view(size_line, static_cast<size_t>(r.ptr - size_line)));
+      conn.output().append_file(std::move(span));
+      conn.output().append(std::string_view("\r\n"));
+    } else {
+      conn.output().append_file(std::move(span));
+    }
+  }
+  if (!conn.reading()) conn.flush();
+  return !conn.closed();
+}
+
 bool H1Protocol::end(Connection& conn, uint64_t serial) {
   if (!exchange_open(serial) || !streaming_) return false;
   if (compressor_.encoding()) {

@@ -40,6 +40,8 @@ class H1Protocol final : public Protocol, public Exchange {
   bool start(Connection& conn, uint64_t serial, const ResponseHead& head) override;
   bool write(Connection& conn, uint64_t serial, std::string_view chunk) override;
   bool end(Connection& conn, uint64_t serial) override;
+  // The span goes into the write queue (sendfile); refused under compression.
+  bool write_file(Connection& conn, uint64_t serial, FileSpan span) override;
   bool set_drain_callback(uint64_t serial, std::function<void()> fn) override;
   bool set_done_callback(uint64_t serial, std::function<void()> fn) override;
   // Writes `response_head`, ends the exchange and switches the connection to `next`.

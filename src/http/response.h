@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/file_span.h"
+
 namespace fa::http {
 
 class Connection;
@@ -42,6 +44,12 @@ class Exchange {
   virtual bool over_high_water(const Connection& conn, uint64_t serial) const = 0;
   // Whether the peer can no longer read this exchange (HTTP/2: the stream was reset).
   virtual bool client_gone(const Connection& conn, uint64_t serial) const = 0;
+  // Queues `span` as the next body bytes of a started response without copying them (HTTP/1.1:
+  // sendfile(2) from the write queue). False when this exchange cannot (HTTP/2's DATA framing,
+  // a compressed body): the caller streams the file with write() instead (http/file_body.h).
+  virtual bool write_file(Connection& /*conn*/, uint64_t /*serial*/, FileSpan /*span*/) {
+    return false;
+  }
   // Abandons the exchange unfinished. Default (HTTP/1.1): close the connection, the only way
   // to end a response whose framing cannot be completed. HTTP/2 resets just the stream.
   virtual bool abort(Connection& conn, uint64_t serial);
@@ -59,6 +67,7 @@ class ResponseHandle {
   bool start(const ResponseHead& head) const;  // chunked unless extra_headers has Content-Length
   bool write(std::string_view chunk) const;    // false also when over the high-water mark
   bool end() const;
+  bool write_file(FileSpan span) const;  // see Exchange::write_file (defined in file_body.cpp)
   bool abort() const;  // abandon the exchange: HTTP/1.1 closes the connection, h2 resets
   // fn() runs once when output drains below the low-water mark or the connection closes.
   bool on_drain(std::function<void()> fn) const;
@@ -95,6 +104,7 @@ class Response {
   }
   void start(const ResponseHead& head);
   bool write(std::string_view chunk);  // false when over the high-water mark
+  bool write_file(FileSpan span);       // see Exchange::write_file (defined in file_body.cpp)
   void end();
   bool finished() const;
   bool started() const;
