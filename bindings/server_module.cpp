@@ -17,6 +17,8 @@
 #include "registry.h"
 #include "compress/compression_config.h"
 #include "ws/ws_connection.h"
+#include "http/ascii.h"
+#include "ws/upgrade_route.h"
 
 namespace nb = nanobind;
 
@@ -60,6 +62,33 @@ struct Ref {
   Ref& operator=(const Ref&) = delete;
   explicit operator bool() const { return p != nullptr; }
 };
+
+ws::Limits ws_limits(size_t max_message_bytes, double ping_interval, double pong_timeout,
+                     bool permessage_deflate) {
+  auto secs = [](double s) {
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+  };
+  ws::Limits limits;
+  limits.max_message_bytes = limits.max_frame_bytes = max_message_bytes;
+  limits.ping_interval = secs(ping_interval);
+  limits.pong_timeout = secs(pong_timeout);
+  limits.permessage_deflate = permessage_deflate;
+  return limits;
+}
+
+// An Upgrade header whose protocol list names websocket (RFC 9110 §7.8; the token compared
+// case-insensitively, RFC 6455 §4.2.1). Such a request gets the handshake's own checks and
+// answers (400/426); any other request is plain HTTP.
+bool asks_for_websocket(const http::RequestHead& head) {
+  constexpr std::string_view kWs = "websocket";
+  for (size_t i = 0; i < head.num_headers; ++i) {
+    if (!http::ascii_iequals(head.headers[i].name, "upgrade")) continue;
+    std::string_view v = head.headers[i].value;
+    for (size_t at = 0; at + kWs.size() <= v.size(); ++at)
+      if (http::ascii_iequals(v.substr(at, kWs.size()), kWs)) return true;
+  }
+  return false;
+}
 
 class PyServer {
  public:
@@ -119,17 +148,36 @@ class PyServer {
   // start(conn) per WebSocket upgrade on `path` (bindings/ws/ws_connection.h).
   void add_websocket(const std::string& path, nb::object start, size_t max_message_bytes,
                      double ping_interval, double pong_timeout, bool permessage_deflate) {
-    auto secs = [](double s) {
-      return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
-    };
-    ws::Limits limits;
-    limits.max_message_bytes = limits.max_frame_bytes = max_message_bytes;
-    limits.ping_interval = secs(ping_interval);
-    limits.pong_timeout = secs(pong_timeout);
-    limits.permessage_deflate = permessage_deflate;
+    ws::Limits limits = ws_limits(max_message_bytes, ping_interval, pong_timeout, permessage_deflate);
     try {
       server_->websocket(path, python_upgrade_handler(std::move(start)), limits);
     } catch (const http::RouteError& e) {
+      throw nb::value_error(e.what());
+    }
+  }
+
+  // One GET route for both: a request asking for a WebSocket upgrade (an Upgrade header naming
+  // websocket, RFC 6455 §4.1) goes to start(conn) as with add_websocket, any other to
+  // endpoint(req, res) as with add_route. An ASGI app behind one catch-all route serves HTTP and
+  // WebSocket scopes on the same paths (ASGI HTTP & WebSocket spec 2.4), and FastAPI lets a GET
+  // and a WebSocket route share a path.
+  void add_route_and_websocket(const std::string& path, nb::object endpoint, bool is_async,
+                               nb::object start, size_t max_message_bytes, double ping_interval,
+                               double pong_timeout, bool permessage_deflate) {
+    ws::Limits limits = ws_limits(max_message_bytes, ping_interval, pong_timeout, permessage_deflate);
+    routes_.push_back(Route{std::move(endpoint), is_async});
+    Route* route = &routes_.back();
+    try {
+      server_->route("GET", path,
+                     [this, route, limits, upgrade = python_upgrade_handler(std::move(start))](
+                         http::Request& req, http::Response& res) {
+                       if (asks_for_websocket(req.head))
+                         ws::start_upgrade(req, res, upgrade, limits);
+                       else
+                         dispatch(*route, req, res);
+                     });
+    } catch (const http::RouteError& e) {
+      routes_.pop_back();
       throw nb::value_error(e.what());
     }
   }
@@ -402,6 +450,12 @@ void register_server(nb::module_& m) {
            nb::arg("pong_timeout") = 20.0, nb::arg("permessage_deflate") = true,
            "Registers a WebSocket route: start(conn: WebSocketConnection) per valid upgrade "
            "request. ValueError on a bad pattern or a conflict. 0 turns pings off.")
+      .def("add_route_and_websocket", &PyServer::add_route_and_websocket, nb::arg("path"),
+           nb::arg("endpoint"), nb::arg("is_async"), nb::arg("start"),
+           nb::arg("max_message_bytes") = 16 * 1024 * 1024, nb::arg("ping_interval") = 20.0,
+           nb::arg("pong_timeout") = 20.0, nb::arg("permessage_deflate") = true,
+           "Registers GET path for both: WebSocket upgrade requests go to start(conn) (as "
+           "add_websocket), other requests to endpoint(req, res) (as add_route).")
       .def("set_fallback", &PyServer::set_fallback, nb::arg("endpoint"), nb::arg("is_async"),
            "Registers endpoint(req, res) for requests no route matches (404; 405 when "
            "req.allowed_methods is not empty) instead of the engine's own answers.")

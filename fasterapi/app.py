@@ -271,6 +271,9 @@ class App(APIRouter):
     ) -> set[asyncio.Task[Any]]:
         """Register hooks and every route on an engine `server` (once per server). Returns
         the set that will hold this server's suspended handlers (for the graceful drain)."""
+        from fasterapi.asgi.adapter import ASGIApp
+        from fasterapi.asgi.websocket import add_asgi_route
+
         handle_error = _dispatch.make_error_handler(self.exception_handlers, self.debug)
         tasks: set[asyncio.Task[Any]] = set()
         spawn = _dispatch.make_spawn(handle_error, asyncio.get_running_loop(), tasks)
@@ -296,7 +299,13 @@ class App(APIRouter):
             if access_log or self.access_log:
                 endpoint = _logged(endpoint)
             for method in route.methods:
-                server.add_route(method, route.path, endpoint, is_async)
+                if method == "GET" and isinstance(route.endpoint, ASGIApp):
+                    # An ASGI app's route also takes its WebSocket upgrades (websocket scope)
+                    add_asgi_route(
+                        server, route.path, endpoint, is_async, route.endpoint, tasks, config
+                    )
+                else:
+                    server.add_route(method, route.path, endpoint, is_async)
         if self.websocket_routes:
             from fasterapi._ws_endpoint import install_websockets
 

@@ -1,0 +1,129 @@
+"""ASGI mode's websocket scope: `fasterapi run module:app` with an unchanged FastAPI app whose
+routes include WebSockets, served on the engine's C++ WebSocket; the `websockets` package is
+the client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import websockets
+from serve_cli import CliServer
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[CliServer]:
+    s = CliServer("asgi_ws_app:app")
+    yield s
+    s.stop()
+
+
+def ws_url(server: CliServer, path: str) -> str:
+    return server.url.replace("http://", "ws://") + path
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_echo_text_and_binary_and_client_close(server: CliServer) -> None:
+    async def go() -> None:
+        async with websockets.connect(ws_url(server, "/ws/echo")) as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "echo:hi"
+            await ws.send(b"abc")
+            assert await ws.recv() == b"cba"
+            big = "x" * 300_000  # several frames' worth, one message
+            await ws.send(big)
+            assert await ws.recv() == "echo:" + big
+            await ws.close(code=4321)
+
+    run(go())
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        for _ in range(50):  # the app sees the disconnect after the close handshake
+            if 4321 in c.get("/ws/closed").json():
+                break
+            asyncio.run(asyncio.sleep(0.05))
+        assert 4321 in c.get("/ws/closed").json()
+
+
+def test_http_get_on_the_same_path_is_still_http(server: CliServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        r = c.get("/ws/echo")
+    assert (r.status_code, r.json()) == (200, {"http": "same path as the websocket route"})
+
+
+def test_scope_params_subprotocol_state_and_close_code(server: CliServer) -> None:
+    async def go() -> None:
+        async with websockets.connect(
+            ws_url(server, "/ws/info/lobby?token=t1"),
+            subprotocols=["chat.v2"],  # type: ignore[list-item]
+            additional_headers={"X-Test": "yes"},
+        ) as ws:
+            assert ws.subprotocol == "chat.v2"
+            got = json.loads(await ws.recv())
+            assert got == {
+                "room": "lobby",
+                "token": "t1",
+                "path": "/ws/info/lobby",
+                "header": "yes",
+                "state": "hello from lifespan",
+                "scheme": "ws",
+            }
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4001, "bye")
+
+    run(go())
+
+
+def test_refused_before_accept_is_403(server: CliServer) -> None:
+    async def go() -> None:
+        with pytest.raises(InvalidStatus) as refused:
+            async with websockets.connect(ws_url(server, "/ws/deny")):
+                pass
+        assert refused.value.response.status_code == 403
+
+    run(go())
+
+
+def test_unknown_websocket_path_is_refused(server: CliServer) -> None:
+    async def go() -> None:
+        with pytest.raises(InvalidStatus) as refused:
+            async with websockets.connect(ws_url(server, "/nowhere")):
+                pass
+        assert refused.value.response.status_code == 403  # Starlette closes: no route
+
+    run(go())
+
+
+def test_app_error_after_accept_closes_1011_and_server_keeps_serving(server: CliServer) -> None:
+    async def go() -> None:
+        async with websockets.connect(ws_url(server, "/ws/boom")) as ws:
+            await ws.send("go")
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+        async with websockets.connect(ws_url(server, "/ws/echo")) as ws:
+            await ws.send("still")
+            assert await ws.recv() == "echo:still"
+
+    run(go())
+
+
+def test_app_that_returns_closes_1000(server: CliServer) -> None:
+    async def go() -> None:
+        async with websockets.connect(ws_url(server, "/ws/done")) as ws:
+            assert await ws.recv() == "one"
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+
+    run(go())
