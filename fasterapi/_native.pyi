@@ -115,6 +115,19 @@ class Server:
         permessage_deflate: bool = True,
     ) -> None:
         """start(conn) per WebSocket upgrade on path; ValueError on a bad pattern."""
+    def add_route_and_websocket(
+        self,
+        path: str,
+        endpoint: Callable[[Any, Any], Any],
+        is_async: bool,
+        start: Callable[[WebSocketConnection], None],
+        max_message_bytes: int = 16 * 1024 * 1024,
+        ping_interval: float = 20.0,
+        pong_timeout: float = 20.0,
+        permessage_deflate: bool = True,
+    ) -> None:
+        """GET path for both: WebSocket upgrade requests to start(conn), others to
+        endpoint(req, res). ValueError on a bad pattern or a conflict."""
     def set_fallback(self, endpoint: Callable[[Any, Any], Any], is_async: bool) -> None:
         """endpoint(req, res) for requests no route matches (404; 405 when
         req.allowed_methods is set) instead of the engine's own answers."""
