@@ -6,7 +6,13 @@
 
 #include <string_view>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
 #include "http/ascii.h"
+#include "http/file_body.h"
 
 namespace nb = nanobind;
 
@@ -118,6 +124,39 @@ void register_responder(nb::module_& m) {
           "high-water mark (then wait for on_drain).")
       .def(
           "end", [](Responder& r) { return r.handle.end(); }, "Finishes a streamed response.")
+      .def(
+          "send_file",
+          [](Responder& r, int status, nb::handle headers, int fd, nb::handle parts,
+             bool head_only) {
+            check_status(status);
+            std::string extra, ctype;
+            format_header_lines(headers, extra, true, &ctype);  // Content-Length is ours
+            std::vector<http::BodyPart> body;
+            for (nb::handle part : parts) {
+              if (PyTuple_Check(part.ptr())) {
+                auto off = nb::cast<long long>(part[0]);
+                auto len = nb::cast<long long>(part[1]);
+                if (off < 0 || len < 0) throw nb::value_error("file span must not be negative");
+                body.push_back(http::BodyPart::span(static_cast<uint64_t>(off),
+                                                    static_cast<uint64_t>(len)));
+              } else {
+                body.push_back(http::BodyPart::text(body_bytes(part)));
+              }
+            }
+            if (r.head_written)
+              throw std::runtime_error("Responder.send_file: response already started");
+            // Our own descriptor: the caller's file object may close its own at once.
+            int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+            if (own < 0) throw nb::value_error("send_file: fd is not an open file");
+            auto file = std::make_shared<const FileDescriptor>(own);
+            r.head_written = true;
+            return http::send_file_body(r.handle, http::ResponseHead{status, ctype, extra},
+                                        std::move(file), std::move(body), head_only);
+          },
+          nb::arg("status"), nb::arg("headers"), nb::arg("fd"), nb::arg("parts"),
+          nb::arg("head_only") = false,
+          "Sends a response whose body is `parts` (bytes, or (offset, length) spans of file "
+          "`fd`, sent with sendfile(2) on HTTP/1.1), with Content-Length, and ends it.")
       .def(
           "on_drain",
           [](Responder& r, nb::object fn) {

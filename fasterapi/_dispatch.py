@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import inspect
 import logging
-import os
 import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -16,6 +15,7 @@ from pydantic import BaseModel
 
 from fasterapi import _eager
 from fasterapi import background as _background
+from fasterapi._file_send import send_file
 from fasterapi._jsonio import json_dumps
 from fasterapi.encoders import jsonable
 from fasterapi.exceptions import HTTPException, RequestValidationError
@@ -139,11 +139,7 @@ def send_response(resp: Response, req: Any, res: Any, responder: Any) -> None:
         responder.start(resp.status_code, headers)
         _start_stream(_stream(resp.body_iterator, responder))
     elif isinstance(resp, FileResponse):
-        f = open(resp.path, "rb")  # closed by _stream_file
-        size = os.fstat(f.fileno()).st_size
-        headers.append((b"content-length", str(size).encode()))
-        responder.start(resp.status_code, headers)
-        _start_stream(_stream_file(f, size, resp.chunk_size, responder))
+        send_file(resp, req, headers, responder)  # sendfile(2), ranges: fasterapi/_file_send.py
     else:
         responder.send(resp.status_code, headers, resp.body)
 
@@ -199,25 +195,6 @@ def _end_or_abort(responder: Any) -> None:
         responder.abort()
     else:
         responder.end()
-
-
-async def _stream_file(f: Any, size: int, chunk_size: int, responder: Any) -> None:
-    """Send exactly `size` bytes (the Content-Length already sent); a file that shrank while
-    being sent aborts the connection rather than break the framing."""
-    with f:
-        left = size
-        while left > 0:
-            chunk = f.read(min(chunk_size, left))
-            if not chunk:
-                error_log.error("%s shrank while being sent; closing the connection", f.name)
-                responder.abort()
-                return
-            left -= len(chunk)
-            if responder.closed:
-                break
-            if not responder.write(chunk):
-                await _drained(responder)
-    _end_or_abort(responder)
 
 
 def handle_error(exc: BaseException, req: Any, res: Any, responder: Any) -> None:

@@ -66,6 +66,16 @@ class Responder:
         """fn() once, when output drains or the connection closes."""
     def end(self) -> None:
         """Finish a streamed response."""
+    def send_file(
+        self,
+        status: int,
+        headers: list[tuple[bytes | str, bytes | str]],
+        fd: int,
+        parts: list[bytes | tuple[int, int]],
+        head_only: bool = False,
+    ) -> bool:
+        """Whole response whose body is `parts`: bytes, or (offset, length) spans of file `fd`
+        (duplicated; sent with sendfile(2) on HTTP/1.1). content-length is added."""
     def abort(self) -> None:
         """Close the connection now."""
     @property

@@ -217,9 +217,13 @@ class StreamingResponse(Response):
 
 
 class FileResponse(Response):
-    """The file at `path`, streamed; media type guessed from the name unless given."""
+    """The file at `path`; media type guessed from the name unless given. The engine sends it
+    with sendfile(2) and answers Range (206, multipart/byteranges, 416) and If-Range as
+    Starlette does; ETag, Last-Modified, Content-Length and Accept-Ranges come from the file's
+    stat (given, or taken when it is sent)."""
 
-    chunk_size = 64 * 1024  # bytes per write; small enough to keep the loop responsive
+    chunk_size = 64 * 1024  # kept for code that reads it; the engine sends without chunks
+    max_ranges = 100  # a Range with more parts than this is served whole (as Starlette)
 
     def __init__(
         self,
@@ -229,6 +233,8 @@ class FileResponse(Response):
         media_type: str | None = None,
         background: BackgroundTask | None = None,
         filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        content_disposition_type: str = "attachment",
     ) -> None:
         if media_type is None:
             import mimetypes
@@ -236,8 +242,41 @@ class FileResponse(Response):
             media_type = mimetypes.guess_type(filename or str(path))[0] or "text/plain"
         super().__init__(None, status_code, headers, media_type, background)
         self.path = os.fspath(path)
+        self.filename = filename
+        self.stat_result = stat_result
+        if self.raw_headers is None:
+            self.raw_headers = []
+        if not any(k == b"accept-ranges" for k, _ in self.raw_headers):
+            self.raw_headers.append((b"accept-ranges", b"bytes"))
         if filename is not None:
-            self.headers["content-disposition"] = f"attachment; filename*=utf-8''{quote(filename)}"
+            quoted = quote(filename)
+            if quoted != filename:  # RFC 6266 §4.3: non-ASCII names go in filename*
+                disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            else:
+                disposition = f'{content_disposition_type}; filename="{filename}"'
+            if not any(k == b"content-disposition" for k, _ in self.raw_headers):
+                self.raw_headers.append((b"content-disposition", disposition.encode("latin-1")))
+        if stat_result is not None:
+            self.set_stat_headers(stat_result)
+
+    def set_stat_headers(self, stat_result: os.stat_result) -> None:
+        """Content-Length, Last-Modified and ETag from `stat_result`, unless already set. The
+        ETag is Starlette's (md5 of "mtime-size"), so caches primed by either server agree."""
+        import hashlib
+        from email.utils import formatdate
+
+        etag_base = f"{stat_result.st_mtime}-{stat_result.st_size}"
+        etag = hashlib.md5(etag_base.encode(), usedforsecurity=False).hexdigest()
+        if self.raw_headers is None:
+            self.raw_headers = []
+        present = {k for k, _ in self.raw_headers}
+        for name, value in (
+            (b"content-length", str(stat_result.st_size)),
+            (b"last-modified", formatdate(stat_result.st_mtime, usegmt=True)),
+            (b"etag", f'"{etag}"'),
+        ):
+            if name not in present:
+                self.raw_headers.append((name, value.encode("latin-1")))
 
 
 class _ResponseHeaders(MutableHeaders):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from email.utils import parsedate
 
 from fasterapi.exceptions import HTTPException
 from fasterapi.requests import Request
@@ -41,12 +43,54 @@ class StaticFiles:
         except (OSError, ValueError):  # ENAMETOOLONG, ELOOP, lone surrogates, ...
             return None
 
-    def __call__(self, req: Request, res: Response) -> FileResponse:
-        """A plain (req, res) endpoint: the engine calls it directly."""
+    def __call__(self, req: Request, res: Response) -> Response:
+        """A plain (req, res) endpoint: the engine calls it directly. A conditional GET whose
+        validators still match gets 304 (RFC 9110 §13.1.1-13.1.3), else the file (sendfile)."""
         full = self.lookup(req.path_params.get("path", ""))
         if full is None:
             raise HTTPException(404, "Not Found")
-        return FileResponse(full)
+        try:
+            st = os.stat(full)
+        except OSError:  # removed since lookup()
+            raise HTTPException(404, "Not Found") from None
+        response = FileResponse(full, stat_result=st)
+        if self.is_not_modified(response.headers, req.headers):
+            return not_modified(response)
+        return response
+
+    @staticmethod
+    def is_not_modified(
+        response_headers: Mapping[str, str], request_headers: Mapping[str, str]
+    ) -> bool:
+        """True when the client's copy is current: If-None-Match names the ETag (weak
+        comparison, §13.1.2) or is "*"; else, without If-None-Match, If-Modified-Since is not
+        older than Last-Modified (§13.1.3)."""
+        if_none_match = request_headers.get("if-none-match")
+        if if_none_match:
+            if if_none_match.strip() == "*":
+                return True
+            etag = response_headers.get("etag")
+            tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+            return etag is not None and etag in tags
+        since = request_headers.get("if-modified-since")
+        modified = response_headers.get("last-modified")
+        if since is None or modified is None:
+            return False
+        since_t, modified_t = parsedate(since), parsedate(modified)
+        return since_t is not None and modified_t is not None and since_t >= modified_t
 
     def __repr__(self) -> str:
         return f"StaticFiles(directory={self.directory!r})"
+
+
+# RFC 9110 §15.4.5: a 304 carries the headers a 200 would have sent among these.
+_NOT_MODIFIED_HEADERS = ("cache-control", "content-location", "date", "etag", "expires", "vary")
+
+
+def not_modified(response: FileResponse) -> Response:
+    """The 304 answering a conditional GET for `response`'s file."""
+    headers = response.headers
+    return Response(
+        status_code=304,
+        headers={name: headers[name] for name in _NOT_MODIFIED_HEADERS if name in headers},
+    )
