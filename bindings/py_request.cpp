@@ -30,6 +30,7 @@ struct RequestData {
   uint16_t int_params = 0;  // bit i: param i was declared {name:int} → Python int
   Span32 allow;  // the route's methods when none matched the request's (405), else empty
   uint8_t version_minor = 1;
+  uint8_t version_major = 1;  // 2: an HTTP/2 stream
   bool keep_alive = true;
   bool tls = false;  // the connection is TLS: scheme https
   std::string client_host;
@@ -243,7 +244,8 @@ PyObject* get_client(PyObject* o, void*) {
 }
 
 PyObject* get_http_version(PyObject* o, void*) {
-  return PyUnicode_FromString(self_of(o)->d.version_minor == 0 ? "1.0" : "1.1");
+  const RequestData& d = self_of(o)->d;  // ASGI's spellings: "1.0", "1.1", "2"
+  return PyUnicode_FromString(d.version_major == 2 ? "2" : d.version_minor == 0 ? "1.0" : "1.1");
 }
 
 PyObject* get_scheme(PyObject* o, void*) { return PyUnicode_FromString(self_of(o)->d.tls ? "https" : "http"); }
@@ -314,7 +316,7 @@ PyGetSetDef request_getset[] = {
      "[(lower-cased name, value)] as bytes, in order (a new list: the ASGI scope's).", nullptr},
     {"body", get_body, nullptr, "The request body (bytes).", nullptr},
     {"client", get_client, nullptr, "(host, port) of the peer.", nullptr},
-    {"http_version", get_http_version, nullptr, "'1.1' or '1.0'.", nullptr},
+    {"http_version", get_http_version, nullptr, "'1.1', '1.0' or '2'.", nullptr},
     {"scheme", get_scheme, nullptr, "'https' over TLS, else 'http'.", nullptr},
     {"keep_alive", get_keep_alive, nullptr, "Whether the connection stays open.", nullptr},
     {"allowed_methods", get_allowed_methods, nullptr,
@@ -382,6 +384,7 @@ PyObject* make_request(PyTypeObject* type, const http::Request& req, const http:
     d.raw.append(req.route.allow);
   }
   d.version_minor = req.head.version_minor;
+  d.version_major = req.head.version_major;
   d.keep_alive = req.head.keep_alive;
   d.client_host = req.peer.host;
   d.client_port = req.peer.port;

@@ -100,7 +100,10 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
   conn.set_idle_deadline(server_.config().keep_alive_timeout);
 }
 
-H2Protocol::~H2Protocol() { nghttp2_session_del(session_); }
+H2Protocol::~H2Protocol() {
+  if (stall_timer_) server_.loop().cancel(stall_timer_);
+  nghttp2_session_del(session_);
+}
 
 // --- bytes in -----------------------------------------------------------------------------
 
@@ -243,6 +246,7 @@ void H2Protocol::dispatch(Stream& s) {
     h.query = q.substr(0, q.find('#'));
   }
   h.version_minor = 1;
+  h.version_major = 2;  // request.http_version "2" (ASGI)
   h.keep_alive = true;
   h.num_headers = nfields;
   for (size_t i = 0; i < nfields; ++i) {
@@ -389,6 +393,7 @@ bool H2Protocol::send(Connection&, uint64_t serial, const ResponseHead& head,
   if (with_data) {
     s->out.assign(body);
     s->eof = true;
+    note_queued(*s, 0);
   }
   if (!submit_head(*s, coded, static_cast<int64_t>(body.size()), with_data)) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
@@ -431,6 +436,7 @@ bool H2Protocol::write(Connection& conn, uint64_t serial, std::string_view chunk
     return false;
   }
   if (!s->head_only && s->provider_set && !chunk.empty()) {
+    note_queued(*s, s->pending());
     s->out.append(chunk);
     if (s->data_deferred) {
       s->data_deferred = false;
@@ -456,7 +462,10 @@ bool H2Protocol::end(Connection& conn, uint64_t serial) {
       if (!in_recv_) pump();
       return false;
     }
-    if (!tail.empty() && !s->head_only) s->out.append(tail);
+    if (!tail.empty() && !s->head_only) {
+      note_queued(*s, s->pending());
+      s->out.append(tail);
+    }
   }
   s->eof = true;
   if (s->data_deferred) {
@@ -481,6 +490,7 @@ ssize_t H2Protocol::read_body(int32_t stream_id, uint8_t* buf, size_t length, ui
   }
   std::memcpy(buf, s.out.data() + s.out_off, n);
   s.out_off += n;
+  if (n > 0) s.progress_at = server_.loop().now();
   if (s.out_off == s.out.size()) {
     s.out.clear();
     s.out_off = 0;
@@ -557,6 +567,47 @@ void H2Protocol::stream_gone(Stream& s) {
     s.on_drain = nullptr;
     server_.loop().defer(std::move(fn));  // wake the producer: it will see the stream gone
   }
+}
+
+// --- streams whose window never opens ------------------------------------------------------
+
+void H2Protocol::note_queued(Stream& s, size_t pending_before) {
+  if (pending_before == 0) s.progress_at = server_.loop().now();
+  if (!stall_timer_ && !closed_) schedule_stall_check(s.progress_at + server_.config().send_timeout);
+}
+
+void H2Protocol::schedule_stall_check(TimePoint when) {
+  stall_timer_ = server_.loop().call_at(when, [w = conn_.weak_from_this(), this] {
+    auto c = w.lock();  // ~H2Protocol cancels the timer: `this` is alive when it fires
+    if (!c || c->protocol() != this) return;
+    stall_timer_ = 0;
+    if (!c->closed()) check_stalls();
+  });
+}
+
+void H2Protocol::check_stalls() {
+  const Duration timeout = server_.config().send_timeout;
+  const TimePoint now = server_.loop().now();
+  TimePoint next = TimePoint::max();
+  std::vector<Stream*> stalled;
+  for (auto& [id, s] : streams_) {
+    if (s->reset || s->pending() == 0) continue;
+    if (now - s->progress_at >= timeout)
+      stalled.push_back(s.get());
+    else
+      next = std::min(next, s->progress_at + timeout);
+  }
+  for (Stream* s : stalled) {
+    FA_LOG(LogLevel::kInfo, "h2: resetting stream %d: the peer took none of its %zu bytes for %lld s",
+           s->id, s->pending(),
+           static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+    std::string().swap(s->out);  // the memory goes now, not when the peer answers the reset
+    s->out_off = 0;
+    stream_gone(*s);  // the producer wakes and finds its stream gone
+  }
+  if (next != TimePoint::max()) schedule_stall_check(next);
+  if (!stalled.empty()) pump();
 }
 
 // --- bytes out ----------------------------------------------------------------------------

@@ -87,6 +87,14 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   // allows; runs drain callbacks; closes the connection when the session is over.
   void pump();
   void fail(uint32_t error_code);  // GOAWAY with `error_code`, then close
+  // Response bytes were queued on `s`: start its no-progress clock if it was idle, and make
+  // sure the stall check is scheduled.
+  void note_queued(Stream& s, size_t pending_before);
+  // Resets (RST_STREAM CANCEL) every stream whose response bytes nghttp2 has not taken for
+  // the server's send_timeout — a peer that never opens the stream's flow-control window
+  // (RFC 9113 §6.9) — freeing its buffer and waking its producer; re-arms for the others.
+  void check_stalls();
+  void schedule_stall_check(TimePoint when);
 
   http::Server& server_;
   http::Connection& conn_;
@@ -100,6 +108,7 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   bool pumping_ = false;
   bool repump_ = false;
   bool draining_ = false;         // server shutdown: GOAWAY sent
+  TimerId stall_timer_ = 0;       // check_stalls() scheduled while a stream holds bytes
   bool closed_ = false;
 };
 

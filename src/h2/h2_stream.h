@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/event_loop.h"
 #include "http/h1_parser.h"
 #include "http/response_compressor.h"
 #include "http/router.h"
@@ -44,6 +45,9 @@ struct Stream {
   bool provider_set = false;   // a response with a data source was submitted
   std::string out;             // response bytes not yet taken by nghttp2
   size_t out_off = 0;
+  // When nghttp2 last took bytes of `out` (or they were queued into an empty one): a stream
+  // whose window stays shut past the send timeout is reset (H2Protocol::check_stalls).
+  TimePoint progress_at{};
   std::function<void()> on_drain;
   std::function<void()> on_done;
   http::ResponseCompressor compressor;

@@ -68,6 +68,7 @@ struct RequestHead {
   std::string_view path;      // target up to the first '?' or '#'
   std::string_view query;     // after '?', up to '#', without them; empty if none
   uint8_t version_minor = 1;  // HTTP/1.<minor>; only 1.0 and 1.1 accepted (505 otherwise)
+  uint8_t version_major = 1;  // 2 for an HTTP/2 stream (src/h2 lays its head out as 1.1)
   Header headers[kMaxHeaders];
   size_t num_headers = 0;
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from fasterapi import App, Request, StreamingResponse
 
 app = App()
+finished_streams = 0  # /stream generators closed (done, or their stream went away)
 
 
 class Item(BaseModel):
@@ -54,11 +55,20 @@ def headers(request: Request) -> dict[str, str | None]:
 @app.get("/stream")
 def stream(n: int = 5, size: int = 10) -> StreamingResponse:
     async def parts() -> AsyncIterator[bytes]:
-        for i in range(n):
-            yield str(i).encode() * size
-            await asyncio.sleep(0)
+        global finished_streams
+        try:
+            for i in range(n):
+                yield str(i).encode() * size
+                await asyncio.sleep(0)
+        finally:
+            finished_streams += 1
 
     return StreamingResponse(parts(), media_type="text/plain")
+
+
+@app.get("/finished-streams")
+def finished() -> dict[str, int]:
+    return {"count": finished_streams}
 
 
 @app.get("/slow")
