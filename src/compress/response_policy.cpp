@@ -93,7 +93,8 @@ Plan plan_response(const CompressionConfig& config, Coding negotiated, const Res
   if (!compressible_type(r.content_type.empty() ? h.content_type : r.content_type)) return p;
   if (h.encoded || h.ranged || h.no_transform) return p;
   p.vary = true;  // the representation now depends on Accept-Encoding (RFC 9110 §12.5.5)
-  p.compress = negotiated != Coding::kIdentity && config.codings.has(negotiated) && !r.head_request;
+  // HEAD is planned as GET: RFC 9110 §9.3.2 wants the same header fields (Content-Encoding).
+  p.compress = negotiated != Coding::kIdentity && config.codings.has(negotiated);
   return p;
 }
 

@@ -15,7 +15,7 @@ bool compressible_type(std::string_view content_type);
 
 struct ResponseFacts {
   int status = 200;
-  bool head_request = false;
+  bool head_request = false;  // informational: a HEAD gets the same plan as a GET
   std::string_view content_type;
   std::string_view extra_headers;  // "Name: value\r\n" lines the handler set
   int64_t length = -1;             // body bytes; -1 = streamed, size unknown
@@ -30,7 +30,8 @@ struct Plan {
 // never for 1xx/204/304 (no content), 206 or a Content-Range (ranges are of the identity
 // body), a Content-Encoding already set (never twice), `Cache-Control: no-transform`
 // (RFC 9111 §5.2.2.6), types outside compressible_type, or a known length below min_size.
-// HEAD gets the Vary but no encoding work.
+// HEAD is planned exactly as GET (RFC 9110 §9.3.2: the same header fields); the protocol
+// then sends no body.
 Plan plan_response(const CompressionConfig& config, Coding negotiated, const ResponseFacts& r);
 
 }  // namespace fa::compress

@@ -57,6 +57,9 @@ void ResponseCompressor::on_send(ResponseHead& head, std::string_view& body, boo
                                static_cast<int64_t>(body.size())});
   if (!plan.vary) return;
   compress::Coding used = compress::Coding::kIdentity;
+  // HEAD is encoded too, so its Content-Length is the encoded size a GET would announce
+  // (RFC 9110 §9.3.2: same header fields as GET); the protocol sends the head alone. The
+  // handler built the whole body for HEAD anyway, and encoding it costs what a GET would.
   if (plan.compress) {
     out_.clear();
     if (compress::compress_all(coding_, config_->level(coding_), body, out_)) {
@@ -78,10 +81,14 @@ void ResponseCompressor::on_start(ResponseHead& head, bool head_only, bool& has_
   compress::Plan plan = compress::plan_response(
       *config_, coding_, {head.status, head_only, head.content_type, head.extra_headers, -1});
   if (!plan.vary) return;
-  if (plan.compress) encoder_ = compress::make_encoder(coding_, config_->level(coding_));
-  bool drop_length = encoder_ != nullptr && has_length;
+  // HEAD gets the head a GET would (Content-Encoding, no Content-Length, which only the
+  // encoded stream could tell), but no encoder: no body follows.
+  if (plan.compress && !head_only)
+    encoder_ = compress::make_encoder(coding_, config_->level(coding_));
+  bool encoded = plan.compress && (encoder_ != nullptr || head_only);
+  bool drop_length = encoded && has_length;
   add_coding_headers(headers_, head.extra_headers, true,
-                     encoder_ ? coding_ : compress::Coding::kIdentity, drop_length);
+                     encoded ? coding_ : compress::Coding::kIdentity, drop_length);
   head.extra_headers = headers_;
   if (drop_length) has_length = false;
 }

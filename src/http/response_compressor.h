@@ -19,10 +19,12 @@ class ResponseCompressor {
   // Starts an exchange: reads every Accept-Encoding line of `req` (RFC 9110 §5.3: one list).
   void begin(const compress::CompressionConfig& config, const RequestHead& req);
   // A complete response: may replace head.extra_headers and body with views into this object
-  // (valid until the next call). `head_only`: a HEAD request (Vary only, no encoding work).
+  // (valid until the next call). `head_only`: a HEAD request, whose head is a GET's: the body
+  // is encoded as for GET, so the caller's Content-Length is the encoded size.
   void on_send(ResponseHead& head, std::string_view& body, bool head_only);
   // A streamed response: may replace head.extra_headers; clears `has_length` when a
-  // Content-Length was dropped because the body will be encoded (then it goes chunked).
+  // Content-Length was dropped because the body will be encoded (then it goes chunked). For
+  // HEAD the head is rewritten the same way but no encoder starts (encoding() stays false).
   void on_start(ResponseHead& head, bool head_only, bool& has_length);
   bool encoding() const { return encoder_ != nullptr; }
   // Sets `out` to the encoded, flushed form of one chunk (only while encoding()); false on a

@@ -69,10 +69,12 @@ TEST(Plan, NoTransform) {
       plan({200, false, "text/html", "Cache-Control: public, no-transform\r\n", 5000}).compress);
 }
 
-TEST(Plan, HeadGetsVaryOnly) {
+TEST(Plan, HeadIsPlannedAsGet) {
+  // RFC 9110 §9.3.2: HEAD answers the header fields GET would, Content-Encoding included.
   Plan p = plan({200, true, "text/html", "", 5000});
   EXPECT_TRUE(p.vary);
-  EXPECT_FALSE(p.compress);
+  EXPECT_TRUE(p.compress);
+  EXPECT_FALSE(plan({200, true, "text/html", "", 10}).compress);  // below min_size, as GET
 }
 
 TEST(Plan, ContentTypeFromHeaderLines) {

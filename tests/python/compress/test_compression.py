@@ -1,6 +1,6 @@
 """Response compression in the engine (src/compress/): Accept-Encoding negotiation (q-values,
 q=0, `*`, identity), zstd/br/gzip bodies checked by decompressing with the Python libraries,
-Vary, minimum size, content types, never twice, HEAD/204, streams and SSE compressed per
+Vary, minimum size, content types, never twice, HEAD as GET, 204, streams and SSE compressed per
 flush, curl --compressed, GZipMiddleware on the same path, and the fast path kept."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ DOC = {
 }
 DOC_BYTES = json.dumps(DOC, separators=(",", ":")).encode()
 TEXT = "hello compression " * 200
+STREAM_TEXT = "".join(f"line {i} " + "y" * 100 + "\n" for i in range(50)).encode()
 gate: list[int] = []
 
 
@@ -125,7 +126,7 @@ def get(
         headers[k.strip().lower()] = (headers.get(k.strip().lower(), "") + ", " + v.strip()).lstrip(
             ", "
         )
-    if headers.get("transfer-encoding") == "chunked":
+    if headers.get("transfer-encoding") == "chunked" and method != "HEAD":
         chunks, rest = [], body
         while True:
             size_line, _, rest = rest.partition(b"\r\n")
@@ -201,12 +202,75 @@ def test_never_twice(client: TestClient) -> None:
     assert gzip.decompress(body) == TEXT.encode()  # one layer only
 
 
-def test_head_and_204(client: TestClient) -> None:
-    headers, body = get(client, "/json", "gzip", method="HEAD")
-    assert "content-encoding" not in headers and headers["vary"] == "Accept-Encoding"
-    assert body == b""
+def test_204_is_not_encoded(client: TestClient) -> None:
     headers, body = get(client, "/empty", "gzip")
     assert "content-encoding" not in headers and body == b""
+
+
+FRAMING = ("content-encoding", "vary", "content-type", "content-length", "transfer-encoding")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+@pytest.mark.parametrize("path", ["/json", "/text", "/stream", "/small", "/png"])
+def test_head_answers_the_header_fields_get_would(
+    client: TestClient, coding: str, path: str
+) -> None:
+    """RFC 9110 §9.3.2: HEAD gets GET's header fields: the same Content-Encoding and Vary, and
+    a Content-Length that is the encoded size GET sends (not the unencoded size); a stream has
+    none, as its GET has none. No body."""
+    got_headers, got_body = get(client, path, coding)
+    head_headers, head_body = get(client, path, coding, method="HEAD")
+    assert head_body == b""
+    for name in FRAMING:
+        assert head_headers.get(name) == got_headers.get(name), (name, head_headers, got_headers)
+    if "content-length" in got_headers:
+        assert int(head_headers["content-length"]) == len(got_body)
+
+
+def test_head_without_accept_encoding_keeps_the_identity_length(client: TestClient) -> None:
+    headers, body = get(client, "/json", None, method="HEAD")
+    assert "content-encoding" not in headers and headers["vary"] == "Accept-Encoding"
+    assert int(headers["content-length"]) == len(DOC_BYTES) and body == b""
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_curl_head_then_get_on_one_connection(client: TestClient, coding: str) -> None:
+    """curl -I, then a GET on the same kept-alive connection (--next): the HEAD's headers are
+    the GET's and its framing does not upset the connection."""
+    if shutil.which("curl") is None:
+        missing("curl is not installed")
+    base = f"http://127.0.0.1:{client.port}"
+    for path, expect in (("/json", DOC_BYTES), ("/stream", STREAM_TEXT)):
+        out = subprocess.run(
+            ["curl", "-sS", "-v", "-H", f"Accept-Encoding: {coding}", "-I", base + path,
+             "--next", "--compressed", "-H", f"Accept-Encoding: {coding}", "-D", "-",
+             base + path],
+            capture_output=True, timeout=30, check=True,
+        )  # fmt: skip
+        assert b"Re-using existing connection" in out.stderr or b"Reusing existing" in out.stderr
+        head_block, _, rest = out.stdout.partition(b"\r\n\r\n")
+        get_block, _, body = rest.partition(b"\r\n\r\n")
+        heads = [
+            {k.strip().lower(): v.strip() for k, _, v in
+             (line.partition(":") for line in block.decode().split("\r\n")[1:])}
+            for block in (head_block, get_block)
+        ]  # fmt: skip
+        assert heads[0]["content-encoding"] == coding
+        for name in FRAMING:
+            assert heads[0].get(name) == heads[1].get(name), (path, name, heads)
+        assert body == expect
+
+
+def test_httpx_head_then_get(client: TestClient) -> None:
+    httpx = require_module("httpx")
+    with httpx.Client(base_url=f"http://127.0.0.1:{client.port}") as c:
+        for path, expect in (("/json", DOC_BYTES), ("/stream", STREAM_TEXT)):
+            h = c.head(path, headers={"Accept-Encoding": "gzip"})
+            g = c.get(path, headers={"Accept-Encoding": "gzip"})
+            assert h.status_code == g.status_code == 200
+            assert h.content == b"" and g.content == expect
+            for name in FRAMING:
+                assert h.headers.get(name) == g.headers.get(name), (path, name)
 
 
 def test_async_response_objects(client: TestClient) -> None:
@@ -219,9 +283,7 @@ def test_async_response_objects(client: TestClient) -> None:
 def test_streams_are_compressed(client: TestClient, coding: str) -> None:
     headers, body = get(client, "/stream", coding)
     assert headers["content-encoding"] == coding and "content-length" not in headers
-    assert (
-        decode(coding, body) == "".join(f"line {i} " + "y" * 100 + "\n" for i in range(50)).encode()
-    )
+    assert decode(coding, body) == STREAM_TEXT
 
 
 class _Decoder:
