@@ -1,4 +1,5 @@
-// EventLoop implementation: epoll + a min-heap of timer ids + a deferred-task queue.
+// EventLoop implementation: epoll (or io_uring) + a min-heap of timer ids + a deferred-task
+// queue.
 #include "core/event_loop.h"
 
 #include <sys/eventfd.h>
@@ -6,7 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <string>
 #include <system_error>
+
+#include "core/log.h"
+#include "core/uring_ring.h"
 
 namespace fa {
 
@@ -38,7 +44,52 @@ class EventLoop::Waker final : public IoHandler {
   bool signalled_ = false;
 };
 
-EventLoop::EventLoop() : now_(Clock::now()), events_(kMaxEventsPerWait) {
+bool parse_loop_backend(std::string_view name, LoopBackend* out) {
+  if (name == "epoll") {
+    *out = LoopBackend::kEpoll;
+  } else if (name == "uring" || name == "io_uring") {
+    *out = LoopBackend::kUring;
+  } else if (name == "auto") {
+    *out = LoopBackend::kAuto;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char* loop_backend_name(LoopBackend b) {
+  switch (b) {
+    case LoopBackend::kEpoll: return "epoll";
+    case LoopBackend::kUring: return "uring";
+    case LoopBackend::kAuto: return "auto";
+  }
+  return "epoll";
+}
+
+LoopBackend default_loop_backend() {
+  LoopBackend b = LoopBackend::kEpoll;
+  if (const char* env = std::getenv("FASTERAPI_LOOP"); env && *env && !parse_loop_backend(env, &b)) {
+    FA_LOG(LogLevel::kWarning, "FASTERAPI_LOOP=%s is not epoll, uring or auto; using epoll", env);
+    b = LoopBackend::kEpoll;
+  }
+  return b;
+}
+
+EventLoop::EventLoop() : EventLoop(default_loop_backend()) {}
+
+EventLoop::EventLoop(LoopBackend backend) : now_(Clock::now()) {
+  if (backend != LoopBackend::kEpoll) {
+    std::string why;
+    uring_ = UringRing::create(&why);
+    if (uring_) {
+      epfd_ = uring_->fd();
+      return;  // no eventfd: wake() posts a NOP completion instead
+    }
+    // Explicitly asked for: say so loudly; auto: quietly (an old kernel is not a problem).
+    FA_LOG(backend == LoopBackend::kUring ? LogLevel::kWarning : LogLevel::kInfo,
+           "io_uring unavailable (%s); using epoll", why.c_str());
+  }
+  events_.resize(kMaxEventsPerWait);
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0)
     throw std::system_error(errno, std::generic_category(), "EventLoop: epoll_create1");
@@ -51,6 +102,16 @@ EventLoop::EventLoop() : now_(Clock::now()), events_(kMaxEventsPerWait) {
 }
 
 EventLoop::~EventLoop() {
+  if (uring_) {
+    // Completions still due (the cancelled ops of closed connections) keep their targets
+    // alive: deliver them so those let go; what they defer is destroyed below.
+    uring_->set_in_run(true);
+    for (int round = 0; round < 16; ++round) {
+      uring_->wait(round == 0 ? 0 : 1);
+      if (uring_->dispatch() == 0 && round > 0) break;
+    }
+    uring_->set_in_run(false);
+  }
   // Destroy the pending callbacks while the loop is still whole: what they capture may call
   // back into it from a destructor (remove an fd, defer a task). A few rounds, since those
   // calls can queue new callbacks.
@@ -63,14 +124,19 @@ EventLoop::~EventLoop() {
     deferred.clear();
   }
   deferred_running_.clear();
-  if (epfd_ >= 0) ::close(epfd_);
+  if (epfd_ >= 0 && !uring_) ::close(epfd_);  // the ring closes its own fd
 }
 
 void EventLoop::wake() {
+  if (uring_) {
+    uring_->wake();
+    return;
+  }
   waker_->signal();
 }
 
 bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
+  if (uring_) return uring_->watch(fd, events, handler);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -78,6 +144,7 @@ bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
 }
 
 bool EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
+  if (uring_) return uring_->rewatch(fd, events, handler);
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -85,6 +152,10 @@ bool EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
 }
 
 void EventLoop::remove(int fd) {
+  if (uring_) {
+    uring_->unwatch(fd);
+    return;
+  }
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
@@ -153,6 +224,7 @@ int EventLoop::run_once(int timeout_ms) {
     int t = next_timer_ms();
     if (t >= 0 && (timeout_ms < 0 || t < timeout_ms)) timeout_ms = t;
   }
+  if (uring_) return run_uring(timeout_ms, true);
   int n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
   update_now();
   if (n < 0) {
@@ -176,8 +248,47 @@ int EventLoop::run_once(int timeout_ms) {
   return n;
 }
 
+int EventLoop::run_uring(int timeout_ms, bool submit_at_end) {
+  // The wait submits what the last iteration left queued. run_once submits what this
+  // iteration queued before it returns (its caller may block elsewhere next: an embedder's
+  // wait on fd(), a test's client), so an embedded iteration costs one io_uring_enter, and
+  // none when it queued nothing. run() leaves it for the next iteration's wait: one enter per
+  // iteration that both submits and waits.
+  uring_->wait(timeout_ms);
+  update_now();
+  int n;
+  {
+    struct InRun {  // reset even if a handler throws
+      bool& flag;
+      UringRing& ring;
+      InRun(bool& f, UringRing& r) : flag(f), ring(r) {
+        flag = true;
+        ring.set_in_run(true);
+      }
+      ~InRun() {
+        flag = false;
+        ring.set_in_run(false);
+      }
+    } in_run(in_run_, *uring_);
+    n = uring_->dispatch();
+    fire_timers();
+    run_deferred();
+  }
+  if (!deferred_.empty()) wake();
+  if (submit_at_end) uring_->submit_pending();
+  return n;
+}
+
 void EventLoop::run() {
   stopped_ = false;
+  if (uring_) {
+    while (!stopped_) {
+      int t = deferred_.empty() ? next_timer_ms() : 0;
+      run_uring(t, false);
+    }
+    uring_->submit_pending();
+    return;
+  }
   while (!stopped_) run_once(-1);
 }
 

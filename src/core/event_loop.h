@@ -1,4 +1,5 @@
-// EventLoop: a single-threaded epoll reactor with timers and deferred tasks.
+// EventLoop: a single-threaded reactor with timers and deferred tasks, on epoll or on io_uring
+// (src/core/uring_ring.h), chosen when it is constructed.
 #pragma once
 
 #include <sys/epoll.h>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -29,15 +31,33 @@ class IoHandler {
 // Identifies a scheduled timer; 0 is never a valid id.
 using TimerId = uint64_t;
 
+class UringRing;
+
+// The loop's I/O backend. kAuto: io_uring when the kernel allows it, else epoll.
+enum class LoopBackend { kEpoll, kUring, kAuto };
+// "epoll", "uring" (or "io_uring"), "auto"; false for anything else.
+bool parse_loop_backend(std::string_view name, LoopBackend* out);
+const char* loop_backend_name(LoopBackend b);
+// The process default: FASTERAPI_LOOP when set to a valid name, else epoll.
+LoopBackend default_loop_backend();
+
 class EventLoop {
  public:
-  EventLoop();  // throws std::system_error if epoll_create1 fails
+  EventLoop();  // default_loop_backend(); throws std::system_error if epoll_create1 fails
+  // kUring/kAuto fall back to epoll, with a logged line, when io_uring cannot be set up.
+  explicit EventLoop(LoopBackend backend);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // The epoll fd: readable when run_once(0) has work. Lets another loop (asyncio) embed this one.
+  // The epoll fd (or the ring's fd): readable when run_once(0) has work. Lets another loop
+  // (asyncio) embed this one.
   int fd() const { return epfd_; }
+
+  // The backend in use (kEpoll or kUring, never kAuto).
+  LoopBackend backend() const { return uring_ ? LoopBackend::kUring : LoopBackend::kEpoll; }
+  // The ring when the backend is io_uring: connections use its completion ops directly.
+  UringRing* uring() const { return uring_.get(); }
 
   // Registers/updates/unregisters fd. Returns false (errno set) on failure.
   bool add(int fd, uint32_t events, IoHandler* handler);
@@ -91,6 +111,9 @@ class EventLoop {
   std::unique_ptr<Waker> waker_;
   bool in_run_ = false;
 
+  int run_uring(int timeout_ms, bool submit_at_end);
+
+  std::unique_ptr<UringRing> uring_;  // null: epoll
   int epfd_ = -1;
   bool stopped_ = false;
   TimePoint now_;

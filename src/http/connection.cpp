@@ -17,7 +17,11 @@ Connection::Connection(Server& server, int fd, const sockaddr_storage& peer,
     : server_(server),
       fd_(fd),
       peer_addr_(peer),
-      transport_(transport ? std::move(transport) : std::make_unique<PlainTransport>(fd)) {}
+      transport_(transport ? std::move(transport) : std::make_unique<PlainTransport>(fd)) {
+  // Plain TCP on the io_uring backend moves its bytes with completion ops (connection_uring.cpp).
+  if (dynamic_cast<PlainTransport*>(transport_.get())) ring_ = server.loop().uring();
+  ring_loop_ = &server.loop();
+}
 
 Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
@@ -30,6 +34,11 @@ const Peer& Connection::peer() {
   if (!peer_resolved_) {
     peer_resolved_ = true;
     char buf[INET6_ADDRSTRLEN] = {};
+    if (peer_addr_.ss_family == AF_UNSPEC && fd_ >= 0) {
+      // Multishot accept (io_uring) reports no address: ask when someone wants it.
+      socklen_t len = sizeof peer_addr_;
+      getpeername(fd_, reinterpret_cast<sockaddr*>(&peer_addr_), &len);
+    }
     if (peer_addr_.ss_family == AF_INET) {
       auto* a = reinterpret_cast<const sockaddr_in*>(&peer_addr_);
       inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
@@ -47,6 +56,10 @@ const Peer& Connection::peer() {
 
 void Connection::start(std::unique_ptr<Protocol> protocol) {
   protocol_ = std::move(protocol);
+  if (ring_mode()) {
+    ring_start();
+    return;
+  }
   interest_ = EPOLLIN | EPOLLRDHUP;
   if (!server_.loop().add(fd_, interest_, this)) close_now();
 }
@@ -60,7 +73,7 @@ void Connection::switch_protocol(std::unique_ptr<Protocol> protocol) {
 }
 
 bool Connection::over_high_water() const {
-  return out_.size() > server_.config().write_high_water;
+  return queued() > server_.config().write_high_water;
 }
 
 void Connection::pause_reading() {
@@ -77,6 +90,10 @@ void Connection::resume_reading() {
 
 void Connection::update_interest() {
   if (fd_ < 0) return;
+  if (ring_mode()) {
+    ring_update();
+    return;
+  }
   uint32_t want = 0;
   if ((reading_ && !closing_) || lingering_) want |= EPOLLIN;
   if (!peer_closed_) want |= EPOLLRDHUP;
@@ -147,6 +164,10 @@ void Connection::do_read() {
 
 void Connection::flush() {
   if (fd_ < 0) return;
+  if (ring_mode()) {
+    ring_flush();
+    return;
+  }
   if (!out_.empty()) {
     size_t before = out_.size();
     long written = out_.flush(*transport_);
@@ -177,7 +198,7 @@ void Connection::flush() {
 void Connection::close_after_flush() {
   if (fd_ < 0 || closing_) return;
   closing_ = true;
-  if (out_.empty()) {
+  if (queued() == 0) {
     finish_close();
   } else {
     update_interest();
@@ -199,7 +220,7 @@ void Connection::finish_close() {
 }
 
 void Connection::set_idle_deadline(Duration from_now) {
-  if (out_.empty()) {
+  if (queued() == 0) {
     set_deadline(from_now);
   } else {
     deadline_ = TimePoint::max();
@@ -213,7 +234,7 @@ void Connection::on_deadline(TimePoint now) {
     FA_LOG(LogLevel::kInfo, "closing a connection whose peer read nothing for %lld s (%zu bytes unsent)",
            static_cast<long long>(
                std::chrono::duration_cast<std::chrono::seconds>(server_.config().send_timeout).count()),
-           out_.size());
+           queued());
     close_now();
     return;
   }
@@ -227,7 +248,7 @@ void Connection::on_deadline(TimePoint now) {
     close_now();
     return;
   }
-  if (!out_.empty()) return;  // still sending: the protocol's deadline waits for the output
+  if (queued() != 0) return;  // still sending: the protocol's deadline waits for the output
   clear_deadline();
   protocol_->on_timeout(*this);
 }
@@ -239,7 +260,11 @@ void Connection::on_server_shutdown() {
 
 void Connection::close_now() {
   if (fd_ < 0) return;
-  server_.loop().remove(fd_);
+  if (!ring_mode()) {
+    server_.loop().remove(fd_);
+  } else if (ring_ops_ > 0) {
+    ring_->cancel_fd(fd_);  // submitted now; a send in flight keeps its bytes (inflight_)
+  }
   ::close(fd_);
   fd_ = -1;
   out_.clear();

@@ -12,6 +12,7 @@
 #include "core/byte_buffer.h"
 #include "core/event_loop.h"
 #include "core/transport.h"
+#include "core/uring_ring.h"
 #include "core/write_queue.h"
 #include "http/protocol.h"
 
@@ -25,7 +26,13 @@ struct Peer {
   bool tls = false;  // reached us over TLS (scheme https)
 };
 
-class Connection final : public IoHandler, public std::enable_shared_from_this<Connection> {
+// On the io_uring backend a plain-TCP connection moves its bytes with completion ops (multishot
+// recv into provided buffers, sends from a captured copy of the write queue: see
+// connection_uring.cpp) instead of readiness + read/write; TLS connections keep readiness
+// (poll SQEs on the ring), like everything else not ported.
+class Connection final : public IoHandler,
+                         public UringCompletion,
+                         public std::enable_shared_from_this<Connection> {
  public:
   // `transport` null: plain TCP.
   Connection(Server& server, int fd, const sockaddr_storage& peer,
@@ -90,8 +97,22 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   bool idle() const { return !protocol_ || protocol_->idle(); }
 
   void on_io(uint32_t events) override;
+  void on_uring(Op op, int res, bool more, const char* data) override;
 
  private:
+  // The io_uring path (connection_uring.cpp).
+  bool ring_mode() const { return ring_ != nullptr; }
+  void ring_start();
+  void ring_arm_recv();
+  void ring_update();
+  void ring_flush();
+  void ring_on_recv(int res, bool more, const char* data);
+  void ring_on_send(int res);
+  void ring_op_started();
+  void ring_op_finished();
+  // Queued output, counting what a send in flight still holds.
+  size_t queued() const { return out_.size() + (inflight_.size() - inflight_off_); }
+
   TimePoint loop_now();
   void do_read();
   void update_interest();
@@ -116,6 +137,17 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   // Output is queued and the peer has taken none of it since this time + send_timeout: a
   // peer that stops reading is closed (slow-read DoS), whatever the protocol is doing.
   TimePoint send_deadline_ = TimePoint::max();
+  // io_uring (null: epoll). While ops are in flight the connection holds itself alive: the
+  // kernel still writes to its buffers and will complete them.
+  UringRing* ring_ = nullptr;
+  EventLoop* ring_loop_ = nullptr;  // the server's loop: completions may outlive the server
+  std::shared_ptr<Connection> ring_self_;
+  int ring_ops_ = 0;
+  bool recv_armed_ = false;
+  bool recv_held_ = false;    // input arrived while not reading; the protocol has not seen it
+  bool send_inflight_ = false;
+  std::string inflight_;      // the bytes of the send in flight (captured from out_)
+  size_t inflight_off_ = 0;   // of them, already sent
 };
 
 }  // namespace fa::http

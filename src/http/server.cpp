@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "core/log.h"
+#include "core/uring_ring.h"
 #include "http/connection.h"
 #include "http/h1_protocol.h"
 #include "tls/tls_transport.h"
@@ -32,11 +33,17 @@ class Server::Listener final : public IoHandler {
   int fd() const { return fd_; }
   void close() {
     if (fd_ >= 0) {
-      server_.loop().remove(fd_);
+      if (ring_accept) {
+        server_.loop().uring()->cancel_accept(ring_accept);  // submitted before the close
+        ring_accept = 0;
+      } else {
+        server_.loop().remove(fd_);
+      }
       ::close(fd_);
       fd_ = -1;
     }
   }
+  uint64_t ring_accept = 0;  // io_uring: the multishot accept's id (0: none armed)
 
  private:
   Server& server_;
@@ -91,7 +98,10 @@ uint16_t Server::listen() {
                             ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
                             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   listener_ = std::make_unique<Listener>(*this, fd);
-  loop_.add(fd, EPOLLIN, listener_.get());
+  if (loop_.uring())
+    ring_accept();
+  else
+    loop_.add(fd, EPOLLIN, listener_.get());
   if (!sweep_timer_) sweep_timer_ = loop_.call_later(kSweepInterval, [this] { sweep(); });
   return bound_port;
 }
@@ -115,17 +125,44 @@ void Server::accept_ready() {
       }
       return;  // EAGAIN: all accepted
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::unique_ptr<Transport> transport;
-    if (tls_) transport = std::make_unique<tls::TlsTransport>(fd, tls_);
-    auto conn = std::make_shared<Connection>(*this, fd, peer, std::move(transport));
-    Connection* raw = conn.get();
-    conns_.emplace(raw, std::move(conn));
-    raw->set_deadline(tls_ ? std::chrono::duration_cast<Duration>(config_.tls.handshake_timeout)
-                           : config_.header_timeout);
-    raw->start(std::make_unique<H1Protocol>(*this));
+    adopt(fd, peer);
   }
+}
+
+void Server::adopt(int fd, const sockaddr_storage& peer) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::unique_ptr<Transport> transport;
+  if (tls_) transport = std::make_unique<tls::TlsTransport>(fd, tls_);
+  auto conn = std::make_shared<Connection>(*this, fd, peer, std::move(transport));
+  Connection* raw = conn.get();
+  conns_.emplace(raw, std::move(conn));
+  raw->set_deadline(tls_ ? std::chrono::duration_cast<Duration>(config_.tls.handshake_timeout)
+                         : config_.header_timeout);
+  raw->start(std::make_unique<H1Protocol>(*this));
+}
+
+void Server::ring_accept() {
+  listener_->ring_accept =
+      loop_.uring()->accept_multishot(listener_->fd(), [this](int res, bool more) {
+        if (res >= 0) {
+          adopt(res, sockaddr_storage{});  // the peer's address is asked for when wanted
+        } else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+          FA_LOG(LogLevel::kWarning, "accept: %s; pausing accepts for 100 ms", std::strerror(-res));
+        }
+        if (more) return;
+        // The multishot accept ended: re-arm it, after a pause unless the error was transient.
+        listener_->ring_accept = 0;
+        if (draining_ || listener_->fd() < 0) return;
+        if (res >= 0 || res == -ECONNABORTED || res == -EINTR || res == -EAGAIN) {
+          ring_accept();
+          return;
+        }
+        int lfd = listener_->fd();
+        loop_.call_later(kAcceptBackoff, [this, lfd] {
+          if (listener_ && listener_->fd() == lfd && !draining_ && !listener_->ring_accept) ring_accept();
+        });
+      });
 }
 
 std::string Server::reload_tls() {

@@ -2,6 +2,8 @@
 // Single-threaded: everything runs on the EventLoop it is given.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -86,6 +88,8 @@ class Server {
  private:
   class Listener;
   void accept_ready();
+  void adopt(int fd, const sockaddr_storage& peer);  // a new connection on an accepted socket
+  void ring_accept();  // io_uring: arms the listener's multishot accept
   void sweep();  // once a second: deadlines, Date header
 
   EventLoop& loop_;
