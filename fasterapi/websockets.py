@@ -5,7 +5,8 @@ permessage-deflate, ping/pong and the close handshake. Whole messages arrive her
 decoded (str for text, bytes for binary) into a per-socket queue that `receive_*` awaits;
 `send_*` is one C++ call that queues the frame and returns at once, and waits only when the
 socket's output is over its high-water mark (backpressure: a peer that does not read slows
-its sender instead of growing memory)."""
+its sender instead of growing memory). In the other direction, an endpoint that lags behind
+its peer pauses the engine's reads of the socket (READ_HIGH_WATER)."""
 
 from __future__ import annotations
 
@@ -80,9 +81,15 @@ class _Closed:
         self.code, self.reason = code, reason
 
 
-# Bytes of received messages an endpoint may leave unread before the socket is closed with
-# 1008 (a peer flooding an endpoint that does not read must not grow memory without bound).
-MAX_UNREAD_BYTES = 64 * 1024 * 1024
+# Flow control toward the peer, as uvicorn + websockets do with max_queue: once the messages
+# the endpoint has not read yet add up to READ_HIGH_WATER bytes, the engine stops reading the
+# socket (the kernel's buffer fills and TCP flow control slows the client down); it reads again
+# when the endpoint has drained them below READ_LOW_WATER. Each message counts
+# _MESSAGE_OVERHEAD bytes beyond its length (its Python object and queue slot), so a flood of
+# tiny messages is bounded too. Nothing is dropped and no close is sent.
+READ_HIGH_WATER = 1024 * 1024
+READ_LOW_WATER = 256 * 1024
+_MESSAGE_OVERHEAD = 64
 _log = logging.getLogger("fasterapi.error")
 
 _NOT_ACCEPTED = 'WebSocket is not connected. Need to call "accept" first.'
@@ -107,7 +114,11 @@ class WebSocket:
     def __init__(self, conn: Any) -> None:
         self._conn = conn  # _native.WebSocketConnection
         self._queue: deque[str | bytes | _Closed] = deque()
-        self._unread = 0  # bytes of messages in _queue
+        self._unread = 0  # bytes of messages in _queue (+ _MESSAGE_OVERHEAD each)
+        # Reading pauses above _pause_above and resumes below _resume_below; each is set to a
+        # value it can never cross while in the other state, so the hot path has one compare.
+        self._pause_above = READ_HIGH_WATER
+        self._resume_below = -1
         self._waiter: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
         self._closed: _Closed | None = None  # the peer's close, once it arrived
@@ -208,22 +219,24 @@ class WebSocket:
     # -- engine callbacks (on the loop thread, inside Server.poll) -------------------------
     def _on_message(self, data: str | bytes) -> None:
         self._queue.append(data)
-        self._unread += len(data)
-        if self._unread > MAX_UNREAD_BYTES:
-            self._overflow()
+        self._unread += len(data) + _MESSAGE_OVERHEAD
+        if self._unread > self._pause_above:
+            self._pause()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _overflow(self) -> None:
-        """The endpoint has left more than MAX_UNREAD_BYTES unread: close with 1008 rather
-        than hold an unbounded queue (the engine cannot pause reading for us yet)."""
-        _log.warning(
-            "WebSocket %s: %d bytes of messages unread by the endpoint; closing with 1008",
-            self.path,
-            self._unread,
-        )
-        self._conn.close(1008, "too many unread messages")
+    def _pause(self) -> None:
+        """The endpoint lags READ_HIGH_WATER behind: stop reading the peer."""
+        self._conn.pause_reading()
+        self._pause_above = 1 << 62
+        self._resume_below = READ_LOW_WATER
+
+    def _resume(self) -> None:
+        """The endpoint caught up below READ_LOW_WATER: read the peer again."""
+        self._pause_above = READ_HIGH_WATER
+        self._resume_below = -1
+        self._conn.resume_reading()
 
     def _on_close(self, code: int, reason: str) -> None:
         self._queue.append(_Closed(code, reason))
@@ -262,11 +275,12 @@ class WebSocket:
             await waiter
         item = queue.popleft()
         kind = type(item)
-        if kind is str:
-            self._unread -= len(item)  # type: ignore[arg-type]
-            return {"type": "websocket.receive", "text": item}
-        if kind is bytes:
-            self._unread -= len(item)  # type: ignore[arg-type]
+        if kind is str or kind is bytes:
+            self._unread -= len(item) + _MESSAGE_OVERHEAD  # type: ignore[arg-type]
+            if self._unread < self._resume_below:
+                self._resume()
+            if kind is str:
+                return {"type": "websocket.receive", "text": item}
             return {"type": "websocket.receive", "bytes": item}
         assert isinstance(item, _Closed)
         self._peer_closed(item)
@@ -290,7 +304,9 @@ class WebSocket:
         if isinstance(item, _Closed):
             self._peer_closed(item)
             raise WebSocketDisconnect(item.code, item.reason)
-        self._unread -= len(item)
+        self._unread -= len(item) + _MESSAGE_OVERHEAD
+        if self._unread < self._resume_below:
+            self._resume()
         got = "a text" if type(item) is str else "a binary"
         raise TypeError(
             f"expected a {'text' if want is str else 'binary'} message, got {got} message; "
@@ -309,7 +325,9 @@ class WebSocket:
             await waiter
         item = queue.popleft()
         if type(item) is str:
-            self._unread -= len(item)
+            self._unread -= len(item) + _MESSAGE_OVERHEAD
+            if self._unread < self._resume_below:
+                self._resume()
             return item
         return self._unexpected(item, str)  # type: ignore[no-any-return]
 
@@ -325,7 +343,9 @@ class WebSocket:
             await waiter
         item = queue.popleft()
         if type(item) is bytes:
-            self._unread -= len(item)
+            self._unread -= len(item) + _MESSAGE_OVERHEAD
+            if self._unread < self._resume_below:
+                self._resume()
             return item
         return self._unexpected(item, bytes)  # type: ignore[no-any-return]
 

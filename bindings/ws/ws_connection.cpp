@@ -215,6 +215,12 @@ class PyWsConn {
     return sock_ && sock_->ping(p.view);
   }
 
+  void pause_reading() {
+    if (sock_) sock_->pause_reading();
+  }
+  void resume_reading() {
+    if (sock_) sock_->resume_reading();
+  }
   bool open() const { return sock_ && sock_->open(); }
   bool pending() const { return !done_ && up_.pending(); }
   size_t buffered() const { return sock_ ? sock_->buffered() : 0; }
@@ -337,6 +343,11 @@ void register_ws(nb::module_& m) {
            "Starts the close handshake (RFC 6455 §7.1.2); no-op when not open.")
       .def("ping", &PyWsConn::ping, nb::arg("payload") = nb::bytes("", 0),
            "Sends a ping (at most 125 bytes); False when closed or too long.")
+      .def("pause_reading", &PyWsConn::pause_reading,
+           "Stops delivering messages and reading the socket (TCP flow control then slows "
+           "the peer); no-op when not open.")
+      .def("resume_reading", &PyWsConn::resume_reading,
+           "Reads again; messages held back are delivered from the loop, not inside the call.")
       .def_prop_ro("open", &PyWsConn::open, "True until a close frame was sent or received.")
       .def_prop_ro("pending", &PyWsConn::pending, "The handshake awaits accept or reject.")
       .def_prop_ro("buffered", &PyWsConn::buffered, "Bytes queued and not yet written.")

@@ -150,29 +150,62 @@ def test_send_on_a_closed_socket_raises_disconnect() -> None:
     assert results == [4005]
 
 
-def test_unread_messages_are_bounded() -> None:
-    import pytest
-    from websockets.exceptions import ConnectionClosed
+def test_a_slow_endpoint_pauses_the_peer_instead_of_closing() -> None:
+    """A client sends 96 MiB (more than the old 64 MiB unread cap that closed with 1008) to an
+    endpoint that first reads nothing, then reads slowly: the engine stops reading the socket
+    at READ_HIGH_WATER (TCP flow control stalls the client's sends), reads again as the
+    endpoint drains, and every message arrives, in order, with no close."""
+    import threading
 
-    from fasterapi.websockets import MAX_UNREAD_BYTES
+    from fasterapi.websockets import READ_HIGH_WATER
 
     app = App()
+    chunk = os.urandom(64 * 1024)
+    total = 96 * 1024 * 1024 // len(chunk)
+    seen: dict[str, int] = {"max_unread": 0, "got": 0}
+    started = threading.Event()
 
-    @app.websocket("/deaf")
-    async def deaf(websocket: WebSocket) -> None:
+    @app.websocket("/slow")
+    async def slow(websocket: WebSocket) -> None:
         await websocket.accept()
-        await asyncio.sleep(2)  # reads nothing meanwhile
-        async for _ in websocket.iter_bytes():
-            pass
+        started.set()
+        await asyncio.sleep(1.5)  # reads nothing meanwhile
+        for i in range(total):
+            seen["max_unread"] = max(seen["max_unread"], websocket._unread)
+            data = await websocket.receive_bytes()
+            assert int.from_bytes(data[:4], "big") == i and data[4:] == chunk[4:], i
+            seen["got"] = i + 1
+            if i % 64 == 0:
+                await asyncio.sleep(0.002)  # slower than the client sends
+        await websocket.send_text(f"got {total}")
 
-    chunk = os.urandom(1024 * 1024)
-    with serve(app) as client, connect(client, "/deaf", compression=None) as ws:
-        with pytest.raises(ConnectionClosed) as info:
-            for _ in range(2 * MAX_UNREAD_BYTES // len(chunk)):
-                ws.send(chunk)
-            ws.recv()
-        assert info.value.rcvd is not None
-        assert (info.value.rcvd.code, info.value.rcvd.reason) == (1008, "too many unread messages")
+    sent = [0]
+
+    with serve(app) as client, connect(client, "/slow", compression=None) as ws:
+
+        def flood() -> None:
+            for i in range(total):
+                ws.send(i.to_bytes(4, "big") + chunk[4:])
+                sent[0] = i + 1
+
+        sender = threading.Thread(target=flood, daemon=True)
+        assert started.wait(TIMEOUT)
+        sender.start()
+        time.sleep(1.0)
+        stalled = sent[0]
+        time.sleep(0.3)
+        # The client is stalled by TCP flow control: the queue's high-water mark, the input
+        # the engine read, and the kernel's socket buffers — not 96 MiB.
+        assert sent[0] == stalled, "the client kept sending while the endpoint read nothing"
+        assert stalled * len(chunk) < 24 * 1024 * 1024, stalled
+        assert ws.recv(timeout=TIMEOUT * 2) == f"got {total}"
+        sender.join(TIMEOUT)
+        assert sent[0] == total
+        ws.close()
+    assert seen["got"] == total
+    # Memory bounded: what the endpoint left unread never passed the mark by more than the
+    # messages the engine had already read from the socket when it paused.
+    assert READ_HIGH_WATER < seen["max_unread"] < READ_HIGH_WATER + 256 * 1024, seen
 
 
 def test_closed_sockets_are_freed() -> None:
