@@ -1,0 +1,107 @@
+"""The TechEmpower test types on FasterAPI's Python App (the seed's style: `@app.get`,
+`req`/`res`, PgPool with asyncpg's names).
+
+    python3 benchmarks/techempower/app_fasterapi.py          # PORT (8080), FASTERAPI_PG_DSN
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import (
+    DSN,
+    POOL_SIZE,
+    PORT,
+    SELECT_ALL_WORLDS,
+    SELECT_FORTUNES,
+    SELECT_WORLD,
+    UPDATE_WORLD,
+    WORLD_ROWS,
+    fortunes_html,
+    query_count,
+)
+
+from fasterapi import App, PgPool
+
+app = App()
+pool = PgPool(DSN, min_size=POOL_SIZE, max_size=POOL_SIZE)
+SERVER = (b"server", b"FasterAPI")  # TFB requires a Server header
+HTML = "text/html; charset=utf-8"
+cache: dict[int, dict[str, int]] = {}
+randint = random.randint
+
+
+@app.on_event("startup")
+async def fill_cache() -> None:
+    for row in await pool.fetch(SELECT_ALL_WORLDS):
+        cache[row[0]] = {"id": row[0], "randomNumber": row[1]}
+
+
+@app.get("/json")
+def json(req, res):
+    res.raw_headers = [SERVER]
+    return {"message": "Hello, World!"}
+
+
+@app.get("/plaintext")
+def plaintext(req, res):
+    res.raw_headers = [SERVER]
+    res.media_type = "text/plain"
+    return b"Hello, World!"
+
+
+@app.get("/db")
+async def db(req, res):
+    res.raw_headers = [SERVER]
+    row = await pool.fetchrow(SELECT_WORLD, randint(1, WORLD_ROWS))
+    return {"id": row[0], "randomNumber": row[1]}
+
+
+async def _worlds(n: int) -> list[dict[str, int]]:
+    # Pool-level queries pipeline on the pool's connections: n round trips overlap.
+    rows = await asyncio.gather(
+        *[pool.fetchrow(SELECT_WORLD, randint(1, WORLD_ROWS)) for _ in range(n)]
+    )
+    return [{"id": r[0], "randomNumber": r[1]} for r in rows]
+
+
+@app.get("/queries")
+async def queries(req, res):
+    res.raw_headers = [SERVER]
+    return await _worlds(query_count(req.query_params.get("queries")))
+
+
+@app.get("/fortunes")
+async def fortunes(req, res):
+    res.raw_headers = [SERVER]
+    res.media_type = HTML
+    rows = await pool.fetch(SELECT_FORTUNES)
+    return fortunes_html([(r[0], r[1]) for r in rows])
+
+
+@app.get("/updates")
+async def updates(req, res):
+    res.raw_headers = [SERVER]
+    worlds = await _worlds(query_count(req.query_params.get("queries")))
+    for w in worlds:
+        w["randomNumber"] = randint(1, WORLD_ROWS)
+    # One batch, in id order so concurrent batches lock rows in the same order (no deadlock).
+    ordered = sorted(worlds, key=lambda w: w["id"])
+    await pool.executemany(UPDATE_WORLD, [(w["randomNumber"], w["id"]) for w in ordered])
+    return worlds
+
+
+@app.get("/cached-queries")
+def cached_queries(req, res):
+    res.raw_headers = [SERVER]
+    n = query_count(req.query_params.get("count"))
+    return [cache[randint(1, WORLD_ROWS)] for _ in range(n)]
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=PORT, log_level="warning")

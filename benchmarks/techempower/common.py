@@ -1,0 +1,44 @@
+"""What every TFB entry here shares: the query-count rule, the fortunes page, the settings."""
+
+from __future__ import annotations
+
+import html
+import os
+
+DSN = os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+POOL_SIZE = int(os.environ.get("TFB_POOL_SIZE", "8"))  # connections per server process
+PORT = int(os.environ.get("PORT", "8080"))
+WORLD_ROWS = 10_000
+ADDED_FORTUNE = "Additional fortune added at request time."
+
+SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = $1"
+UPDATE_WORLD = "UPDATE world SET randomnumber = $1 WHERE id = $2"
+SELECT_FORTUNES = "SELECT id, message FROM fortune"
+SELECT_ALL_WORLDS = "SELECT id, randomnumber FROM world"
+
+
+def query_count(raw: str | None) -> int:
+    """TFB's rule for ?queries= (and ?count=): not an integer or below 1 → 1, above 500 → 500."""
+    try:
+        n = int(raw) if raw else 1
+    except ValueError:
+        return 1
+    return 1 if n < 1 else min(n, 500)
+
+
+_HEAD = (
+    "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
+    "<tr><th>id</th><th>message</th></tr>"
+)
+_TAIL = "</table></body></html>"
+
+
+def fortunes_html(rows: list[tuple[int, str]]) -> str:
+    """The fortunes page: the rows plus the one added at request time, sorted by message,
+    every message HTML-escaped (TFB's fortune id 11 is a <script>)."""
+    rows = [*rows, (0, ADDED_FORTUNE)]
+    rows.sort(key=lambda r: r[1])
+    body = "".join(
+        f"<tr><td>{i}</td><td>{html.escape(m, quote=True)}</td></tr>" for i, m in rows
+    )
+    return _HEAD + body + _TAIL

@@ -1,0 +1,126 @@
+"""benchmarks/techempower: the TFB validator passes our Python App on every test type against
+the local PostgreSQL (schema loaded by the benchmark's own script), and fails servers that break
+the rules (no Server header, unclamped counts, unescaped fortunes), so the check can fail.
+PostgreSQL at FASTERAPI_PG_DSN (default 127.0.0.1:5432/test); skipped without it unless
+FASTERAPI_REQUIRE_PG=1 or CI is set (then it fails)."""
+
+from __future__ import annotations
+
+import html
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ROOT, free_port, missing, python_env, wait_for_port
+
+from fasterapi import App
+from fasterapi.testing import TestClient
+
+TFB = ROOT / "benchmarks" / "techempower"
+sys.path.insert(0, str(TFB))
+
+import schema  # noqa: E402
+import validate  # noqa: E402
+
+DSN = os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_answers(dsn: str) -> bool:
+    u = urlsplit(dsn)
+    try:
+        with socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def tfb_app() -> Iterator[str]:
+    """Our TFB app (benchmarks/techempower/app_fasterapi.py) in its own process."""
+    if not _pg_answers(DSN):
+        missing(f"PostgreSQL is not answering at {DSN}")
+    schema.load(DSN)
+    port = free_port()
+    env = {**python_env(), "PORT": str(port), "FASTERAPI_PG_DSN": DSN, "TFB_POOL_SIZE": "4"}
+    proc = subprocess.Popen(
+        [sys.executable, str(TFB / "app_fasterapi.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("kind", validate.TYPES)
+def test_our_app_passes_the_tfb_rules(tfb_app: str, kind: str) -> None:
+    assert validate.validate(tfb_app, (kind,), DSN) == []
+
+
+def _broken_app() -> App:
+    """Each route breaks one TFB rule the validator must catch."""
+    app = App()
+
+    @app.get("/json")
+    def json(req, res):  # no Server header
+        return {"message": "Hello, World!"}
+
+    @app.get("/queries")
+    def queries(req, res):  # not clamped: 0 → [] and 501 → 501 rows
+        res.headers["server"] = "broken"
+        raw = req.query_params.get("queries") or "1"
+        n = int(raw) if raw.lstrip("-").isdigit() else 1
+        return [{"id": 1, "randomNumber": 1}] * max(n, 0)
+
+    @app.get("/fortunes")
+    def fortunes(req, res):  # not escaped, the added row missing
+        res.headers["server"] = "broken"
+        res.media_type = "text/html"
+        rows = sorted(schema.FORTUNES, key=lambda r: r[1])
+        cells = "".join(f"<tr><td>{i}</td><td>{m}</td></tr>" for i, m in rows)
+        return f"<!DOCTYPE html><html><body><table>{cells}</table></body></html>"
+
+    @app.get("/plaintext")
+    def plaintext(req, res):  # wrong body and content type
+        res.headers["server"] = "broken"
+        return {"text": "Hello, World!"}
+
+    return app
+
+
+def test_the_validator_fails_broken_servers() -> None:
+    with TestClient(_broken_app()) as client:
+        base = f"http://127.0.0.1:{client.port}"
+        failures: dict[str, Any] = {
+            kind: validate.validate(base, (kind,))
+            for kind in ("json", "queries", "fortunes", "plaintext")
+        }
+    assert "json: no Server header" in failures["json"]
+    assert "queries: ?'0': 0 rows, want 1" in failures["queries"]
+    assert "queries: ?'501': 501 rows, want 500" in failures["queries"]
+    assert "fortunes: a message was not HTML-escaped" in failures["fortunes"]
+    assert any(f.startswith("fortunes: 12 rows (want 13)") for f in failures["fortunes"])
+    assert any("Content-Type" in f for f in failures["plaintext"])
+    assert any(f.startswith("plaintext: body") for f in failures["plaintext"])
+
+
+def test_fortunes_page_escapes_and_sorts() -> None:
+    from common import fortunes_html
+
+    page = fortunes_html([(11, "<b>&\"'</b>"), (2, "a")])
+    assert html.escape("<b>&\"'</b>", quote=True) in page
+    # Sorted by message, code point order as TFB's reference does: "<" < "A" < "a".
+    assert page.index("&lt;b&gt;") < page.index("Additional fortune") < page.index("<td>2</td>")
