@@ -18,9 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from fasterapi import dependencies as _dependencies
 from fasterapi._jsonio import json_dumps
 from fasterapi.dependencies import (
     SolveState,
+    finish_function_scope,
+    finish_function_scope_async,
     request_body,
     solve_async,
     solve_sync,
@@ -29,8 +32,11 @@ from fasterapi.dependencies import (
 )
 from fasterapi.encoders import jsonable_encoder
 from fasterapi.exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from fasterapi.requests import Request
 from fasterapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fasterapi.routing import Route
+
+_ENGINE_BODY = Request.__dict__["body"]  # Request's own body attribute (not overridden)
 
 Endpoint = Callable[[Any, Any], Any]
 Middleware = Callable[[Any, Callable[[Any], Awaitable[Response]]], Awaitable[Response]]
@@ -75,6 +81,10 @@ def route_handler(route: Route) -> Callable[[Any], Awaitable[Response]]:
     inner, is_async = _wrap(route)
 
     async def handler(request: Any) -> Response:
+        body = getattr(type(request), "body", None)
+        if body is not _ENGINE_BODY and callable(body):  # a custom Request class's body()
+            _dependencies.custom_bodies_in_use = True
+            request.__dict__[_dependencies.CUSTOM_BODY] = await request.body()
         res = Response()
         result = inner(request, res)
         if is_async:
@@ -203,20 +213,27 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
         return result
 
     needs_finish = adapter is not None or response_class is not None or streamed is not None
+    function_scoped = dep.function_scoped  # Depends(scope="function") generators inside
     if not dep.needs_async and not route.threadpool:
 
         def endpoint(req: Any, res: Any) -> Any:
             if status is not None:
                 res.status_code = status
             st = SolveState(req, res)
+            if function_scoped:
+                st.function_cleanups = []
             try:
                 kwargs = solve_sync(dep, st)
                 if st.errors:
                     raise RequestValidationError(st.errors, body=request_body(st))
                 result = call(**kwargs)
-                return finish(result, res) if needs_finish else result
+                if needs_finish:
+                    result = finish(result, res)
+                if st.function_cleanups:
+                    finish_function_scope(st)
+                return result
             except BaseException as exc:
-                if not st.cleanups:
+                if not st.cleanups and not st.function_cleanups:
                     raise
                 answer = unwind(st, exc)  # generator dependencies see the exception
                 if answer is exc:
@@ -232,6 +249,8 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
         if status is not None:
             res.status_code = status
         st = SolveState(req, res)
+        if function_scoped:
+            st.function_cleanups = []
         try:
             kwargs = await solve_async(dep, st) if dep.needs_async else solve_sync(dep, st)
             if st.errors:
@@ -244,9 +263,13 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
                 result = call(**kwargs)
                 if is_coro:
                     result = await result
-            return finish(result, res) if needs_finish else result
+            if needs_finish:
+                result = finish(result, res)
+            if st.function_cleanups:
+                await finish_function_scope_async(st)
+            return result
         except BaseException as exc:
-            if not st.cleanups:
+            if not st.cleanups and not st.function_cleanups:
                 raise
             answer = await unwind_async(st, exc)  # generator dependencies see the exception
             if answer is exc:

@@ -18,6 +18,7 @@ from fasterapi._form_params import form_getter, is_upload_annotation
 from fasterapi._jsonio import json_loads
 from fasterapi._param_models import param_model, param_model_getter
 from fasterapi.background import BackgroundTasks
+from fasterapi.exceptions import DependencyScopeError
 from fasterapi.params import Body, Depends, Param, Security
 from fasterapi.requests import Request, raw_body
 from fasterapi.responses import Response
@@ -60,6 +61,8 @@ class Dependant:
     embed_body: bool = False
     scopes: list[str] = dataclasses.field(default_factory=list)  # Security() scopes, outer first
     cache_key: Any = None  # call, or (call, scopes) when scopes were required (FastAPI's key)
+    scope: str | None = None  # Depends(scope=...): "function" exits before the response
+    function_scoped: bool = False  # this or a sub-dependency is a "function"-scoped generator
 
     def all_fields(self) -> list[Field]:
         """Every leaf field of this plan and its sub-dependencies (for OpenAPI)."""
@@ -187,6 +190,9 @@ def compile_dependant(
     dep.needs_async = dep.kind in ("coro", "agen") or any(
         f.dependant is not None and f.dependant.needs_async for f in fields
     )
+    dep.function_scoped = any(
+        f.dependant is not None and f.dependant.function_scoped for f in fields
+    )
     bodies = [f for f in fields if f.source == "body"]
     dep.embed_body = len(bodies) > 1 or any(
         isinstance(f.marker, Body) and f.marker.embed for f in bodies
@@ -217,6 +223,18 @@ def _depends_field(
         raise TypeError(f"Depends() for parameter {name!r} needs a callable: Depends(get_thing)")
     scopes = [*(scopes or []), *(marker.scopes if isinstance(marker, Security) else [])]
     sub = compile_dependant(call, path_params, use_cache=marker.use_cache, scopes=scopes)
+    sub.scope = marker.scope
+    if marker.scope == "function":
+        sub.cache_key = (sub.cache_key, "function")  # FastAPI keys its cache by scope too
+        if sub.kind in ("gen", "agen"):
+            sub.function_scoped = True
+    if sub.kind in ("gen", "agen") and marker.scope != "function":
+        for f in sub.fields:  # FastAPI's rule: an exit may not outlive what it uses
+            if f.dependant is not None and f.dependant.scope == "function":
+                raise DependencyScopeError(
+                    f'The dependency "{_name(call)}" has a scope of "request", it cannot '
+                    'depend on dependencies with scope "function".'
+                )
     return Field(name, "depends", dependant=sub)
 
 
@@ -314,13 +332,18 @@ def _field(
 class SolveState:
     """Per-request scratch: dependency cache, collected errors and cleanups."""
 
-    __slots__ = ("background", "body", "cache", "cleanups", "errors", "req", "res")
+    __slots__ = (
+        "background", "body", "cache", "cleanups", "errors", "function_cleanups", "req", "res"
+    )  # fmt: skip
 
     def __init__(self, req: Any, res: Any) -> None:
         self.req, self.res = req, res
         self.cache: dict[Any, Any] = {}
         self.errors: list[dict[str, Any]] = []
         self.cleanups: list[Any] | None = None
+        # "function"-scoped generators, when the endpoint closes them itself (else they are
+        # closed with the others, after the response)
+        self.function_cleanups: list[Any] | None = None
         self.background: BackgroundTasks | None = None
         self.body: Any = _NO_BODY
 
@@ -373,8 +396,12 @@ _MISSING_V = object()
 def _body(st: SolveState) -> Any:
     if st.body is _NO_BODY:
         raw = raw_body(st.req)  # the engine's bytes (req.body would build a Body)
+        if custom_bodies_in_use:  # a custom Request class's body() (fasterapi/_endpoint.py)
+            raw = st.req.__dict__.get(CUSTOM_BODY, raw)
         if not raw:
             st.body = _MISSING_V
+        elif not _json_content(st.req):
+            st.body = raw  # validated as it is: a model refuses bytes (model_attributes_type)
         else:
             try:
                 st.body = json_loads(raw)
@@ -393,6 +420,31 @@ def _body(st: SolveState) -> Any:
 
 
 _INVALID = object()
+# A route handler given a Request subclass that overrides body() (FastAPI's custom request
+# classes, e.g. one that un-gzips) stores what it returned under this key; the flag keeps the
+# lookup off the path of apps that never do.
+CUSTOM_BODY = "_fa_custom_body"
+custom_bodies_in_use = False
+
+
+def _json_content(req: Any) -> bool:
+    """Whether the body is to be parsed as JSON, as FastAPI decides: a Content-Type of
+    application/json or application/*+json (RFC 6839 §3.1); no Content-Type at all only when
+    the app was made with strict_content_type=False."""
+    headers = req.__dict__.get("headers")
+    if headers is not None:
+        value = headers.get("content-type")
+    else:
+        value = None
+        for name, v in req.header_list:
+            if name == "content-type":
+                value = v
+                break
+    if value is None:
+        return not getattr(req.app, "strict_content_type", True)
+    mime = value.partition(";")[0].strip().lower()
+    major, _, sub = mime.partition("/")
+    return major == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def request_body(st: SolveState) -> Any:
@@ -444,6 +496,12 @@ def param_value(f: Field, st: SolveState, embed: bool) -> Any:
         if embed:
             raw = data.get(f.key, _MISSING_V) if isinstance(data, dict) else _MISSING_V
             return _validate(f, raw, ("body", f.key), st)
+        if type(data) is bytes and f.adapter is not None:  # not JSON: see _json_content
+            try:  # FastAPI validates with from_attributes: a model says model_attributes_type
+                return f.adapter.validate_python(data, from_attributes=True)
+            except ValidationError as e:
+                st.errors.extend(_sanitize(err, ("body",)) for err in e.errors(include_url=False))
+                return None
         return _validate(f, data, ("body",), st)
     return _validate(f, raw, (src, f.key), st)
 
@@ -504,8 +562,50 @@ def _enter_gen(st: SolveState, sub: Dependant, gen: Any) -> Any:
         value = next(gen)
     except StopIteration:
         raise RuntimeError(f"dependency {_name(sub.call)} did not yield") from None
-    _add_cleanup(st, gen)
+    _add_cleanup(st, gen) if sub.scope != "function" else _add_function_cleanup(st, gen)
     return value
+
+
+def _add_function_cleanup(st: SolveState, gen: Any) -> None:
+    if st.function_cleanups is not None:
+        st.function_cleanups.append(gen)
+    else:  # a caller that does not close them early (a WebSocket endpoint): at the end
+        _add_cleanup(st, gen)
+
+
+def finish_function_scope(st: SolveState) -> None:
+    """The endpoint returned: run the exit of its "function"-scoped generator dependencies,
+    last opened first (FastAPI's inner exit stack), before the response is sent; an
+    exception they raise propagates. Sync generators only (sync endpoints)."""
+    gens = st.function_cleanups
+    while gens:
+        gen = gens.pop()
+        try:
+            next(gen)
+        except StopIteration:
+            continue
+        gen.close()
+        raise RuntimeError(f"dependency {gen!r} yielded more than once")
+
+
+async def finish_function_scope_async(st: SolveState) -> None:
+    """finish_function_scope() for endpoints that may have async generator dependencies."""
+    gens = st.function_cleanups
+    while gens:
+        gen = gens.pop()
+        if inspect.isasyncgen(gen):
+            try:
+                await gen.__anext__()
+            except StopAsyncIteration:
+                continue
+            await gen.aclose()
+        else:
+            try:
+                next(gen)
+            except StopIteration:
+                continue
+            gen.close()
+        raise RuntimeError(f"dependency {gen!r} yielded more than once")
 
 
 async def _enter_agen(st: SolveState, sub: Dependant, gen: Any) -> Any:
@@ -513,7 +613,7 @@ async def _enter_agen(st: SolveState, sub: Dependant, gen: Any) -> Any:
         value = await gen.__anext__()
     except StopAsyncIteration:
         raise RuntimeError(f"dependency {_name(sub.call)} did not yield") from None
-    _add_cleanup(st, gen)
+    _add_cleanup(st, gen) if sub.scope != "function" else _add_function_cleanup(st, gen)
     return value
 
 
@@ -574,15 +674,21 @@ def unwind(st: SolveState, exc: BaseException) -> BaseException:
     dependencies, last opened first, as FastAPI (an ExitStack) does, so `except: rollback;
     raise` rolls back. Returns the exception to answer with: `exc`, or the one a generator
     raised instead (e.g. an HTTPException). A generator that swallows `exc` leaves it as the
-    answer (there is no result to send). Only sync generators (sync endpoints)."""
-    gens = st.cleanups
-    while gens:
-        exc = _throw(gens.pop(), exc)
+    answer (there is no result to send). Only sync generators (sync endpoints).
+    "function"-scoped generators are the inner ones: they see it first."""
+    for gens in (st.function_cleanups, st.cleanups):
+        while gens:
+            exc = _throw(gens.pop(), exc)
     return exc
 
 
 async def unwind_async(st: SolveState, exc: BaseException) -> BaseException:
     """unwind() for endpoints that may have async generator dependencies."""
+    if st.function_cleanups:  # the inner ones: they see it first (popped first)
+        if st.cleanups is None:
+            st.cleanups = []  # unwound here: no after-response callback needed
+        st.cleanups.extend(st.function_cleanups)
+        st.function_cleanups.clear()
     gens = st.cleanups
     while gens:
         gen = gens.pop()

@@ -67,3 +67,12 @@ class ResponseValidationError(Exception):
 
     def errors(self) -> list[Any]:
         return self._errors
+
+
+class FastAPIError(RuntimeError):
+    """A problem with how the app is written (FastAPI's name)."""
+
+
+class DependencyScopeError(FastAPIError):
+    """A dependency depends on another with a narrower scope: a "request"-scoped generator
+    dependency on a "function"-scoped one (its exit would run after the one it uses)."""

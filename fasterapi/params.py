@@ -115,8 +115,8 @@ class Depends:
             raise ValueError(f"Depends(scope=...) is 'function' or 'request', not {scope!r}")
         self.dependency = dependency
         self.use_cache = use_cache
-        # FastAPI runs a "function"-scoped generator's exit before the response is sent;
-        # FasterAPI runs every generator's exit after it (docs/migration-from-fastapi.md).
+        # A generator dependency's exit runs after the response is sent ("request", the
+        # default) or as soon as the endpoint has returned, before it is sent ("function").
         self.scope = scope
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
@@ -47,11 +47,62 @@ async def _ready(value: bytes) -> bytes:
     return value
 
 
+class _BodyAttr:
+    """Request.body: built on first read and cached in the instance, except on a subclass
+    that overrides `body()` (FastAPI's custom request classes call `await super().body()`
+    from their own `body`, which must stay reachable afterwards)."""
+
+    __doc__ = "The body as bytes; `await request.body()` also works (FastAPI's spelling)."
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = Body(raw_body(obj))
+        if type(obj).body is self:
+            obj.__dict__["body"] = value
+        return value
+
+
 class Request(NativeRequest):  # type: ignore[misc]
     """One HTTP request. The engine fills `method`, `path`, `path_params`, `body`, ...;
     everything below is built only when a handler reads it, then cached."""
 
     app: Any = None  # the App serving this request (set on a per-app subclass)
+
+    def __new__(cls, scope: Any = None, receive: Any = None, send: Any = None) -> Any:
+        """Starlette's `Request(scope, receive)`, as FastAPI's custom request classes build
+        one from the request they were given (`GzipRequest(request.scope, request.receive)`):
+        the engine's request becomes an instance of `cls`. Only the engine creates requests
+        from nothing (it does not call this)."""
+        orig = getattr(receive, "__self__", None)
+        if not isinstance(orig, Request):
+            raise TypeError(
+                "Request(scope, receive) takes request.scope and request.receive of a request "
+                "being served (requests are created by the engine)"
+            )
+        if type(orig) is not cls:
+            if not issubclass(cls, Request):
+                raise TypeError(f"{cls.__name__} is not a fasterapi Request class")
+            orig.__dict__.setdefault("app", orig.app)  # the per-app class carried it
+            orig.__dict__.pop("body", None)  # a subclass's own body() must be reachable
+            orig.__class__ = cls
+        return orig
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # see __new__; the engine fills everything
+
+    async def receive(self) -> dict[str, Any]:
+        """The body as one ASGI `http.request` message (Starlette's `request.receive`)."""
+        return {"type": "http.request", "body": raw_body(self), "more_body": False}
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body in chunks, then b"" (Starlette's `async for chunk in request.stream()`).
+        The engine has read the whole body before the handler runs (up to max_body_bytes),
+        so this yields it as one chunk."""
+        body = raw_body(self)
+        if body:
+            yield body
+        yield b""
 
     @cached
     def query_params(self) -> QueryParams:
@@ -84,11 +135,7 @@ class Request(NativeRequest):  # type: ignore[misc]
         """Alias of `client`."""
         return self.client
 
-    @cached
-    def body(self) -> Body:  # type: ignore[override]
-        """The body as bytes; `await request.body()` also works (FastAPI's spelling). Built
-        on first read; the framework's own parsing reads the engine's bytes directly."""
-        return Body(raw_body(self))
+    body = _BodyAttr()  # the framework's own parsing reads the engine's bytes directly
 
     @cached
     def scope(self) -> dict[str, Any]:
