@@ -130,7 +130,7 @@ def test_stream_whose_window_never_opens_is_reset(py_server: Any) -> None:
     for _ in range(20):  # the generator is closed on the producer's next turn
         served = c.get("/finished-streams")
         c.open_window(served, 1000)
-        c.read_until(lambda: c.ended(served), timeout=10)
+        c.read_until(lambda sid=served: c.ended(sid), timeout=10)
         if json.loads(c.body(served)) == {"count": 1}:
             break
         time.sleep(0.1)
