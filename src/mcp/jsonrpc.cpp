@@ -24,18 +24,31 @@ simdjson::padded_string_view padded_copy(std::string& buf, std::string_view text
   return simdjson::padded_string_view(buf.data(), text.size(), buf.size());
 }
 
-std::string_view trim_right(std::string_view s) {
+// Small helpers are forced inline: GCC's budget for the large parse() otherwise leaves them as
+// calls, which costs more than their bodies on every message.
+[[gnu::always_inline]] inline std::string_view trim_right(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
 
 // Maps a view into the padded copy back onto the caller's text (same offsets).
-std::string_view rebase(std::string_view v, const std::string& buf, std::string_view original) {
+[[gnu::always_inline]] inline std::string_view rebase(std::string_view v, const std::string& buf, std::string_view original) {
   if (v.empty()) return {};
   // Only views into the padded copy map back; anything else (never expected) maps to nothing.
   if (v.data() < buf.data() || v.data() + v.size() > buf.data() + original.size()) return {};
   return original.substr(static_cast<size_t>(v.data() - buf.data()), v.size());
+}
+
+// Compares a raw (still escaped) member name with a literal: the literal's length is known at
+// compile time, so this is a couple of inlined compares instead of strlen + memcmp calls per
+// candidate (operator== with a C string). Reading r[n] is safe: the raw key is quote-terminated
+// inside the padded copy, and a shorter key fails at its closing quote.
+template <size_t N>
+[[gnu::always_inline]] inline bool is_key(const od::raw_json_string& key, const char (&literal)[N]) {
+  constexpr size_t n = N - 1;
+  const char* r = key.raw();
+  return r[n] == '"' && std::memcmp(r, literal, n) == 0;
 }
 
 bool fail(ParseFailure& f, int code, std::string_view reason, std::string_view id = {}) {
@@ -74,25 +87,25 @@ bool read_params(od::object& params, KnownParams& known) {
       return has;
     };
     bool ok = true, unused = false;
-    if (key == "name") {
+    if (is_key(key, "name")) {
       ok = string_of(known.name, known.has_name);
-    } else if (key == "uri") {
+    } else if (is_key(key, "uri")) {
       ok = string_of(known.uri, known.has_uri);
-    } else if (key == "arguments") {
+    } else if (is_key(key, "arguments")) {
       ok = raw_value(value, vt, known.arguments);
       if (ok) known.arguments = trim_right(known.arguments);
-    } else if (key == "cursor") {
+    } else if (is_key(key, "cursor")) {
       ok = string_of(known.cursor, known.has_cursor);
-    } else if (key == "level") {
+    } else if (is_key(key, "level")) {
       ok = string_of(known.level, known.has_level);
-    } else if (key == "protocolVersion") {
+    } else if (is_key(key, "protocolVersion")) {
       ok = string_of(known.protocol_version, unused);
-    } else if (key == "requestId") {
+    } else if (is_key(key, "requestId")) {
       if (vt == od::json_type::string || vt == od::json_type::number)
         known.request_id = trim_right(value.raw_json_token());
-    } else if (key == "capabilities" && vt == od::json_type::object) {
+    } else if (is_key(key, "capabilities") && vt == od::json_type::object) {
       ok = raw_value(value, vt, known.capabilities);
-    } else if (key == "_meta" && vt == od::json_type::object) {
+    } else if (is_key(key, "_meta") && vt == od::json_type::object) {
       known.has_meta = true;
       od::object meta;
       if (value.get_object().get(meta)) return false;
@@ -103,16 +116,16 @@ bool read_params(od::object& params, KnownParams& known) {
         od::value v = f.value();
         od::json_type t;
         if (v.type().get(t)) return false;
-        if (k == "progressToken") {
+        if (is_key(k, "progressToken")) {
           if (t == od::json_type::string || t == od::json_type::number)
             known.progress_token = trim_right(v.raw_json_token());
-        } else if (k == "io.modelcontextprotocol/protocolVersion" && t == od::json_type::string) {
+        } else if (is_key(k, "io.modelcontextprotocol/protocolVersion") && t == od::json_type::string) {
           if (v.get_string().get(known.meta_version)) return false;
           known.has_meta_version = true;
-        } else if (k == "io.modelcontextprotocol/logLevel" && t == od::json_type::string) {
+        } else if (is_key(k, "io.modelcontextprotocol/logLevel") && t == od::json_type::string) {
           if (v.get_string().get(known.meta_log_level)) return false;
           known.has_meta_log_level = true;
-        } else if (k == "io.modelcontextprotocol/clientCapabilities" && t == od::json_type::object) {
+        } else if (is_key(k, "io.modelcontextprotocol/clientCapabilities") && t == od::json_type::object) {
           if (!raw_value(v, t, known.meta_client_capabilities)) return false;
         }
       }
@@ -171,30 +184,35 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
     od::value value = field.value();
     od::json_type vt;
     if (value.type().get(vt)) return fail(failure, kParseError, "Parse error");
-    if (key == "jsonrpc") {
+    if (is_key(key, "jsonrpc")) {
+      // The usual spelling is compared raw (no unescaping); anything else is read as a string.
       std::string_view v;
-      if (vt != od::json_type::string || value.get_string().get(v) || v != "2.0")
+      if (vt != od::json_type::string ||
+          (trim_right(value.raw_json_token()) != std::string_view(R"("2.0")", 5) && (value.get_string().get(v) || v != "2.0")))
         return fail(failure, kInvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"");
       have_version = true;
-    } else if (key == "id") {
+    } else if (is_key(key, "id")) {
       std::string_view token;
       token = trim_right(value.raw_json_token());
       if (vt == od::json_type::string) {
         std::string_view unused;
         if (value.get_string().get(unused)) return fail(failure, kParseError, "Parse error");
       } else if (vt == od::json_type::number) {
+        // Validated as a number: integers (the common id) on the cheap integer path.
+        int64_t integer;
         double unused;
-        if (value.get_double().get(unused)) return fail(failure, kParseError, "Parse error");
+        if (value.get_int64().get(integer) && value.get_double().get(unused))
+          return fail(failure, kParseError, "Parse error");
       } else {
         bad_id = true;  // null, bool, object, array: MCP ids are strings or numbers
         token = {};
       }
       out.id = rebase(token, impl_->message_buf, text);
       have_id = true;
-    } else if (key == "method") {
+    } else if (is_key(key, "method")) {
       if (vt != od::json_type::string || value.get_string().get(out.method)) bad_method = true;
       have_method = true;
-    } else if (key == "params") {
+    } else if (is_key(key, "params")) {
       if (vt == od::json_type::object) {
         const char* start = value.raw_json_token().data();
         od::object p;
@@ -214,7 +232,7 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       } else {
         bad_params = true;
       }
-    } else if (key == "result") {
+    } else if (is_key(key, "result")) {
       std::string_view raw;
       if (vt == od::json_type::object) {
         od::object r;
@@ -227,7 +245,7 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       }
       out.result = rebase(trim_right(raw), impl_->message_buf, text);
       have_result = true;
-    } else if (key == "error") {
+    } else if (is_key(key, "error")) {
       od::object e;
       if (vt != od::json_type::object || value.get_object().get(e))
         return fail(failure, kInvalidRequest, "Invalid Request: error must be an object");

@@ -36,6 +36,23 @@ Reply::Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, s
                                            std::move(progress_token), call_id, false, style,
                                            std::move(params)})) {}
 
+Reply::Reply(std::shared_ptr<State>& cache, const std::shared_ptr<Session>& session,
+             const std::shared_ptr<Channel>& channel, std::string_view id,
+             std::string_view progress_token, uint64_t call_id, ReplyStyle style,
+             std::string_view params) {
+  if (!cache || cache.use_count() != 1) cache = std::make_shared<State>();
+  State& s = *cache;
+  s.session = session;
+  s.channel = channel;
+  s.id.assign(id);  // assign keeps the strings' capacity
+  s.progress_token.assign(progress_token);
+  s.call_id = call_id;
+  s.done = false;
+  s.style = style;
+  s.params.assign(params);
+  state_ = cache;
+}
+
 std::string modern_result(std::string_view json, bool cacheable) {
   // ttlMs 0 with private scope: results may change at any time and are per caller.
   std::string_view members = cacheable ? R"("resultType":"complete","ttlMs":0,"cacheScope":"private")"
@@ -55,46 +72,50 @@ std::string modern_result(std::string_view json, bool cacheable) {
   return out;
 }
 
-bool Reply::active() const {
-  if (!state_ || state_->done || !state_->channel) return false;
+std::shared_ptr<Session> Reply::live() const {
+  if (!state_ || state_->done || !state_->channel) return nullptr;
   auto session = state_->session.lock();
-  if (!session) return false;
+  if (!session) return nullptr;
   auto it = session->in_flight.find(state_->id);
-  return it != session->in_flight.end() && it->second == state_->call_id;
+  if (it == session->in_flight.end() || it->second != state_->call_id) return nullptr;
+  return session;
 }
 
-bool Reply::finish(std::string_view message, bool refused) {
-  if (!active()) return false;
+bool Reply::active() const { return live() != nullptr; }
+
+bool Reply::finish(Session& session, std::string_view message, bool refused) {
   state_->done = true;
-  if (auto session = state_->session.lock()) session->in_flight.erase(state_->id);
+  session.in_flight.erase(state_->id);
   auto channel = std::move(state_->channel);
   channel->send(message, true, refused);
   return true;
 }
 
 bool Reply::result(std::string_view result_json) {
-  if (!active()) return false;
+  auto session = live();  // looked up once: this is every tool call's path
+  if (!session) return false;
   if (state_->style.modern) {
     std::string shaped = modern_result(result_json, state_->style.cacheable);
     std::string out;
     encode_result(out, state_->id, shaped);
-    return finish(out);
+    return finish(*session, out);
   }
   // One envelope buffer per thread, reused: channels copy what they keep.
   thread_local std::string out;
   out.clear();
   encode_result(out, state_->id, result_json);
-  return finish(out);
+  return finish(*session, out);
 }
 
 bool Reply::error(int code, std::string_view message, std::string_view data_json) {
-  if (!active()) return false;
+  auto session = live();
+  if (!session) return false;
   // 2026-07-28 changelog: resource not found is -32602 (it was -32002).
   if (state_->style.modern && code == kResourceNotFound) code = kInvalidParams;
   std::string out;
   encode_error(out, state_->id, code, message, data_json);
   // 2026-07-28 basic/index.mdx: a missing client capability is refused with HTTP 400.
-  return finish(out, state_->style.modern && code == kMissingRequiredClientCapability);
+  return finish(*session, out, state_->style.modern && code == kMissingRequiredClientCapability);
 }
 
 bool Reply::progress(double progress, double total, std::string_view message) {

@@ -22,10 +22,16 @@ struct ReplyStyle {
 
 class Reply {
  public:
+  struct State;
   Reply() = default;
   Reply(std::weak_ptr<Session> session, std::shared_ptr<Channel> channel, std::string id,
         std::string progress_token, uint64_t call_id, ReplyStyle style = {},
         std::string params = {});
+  // The same, reusing `cache`'s state when no other Reply holds it any more (a call answered
+  // synchronously): the per-call hot path then allocates nothing. `cache` keeps the new state.
+  Reply(std::shared_ptr<State>& cache, const std::shared_ptr<Session>& session,
+        const std::shared_ptr<Channel>& channel, std::string_view id, std::string_view progress_token,
+        uint64_t call_id, ReplyStyle style, std::string_view params);
 
   // Each returns false and sends nothing once the request was answered or cancelled, or its
   // session or channel is gone.
@@ -56,7 +62,8 @@ class Reply {
   uint64_t call_id() const { return state_ ? state_->call_id : 0; }
   std::string_view id() const { return state_ ? std::string_view(state_->id) : std::string_view(); }
 
- private:
+ public:
+  // Shared by the copies of one Reply (public for ServerCore's cache; opaque to others).
   struct State {
     std::weak_ptr<Session> session;
     std::shared_ptr<Channel> channel;
@@ -67,7 +74,11 @@ class Reply {
     ReplyStyle style;
     std::string params;
   };
-  bool finish(std::string_view message, bool refused = false);
+
+ private:
+  // The session, while this reply may still answer (not answered, not cancelled); else null.
+  std::shared_ptr<Session> live() const;
+  bool finish(Session& session, std::string_view message, bool refused = false);
   std::shared_ptr<State> state_;
 };
 

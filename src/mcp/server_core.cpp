@@ -462,15 +462,14 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
   std::string_view token = known.progress_token;
 
   const uint64_t call_id = next_call_id_++;
-  std::string id(msg.id);
-  session->in_flight[id] = call_id;
+  session->in_flight[msg.id] = call_id;
   ReplyStyle style;
   style.modern = known.has_meta_version;
   style.cacheable = style.modern && kind == CallKind::kResource;
   style.has_log_level = known.has_meta_log_level && parse_log_level(known.meta_log_level, style.log_level);
   // 2026-07-28: the application reads inputResponses, requestState and _meta from the params.
-  Reply reply(session, channel, std::move(id), std::string(token), call_id, style,
-              style.modern ? std::string(msg.params) : std::string());
+  Reply reply(reply_cache_, session, channel, msg.id, token, call_id, style,
+              style.modern ? msg.params : std::string_view());
   app_.call(call, reply);
   if (!reply.active()) return Outcome::kAnswered;
   channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
@@ -490,7 +489,7 @@ void ServerCore::notification(Session& session, const Message& msg) {
 }
 
 void ServerCore::cancel_request(Session& session, std::string_view id) {
-  auto it = session.in_flight.find(std::string(id));
+  auto it = session.in_flight.find(id);
   if (it == session.in_flight.end()) return;
   const uint64_t call_id = it->second;
   session.in_flight.erase(it);

@@ -134,6 +134,7 @@ class ServerCore {
                  const std::shared_ptr<Channel>& channel);
   std::vector<std::vector<ParamHeader>> tool_headers_;  // by tool index
   Parser aux_;  // reads members of params the one-pass parse does not keep
+  std::shared_ptr<Reply::State> reply_cache_;  // reused by the next call once unreferenced
 };
 
 }  // namespace fa::mcp

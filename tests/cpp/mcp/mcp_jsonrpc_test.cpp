@@ -37,6 +37,32 @@ TEST(McpJsonRpc, StringIdKeepsItsQuotesAndEscapedMethodIsUnescaped) {
   EXPECT_TRUE(r.msg.params.empty());
 }
 
+// The fast paths (an integer id, "2.0" compared raw) must not change what is accepted.
+TEST(McpJsonRpc, NumberIdsAndVersionSpellings) {
+  Parser p;
+  for (std::string_view id : {"1.5", "-3", "1e3", "12345678901234567890"}) {
+    std::string text = R"({"jsonrpc":"2.0","method":"ping","id":)" + std::string(id) + "}";
+    auto r = parse(p, text);
+    ASSERT_TRUE(r.ok) << id;
+    EXPECT_EQ(r.msg.id, id);
+  }
+  auto escaped = parse(p, R"({"jsonrpc":"\u0032.0","method":"ping","id":1})");
+  EXPECT_TRUE(escaped.ok);
+  for (std::string_view bad : {R"("2.00")", R"("2")", R"(2.0)", R"("2.0\n")"}) {
+    std::string text = R"({"jsonrpc":)" + std::string(bad) + R"(,"method":"ping","id":1})";
+    auto r = parse(p, text);
+    EXPECT_FALSE(r.ok) << bad;
+    EXPECT_EQ(r.failure.code, kInvalidRequest) << bad;
+  }
+  auto bad_number = parse(p, R"({"jsonrpc":"2.0","method":"ping","id":1.})");
+  EXPECT_FALSE(bad_number.ok);
+  // Member names of the same length and first letters are not confused.
+  auto near = parse(p, R"({"jsonrpc":"2.0","method":"tools/call","id":2,"params":{"nam":"x","names":"y","_met":{}}})");
+  ASSERT_TRUE(near.ok);
+  EXPECT_FALSE(near.msg.known.has_name);
+  EXPECT_FALSE(near.msg.known.has_meta);
+}
+
 TEST(McpJsonRpc, NotificationResponseAndError) {
   Parser p;
   auto n = parse(p, R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
