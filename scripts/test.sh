@@ -58,6 +58,13 @@ bash scripts/ensure-postgres.sh
 export FASTERAPI_REQUIRE_PG=1
 export FASTERAPI_REQUIRE_BROWSER=1  # tests/python/ws/test_ws_browser.py fails without chromium
 
+# The C++ client's tests (tests/cpp/pg) ran above before the server was sure to be up; run them
+# again now that a missing server fails them (release and ASan builds).
+step "C++ PostgreSQL client tests against the server"
+ctest --test-dir build/release -R '^Pg(Connection|Pool)\.' --output-on-failure
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan -R '^Pg(Connection|Pool)\.' --output-on-failure
+
 step "ruff + mypy"
 python3 -m ruff check fasterapi tests/python benchmarks examples tools
 python3 -m mypy
