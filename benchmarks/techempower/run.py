@@ -225,9 +225,9 @@ def table(rows: list[dict[str, Any]]) -> str:
             note = r.get("skipped") or f"INVALID: {r['failures'][0]}"
             lines.append(f"| {r['type']} | {r['server']} | | | | | | {note} |")
             continue
-        ratio = f"{r['rps'] / base[r['type']]:.2f}×" if base.get(r["type"]) else ""
+        ratio = f"{r['rps'] / base[r['type']]:.2f}x" if base.get(r["type"]) else ""
         pg = f"{r['pg_cpu_us']:.1f}" if r.get("pg_cpu_us") is not None else ""
-        note = "pipelined ×16" if r["type"] == "plaintext" else ""
+        note = "pipelined x16" if r["type"] == "plaintext" else ""
         lines.append(f"| {r['type']} | {r['server']} | {r['rps']:,.0f} | {ratio} | "
                      f"{r['server_cpu_us']:.1f} | {pg} | {r['errors']} | {note} |")
     return "\n".join(lines)

@@ -11,10 +11,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import asyncpg  # noqa: E402
-import orjson  # noqa: E402
-from blacksheep import Application, Content, Request, Response  # noqa: E402
-from common import (  # noqa: E402
+import asyncpg
+import orjson
+from blacksheep import Application, Content, Request, Response
+from common import (
     DSN,
     POOL_SIZE,
     SELECT_ALL_WORLDS,

@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import asyncpg  # noqa: E402
-from common import (  # noqa: E402
+import asyncpg
+from common import (
     DSN,
     POOL_SIZE,
     SELECT_ALL_WORLDS,
@@ -26,8 +26,8 @@ from common import (  # noqa: E402
     fortunes_html,
     query_count,
 )
-from fastapi import FastAPI  # noqa: E402
-from fastapi.responses import HTMLResponse, PlainTextResponse  # noqa: E402
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 pool: asyncpg.Pool | None = None
 cache: dict[int, dict[str, int]] = {}

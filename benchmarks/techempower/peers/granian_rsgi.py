@@ -14,9 +14,9 @@ from urllib.parse import parse_qs
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import asyncpg  # noqa: E402
-import orjson  # noqa: E402
-from common import (  # noqa: E402
+import asyncpg
+import orjson
+from common import (
     DSN,
     POOL_SIZE,
     SELECT_ALL_WORLDS,

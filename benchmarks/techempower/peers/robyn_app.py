@@ -11,9 +11,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import asyncpg  # noqa: E402
-import orjson  # noqa: E402
-from common import (  # noqa: E402
+import asyncpg
+import orjson
+from common import (
     DSN,
     POOL_SIZE,
     PORT,
@@ -25,7 +25,7 @@ from common import (  # noqa: E402
     fortunes_html,
     query_count,
 )
-from robyn import Headers, Request, Response, Robyn  # noqa: E402
+from robyn import Headers, Request, Response, Robyn
 
 app = Robyn(__file__)
 state: dict[str, asyncpg.Pool] = {}

@@ -13,9 +13,9 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import asyncpg  # noqa: E402
-import orjson  # noqa: E402
-from common import (  # noqa: E402
+import asyncpg
+import orjson
+from common import (
     DSN,
     POOL_SIZE,
     PORT,
@@ -27,7 +27,7 @@ from common import (  # noqa: E402
     fortunes_html,
     query_count,
 )
-from socketify import App, AppListenOptions  # noqa: E402
+from socketify import App, AppListenOptions
 
 SERVER = ((b"Server", b"socketify"),)
 JSON = b"application/json"
