@@ -16,10 +16,10 @@ namespace fa::mcp::client {
 // The answer to one request: `result` (raw JSON) or an error object's fields.
 struct Response {
   bool ok = false;
-  std::string result;    // raw JSON of "result" when ok
-  int code = 0;          // error.code
-  std::string message;   // error.message
-  std::string data;      // raw JSON of error.data, empty when absent
+  std::string result;   // raw JSON of "result" when ok
+  int code = 0;         // error.code
+  std::string message;  // error.message
+  std::string data;     // raw JSON of error.data, empty when absent
   // The error was made here (timeout, connection closed), not answered by the server: what a
   // circuit breaker counts as the upstream failing.
   bool local = false;
@@ -42,11 +42,10 @@ class Correlator {
 
   // Encodes request `method` (params: raw JSON object or empty) into `out` (appended) with the
   // next id, stored in `id`; returns the future its answer resolves.
-  future<Response> request(std::string& out, std::string_view method,
-                           std::string_view params_json, uint64_t& id);
+  future<Response> request(std::string& out, std::string_view method, std::string_view params_json,
+                           uint64_t& id);
   // Encodes a notification into `out` (appended).
-  static void notification(std::string& out, std::string_view method,
-                           std::string_view params_json);
+  static void notification(std::string& out, std::string_view method, std::string_view params_json);
 
   // One complete incoming message. The views of message() are valid until the next call.
   Incoming on_message(std::string_view text);
@@ -60,6 +59,7 @@ class Correlator {
   void fail_all(std::string_view reason);
 
   size_t pending() const { return pending_.size(); }
+  bool pending(uint64_t id) const { return pending_.contains(id); }
 
  private:
   Parser parser_;

@@ -6,11 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <system_error>
 
+#include "core/future_timers.h"
 #include "mcp/client/fd_stream.h"
 #include "mcp/client/http_response.h"
 
@@ -70,6 +72,7 @@ class HttpUpstream::Conn final : public ResponseSink,
     status_ = 0;
     parser_.reset();
     sse_ = SseParser();
+    events_ = 0;
     current = std::move(p);
     stream->write(current.bytes);
   }
@@ -109,6 +112,7 @@ class HttpUpstream::Conn final : public ResponseSink,
   }
   void on_complete() override {}
   void on_event(const SseEvent& event) override {
+    ++events_;
     if (event.type == "message" && !event.data.empty()) up_.on_message(event.data);
   }
 
@@ -122,10 +126,14 @@ class HttpUpstream::Conn final : public ResponseSink,
     if (!sse_mode_ && !body_.empty() && body_.front() == '{') up_.on_message(body_);
     busy = false;
     if (status_ == 404 && !up_.session_id_.empty()) up_.expired_ = true;
-    uint64_t id = current.id;
-    // The response ended without answering the request (an HTTP error, a 202 for a request).
-    if (id) up_.fail_id(id, "HTTP " + std::to_string(status_) + " without a JSON-RPC response");
-    up_.exchange_done(self, parser_.keep_alive());
+    Ending e;
+    e.status = status_;
+    e.sse = sse_mode_;
+    e.events = events_;
+    e.last_event_id = sse_.last_event_id();
+    e.has_retry = sse_.has_retry();
+    e.retry_ms = sse_.retry_ms();
+    up_.ended(self, std::move(current), e, parser_.keep_alive());
   }
 
   HttpUpstream& up_;
@@ -133,6 +141,7 @@ class HttpUpstream::Conn final : public ResponseSink,
   SseParser sse_;
   std::string body_;
   int status_ = 0;
+  size_t events_ = 0;
   bool sse_mode_ = false, got_bytes_ = false;
 };
 
@@ -152,6 +161,8 @@ HttpUpstream::HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions 
 HttpUpstream::~HttpUpstream() {
   closed_ = true;
   conns_.clear();
+  listener_.reset();
+  closer_.reset();
 }
 
 future<> HttpUpstream::open() {
@@ -225,6 +236,148 @@ void HttpUpstream::send_notification(std::string&& body) {
   enqueue(std::move(p));
 }
 
+std::string HttpUpstream::bodiless_head(std::string_view method,
+                                        std::string_view last_event_id) const {
+  std::string h(method);
+  h += ' ';
+  h += url_.path;
+  h += " HTTP/1.1\r\nHost: ";
+  h += url_.host;
+  if (url_.port != 80) h += ":" + std::to_string(url_.port);
+  h += method == "GET" ? "\r\nAccept: text/event-stream\r\n" : "\r\nContent-Length: 0\r\n";
+  if (!session_id_.empty()) h += "Mcp-Session-Id: " + session_id_ + "\r\n";
+  if (modern_) {
+    h += "MCP-Protocol-Version: ";
+    h += kModernProtocol;
+    h += "\r\n";
+  } else if (!protocol_version().empty()) {
+    h += "MCP-Protocol-Version: " + protocol_version() + "\r\n";
+  }
+  // transports.mdx "Resumability and Redelivery": the server replays what came after this id.
+  if (!last_event_id.empty()) h += "Last-Event-ID: " + std::string(last_event_id) + "\r\n";
+  h += http_.headers;
+  h += "\r\n";
+  return h;
+}
+
+void HttpUpstream::ended(const std::shared_ptr<Conn>& conn, Pending p, const Ending& e,
+                         bool reusable) {
+  switch (p.kind) {
+    case Kind::kPost:
+    case Kind::kResume: {
+      if (!p.id || !correlator_.pending(p.id)) break;
+      std::string last = e.last_event_id.empty() ? p.last_event_id : e.last_event_id;
+      if (e.sse && e.status == 200 && !last.empty() && p.attempts < 3 && !closed_) {
+        // The stream ended before the answer: resume it (transports.mdx "Resumability").
+        p.kind = Kind::kResume;
+        p.last_event_id = std::move(last);
+        if (e.has_retry) p.retry_ms = e.retry_ms;
+        ++p.attempts;
+        p.retried = false;
+        uint64_t delay = p.retry_ms;
+        resume_later(std::move(p), delay);
+        break;
+      }
+      // The response ended without answering the request (an HTTP error, a 202 for a request).
+      if (e.status == 404 && !session_id_.empty())
+        fail_id(p.id, "HTTP 404: the server no longer knows this session");
+      else
+        fail_id(p.id, "HTTP " + std::to_string(e.status) + " without a JSON-RPC response");
+      break;
+    }
+    case Kind::kListen: {
+      if (conn == listener_) listener_.reset();
+      if (e.status != 200 || !e.sse) return exchange_done(conn, false);  // 405: no such stream
+      if (!e.last_event_id.empty()) p.last_event_id = e.last_event_id;
+      if (e.has_retry) p.retry_ms = e.retry_ms;
+      exchange_done(conn, false);
+      uint64_t delay = p.retry_ms ? p.retry_ms : 1000;
+      return listener_ended(std::move(p), e.events, delay);
+    }
+    case Kind::kDelete:
+      if (conn == closer_) closer_.reset();
+      if (p.done) p.done->set_value();
+      return exchange_done(conn, false);
+  }
+  exchange_done(conn, reusable);
+}
+
+void HttpUpstream::resume_later(Pending p, uint64_t delay_ms) {
+  p.bytes = bodiless_head("GET", p.last_event_id);
+  std::weak_ptr<Upstream> weak = weak_from_this();
+  auto held = std::make_shared<Pending>(std::move(p));
+  loop_.call_later(std::chrono::milliseconds(delay_ms), [weak, held] {
+    auto self = std::static_pointer_cast<HttpUpstream>(weak.lock());
+    if (!self) return;
+    if (self->closed_) return self->fail_id(held->id, "Connection closed");
+    if (self->correlator_.pending(held->id)) self->enqueue(std::move(*held));
+  });
+}
+
+void HttpUpstream::listen() {
+  if (closed_ || expired_ || listener_ || session_id_.empty() || !http_.listen) return;
+  open_listener({}, 0, 0);
+}
+
+void HttpUpstream::open_listener(std::string last_event_id, int attempts, uint64_t retry_ms) {
+  if (closed_ || expired_ || listener_) return;
+  auto conn = connect(/*pooled=*/false);
+  if (!conn) return;
+  listener_ = conn;
+  Pending p;
+  p.kind = Kind::kListen;
+  p.last_event_id = std::move(last_event_id);
+  p.attempts = attempts;
+  p.retry_ms = retry_ms;
+  p.bytes = bodiless_head("GET", p.last_event_id);
+  conn->start(std::move(p));
+}
+
+// The GET stream ended or failed: open it again after the server's retry delay, resuming from
+// the last event; three failures in a row without an event give up.
+void HttpUpstream::listener_ended(Pending p, size_t events, uint64_t delay_ms) {
+  int attempts = events ? 0 : p.attempts + 1;
+  if (closed_ || expired_ || attempts >= 3) return;
+  std::weak_ptr<Upstream> weak = weak_from_this();
+  loop_.call_later(std::chrono::milliseconds(delay_ms),
+                   [weak, last = std::move(p.last_event_id), attempts, retry = p.retry_ms] {
+                     if (auto self = std::static_pointer_cast<HttpUpstream>(weak.lock()))
+                       self->open_listener(last, attempts, retry);
+                   });
+}
+
+future<> HttpUpstream::shutdown() {
+  if (closed_ || expired_ || session_id_.empty() || modern_) {
+    close();
+    return make_ready_future<>();
+  }
+  if (listener_) {
+    if (listener_->stream) listener_->stream->close();
+    listener_.reset();
+  }
+  // transports.mdx "Session Management": a client that no longer needs the session SHOULD
+  // send DELETE. On its own connection, so calls still in flight do not hold it up.
+  auto done = std::make_shared<promise<>>();
+  future<> deleted = done->get_future();
+  auto conn = connect(/*pooled=*/false);
+  if (!conn) {
+    close();
+    return make_ready_future<>();
+  }
+  closer_ = conn;
+  Pending p;
+  p.kind = Kind::kDelete;
+  p.done = done;
+  p.bytes = bodiless_head("DELETE", {});
+  conn->start(std::move(p));
+  std::weak_ptr<Upstream> weak = weak_from_this();
+  return with_timeout(loop_, std::chrono::seconds(2), std::move(deleted))
+      .then_wrapped([weak](future<>&& f) {
+        if (f.failed()) (void)f.get_exception();
+        if (auto self = weak.lock()) self->close();
+      });
+}
+
 void HttpUpstream::enqueue(Pending p) {
   if (closed_) {
     if (p.id) fail_id(p.id, "Connection closed");
@@ -254,12 +407,13 @@ void HttpUpstream::dispatch() {
   }
 }
 
-std::shared_ptr<HttpUpstream::Conn> HttpUpstream::connect() {
+std::shared_ptr<HttpUpstream::Conn> HttpUpstream::connect(bool pooled) {
   int fd = ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0 || (::connect(fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_) != 0 &&
                  errno != EINPROGRESS)) {
     std::string why = std::string("connect to ") + url_.host + ": " + std::strerror(errno);
     if (fd >= 0) ::close(fd);
+    if (!pooled) return nullptr;
     // Nothing can be sent: every queued request fails now, rather than waiting for its timeout.
     auto queue = std::move(queue_);
     queue_.clear();
@@ -278,12 +432,12 @@ std::shared_ptr<HttpUpstream::Conn> HttpUpstream::connect() {
                                    if (auto c = weak.lock()) c->on_closed(e);
                                  }});
   conn->stream->on_writable([] {});  // writes wait for the connect to finish
-  conns_.push_back(conn);
+  if (pooled) conns_.push_back(conn);
   return conn;
 }
 
 void HttpUpstream::exchange_done(const std::shared_ptr<Conn>& conn, bool reusable) {
-  if (!reusable) {
+  if (!reusable || std::find(conns_.begin(), conns_.end(), conn) == conns_.end()) {
     if (conn->stream) conn->stream->close();
     std::erase(conns_, conn);
   }
@@ -295,6 +449,14 @@ void HttpUpstream::failed(const std::shared_ptr<Conn>& conn, Pending p, bool sta
   if (conn->stream) conn->stream->close();
   conn->busy = false;
   std::erase(conns_, conn);
+  if (conn == listener_) {
+    listener_.reset();
+    uint64_t delay = p.retry_ms ? p.retry_ms : 1000;
+    if (p.kind == Kind::kListen) listener_ended(std::move(p), 0, delay);
+    return dispatch();
+  }
+  if (conn == closer_) closer_.reset();
+  if (p.done) p.done->set_value();
   if (stale && !p.retried && !closed_) {
     p.retried = true;  // RFC 9112 §9.3.1: a request on a connection closed under it may be retried
     queue_.push_front(std::move(p));
@@ -339,8 +501,13 @@ void HttpUpstream::close() {
   conns_.clear();
   for (auto& c : conns)
     if (c->stream) c->stream->close();
+  for (auto* c : {&listener_, &closer_})
+    if (*c && (*c)->stream) (*c)->stream->close();
+  listener_.reset();
+  closer_.reset();
   queue_.clear();
   correlator_.fail_all("Connection closed");
+  closed_because("the client closed the connection");
 }
 
 }  // namespace fa::mcp::client

@@ -3,7 +3,10 @@
 // JSON body or an SSE stream carrying the request's notifications and then its response
 // (parsed by HttpResponseParser / SseParser). Keep-alive connections in a small pool per
 // upstream; Mcp-Session-Id kept from initialize; MCP-Protocol-Version, and in the 2026-07-28
-// era Mcp-Method / Mcp-Name, on every request. Plain http:// only (no TLS yet).
+// era Mcp-Method / Mcp-Name, on every request. A POST's SSE stream that ends before its answer
+// is resumed with GET + Last-Event-ID after the server's retry delay; a session gets the
+// standalone GET stream for what the server sends outside any request (listen()); shutdown()
+// sends DELETE for the session. Plain http:// only: src/tls has no client side yet.
 #pragma once
 
 #include <sys/socket.h>
@@ -21,6 +24,8 @@ struct HttpUpstreamOptions {
   size_t max_connections = 8;
   // Extra request headers, preformatted "Name: value\r\n" (the upstream's own credentials).
   std::string headers;
+  // Open the standalone GET stream once a 2025-11-25 session exists (listen()).
+  bool listen = true;
 };
 
 // http://host[:port]/path split into its parts; false for anything else.
@@ -45,6 +50,10 @@ class HttpUpstream final : public Upstream {
   const std::string& session_id() const { return session_id_; }
   size_t connections() const { return conns_.size(); }
   size_t connects() const { return connects_; }  // connections opened so far (keep-alive test)
+  bool listening() const { return listener_ != nullptr; }
+
+  void listen() override;
+  future<> shutdown() override;
 
  protected:
   future<> open() override;
@@ -54,17 +63,42 @@ class HttpUpstream final : public Upstream {
 
  private:
   class Conn;
+  enum class Kind : uint8_t {
+    kPost,    // a message POSTed (id != 0: a request, whose answer may come as SSE)
+    kResume,  // GET + Last-Event-ID resuming request `id`'s SSE stream
+    kListen,  // the standalone GET stream
+    kDelete,  // DELETE of the session
+  };
   struct Pending {
     uint64_t id = 0;       // 0 for a notification or response (answered 202)
     std::string bytes;     // the whole HTTP request
     bool retried = false;  // already re-sent once after a stale keep-alive connection
+    Kind kind = Kind::kPost;
+    std::string last_event_id;        // kResume/kListen: the stream resumes after this event
+    uint64_t retry_ms = 0;            // the server's last `retry` on this stream
+    int attempts = 0;                 // resumptions (kResume) or failures in a row (kListen)
+    std::shared_ptr<promise<>> done;  // kDelete: set when the exchange ends
+  };
+  // How one exchange ended, as the connection saw it.
+  struct Ending {
+    int status = 0;
+    bool sse = false;
+    size_t events = 0;
+    std::string last_event_id;
+    bool has_retry = false;
+    uint64_t retry_ms = 0;
   };
   HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions options,
                HttpUpstreamOptions http);
   std::string head(size_t body_size, const Request* request) const;
+  std::string bodiless_head(std::string_view method, std::string_view last_event_id) const;
+  void ended(const std::shared_ptr<Conn>& conn, Pending p, const Ending& e, bool reusable);
+  void resume_later(Pending p, uint64_t delay_ms);
+  void open_listener(std::string last_event_id, int attempts, uint64_t retry_ms);
+  void listener_ended(Pending p, size_t events, uint64_t delay_ms);
   void enqueue(Pending p);
   void dispatch();
-  std::shared_ptr<Conn> connect();
+  std::shared_ptr<Conn> connect(bool pooled = true);
   void exchange_done(const std::shared_ptr<Conn>& conn, bool reusable);
   void failed(const std::shared_ptr<Conn>& conn, Pending p, bool stale, std::string_view why);
   void fail_id(uint64_t id, std::string_view why);
@@ -76,6 +110,7 @@ class HttpUpstream final : public Upstream {
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;
   std::vector<std::shared_ptr<Conn>> conns_;
+  std::shared_ptr<Conn> listener_, closer_;  // outside the pool: the GET stream, the DELETE
   std::deque<Pending> queue_;
   std::string session_id_;
   size_t connects_ = 0;

@@ -19,14 +19,14 @@ extern char** environ;
 namespace fa::mcp::client {
 
 std::shared_ptr<StdioUpstream> StdioUpstream::create(EventLoop& loop, std::vector<std::string> argv,
-                                                     UpstreamOptions options) {
+                                                     UpstreamOptions options, StdioOptions stdio) {
   return std::shared_ptr<StdioUpstream>(
-      new StdioUpstream(loop, std::move(argv), std::move(options)));
+      new StdioUpstream(loop, std::move(argv), std::move(options), std::move(stdio)));
 }
 
 StdioUpstream::StdioUpstream(EventLoop& loop, std::vector<std::string> argv,
-                             UpstreamOptions options)
-    : Upstream(loop, std::move(options)), argv_(std::move(argv)) {}
+                             UpstreamOptions options, StdioOptions stdio)
+    : Upstream(loop, std::move(options)), argv_(std::move(argv)), stdio_(std::move(stdio)) {}
 
 StdioUpstream::~StdioUpstream() {
   if (in_) in_->close();
@@ -54,11 +54,20 @@ future<> StdioUpstream::open() {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
   posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+  if (stdio_.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdio_.stderr_fd, 2);
+  if (!stdio_.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, stdio_.cwd.c_str());
   std::vector<char*> args;
   for (auto& a : argv_) args.push_back(a.data());
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (stdio_.env) {
+    for (auto& e : *stdio_.env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  // posix_spawnp searches the PATH of this process, not of `env` (as Popen does on POSIX).
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
+                          stdio_.env ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(to_child[0]);
   ::close(from_child[1]);
@@ -126,15 +135,38 @@ void StdioUpstream::on_data(std::string_view bytes) {
 void StdioUpstream::gone(std::string_view why) {
   if (in_) in_->close();
   if (out_) out_->close();
-  correlator_.fail_all(std::string("Connection closed: ") + std::string(why));
+  // The pipes close a moment before the child can be reaped: give pending requests the exit
+  // status when it comes soon (what the caller needs to know why the server went away).
+  fail_pending(std::string("Connection closed: ") + std::string(why), loop_.now());
   if (pid_ > 0 && !try_reap()) reap_later(0);
+}
+
+void StdioUpstream::fail_pending(std::string why, TimePoint since) {
+  if (!try_reap() && loop_.update_now() - since < kExitWait) {
+    auto self = std::static_pointer_cast<StdioUpstream>(shared_from_this());
+    loop_.call_later(std::chrono::milliseconds(5), [self, why = std::move(why), since]() mutable {
+      self->fail_pending(std::move(why), since);
+    });
+    return;
+  }
+  if (returncode_) why += " (the process exited with code " + std::to_string(*returncode_) + ")";
+  correlator_.fail_all(why);
+  closed_because(why);
 }
 
 void StdioUpstream::close() {
   if (in_) in_->close();  // EOF on the child's stdin: a stdio server exits (transports.mdx)
   if (out_) out_->close();
   correlator_.fail_all("Connection closed");
+  closed_because("the client closed the connection");
   if (pid_ > 0 && !try_reap()) reap_later(0);
+}
+
+future<> StdioUpstream::shutdown() {
+  close();
+  if (pid_ <= 0) return make_ready_future<>();
+  reaped_waiters_.emplace_back();
+  return reaped_waiters_.back().get_future();
 }
 
 bool StdioUpstream::try_reap() {
@@ -143,6 +175,13 @@ bool StdioUpstream::try_reap() {
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_ || (r < 0 && errno == ECHILD)) {
     pid_ = -1;
+    if (r > 0) {
+      if (WIFEXITED(status)) returncode_ = WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) returncode_ = -WTERMSIG(status);
+    }
+    auto waiters = std::move(reaped_waiters_);
+    reaped_waiters_.clear();
+    for (auto& w : waiters) w.set_value();
     return true;
   }
   return false;
@@ -157,7 +196,7 @@ void StdioUpstream::reap_later(int stage) {
 
 void StdioUpstream::reap_step(int stage, TimePoint start) {
   if (try_reap()) return;
-  if (loop_.update_now() - start >= kGrace && stage < 2) {
+  if (loop_.update_now() - start >= stdio_.grace && stage < 2) {
     ::kill(pid_, stage == 0 ? SIGTERM : SIGKILL);
     ++stage;
     start = loop_.now();

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,13 +16,25 @@
 
 namespace fa::mcp::client {
 
+struct StdioOptions {
+  // The child's whole environment as "NAME=value" entries; unset: this process's.
+  std::optional<std::vector<std::string>> env;
+  std::string cwd;     // empty: ours
+  int stderr_fd = -1;  // where the child's stderr goes (dup'ed; not owned); -1: ours
+  // How long a closing child gets after EOF on its stdin, then after SIGTERM.
+  std::chrono::milliseconds grace{2000};
+};
+
 class StdioUpstream final : public Upstream {
  public:
-  // How long a closing child gets after EOF on its stdin, then after SIGTERM.
-  static constexpr auto kGrace = std::chrono::milliseconds(2000);
+  static constexpr auto kGrace = std::chrono::milliseconds(2000);  // StdioOptions' default
+  // How long a child whose pipes closed may take to be reaped before pending requests fail
+  // (without its exit status in the message).
+  static constexpr auto kExitWait = std::chrono::milliseconds(500);
 
   static std::shared_ptr<StdioUpstream> create(EventLoop& loop, std::vector<std::string> argv,
-                                               UpstreamOptions options = {});
+                                               UpstreamOptions options = {},
+                                               StdioOptions stdio = {});
   ~StdioUpstream() override;
 
   void close() override;
@@ -30,6 +43,10 @@ class StdioUpstream final : public Upstream {
   // True once the child was reaped.
   bool reaped() const { return pid_ <= 0; }
   bool finished() const override { return !alive() && reaped(); }
+  // After reaping: the exit code, or minus the signal that ended the child (Popen's returncode).
+  std::optional<int> returncode() const { return returncode_; }
+  // close(), then ready once the child has been reaped.
+  future<> shutdown() override;
 
  protected:
   future<> open() override;
@@ -37,7 +54,9 @@ class StdioUpstream final : public Upstream {
   void send_notification(std::string&& body) override;
 
  private:
-  StdioUpstream(EventLoop& loop, std::vector<std::string> argv, UpstreamOptions options);
+  StdioUpstream(EventLoop& loop, std::vector<std::string> argv, UpstreamOptions options,
+                StdioOptions stdio);
+  void fail_pending(std::string why, TimePoint since);
   void on_data(std::string_view bytes);
   void gone(std::string_view why);
   void reap_later(int stage);
@@ -45,7 +64,10 @@ class StdioUpstream final : public Upstream {
   bool try_reap();
 
   std::vector<std::string> argv_;
+  StdioOptions stdio_;
   pid_t pid_ = 0;
+  std::optional<int> returncode_;
+  std::vector<promise<>> reaped_waiters_;
   std::shared_ptr<FdStream> in_;   // the child's stdin (we write)
   std::shared_ptr<FdStream> out_;  // the child's stdout (we read)
   std::string buf_;

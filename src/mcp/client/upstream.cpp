@@ -56,8 +56,9 @@ std::string Upstream::params_of(const Request& request) const {
       if (!request.meta_members.empty()) params += ',';
       params += R"("io.modelcontextprotocol/protocolVersion":")";
       params += kModernProtocol;
-      params += R"(","io.modelcontextprotocol/clientCapabilities":{},)"
-                R"("io.modelcontextprotocol/clientInfo":{"name":)";
+      params += R"(","io.modelcontextprotocol/clientCapabilities":)";
+      params += options_.capabilities;
+      params += R"(,"io.modelcontextprotocol/clientInfo":{"name":)";
       append_string(params, options_.client_name);
       params += R"(,"version":)";
       append_string(params, options_.client_version);
@@ -73,7 +74,9 @@ future<Response> Upstream::raw_call(const Request& request, uint64_t* id_out) {
   if (!alive()) return make_ready_future<Response>(failure(kConnectionClosed, "Connection closed"));
   std::string body;
   uint64_t id = 0;
-  future<Response> answer = correlator_.request(body, request.method, params_of(request), id);
+  future<Response> answer = request.params.empty()
+                                ? correlator_.request(body, request.method, params_of(request), id)
+                                : correlator_.request(body, request.method, request.params, id);
   if (id_out) *id_out = id;
   send_request(id, std::move(body), request);
   return answer;
@@ -84,8 +87,10 @@ future<Response> Upstream::call(const Request& request, uint64_t* id_out) {
   future<Response> answer = raw_call(request, &id);
   if (id_out) *id_out = id;
   if (answer.available()) return answer;
+  std::chrono::milliseconds timeout = request.timeout.value_or(options_.timeout);
+  if (timeout.count() <= 0) return answer;
   std::weak_ptr<Upstream> weak = weak_from_this();
-  return with_timeout(loop_, options_.timeout, std::move(answer))
+  return with_timeout(loop_, timeout, std::move(answer))
       .handle_exception([weak, id](std::exception_ptr e) -> Response {
         // The timer won (timed_out_error): give up on the request and tell the server.
         if (auto self = weak.lock()) self->cancel(id, "Request timed out");
@@ -116,9 +121,16 @@ void Upstream::on_message(std::string_view text) {
       }
       break;
     case Correlator::Incoming::kRequest: {
-      // Server-to-client requests: ping is answered; sampling, elicitation and roots are not
-      // offered by this client (no capability declared), so they get -32601.
       std::string id(correlator_.message().id);
+      if (on_request_) {
+        // Copies, as above: the handler may answer at once, which reuses the parser.
+        std::string method(correlator_.message().method);
+        std::string params(correlator_.message().params);
+        on_request_(id, method, params);
+        break;
+      }
+      // Without a handler: ping is answered; sampling, elicitation and roots are not offered
+      // (no capability declared), so they get -32601.
       std::string out;
       if (correlator_.message().method == "ping")
         encode_result(out, id, "{}");
@@ -132,11 +144,45 @@ void Upstream::on_message(std::string_view text) {
   }
 }
 
+void Upstream::respond(std::string_view id, std::string_view result_json) {
+  std::string out;
+  encode_result(out, id, result_json.empty() ? std::string_view("{}") : result_json);
+  if (alive()) send_notification(std::move(out));
+}
+
+void Upstream::respond_error(std::string_view id, int code, std::string_view message,
+                             std::string_view data_json) {
+  std::string out;
+  encode_error(out, id, code, message, data_json);
+  if (alive()) send_notification(std::move(out));
+}
+
+void Upstream::notify(std::string_view method, std::string_view params_json) {
+  std::string out;
+  Correlator::notification(out, method, params_json);
+  if (alive()) send_notification(std::move(out));
+}
+
+void Upstream::closed_because(std::string_view reason) {
+  if (closed_reported_) return;
+  closed_reported_ = true;
+  if (on_closed_) {
+    ClosedFn fn = on_closed_;  // the handler may drop this upstream's handlers
+    fn(reason);
+  }
+}
+
+future<> Upstream::shutdown() {
+  close();
+  return make_ready_future<>();
+}
+
 future<> Upstream::start() {
   std::weak_ptr<Upstream> weak = weak_from_this();
   return open().then([weak]() -> future<> {
     auto self = weak.lock();
     if (!self) return make_exception_future<>(std::runtime_error("upstream closed"));
+    if (!self->options_.handshake) return make_ready_future<>();
     if (!self->options_.probe_modern) return self->initialize();
     // 2026-07-28 server/discover.mdx: a modern server answers with its versions; a legacy one
     // refuses (method not found, or HTTP 400 without a session), and we initialize instead.
@@ -148,6 +194,7 @@ future<> Upstream::start() {
       if (r.ok && lists_modern(r.result)) {
         self->version_ = kModernProtocol;
         self->capabilities_ = member_json(r.result, "capabilities");
+        self->listen();
         return make_ready_future<>();
       }
       self->modern_ = false;
@@ -161,7 +208,9 @@ future<> Upstream::start() {
 future<> Upstream::initialize() {
   std::string members = R"("protocolVersion":")";
   members += kLegacyProtocol;
-  members += R"(","capabilities":{},"clientInfo":{"name":)";
+  members += R"(","capabilities":)";
+  members += options_.capabilities;
+  members += R"(,"clientInfo":{"name":)";
   append_string(members, options_.client_name);
   members += R"(,"version":)";
   append_string(members, options_.client_version);
@@ -184,6 +233,7 @@ future<> Upstream::initialize() {
     std::string note;
     Correlator::notification(note, "notifications/initialized", {});
     self->send_notification(std::move(note));
+    self->listen();
     return make_ready_future<>();
   });
 }

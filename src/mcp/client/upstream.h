@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,11 @@ struct Request {
   std::string_view members;       // the params object's members without braces ("a":1,...)
   std::string_view meta_members;  // members of params._meta without braces; may be empty
   std::string_view name;          // tools/call, prompts/get name or resources/read URI (Mcp-Name)
+  // When set: the whole params object, sent verbatim (the caller stamped its own _meta; the
+  // members above are then unused).
+  std::string_view params = {};
+  // The options' timeout unless set; zero or less waits forever.
+  std::optional<std::chrono::milliseconds> timeout = {};
 };
 
 struct UpstreamOptions {
@@ -32,11 +38,22 @@ struct UpstreamOptions {
   std::string client_version = "1.0";
   std::chrono::milliseconds timeout{30000};  // per request
   bool probe_modern = true;                  // try server/discover (2026-07-28) before initialize
+  // The client's capabilities (raw JSON object) in initialize and the 2026-07-28 _meta stamp.
+  std::string capabilities = "{}";
+  // False: start() only connects; the owner runs its own handshake through call() and reports
+  // its outcome with set_era() (MCPClient, whose handshake is in Python).
+  bool handshake = true;
 };
 
 class Upstream : public std::enable_shared_from_this<Upstream> {
  public:
   using NotificationFn = std::function<void(std::string_view method, std::string_view params)>;
+  // A server-to-client request (sampling/createMessage, elicitation/create, roots/list, ping:
+  // 2025-11-25 client/*.mdx, basic/utilities/ping.mdx). `id` is the raw JSON id token to pass
+  // back to respond()/respond_error(); params is raw JSON (empty when absent).
+  using RequestFn =
+      std::function<void(std::string_view id, std::string_view method, std::string_view params)>;
+  using ClosedFn = std::function<void(std::string_view reason)>;
   virtual ~Upstream() = default;
 
   // Connects/spawns and negotiates the era. Fails with std::runtime_error naming the cause.
@@ -46,8 +63,31 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   future<Response> call(const Request& request, uint64_t* id_out = nullptr);
   // Stops waiting for request `id` and tells the server (notifications/cancelled).
   void cancel(uint64_t id, std::string_view reason);
-  // Server notifications (progress, list_changed, logging) arrive here.
+  // Server notifications (progress, list_changed, logging, resources/updated) arrive here,
+  // whether they came on a request's answer stream, the GET stream or a stdio pipe.
   void on_notification(NotificationFn fn) { on_notification_ = std::move(fn); }
+  // Server-to-client requests arrive here. Without a handler, ping is answered and anything
+  // else gets -32601 (no capability was declared for it).
+  void on_request(RequestFn fn) { on_request_ = std::move(fn); }
+  // The client's answer to server request `id` (the raw token on_request gave).
+  void respond(std::string_view id, std::string_view result_json);
+  void respond_error(std::string_view id, int code, std::string_view message,
+                     std::string_view data_json = {});
+  // Sends a notification (params: raw JSON object or empty).
+  void notify(std::string_view method, std::string_view params_json);
+  // Called once when the connection ends (the process exited, close()), with why.
+  void on_closed(ClosedFn fn) { on_closed_ = std::move(fn); }
+  // The era an owner-run handshake (options().handshake == false) agreed on.
+  void set_era(bool modern, std::string version) {
+    modern_ = modern;
+    version_ = std::move(version);
+  }
+  // HTTP: opens the standalone GET stream for the session's unsolicited messages
+  // (transports.mdx "Listening for Messages from the Server"); nothing on stdio.
+  virtual void listen() {}
+  // Ends the connection politely and resolves once it is over: HTTP sends DELETE for the
+  // session first; a stdio child has been reaped. Never fails.
+  virtual future<> shutdown();
   // Ends the connection: pending requests fail with kConnectionClosed; a child is reaped.
   virtual void close() = 0;
   virtual bool alive() const = 0;
@@ -74,6 +114,8 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   virtual bool cancel_in_transport(uint64_t id) { return false; }
   // Called by transports with every complete incoming message.
   void on_message(std::string_view text);
+  // Transports call this once the connection is gone (runs on_closed once).
+  void closed_because(std::string_view reason);
 
   Correlator correlator_;
   EventLoop& loop_;
@@ -86,6 +128,9 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   std::string params_of(const Request& request) const;
 
   NotificationFn on_notification_;
+  RequestFn on_request_;
+  ClosedFn on_closed_;
+  bool closed_reported_ = false;
   std::string version_, server_info_, capabilities_;
 };
 
