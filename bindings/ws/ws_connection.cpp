@@ -5,6 +5,7 @@
 
 #include <nanobind/stl/string.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,14 +54,23 @@ void call1(PyObject* fn, PyObject* arg) {
   Py_XDECREF(r);
 }
 
+// A text message as a str. The engine checked its UTF-8 (RFC 6455 §8.1), so decoding cannot
+// fail; when it also found every byte ASCII, the str is one copy, without a second scan.
+PyObject* text_message(std::string_view data, bool ascii) {
+  auto n = static_cast<Py_ssize_t>(data.size());
+  if (!ascii) return PyUnicode_DecodeUTF8(data.data(), n, nullptr);
+  PyObject* s = PyUnicode_New(n, 127);
+  if (s) std::memcpy(PyUnicode_DATA(s), data.data(), data.size());
+  return s;
+}
+
 ws::Callbacks make_callbacks(std::shared_ptr<Sink> sink) {
   ws::Callbacks cb;
-  cb.on_message = [sink](ws::Socket&, std::string_view data, bool binary) {
+  cb.on_message = [sink](ws::Socket& sock, std::string_view data, bool binary) {
     if (!sink->on_message) return;
-    auto n = static_cast<Py_ssize_t>(data.size());
-    // Text was UTF-8 checked by the engine (RFC 6455 §8.1), so strict decoding cannot fail.
-    call1(sink->on_message, binary ? PyBytes_FromStringAndSize(data.data(), n)
-                                   : PyUnicode_DecodeUTF8(data.data(), n, nullptr));
+    call1(sink->on_message, binary ? PyBytes_FromStringAndSize(
+                                         data.data(), static_cast<Py_ssize_t>(data.size()))
+                                   : text_message(data, sock.message_ascii()));
   };
   cb.on_close = [sink](ws::Socket&, uint16_t code, std::string_view reason) {
     PyObject* fn = sink->on_close;

@@ -22,7 +22,7 @@ MessageReader::MessageReader(const ReaderConfig& config, Inflater* inflater)
 
 ReadEvent MessageReader::fail(uint16_t code, std::string_view reason) {
   failed_ = true;
-  error_ = ReadEvent{Kind::kError, false, {}, code, reason};
+  error_ = ReadEvent{Kind::kError, false, false, {}, code, reason};
   return error_;
 }
 
@@ -64,21 +64,21 @@ ReadEvent MessageReader::check_head() {
 ReadEvent MessageReader::control_frame(std::string_view payload) {
   switch (head_.opcode) {
     case 0x9:
-      return ReadEvent{Kind::kPing, false, payload, 0, {}};
+      return ReadEvent{Kind::kPing, false, false, payload, 0, {}};
     case 0xA:
-      return ReadEvent{Kind::kPong, false, payload, 0, {}};
+      return ReadEvent{Kind::kPong, false, false, payload, 0, {}};
     default:
       break;
   }
   // Close (§5.5.1): empty, or a 2-byte code then a UTF-8 reason.
-  if (payload.empty()) return ReadEvent{Kind::kClose, false, {}, close_code::kNoStatus, {}};
+  if (payload.empty()) return ReadEvent{Kind::kClose, false, false, {}, close_code::kNoStatus, {}};
   if (payload.size() == 1) return fail(close_code::kProtocolError, "close payload of 1 byte");
   uint16_t code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
                                         static_cast<uint8_t>(payload[1]));
   if (!valid_wire_close_code(code)) return fail(close_code::kProtocolError, "invalid close code");
   std::string_view reason = payload.substr(2);
   if (!valid_utf8(reason)) return fail(close_code::kInvalidPayload, "close reason not UTF-8");
-  return ReadEvent{Kind::kClose, false, {}, code, reason};
+  return ReadEvent{Kind::kClose, false, false, {}, code, reason};
 }
 
 ReadEvent MessageReader::next(char* data, size_t size, size_t& consumed) {
@@ -134,7 +134,7 @@ ReadEvent MessageReader::next(char* data, size_t size, size_t& consumed) {
       if (!binary_ && !utf8_.complete())
         return fail(close_code::kInvalidPayload, "text message ends inside a UTF-8 sequence");
       consumed = pos;
-      return ReadEvent{Kind::kMessage, binary_, body, 0, {}};
+      return ReadEvent{Kind::kMessage, binary_, !binary_ && utf8_.ascii(), body, 0, {}};
     } else {
       message_.append(body);
     }
@@ -143,7 +143,7 @@ ReadEvent MessageReader::next(char* data, size_t size, size_t& consumed) {
       if (!binary_ && !utf8_.complete())
         return fail(close_code::kInvalidPayload, "text message ends inside a UTF-8 sequence");
       consumed = pos;
-      return ReadEvent{Kind::kMessage, binary_, message_, 0, {}};
+      return ReadEvent{Kind::kMessage, binary_, !binary_ && utf8_.ascii(), message_, 0, {}};
     }
   }
   consumed = pos;

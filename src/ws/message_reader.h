@@ -27,6 +27,7 @@ struct ReadEvent {
   enum class Kind : uint8_t { kNeedMore, kMessage, kPing, kPong, kClose, kError };
   Kind kind = Kind::kNeedMore;
   bool binary = false;      // kMessage: opcode 0x2
+  bool ascii = false;       // kMessage, text: every byte < 0x80 (UTF-8 and ASCII alike)
   std::string_view data;    // kMessage/kPing/kPong payload; valid until the next call
   uint16_t code = 0;        // kClose: the peer's code (1005 if none); kError: the code to send
   std::string_view reason;  // kClose: the peer's reason; kError: a static description

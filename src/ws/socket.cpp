@@ -212,7 +212,10 @@ void Socket::on_data() {
     }
     switch (ev.kind) {
       case Kind::kMessage:
-        if (state_ == State::kOpen && cb_.on_message) cb_.on_message(*this, ev.data, ev.binary);
+        if (state_ == State::kOpen && cb_.on_message) {
+          message_ascii_ = ev.ascii;
+          cb_.on_message(*this, ev.data, ev.binary);
+        }
         break;
       case Kind::kPing:
         if (state_ == State::kOpen) send_control(Opcode::kPong, ev.data);  // §5.5.3

@@ -34,6 +34,7 @@ bool Utf8Validator::feed(std::string_view bytes) {
       if (i == n) break;
       unsigned char c = p[i++];
       if (c < 0x80) continue;
+      ascii_ = false;
       lo = 0x80, hi = 0xBF;
       if (c >= 0xC2 && c <= 0xDF) {
         need = 1;

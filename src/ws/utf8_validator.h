@@ -16,12 +16,16 @@ class Utf8Validator {
   // True when everything fed so far ends on a character boundary.
   bool complete() const { return need_ == 0 && !failed_; }
   bool failed() const { return failed_; }
-  void reset() { need_ = 0, lo_ = 0x80, hi_ = 0xBF, failed_ = false; }
+  // True while every byte fed since reset() was ASCII (< 0x80): a binding can then build its
+  // string by copying, without decoding again.
+  bool ascii() const { return ascii_; }
+  void reset() { need_ = 0, lo_ = 0x80, hi_ = 0xBF, failed_ = false, ascii_ = true; }
 
  private:
   uint8_t need_ = 0;               // continuation bytes still expected
   uint8_t lo_ = 0x80, hi_ = 0xBF;  // allowed range of the next continuation byte
   bool failed_ = false;
+  bool ascii_ = true;
 };
 
 // Whole-buffer check.

@@ -95,6 +95,9 @@ class Socket {
   void pause_reading();
   void resume_reading();
   bool reading_paused() const { return app_paused_; }
+  // Inside on_message for a text message: every byte is ASCII, so a binding may copy it into
+  // its string type without decoding it again (it was UTF-8 checked already).
+  bool message_ascii() const { return message_ascii_; }
   // True until a close frame was sent or received or the connection died.
   bool open() const;
   // Bytes queued on the connection and not yet written to the socket.
@@ -147,6 +150,7 @@ class Socket {
   bool want_drain_ = false;  // a send returned false: call on_drain when output drains
   bool out_paused_ = false;  // reading stopped because output is past the high-water mark
   bool app_paused_ = false;  // reading stopped by pause_reading()
+  bool message_ascii_ = false;  // see message_ascii()
   bool held_scheduled_ = false;  // deliver_held() is deferred on the loop
   bool in_data_ = false;     // inside on_data: sends are flushed when it returns
   std::string scratch_;      // compressed payloads (capacity kept)

@@ -24,6 +24,7 @@ struct Seen {
   std::string data;
   uint16_t code = 0;
   std::string reason;
+  bool ascii = false;
 };
 
 // Feeds `wire` in pieces of `step` bytes (0 = all at once), like a socket would, and collects
@@ -43,7 +44,8 @@ std::vector<Seen> feed(MessageReader& r, const std::string& wire, size_t step = 
         buf.erase(0, consumed);
         break;
       }
-      out.push_back({ev.kind, ev.binary, std::string(ev.data), ev.code, std::string(ev.reason)});
+      out.push_back({ev.kind, ev.binary, std::string(ev.data), ev.code, std::string(ev.reason),
+                     ev.ascii});
       if (ev.kind == Kind::kError) return out;
       buf.erase(0, consumed);
     }
@@ -65,6 +67,24 @@ TEST(WsMessageReader, UnfragmentedTextAndBinary) {
   EXPECT_EQ(ev[0].data, "hello");
   EXPECT_TRUE(ev[1].binary);
   EXPECT_EQ(ev[1].data, std::string("\0\xff", 2));
+}
+
+TEST(WsMessageReader, TextMessagesSayWhetherTheyAreAscii) {
+  // Each message starts afresh; a fragmented one is ASCII only if every fragment is.
+  std::string wire = client_frame(0x1, std::string(50, 'a')) +
+                     client_frame(0x1, "caf\xc3\xa9") + client_frame(0x1, "plain") +
+                     client_frame(0x1, "x", false) + client_frame(0x0, "\xc3\xa9") +
+                     client_frame(0x2, "bin");
+  for (size_t step : {0, 1, 7}) {
+    auto r2 = reader();
+    auto ev = feed(r2, wire, step);
+    ASSERT_EQ(ev.size(), 5u);
+    EXPECT_TRUE(ev[0].ascii);
+    EXPECT_FALSE(ev[1].ascii);
+    EXPECT_TRUE(ev[2].ascii);
+    EXPECT_FALSE(ev[3].ascii);
+    EXPECT_FALSE(ev[4].ascii) << "binary messages are not flagged";
+  }
 }
 
 TEST(WsMessageReader, ByteByByteGivesTheSameResult) {

@@ -44,5 +44,18 @@ TEST(WsUtf8, IncrementalAcrossEverySplit) {
   EXPECT_FALSE(v.feed("ok"));  // stays failed
 }
 
+TEST(WsUtf8, TracksWhetherEverythingWasAscii) {
+  Utf8Validator v;
+  EXPECT_TRUE(v.ascii());
+  EXPECT_TRUE(v.feed(std::string(100, 'a')));  // the 16-byte fast path
+  EXPECT_TRUE(v.ascii());
+  EXPECT_TRUE(v.feed(std::string(40, 'b') + "\xc3\xa9"));  // past the fast path's blocks
+  EXPECT_FALSE(v.ascii());
+  EXPECT_TRUE(v.feed("plain again"));
+  EXPECT_FALSE(v.ascii()) << "ascii() covers everything since reset()";
+  v.reset();
+  EXPECT_TRUE(v.ascii());
+}
+
 }  // namespace
 }  // namespace fa::ws
