@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 import types
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fasterapi import _dispatch
 from fasterapi import dependencies as _dependencies
@@ -142,6 +143,8 @@ class App(APIRouter):
         self.root_path, self.root_path_in_servers = root_path.rstrip("/"), root_path_in_servers
         self.webhooks = webhooks if webhooks is not None else APIRouter()
         self.strict_content_type = strict_content_type
+        self.mounted_apps: list[tuple[str, App]] = []  # app.mount(prefix, other_app)
+        self.frontends: list[Any] = []  # app.frontend(...): fasterapi._frontend.Frontend
         self.router = self  # `app.router.route_class = ...` as on FastAPI
         self.dependency_overrides = {}
         self.openapi_schema: dict[str, Any] | None = None  # FastAPI's cache, user-settable
@@ -223,6 +226,16 @@ class App(APIRouter):
         if isinstance(app, (MCPServer, MCPProxy)):
             app.mount_into(self, path)
             return
+        if isinstance(app, App):  # a sub-application: its routes under `path`
+            prefix = path.rstrip("/")
+            if not prefix.startswith("/"):
+                raise ValueError(f"mount path must start with '/': {path!r}")
+            # Its OpenAPI document and docs pages name the prefix, as FastAPI's do from
+            # scope["root_path"] ("servers": [{"url": "/subapi"}]).
+            if not app.root_path:
+                app.root_path = self.root_path + prefix
+            self.mounted_apps.append((prefix, app))
+            return
         from fasterapi.asgi import METHODS, ASGIApp, is_asgi_app
 
         if is_asgi_app(app):  # FastAPI, Starlette, ...: every method under `path`
@@ -247,6 +260,23 @@ class App(APIRouter):
                 "mount() serves objects called as endpoint(req, res), such as StaticFiles; "
                 f"{app!r} is not one (ASGI apps are not supported)"
             )
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: Literal["auto", "index.html", "404.html"] | None = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve a static frontend build (`dist/`) under `path` at low priority: routes are
+        matched first. A missing file answers `404.html` if the build has one, else
+        `index.html` to browser navigations (single-page apps), else 404 (FastAPI's
+        `app.frontend`)."""
+        from fasterapi._frontend import Frontend, resolve_check_dir
+
+        checked = resolve_check_dir(directory, check_dir)
+        self.frontends.append(Frontend(path, directory, fallback, checked))
 
     def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Route:
         """Register `endpoint` at `path`; the path must start with '/' (it is served)."""
@@ -306,16 +336,41 @@ class App(APIRouter):
                     )
                 else:
                     server.add_route(method, route.path, endpoint, is_async)
+        for prefix, sub in self.mounted_apps:
+            # The sub-application's routes and its own middleware; the exception handlers
+            # and request.app are this app's (one set of engine hooks per server).
+            sub_routes = list(sub.routes)
+            if sub.openapi_url or sub.docs_url:
+                from fasterapi.openapi.docs import openapi_routes
+
+                sub_routes += openapi_routes(sub)
+            for route in sub_routes:
+                endpoint, is_async = build_endpoint(route, sub.http_middleware)
+                if access_log or self.access_log:
+                    endpoint = _logged(endpoint)
+                for method in route.methods:
+                    server.add_route(method, prefix + route.path, endpoint, is_async)
         if self.websocket_routes:
             from fasterapi._ws_endpoint import install_websockets
 
             install_websockets(self, server, tasks, config)
         if self.redirect_slashes:
             _add_slash_redirects(server, routes)
-        if self.http_middleware or self.exception_handlers or access_log or self.access_log:
+        if (
+            self.http_middleware
+            or self.exception_handlers
+            or access_log
+            or self.access_log
+            or self.frontends
+        ):
             # 404/405 then pass the middleware (CORS headers on a 404), the exception handlers
             # and the access log, as in FastAPI. Without any, the engine answers them alone.
-            fallback = Route("/", _unrouted, methods=["GET"], include_in_schema=False)
+            unrouted: Callable[[Any, Any], Any] = _unrouted
+            if self.frontends:  # app.frontend(): what no route matched may be a build file
+                from fasterapi._frontend import frontend_endpoint
+
+                unrouted = frontend_endpoint(self.frontends, _unrouted)
+            fallback = Route("/", unrouted, methods=["GET"], include_in_schema=False)
             endpoint, is_async = build_endpoint(fallback, self.http_middleware)
             if access_log or self.access_log:
                 endpoint = _logged(endpoint)
