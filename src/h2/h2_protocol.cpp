@@ -105,6 +105,39 @@ H2Protocol::~H2Protocol() {
   nghttp2_session_del(session_);
 }
 
+// --- h2c by Upgrade (RFC 7540 §3.2) ---------------------------------------------------------
+
+std::unique_ptr<H2Protocol> H2Protocol::from_upgrade(http::Server& server, Connection& conn,
+                                                     const http::RequestHead& head) {
+  if (conn.secure()) return nullptr;  // h2c is cleartext only; TLS has ALPN "h2"
+  H2cRequest req;
+  if (!parse_h2c_upgrade(head, req)) return nullptr;
+  auto proto = std::make_unique<H2Protocol>(server, conn);
+  if (!proto->take_upgrade(std::move(req), head.method_id == http::Method::kHead)) return nullptr;
+  return proto;
+}
+
+bool H2Protocol::take_upgrade(H2cRequest req, bool head_request) {
+  // The client's HTTP2-Settings stand for its first SETTINGS; stream 1 is the request,
+  // half-closed (remote) already (§3.2).
+  int rc = nghttp2_session_upgrade2(session_, reinterpret_cast<const uint8_t*>(req.settings.data()),
+                                    req.settings.size(), head_request ? 1 : 0, nullptr);
+  if (rc != 0) {
+    FA_LOG(LogLevel::kDebug, "h2c upgrade refused: %s", nghttp2_strerror(rc));
+    return false;
+  }
+  auto s = std::make_unique<Stream>();
+  s->id = 1;
+  s->method = std::move(req.method);
+  s->path = std::move(req.target);
+  s->authority = std::move(req.authority);
+  s->scheme = "http";
+  s->fields = std::move(req.fields);
+  streams_[1] = std::move(s);
+  upgraded_request_ = true;  // answered once the client's preface is in (on_data)
+  return true;
+}
+
 // --- bytes in -----------------------------------------------------------------------------
 
 void H2Protocol::on_data(Connection& conn) {
@@ -121,6 +154,14 @@ void H2Protocol::on_data(Connection& conn) {
   in_recv_ = true;
   ssize_t n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                                        bytes.size());
+  if (n >= 0 && upgraded_request_ && preface_left_ == 0) {
+    // h2c by Upgrade: the response to stream 1 waits for the client's preface. Sent earlier,
+    // a window's worth of DATA lands behind the 101 before the client has switched, more than
+    // curl keeps for it ("connection buffer size is too small ... after HTTP Upgrade").
+    upgraded_request_ = false;
+    auto it = streams_.find(1);
+    if (it != streams_.end() && !it->second->dispatched) dispatch(*it->second);
+  }
   in_recv_ = false;
   in.consume(in.size());
   if (n < 0) {

@@ -14,6 +14,7 @@
 
 #include "h2/frame_guard.h"
 #include "h2/h2_stream.h"
+#include "h2/h2c_upgrade.h"
 #include "http/protocol.h"
 #include "http/response.h"
 
@@ -36,6 +37,13 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
  public:
   H2Protocol(http::Server& server, http::Connection& conn, GuardLimits guard = {});
   ~H2Protocol() override;
+
+  // h2c by Upgrade (RFC 7540 §3.2): the protocol that takes `head` over as stream 1 (answered
+  // on the loop's next turn), or null when `head` is not an acceptable h2c upgrade (over TLS,
+  // a body, a bad HTTP2-Settings) and HTTP/1.1 answers it. The caller writes kSwitchingToH2c
+  // and switches the connection to it.
+  static std::unique_ptr<H2Protocol> from_upgrade(http::Server& server, http::Connection& conn,
+                                                  const http::RequestHead& head);
 
   // Protocol
   void on_data(http::Connection& conn) override;
@@ -75,6 +83,7 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   ssize_t read_body(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags);
 
  private:
+  bool take_upgrade(H2cRequest req, bool head_request);
   Stream* find(uint64_t serial) const;
   Stream* open_stream(uint64_t serial) const;
   void dispatch(Stream& s);
@@ -108,6 +117,7 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   bool pumping_ = false;
   bool repump_ = false;
   bool draining_ = false;         // server shutdown: GOAWAY sent
+  bool upgraded_request_ = false; // h2c Upgrade: stream 1 waits for the client preface
   TimerId stall_timer_ = 0;       // check_stalls() scheduled while a stream holds bytes
   bool closed_ = false;
 };

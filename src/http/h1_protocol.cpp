@@ -54,6 +54,17 @@ bool H1Protocol::switch_to_h2(Connection& conn) {
   return true;
 }
 
+bool H1Protocol::switch_to_h2c(Connection& conn) {
+  auto h2 = h2::H2Protocol::from_upgrade(server_, conn, head_);
+  if (!h2) return false;  // not h2c, or not acceptable: HTTP/1.1 answers the request
+  conn.output().append(h2::kSwitchingToH2c);
+  conn.input().consume(head_bytes_);  // the request is stream 1 now; the preface follows
+  head_bytes_ = body_bytes_ = 0;
+  state_ = State::kUpgraded;  // inert from here, as in switch_to_h2
+  conn.switch_protocol(std::move(h2));
+  return true;
+}
+
 void H1Protocol::process(Connection& conn) {
   ByteBuffer& in = conn.input();
   while (!conn.closing() && !conn.closed()) {
@@ -86,6 +97,7 @@ void H1Protocol::process(Connection& conn) {
       head_base_ = in.data();
       body_bytes_ = 0;
       if (!head_.has_body()) {
+        if (head_.upgrade && switch_to_h2c(conn)) return;
         dispatch(conn);
         continue;
       }

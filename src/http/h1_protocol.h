@@ -57,6 +57,9 @@ class H1Protocol final : public Protocol, public Exchange {
   // HTTP/2 on this connection (ALPN "h2", or the h2c preface, RFC 9113 §3.3-3.4): hands the
   // connection to H2Protocol. False when the first bytes are HTTP/1.x (or not yet decisive).
   bool switch_to_h2(Connection& conn);
+  // `Upgrade: h2c` on a request without a body (RFC 7540 §3.2; src/h2/h2c_upgrade.h): 101,
+  // then H2Protocol answers the request as stream 1. False: answer it over HTTP/1.1.
+  bool switch_to_h2c(Connection& conn);
   bool read_body(Connection& conn);
   void dispatch(Connection& conn);
   // 404, or 405 with Allow, when no route matched and the server has no fallback handler.

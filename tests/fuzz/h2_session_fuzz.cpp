@@ -1,6 +1,8 @@
 // libFuzzer target over the HTTP/2 glue (src/h2): arbitrary frames after the client preface go
 // into a real Connection (one end of a socketpair) whose H1Protocol hands over to H2Protocol;
 // handlers answer whole, streamed and deferred; responses are drained from the other end.
+// With the first byte's top bit set, the connection starts as an h2c Upgrade request (RFC 7540
+// §3.2) whose HTTP2-Settings value is the input's first line, then the preface and frames.
 // Invariants: no crash, no sanitizer report, and the server's exchange count returns to zero.
 #include <sys/socket.h>
 #include <unistd.h>
@@ -67,8 +69,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The first input byte picks the chunk size, so frames are also split across reads.
   size_t chunk = size ? 1 + data[0] % 64 : 1;
-  std::string input(h2::kClientPreface);
-  if (size) input.append(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::string_view rest = size ? std::string_view(reinterpret_cast<const char*>(data + 1), size - 1)
+                               : std::string_view();
+  std::string input;
+  if (size && (data[0] & 0x80)) {
+    size_t eol = rest.find('\n');
+    std::string_view settings = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    input.append("GET /stream HTTP/1.1\r\nHost: fuzz\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                 "Upgrade: h2c\r\nHTTP2-Settings: ")
+        .append(settings)
+        .append("\r\n\r\n");
+  }
+  input.append(h2::kClientPreface);
+  input.append(rest);
   for (size_t off = 0; off < input.size() && !conn->closed(); off += chunk) {
     size_t n = std::min(chunk, input.size() - off);
     char* dst = conn->input().prepare(n);
