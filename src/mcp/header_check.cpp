@@ -91,14 +91,16 @@ std::string check_mirrored_headers(const Message& msg, const HeaderLookup& heade
 
   const bool by_name = msg.method == "tools/call" || msg.method == "prompts/get";
   const bool by_uri = msg.method == "resources/read";
-  if (by_name || by_uri) {
+  // SEP-2663 "Streamable HTTP: Routing Headers": the tasks methods carry Mcp-Name: <taskId>.
+  const bool by_task = msg.method == "tasks/get" || msg.method == "tasks/update" || msg.method == "tasks/cancel";
+  if (by_name || by_uri || by_task) {
     std::string_view name = header("mcp-name");
-    std::string_view body = by_name ? msg.known.name : msg.known.uri;
+    std::string_view body = by_name ? msg.known.name : by_uri ? msg.known.uri : msg.known.task_id;
     if (name.empty()) return mismatch("Mcp-Name", "is missing");
     if (!decode_header_value(name, value)) return mismatch("Mcp-Name", "holds invalid characters");
     if (value != body)
-      return mismatch("Mcp-Name",
-                      "does not match the body's " + std::string(by_name ? "name" : "uri"));
+      return mismatch("Mcp-Name", "does not match the body's " +
+                                      std::string(by_name ? "name" : by_uri ? "uri" : "taskId"));
   }
 
   if (params.empty()) return {};

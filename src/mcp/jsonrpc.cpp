@@ -100,6 +100,8 @@ bool read_params(od::object& params, KnownParams& known) {
       ok = string_of(known.level, known.has_level);
     } else if (is_key(key, "protocolVersion")) {
       ok = string_of(known.protocol_version, unused);
+    } else if (is_key(key, "taskId")) {
+      ok = string_of(known.task_id, known.has_task_id);
     } else if (is_key(key, "requestId")) {
       if (vt == od::json_type::string || vt == od::json_type::number)
         known.request_id = trim_right(value.raw_json_token());
@@ -304,6 +306,27 @@ std::string_view Parser::raw_member(std::string_view object, std::string_view ke
     return rebase(trim_right(raw), impl_->member_buf, object);
   }
   return {};
+}
+
+bool Parser::object_members(std::string_view object,
+                            std::vector<std::pair<std::string, std::string>>& out) {
+  if (object.empty()) return false;
+  auto padded = padded_copy(impl_->member_buf, object);
+  od::document doc;
+  od::object obj;
+  if (impl_->member_parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return false;
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view k;
+    if (std::move(field_result).get(field) || field.unescaped_key().get(k)) return false;
+    std::string name(k);  // k lives in the parser's string buffer, reused by the value below
+    od::value value = field.value();
+    od::json_type vt;
+    std::string_view raw;
+    if (value.type().get(vt) || !raw_value(value, vt, raw)) return false;
+    out.emplace_back(std::move(name), std::string(trim_right(raw)));
+  }
+  return true;
 }
 
 bool Parser::string_array_member(std::string_view object, std::string_view key,

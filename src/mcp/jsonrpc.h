@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fa::mcp {
@@ -41,12 +42,13 @@ struct KnownParams {
   std::string_view protocol_version;  // initialize
   std::string_view request_id;        // notifications/cancelled: raw JSON token
   std::string_view capabilities;      // initialize: raw JSON of the client's capabilities
+  std::string_view task_id;           // tasks/get, tasks/update, tasks/cancel (SEP-2663)
   // 2026-07-28 per-request metadata (basic/index.mdx "_meta"): the request's protocol version
   // and log level, io.modelcontextprotocol/protocolVersion and .../logLevel.
   std::string_view meta_version, meta_log_level;
   // Raw JSON of _meta["io.modelcontextprotocol/clientCapabilities"] (2026-07-28).
   std::string_view meta_client_capabilities;
-  bool has_name = false, has_uri = false, has_cursor = false, has_level = false;
+  bool has_name = false, has_uri = false, has_cursor = false, has_level = false, has_task_id = false;
   bool has_meta = false, has_meta_version = false, has_meta_log_level = false;
 };
 
@@ -90,6 +92,9 @@ class Parser {
   bool string_member(std::string_view object, std::string_view key, std::string_view& value);
   // Raw JSON text of member `key` of `object`, empty if absent or `object` is not an object.
   std::string_view raw_member(std::string_view object, std::string_view key);
+  // Appends each member of the JSON object `object` as (unescaped name, raw JSON value) to `out`.
+  // Returns false if `object` is not a well-formed object.
+  bool object_members(std::string_view object, std::vector<std::pair<std::string, std::string>>& out);
   // Appends the strings of array member `key` of `object` to `out` (non-strings are skipped).
   // Returns false if absent or not an array of the object.
   bool string_array_member(std::string_view object, std::string_view key, std::vector<std::string>& out);

@@ -50,6 +50,8 @@ Reply::Reply(std::shared_ptr<State>& cache, const std::shared_ptr<Session>& sess
   s.done = false;
   s.style = style;
   s.params.assign(params);
+  s.store.reset();
+  s.task.reset();
   state_ = cache;
 }
 
@@ -81,7 +83,45 @@ std::shared_ptr<Session> Reply::live() const {
   return session;
 }
 
-bool Reply::active() const { return live() != nullptr; }
+bool Reply::active() const { return in_task() ? live_task() != nullptr : live() != nullptr; }
+
+std::shared_ptr<TaskStore> Reply::live_task() const {
+  if (!state_ || !state_->task || state_->task->terminal()) return nullptr;
+  return state_->store.lock();
+}
+
+void Reply::allow_tasks(std::weak_ptr<TaskStore> store) {
+  if (state_) state_->store = std::move(store);
+}
+
+bool Reply::tasks_allowed() const {
+  return state_ && state_->style.tasks && !state_->task && !state_->store.expired();
+}
+
+std::string Reply::create_task(int64_t ttl_ms, int64_t poll_interval_ms) {
+  if (!tasks_allowed()) return {};
+  auto session = live();
+  auto store = state_->store.lock();
+  if (!session || !store) return {};
+  auto task = store->create(ttl_ms, poll_interval_ms, state_->call_id);
+  // SEP-2663 "Task Creation": CreateTaskResult is Result & Task, flat, resultType "task".
+  std::string result = R"({"resultType":"task",)";
+  encode_task_members(result, *task, false);
+  result += '}';
+  std::string out;
+  encode_result(out, state_->id, result);
+  finish(*session, out);
+  state_->task = std::move(task);
+  return state_->task->id;
+}
+
+bool Reply::task_status(std::string_view message) {
+  auto store = live_task();
+  if (!store) return false;
+  state_->task->status_message.assign(message);
+  store->touch(*state_->task);
+  return true;
+}
 
 bool Reply::finish(Session& session, std::string_view message, bool refused) {
   state_->done = true;
@@ -92,6 +132,17 @@ bool Reply::finish(Session& session, std::string_view message, bool refused) {
 }
 
 bool Reply::result(std::string_view result_json) {
+  if (in_task()) {
+    // SEP-2663 "Task Status": a result, even a tool's isError one, completes the task.
+    auto store = live_task();
+    if (!store) return false;
+    Task& task = *state_->task;
+    task.status = TaskStatus::kCompleted;
+    task.result.assign(result_json);
+    task.inputs.clear();
+    store->touch(task);
+    return true;
+  }
   auto session = live();  // looked up once: this is every tool call's path
   if (!session) return false;
   if (state_->style.modern) {
@@ -108,6 +159,26 @@ bool Reply::result(std::string_view result_json) {
 }
 
 bool Reply::error(int code, std::string_view message, std::string_view data_json) {
+  if (in_task()) {
+    // SEP-2663 "Task Execution Errors": a JSON-RPC error fails the task and is inlined.
+    auto store = live_task();
+    if (!store) return false;
+    Task& task = *state_->task;
+    if (code == kResourceNotFound) code = kInvalidParams;  // 2026-07-28 changelog
+    std::string err;
+    encode_error(err, {}, code, message, data_json);
+    // encode_error writes a whole envelope; the task keeps its error object.
+    const std::string_view key = R"("error":)";
+    std::string_view e(err);
+    e = e.substr(e.find(key) + key.size());
+    e.remove_suffix(1);  // the envelope's closing brace
+    task.status = TaskStatus::kFailed;
+    task.error.assign(e);
+    task.status_message.assign(message);
+    task.inputs.clear();
+    store->touch(task);
+    return true;
+  }
   auto session = live();
   if (!session) return false;
   // 2026-07-28 changelog: resource not found is -32602 (it was -32002).
@@ -119,7 +190,7 @@ bool Reply::error(int code, std::string_view message, std::string_view data_json
 }
 
 bool Reply::progress(double progress, double total, std::string_view message) {
-  if (!active() || state_->progress_token.empty()) return false;
+  if (in_task() || !active() || state_->progress_token.empty()) return false;
   std::string params = R"({"progressToken":)";
   params.append(state_->progress_token);
   params.append(R"(,"progress":)");
@@ -140,7 +211,7 @@ bool Reply::progress(double progress, double total, std::string_view message) {
 }
 
 bool Reply::log(LogLevel level, std::string_view logger, std::string_view data_json) {
-  if (!active()) return false;
+  if (in_task() || !active()) return false;
   auto session = state_->session.lock();
   const ReplyStyle& style = state_->style;
   // 2026-07-28: no notifications/message unless the request carried a log level.
@@ -167,10 +238,30 @@ bool Reply::log(LogLevel level, std::string_view logger, std::string_view data_j
 namespace fa::mcp {
 
 uint64_t Reply::request(std::string_view method, std::string_view params_json) {
-  if (!active()) return 0;
-  auto session = state_->session.lock();
   // Numbers are unique across sessions, so the application can key its waiters by them alone.
   static std::atomic<uint64_t> next{1};
+  if (in_task()) {
+    // SEP-2663 "Task Update Requests": the request waits in the task's inputRequests (the task
+    // is input_required) until tasks/update answers its key.
+    auto store = live_task();
+    if (!store) return 0;
+    const uint64_t number = next.fetch_add(1, std::memory_order_relaxed);
+    Task::Input input;
+    input.key = std::string(method.substr(0, method.find('/'))) + "-" + std::to_string(number);
+    input.number = number;
+    input.request = R"({"method":)";
+    append_string(input.request, method);
+    input.request += R"(,"params":)";
+    input.request += params_json.empty() ? std::string_view("{}") : params_json;
+    input.request += '}';
+    Task& task = *state_->task;
+    task.inputs.push_back(std::move(input));
+    task.status = TaskStatus::kInputRequired;
+    store->touch(task);
+    return number;
+  }
+  if (!active()) return 0;
+  auto session = state_->session.lock();
   const uint64_t number = next.fetch_add(1, std::memory_order_relaxed);
   std::string id = std::to_string(number);
   session->outgoing.emplace(id, number);
@@ -188,7 +279,7 @@ uint64_t Reply::request(std::string_view method, std::string_view params_json) {
 }
 
 void Reply::close_stream() {
-  if (active()) state_->channel->close_stream();
+  if (!in_task() && active()) state_->channel->close_stream();
 }
 
 std::string_view Reply::auth_claims() const {

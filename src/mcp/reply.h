@@ -9,6 +9,7 @@
 
 #include "mcp/channel.h"
 #include "mcp/session.h"
+#include "mcp/tasks.h"
 
 namespace fa::mcp {
 
@@ -18,6 +19,7 @@ struct ReplyStyle {
   bool cacheable = false;  // 2026-07-28 CacheableResult (resources/read): ttlMs and cacheScope
   bool has_log_level = false;
   LogLevel log_level = LogLevel::kDebug;  // the request's io.modelcontextprotocol/logLevel
+  bool tasks = false;  // 2026-07-28 tools/call that declared the tasks extension (SEP-2663)
 };
 
 class Reply {
@@ -58,6 +60,21 @@ class Reply {
   // With bearer authorization on HTTP: the verified token's claims (JSON); empty otherwise.
   std::string_view auth_claims() const;
 
+  // SEP-2663 tasks. True when this request may be answered with a task: a 2026-07-28 tools/call
+  // that declared the io.modelcontextprotocol/tasks extension, on a server that serves it.
+  bool tasks_allowed() const;
+  // Answers the request with a CreateTaskResult now. From then on result(), error() and
+  // request() fill the task in instead (its result, its JSON-RPC error, its inputRequests);
+  // progress and log messages are dropped (SEP-2663 carries neither for tasks). Returns the
+  // task id; empty when tasks are not allowed or the request was answered already.
+  std::string create_task(int64_t ttl_ms, int64_t poll_interval_ms);
+  bool in_task() const { return state_ && state_->task; }
+  std::string_view task_id() const { return in_task() ? std::string_view(state_->task->id) : std::string_view(); }
+  // The task's statusMessage (and lastUpdatedAt); false outside a task or once it ended.
+  bool task_status(std::string_view message);
+  // Lets this request become a task (ServerCore, for requests that declared the extension).
+  void allow_tasks(std::weak_ptr<TaskStore> store);
+
   bool active() const;
   uint64_t call_id() const { return state_ ? state_->call_id : 0; }
   std::string_view id() const { return state_ ? std::string_view(state_->id) : std::string_view(); }
@@ -73,12 +90,16 @@ class Reply {
     bool done = false;
     ReplyStyle style;
     std::string params;
+    std::weak_ptr<TaskStore> store;  // set when the request may become a task
+    std::shared_ptr<Task> task;      // set once it did
   };
 
  private:
   // The session, while this reply may still answer (not answered, not cancelled); else null.
   std::shared_ptr<Session> live() const;
   bool finish(Session& session, std::string_view message, bool refused = false);
+  // The store while this reply fills in a task that has not ended; else null.
+  std::shared_ptr<TaskStore> live_task() const;
   std::shared_ptr<State> state_;
 };
 

@@ -18,7 +18,9 @@ bool is_known_version(std::string_view version) {
   return version == kModernVersion || is_supported_version(version);
 }
 
-ServerCore::ServerCore(Application& app, ServerInfo info) : app_(app), info_(std::move(info)) {}
+ServerCore::ServerCore(Application& app, ServerInfo info) : app_(app), info_(std::move(info)) {
+  tasks_->set_listener([this](const Task& task) { notify_task(task); });
+}
 
 int ServerCore::add(Listing& listing, std::string name, std::string descriptor_json) {
   auto it = listing.index.find(name);
@@ -113,6 +115,17 @@ Outcome ServerCore::listen(const std::shared_ptr<Session>& session, const Messag
   l.prompts = aux_.raw_member(filter, "promptsListChanged") == "true";
   l.resources = aux_.raw_member(filter, "resourcesListChanged") == "true";
   aux_.string_array_member(filter, "resourceSubscriptions", l.uris);
+  aux_.string_array_member(filter, "taskIds", l.task_ids);
+  if (!l.task_ids.empty() && !(tasks_enabled_ && declares_tasks(msg))) {
+    // SEP-2663 "Task Status Notifications": task notifications need the extension declared.
+    out_.clear();
+    encode_error(out_, msg.id, kMissingRequiredClientCapability, "Missing required client capability",
+                 R"({"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}})");
+    channel->send(out_, true, true);
+    return Outcome::kAnswered;
+  }
+  // Only tasks that exist are agreed to; the acknowledgment names them.
+  std::erase_if(l.task_ids, [this](const std::string& id) { return !tasks_->find(id); });
   // The acknowledgment names the subset we honour: all four kinds are served.
   std::string ack = R"({"_meta":{"io.modelcontextprotocol/subscriptionId":)" + l.id + R"(},"notifications":{)";
   bool first = true;
@@ -133,6 +146,15 @@ Outcome ServerCore::listen(const std::shared_ptr<Session>& session, const Messag
     for (size_t i = 0; i < l.uris.size(); ++i) {
       if (i) ack += ',';
       append_string(ack, l.uris[i]);
+    }
+    ack += ']';
+  }
+  if (!l.task_ids.empty()) {
+    if (!first || !l.uris.empty()) ack += ',';
+    ack += R"("taskIds":[)";
+    for (size_t i = 0; i < l.task_ids.size(); ++i) {
+      if (i) ack += ',';
+      append_string(ack, l.task_ids[i]);
     }
     ack += ']';
   }
@@ -266,6 +288,8 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
     return Outcome::kAnswered;
   }
   if (m == "subscriptions/listen" && modern) return listen(session, msg, channel);
+  if (modern && tasks_enabled_ && (m == "tasks/get" || m == "tasks/update" || m == "tasks/cancel"))
+    return task_method(msg, channel);
   if (m == "tools/call") return upcall(session, msg, channel, CallKind::kTool);
   if (m == "resources/read") return upcall(session, msg, channel, CallKind::kResource);
   if (m == "prompts/get") return upcall(session, msg, channel, CallKind::kPrompt);
@@ -368,8 +392,10 @@ void ServerCore::initialize(Session& session, const Message& msg, std::string& r
   result += "}";
 }
 
-void ServerCore::capabilities(std::string& out) {
+void ServerCore::capabilities(std::string& out, bool modern) {
   out += R"({"logging":{},)";
+  // SEP-2663 "Capability Negotiation": server/discover only; 2025-11-25 has no such extension.
+  if (modern && tasks_enabled_) out += R"("extensions":{"io.modelcontextprotocol/tasks":{}},)";
   if (completions_) out += R"("completions":{},)";
   out += R"("prompts":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},)"
          R"("tools":{"listChanged":true}})";
@@ -380,7 +406,7 @@ void ServerCore::discover(std::string& result) {
   result = R"({"supportedVersions":[")";
   result += kModernVersion;
   result += R"("],"capabilities":)";
-  capabilities(result);
+  capabilities(result, true);
   if (!info_.instructions.empty()) {
     result += R"(,"instructions":)";
     append_string(result, info_.instructions);
@@ -467,15 +493,100 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
   style.modern = known.has_meta_version;
   style.cacheable = style.modern && kind == CallKind::kResource;
   style.has_log_level = known.has_meta_log_level && parse_log_level(known.meta_log_level, style.log_level);
+  style.tasks = style.modern && tasks_enabled_ && kind == CallKind::kTool && declares_tasks(msg);
   // 2026-07-28: the application reads inputResponses, requestState and _meta from the params.
   Reply reply(reply_cache_, session, channel, msg.id, token, call_id, style,
               style.modern ? msg.params : std::string_view());
+  if (style.tasks) reply.allow_tasks(tasks_);
   app_.call(call, reply);
-  if (!reply.active()) return Outcome::kAnswered;
+  if (!reply.active() || reply.in_task()) return Outcome::kAnswered;
   channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
     if (auto s = weak.lock()) cancel_request(*s, id);
   });
   return Outcome::kPending;
+}
+
+bool ServerCore::declares_tasks(const Message& msg) {
+  std::string_view caps = msg.known.meta_client_capabilities;
+  if (caps.empty()) return false;
+  std::string_view extensions = aux_.raw_member(caps, "extensions");
+  return !extensions.empty() && !aux_.raw_member(extensions, kTasksExtension).empty();
+}
+
+Outcome ServerCore::task_method(const Message& msg, const std::shared_ptr<Channel>& channel) {
+  const std::string_view m = msg.method;
+  if (!declares_tasks(msg)) {
+    // SEP-2663 "Protocol Errors": clients that did not declare the extension get -32021.
+    out_.clear();
+    encode_error(out_, msg.id, kMissingRequiredClientCapability, "Missing required client capability",
+                 R"({"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}})");
+    channel->send(out_, true, true);
+    return Outcome::kAnswered;
+  }
+  auto invalid = [&](std::string_view why) {
+    out_.clear();
+    encode_error(out_, msg.id, kInvalidParams, why);
+    channel->send(out_, true, false);
+    return Outcome::kAnswered;
+  };
+  if (!msg.known.has_task_id) return invalid("Invalid params: taskId must be a string");
+  // An unknown or expired task is -32602 (SEP-2663 "Protocol Errors").
+  std::shared_ptr<Task> task = tasks_->find(msg.known.task_id);
+  if (!task) return invalid("Failed to retrieve task: Task not found");
+  // tasks/get answers the DetailedTask; tasks/update and tasks/cancel an empty acknowledgment.
+  // All three carry resultType "complete".
+  std::string result = R"({"resultType":"complete")";
+  std::vector<std::pair<uint64_t, std::string>> answered;
+  if (m == "tasks/get") {
+    result += ',';
+    encode_task_members(result, *task, true);
+  } else if (m == "tasks/update") {
+    std::string_view responses = aux_.raw_member(msg.params, "inputResponses");
+    std::vector<std::pair<std::string, std::string>> members;
+    if (responses.empty() || responses.front() != '{' || !aux_.object_members(responses, members))
+      return invalid("Invalid params: inputResponses must be an object");
+    // Keys that are not outstanding (never issued, answered already) are ignored.
+    for (auto& [key, value] : members) {
+      auto it = std::find_if(task->inputs.begin(), task->inputs.end(),
+                             [&](const Task::Input& in) { return in.key == key; });
+      if (it == task->inputs.end()) continue;
+      answered.emplace_back(it->number, std::move(value));
+      task->inputs.erase(it);
+    }
+    if (!answered.empty()) {
+      if (task->inputs.empty() && task->status == TaskStatus::kInputRequired)
+        task->status = TaskStatus::kWorking;
+      tasks_->touch(*task);
+    }
+  } else if (!task->terminal()) {  // tasks/cancel: cooperative; a finished task stays finished
+    task->status = TaskStatus::kCancelled;
+    task->status_message = "Cancelled by the client";
+    task->inputs.clear();
+    tasks_->touch(*task);
+    app_.cancel(task->call_id);
+  }
+  result += '}';
+  out_.clear();
+  encode_result(out_, msg.id, result);
+  channel->send(out_, true, false);
+  // The answers reach the waiting work after the acknowledgment (tasks/update is eventually
+  // consistent: the next tasks/get shows the task going on).
+  for (auto& [number, value] : answered) app_.response(number, true, value);
+  return Outcome::kAnswered;
+}
+
+void ServerCore::notify_task(const Task& task) {
+  // SEP-2663 "Task Status Notifications": the whole DetailedTask to the streams that asked.
+  std::erase_if(listeners_, [](const Listener& l) { return l.session.expired(); });
+  for (auto& l : listeners_) {
+    if (std::find(l.task_ids.begin(), l.task_ids.end(), task.id) == l.task_ids.end()) continue;
+    std::string params = R"({"_meta":{"io.modelcontextprotocol/subscriptionId":)" + l.id + "},";
+    encode_task_members(params, task, true);
+    params += '}';
+    std::string message;
+    encode_notification(message, "notifications/tasks", params);
+    l.channel->send(message, false, false);
+  }
 }
 
 void ServerCore::notification(Session& session, const Message& msg) {

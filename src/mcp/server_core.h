@@ -14,6 +14,7 @@
 #include "mcp/channel.h"
 #include "mcp/header_check.h"
 #include "mcp/session.h"
+#include "mcp/tasks.h"
 
 namespace fa::mcp {
 
@@ -63,6 +64,10 @@ class ServerCore {
   bool remove_prompt(std::string_view name) { return remove(prompts_, name); }
   bool remove_resource(std::string_view uri) { return remove(resources_, uri); }
   void set_completions(bool enabled) { completions_ = enabled; }
+  // Serves the tasks extension (SEP-2663) to 2026-07-28 clients: advertised by server/discover,
+  // tasks/get, tasks/update, tasks/cancel served, tool calls may become tasks (Reply::create_task).
+  void set_tasks(bool enabled) { tasks_enabled_ = enabled; }
+  TaskStore& tasks() { return *tasks_; }
   void set_page_size(size_t n) { page_size_ = n ? n : 1; }
 
   // Handles one message from `session`. Never throws on bad input: the errors the spec asks
@@ -107,7 +112,11 @@ class ServerCore {
                  const std::shared_ptr<Channel>& channel, CallKind kind);
   void initialize(Session& session, const Message& msg, std::string& result);
   void discover(std::string& result);
-  void capabilities(std::string& out);
+  void capabilities(std::string& out, bool modern = false);
+  // True when the 2026-07-28 request declared the tasks extension in its client capabilities.
+  bool declares_tasks(const Message& msg);
+  Outcome task_method(const Message& msg, const std::shared_ptr<Channel>& channel);
+  void notify_task(const Task& task);
   bool list(Session& session, const Listing& listing, const Message& msg, std::string& result);
   void notification(Session& session, const Message& msg);
 
@@ -128,13 +137,16 @@ class ServerCore {
     uint64_t call_id = 0;
     bool tools = false, prompts = false, resources = false;
     std::vector<std::string> uris;
+    std::vector<std::string> task_ids;  // notifications/tasks (SEP-2663)
   };
   std::vector<Listener> listeners_;
   Outcome listen(const std::shared_ptr<Session>& session, const Message& msg,
                  const std::shared_ptr<Channel>& channel);
   std::vector<std::vector<ParamHeader>> tool_headers_;  // by tool index
   Parser aux_;  // reads members of params the one-pass parse does not keep
-  std::shared_ptr<Reply::State> reply_cache_;  // reused by the next call once unreferenced
+  std::shared_ptr<Reply::State> reply_cache_;
+  bool tasks_enabled_ = false;
+  std::shared_ptr<TaskStore> tasks_ = std::make_shared<TaskStore>();  // Replies hold it weakly  // reused by the next call once unreferenced
 };
 
 }  // namespace fa::mcp
