@@ -163,13 +163,14 @@ def test_a_slow_endpoint_pauses_the_peer_instead_of_closing() -> None:
     chunk = os.urandom(64 * 1024)
     total = 96 * 1024 * 1024 // len(chunk)
     seen: dict[str, int] = {"max_unread": 0, "got": 0}
-    started = threading.Event()
+    started, go = threading.Event(), threading.Event()
 
     @app.websocket("/slow")
     async def slow(websocket: WebSocket) -> None:
         await websocket.accept()
         started.set()
-        await asyncio.sleep(1.5)  # reads nothing meanwhile
+        while not go.is_set():  # reads nothing until the test has seen the client stall
+            await asyncio.sleep(0.02)
         for i in range(total):
             seen["max_unread"] = max(seen["max_unread"], websocket._unread)
             data = await websocket.receive_bytes()
@@ -191,13 +192,16 @@ def test_a_slow_endpoint_pauses_the_peer_instead_of_closing() -> None:
         sender = threading.Thread(target=flood, daemon=True)
         assert started.wait(TIMEOUT)
         sender.start()
-        time.sleep(1.0)
-        stalled = sent[0]
-        time.sleep(0.3)
-        # The client is stalled by TCP flow control: the queue's high-water mark, the input
-        # the engine read, and the kernel's socket buffers — not 96 MiB.
-        assert sent[0] == stalled, "the client kept sending while the endpoint read nothing"
+        deadline = time.monotonic() + TIMEOUT
+        stalled = -1
+        while sent[0] != stalled:  # until no send got through for 0.3 s
+            assert time.monotonic() < deadline, "the client never stalled"
+            stalled = sent[0]
+            time.sleep(0.3)
+        # The client is stalled by TCP flow control after the queue's high-water mark, the
+        # input the engine read, and the kernel's socket buffers — not after 96 MiB.
         assert stalled * len(chunk) < 24 * 1024 * 1024, stalled
+        go.set()
         assert ws.recv(timeout=TIMEOUT * 2) == f"got {total}"
         sender.join(TIMEOUT)
         assert sent[0] == total
