@@ -65,13 +65,12 @@ class Dependant:
     function_scoped: bool = False  # this or a sub-dependency is a "function"-scoped generator
 
     def all_fields(self) -> list[Field]:
-        """Every leaf field of this plan and its sub-dependencies (for OpenAPI)."""
-        out: list[Field] = []
+        """Every leaf field of this plan and its sub-dependencies (for OpenAPI), in FastAPI's
+        order: this plan's own fields first, then each sub-dependency's, depth first."""
+        out = [f for f in self.fields if f.dependant is None]
         for f in self.fields:
             if f.dependant is not None:
                 out.extend(f.dependant.all_fields())
-            else:
-                out.append(f)
         return out
 
 

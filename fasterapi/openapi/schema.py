@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 
 from fasterapi._param_models import model_fields, param_model
 from fasterapi.dependencies import Field
@@ -51,6 +52,21 @@ _HTTP_VALIDATION_ERROR = {
 }
 
 
+class _JsonSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema as FastAPI writes it: `bytes` is a string of media type
+    application/octet-stream (JSON Schema 2020-12 §8.3-8.4), base64-encoded when the model's
+    config says its JSON bytes are (val_json_bytes / ser_json_bytes, by mode)."""
+
+    def bytes_schema(self, schema: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
+        config = self._config
+        encoding = config.ser_json_bytes if self.mode == "serialization" else config.val_json_bytes
+        if encoding == "base64":
+            out["contentEncoding"] = "base64"
+        self.update_with_validations(out, schema, self.ValidationsMapping.bytes)
+        return out
+
+
 class Schemas:
     """Collects component schemas; models are referenced by name, as FastAPI does."""
 
@@ -61,7 +77,9 @@ class Schemas:
 
     def _schema(self, tp: Any, mode: str) -> dict[str, Any]:
         try:
-            schema = TypeAdapter(tp).json_schema(ref_template=_REF, mode=mode)  # type: ignore[arg-type]
+            schema = TypeAdapter(tp).json_schema(
+                ref_template=_REF, mode=mode, schema_generator=_JsonSchema  # type: ignore[arg-type]
+            )
         except Exception:
             return {}
         self.components.update(_without_none_defaults(schema.pop("$defs", {})))
@@ -116,6 +134,8 @@ def _field_schema(f: Field, schemas: Schemas) -> dict[str, Any]:
             schema = schemas.of_input(tp)
     if "$ref" not in schema:
         schema.setdefault("title", f.key.replace("_", " ").title())  # pydantic's field title
+        if marker is not None and getattr(marker, "deprecated", None):
+            schema["deprecated"] = True  # pydantic >= 2.10 writes the field's deprecation too
     if not f.required and f.default is not None and f.source != "path":
         schema.setdefault("default", _default(f.default))
     return _without_none_defaults(schema)
@@ -300,7 +320,11 @@ def _success_response(route: Route, op: dict[str, Any], schemas: Schemas) -> dic
     media = getattr(cls, "media_type", None) if cls is not None else "application/json"
     if media is None:
         return out
-    if not media.endswith("json"):
+    if media == "text/event-stream" and route.dependant.kind in ("gen", "agen"):
+        out["content"] = {media: {"itemSchema": _sse_item_schema(route, schemas)}}
+        return out
+    if not media.endswith("json") or (cls is not None and not _is_json_class(cls)):
+        # FastAPI documents a model only for JSONResponse and its subclasses
         out["content"] = {media: {"schema": {"type": "string"}}}
         return out
     if route.dependant.kind in ("gen", "agen") and cls is None:  # JSON Lines (_endpoint.py)
@@ -317,6 +341,39 @@ def _success_response(route: Route, op: dict[str, Any], schemas: Schemas) -> dic
         _without_none_defaults(schema)
     out["content"] = {media: {"schema": schema}}
     return out
+
+
+def _is_json_class(cls: Any) -> bool:
+    from fasterapi.responses import JSONResponse
+
+    if isinstance(cls, type) and issubclass(cls, JSONResponse):
+        return True
+    # A FastAPI/Starlette JSONResponse (or subclass) given as response_class works as well
+    return any(c.__name__ == "JSONResponse" for c in getattr(cls, "__mro__", ()))
+
+
+def _sse_item_schema(route: Route, schemas: Schemas) -> dict[str, Any]:
+    """One event of a generator endpoint with response_class=EventSourceResponse (WHATWG
+    HTML §9.2 fields), `data` carrying the JSON of the `AsyncIterable[Item]` item type, as
+    FastAPI documents it (no item type, or ServerSentEvent itself: data is any string)."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "data": {"type": "string"},
+            "event": {"type": "string"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+    }
+    item = _stream_item_type(route)
+    if item is not None and getattr(item, "__name__", "") != "ServerSentEvent":
+        schema["required"] = ["data"]
+        schema["properties"]["data"] = {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": schemas.of(item),
+        }
+    return schema
 
 
 def _stream_item_type(route: Route) -> Any:
@@ -383,3 +440,29 @@ def build_openapi(app: App) -> dict[str, Any]:
         separate_input_output_schemas=app.separate_input_output_schemas,
         external_docs=app.openapi_external_docs,
     )
+
+
+# JSON Schema keywords FastAPI's OpenAPI model types as float: a component schema's
+# `"minimum": 1` is written `1.0` there (parameter schemas keep what pydantic wrote).
+_FLOAT_KEYWORDS = frozenset(
+    {"multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum"}
+)
+_VALUES = frozenset({"default", "example", "examples", "const", "enum"})  # data, not schemas
+
+
+def component_schema(schema: Any) -> Any:
+    """A copy of a component schema written as FastAPI writes it (see _FLOAT_KEYWORDS)."""
+    if isinstance(schema, dict):
+        return {
+            k: (
+                float(v)
+                if k in _FLOAT_KEYWORDS and type(v) is int
+                else v
+                if k in _VALUES
+                else component_schema(v)
+            )
+            for k, v in schema.items()
+        }
+    if isinstance(schema, list):
+        return [component_schema(v) for v in schema]
+    return schema

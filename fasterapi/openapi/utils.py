@@ -36,7 +36,7 @@ def get_openapi(
     external_docs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The document for `routes` (those with include_in_schema) and `webhooks`."""
-    from fasterapi.openapi.schema import Schemas, path_items
+    from fasterapi.openapi.schema import Schemas, component_schema, path_items
 
     info: dict[str, Any] = {"title": title}
     if summary:
@@ -58,7 +58,9 @@ def get_openapi(
     if webhooks:
         doc["webhooks"] = path_items(webhooks, schemas)
     if schemas.components:
-        doc["components"] = {"schemas": dict(sorted(schemas.components.items()))}
+        doc["components"] = {
+            "schemas": {k: component_schema(v) for k, v in sorted(schemas.components.items())}
+        }
     if schemas.security_schemes:  # fasterapi/openapi/security.py
         doc.setdefault("components", {})["securitySchemes"] = schemas.security_schemes
     if tags:
