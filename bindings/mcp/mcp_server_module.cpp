@@ -219,6 +219,7 @@ class McpServer {
     app_.on_cancel = std::move(on_cancel);
   }
   void set_page_size(size_t n) { core_.set_page_size(n); }
+  void set_tasks(bool enabled) { core_.set_tasks(enabled); }
   void set_response_hook(nb::object fn) { app_.on_response = std::move(fn); }
   bool remove_tool(const std::string& name) { return core_.remove_tool(name); }
   bool remove_prompt(const std::string& name) { return core_.remove_prompt(name); }
@@ -363,6 +364,8 @@ void register_mcp(nb::module_& m) {
       .def("set_hooks", &McpServer::set_hooks, nb::arg("pending"), nb::arg("on_cancel"),
            "pending: what runners return when they answer later; on_cancel(call_id).")
       .def("set_page_size", &McpServer::set_page_size, nb::arg("n"))
+      .def("set_tasks", &McpServer::set_tasks, nb::arg("enabled"),
+           "Serves the tasks extension (SEP-2663) to 2026-07-28 clients.")
       .def("set_auth", &McpServer::set_auth, nb::arg("verifier"), nb::arg("metadata_json"),
            nb::arg("metadata_url"), nb::arg("metadata_path"), nb::arg("scope"),
            "Bearer authorization (a JwtVerifier) for HTTP transports started afterwards.")

@@ -64,6 +64,20 @@ void register_mcp_reply(nb::module_& m) {
       .def_prop_ro("auth_claims", [](PyReply& r) { return std::string(r.reply.auth_claims()); },
                    "The verified bearer token's claims (raw JSON); empty without auth.")
       .def_prop_ro("active", [](PyReply& r) { return r.reply.active(); })
+      .def_prop_ro("tasks_allowed", [](PyReply& r) { return r.reply.tasks_allowed(); },
+                   "True when this call may become a task (SEP-2663: a 2026-07-28 tools/call that "
+                   "declared io.modelcontextprotocol/tasks).")
+      .def("create_task",
+           [](PyReply& r, int64_t ttl_ms, int64_t poll_interval_ms) {
+             return r.reply.create_task(ttl_ms, poll_interval_ms);
+           },
+           nb::arg("ttl_ms"), nb::arg("poll_interval_ms"),
+           "Answers with a CreateTaskResult; result/error/request then fill the task in. "
+           "Returns the task id ('' when not allowed).")
+      .def_prop_ro("in_task", [](PyReply& r) { return r.reply.in_task(); })
+      .def_prop_ro("task_id", [](PyReply& r) { return std::string(r.reply.task_id()); })
+      .def("task_status", [](PyReply& r, const std::string& message) { return r.reply.task_status(message); },
+           nb::arg("message"), "Sets the task's statusMessage.")
       .def_prop_ro("call_id", [](PyReply& r) { return r.reply.call_id(); })
       .def_prop_ro("request_id", [](PyReply& r) { return std::string(r.reply.id()); },
                    "The request's id as its raw JSON token.");

@@ -18,7 +18,18 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from fasterapi.mcp import Context, InputRequiredResult, MCPServer
+from fasterapi.mcp import (
+    TASK_OPTIONAL,
+    TASK_REQUIRED,
+    Context,
+    CreateTaskResult,
+    InputRequiredResult,
+    McpError,
+    MCPServer,
+    ServerTaskContext,
+    ToolError,
+    ToolExecution,
+)
 
 Block = dict[str, Any]  # a content block exactly as the spec's schema spells it
 
@@ -386,6 +397,73 @@ async def test_input_required_result_prompt(ctx: Context) -> list[Block]:
     schema = {"type": "object", "properties": {"context": {"type": "string"}}}
     got = await ctx.elicit("What context should the prompt use?", schema, key="user_context")
     return [user(text(f"Context: {(got.content or {}).get('context')}"))]
+
+
+# ---- tasks extension (SEP-2663; the 0.2.0 suite's tasks-* scenarios) -----------------------
+
+OPTIONAL_TASK = ToolExecution(taskSupport=TASK_OPTIONAL)
+CONFIRM_SCHEMA = {
+    "type": "object",
+    "properties": {"confirm": {"type": "boolean"}, "name": {"type": "string"}},
+}
+
+
+@server.tool()
+def greet(name: str) -> str:
+    """Sync-only: never a task."""
+    return f"Hello, {name}!"
+
+
+@server.tool(execution=OPTIONAL_TASK)
+async def slow_compute(seconds: float, label: str = "") -> str:
+    """Sleeps `seconds`, then answers; a task for clients that declared the extension."""
+    await asyncio.sleep(seconds)
+    return f"computed {label} in {seconds:g} s"
+
+
+@server.tool(execution=ToolExecution(taskSupport=TASK_REQUIRED))
+async def failing_job() -> str:
+    """Only ever a task; fails as a tool (isError) after a moment."""
+    await asyncio.sleep(0.5)
+    raise ToolError("the job failed")
+
+
+@server.tool(execution=OPTIONAL_TASK)
+async def protocol_error_job() -> str:
+    """Fails with a JSON-RPC error: the task ends failed."""
+    await asyncio.sleep(0.1)
+    raise McpError("internal failure in protocol_error_job", -32603)
+
+
+@server.tool(execution=OPTIONAL_TASK)
+async def confirm_delete(filename: str, ctx: Context) -> str:
+    """Asks for confirmation (the task is input_required until tasks/update answers)."""
+    got = await ctx.elicit(f"Delete {filename}?", CONFIRM_SCHEMA)
+    confirmed = got.action == "accept" and (got.content or {}).get("confirm")
+    return f"Deleted {filename}" if confirmed else f"Kept {filename}"
+
+
+@server.tool(execution=OPTIONAL_TASK)
+async def multi_input(ctx: Context) -> str:
+    """Two asks at once: two inputRequests pending together."""
+    first, second = await asyncio.gather(
+        ctx.elicit("First input?", CONFIRM_SCHEMA), ctx.elicit("Second input?", CONFIRM_SCHEMA)
+    )
+    names = [(r.content or {}).get("name", "?") for r in (first, second)]
+    return "Got " + " and ".join(names)
+
+
+@server.tool(execution=ToolExecution(taskSupport=TASK_REQUIRED))
+async def test_tool_with_task(ctx: Context) -> CreateTaskResult:
+    """Asks the user's name synchronously (InputRequiredResult), then runs as a task."""
+    got = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    name = (got.content or {}).get("name", "unknown")
+
+    async def work(task: ServerTaskContext) -> str:
+        await task.update_status(f"greeting {name}")
+        return f"Hello, {name}! (from task {task.task_id})"
+
+    return await ctx.experimental.run_task(work)
 
 
 # ---- resources -----------------------------------------------------------------------------

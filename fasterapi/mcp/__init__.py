@@ -9,12 +9,24 @@ from fasterapi.mcp.errors import InvalidParams, McpError, ResourceNotFound, Tool
 from fasterapi.mcp.input_required import InputRequiredResult
 from fasterapi.mcp.proxy import MCPProxy
 from fasterapi.mcp.server import MCPServer
+from fasterapi.mcp.tasks import (
+    TASK_FORBIDDEN,
+    TASK_OPTIONAL,
+    TASK_REQUIRED,
+    CreateTaskResult,
+    ServerTaskContext,
+    ToolExecution,
+)
 
 FastMCP = MCPServer  # the official SDK's former name
 
 __all__ = [
+    "TASK_FORBIDDEN",
+    "TASK_OPTIONAL",
+    "TASK_REQUIRED",
     "Audio",
     "Context",
+    "CreateTaskResult",
     "FastMCP",
     "Image",
     "InputRequiredResult",
@@ -25,5 +37,7 @@ __all__ = [
     "MCPServer",
     "McpError",
     "ResourceNotFound",
+    "ServerTaskContext",
     "ToolError",
+    "ToolExecution",
 ]

@@ -18,6 +18,7 @@ from fasterapi.mcp.results import ClientResult, wrap
 
 if TYPE_CHECKING:
     from fasterapi.mcp.server import MCPServer
+    from fasterapi.mcp.tasks import Experimental
 
 LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 
@@ -42,6 +43,7 @@ class Context:
         self._reply = reply
         self._server = server
         self._round: _Round | None = None
+        self._tool: Any = None  # the Tool being called (ctx.experimental.run_task shapes its value)
 
     def __class_getitem__(cls, _params: Any) -> type[Context]:
         return cls  # `Context[ServerSession, None]` annotations from SDK code keep working
@@ -94,6 +96,13 @@ class Context:
         (sub, scope, client_id, ...); None without authorization."""
         raw = self._reply.auth_claims
         return dict(json.loads(raw)) if raw else None
+
+    @property
+    def experimental(self) -> Experimental:
+        """The official SDK's experimental calls: `run_task(work)`, `is_task` (tasks, SEP-2663)."""
+        from fasterapi.mcp.tasks import Experimental
+
+        return Experimental(self)
 
     @property
     def session(self) -> _Session:
@@ -205,8 +214,10 @@ class Context:
         if self._server is None:
             raise RuntimeError("Context: no server")
         self._require(method)
-        if self._reply.modern:
+        if self._reply.modern and not self._reply.in_task:
             return self._modern().answer(method, params, key)
+        # 2025-11-25, or a task (SEP-2663: the ask waits in the task's inputRequests for
+        # tasks/update): a request to the client, answered later.
         number = self._reply.request(method, params)
         if not number:
             raise McpError("the request was cancelled or its client is gone")

@@ -52,6 +52,8 @@ class MCPServer:
         request_state_secret: bytes | None = None,
         auth: Any = None,
         authorization_servers: list[str] | None = None,
+        task_ttl_ms: int | None = 3_600_000,
+        task_poll_interval_ms: int = 1_000,
         **settings: Any,
     ) -> None:
         self.name = name or "fasterapi"
@@ -65,6 +67,10 @@ class MCPServer:
         self._native.set_response_hook(self._on_response)
         # Seals 2026-07-28 requestState; give every process of one deployment the same secret.
         self._state_seal = StateSeal(request_state_secret)
+        # Tasks (SEP-2663): kept ttlMs after creation (None: until the process ends); clients
+        # are told to poll every pollIntervalMs.
+        self._task_ttl_ms = int(task_ttl_ms or 0)
+        self._task_poll_interval_ms = int(task_poll_interval_ms)
         self._waiters: dict[int, asyncio.Future[Any]] = {}
         self._serving = False
         self.auth = auth
@@ -91,12 +97,15 @@ class MCPServer:
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
         input_schema: dict[str, Any] | None = None,
+        execution: Any = None,
     ) -> Any:
         """Registers a function as a tool: `@server.tool()`, `@server.tool("name")` or bare
         `@server.tool`. Its parameters (type hints, pydantic models) become the inputSchema, its
         docstring the description, its return annotation the outputSchema. `input_schema`
         advertises a JSON Schema (2020-12) verbatim instead; arguments are still validated
-        against the function's parameters."""
+        against the function's parameters. `execution=ToolExecution(taskSupport="optional")`
+        lets 2026-07-28 clients that declared the tasks extension get the call as a task
+        (fasterapi/mcp/tasks.py)."""
         if callable(name):
             self.add_tool(name)
             return name
@@ -104,7 +113,7 @@ class MCPServer:
         def decorator(fn: F) -> F:
             self.add_tool(
                 fn, name, title, description, annotations, icons, meta, structured_output,
-                input_schema,
+                input_schema, execution,
             )
             return fn
 
@@ -121,17 +130,22 @@ class MCPServer:
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
         input_schema: dict[str, Any] | None = None,
+        execution: Any = None,
     ) -> None:
         tool_name = name or fn.__name__
         if hasattr(annotations, "model_dump"):
             annotations = annotations.model_dump(exclude_none=True, by_alias=True)
-        tool = Tool(self, fn, tool_name, title, description, annotations, meta, structured_output)
+        tool = Tool(
+            self, fn, tool_name, title, description, annotations, meta, structured_output, execution
+        )
         if icons:
             tool.descriptor["icons"] = _dump(icons)
         if input_schema is not None:
             tool.descriptor["inputSchema"] = input_schema
         self._tools[tool_name] = tool
         self._native.add_tool(tool_name, tool.descriptor, tool.runner(), tool.wants_reply)
+        if tool.task_support != "forbidden":
+            self._native.set_tasks(True)  # server/discover now advertises the extension
         mirrored = _mirrored_params(tool.descriptor["inputSchema"])
         if mirrored:
             self._native.set_tool_headers(tool_name, mirrored)
@@ -347,7 +361,13 @@ class MCPServer:
         task = asyncio.get_running_loop().create_task(coro)
         call_id = reply.call_id
         self._tasks[call_id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(call_id, None))
+
+        def done(t: asyncio.Task[Any]) -> None:
+            # run_task's work is registered under the same call; only forget our own entry.
+            if self._tasks.get(call_id) is t:
+                del self._tasks[call_id]
+
+        task.add_done_callback(done)
         return PENDING
 
     def _cancel(self, call_id: int) -> None:

@@ -15,6 +15,13 @@ from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import McpError, ToolError
 from fasterapi.mcp.input_required import InputRequired, InputRequiredResult, request_dict
 from fasterapi.mcp.signature import Arguments, describe_validation_error
+from fasterapi.mcp.tasks import (
+    TASK_FORBIDDEN,
+    TASK_REQUIRED,
+    CreateTaskResult,
+    missing_extension,
+    task_support_of,
+)
 
 if TYPE_CHECKING:
     from fasterapi.mcp.server import MCPServer
@@ -58,12 +65,20 @@ class Tool:
         annotations: dict[str, Any] | None,
         meta: dict[str, Any] | None,
         structured_output: bool | None,
+        execution: Any = None,
     ) -> None:
         self.server = server
         self.fn = fn
         self.name = name
         self.is_async = inspect.iscoroutinefunction(fn)
         self.arguments = Arguments(fn, f"{name}Arguments")
+        # SEP-2663: whether calls may run as tasks. A function annotated to return
+        # CreateTaskResult creates its task itself (ctx.experimental.run_task); any other
+        # task-supporting function runs as a task whole when the client can take one.
+        self.task_support = task_support_of(execution)
+        self.manual_task = _returns_create_task_result(fn)
+        if self.manual_task:
+            structured_output = False
         schema, self.wrap = output_schema(fn) if structured_output is not False else (None, False)
         self.structured = schema is not None
         self.descriptor: dict[str, Any] = {"name": name}
@@ -82,7 +97,11 @@ class Tool:
 
     @property
     def wants_reply(self) -> bool:
-        return self.is_async or self.arguments.context_param is not None
+        return (
+            self.is_async
+            or self.arguments.context_param is not None
+            or self.task_support != TASK_FORBIDDEN
+        )
 
     def result(self, value: Any) -> dict[str, Any]:
         """The CallToolResult for the function's return value."""
@@ -105,6 +124,9 @@ class Tool:
         """runner(arguments[, reply]) for the C++ core (one Python call per tools/call)."""
         fn, validate, ctx_name = self.fn, self.arguments.validate, self.arguments.context_param
         result, failure, server = self.result, self.failure, self.server
+        tool, is_async = self, self.is_async
+        auto_task = self.task_support != TASK_FORBIDDEN and not self.manual_task
+        required = self.task_support == TASK_REQUIRED
 
         if not self.wants_reply:
 
@@ -120,12 +142,21 @@ class Tool:
 
         def run(arguments: dict[str, Any], reply: Any) -> Any:
             ctx = Context(reply, server)
+            ctx._tool = tool
             try:
                 if reply.modern:
                     ctx._modern()  # verifies requestState before the tool runs (-32602)
+                if auto_task and not reply.tasks_allowed and required:
+                    raise missing_extension()  # SEP-2663 "Capability Negotiation"
                 kwargs = validate(arguments)
                 if ctx_name is not None:
                     kwargs[ctx_name] = ctx
+                if auto_task and reply.tasks_allowed:
+                    # The whole call is the task: CreateTaskResult now, the value later.
+                    if not reply.create_task(server._task_ttl_ms, server._task_poll_interval_ms):
+                        raise McpError("the request was answered already or its client is gone")
+                    work = fn(**kwargs) if is_async else asyncio.to_thread(fn, **kwargs)
+                    return server._spawn(_finish(work, ctx, result, failure), reply)
                 value = fn(**kwargs)
             except McpError:
                 raise
@@ -142,6 +173,14 @@ class Tool:
         return run
 
 
+def _returns_create_task_result(fn: Callable[..., Any]) -> bool:
+    """True when fn's return annotation names CreateTaskResult (alone or in a union)."""
+    annotation = inspect.signature(fn).return_annotation
+    if isinstance(annotation, str):
+        return "CreateTaskResult" in annotation
+    return annotation is CreateTaskResult or CreateTaskResult in getattr(annotation, "__args__", ())
+
+
 def input_required(ctx: Context, requests: dict[str, Any], state: str | None) -> dict[str, Any]:
     """The InputRequiredResult (2026-07-28 only: earlier revisions have no such result)."""
     if not ctx._reply.modern:
@@ -156,6 +195,8 @@ async def _finish(
     reply = ctx._reply
     try:
         value = await awaitable
+        if isinstance(value, CreateTaskResult):
+            return  # ctx.experimental.run_task answered the request; the task runs on its own
         if isinstance(value, InputRequiredResult):
             value = input_required(ctx, value.input_requests, value.request_state)
             reply.result(value)
