@@ -245,6 +245,9 @@ class McpProxy {
     o.client_name = "fasterapi-mcp-proxy";
     o.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(timeout_s * 1000)));
     o.probe_modern = probe_modern;
+    // Relayed to the client whose call is running, if that client declared them
+    // (src/mcp/proxy/forward_upstream.cpp); refused with -32601 otherwise.
+    o.capabilities = R"({"sampling":{},"elicitation":{"form":{}},"roots":{}})";
     return o;
   }
   static mcp::HttpOptions http_options(const std::string& host, const std::string& path,

@@ -113,7 +113,10 @@ class HttpUpstream::Conn final : public ResponseSink,
   void on_complete() override {}
   void on_event(const SseEvent& event) override {
     ++events_;
-    if (event.type == "message" && !event.data.empty()) up_.on_message(event.data);
+    if (event.type != "message" || event.data.empty()) return;
+    up_.related_ = current.kind == Kind::kListen ? 0 : current.id;
+    up_.on_message(event.data);
+    up_.related_ = 0;
   }
 
   std::shared_ptr<FdStream> stream;

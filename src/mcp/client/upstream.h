@@ -82,6 +82,10 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
     modern_ = modern;
     version_ = std::move(version);
   }
+  // While on_notification/on_request run: the id of our request on whose answer stream the
+  // message came (HTTP: a POST's SSE stream), 0 when none is known (stdio, the GET stream).
+  // What a proxy uses to route the message to the client that made the call.
+  uint64_t related_request() const { return related_; }
   // HTTP: opens the standalone GET stream for the session's unsolicited messages
   // (transports.mdx "Listening for Messages from the Server"); nothing on stdio.
   virtual void listen() {}
@@ -118,6 +122,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   void closed_because(std::string_view reason);
 
   Correlator correlator_;
+  uint64_t related_ = 0;
   EventLoop& loop_;
   UpstreamOptions options_;
   bool modern_ = false;

@@ -121,6 +121,10 @@ future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
         [this, alive, raw](std::string_view method, std::string_view params) {
           if (alive.lock()) on_upstream_notification(*raw, method, params);
         });
+    e->upstream->on_request(
+        [this, alive, raw](std::string_view id, std::string_view method, std::string_view params) {
+          if (alive.lock()) relay_request(raw, raw->upstream.get(), id, method, params);
+        });
   } catch (...) {
     e->upstream.reset();
     auto err = std::current_exception();
@@ -269,6 +273,9 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
                     "Invalid params: ref names no upstream prompt or resource");
     return forward(session, msg, channel, up, std::move(members), {}, false);
   }
+  // Recorded and answered by the core below; passed on to the upstream the URI names, whose
+  // resources/updated then come back (forward_upstream.cpp).
+  if (m == "resources/subscribe" || m == "resources/unsubscribe") subscribe_upstream(m, k.uri);
   if (m == "tools/list") return list(session, msg, channel, "tools", "name", false);
   if (m == "prompts/list") return list(session, msg, channel, "prompts", "name", false);
   if (m == "resources/list") return list(session, msg, channel, "resources", "uri", true);
@@ -305,6 +312,7 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
   }
   auto flight = std::make_shared<InFlight>();
   flight->entry = e;
+  flight->reply = reply;
   calls_.emplace(call_id, flight);
   client::Request request{msg.method, members, meta, name};
   (void)call_upstream(e, request, flight)
@@ -353,7 +361,8 @@ void ProxyCore::cancel(uint64_t call_id) {
 
 void ProxyCore::on_upstream_notification(Entry& e, std::string_view method,
                                          std::string_view params) {
-  if (method != "notifications/progress") return;  // list_changed and logs are not relayed yet
+  if (method != "notifications/progress")
+    return relay_notification(&e, e.name, e.upstream.get(), method, params);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   uint64_t token = 0;
@@ -480,6 +489,11 @@ std::string ProxyCore::status_json() {
   }
   out += "}";
   return out;
+}
+
+client::Upstream* ProxyCore::upstream_of(std::string_view name) {
+  Entry* e = find(name);
+  return e && e->started && e->upstream && e->upstream->alive() ? e->upstream.get() : nullptr;
 }
 
 }  // namespace fa::mcp::proxy

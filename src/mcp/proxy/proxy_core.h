@@ -73,6 +73,9 @@ class ProxyCore final : public ServerCore, public Application {
   // notifications/cancelled and from transports whose client left).
   void call(const Call& call, Reply reply) override;
   void cancel(uint64_t call_id) override;
+  // The client answered a server-to-client request the proxy relayed from an upstream
+  // (forward_upstream.cpp): the answer goes back to that upstream under its own id.
+  void response(uint64_t number, bool ok, std::string_view json) override;
 
   RateLimiter& limiter() { return limiter_; }
   void set_limit_in_core(bool on) { options_.limit_in_core = on; }
@@ -85,6 +88,12 @@ class ProxyCore final : public ServerCore, public Application {
   struct InFlight {
     std::shared_ptr<Entry> entry;
     uint64_t upstream_id = 0;
+    Reply reply;  // the client's request, for what the upstream sends while it runs
+  };
+  // A server-to-client request relayed to a client, awaiting its answer.
+  struct Relayed {
+    std::weak_ptr<client::Upstream> upstream;
+    std::string id;  // the upstream's raw JSON id
   };
   Entry* find(std::string_view name);
   // Starts (or restarts, through the factory) an upstream; concurrent callers share one start.
@@ -103,6 +112,17 @@ class ProxyCore final : public ServerCore, public Application {
   Outcome refuse(const Message& msg, const std::shared_ptr<Channel>& channel, int code,
                  std::string_view message, std::string_view data = {});
   void on_upstream_notification(Entry& e, std::string_view method, std::string_view params);
+  // forward_upstream.cpp: what an upstream sends on its own. list_changed becomes the proxy's
+  // own list_changed, resources/updated is relayed with the namespaced URI, logging goes to
+  // the client whose call it came with; server-to-client requests (sampling, elicitation,
+  // roots) go to the client whose call is in flight on that upstream, and its answer back.
+  void relay_notification(Entry* e, std::string_view name, client::Upstream* up,
+                          std::string_view method, std::string_view params);
+  void relay_request(Entry* e, client::Upstream* up, std::string_view id,
+                     std::string_view method, std::string_view params);
+  InFlight* caller_of(Entry* e, client::Upstream* up);
+  void subscribe_upstream(std::string_view method, std::string_view qualified_uri);
+  client::Upstream* upstream_of(std::string_view name);  // started and alive, else null
   Reply make_reply(const std::shared_ptr<Session>& session, const Message& msg,
                    const std::shared_ptr<Channel>& channel, bool cacheable, uint64_t& call_id);
 
@@ -112,6 +132,7 @@ class ProxyCore final : public ServerCore, public Application {
   std::vector<std::shared_ptr<Entry>> entries_;
   std::unordered_map<uint64_t, std::shared_ptr<InFlight>> calls_;  // call id -> upstream request
   std::unordered_map<uint64_t, Reply> progress_;  // proxy progress token -> the client's request
+  std::unordered_map<uint64_t, Relayed> relayed_;  // Reply::request number -> upstream request
   uint64_t next_call_id_ = 1, next_token_ = 1;
   Parser parser_;
   std::string out_;
