@@ -305,6 +305,35 @@ PyObject* add_done_callback(PyObject* o, PyObject* fn) {
   Py_RETURN_NONE;
 }
 
+// request.send_early_hints(*links): 103 Early Hints (RFC 8297), one Link field per value.
+PyObject* send_early_hints(PyObject* o, PyObject* args) {
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  std::vector<std::string_view> links;
+  links.reserve(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = PyTuple_GET_ITEM(args, i);
+    Py_ssize_t len = 0;
+    const char* s = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, &len) : nullptr;
+    if (!s) {
+      if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "Request.send_early_hints: each link must be a str");
+      return nullptr;
+    }
+    std::string_view v(s, static_cast<size_t>(len));
+    if (v.empty() || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+      PyErr_SetString(PyExc_ValueError,
+                      "Request.send_early_hints: a link must be non-empty, without CR, LF or NUL");
+      return nullptr;
+    }
+    links.push_back(v);
+  }
+  if (links.empty()) {
+    PyErr_SetString(PyExc_TypeError, "Request.send_early_hints: give at least one link");
+    return nullptr;
+  }
+  return PyBool_FromLong(self_of(o)->d.handle.early_hints(links));
+}
+
 PyGetSetDef request_getset[] = {
     {"method", get_method, nullptr, "The request method, e.g. 'GET'.", nullptr},
     {"path", get_path, nullptr, "The percent-decoded path.", nullptr},
@@ -329,6 +358,9 @@ PyMethodDef request_methods[] = {
     {"add_done_callback", add_done_callback, METH_O,
      "add_done_callback(fn): call fn() once the response has been queued for the socket (or the "
      "connection dropped)."},
+    {"send_early_hints", send_early_hints, METH_VARARGS,
+     "send_early_hints(*links): send 103 Early Hints with one Link field per value, before the "
+     "response. False when none can go (response started, HTTP/1.0 client)."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace

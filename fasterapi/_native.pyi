@@ -47,6 +47,9 @@ class Request:
         """True until the response is finished."""
     def add_done_callback(self, fn: Callable[[], Any], /) -> None:
         """Call fn() once the response has been queued for the socket (or the peer left)."""
+    def send_early_hints(self, *links: str) -> bool:
+        """103 Early Hints (RFC 8297), one Link field per value, before the response. False
+        when none can go (the response started, an HTTP/1.0 client)."""
 
 class Responder:
     """Sends one request's response; sending twice raises RuntimeError."""

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "h2/preface.h"
+#include "h2/response_fields.h"
 #include "http/ascii.h"
 #include "http/connection.h"
 #include "http/request.h"
@@ -53,18 +54,6 @@ double now_seconds() {
 
 // RFC 9110 §6.4.1: 1xx, 204 and 304 responses carry no content.
 bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
-
-// Connection-specific fields are not allowed in HTTP/2 (RFC 9113 §8.2.2).
-bool connection_specific(std::string_view lower) {
-  return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
-         lower == "transfer-encoding" || lower == "upgrade";
-}
-
-nghttp2_nv nv(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
 
 }  // namespace
 
@@ -371,56 +360,49 @@ bool H2Protocol::started(uint64_t serial) const {
 
 bool H2Protocol::submit_head(Stream& s, const ResponseHead& head, int64_t content_length,
                              bool with_data) {
-  // Field names are lower case in HTTP/2 (RFC 9113 §8.2.1): the handler's lines are rewritten.
-  std::string names;
-  names.reserve(head.extra_headers.size());
-  struct Span { size_t off, len; std::string_view value; };
-  std::vector<Span> extra;
-  std::string_view lines = head.extra_headers;
-  bool app_length = false;
-  while (!lines.empty()) {
-    size_t eol = lines.find('\n');
-    std::string_view line = lines.substr(0, eol);
-    lines = eol == std::string_view::npos ? std::string_view() : lines.substr(eol + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) continue;
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    size_t off = names.size();
-    for (char c : line.substr(0, colon)) names.push_back(http::ascii_lower(c));
-    std::string_view lower(names.data() + off, colon);
-    if (connection_specific(lower)) {
-      names.resize(off);
-      continue;
-    }
-    if (lower == "content-length") app_length = true;
-    extra.push_back({off, colon, value});
-  }
+  ResponseFields fields(head.extra_headers);
   char status[4];
   std::to_chars(status, status + 3, head.status);
   char length[24];
   std::string_view length_str;
-  if (content_length >= 0 && !app_length && status_has_body(head.status)) {
+  if (content_length >= 0 && !fields.has_content_length() && status_has_body(head.status)) {
     auto r = std::to_chars(length, length + sizeof length, content_length);
     length_str = std::string_view(length, static_cast<size_t>(r.ptr - length));
   }
   std::string_view date = server_.date().header_line();  // "Date: <value>\r\n"
   date = date.substr(6, date.size() - 8);
   std::vector<nghttp2_nv> nva;
-  nva.reserve(extra.size() + 4);
-  nva.push_back(nv(":status", std::string_view(status, 3)));
-  nva.push_back(nv("date", date));
-  if (!head.content_type.empty()) nva.push_back(nv("content-type", head.content_type));
-  if (!length_str.empty()) nva.push_back(nv("content-length", length_str));
-  for (const Span& e : extra) nva.push_back(nv({names.data() + e.off, e.len}, e.value));
+  nva.reserve(fields.size() + 4);
+  nva.push_back(make_nv(":status", std::string_view(status, 3)));
+  nva.push_back(make_nv("date", date));
+  if (!head.content_type.empty()) nva.push_back(make_nv("content-type", head.content_type));
+  if (!length_str.empty()) nva.push_back(make_nv("content-length", length_str));
+  fields.append_to(nva);
   nghttp2_data_provider provider{};
   provider.read_callback = cb_read;
   int rc = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(),
                                    with_data ? &provider : nullptr);
   if (rc != 0) return false;
   s.provider_set = with_data;
+  return true;
+}
+
+bool H2Protocol::informational(Connection&, uint64_t serial, int status,
+                               std::string_view extra_headers) {
+  // RFC 9113 §8.1: interim (1xx) HEADERS before the final response; 101 has no meaning here.
+  Stream* s = open_stream(serial);
+  if (!s || s->streaming || status < 100 || status > 199 || status == 101) return false;
+  ResponseFields fields(extra_headers);
+  char code[4];
+  std::to_chars(code, code + 3, status);
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(fields.size() + 1);
+  nva.push_back(make_nv(":status", std::string_view(code, 3)));
+  fields.append_to(nva);
+  if (nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, s->id, nullptr, nva.data(), nva.size(),
+                             nullptr) < 0)
+    return false;
+  if (!in_recv_) pump();
   return true;
 }
 

@@ -73,6 +73,9 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   // Resets only this stream (RST_STREAM INTERNAL_ERROR, RFC 9113 §8.1): the other streams on
   // the connection go on. False when the stream is already closed.
   bool abort(http::Connection& conn, uint64_t serial) override;
+  // Interim HEADERS (103 Early Hints) on the stream before its final response.
+  bool informational(http::Connection& conn, uint64_t serial, int status,
+                     std::string_view extra_headers) override;
 
   // nghttp2 callbacks (static trampolines in the .cpp call these).
   int on_begin_headers(const nghttp2_frame* frame);

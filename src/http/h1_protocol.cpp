@@ -302,6 +302,19 @@ bool H1Protocol::send(Connection& conn, uint64_t serial, const ResponseHead& hea
   return true;
 }
 
+bool H1Protocol::informational(Connection& conn, uint64_t serial, int status,
+                               std::string_view extra_headers) {
+  // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; 101 belongs to upgrade().
+  if (!exchange_open(serial) || streaming_ || head_.version_minor == 0 || status < 100 ||
+      status > 199 || status == 101)
+    return false;
+  conn.output().append(status_line(status));
+  conn.output().append(extra_headers);
+  conn.output().append(std::string_view("\r\n"));
+  if (!conn.reading()) conn.flush();  // a deferred handler: the hints go now, not with the answer
+  return true;
+}
+
 bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& head) {
   if (!exchange_open(serial) || streaming_) return false;
   // A handler-supplied Content-Length means the body is not chunked.

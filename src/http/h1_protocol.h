@@ -49,6 +49,9 @@ class H1Protocol final : public Protocol, public Exchange {
                std::unique_ptr<Protocol> next) override;
   bool over_high_water(const Connection& conn, uint64_t) const override;
   bool client_gone(const Connection& conn, uint64_t) const override;
+  // A 1xx head (103 Early Hints) before the final response; none to HTTP/1.0 clients.
+  bool informational(Connection& conn, uint64_t serial, int status,
+                     std::string_view extra_headers) override;
 
  private:
   enum class State : uint8_t { kHead, kBody, kHandling, kClosed, kUpgraded };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,13 @@ class Exchange {
   // Abandons the exchange unfinished. Default (HTTP/1.1): close the connection, the only way
   // to end a response whose framing cannot be completed. HTTP/2 resets just the stream.
   virtual bool abort(Connection& conn, uint64_t serial);
+  // An interim (1xx) response ahead of the final one, e.g. 103 Early Hints (RFC 8297), with
+  // `extra_headers` as in ResponseHead. False, nothing sent, when the exchange cannot take
+  // one: its response has started or finished, or the client speaks HTTP/1.0 (RFC 9110 §15.2).
+  virtual bool informational(Connection& /*conn*/, uint64_t /*serial*/, int /*status*/,
+                             std::string_view /*extra_headers*/) {
+    return false;
+  }
 };
 
 // A handle that can finish the exchange later, from any loop callback. All methods return
@@ -69,6 +77,8 @@ class ResponseHandle {
   bool end() const;
   bool write_file(FileSpan span) const;  // see Exchange::write_file (defined in file_body.cpp)
   bool abort() const;  // abandon the exchange: HTTP/1.1 closes the connection, h2 resets
+  // 103 Early Hints with one Link field per value (RFC 8297); see Response::early_hints.
+  bool early_hints(std::span<const std::string_view> links) const;
   // fn() runs once when output drains below the low-water mark or the connection closes.
   bool on_drain(std::function<void()> fn) const;
   // fn() runs once when the exchange ends (response queued, or connection dropped).
@@ -105,6 +115,11 @@ class Response {
   void start(const ResponseHead& head);
   bool write(std::string_view chunk);  // false when over the high-water mark
   bool write_file(FileSpan span);       // see Exchange::write_file (defined in file_body.cpp)
+  // 103 Early Hints (RFC 8297) before the final response: one `Link: <value>` field per value
+  // (e.g. "</app.css>; rel=preload; as=style"), on HTTP/1.1 and h2. False, nothing sent, once
+  // the response has started, to an HTTP/1.0 client, or when a value holds CR, LF or NUL.
+  // (http/early_hints.cpp)
+  bool early_hints(std::span<const std::string_view> links);
   void end();
   bool finished() const;
   bool started() const;

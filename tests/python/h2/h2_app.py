@@ -66,6 +66,26 @@ def stream(n: int = 5, size: int = 10) -> StreamingResponse:
     return StreamingResponse(parts(), media_type="text/plain")
 
 
+@app.get("/hinted")
+async def hinted(request: Request) -> dict[str, bool]:
+    """103 Early Hints while the answer is being made (RFC 8297)."""
+    sent = request.send_early_hints(
+        "</style.css>; rel=preload; as=style", "<https://cdn.example>; rel=preconnect"
+    )
+    await asyncio.sleep(0.05)
+    return {"sent": sent}
+
+
+@app.get("/hinted-late")
+def hinted_late(request: Request) -> StreamingResponse:
+    """Hints after the response has started are refused."""
+
+    async def parts() -> AsyncIterator[bytes]:
+        yield str(request.send_early_hints("</late.css>; rel=preload")).encode()
+
+    return StreamingResponse(parts(), media_type="text/plain")
+
+
 @app.get("/finished-streams")
 def finished() -> dict[str, int]:
     return {"count": finished_streams}

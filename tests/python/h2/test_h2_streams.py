@@ -4,13 +4,12 @@ leaves the connection and its other streams alone (RFC 9113 §5.1, §8.1)."""
 from __future__ import annotations
 
 import json
-import socket
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 from conftest import require_module
+from h2_client import H2Client
 from raw_h2 import RawH2, RstStreamFrame, WindowUpdateFrame
 
 pytest_plugins = ["h2_servers"]
@@ -47,72 +46,6 @@ def test_client_reset_of_a_stream_keeps_the_connection(py_server: Any) -> None:
     assert not h.closed and h.goaway() is None
 
 
-class StallingClient:
-    """An `h2` package client that opens no stream window unless told to (RFC 9113 §6.9):
-    the server's response bytes for a stream stay queued until WINDOW_UPDATE."""
-
-    def __init__(self, port: int) -> None:
-        from h2.config import H2Configuration
-        from h2.connection import H2Connection
-        from h2.settings import SettingCodes, Settings
-
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.conn = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
-        # As initial values: these are what initiate_connection() announces.
-        self.conn.local_settings = Settings(
-            client=True, initial_values={SettingCodes.INITIAL_WINDOW_SIZE: 0}
-        )
-        self.conn.initiate_connection()
-        self.events: list[Any] = []
-        self.flush()
-
-    def flush(self) -> None:
-        self.sock.sendall(self.conn.data_to_send())
-
-    def get(self, path: str) -> int:
-        sid: int = self.conn.get_next_available_stream_id()
-        fields = [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")]
-        self.conn.send_headers(sid, fields, end_stream=True)
-        self.flush()
-        return sid
-
-    def open_window(self, sid: int, size: int) -> None:
-        self.conn.increment_flow_control_window(size, stream_id=sid)
-        self.flush()
-
-    def read_until(self, done: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"events so far: {self.events}")
-            self.sock.settimeout(left)
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError(f"server closed the connection; events: {self.events}")
-            self.events.extend(self.conn.receive_data(data))
-            self.flush()
-
-    def reset(self, sid: int) -> Any:
-        from h2.events import StreamReset
-
-        return next(
-            (e for e in self.events if isinstance(e, StreamReset) and e.stream_id == sid), None
-        )
-
-    def body(self, sid: int) -> bytes:
-        from h2.events import DataReceived
-
-        return b"".join(
-            e.data for e in self.events if isinstance(e, DataReceived) and e.stream_id == sid
-        )
-
-    def ended(self, sid: int) -> bool:
-        from h2.events import StreamEnded
-
-        return any(isinstance(e, StreamEnded) and e.stream_id == sid for e in self.events)
-
-
 def test_stream_whose_window_never_opens_is_reset(py_server: Any) -> None:
     """The server's send timeout applies per stream: a stream whose window stays shut is reset
     with CANCEL once timeout_send passes, its buffered bytes freed and its producer (the
@@ -120,7 +53,7 @@ def test_stream_whose_window_never_opens_is_reset(py_server: Any) -> None:
     from h2.errors import ErrorCodes
 
     port, _ = py_server(timeout_send=1.0)
-    c = StallingClient(port)
+    c = H2Client(port)
     stuck = c.get("/stream?n=2000&size=1000")  # 6.9 MB that will never be read
     t0 = time.monotonic()
     c.read_until(lambda: c.reset(stuck) is not None, timeout=10)
@@ -141,7 +74,7 @@ def test_slow_but_moving_stream_is_not_reset(py_server: Any) -> None:
     """Progress restarts the clock: a window opened a little at a time, more slowly in total
     than timeout_send, is a slow reader, not a stalled one."""
     port, _ = py_server(timeout_send=1.0)
-    c = StallingClient(port)
+    c = H2Client(port)
     sid = c.get("/stream?n=30&size=1000")
     c.conn.increment_flow_control_window(10_000_000)  # the connection's window: not the limit
     for _ in range(6):  # 3 s in all, 0.5 s between updates
