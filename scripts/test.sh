@@ -75,16 +75,24 @@ python3 -m pytest tests/python benchmarks/e2e/tests -q -p no:cacheprovider
 # The HTTP-focused tests again with every TestClient serving over TLS (a throwaway CA; see
 # docs/http-server.md "TLS"). Files that open raw TCP sockets or hard-code http:// URLs are
 # not in the list yet.
+http_suite=(
+  tests/python/test_http.py tests/python/test_routing.py tests/python/test_responses.py
+  tests/python/test_params.py tests/python/test_request_body.py tests/python/test_dependencies.py
+  tests/python/test_dependency_errors.py tests/python/test_errors.py tests/python/test_middleware.py
+  tests/python/test_testclient.py tests/python/test_header_validation.py
+  tests/python/test_static_paths.py tests/python/test_gzip_negotiation.py
+  tests/python/test_endpoint.py tests/python/test_async_docs.py tests/python/forms/test_forms_parity.py
+  tests/python/security tests/python/surface/test_fast_path.py tests/python/ws/test_ws_testclient.py
+)
 step "pytest over TLS (FASTERAPI_TEST_TRANSPORT=tls)"
 FASTERAPI_TEST_TRANSPORT=tls timeout 900 python3 -m pytest -q -p no:cacheprovider \
-  tests/python/test_http.py tests/python/test_routing.py tests/python/test_responses.py \
-  tests/python/test_params.py tests/python/test_request_body.py tests/python/test_dependencies.py \
-  tests/python/test_dependency_errors.py tests/python/test_errors.py tests/python/test_middleware.py \
-  tests/python/test_testclient.py tests/python/test_header_validation.py \
-  tests/python/test_static_paths.py tests/python/test_gzip_negotiation.py \
-  tests/python/test_endpoint.py tests/python/test_async_docs.py tests/python/forms/test_forms_parity.py \
-  tests/python/security tests/python/surface/test_fast_path.py tests/python/ws/test_ws_testclient.py \
-  tests/python/tls/test_transport_switch.py
+  "${http_suite[@]}" tests/python/tls/test_transport_switch.py
+
+# The same files once more with every TestClient speaking HTTP/2 (h2c, prior knowledge);
+# test_h2_switch.py fails if the switch did not take.
+step "pytest over h2c (FASTERAPI_TEST_TRANSPORT=h2c)"
+FASTERAPI_TEST_TRANSPORT=h2c timeout 900 python3 -m pytest -q -p no:cacheprovider \
+  "${http_suite[@]}" tests/python/h2/test_h2_switch.py
 
 # FastAPI's docs_src tutorial apps on FastAPI and on FasterAPI, answers compared; fails when
 # more apps differ than tests/compat/baseline.txt allows (tests/compat/README.md).
