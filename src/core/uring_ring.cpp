@@ -118,16 +118,17 @@ struct UringRing::Impl {
                           io_uring_buf_ring_mask(kBufCount), recycled++);
   }
 
-  void dispatch_poll(const Done& d) {
+  // True when a handler was called.
+  bool dispatch_poll(const Done& d) {
     int fd = static_cast<int>(d.ud >> 32);
     uint32_t gen = static_cast<uint32_t>(d.ud >> 3) & kGenMask;
     auto it = watches.find(fd);
-    if (it == watches.end() || it->second.gen != gen) return;  // removed or re-armed since
+    if (it == watches.end() || it->second.gen != gen) return false;  // removed or re-armed since
     it->second.armed = false;
-    if (d.res == -ECANCELED) return;
+    if (d.res == -ECANCELED) return false;
     if (d.res == -EBADF) {  // closed without unwatch: nothing left to tell
       watches.erase(it);
-      return;
+      return false;
     }
     IoHandler* h = it->second.handler;
     uint32_t events = d.res < 0 ? static_cast<uint32_t>(EPOLLERR) : static_cast<uint32_t>(d.res);
@@ -136,19 +137,21 @@ struct UringRing::Impl {
     dispatching_fd = -1;
     it = watches.find(fd);  // the handler may have removed, re-added or modified it
     if (it != watches.end() && it->second.gen == gen && !it->second.armed) arm(fd, it->second);
+    return true;
   }
 
-  void dispatch_accept(const Done& d) {
+  bool dispatch_accept(const Done& d) {
     uint64_t id = d.ud >> 3;
     bool more = d.flags & IORING_CQE_F_MORE;
     auto it = accepts.find(id);
     if (it == accepts.end()) {  // cancelled: a connection accepted meanwhile is not wanted
       if (d.res >= 0) ::close(d.res);
-      return;
+      return false;
     }
     AcceptFn fn = more ? it->second : std::move(it->second);
     if (!more) accepts.erase(it);
     fn(d.res, more);
+    return true;
   }
 };
 
@@ -327,10 +330,11 @@ int UringRing::dispatch() {
   unsigned n = io_uring_peek_batch_cqe(&im.ring, cqes, kBatch);
   for (unsigned i = 0; i < n; ++i) im.done[i] = Impl::Done{cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
   io_uring_cq_advance(&im.ring, n);
+  int handled = 0;  // completions that reached a handler (removals and wake-ups do not count)
   for (unsigned i = 0; i < n; ++i) {
     const Impl::Done& d = im.done[i];
     switch (d.ud & kTagMask) {
-      case kTagPoll: im.dispatch_poll(d); break;
+      case kTagPoll: handled += im.dispatch_poll(d); break;
       case kTagRecv: {
         auto* t = reinterpret_cast<UringCompletion*>(d.ud & ~kTagMask);
         const char* data = nullptr;
@@ -342,13 +346,15 @@ int UringRing::dispatch() {
         }
         t->on_uring(UringCompletion::kRecv, d.res, d.flags & IORING_CQE_F_MORE, data);
         if (has_buf) im.recycle(bid);
+        ++handled;
         break;
       }
       case kTagSend:
         reinterpret_cast<UringCompletion*>(d.ud & ~kTagMask)->on_uring(UringCompletion::kSend, d.res,
                                                                        false, nullptr);
+        ++handled;
         break;
-      case kTagAccept: im.dispatch_accept(d); break;
+      case kTagAccept: handled += im.dispatch_accept(d); break;
       case kTagWake: im.wake_pending = false; break;
       default: break;
     }
@@ -357,7 +363,7 @@ int UringRing::dispatch() {
     io_uring_buf_ring_advance(im.br, im.recycled);
     im.recycled = 0;
   }
-  return static_cast<int>(n);
+  return handled;
 }
 
 void UringRing::submit_pending() {

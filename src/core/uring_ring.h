@@ -69,7 +69,7 @@ class UringRing {
   // Submits what is queued and waits up to wait_ms (-1: forever) for a completion: one
   // io_uring_enter. wait_ms 0: no syscall at all (completions are read from shared memory).
   void wait(int wait_ms);
-  // Dispatches the completions that are there. Returns the number dispatched.
+  // Dispatches the completions that are there. Returns how many reached a handler or target.
   int dispatch();
   // Submits what is queued (one io_uring_enter; none when nothing is).
   void submit_pending();

@@ -87,10 +87,19 @@ void Connection::ring_update() {
     });
   }
   if (!recv_armed_ && !peer_closed_ && (reading_now || in_.size() < kHeldInputCap)) ring_arm_recv();
+  // Where epoll would arm EPOLLOUT (output queued by a timer, a deferred task, a handle's
+  // write), send now; inside a completion the flush at its end does it, once per batch.
+  if (!in_completion_ && !send_inflight_ && !out_.empty()) ring_flush();
 }
 
 void Connection::on_uring(Op op, int res, bool more, const char* data) {
   auto self = shared_from_this();  // a protocol callback may close and release us
+  struct InCompletion {
+    bool& flag;
+    bool was;
+    explicit InCompletion(bool& f) : flag(f), was(f) { flag = true; }
+    ~InCompletion() { flag = was; }
+  } in(in_completion_);
   if (op == kRecv)
     ring_on_recv(res, more, data);
   else
@@ -134,24 +143,44 @@ void Connection::ring_on_recv(int res, bool more, const char* data) {
 
 void Connection::ring_flush() {
   if (fd_ < 0) return;
+  long written = 0;
   if (!send_inflight_ && inflight_.empty() && !out_.empty() && transport_->established()) {
-    inflight_.clear();
-    inflight_off_ = 0;
-    CaptureTransport capture(inflight_, kSendChunk);
-    if (out_.flush(capture) < 0) {  // a file body that could not be read
-      close_now();
-      return;
+    if (!in_completion_) {
+      // Output from outside a completion (a timer, a deferred task, a Task finishing a
+      // response) goes out at once as on epoll: one send(2), which costs no more than submitting
+      // an SQE would, and backpressure stays synchronous for producers. Inside a completion the
+      // ring's send is batched into the iteration's single io_uring_enter.
+      size_t before = queued();
+      written = out_.flush(*transport_);
+      if (written < 0) {
+        close_now();
+        return;
+      }
+      size_t low = server_.config().write_low_water;
+      if (before > low && queued() <= low) {
+        protocol_->on_drain(*this);
+        if (fd_ < 0 || send_inflight_ || !inflight_.empty()) return;  // on_drain flushed again
+      }
     }
-    if (!inflight_.empty()) {
-      ring_->send(fd_, inflight_.data(), inflight_.size(), this);
-      send_inflight_ = true;
-      ring_op_started();
+    if (!out_.empty()) {
+      inflight_.clear();
+      inflight_off_ = 0;
+      CaptureTransport capture(inflight_, kSendChunk);
+      if (out_.flush(capture) < 0) {  // a file body that could not be read
+        close_now();
+        return;
+      }
+      if (!inflight_.empty()) {
+        ring_->send(fd_, inflight_.data(), inflight_.size(), this);
+        send_inflight_ = true;
+        ring_op_started();
+      }
     }
   }
   if (queued() == 0) {
     send_deadline_ = TimePoint::max();
-  } else if (send_deadline_ == TimePoint::max()) {
-    send_deadline_ = loop_now() + server_.config().send_timeout;
+  } else if (written > 0 || send_deadline_ == TimePoint::max()) {
+    send_deadline_ = loop_now() + server_.config().send_timeout;  // progress restarts it
   }
   if (queued() == 0 && idle_after_flush_ != Duration::zero()) {
     deadline_ = loop_now() + idle_after_flush_;
