@@ -4,6 +4,7 @@ knowledge), with the same answers it gives over HTTP/1.1."""
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 from conftest import ROOT, require_module
@@ -29,3 +30,36 @@ def test_h2_app_example() -> None:
             assert r.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
             assert r.json() == {"item_id": 1}
             assert client.get("/count").text == "0\n1\n2\n"
+
+
+def test_early_hints_example() -> None:
+    """The Early Hints example sends its two Link hints before the page, over HTTP/1.1 and
+    h2c (curl -v shows interim responses)."""
+    from h2_tools import tool
+
+    ns: dict[str, Any] = {"__name__": "docs_example_early_hints"}
+    exec(compile(block("early_hints"), f"{DOC}:early_hints", "exec"), ns)
+    with TestClient(ns["app"]) as client:
+        hints = (("--http1.1", "HTTP/1.1 103"), ("--http2-prior-knowledge", "HTTP/2 103"))
+        for flag, interim in hints:
+            r = subprocess.run(
+                [
+                    tool("curl"),
+                    "-sS",
+                    "-v",
+                    "--max-time",
+                    "10",
+                    flag,
+                    f"http://127.0.0.1:{client.port}/",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            heads = [line[2:].strip() for line in r.stderr.splitlines() if line.startswith("< ")]
+            at = next(i for i, h in enumerate(heads) if h.startswith(interim))
+            assert [h.split(":", 1)[1].strip() for h in heads[at + 1 : at + 3]] == [
+                "</static/app.css>; rel=preload; as=style",
+                "<https://cdn.example.com>; rel=preconnect",
+            ]
+            assert r.stdout.endswith("<p>hello</p>")
