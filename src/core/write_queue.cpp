@@ -1,6 +1,7 @@
 // WriteQueue implementation.
 #include "core/write_queue.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,22 @@ constexpr int kMaxIov = 64;  // segments per writev call
 constexpr size_t kMaxSendfileBytes = size_t{1} << 30;
 // Bytes read per step when the transport cannot sendfile (TLS): one step is in memory at a time.
 constexpr size_t kFileReadChunk = 64 * 1024;
+// sendfile(2) has no MSG_NOSIGNAL: writing to a socket the peer reset raises SIGPIPE, whose
+// default action kills the process (a client leaving mid-file would end the server). Once a
+// file is queued, SIGPIPE is ignored unless the program installed its own handler (Python
+// already ignores it); the write then fails with EPIPE and the connection closes.
+void ignore_sigpipe_once() {
+  static const bool done = [] {
+    struct sigaction old {};
+    if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+      struct sigaction ign {};
+      ign.sa_handler = SIG_IGN;
+      ::sigaction(SIGPIPE, &ign, nullptr);
+    }
+    return true;
+  }();
+  (void)done;
+}
 }  // namespace
 
 std::string& WriteQueue::tail() {
@@ -43,6 +60,7 @@ void WriteQueue::append(std::string&& bytes) {
 
 void WriteQueue::append_file(FileSpan span) {
   if (span.length == 0 || !span.file) return;
+  ignore_sigpipe_once();
   bytes_ += span.length;
   segs_.push_back(Segment{{}, std::move(span)});
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/file_span.h"
+#include "http/request.h"
 #include "http/response.h"
 
 namespace fa::http {
@@ -40,5 +41,10 @@ bool send_file_body(const ResponseHandle& handle, const ResponseHead& head,
 // path is missing, not a regular file or not readable. `head_only` for HEAD requests.
 void send_file(Response& res, const std::string& path,
                std::string_view content_type = "application/octet-stream", bool head_only = false);
+// The same, headers only when `req` is a HEAD (RFC 9110 §9.3.2).
+inline void send_file(const Request& req, Response& res, const std::string& path,
+                      std::string_view content_type = "application/octet-stream") {
+  send_file(res, path, content_type, req.head.method_id == Method::kHead);
+}
 
 }  // namespace fa::http
