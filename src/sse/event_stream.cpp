@@ -5,11 +5,15 @@
 
 namespace fa::sse {
 
+// WHATWG HTML §9.2.5: an event stream is always UTF-8; the charset is named as Starlette
+// and FastAPI name it on text/* types (clients that check the exact header see the same).
+constexpr std::string_view kContentType = "text/event-stream; charset=utf-8";
+
 std::shared_ptr<EventStream> EventStream::open(http::ResponseHandle handle, EventLoop& loop,
                                                const StreamOptions& options) {
   std::string headers(kStreamHeaders);
   headers.append(options.extra_headers);
-  if (!handle.start(http::ResponseHead{options.status, "text/event-stream", headers}))
+  if (!handle.start(http::ResponseHead{options.status, kContentType, headers}))
     return nullptr;
   std::shared_ptr<EventStream> s(new EventStream(std::move(handle), loop, options.ping_interval));
   s->arm_ping();

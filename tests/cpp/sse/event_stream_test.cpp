@@ -45,7 +45,7 @@ TEST(EventStream, HeadEventsAndEnd) {
   ASSERT_TRUE(send_all(fd, "GET /three HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto r = read_response(fd, pending);
   ASSERT_TRUE(r.ok);
-  EXPECT_EQ(r.header("content-type"), "text/event-stream");
+  EXPECT_EQ(r.header("content-type"), "text/event-stream; charset=utf-8");
   EXPECT_EQ(r.header("cache-control"), "no-cache");
   EXPECT_EQ(r.header("x-accel-buffering"), "no");
   EXPECT_EQ(r.body,

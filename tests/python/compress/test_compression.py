@@ -309,7 +309,7 @@ def test_sse_event_arrives_compressed_before_the_stream_ends(
     gate.clear()
     raw = open_stream(client.port, "/events", {"Accept-Encoding": coding})
     assert raw.headers["content-encoding"] == coding
-    assert raw.headers["content-type"] == "text/event-stream"
+    assert raw.headers["content-type"] == "text/event-stream; charset=utf-8"
     dec = _Decoder(coding)
     seen = b""
     chunks = raw.chunks()

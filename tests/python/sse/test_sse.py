@@ -146,7 +146,7 @@ def client() -> Iterator[TestClient]:
 def test_fastapi_form_pydantic_items_are_json(client: TestClient) -> None:
     r = client.get("/items")
     assert r.status_code == 200
-    assert r.headers["content-type"] == "text/event-stream"
+    assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert r.headers["cache-control"] == "no-cache"
     assert r.headers["x-accel-buffering"] == "no"
     assert r.text == (
