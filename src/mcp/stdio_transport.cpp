@@ -112,6 +112,9 @@ void StdioTransport::read_ready() {
       in_.append(chunk, static_cast<size_t>(n));
       consume_lines();
       if (closed_) return;
+      // A short read drained the pipe: stdin is polled level-triggered, so epoll reports what
+      // arrives next; reading again now would only return EAGAIN (one syscall per message).
+      if (in_polled_ && static_cast<size_t>(n) < sizeof chunk) return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
