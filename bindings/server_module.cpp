@@ -64,7 +64,9 @@ struct Ref {
 };
 
 ws::Limits ws_limits(size_t max_message_bytes, double ping_interval, double pong_timeout,
-                     bool permessage_deflate) {
+                     bool permessage_deflate, int deflate_level) {
+  if (deflate_level < 0 || deflate_level > 9)
+    throw nb::value_error("deflate_level must be a zlib level from 0 to 9");
   auto secs = [](double s) {
     return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
   };
@@ -73,6 +75,7 @@ ws::Limits ws_limits(size_t max_message_bytes, double ping_interval, double pong
   limits.ping_interval = secs(ping_interval);
   limits.pong_timeout = secs(pong_timeout);
   limits.permessage_deflate = permessage_deflate;
+  limits.deflate_level = deflate_level;
   return limits;
 }
 
@@ -147,8 +150,10 @@ class PyServer {
 
   // start(conn) per WebSocket upgrade on `path` (bindings/ws/ws_connection.h).
   void add_websocket(const std::string& path, nb::object start, size_t max_message_bytes,
-                     double ping_interval, double pong_timeout, bool permessage_deflate) {
-    ws::Limits limits = ws_limits(max_message_bytes, ping_interval, pong_timeout, permessage_deflate);
+                     double ping_interval, double pong_timeout, bool permessage_deflate,
+                     int deflate_level) {
+    ws::Limits limits = ws_limits(max_message_bytes, ping_interval, pong_timeout,
+                                  permessage_deflate, deflate_level);
     try {
       server_->websocket(path, python_upgrade_handler(std::move(start)), limits);
     } catch (const http::RouteError& e) {
@@ -163,8 +168,9 @@ class PyServer {
   // and a WebSocket route share a path.
   void add_route_and_websocket(const std::string& path, nb::object endpoint, bool is_async,
                                nb::object start, size_t max_message_bytes, double ping_interval,
-                               double pong_timeout, bool permessage_deflate) {
-    ws::Limits limits = ws_limits(max_message_bytes, ping_interval, pong_timeout, permessage_deflate);
+                               double pong_timeout, bool permessage_deflate, int deflate_level) {
+    ws::Limits limits = ws_limits(max_message_bytes, ping_interval, pong_timeout,
+                                  permessage_deflate, deflate_level);
     routes_.push_back(Route{std::move(endpoint), is_async});
     Route* route = &routes_.back();
     try {
@@ -448,12 +454,14 @@ void register_server(nb::module_& m) {
       .def("add_websocket", &PyServer::add_websocket, nb::arg("path"), nb::arg("start"),
            nb::arg("max_message_bytes") = 16 * 1024 * 1024, nb::arg("ping_interval") = 20.0,
            nb::arg("pong_timeout") = 20.0, nb::arg("permessage_deflate") = true,
+           nb::arg("deflate_level") = 6,
            "Registers a WebSocket route: start(conn: WebSocketConnection) per valid upgrade "
            "request. ValueError on a bad pattern or a conflict. 0 turns pings off.")
       .def("add_route_and_websocket", &PyServer::add_route_and_websocket, nb::arg("path"),
            nb::arg("endpoint"), nb::arg("is_async"), nb::arg("start"),
            nb::arg("max_message_bytes") = 16 * 1024 * 1024, nb::arg("ping_interval") = 20.0,
            nb::arg("pong_timeout") = 20.0, nb::arg("permessage_deflate") = true,
+           nb::arg("deflate_level") = 6,
            "Registers GET path for both: WebSocket upgrade requests go to start(conn) (as "
            "add_websocket), other requests to endpoint(req, res) (as add_route).")
       .def("set_fallback", &PyServer::set_fallback, nb::arg("endpoint"), nb::arg("is_async"),

@@ -126,6 +126,7 @@ class Server:
         ping_interval: float = 20.0,
         pong_timeout: float = 20.0,
         permessage_deflate: bool = True,
+        deflate_level: int = 6,
     ) -> None:
         """start(conn) per WebSocket upgrade on path; ValueError on a bad pattern."""
     def add_route_and_websocket(
@@ -138,6 +139,7 @@ class Server:
         ping_interval: float = 20.0,
         pong_timeout: float = 20.0,
         permessage_deflate: bool = True,
+        deflate_level: int = 6,
     ) -> None:
         """GET path for both: WebSocket upgrade requests to start(conn), others to
         endpoint(req, res). ValueError on a bad pattern or a conflict."""

@@ -36,7 +36,7 @@ def install_websockets(
     """Register each of `app.websocket_routes` on the engine `server`; the Tasks of open
     sockets go into `tasks`, so the graceful drain waits for them. `config` (a
     fasterapi.server.Config) gives the limits: ws_max_size, ws_ping_interval,
-    ws_ping_timeout, ws_per_message_deflate (uvicorn's names and defaults)."""
+    ws_ping_timeout, ws_per_message_deflate (uvicorn's names and defaults), ws_deflate_level."""
     routes: list[WebSocketRoute] = getattr(app, "websocket_routes", [])
     if not routes:
         return
@@ -47,6 +47,7 @@ def install_websockets(
         "ping_interval": getattr(config, "ws_ping_interval", 20.0),
         "pong_timeout": getattr(config, "ws_ping_timeout", 20.0),
         "permessage_deflate": getattr(config, "ws_per_message_deflate", True),
+        "deflate_level": getattr(config, "ws_deflate_level", 6),
     }
     for route in routes:
         server.add_websocket(route.path, _starter(route, ws_class, loop, tasks), **limits)

@@ -37,6 +37,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--ws-per-message-deflate", type=lambda v: v.lower() in ("1", "true", "yes"), default=None
     )
+    run.add_argument(
+        "--ws-deflate-level", type=int, default=None, metavar="0-9",
+        help="zlib level of permessage-deflate (default 6; 1 fastest, 9 smallest)",
+    )  # fmt: skip
     run.add_argument("--app-dir", default=".", help="directory put on sys.path first (default: .)")
     run.add_argument("--ssl-keyfile", default=None, help="TLS private key (PEM)")
     run.add_argument("--ssl-certfile", default=None, help="TLS certificate chain (PEM): TLS on")
@@ -109,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options["access_log"] = args.access_log
     if args.timeout_keep_alive is not None:
         options["timeout_keep_alive"] = args.timeout_keep_alive
-    for name in ("ws_max_size", "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate"):
+    for name in ("ws_max_size", "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate",
+                 "ws_deflate_level"):  # fmt: skip
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.timeout_graceful_shutdown is not None:

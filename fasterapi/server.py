@@ -44,11 +44,13 @@ class Config:
     ssl_cert_reqs: int = 0  # ssl.CERT_NONE / CERT_OPTIONAL / CERT_REQUIRED
     timeout_ssl_handshake: float = 10.0  # seconds from accept to a finished handshake
     # WebSocket limits, uvicorn's names (--ws-max-size ...): message bytes (close 1009 past
-    # it), seconds between server pings and to wait for the pong (0 = off), permessage-deflate.
+    # it), seconds between server pings and to wait for the pong (0 = off), permessage-deflate
+    # and its zlib level (0-9; ours: uvicorn has none).
     ws_max_size: int = 16 * 1024 * 1024
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
     ws_per_message_deflate: bool = True
+    ws_deflate_level: int = 6
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

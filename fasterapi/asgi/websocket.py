@@ -91,6 +91,7 @@ def ws_limits(config: Any) -> dict[str, Any]:
         "ping_interval": getattr(config, "ws_ping_interval", 20.0),
         "pong_timeout": getattr(config, "ws_ping_timeout", 20.0),
         "permessage_deflate": getattr(config, "ws_per_message_deflate", True),
+        "deflate_level": getattr(config, "ws_deflate_level", 6),
     }
 
 

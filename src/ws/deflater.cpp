@@ -23,12 +23,12 @@ struct Inflater::Stream {
   z_stream s{};
 };
 
-Deflater::Deflater(const DeflateParams& params)
+Deflater::Deflater(const DeflateParams& params, int level)
     : z_(std::make_unique<Stream>()), reset_each_message_(params.server_no_context_takeover) {
   // zlib cannot make a raw stream with an 8-bit window; a 9-bit one never reaches back more
   // than 250 bytes (w_size - MIN_LOOKAHEAD), so it is valid for a peer that allows 256.
   int bits = std::max(params.server_max_window_bits, 9);
-  if (deflateInit2(&z_->s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -bits, kMemLevel,
+  if (deflateInit2(&z_->s, std::clamp(level, 0, 9), Z_DEFLATED, -bits, kMemLevel,
                    Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::bad_alloc();
 }

@@ -13,7 +13,8 @@ namespace fa::ws {
 
 class Deflater {
  public:
-  explicit Deflater(const DeflateParams& params);  // throws std::bad_alloc
+  // `level`: zlib's 0 (stored) .. 9 (smallest), clamped. Throws std::bad_alloc.
+  explicit Deflater(const DeflateParams& params, int level = 6);
   ~Deflater();
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;

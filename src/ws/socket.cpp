@@ -40,7 +40,7 @@ Socket::Socket(http::Connection& conn, Callbacks cb, const Limits& limits,
       extensions_(std::move(extensions)) {
   if (deflate) {
     inflater_ = std::make_unique<Inflater>(*deflate);
-    deflater_ = std::make_unique<Deflater>(*deflate);
+    deflater_ = std::make_unique<Deflater>(*deflate, limits.deflate_level);
   }
   reader_ = std::make_unique<MessageReader>(
       ReaderConfig{limits.max_frame_bytes, limits.max_message_bytes, true}, inflater_.get());

@@ -37,6 +37,8 @@ struct Limits {
   Duration pong_timeout{20s};           // nothing back this long after a ping: drop (1006); 0 = off
   Duration close_timeout{5s};           // our close frame unanswered this long: drop the TCP
   bool permessage_deflate = true;       // accept the client's RFC 7692 offer
+  int deflate_level = 6;  // zlib level of the messages we compress: 1 fastest .. 9 smallest,
+                          // 0 stored; out of range is clamped (zlib's default is 6)
 };
 
 class Socket;
