@@ -75,7 +75,6 @@ Connection::~Connection() {
 future<std::shared_ptr<Connection>> Connection::connect(EventLoop& loop, Config config) {
   std::shared_ptr<Connection> c(new Connection(loop, std::move(config)));
   auto f = c->connect_pr_.get_future();
-  c->connecting_self_ = c;
   c->start_connect();
   return f;
 }
@@ -116,12 +115,12 @@ void Connection::start_connect() {
     int one = 1;  // small pipelined writes must not wait for Nagle's timer
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  connect_timer_ = loop_.call_later(config_.connect_timeout, [w = weak_from_this()] {
-    if (auto self = w.lock()) {
-      self->connect_timer_ = 0;
-      self->fail("pg: connect timed out after " +
-                 std::to_string(self->config_.connect_timeout.count()) + " ms");
-    }
+  // The timer owns the connection while it connects (nobody else does yet): cancelled once
+  // connect() resolves, or destroyed with the loop, so an abandoned connect is freed either way.
+  connect_timer_ = loop_.call_later(config_.connect_timeout, [self = shared_from_this()] {
+    self->connect_timer_ = 0;
+    self->fail("pg: connect timed out after " + std::to_string(self->config_.connect_timeout.count()) +
+               " ms");
   });
   int rc = ::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len);
   if (rc != 0 && errno != EINPROGRESS) return fail(errno_text(("pg: connect to " + host).c_str()));
@@ -196,7 +195,7 @@ void Connection::startup_event(const Event& e) {
       state_ = State::kReady;
       if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
       connect_done_ = true;
-      connect_pr_.set_value(std::move(connecting_self_));
+      connect_pr_.set_value(shared_from_this());
       return;
     default:
       return;  // ParameterStatus, BackendKeyData (kept by Protocol), notices
@@ -425,19 +424,19 @@ void Connection::close() {
 void Connection::fail(const std::string& reason, std::exception_ptr connect_error) {
   if (state_ == State::kBroken || state_ == State::kClosed) return;
   state_ = State::kBroken;
+  // The loop may still name this handler later in the current batch, and the connect timer
+  // may hold the last reference: keep it alive until the deferred task runs.
+  auto self = shared_from_this();
+  loop_.defer([self] {});
   if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
   if (fd_ >= 0) {
     loop_.remove(fd_);
     ::close(fd_);
     fd_ = -1;
   }
-  // The loop may still name this handler later in the current batch: keep it alive until then.
-  auto self = shared_from_this();
-  loop_.defer([self] {});
   auto err = std::make_exception_ptr(ConnectionError(reason));
   if (!connect_done_) {
     connect_done_ = true;
-    connecting_self_.reset();  // `self` above keeps it until the deferred task runs
     connect_pr_.set_exception(connect_error ? connect_error : err);
   }
   // The pool forgets this connection first, so callers that retry from their continuations

@@ -121,9 +121,8 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   int fd_ = -1;
   State state_ = State::kConnecting;
   promise<std::shared_ptr<Connection>> connect_pr_;
-  std::shared_ptr<Connection> connecting_self_;  // owns the connection until connect() resolves
   bool connect_done_ = false;
-  TimerId connect_timer_ = 0;
+  TimerId connect_timer_ = 0;  // its callback owns the connection until connect() resolves
   size_t wpos_ = 0;  // bytes of proto_.out() already sent
   bool flush_scheduled_ = false;
   bool want_write_ = false;
