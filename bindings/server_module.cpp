@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -227,11 +228,26 @@ class PyServer {
 
   // TLS (src/tls) with uvicorn's ssl_* settings; the files are read by listen().
   void set_tls(const std::string& certfile, const std::string& keyfile, const std::string& password,
-               const std::string& ca_certs, int cert_reqs, double handshake_timeout) {
+               const std::string& ca_certs, int cert_reqs, double handshake_timeout,
+               const std::vector<std::vector<std::string>>& sni) {
     if (cert_reqs < 0 || cert_reqs > 2) throw nb::value_error("ssl_cert_reqs must be 0, 1 or 2 (ssl.CERT_*)");
     if (handshake_timeout <= 0) throw nb::value_error("handshake timeout must be positive");
     tls::TlsConfig t;
-    t.certificates.push_back({certfile, keyfile, password});
+    t.certificates.push_back({certfile, keyfile, password, {}});
+    // SNI: [server name, certfile, keyfile, password] each; one certificate per distinct file
+    // set, chosen by any of its names.
+    for (const auto& entry : sni) {
+      if (entry.size() != 4) throw nb::value_error("set_tls: sni entries are [name, certfile, keyfile, password]");
+      auto same = [&](const tls::Certificate& c) {
+        return c.certfile == entry[1] && c.keyfile == entry[2] && c.password == entry[3] &&
+               !c.server_names.empty();
+      };
+      auto it = std::find_if(t.certificates.begin() + 1, t.certificates.end(), same);
+      if (it == t.certificates.end())
+        t.certificates.push_back({entry[1], entry[2], entry[3], {entry[0]}});
+      else
+        it->server_names.push_back(entry[0]);
+    }
     t.ca_certs = ca_certs;
     t.cert_reqs = static_cast<tls::CertReqs>(cert_reqs);
     t.handshake_timeout = std::chrono::milliseconds(static_cast<long>(handshake_timeout * 1000));
@@ -479,8 +495,10 @@ void register_server(nb::module_& m) {
       .def("set_tls", &PyServer::set_tls, nb::arg("certfile"), nb::kw_only(),
            nb::arg("keyfile") = "", nb::arg("password") = "", nb::arg("ca_certs") = "",
            nb::arg("cert_reqs") = 0, nb::arg("handshake_timeout") = 10.0,
+           nb::arg("sni") = std::vector<std::vector<std::string>>(),
            "Serves TLS (before listen()): PEM certificate chain and key (empty keyfile: in "
-           "certfile), key password, CA bundle and ssl.CERT_* for client certificates.")
+           "certfile), key password, CA bundle and ssl.CERT_* for client certificates; sni: "
+           "[server name, certfile, keyfile, password] entries chosen by the client's SNI.")
       .def("reload_tls", &PyServer::reload_tls,
            "Re-reads the TLS certificates (SIGHUP): new connections use them, open ones keep "
            "theirs. RuntimeError with OpenSSL's reason when they are bad (the old ones stay).")

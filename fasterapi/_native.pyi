@@ -169,9 +169,11 @@ class Server:
         ca_certs: str = "",
         cert_reqs: int = 0,
         handshake_timeout: float = 10.0,
+        sni: list[list[str]] = ...,
     ) -> None:
         """Serve TLS (before listen()): PEM chain and key, key password, CA bundle and
-        ssl.CERT_* for client certificates."""
+        ssl.CERT_* for client certificates; sni: [server name, certfile, keyfile, password]
+        entries chosen by the client's SNI."""
     def reload_tls(self) -> None:
         """Re-read the certificates (SIGHUP); RuntimeError when bad (the old ones stay)."""
     @property

@@ -8,7 +8,7 @@ import inspect
 import logging
 import os
 import types
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from fasterapi import _dispatch
@@ -61,6 +61,8 @@ class App(APIRouter):
         ssl_keyfile_password: str | None = None,
         ssl_ca_certs: str | None = None,
         ssl_cert_reqs: int = 0,
+        # SNI: server name -> certfile, or (certfile, keyfile[, password]) (ours: not uvicorn's)
+        ssl_sni_certs: Mapping[str, str | Sequence[str]] | None = None,
         # FastAPI's keywords: OpenAPI metadata and docs pages (fasterapi/openapi/) ...
         summary: str | None = None,
         terms_of_service: str | None = None,
@@ -120,6 +122,7 @@ class App(APIRouter):
             "ssl_keyfile_password": ssl_keyfile_password,
             "ssl_ca_certs": ssl_ca_certs,
             "ssl_cert_reqs": ssl_cert_reqs,
+            "ssl_sni_certs": ssl_sni_certs,
         }
         self.debug = debug
         self.redirect_slashes = redirect_slashes  # /items → 307 /items/ when only that exists

@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fasterapi import _engine
@@ -42,6 +42,9 @@ class Config:
     ssl_keyfile_password: str | None = None
     ssl_ca_certs: str | None = None  # CA bundle for client certificates
     ssl_cert_reqs: int = 0  # ssl.CERT_NONE / CERT_OPTIONAL / CERT_REQUIRED
+    # More certificates chosen by the client's SNI (RFC 6066 §3): server name -> certfile, or
+    # (certfile, keyfile[, password]); ssl_certfile stays the default for other names.
+    ssl_sni_certs: Mapping[str, str | Sequence[str]] | None = None
     timeout_ssl_handshake: float = 10.0  # seconds from accept to a finished handshake
     # WebSocket limits, uvicorn's names (--ws-max-size ...): message bytes (close 1009 past
     # it), seconds between server pings and to wait for the pong (0 = off), permessage-deflate
@@ -51,6 +54,20 @@ class Config:
     ws_ping_timeout: float = 20.0
     ws_per_message_deflate: bool = True
     ws_deflate_level: int = 6
+
+
+def sni_entries(certs: Mapping[str, str | Sequence[str]] | None) -> list[list[str]]:
+    """Server.set_tls's [name, certfile, keyfile, password] entries from ssl_sni_certs;
+    ValueError for a value that is neither a path nor 1-3 strings."""
+    entries: list[list[str]] = []
+    for name, value in (certs or {}).items():
+        parts = [value] if isinstance(value, str) else list(value)
+        if not 1 <= len(parts) <= 3 or not all(isinstance(p, str) for p in parts):
+            raise ValueError(
+                f"ssl_sni_certs[{name!r}]: a certfile, or (certfile, keyfile[, password])"
+            )
+        entries.append([name, *parts, *[""] * (3 - len(parts))])
+    return entries
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -103,6 +120,7 @@ async def serve(
             ca_certs=config.ssl_ca_certs or "",
             cert_reqs=int(config.ssl_cert_reqs),
             handshake_timeout=config.timeout_ssl_handshake,
+            sni=sni_entries(config.ssl_sni_certs),
         )
     port = server.listen()
     signals: list[signal.Signals] = []

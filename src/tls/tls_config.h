@@ -13,6 +13,10 @@ struct Certificate {
   std::string certfile;
   std::string keyfile;
   std::string password;  // for an encrypted key; empty = none
+  // SNI names that choose this certificate (RFC 6066 §3), compared without case; the
+  // certificate must be valid for each (checked when the context is built). Empty: any name
+  // the certificate itself is valid for.
+  std::vector<std::string> server_names;
 };
 
 // Client-certificate verification, as Python's ssl.CERT_NONE/OPTIONAL/REQUIRED (uvicorn's

@@ -5,6 +5,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <strings.h>
+
 #include <span>
 
 #include "tls/alpn.h"
@@ -84,6 +86,12 @@ void TlsContext::configure(SSL_CTX* ctx, const Certificate& cert) {
          (cert.password.empty() ? "" : " (wrong password?)"));
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1)
     fail("private key " + keyfile + " does not match certificate " + cert.certfile);
+  for (const std::string& name : cert.server_names) {
+    X509* x = SSL_CTX_get0_certificate(ctx);
+    if (name.empty() || !x || X509_check_host(x, name.data(), name.size(), 0, nullptr) != 1)
+      throw TlsError("certificate " + cert.certfile + " is not valid for server name '" + name +
+                     "'");
+  }
 
   if (!config_.ca_certs.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, config_.ca_certs.c_str(), nullptr) != 1)
@@ -128,8 +136,15 @@ int TlsContext::on_servername(SSL* ssl, int*, void* arg) {
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (!name || self->ctxs_.size() < 2) return SSL_TLSEXT_ERR_OK;
   for (size_t i = 1; i < self->ctxs_.size(); ++i) {
-    X509* cert = SSL_CTX_get0_certificate(self->ctxs_[i]);
-    if (cert && X509_check_host(cert, name, 0, 0, nullptr) == 1) {
+    const auto& names = self->config_.certificates[i].server_names;
+    bool match = false;
+    if (names.empty()) {
+      X509* cert = SSL_CTX_get0_certificate(self->ctxs_[i]);
+      match = cert && X509_check_host(cert, name, 0, 0, nullptr) == 1;
+    } else {
+      for (const std::string& n : names) match |= strcasecmp(n.c_str(), name) == 0;
+    }
+    if (match) {
       SSL_set_SSL_CTX(ssl, self->ctxs_[i]);
       break;
     }
