@@ -48,15 +48,17 @@ FrameError append_event(std::string& out, const Event& ev) {
     if (ev.id->find('\0') != std::string_view::npos) return FrameError::kIdHasNul;
   }
   size_t before = out.size();
+  // Field order as FastAPI writes it (comment, event, data, id, retry): a client applies them
+  // at dispatch in any order (WHATWG HTML §9.2.6), but tests compare bytes.
   if (ev.comment) append_lines(out, ": ", *ev.comment);
   if (!ev.event.empty()) out.append("event: ").append(ev.event).push_back('\n');
+  if (ev.data) append_lines(out, "data: ", *ev.data);
   if (ev.id) out.append("id: ").append(*ev.id).push_back('\n');
   if (ev.retry_ms >= 0) {
     char buf[24];
     auto r = std::to_chars(buf, buf + sizeof buf, ev.retry_ms);
     out.append("retry: ").append(buf, r.ptr).push_back('\n');
   }
-  if (ev.data) append_lines(out, "data: ", *ev.data);
   if (out.size() != before) out.push_back('\n');
   return FrameError::kNone;
 }

@@ -49,7 +49,7 @@ TEST(EventStream, HeadEventsAndEnd) {
   EXPECT_EQ(r.header("cache-control"), "no-cache");
   EXPECT_EQ(r.header("x-accel-buffering"), "no");
   EXPECT_EQ(r.body,
-            "data: one\n\nevent: multi\nid: 2\ndata: a\ndata: b\n\nretry: 1000\ndata: three\n\n");
+            "data: one\n\nevent: multi\ndata: a\ndata: b\nid: 2\n\ndata: three\nretry: 1000\n\n");
   ::close(fd);
 }
 
@@ -90,7 +90,7 @@ TEST(EventStream, CompressedPerFlush) {
   out.resize(out.size() - z.avail_out);
   inflateEnd(&z);
   EXPECT_EQ(out,
-            "data: one\n\nevent: multi\nid: 2\ndata: a\ndata: b\n\nretry: 1000\ndata: three\n\n");
+            "data: one\n\nevent: multi\ndata: a\ndata: b\nid: 2\n\ndata: three\nretry: 1000\n\n");
   ::close(fd);
 }
 

@@ -19,7 +19,7 @@ TEST(Frame, DataOnly) {
 
 TEST(Frame, AllFields) {
   EXPECT_EQ(frame({.data = "x", .event = "update", .id = "42", .retry_ms = 3000, .comment = "hi"}),
-            ": hi\nevent: update\nid: 42\nretry: 3000\ndata: x\n\n");
+            ": hi\nevent: update\ndata: x\nid: 42\nretry: 3000\n\n");
 }
 
 TEST(Frame, MultiLineDataSplitsOnCrLfAndCrlf) {

@@ -162,8 +162,8 @@ def test_sync_generator_of_dicts(client: TestClient) -> None:
 
 def test_fields_multiline_data_and_comments(client: TestClient) -> None:
     text = client.get("/fields").text
-    assert text.startswith('event: update\nid: 1\nretry: 2500\ndata: {"a":1}\n\n')
-    assert "id: 2\ndata: line one\ndata: line two\ndata: line three\ndata: end\n\n" in text
+    assert text.startswith('event: update\ndata: {"a":1}\nid: 1\nretry: 2500\n\n')
+    assert "data: line one\ndata: line two\ndata: line three\ndata: end\nid: 2\n\n" in text
     assert ": just a comment\n\n" in text
     assert parse_events(text)[-1] == {"event": "greeting", "data": '"text"'}  # JSON in this form
 
@@ -219,7 +219,7 @@ def test_bad_id_ends_the_stream_and_the_server_keeps_serving(
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="fasterapi.error"):
         text = client.get("/bad-id").text
-    assert text == 'id: 1\ndata: "ok"\n\n'  # the bad event is not sent, the stream ends
+    assert text == 'data: "ok"\nid: 1\n\n'  # the bad event is not sent, the stream ends
     assert "must not contain CR or LF" in caplog.text
     assert client.get("/ok").status_code == 200
 
