@@ -47,7 +47,11 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   bool send(const Event& ev);
   // Sends pre-framed bytes (already ending in a blank line); same return as send().
   bool send_framed(std::string_view bytes);
-  bool comment(std::string_view text) { return send(Event{.comment = text}); }
+  bool comment(std::string_view text) {
+    Event ev;
+    ev.comment = text;
+    return send(ev);
+  }
   // Ends the response (last chunk); cancels the ping timer. Idempotent; the destructor calls it.
   void close();
   // fn() runs once when output drains below the low-water mark or the connection closes.
