@@ -239,7 +239,9 @@ class FileResponse(Response):
         if media_type is None:
             import mimetypes
 
-            media_type = mimetypes.guess_type(filename or str(path))[0] or "text/plain"
+            # Unknown types are opaque bytes (RFC 9110 §8.3), as in Starlette.
+            guessed = mimetypes.guess_type(filename or str(path))[0]
+            media_type = guessed or "application/octet-stream"
         super().__init__(None, status_code, headers, media_type, background)
         self.path = os.fspath(path)
         self.filename = filename

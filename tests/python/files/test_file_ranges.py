@@ -89,6 +89,8 @@ def test_whole_file_with_stat_headers(client: TestClient, tmp_path: Path) -> Non
     n = client.get("/named")
     assert n.headers["content-disposition"] == "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt"
     assert client.get("/missing").status_code == 500
+    (tmp_path / "LICENSE").write_bytes(b"x")  # no extension: opaque bytes, as Starlette says
+    assert client.get("/static/LICENSE").headers["content-type"] == "application/octet-stream"
 
 
 def test_head_sends_the_headers_alone(client: TestClient) -> None:
