@@ -94,11 +94,21 @@ bool asks_for_websocket(const http::RequestHead& head) {
   return false;
 }
 
+// The event loop's backend by name; "" is the process default (FASTERAPI_LOOP, else epoll).
+LoopBackend loop_backend(const std::string& name) {
+  if (name.empty()) return default_loop_backend();
+  LoopBackend b;
+  if (!parse_loop_backend(name, &b))
+    throw nb::value_error(("loop must be 'auto', 'epoll' or 'uring', not '" + name + "'").c_str());
+  return b;
+}
+
 class PyServer {
  public:
   PyServer(std::string host, int port, bool reuse_port, int backlog, uint64_t max_body_bytes,
            double keep_alive_timeout, double header_timeout, double body_timeout,
-           double send_timeout) {
+           double send_timeout, const std::string& loop)
+      : loop_(loop_backend(loop)) {
     cfg_.host = std::move(host);
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
     cfg_.port = static_cast<uint16_t>(port);
@@ -264,6 +274,7 @@ class PyServer {
     return server_->listen();
   }
   int fileno() const { return loop_.fd(); }
+  const char* loop_name() const { return loop_backend_name(loop_.backend()); }
   void poll() {
     loop_.run_once(0);
     if (PyErr_Occurred()) throw nb::python_error();
@@ -453,11 +464,12 @@ void register_server(nb::module_& m) {
   register_ws(m);
 
   nb::class_<PyServer>(m, "Server", "The HTTP/1.1 engine: listener, connections, routes.")
-      .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double, double>(),
+      .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double, double,
+                    const std::string&>(),
            nb::arg("host"), nb::arg("port"), nb::kw_only(), nb::arg("reuse_port") = false,
            nb::arg("backlog") = 1024, nb::arg("max_body_bytes") = 16 * 1024 * 1024,
            nb::arg("keep_alive_timeout") = 5.0, nb::arg("header_timeout") = 10.0,
-           nb::arg("body_timeout") = 30.0, nb::arg("send_timeout") = 30.0)
+           nb::arg("body_timeout") = 30.0, nb::arg("send_timeout") = 30.0, nb::arg("loop") = "")
       .def("set_hooks", &PyServer::set_hooks, nb::arg("request_class"), nb::arg("response_class"),
            nb::arg("render"), nb::arg("spawn"), nb::arg("handle_error"), nb::arg("pending"),
            "Sets the Python callbacks the engine uses; call once before listen(). Per request the "
@@ -505,6 +517,8 @@ void register_server(nb::module_& m) {
       .def_prop_ro("tls", [](const PyServer& s) { return s.tls(); })
       .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
       .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
+      .def_prop_ro("loop", &PyServer::loop_name,
+                   "The event loop's backend in use: 'epoll' or 'uring'.")
       .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")
       .def("next_timer_ms", &PyServer::next_timer_ms, "Milliseconds until the next timer, or -1.")
       .def("shutdown", &PyServer::shutdown, nb::arg("grace") = 3600.0,

@@ -103,7 +103,11 @@ class Server:
         header_timeout: float = 10.0,
         body_timeout: float = 30.0,
         send_timeout: float = 30.0,
+        loop: str = "",
     ) -> None: ...
+    @property
+    def loop(self) -> str:
+        """The event loop's backend in use: 'epoll' or 'uring'."""
     def set_hooks(
         self,
         request_class: type[Request],

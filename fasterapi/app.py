@@ -48,6 +48,7 @@ class App(APIRouter):
         timeout_keep_alive: float = 5.0,
         timeout_send: float = 30.0,
         timeout_graceful_shutdown: float = 30.0,
+        loop: str | None = None,  # event loop backend: "epoll", "uring", "auto" (None: env)
         max_body_bytes: int = 16 * 1024 * 1024,
         form_limits: FormLimits | None = None,  # Form/File bodies (fasterapi.uploads)
         debug: bool = False,
@@ -114,6 +115,9 @@ class App(APIRouter):
         self.timeout_keep_alive = timeout_keep_alive
         self.timeout_send = timeout_send
         self.timeout_graceful_shutdown = timeout_graceful_shutdown
+        if loop not in (None, "auto", "epoll", "uring"):
+            raise ValueError(f"loop is 'auto', 'epoll' or 'uring', not {loop!r}")
+        self.loop = loop
         self.max_body_bytes = max_body_bytes
         self.form_limits = form_limits
         self.ssl: dict[str, Any] = {
@@ -420,6 +424,7 @@ class App(APIRouter):
             access_log=config.pop("access_log", self.access_log),
             timeout_keep_alive=config.pop("timeout_keep_alive", self.timeout_keep_alive),
             timeout_send=config.pop("timeout_send", self.timeout_send),
+            loop=config.pop("loop", self.loop),
             timeout_graceful_shutdown=config.pop(
                 "timeout_graceful_shutdown", self.timeout_graceful_shutdown
             ),

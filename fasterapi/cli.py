@@ -25,6 +25,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None, help="bind port (default: the App's, 8000)")
     run.add_argument("--workers", type=int, default=None, help="worker processes sharing the port")
     run.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    run.add_argument(
+        "--loop",
+        choices=("auto", "epoll", "uring"),
+        default=None,
+        help="event loop backend: epoll, uring (io_uring; epoll when the kernel refuses it) or "
+        "auto (default: FASTERAPI_LOOP, else epoll)",
+    )
     run.add_argument("--reload", action="store_true", help="restart when .py files change")
     run.add_argument("--reload-dir", action="append", default=None, help="directory to watch")
     run.add_argument("--access-log", dest="access_log", action="store_true", default=None)
@@ -113,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options["access_log"] = args.access_log
     if args.timeout_keep_alive is not None:
         options["timeout_keep_alive"] = args.timeout_keep_alive
+    if args.loop is not None:
+        options["loop"] = args.loop
     for name in ("ws_max_size", "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate",
                  "ws_deflate_level"):  # fmt: skip
         if getattr(args, name) is not None:

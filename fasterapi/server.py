@@ -36,6 +36,9 @@ class Config:
     timeout_graceful_shutdown: float = 30.0  # seconds in-flight requests get after SIGTERM
     access_log: bool = False
     log_level: str | None = None
+    # The event loop's backend: "epoll", "uring" (io_uring; epoll with a logged line when the
+    # kernel refuses it) or "auto"; None: FASTERAPI_LOOP, else epoll (docs/http-server.md).
+    loop: str | None = None
     # TLS (served by the engine with OpenSSL) when ssl_certfile is set; uvicorn's names.
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None  # None: the key is in ssl_certfile
@@ -110,6 +113,7 @@ async def serve(
         max_body_bytes=config.max_body_bytes,
         keep_alive_timeout=config.timeout_keep_alive,
         send_timeout=config.timeout_send,
+        loop=config.loop or app.loop or "",  # "": FASTERAPI_LOOP, else epoll
     )
     handlers = app.install(server, access_log=config.access_log, config=config)
     if config.ssl_certfile:
