@@ -25,6 +25,11 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DFA_BUILD_BENCH
 cmake --build build/release -j"$jobs"
 ctest --test-dir build/release -j"$jobs" --output-on-failure
 
+# Every C++ test again with the event loop on io_uring (FASTERAPI_LOOP=uring: loops built with
+# the default backend take it; loop_backends_test checks the ring is really in use).
+step "C++ ctest on io_uring (FASTERAPI_LOOP=uring)"
+FASTERAPI_LOOP=uring ctest --test-dir build/release -j"$jobs" --output-on-failure
+
 step "Autobahn WebSocket cases (kosoku, reduced set) against hello_server's C++ /ws echo"
 python3 benchmarks/ws/autobahn_app.py --reduced --hello-server build/release/examples/cpp/hello_server
 
@@ -93,6 +98,13 @@ FASTERAPI_TEST_TRANSPORT=tls timeout 900 python3 -m pytest -q -p no:cacheprovide
 step "pytest over h2c (FASTERAPI_TEST_TRANSPORT=h2c)"
 FASTERAPI_TEST_TRANSPORT=h2c timeout 900 python3 -m pytest -q -p no:cacheprovider \
   "${http_suite[@]}" tests/python/h2/test_h2_switch.py
+
+# The same files plus the raw-socket HTTP tests with the engine's loop on io_uring;
+# test_loop_backend.py fails if the ring was not in use.
+step "pytest on io_uring (FASTERAPI_LOOP=uring)"
+FASTERAPI_LOOP=uring timeout 900 python3 -m pytest -q -p no:cacheprovider \
+  "${http_suite[@]}" tests/python/test_pipelining.py tests/python/test_native_server.py \
+  tests/python/test_eager_dispatch.py tests/python/test_loop_backend.py
 
 # FastAPI's docs_src tutorial apps on FastAPI and on FasterAPI, answers compared; fails when
 # more apps differ than tests/compat/baseline.txt allows (tests/compat/README.md).
