@@ -299,7 +299,8 @@ void register_mcp_client(nb::module_& m) {
            nb::arg("cwd"), nb::arg("stderr_fd"), nb::arg("grace"), nb::arg("capabilities"))
       .def("open_http", &McpClient::open_http, nb::arg("url"), nb::arg("headers"),
            nb::arg("max_connections"), nb::arg("capabilities"))
-      .def("set_handlers", &McpClient::set_handlers, nb::arg("on_message"), nb::arg("on_closed"))
+      .def("set_handlers", &McpClient::set_handlers, nb::arg("on_message").none(),
+           nb::arg("on_closed").none())
       .def("start", &McpClient::start, nb::arg("future"))
       .def("request", &McpClient::request, nb::arg("method"), nb::arg("params"), nb::arg("name"),
            nb::arg("timeout"), nb::arg("future"))

@@ -376,6 +376,7 @@ class MCPClient:
                 await asyncio.wait_for(asyncio.shield(done), 30)
             self._driver = None
             driver.close()  # native.close(): anything left fails, the loop stops being polled
+            native.set_handlers(None, None)  # the handlers hold this client: no cycle is left
         self._t.release()
         self._on_closed("the client was closed")
         for task in list(self._tasks):
