@@ -10,6 +10,7 @@
 #include "http/connection.h"
 #include "http/h1_parser.h"
 #include "http/percent_decode.h"
+#include "tls/tls_info.h"
 
 namespace fa::py {
 
@@ -33,6 +34,7 @@ struct RequestData {
   uint8_t version_major = 1;  // 2: an HTTP/2 stream
   bool keep_alive = true;
   bool tls = false;  // the connection is TLS: scheme https
+  std::shared_ptr<const tls::TlsInfo> tls_info;  // the ASGI TLS extension's facts
   std::string client_host;
   uint16_t client_port = 0;
   http::ResponseHandle handle;
@@ -334,6 +336,33 @@ PyObject* send_early_hints(PyObject* o, PyObject* args) {
   return PyBool_FromLong(self_of(o)->d.handle.early_hints(links));
 }
 
+PyObject* str_or_none(const std::string& s) {
+  if (s.empty()) Py_RETURN_NONE;
+  return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+}
+
+// The ASGI TLS extension's dict (asgiref "TLS" extension), or None over plain TCP.
+PyObject* get_tls_extension(PyObject* o, void*) {
+  const auto& info = self_of(o)->d.tls_info;
+  if (!info) Py_RETURN_NONE;
+  PyObject* chain = PyList_New(0);
+  if (!chain) return nullptr;
+  for (const std::string& pem : info->client_cert_chain) {
+    PyObject* s = PyUnicode_FromStringAndSize(pem.data(), static_cast<Py_ssize_t>(pem.size()));
+    if (!s || PyList_Append(chain, s) < 0) {
+      Py_XDECREF(s);
+      Py_DECREF(chain);
+      return nullptr;
+    }
+    Py_DECREF(s);
+  }
+  return Py_BuildValue("{s:N,s:N,s:N,s:N,s:i,s:i}", "server_cert", str_or_none(info->server_cert),
+                       "client_cert_chain", chain, "client_cert_name",
+                       str_or_none(info->client_cert_name), "client_cert_error",
+                       str_or_none(info->client_cert_error), "tls_version", info->version,
+                       "cipher_suite", info->cipher_suite);
+}
+
 PyGetSetDef request_getset[] = {
     {"method", get_method, nullptr, "The request method, e.g. 'GET'.", nullptr},
     {"path", get_path, nullptr, "The percent-decoded path.", nullptr},
@@ -347,6 +376,9 @@ PyGetSetDef request_getset[] = {
     {"client", get_client, nullptr, "(host, port) of the peer.", nullptr},
     {"http_version", get_http_version, nullptr, "'1.1', '1.0' or '2'.", nullptr},
     {"scheme", get_scheme, nullptr, "'https' over TLS, else 'http'.", nullptr},
+    {"tls_extension", get_tls_extension, nullptr,
+     "The ASGI TLS extension's dict (server_cert, client_cert_chain, client_cert_name, "
+     "client_cert_error, tls_version, cipher_suite); None over plain TCP.", nullptr},
     {"keep_alive", get_keep_alive, nullptr, "Whether the connection stays open.", nullptr},
     {"allowed_methods", get_allowed_methods, nullptr,
      "For a request no route answers with its method: the path's methods ('GET, HEAD'); "
@@ -421,6 +453,7 @@ PyObject* make_request(PyTypeObject* type, const http::Request& req, const http:
   d.client_host = req.peer.host;
   d.client_port = req.peer.port;
   d.tls = req.peer.tls;
+  d.tls_info = req.peer.tls_info;
   d.handle = handle;
   static PyObject* empty = PyBytes_FromStringAndSize(nullptr, 0);
   self->body = req.body.empty()

@@ -38,6 +38,10 @@ class Request:
     @property
     def scheme(self) -> str: ...
     @property
+    def tls_extension(self) -> dict[str, Any] | None:
+        """The ASGI TLS extension's dict (server_cert, client_cert_chain, client_cert_name,
+        client_cert_error, tls_version, cipher_suite); None over plain TCP."""
+    @property
     def keep_alive(self) -> bool: ...
     @property
     def allowed_methods(self) -> str:

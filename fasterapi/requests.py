@@ -157,6 +157,8 @@ class Request(NativeRequest):  # type: ignore[misc]
             "client": tuple(self.client),
             "path_params": self.path_params,
             "app": app,
+            # ASGI's TLS extension over TLS (client certificate details for mTLS)
+            "extensions": {"tls": self.tls_extension} if self.tls_extension else {},
         }
 
     @cached

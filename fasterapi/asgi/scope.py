@@ -31,6 +31,9 @@ def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[s
         "client": (host, port),
         "server": None,
     }
+    tls = req.tls_extension  # the ASGI TLS extension, over TLS only
+    if tls is not None:
+        scope["extensions"] = {"tls": tls}
     if state is not None:
         scope["state"] = state.copy()
     return scope

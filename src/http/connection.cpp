@@ -9,6 +9,8 @@
 
 #include "core/log.h"
 #include "http/server.h"
+#include "tls/tls_info.h"
+#include "tls/tls_transport.h"
 
 namespace fa::http {
 
@@ -50,6 +52,10 @@ const Peer& Connection::peer() {
     }
     peer_.host = buf;
     peer_.tls = transport_->secure();
+  }
+  if (peer_.tls && !peer_.tls_info && transport_->established()) {
+    if (auto* t = dynamic_cast<tls::TlsTransport*>(transport_.get()))
+      peer_.tls_info = tls::describe(t->ssl());  // once per connection, for handlers (ASGI TLS)
   }
   return peer_;
 }

@@ -16,6 +16,10 @@
 #include "core/write_queue.h"
 #include "http/protocol.h"
 
+namespace fa::tls {
+struct TlsInfo;
+}
+
 namespace fa::http {
 
 class Server;
@@ -24,6 +28,7 @@ struct Peer {
   std::string host;
   uint16_t port = 0;
   bool tls = false;  // reached us over TLS (scheme https)
+  std::shared_ptr<const tls::TlsInfo> tls_info;  // set once the TLS handshake is done
 };
 
 // On the io_uring backend a plain-TCP connection moves its bytes with completion ops (multishot
