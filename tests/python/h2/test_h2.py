@@ -379,10 +379,13 @@ def test_graceful_shutdown_goaway_finishes_in_flight(py_server: Any) -> None:
     port, proc = py_server()
     h = RawH2(port)
     h.headers(1, "/slow?seconds=1")
-    time.sleep(0.3)  # dispatched
+    # Stream 3's answer proves stream 1 was dispatched (frames are read in order): a fixed
+    # sleep let a loaded machine send SIGTERM before the request was in flight.
+    h.headers(3, "/users/1")
+    h.read_until(lambda _: h.ended(3), timeout=15)
     proc.send_signal(signal.SIGTERM)
     h.read_until(lambda _: h.ended(1), timeout=15)
     goaway = h.goaway()
-    assert goaway is not None and goaway.error_code == NO_ERROR and goaway.last_stream_id == 1
+    assert goaway is not None and goaway.error_code == NO_ERROR and goaway.last_stream_id == 3
     assert h.status(1) == "200" and json.loads(h.body(1)) == {"slept": 1.0}
     proc.wait(timeout=15)
