@@ -239,7 +239,7 @@ def summarize(apps: list[dict[str, Any]], results: dict[str, dict[str, Any]]) ->
             diff = difference(req, answer)
             if diff is None:
                 continue
-            reason = expected_reason(name, req["path"], diff, req)
+            reason = expected_reason(name, req["path"], diff, req, answer)
             if reason is not None:
                 entry["expected"].append({"path": req["path"], "reason": reason})
                 continue
