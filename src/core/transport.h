@@ -22,6 +22,9 @@ class Transport {
   virtual ssize_t read(char* buf, size_t len) = 0;
   // Writes from the iovecs: bytes written, or -1 with errno (EAGAIN: would block).
   virtual ssize_t writev(const iovec* iov, int count) = 0;
+  // writev whose bytes a sendfile() follows at once: plain TCP holds a partial segment back
+  // (MSG_MORE) so a response head and the start of its file leave in one packet.
+  virtual ssize_t writev_more(const iovec* iov, int count) { return writev(iov, count); }
   // Sends count bytes of in_fd from *offset without copying them through user space, advancing
   // *offset: bytes sent, or -1 with errno (EAGAIN: would block; ENOTSUP: this transport cannot,
   // e.g. TLS without kTLS, and the caller reads and writes the bytes instead).
@@ -54,6 +57,12 @@ class PlainTransport final : public Transport {
     return ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
   }
 #ifdef __linux__
+  ssize_t writev_more(const iovec* iov, int count) override {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = static_cast<size_t>(count);
+    return ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_MORE);
+  }
   ssize_t sendfile(int in_fd, off_t* offset, size_t count) override {
     return ::sendfile(fd_, in_fd, offset, count);
   }

@@ -156,7 +156,8 @@ long WriteQueue::flush(Transport& transport) {
     iovec iov[kMaxIov];
     int n = 0;
     size_t off = offset_;
-    for (auto it = segs_.begin(); it != segs_.end() && n < kMaxIov && !it->is_file(); ++it) {
+    auto it = segs_.begin();
+    for (; it != segs_.end() && n < kMaxIov && !it->is_file(); ++it) {
       if (it->bytes.size() > off) {
         iov[n].iov_base = it->bytes.data() + off;
         iov[n].iov_len = it->bytes.size() - off;
@@ -164,7 +165,8 @@ long WriteQueue::flush(Transport& transport) {
       }
       off = 0;
     }
-    ssize_t w = transport.writev(iov, n);
+    bool file_next = it != segs_.end() && it->is_file();
+    ssize_t w = file_next ? transport.writev_more(iov, n) : transport.writev(iov, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return total;
