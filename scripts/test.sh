@@ -66,9 +66,9 @@ export FASTERAPI_REQUIRE_BROWSER=1  # tests/python/ws/test_ws_browser.py fails w
 # The C++ client's tests (tests/cpp/pg) ran above before the server was sure to be up; run them
 # again now that a missing server fails them (release and ASan builds).
 step "C++ PostgreSQL client tests against the server"
-ctest --test-dir build/release -R '^Pg(Connection|Pool|Http)\.' --output-on-failure
+ctest --test-dir build/release -R '^Pg(Connection|Pool|Http|Auth)\.' --output-on-failure
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build/asan -R '^Pg(Connection|Pool|Http)\.' --output-on-failure
+  ctest --test-dir build/asan -R '^Pg(Connection|Pool|Http|Auth)\.' --output-on-failure
 
 step "ruff + mypy"
 python3 -m ruff check fasterapi tests/python benchmarks examples tools
