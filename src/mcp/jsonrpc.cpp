@@ -72,6 +72,36 @@ bool raw_value(od::value& value, od::json_type vt, std::string_view& raw) {
   return true;
 }
 
+// Reads the members of params._meta the core needs (basic/index.mdx "_meta").
+bool read_meta(od::value& value, KnownParams& known) {
+  known.has_meta = true;
+  od::object meta;
+  if (value.get_object().get(meta)) return false;
+  for (auto meta_field : meta) {
+    od::field f;
+    if (std::move(meta_field).get(f)) return false;
+    od::raw_json_string k = f.key();
+    od::value v = f.value();
+    od::json_type t;
+    if (v.type().get(t)) return false;
+    if (k.raw()[0] == 'p') {
+      if (is_key(k, "progressToken") && (t == od::json_type::string || t == od::json_type::number))
+        known.progress_token = trim_right(v.raw_json_token());
+    } else if (k.raw()[0] != 'i') {
+      continue;
+    } else if (is_key(k, "io.modelcontextprotocol/protocolVersion") && t == od::json_type::string) {
+      if (v.get_string().get(known.meta_version)) return false;
+      known.has_meta_version = true;
+    } else if (is_key(k, "io.modelcontextprotocol/logLevel") && t == od::json_type::string) {
+      if (v.get_string().get(known.meta_log_level)) return false;
+      known.has_meta_log_level = true;
+    } else if (is_key(k, "io.modelcontextprotocol/clientCapabilities") && t == od::json_type::object) {
+      if (!raw_value(v, t, known.meta_client_capabilities)) return false;
+    }
+  }
+  return true;
+}
+
 // Reads the members of params the core needs in one pass; returns false on malformed JSON.
 bool read_params(od::object& params, KnownParams& known) {
   for (auto field_result : params) {
@@ -87,50 +117,44 @@ bool read_params(od::object& params, KnownParams& known) {
       return has;
     };
     bool ok = true, unused = false;
-    if (is_key(key, "name")) {
-      ok = string_of(known.name, known.has_name);
-    } else if (is_key(key, "uri")) {
-      ok = string_of(known.uri, known.has_uri);
-    } else if (is_key(key, "arguments")) {
-      ok = raw_value(value, vt, known.arguments);
-      if (ok) known.arguments = trim_right(known.arguments);
-    } else if (is_key(key, "cursor")) {
-      ok = string_of(known.cursor, known.has_cursor);
-    } else if (is_key(key, "level")) {
-      ok = string_of(known.level, known.has_level);
-    } else if (is_key(key, "protocolVersion")) {
-      ok = string_of(known.protocol_version, unused);
-    } else if (is_key(key, "taskId")) {
-      ok = string_of(known.task_id, known.has_task_id);
-    } else if (is_key(key, "requestId")) {
-      if (vt == od::json_type::string || vt == od::json_type::number)
-        known.request_id = trim_right(value.raw_json_token());
-    } else if (is_key(key, "capabilities") && vt == od::json_type::object) {
-      ok = raw_value(value, vt, known.capabilities);
-    } else if (is_key(key, "_meta") && vt == od::json_type::object) {
-      known.has_meta = true;
-      od::object meta;
-      if (value.get_object().get(meta)) return false;
-      for (auto meta_field : meta) {
-        od::field f;
-        if (std::move(meta_field).get(f)) return false;
-        od::raw_json_string k = f.key();
-        od::value v = f.value();
-        od::json_type t;
-        if (v.type().get(t)) return false;
-        if (is_key(k, "progressToken")) {
-          if (t == od::json_type::string || t == od::json_type::number)
-            known.progress_token = trim_right(v.raw_json_token());
-        } else if (is_key(k, "io.modelcontextprotocol/protocolVersion") && t == od::json_type::string) {
-          if (v.get_string().get(known.meta_version)) return false;
-          known.has_meta_version = true;
-        } else if (is_key(k, "io.modelcontextprotocol/logLevel") && t == od::json_type::string) {
-          if (v.get_string().get(known.meta_log_level)) return false;
-          known.has_meta_log_level = true;
-        } else if (is_key(k, "io.modelcontextprotocol/clientCapabilities") && t == od::json_type::object) {
-          if (!raw_value(v, t, known.meta_client_capabilities)) return false;
+    // The first byte picks the one candidate name to compare (one compare per member).
+    switch (key.raw()[0]) {
+      case 'n':
+        if (is_key(key, "name")) ok = string_of(known.name, known.has_name);
+        break;
+      case 'u':
+        if (is_key(key, "uri")) ok = string_of(known.uri, known.has_uri);
+        break;
+      case 'a':
+        if (is_key(key, "arguments")) {
+          ok = raw_value(value, vt, known.arguments);
+          if (ok) known.arguments = trim_right(known.arguments);
         }
-      }
+        break;
+      case 'c':
+        if (is_key(key, "cursor"))
+          ok = string_of(known.cursor, known.has_cursor);
+        else if (is_key(key, "capabilities") && vt == od::json_type::object)
+          ok = raw_value(value, vt, known.capabilities);
+        break;
+      case 'l':
+        if (is_key(key, "level")) ok = string_of(known.level, known.has_level);
+        break;
+      case 'p':
+        if (is_key(key, "protocolVersion")) ok = string_of(known.protocol_version, unused);
+        break;
+      case 't':
+        if (is_key(key, "taskId")) ok = string_of(known.task_id, known.has_task_id);
+        break;
+      case 'r':
+        if (is_key(key, "requestId") && (vt == od::json_type::string || vt == od::json_type::number))
+          known.request_id = trim_right(value.raw_json_token());
+        break;
+      case '_':
+        if (is_key(key, "_meta") && vt == od::json_type::object && !read_meta(value, known)) return false;
+        break;
+      default:
+        break;
     }
     if (!ok) return false;
   }
@@ -186,14 +210,15 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
     od::value value = field.value();
     od::json_type vt;
     if (value.type().get(vt)) return fail(failure, kParseError, "Parse error");
-    if (is_key(key, "jsonrpc")) {
+    const char c0 = key.raw()[0];  // picks the one candidate name to compare
+    if (c0 == 'j' && is_key(key, "jsonrpc")) {
       // The usual spelling is compared raw (no unescaping); anything else is read as a string.
       std::string_view v;
       if (vt != od::json_type::string ||
           (trim_right(value.raw_json_token()) != std::string_view(R"("2.0")", 5) && (value.get_string().get(v) || v != "2.0")))
         return fail(failure, kInvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"");
       have_version = true;
-    } else if (is_key(key, "id")) {
+    } else if (c0 == 'i' && is_key(key, "id")) {
       std::string_view token;
       token = trim_right(value.raw_json_token());
       if (vt == od::json_type::string) {
@@ -211,10 +236,10 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       }
       out.id = rebase(token, impl_->message_buf, text);
       have_id = true;
-    } else if (is_key(key, "method")) {
+    } else if (c0 == 'm' && is_key(key, "method")) {
       if (vt != od::json_type::string || value.get_string().get(out.method)) bad_method = true;
       have_method = true;
-    } else if (is_key(key, "params")) {
+    } else if (c0 == 'p' && is_key(key, "params")) {
       if (vt == od::json_type::object) {
         const char* start = value.raw_json_token().data();
         od::object p;
@@ -234,7 +259,7 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       } else {
         bad_params = true;
       }
-    } else if (is_key(key, "result")) {
+    } else if (c0 == 'r' && is_key(key, "result")) {
       std::string_view raw;
       if (vt == od::json_type::object) {
         od::object r;
@@ -247,7 +272,7 @@ bool Parser::parse(std::string_view text, Message& out, ParseFailure& failure) {
       }
       out.result = rebase(trim_right(raw), impl_->message_buf, text);
       have_result = true;
-    } else if (is_key(key, "error")) {
+    } else if (c0 == 'e' && is_key(key, "error")) {
       od::object e;
       if (vt != od::json_type::object || value.get_object().get(e))
         return fail(failure, kInvalidRequest, "Invalid Request: error must be an object");

@@ -42,7 +42,9 @@ Reply::Reply(std::shared_ptr<State>& cache, const std::shared_ptr<Session>& sess
              std::string_view params) {
   if (!cache || cache.use_count() != 1) cache = std::make_shared<State>();
   State& s = *cache;
-  s.session = session;
+  // The same session call after call (stdio, an HTTP session): keep the weak reference as it is
+  // rather than re-counting it (two atomic operations per call).
+  if (s.session.owner_before(session) || session.owner_before(s.session)) s.session = session;
   s.channel = channel;
   s.id.assign(id);  // assign keeps the strings' capacity
   s.progress_token.assign(progress_token);

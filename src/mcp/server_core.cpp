@@ -35,7 +35,7 @@ int ServerCore::add(Listing& listing, std::string name, std::string descriptor_j
 }
 
 bool ServerCore::remove(Listing& listing, std::string_view name) {
-  auto it = listing.index.find(std::string(name));
+  auto it = listing.index.find(name);
   if (it == listing.index.end()) return false;
   listing.items[static_cast<size_t>(it->second)].clear();  // list() skips withdrawn items
   listing.index.erase(it);
@@ -270,7 +270,7 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   if (headers) {
     std::span<const ParamHeader> params;
     if (m == "tools/call" && msg.known.has_name) {
-      auto it = tools_.index.find(std::string(msg.known.name));
+      auto it = tools_.index.find(msg.known.name);
       if (it != tools_.index.end() && static_cast<size_t>(it->second) < tool_headers_.size())
         params = tool_headers_[static_cast<size_t>(it->second)];
     }
@@ -467,17 +467,16 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
   if (kind == CallKind::kResource) {
     if (!known.has_uri) return refuse(kInvalidParams, "Invalid params: uri must be a string");
     call.name = known.uri;
-    auto it = resources_.index.find(std::string(known.uri));
+    auto it = resources_.index.find(known.uri);
     if (it != resources_.index.end()) call.index = it->second;
   } else if (kind != CallKind::kCompletion) {
     if (!known.has_name) return refuse(kInvalidParams, "Invalid params: name must be a string");
     call.name = known.name;
     const Listing& listing = kind == CallKind::kTool ? tools_ : prompts_;
-    session->scratch.assign(known.name);
-    auto it = listing.index.find(session->scratch);
+    auto it = listing.index.find(known.name);
     if (it == listing.index.end())
       return refuse(kInvalidParams, (kind == CallKind::kTool ? "Unknown tool: " : "Unknown prompt: ") +
-                                        session->scratch);
+                                        std::string(known.name));
     call.index = it->second;
     call.arguments = known.arguments;
     if (call.arguments == "null") call.arguments = {};

@@ -97,10 +97,15 @@ class ServerCore {
   void track(const std::shared_ptr<Session>& session);
 
  private:
+  // Transparent hash: names are looked up by the parser's string_view without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Listing {
     std::string key;  // "tools", "resources", ...
     std::vector<std::string> items;
-    std::unordered_map<std::string, int> index;
+    std::unordered_map<std::string, int, NameHash, std::equal_to<>> index;  // found by string_view
   };
   int add(Listing& listing, std::string name, std::string descriptor_json);
   bool remove(Listing& listing, std::string_view name);
