@@ -51,6 +51,8 @@ class Request:
         """True until the response is finished."""
     def add_done_callback(self, fn: Callable[[], Any], /) -> None:
         """Call fn() once the response has been queued for the socket (or the peer left)."""
+    def header(self, name: str, /) -> str | None:
+        """The first value of field `name` (case-insensitive), OWS trimmed, or None."""
     def send_early_hints(self, *links: str) -> bool:
         """103 Early Hints (RFC 8297), one Link field per value, before the response. False
         when none can go (the response started, an HTTP/1.0 client)."""

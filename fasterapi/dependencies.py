@@ -430,15 +430,7 @@ def _json_content(req: Any) -> bool:
     """Whether the body is to be parsed as JSON, as FastAPI decides: a Content-Type of
     application/json or application/*+json (RFC 6839 §3.1); no Content-Type at all only when
     the app was made with strict_content_type=False."""
-    headers = req.__dict__.get("headers")
-    if headers is not None:
-        value = headers.get("content-type")
-    else:
-        value = None
-        for name, v in req.header_list:
-            if name == "content-type":
-                value = v
-                break
+    value = req.header("content-type")  # a scan of the stored head (no header list built)
     if value is None:
         return not getattr(req.app, "strict_content_type", True)
     mime = value.partition(";")[0].strip().lower()

@@ -138,3 +138,28 @@ def test_receive_and_stream() -> None:
         assert got["message"] == ["http.request", "x" * 100_000, False]
         got = c.post("/stream", content=b"").json()
         assert got == {"joined": "", "last": "", "message": ["http.request", "", False]}
+
+
+def test_header_reads_one_field_from_the_stored_head() -> None:
+    import socket
+
+    app = FastAPI()
+
+    @app.post("/h")
+    def h(request: Request) -> dict[str, Any]:
+        return {n: request.header(n) for n in ("content-type", "X-Spaced", "x-two", "absent")}
+
+    with TestClient(app) as c:
+        host, port = c.base_url.host, c.base_url.port
+        with socket.create_connection((host, port)) as s:
+            s.sendall(
+                b"POST /h HTTP/1.1\r\nHost: x\r\nContent-TYPE:application/json\r\n"
+                b"x-spaced: \t a b \t\r\nX-Two: 1\r\nx-two: 2\r\nx-twofold: no\r\n"
+                b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+            )
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    body = json.loads(data.partition(b"\r\n\r\n")[2])
+    assert body == {"content-type": "application/json", "X-Spaced": "a b", "x-two": "1",
+                    "absent": None}
