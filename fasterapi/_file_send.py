@@ -99,13 +99,11 @@ def send_file(resp: FileResponse, req: Any, headers: list[Any], responder: Any) 
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {resp.path} is not a file.")
-        resp.set_stat_headers(resp.stat_result or st)
-        present = {(k if isinstance(k, bytes) else k.encode()).lower() for k, _ in headers}
-        assert resp.raw_headers is not None
-        headers = [h for h in headers if h[0] not in (b"content-length", "content-length")]
-        headers += [
-            (k, v) for k, v in resp.raw_headers if k not in present and k != b"content-length"
-        ]
+        if resp.stat_result is None:  # else FileResponse() set them: `headers` has them
+            resp.set_stat_headers(st)
+            present = {(k if isinstance(k, bytes) else k.encode()).lower() for k, _ in headers}
+            assert resp.raw_headers is not None
+            headers += [(k, v) for k, v in resp.raw_headers if k not in present]
         _send(resp, req, headers, responder, fd, st.st_size)
     finally:
         os.close(fd)  # the engine holds its own duplicate while it sends

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from email.utils import parsedate
 
@@ -26,34 +27,40 @@ class StaticFiles:
     def lookup(self, rel: str) -> str | None:
         """The absolute file path for `rel`, or None when missing, escaping the directory or
         not a valid file name at all (NUL bytes, names too long, undecodable): never raises."""
+        found = self.lookup_stat(rel)
+        return found[0] if found is not None else None
+
+    def lookup_stat(self, rel: str) -> tuple[str, os.stat_result] | None:
+        """lookup() with the file's stat (one stat per candidate: the response's headers
+        come from it)."""
         if "\x00" in rel:
             return None
         try:
             full = os.path.realpath(os.path.join(self.directory, rel.lstrip("/")))
             if full != self.directory and not full.startswith(self.directory + os.sep):
                 return None
-            if os.path.isdir(full):
+            st = os.stat(full)
+            if stat.S_ISDIR(st.st_mode):
                 if not self.html:
                     return None
                 full = os.path.join(full, "index.html")
+                st = os.stat(full)
             elif rel.endswith("/"):  # "a.txt/" names a directory, and a.txt is not one
                 return None
             # Not readable by us (permissions): a 404 here rather than a 500 when it is opened.
-            return full if os.path.isfile(full) and os.access(full, os.R_OK) else None
-        except (OSError, ValueError):  # ENAMETOOLONG, ELOOP, lone surrogates, ...
+            if stat.S_ISREG(st.st_mode) and os.access(full, os.R_OK):
+                return full, st
+            return None
+        except (OSError, ValueError):  # missing, ENAMETOOLONG, ELOOP, lone surrogates, ...
             return None
 
     def __call__(self, req: Request, res: Response) -> Response:
         """A plain (req, res) endpoint: the engine calls it directly. A conditional GET whose
         validators still match gets 304 (RFC 9110 §13.1.1-13.1.3), else the file (sendfile)."""
-        full = self.lookup(req.path_params.get("path", ""))
-        if full is None:
+        found = self.lookup_stat(req.path_params.get("path", ""))
+        if found is None:
             raise HTTPException(404, "Not Found")
-        try:
-            st = os.stat(full)
-        except OSError:  # removed since lookup()
-            raise HTTPException(404, "Not Found") from None
-        response = FileResponse(full, stat_result=st)
+        response = FileResponse(found[0], stat_result=found[1])
         if self.is_not_modified(response.headers, req.headers):
             return not_modified(response)
         return response
