@@ -18,6 +18,33 @@
 
 namespace fa::mcp::client {
 
+void append_header_value(std::string& out, std::string_view value) {
+  bool plain = !value.empty() && value.front() != ' ' && value.back() != ' ';
+  for (char c : value) plain = plain && c >= 0x20 && c <= 0x7e;
+  if (plain) {
+    out += value;
+    return;
+  }
+  // RFC 4648 §4 base64 (with padding) of the value's bytes.
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  out += "=?base64?";
+  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(value[i])); };
+  size_t i = 0;
+  for (; i + 3 <= value.size(); i += 3) {
+    uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (size_t rest = value.size() - i) {
+    uint32_t n = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  out += "?=";
+}
+
 bool parse_http_url(std::string_view url, HttpUrl& out) {
   constexpr std::string_view kScheme = "http://";
   if (url.substr(0, kScheme.size()) != kScheme) return false;
@@ -205,17 +232,13 @@ std::string HttpUpstream::head(size_t body_size, const Request* request) const {
     h += "MCP-Protocol-Version: " + version + "\r\n";
   }
   if (modern_ && request) {
-    // 2026-07-28 streamable-http.mdx "Standard MCP Request Headers"; names that are not plain
-    // visible ASCII are left out rather than mis-encoded.
+    // 2026-07-28 streamable-http.mdx "Standard MCP Request Headers".
     h += "Mcp-Method: ";
     h += request->method;
     h += "\r\n";
-    bool plain =
-        !request->name.empty() && request->name.front() != ' ' && request->name.back() != ' ';
-    for (char c : request->name) plain = plain && c >= 0x20 && c <= 0x7e;
-    if (plain) {
+    if (!request->name.empty()) {
       h += "Mcp-Name: ";
-      h += request->name;
+      append_header_value(h, request->name);
       h += "\r\n";
     }
   }

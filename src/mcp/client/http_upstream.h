@@ -36,6 +36,10 @@ struct HttpUrl {
 };
 bool parse_http_url(std::string_view url, HttpUrl& out);
 
+// Appends a header value as 2026-07-28 streamable-http.mdx "Value Encoding" says: as is when it
+// is visible ASCII without leading or trailing spaces, else `=?base64?<base64 of its bytes>?=`.
+void append_header_value(std::string& out, std::string_view value);
+
 class HttpUpstream final : public Upstream {
  public:
   static std::shared_ptr<HttpUpstream> create(EventLoop& loop, const HttpUrl& url,

@@ -151,8 +151,8 @@ void ProxyCore::response(uint64_t number, bool ok, std::string_view json) {
   int64_t code = kInternalError;
   std::string_view message = "error";
   if (!parser.parse(json.data(), json.size()).get(doc)) {
-    (void)doc["code"].get_int64().get(code);
-    (void)doc["message"].get_string().get(message);
+    if (doc["code"].get_int64().get(code)) code = kInternalError;
+    if (doc["message"].get_string().get(message)) message = "error";
   }
   up->respond_error(r.id, static_cast<int>(code), message, member_raw(json, "data"));
 }

@@ -47,6 +47,8 @@ struct App : Application {
       });
     } else if (c.name == "exit7") {
       std::_Exit(7);
+    } else if (c.name == "h\xc3\xa9 llo ") {
+      reply.result(R"({"content":[{"type":"text","text":"unicode"}]})");
     } else if (c.name == "env") {
       const char* v = std::getenv("FA_CLIENT_TEST_VALUE");
       char cwd[4096] = {};
@@ -65,7 +67,7 @@ struct App : Application {
 };
 
 void register_tools(ServerCore& core) {
-  for (const char* name : {"ask", "chat", "resume", "exit7", "env"})
+  for (const char* name : {"ask", "chat", "resume", "exit7", "env", "h\xc3\xa9 llo "})
     core.add_tool(name,
                   std::string(R"({"name":")") + name + R"(","inputSchema":{"type":"object"}})");
 }
@@ -262,6 +264,30 @@ TEST_F(ClientUpstreamTest, HttpSseStreamClosedEarlyIsResumed) {
   auto r = call(*up, "resume");
   ASSERT_TRUE(r.ok) << r.code << " " << r.message;
   EXPECT_NE(r.result.find("resumed"), std::string::npos) << r.result;
+  finish(up);
+}
+
+TEST(HeaderValue, PlainAsIsElseBase64Sentinel) {
+  auto enc = [](std::string_view v) {
+    std::string out;
+    client::append_header_value(out, v);
+    return out;
+  };
+  EXPECT_EQ(enc("add"), "add");
+  EXPECT_EQ(enc(" add"), "=?base64?IGFkZA==?=");
+  EXPECT_EQ(enc("h\xc3\xa9"), "=?base64?aMOp?=");
+  EXPECT_EQ(enc("ab\n"), "=?base64?YWIK?=");
+}
+
+TEST_F(ClientUpstreamTest, ModernNonAsciiNameIsSentBase64Encoded) {
+  // The server checks Mcp-Name against params.name (2026-07-28 streamable-http.mdx): a name
+  // left out or mis-encoded is refused with 400 / -32020.
+  auto up = http_upstream(/*modern=*/true);
+  start(*up);
+  ASSERT_TRUE(up->modern());
+  auto r = call(*up, "h\xc3\xa9 llo ");
+  ASSERT_TRUE(r.ok) << r.code << " " << r.message;
+  EXPECT_NE(r.result.find("unicode"), std::string::npos) << r.result;
   finish(up);
 }
 
