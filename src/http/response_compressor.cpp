@@ -12,19 +12,32 @@ namespace {
 
 constexpr size_t kKeepBufferCapacity = 256 * 1024;  // bytes; larger buffers are freed after use
 
+// Appends one "Name: value" line; a strong ETag becomes weak when the body is encoded: the
+// bytes differ from the identity representation's (RFC 9110 §8.8.3; nginx does the same).
+void append_line(std::string& out, std::string_view line, bool encoded) {
+  size_t colon = line.find(':');
+  if (encoded && colon != std::string_view::npos &&
+      ascii_iequals(line.substr(0, colon), "etag")) {
+    size_t v = colon + 1;
+    while (v < line.size() && line[v] == ' ') ++v;
+    if (v < line.size() && line[v] == '"') {
+      out.append(line.substr(0, v)).append("W/").append(line.substr(v));
+      return;
+    }
+  }
+  out.append(line);
+}
+
 void add_coding_headers(std::string& out, std::string_view extra, bool vary,
                         compress::Coding coding, bool drop_length) {
   out.clear();
-  if (!drop_length) {
-    out.append(extra);
-  } else {
-    while (!extra.empty()) {
-      size_t eol = extra.find('\n');
-      std::string_view line =
-          extra.substr(0, eol == std::string_view::npos ? extra.size() : eol + 1);
-      extra.remove_prefix(line.size());
-      if (!ascii_iequals(line.substr(0, line.find(':')), "content-length")) out.append(line);
-    }
+  bool encoded = coding != compress::Coding::kIdentity;
+  while (!extra.empty()) {
+    size_t eol = extra.find('\n');
+    std::string_view line = extra.substr(0, eol == std::string_view::npos ? extra.size() : eol + 1);
+    extra.remove_prefix(line.size());
+    if (drop_length && ascii_iequals(line.substr(0, line.find(':')), "content-length")) continue;
+    append_line(out, line, encoded);
   }
   if (coding != compress::Coding::kIdentity)
     out.append("Content-Encoding: ").append(compress::coding_name(coding)).append("\r\n");

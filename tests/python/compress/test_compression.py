@@ -261,6 +261,48 @@ def test_curl_head_then_get_on_one_connection(client: TestClient, coding: str) -
         assert body == expect
 
 
+def test_an_encoded_body_gets_a_weak_etag(tmp_path: Any) -> None:
+    """RFC 9110 §8.8.3: the encoded bytes are not the identity representation's, so a strong
+    ETag becomes weak (W/) when the body is encoded, as nginx does; If-None-Match still
+    matches it (weak comparison) and a HEAD agrees with its GET."""
+    from fasterapi.responses import FileResponse
+
+    page = tmp_path / "page.txt"
+    page.write_text("hello file " * 500)
+    app = App(compression=True)
+
+    @app.get("/f")
+    def f(req, res):
+        return FileResponse(str(page), media_type="text/plain")
+
+    @app.get("/tagged")
+    def tagged(req, res):
+        return Response(TEXT, media_type="text/plain", headers={"ETag": '"v1"'})
+
+    from fasterapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=str(tmp_path)))
+
+    with TestClient(app) as c:
+        plain, _ = get(c, "/f", None)
+        assert plain["etag"].startswith('"')
+        for path in ("/f", "/tagged"):
+            for method in ("GET", "HEAD"):
+                headers, _ = get(c, path, "gzip", method=method)
+                assert headers["content-encoding"] == "gzip"
+                assert headers["etag"].startswith('W/"'), (path, method, headers)
+        headers, _ = get(c, "/f", None)
+        assert headers["etag"] == plain["etag"]  # identity keeps the strong tag
+        static, _ = get(c, "/static/page.txt", "gzip")
+        assert static["etag"].startswith('W/"')
+        out = raw_http(
+            c.port,
+            f"GET /static/page.txt HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n"
+            f"If-None-Match: {static['etag']}\r\nConnection: close\r\n\r\n".encode(),
+        )
+        assert out.startswith(b"HTTP/1.1 304"), out[:80]
+
+
 def test_httpx_head_then_get(client: TestClient) -> None:
     httpx = require_module("httpx")
     with httpx.Client(base_url=f"http://127.0.0.1:{client.port}") as c:
