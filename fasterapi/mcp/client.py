@@ -113,6 +113,11 @@ class _StdioTransport(_Transport):
         if self.env is not None:
             env = [f"{k}={v}" for k, v in {**os.environ, **self.env}.items()]
         fd = -1
+        if self.stderr in (-1, -2):  # subprocess.PIPE, subprocess.STDOUT
+            raise ValueError(
+                "stderr: a file, a descriptor, subprocess.DEVNULL or None; PIPE and STDOUT are "
+                "not supported (stdout carries the protocol)"
+            )
         if self.stderr == -3:  # subprocess.DEVNULL
             self._devnull = fd = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
         elif isinstance(self.stderr, int) and self.stderr >= 0:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mcp_helpers import ROOT, free_port, run
+from mcp_helpers import ROOT, HttpServerProcess, free_port, run
 from test_client import _wait_http
 
 from fasterapi.mcp import MCPClient, MCPError, MCPProxy
@@ -119,3 +119,65 @@ def test_proxy_relays_server_requests_to_the_caller(sdk_http: str) -> None:
                 await server
 
     run(main(), 90)
+
+
+GROWING = """
+import sys
+from fasterapi.mcp import MCPServer
+
+server = MCPServer(name="growing")
+
+
+@server.tool()
+def grow() -> str:
+    server.tool(name="extra")(lambda: "x")  # after start: notifications/tools/list_changed
+    return "grown"
+
+
+if len(sys.argv) > 2 and sys.argv[1] == "http":
+    server.run(transport="http", port=int(sys.argv[2]))
+else:
+    server.run(transport="stdio")
+"""
+
+
+@pytest.mark.parametrize("kind", ["stdio", "http"])
+def test_list_changed_reaches_the_callback(kind: str, tmp_path: Any) -> None:
+    """Over HTTP the notification is unsolicited: it comes on the standalone GET stream the
+    client opened after initialize."""
+    script = tmp_path / "growing.py"
+    script.write_text(GROWING)
+    changed: list[str] = []
+    server = HttpServerProcess(script) if kind == "http" else None
+    if server is not None:
+        client = MCPClient.http(server.url, list_changed_callback=changed.append)
+    else:
+        client = MCPClient.stdio(
+            [PY, str(script)], stderr=subprocess.DEVNULL, list_changed_callback=changed.append
+        )
+
+    async def main() -> None:
+        async with client as c:
+            assert (await c.call_tool("grow"))["content"][0]["text"] == "grown"
+            for _ in range(200):
+                if changed:
+                    break
+                await asyncio.sleep(0.01)
+            assert changed == ["notifications/tools/list_changed"]
+            assert "extra" in {t["name"] for t in (await c.list_tools())["tools"]}
+
+    try:
+        run(main())
+    finally:
+        if server is not None:
+            server.close()
+
+
+def test_stdio_stderr_pipe_is_refused_clearly() -> None:
+    async def main() -> None:
+        client = MCPClient.stdio([PY, "-c", "pass"], stderr=subprocess.PIPE)
+        with pytest.raises(ValueError, match="PIPE and STDOUT are not supported"):
+            async with client:
+                pass
+
+    run(main())
