@@ -127,3 +127,53 @@ def test_app_that_returns_closes_1000(server: CliServer) -> None:
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
 
     run(go())
+
+
+def raw_get(server: CliServer, path: str, headers: str) -> bytes:
+    """The head of the answer to a GET with these header lines."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data and (chunk := s.recv(65536)):
+            data += chunk
+        return data
+
+
+def test_only_a_websocket_upgrade_leaves_the_http_route(server: CliServer) -> None:
+    # Another protocol in Upgrade is plain HTTP for the app (RFC 9110 §7.8: may be ignored).
+    r = raw_get(server, "/ws/echo", "Upgrade: h2c\r\nConnection: close\r\n")
+    assert r.startswith(b"HTTP/1.1 200"), r
+    # A websocket upgrade with a broken handshake gets the engine's answers (RFC 6455 §4.2.1):
+    # no Sec-WebSocket-Key is 400, no Connection: upgrade is 426.
+    r = raw_get(server, "/ws/echo", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Version: 13\r\n")
+    assert r.startswith(b"HTTP/1.1 400"), r
+    r = raw_get(server, "/ws/echo", "Upgrade: websocket\r\nConnection: close\r\n")
+    assert r.startswith(b"HTTP/1.1 426"), r
+
+
+def test_mounted_asgi_app_serves_websockets_under_its_prefix() -> None:
+    import threading
+
+    from asgi_ws_app import app as fastapi_app
+
+    from fasterapi import App
+    from fasterapi.testing import TestClient
+
+    parent = App()
+    parent.mount("/sub", fastapi_app)
+    with TestClient(parent) as c:
+        url = str(c.base_url).replace("http://", "ws://") + "/sub/ws/echo"
+
+        async def go() -> str:
+            async with websockets.connect(url) as ws:
+                await ws.send("mounted")
+                return str(await ws.recv())
+
+        got: list[str] = []
+        t = threading.Thread(target=lambda: got.append(asyncio.run(go())))
+        t.start()
+        t.join(20)
+    assert got == ["echo:mounted"]
