@@ -56,9 +56,11 @@ std::string Upstream::params_of(const Request& request) const {
       if (!request.meta_members.empty()) params += ',';
       params += R"("io.modelcontextprotocol/protocolVersion":")";
       params += kModernProtocol;
-      params += R"(","io.modelcontextprotocol/clientCapabilities":)";
-      params += options_.capabilities;
-      params += R"(,"io.modelcontextprotocol/clientInfo":{"name":)";
+      // No capabilities: a 2026-07-28 server asks for sampling, elicitation or roots with an
+      // InputRequiredResult round, which this class does not drive (callers that do send their
+      // own params).
+      params += R"(","io.modelcontextprotocol/clientCapabilities":{},)"
+                R"("io.modelcontextprotocol/clientInfo":{"name":)";
       append_string(params, options_.client_name);
       params += R"(,"version":)";
       append_string(params, options_.client_version);

@@ -38,7 +38,8 @@ struct UpstreamOptions {
   std::string client_version = "1.0";
   std::chrono::milliseconds timeout{30000};  // per request
   bool probe_modern = true;                  // try server/discover (2026-07-28) before initialize
-  // The client's capabilities (raw JSON object) in initialize and the 2026-07-28 _meta stamp.
+  // The client's capabilities (raw JSON object) declared in initialize (2025-11-25), whose
+  // server requests reach on_request(). The 2026-07-28 _meta stamp declares none.
   std::string capabilities = "{}";
   // False: start() only connects; the owner runs its own handshake through call() and reports
   // its outcome with set_era() (MCPClient, whose handshake is in Python).
