@@ -22,7 +22,9 @@ using http::ResponseHead;
 
 namespace {
 
-H2Protocol* self(void* user_data) { return static_cast<H2Protocol*>(user_data); }
+H2Protocol* self(void* user_data) {
+  return static_cast<H2Protocol*>(user_data);
+}
 
 int cb_begin_headers(nghttp2_session*, const nghttp2_frame* f, void* u) {
   return self(u)->on_begin_headers(f);
@@ -35,8 +37,7 @@ int cb_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name, siz
 int cb_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* u) {
   return self(u)->on_frame_recv(f);
 }
-int cb_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len,
-                  void* u) {
+int cb_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len, void* u) {
   return self(u)->on_data_chunk(id, {reinterpret_cast<const char*>(data), len});
 }
 int cb_stream_close(nghttp2_session*, int32_t id, uint32_t error_code, void* u) {
@@ -53,7 +54,9 @@ double now_seconds() {
 }
 
 // RFC 9110 §6.4.1: 1xx, 204 and 304 responses carry no content.
-bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+bool status_has_body(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
 
 }  // namespace
 
@@ -193,10 +196,14 @@ int H2Protocol::on_header(const nghttp2_frame* f, std::string_view name, std::st
     return 0;
   }
   if (!name.empty() && name[0] == ':') {  // nghttp2 has checked their order and uniqueness
-    if (name == ":method") s.method = value;
-    else if (name == ":path") s.path = value;
-    else if (name == ":authority") s.authority = value;
-    else if (name == ":scheme") s.scheme = value;
+    if (name == ":method")
+      s.method = value;
+    else if (name == ":path")
+      s.path = value;
+    else if (name == ":authority")
+      s.authority = value;
+    else if (name == ":scheme")
+      s.scheme = value;
     return 0;
   }
   s.fields.emplace_back(name, value);
@@ -253,7 +260,8 @@ void H2Protocol::dispatch(Stream& s) {
   for (const auto& f : s.fields) has_host |= f.first == "host";
   // RFC 9113 §8.3.1: :authority stands for Host; handlers read it as the Host field.
   if (!has_host && !s.authority.empty()) s.fields.emplace_back("host", s.authority);
-  size_t nfields = std::min({s.fields.size(), http::kMaxHeaders, server_.config().limits.max_headers});
+  size_t nfields =
+      std::min({s.fields.size(), http::kMaxHeaders, server_.config().limits.max_headers});
   std::string& raw = s.raw_head;
   raw.clear();
   raw.append(s.method).append(" ").append(s.path).append(" HTTP/1.1\r\n");
@@ -281,7 +289,8 @@ void H2Protocol::dispatch(Stream& s) {
   h.num_headers = nfields;
   for (size_t i = 0; i < nfields; ++i) {
     const auto& [name, value] = s.fields[i];
-    h.headers[i] = {r.substr(offs[i], name.size()), r.substr(offs[i] + name.size() + 2, value.size())};
+    h.headers[i] = {r.substr(offs[i], name.size()),
+                    r.substr(offs[i] + name.size() + 2, value.size())};
     if (name == "content-length") {
       int64_t v = 0;
       auto res = std::from_chars(value.data(), value.data() + value.size(), v);
@@ -289,7 +298,8 @@ void H2Protocol::dispatch(Stream& s) {
     }
   }
   h.head_bytes = raw.size();
-  if (h.content_length < 0 && !s.body.empty()) h.content_length = static_cast<int64_t>(s.body.size());
+  if (h.content_length < 0 && !s.body.empty())
+    h.content_length = static_cast<int64_t>(s.body.size());
 
   s.open = true;
   s.head_only = h.method_id == http::Method::kHead;
@@ -351,7 +361,9 @@ Stream* H2Protocol::open_stream(uint64_t serial) const {
   return s && s->open && !s->reset && !closed_ ? s : nullptr;
 }
 
-bool H2Protocol::exchange_open(uint64_t serial) const { return open_stream(serial) != nullptr; }
+bool H2Protocol::exchange_open(uint64_t serial) const {
+  return open_stream(serial) != nullptr;
+}
 
 bool H2Protocol::started(uint64_t serial) const {
   Stream* s = open_stream(serial);
@@ -534,10 +546,11 @@ bool H2Protocol::set_drain_callback(uint64_t serial, std::function<void()> fn) {
   // Already below the mark: the producer must not wait for an edge that will not come.
   if (s->pending() <= limits_.stream_low_water && !conn_.over_high_water())
     drained_.push_back(s->id);
-  if (!in_recv_ && !pumping_) server_.loop().defer([w = conn_.weak_from_this(), this] {
-    auto c = w.lock();
-    if (c && !c->closed() && c->protocol() == this) pump();
-  });
+  if (!in_recv_ && !pumping_)
+    server_.loop().defer([w = conn_.weak_from_this(), this] {
+      auto c = w.lock();
+      if (c && !c->closed() && c->protocol() == this) pump();
+    });
   return true;
 }
 
@@ -596,7 +609,8 @@ void H2Protocol::stream_gone(Stream& s) {
 
 void H2Protocol::note_queued(Stream& s, size_t pending_before) {
   if (pending_before == 0) s.progress_at = server_.loop().now();
-  if (!stall_timer_ && !closed_) schedule_stall_check(s.progress_at + server_.config().send_timeout);
+  if (!stall_timer_ && !closed_)
+    schedule_stall_check(s.progress_at + server_.config().send_timeout);
 }
 
 void H2Protocol::schedule_stall_check(TimePoint when) {
@@ -621,9 +635,10 @@ void H2Protocol::check_stalls() {
       next = std::min(next, s->progress_at + timeout);
   }
   for (Stream* s : stalled) {
-    FA_LOG(LogLevel::kInfo, "h2: resetting stream %d: the peer took none of its %zu bytes for %lld s",
-           s->id, s->pending(),
-           static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    FA_LOG(
+        LogLevel::kInfo, "h2: resetting stream %d: the peer took none of its %zu bytes for %lld s",
+        s->id, s->pending(),
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
     std::string().swap(s->out);  // the memory goes now, not when the peer answers the reset
     s->out_off = 0;

@@ -27,10 +27,10 @@ namespace fa::h2 {
 // What we announce in SETTINGS (RFC 9113 §6.5.2) and hold streams to.
 struct H2Limits {
   uint32_t max_concurrent_streams = 100;
-  uint32_t initial_window = 1024 * 1024;       // per stream, for request bodies
-  uint32_t header_table_size = 4096;           // HPACK dynamic table (RFC 7541 §4.2)
-  size_t stream_high_water = 256 * 1024;       // response bytes buffered per stream
-  size_t stream_low_water = 64 * 1024;         // ...at which its producer resumes
+  uint32_t initial_window = 1024 * 1024;  // per stream, for request bodies
+  uint32_t header_table_size = 4096;      // HPACK dynamic table (RFC 7541 §4.2)
+  size_t stream_high_water = 256 * 1024;  // response bytes buffered per stream
+  size_t stream_low_water = 64 * 1024;    // ...at which its producer resumes
 };
 
 class H2Protocol final : public http::Protocol, public http::Exchange {
@@ -119,9 +119,9 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   bool in_recv_ = false;          // inside on_data: the connection flushes afterwards
   bool pumping_ = false;
   bool repump_ = false;
-  bool draining_ = false;         // server shutdown: GOAWAY sent
-  bool upgraded_request_ = false; // h2c Upgrade: stream 1 waits for the client preface
-  TimerId stall_timer_ = 0;       // check_stalls() scheduled while a stream holds bytes
+  bool draining_ = false;          // server shutdown: GOAWAY sent
+  bool upgraded_request_ = false;  // h2c Upgrade: stream 1 waits for the client preface
+  TimerId stall_timer_ = 0;        // check_stalls() scheduled while a stream holds bytes
   bool closed_ = false;
 };
 

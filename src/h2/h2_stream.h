@@ -36,11 +36,11 @@ struct Stream {
 
   // The exchange.
   bool dispatched = false;
-  bool open = false;       // the handler may still answer
-  bool streaming = false;  // start() was called
-  bool head_only = false;  // HEAD: no DATA
-  bool reset = false;      // the client reset it, or the connection went away
-  bool eof = false;        // every response byte is in `out`
+  bool open = false;           // the handler may still answer
+  bool streaming = false;      // start() was called
+  bool head_only = false;      // HEAD: no DATA
+  bool reset = false;          // the client reset it, or the connection went away
+  bool eof = false;            // every response byte is in `out`
   bool data_deferred = false;  // the data source said NGHTTP2_ERR_DEFERRED: resume on write
   bool provider_set = false;   // a response with a data source was submitted
   std::string out;             // response bytes not yet taken by nghttp2

@@ -72,8 +72,8 @@ bool valid_settings_payload(std::string_view payload) {
     uint16_t id = static_cast<uint16_t>(static_cast<uint8_t>(payload[i]) << 8 |
                                         static_cast<uint8_t>(payload[i + 1]));
     uint32_t value = be32(payload.substr(i + 2, 4));
-    if (id == 0x2 && value > 1) return false;              // SETTINGS_ENABLE_PUSH
-    if (id == 0x4 && value > 0x7fffffffu) return false;    // SETTINGS_INITIAL_WINDOW_SIZE
+    if (id == 0x2 && value > 1) return false;            // SETTINGS_ENABLE_PUSH
+    if (id == 0x4 && value > 0x7fffffffu) return false;  // SETTINGS_INITIAL_WINDOW_SIZE
     if (id == 0x5 && (value < 16384 || value > 0xffffffu)) return false;  // MAX_FRAME_SIZE
   }
   return true;

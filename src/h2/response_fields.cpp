@@ -29,7 +29,8 @@ ResponseFields::ResponseFields(std::string_view lines) {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) continue;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     size_t off = names_.size();
     for (char c : line.substr(0, colon)) names_.push_back(http::ascii_lower(c));

@@ -12,8 +12,8 @@
 namespace fa::tls {
 
 struct TlsInfo {
-  int version = 0;       // as on the wire: 0x0303 TLS 1.2, 0x0304 TLS 1.3
-  int cipher_suite = 0;  // the IANA 16-bit identifier (RFC 8446 §B.4)
+  int version = 0;                             // as on the wire: 0x0303 TLS 1.2, 0x0304 TLS 1.3
+  int cipher_suite = 0;                        // the IANA 16-bit identifier (RFC 8446 §B.4)
   std::string server_cert;                     // PEM of the certificate we presented
   std::vector<std::string> client_cert_chain;  // PEM, the client's own certificate first
   std::string client_cert_name;   // its subject, RFC 4514; empty: no client certificate

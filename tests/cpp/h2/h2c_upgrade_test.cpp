@@ -50,7 +50,7 @@ TEST(Base64Url, DecodesWithAndWithoutPadding) {
 
 TEST(Base64Url, RefusesOtherAlphabetsAndBadLengths) {
   std::string out;
-  EXPECT_FALSE(decode_base64url("ab+/", out));  // standard base64's 62/63
+  EXPECT_FALSE(decode_base64url("ab+/", out));   // standard base64's 62/63
   EXPECT_FALSE(decode_base64url("abcde", out));  // 4n+1 characters
   EXPECT_FALSE(decode_base64url("ab cd", out));
 }
@@ -61,9 +61,9 @@ TEST(SettingsPayload, ChecksLengthAndRanges) {
   EXPECT_TRUE(valid_settings_payload(p));
   EXPECT_TRUE(valid_settings_payload(""));
   EXPECT_FALSE(valid_settings_payload(p.substr(0, 5)));
-  EXPECT_FALSE(valid_settings_payload(std::string("\0\x02\0\0\0\x02", 6)));  // ENABLE_PUSH 2
-  EXPECT_FALSE(valid_settings_payload(std::string("\0\x04\x80\0\0\0", 6)));  // window 2^31
-  EXPECT_FALSE(valid_settings_payload(std::string("\0\x05\0\0\x10\0", 6)));  // frame 4096
+  EXPECT_FALSE(valid_settings_payload(std::string("\0\x02\0\0\0\x02", 6)));         // ENABLE_PUSH 2
+  EXPECT_FALSE(valid_settings_payload(std::string("\0\x04\x80\0\0\0", 6)));         // window 2^31
+  EXPECT_FALSE(valid_settings_payload(std::string("\0\x05\0\0\x10\0", 6)));         // frame 4096
   EXPECT_TRUE(valid_settings_payload(std::string("\x12\x34\xff\xff\xff\xff", 6)));  // unknown
 }
 
@@ -97,15 +97,17 @@ TEST(H2cUpgrade, RefusedCases) {
   H2cRequest req;
   Parsed p;
   // No HTTP2-Settings connection option (§3.2.1).
-  parse(p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
-           "HTTP2-Settings: AAMAAABk\r\n\r\n");
+  parse(p,
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+        "HTTP2-Settings: AAMAAABk\r\n\r\n");
   EXPECT_FALSE(parse_h2c_upgrade(p.head, req));
   // Two HTTP2-Settings fields.
   parse(p, upgrade_request("HTTP2-Settings: AAMAAABk\r\n"));
   EXPECT_FALSE(parse_h2c_upgrade(p.head, req));
   // None.
-  parse(p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-           "Upgrade: h2c\r\n\r\n");
+  parse(p,
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        "Upgrade: h2c\r\n\r\n");
   EXPECT_FALSE(parse_h2c_upgrade(p.head, req));
   // A payload that is not base64url, or not whole settings.
   parse(p, upgrade_request({}, "AAMA+ABk"));
@@ -116,11 +118,13 @@ TEST(H2cUpgrade, RefusedCases) {
   parse(p, upgrade_request("Content-Length: 3\r\n"));
   EXPECT_FALSE(parse_h2c_upgrade(p.head, req));
   // WebSocket, not h2c.
-  parse(p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-           "Upgrade: websocket\r\nHTTP2-Settings: AAMAAABk\r\n\r\n");
+  parse(p,
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        "Upgrade: websocket\r\nHTTP2-Settings: AAMAAABk\r\n\r\n");
   EXPECT_FALSE(parse_h2c_upgrade(p.head, req));
   // No Connection: upgrade at all.
-  parse(p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: HTTP2-Settings\r\nUpgrade: h2c\r\n"
-           "HTTP2-Settings: AAMAAABk\r\n\r\n");
+  parse(p,
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        "HTTP2-Settings: AAMAAABk\r\n\r\n");
   EXPECT_FALSE(parse_h2c_upgrade(p.head, req));
 }
