@@ -64,6 +64,7 @@ std::string iso8601(int64_t ms) {
 std::shared_ptr<Task> TaskStore::create(int64_t ttl_ms, int64_t poll_interval_ms, uint64_t call_id) {
   const int64_t now = unix_ms();
   purge(now);
+  if (tasks_.size() >= max_tasks_) make_room();
   auto task = std::make_shared<Task>();
   task->id = random_id();
   task->created_ms = task->updated_ms = now;
@@ -97,6 +98,15 @@ void TaskStore::purge(int64_t now) {
     const Task& t = *entry.second;
     return t.ttl_ms > 0 && now >= t.created_ms + t.ttl_ms;
   });
+}
+
+void TaskStore::make_room() {
+  auto oldest = tasks_.end();
+  for (auto it = tasks_.begin(); it != tasks_.end(); ++it) {
+    if (!it->second->terminal()) continue;
+    if (oldest == tasks_.end() || it->second->updated_ms < oldest->second->updated_ms) oldest = it;
+  }
+  if (oldest != tasks_.end()) tasks_.erase(oldest);
 }
 
 void encode_task_members(std::string& out, const Task& task, bool detailed) {

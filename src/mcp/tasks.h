@@ -46,6 +46,10 @@ struct Task {
 
 class TaskStore {
  public:
+  // Tasks kept at most; past it the finished task updated longest ago makes room (a server
+  // with no TTL must not grow without bound). Running tasks are never dropped.
+  static constexpr size_t kDefaultMaxTasks = 10000;
+
   // Called on every change of a task's state (status notifications).
   using Listener = std::function<void(const Task&)>;
 
@@ -57,10 +61,13 @@ class TaskStore {
   // Marks `task` changed now (lastUpdatedAt) and tells the listener.
   void touch(Task& task);
   void set_listener(Listener listener) { listener_ = std::move(listener); }
+  void set_max_tasks(size_t n) { max_tasks_ = n ? n : 1; }
   size_t size() const { return tasks_.size(); }
 
  private:
   void purge(int64_t now_ms);
+  void make_room();
+  size_t max_tasks_ = kDefaultMaxTasks;
   std::unordered_map<std::string, std::shared_ptr<Task>> tasks_;
   int64_t next_purge_ms_ = 0;
   Listener listener_;

@@ -202,6 +202,25 @@ TEST_F(Tasks, ExpiredTasksAreGone) {
   EXPECT_TRUE(has(out->last(), R"("code":-32602)")) << out->last();
 }
 
+TEST(TaskStoreTest, BoundedByDroppingTheOldestFinishedTask) {
+  TaskStore store;
+  store.set_max_tasks(2);
+  auto running = store.create(0, 0, 1);
+  auto done = store.create(0, 0, 2);
+  done->status = TaskStatus::kCompleted;
+  auto third = store.create(0, 0, 3);  // full: the finished one makes room
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_TRUE(store.find(running->id));
+  EXPECT_FALSE(store.find(done->id));
+  EXPECT_TRUE(store.find(third->id));
+  // Only running tasks left: none is dropped (the store grows past its bound rather than
+  // losing work a client is polling for).
+  store.create(0, 0, 4);
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_EQ(iso8601(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(iso8601(1785234600123), "2026-07-28T10:30:00.123Z");
+}
+
 TEST_F(Tasks, StatusNotificationsReachTheListenersThatAskedForTheTask) {
   std::string id = start();
   auto stream = std::make_shared<Recorder>();
