@@ -255,6 +255,7 @@ void Connection::on_event(const Event& e) {
           return;
         }
       }
+      if (op.stmt && !op.parses) forget_if_stale(op.stmt, err.sqlstate());
       op.error = std::make_exception_ptr(std::move(err));
       return;
     }
@@ -299,6 +300,23 @@ std::shared_ptr<Connection::Stmt> Connection::statement_for(std::string_view sql
   stmts_.emplace(s->sql, s);
   parses = true;
   return s;
+}
+
+void Connection::forget_if_stale(const std::shared_ptr<Stmt>& stmt, std::string_view sqlstate) {
+  // 0A000 "cached plan must not change result type": the table changed under the prepared
+  // statement (ALTER TABLE); 26000: it no longer exists (DEALLOCATE/DISCARD). Either way the
+  // cache entry is useless: drop it so the next use prepares the SQL afresh.
+  if (sqlstate != "0A000" && sqlstate != "26000") return;
+  auto it = stmts_.find(stmt->sql);
+  if (it == stmts_.end() || it->second != stmt) return;
+  stmts_.erase(it);
+  if (sqlstate == "0A000") {  // it still exists on the server
+    FrontendWriter& w = proto_.writer();
+    w.close_statement(stmt->name);
+    w.sync();
+    ops_.emplace_back();  // references to the front Op stay valid (deque growth at the back)
+    schedule_flush();
+  }
 }
 
 void Connection::evict_one() {

@@ -113,6 +113,7 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   void fail(const std::string& reason, std::exception_ptr connect_error = nullptr);
   void begin_startup();
   void evict_one();
+  void forget_if_stale(const std::shared_ptr<Stmt>& stmt, std::string_view sqlstate);
   void update_interest();
 
   EventLoop& loop_;

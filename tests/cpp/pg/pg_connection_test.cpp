@@ -180,6 +180,32 @@ TEST(PgConnection, CommandsWithoutRowsAndRowsAffected) {
   }
 }
 
+TEST(PgConnection, StatementPreparedBeforeAnAlterTableIsPreparedAgain) {
+  EventLoop loop;
+  FA_PG_CONNECT(loop, conn);
+  wait(loop, conn->query("CREATE TEMP TABLE alt (a int4)"));
+  wait(loop, conn->query("INSERT INTO alt VALUES (1)"));
+  EXPECT_EQ(wait(loop, conn->query("SELECT * FROM alt"))[0].size(), 1u);
+  wait(loop, conn->query("ALTER TABLE alt ADD COLUMN b text DEFAULT 'x'"));
+  // The cached statement may fail once (0A000, the server's own rule); then it is re-prepared.
+  try {
+    wait(loop, conn->query("SELECT * FROM alt"));
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.sqlstate(), "0A000");
+  }
+  Result r = wait(loop, conn->query("SELECT * FROM alt"));
+  ASSERT_EQ(r[0].size(), 2u);
+  EXPECT_EQ(r[0]["b"].as<std::string_view>(), "x");
+  // A statement deallocated behind the cache's back is prepared again the same way.
+  wait(loop, conn->query("DEALLOCATE ALL"));
+  try {
+    wait(loop, conn->query("SELECT * FROM alt"));
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.sqlstate(), "26000");
+  }
+  EXPECT_EQ(wait(loop, conn->query("SELECT * FROM alt"))[0][0].as<int>(), 1);
+}
+
 TEST(PgConnection, NulInSqlIsRefusedBeforeSending) {
   EventLoop loop;
   FA_PG_CONNECT(loop, conn);
