@@ -1,7 +1,7 @@
 """Headless Chromium for browser tests: find it (a missing browser fails where
-FASTERAPI_REQUIRE_BROWSER=1 or CI is set, else skips), and open one URL until the page reports
-back. The tests in ws/, sse/ and surface/ carry their own copies of this launcher; new browser
-tests use this one."""
+FASTERAPI_REQUIRE_BROWSER=1 or CI is set, else skips), open one URL until the page reports
+back, or dump a page's DOM after its scripts ran. Every browser test (ws/, sse/, h2/,
+surface/) launches Chromium through this module."""
 
 from __future__ import annotations
 
@@ -51,3 +51,27 @@ def open_page(url: str, done: threading.Event, timeout: float, flags: tuple[str,
             proc.kill()
             _, err = proc.communicate()
     assert finished, f"the page never reported; chromium said:\n{err.decode()[-3000:]}"
+
+
+def dump_dom(url: str, budget_ms: int = 15000) -> str:
+    """The page's DOM after its scripts ran (virtual time lets its fetches finish)."""
+    browser = find_chromium()
+    with tempfile.TemporaryDirectory() as profile:
+        run = subprocess.run(
+            [
+                browser,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                f"--virtual-time-budget={budget_ms}",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout

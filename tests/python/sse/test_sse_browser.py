@@ -8,16 +8,11 @@ FASTERAPI_REQUIRE_BROWSER=1: there a missing chromium fails instead of skipping.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
 from collections.abc import AsyncIterable
 from typing import Any
 
-import pytest
-from conftest import IN_CI
+from browser import find_chromium, open_page
 from raw_stream import open_stream
 
 from fasterapi import App, Request
@@ -43,20 +38,8 @@ source.addEventListener("done", (e) => {
 """
 
 
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 def test_chromium_event_source() -> None:
-    browser = find_chromium()
-    if browser is None:
-        if IN_CI or os.environ.get("FASTERAPI_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is not installed (CI or FASTERAPI_REQUIRE_BROWSER=1)")
-        pytest.skip("chromium is not installed (set FASTERAPI_REQUIRE_BROWSER=1 to require it)")
+    find_chromium()  # before the app: a missing browser fails in CI, skips elsewhere
 
     app = App(compression=True, compress_min_size=0)
     reported: dict[str, Any] = {}
@@ -85,26 +68,8 @@ def test_chromium_event_source() -> None:
         done.set()
         return {"ok": True}
 
-    with TestClient(app) as client, tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.Popen(
-            [
-                browser,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                f"http://127.0.0.1:{client.port}/",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            finished = done.wait(TIMEOUT)
-        finally:
-            proc.kill()
-            _, err = proc.communicate()
-        assert finished, f"the page never reported; chromium said:\n{err.decode()[-3000:]}"
+    with TestClient(app) as client:
+        open_page(f"http://127.0.0.1:{client.port}/", done, TIMEOUT)
         # What the browser's Accept-Encoding gets: a compressed stream (so it decoded one).
         raw = open_stream(client.port, "/events", {"Accept-Encoding": requests[0]["accept"] or ""})
         coding = raw.headers.get("content-encoding")

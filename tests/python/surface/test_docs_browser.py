@@ -3,13 +3,9 @@ from the packaged bundle (App(docs_assets="local"): no CDN, as on an offline mac
 the rendered page must list every operation of the app. scripts/test.sh sets
 FASTERAPI_REQUIRE_BROWSER=1: there a missing chromium fails instead of skipping."""
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 
-import pytest
+from browser import dump_dom, find_chromium
 from pydantic import BaseModel
 
 from fasterapi import FastAPI
@@ -21,31 +17,8 @@ class Item(BaseModel):
     price: float
 
 
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-def rendered_dom(browser: str, url: str) -> str:
-    """The page's DOM after its scripts ran (virtual time lets the spec fetch finish)."""
-    with tempfile.TemporaryDirectory() as profile:
-        run = subprocess.run(
-            [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=90,
-        )
-    assert run.returncode == 0, run.stderr[-2000:]
-    return run.stdout
-
-
 def test_swagger_ui_renders_the_operations_offline() -> None:
-    browser = find_chromium()
-    if browser is None:
-        if os.environ.get("FASTERAPI_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is not installed (FASTERAPI_REQUIRE_BROWSER=1)")
-        pytest.skip("chromium is not installed (set FASTERAPI_REQUIRE_BROWSER=1 to require it)")
+    find_chromium()  # before the app: a missing browser fails in CI, skips elsewhere
 
     app = FastAPI(title="Browser Shop", docs_assets="local")
 
@@ -58,7 +31,7 @@ def test_swagger_ui_renders_the_operations_offline() -> None:
         return item
 
     with TestClient(app) as client:
-        dom = rendered_dom(browser, f"http://127.0.0.1:{client.port}/docs")
+        dom = dump_dom(f"http://127.0.0.1:{client.port}/docs")
     # Swagger UI's own markup: one opblock per operation, with its method and path
     assert "swagger-ui" in dom and "Browser Shop" in dom, dom[:2000]
     blocks = re.findall(r'opblock opblock-(get|post)\b', dom)

@@ -6,15 +6,10 @@ FASTERAPI_REQUIRE_BROWSER=1: there a missing chromium fails instead of skipping.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
 from typing import Any
 
-import pytest
-from conftest import IN_CI
+from browser import find_chromium, open_page
 from ws_helpers import TIMEOUT, serve
 
 from fasterapi import App, Request, WebSocket
@@ -46,20 +41,8 @@ ws.onerror = () => report({error: true});
 """
 
 
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 def test_chromium_websocket_round_trip() -> None:
-    browser = find_chromium()
-    if browser is None:
-        if os.environ.get("FASTERAPI_REQUIRE_BROWSER") == "1" or IN_CI:
-            pytest.fail("chromium is not installed (FASTERAPI_REQUIRE_BROWSER=1 or CI is set)")
-        pytest.skip("chromium is not installed (set FASTERAPI_REQUIRE_BROWSER=1 to require it)")
+    find_chromium()  # before the app: a missing browser fails in CI, skips elsewhere
 
     app = App()
     reported: dict[str, Any] = {}
@@ -93,26 +76,8 @@ def test_chromium_websocket_round_trip() -> None:
             else:
                 await websocket.send_text(message["text"])
 
-    with serve(app) as client, tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.Popen(
-            [
-                browser,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                f"http://127.0.0.1:{client.port}/",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            finished = done.wait(TIMEOUT * 2)
-        finally:
-            proc.kill()
-            _, err = proc.communicate()
-        assert finished, f"the page never reported; chromium said:\n{err.decode()[-3000:]}"
+    with serve(app) as client:
+        open_page(f"http://127.0.0.1:{client.port}/", done, TIMEOUT * 2)
 
     assert reported == {
         "got": [
