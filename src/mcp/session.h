@@ -31,7 +31,8 @@ class InFlightMap {
   using iterator = std::vector<value_type>::iterator;
 
   InFlightMap() = default;
-  InFlightMap(InFlightMap&& o) noexcept : items_(std::move(o.items_)), size_(std::exchange(o.size_, 0)) {}
+  InFlightMap(InFlightMap&& o) noexcept
+      : items_(std::move(o.items_)), size_(std::exchange(o.size_, 0)) {}
   InFlightMap& operator=(InFlightMap&& o) noexcept {
     items_ = std::move(o.items_);
     size_ = std::exchange(o.size_, 0);

@@ -36,11 +36,16 @@ constexpr int64_t kPurgeIntervalMs = 1000;
 
 std::string_view task_status_name(TaskStatus status) {
   switch (status) {
-    case TaskStatus::kWorking: return "working";
-    case TaskStatus::kInputRequired: return "input_required";
-    case TaskStatus::kCompleted: return "completed";
-    case TaskStatus::kFailed: return "failed";
-    case TaskStatus::kCancelled: return "cancelled";
+    case TaskStatus::kWorking:
+      return "working";
+    case TaskStatus::kInputRequired:
+      return "input_required";
+    case TaskStatus::kCompleted:
+      return "completed";
+    case TaskStatus::kFailed:
+      return "failed";
+    case TaskStatus::kCancelled:
+      return "cancelled";
   }
   return "working";
 }
@@ -61,7 +66,8 @@ std::string iso8601(int64_t ms) {
   return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
-std::shared_ptr<Task> TaskStore::create(int64_t ttl_ms, int64_t poll_interval_ms, uint64_t call_id) {
+std::shared_ptr<Task> TaskStore::create(int64_t ttl_ms, int64_t poll_interval_ms,
+                                        uint64_t call_id) {
   const int64_t now = unix_ms();
   purge(now);
   if (tasks_.size() >= max_tasks_) make_room();

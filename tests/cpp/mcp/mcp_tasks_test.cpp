@@ -50,7 +50,9 @@ std::string request(int id, std::string_view method, std::string_view params, bo
          R"(","params":)" + p + "}";
 }
 
-bool has(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
 
 // The value of "taskId" in a message.
 std::string task_id_of(const std::string& s) {
@@ -79,7 +81,8 @@ struct Tasks : ::testing::Test {
 
 TEST_F(Tasks, DiscoverAdvertisesTheExtensionOnlyWhenServed) {
   send(request(1, "server/discover", ""));
-  EXPECT_TRUE(has(out->last(), R"("extensions":{"io.modelcontextprotocol/tasks":{}})")) << out->last();
+  EXPECT_TRUE(has(out->last(), R"("extensions":{"io.modelcontextprotocol/tasks":{}})"))
+      << out->last();
   core.set_tasks(false);
   send(request(1, "server/discover", ""));
   EXPECT_FALSE(has(out->last(), "extensions")) << out->last();
@@ -93,10 +96,12 @@ TEST_F(Tasks, ACallBecomesATaskThatCompletes) {
   EXPECT_TRUE(has(created, R"("status":"working")"));
   EXPECT_TRUE(has(created, R"("ttlMs":60000,"pollIntervalMs":500)"));
   EXPECT_TRUE(has(created, R"("createdAt":"20)"));
-  EXPECT_FALSE(has(created, R"("result":{"resultType":"task","taskId":")" + id + R"(","status":"working","result")"));
+  EXPECT_FALSE(has(created, R"("result":{"resultType":"task","taskId":")" + id +
+                                R"(","status":"working","result")"));
   // Found at once (durable creation), working, no payload yet.
   send(request(3, "tasks/get", R"("taskId":")" + id + '"'));
-  EXPECT_TRUE(has(out->last(), R"("result":{"resultType":"complete","taskId":")" + id + R"(","status":"working")"))
+  EXPECT_TRUE(has(out->last(), R"("result":{"resultType":"complete","taskId":")" + id +
+                                   R"(","status":"working")"))
       << out->last();
   EXPECT_FALSE(has(out->last(), R"("result":{"content")"));
   // The application answers through its reply: the task completes with the result inlined.
@@ -107,7 +112,8 @@ TEST_F(Tasks, ACallBecomesATaskThatCompletes) {
   EXPECT_FALSE(app.held->result("{}")) << "a finished task does not change";
   send(request(4, "tasks/get", R"("taskId":")" + id + '"'));
   EXPECT_TRUE(has(out->last(), R"("status":"completed")")) << out->last();
-  EXPECT_TRUE(has(out->last(), R"("result":{"content":[{"type":"text","text":"ok"}],"isError":false}})"));
+  EXPECT_TRUE(
+      has(out->last(), R"("result":{"content":[{"type":"text","text":"ok"}],"isError":false}})"));
 }
 
 TEST_F(Tasks, AnErrorFailsTheTaskWithTheErrorInlined) {
@@ -124,10 +130,12 @@ TEST_F(Tasks, InputRequestsAreAnsweredByTasksUpdateOneAtATime) {
   uint64_t b = app.held->request("elicitation/create", R"({"message":"b?"})");
   ASSERT_TRUE(a && b);
   send(request(3, "tasks/get", R"("taskId":")" + id + '"'));
-  const std::string key_a = "elicitation-" + std::to_string(a), key_b = "elicitation-" + std::to_string(b);
+  const std::string key_a = "elicitation-" + std::to_string(a),
+                    key_b = "elicitation-" + std::to_string(b);
   EXPECT_TRUE(has(out->last(), R"("status":"input_required")")) << out->last();
-  EXPECT_TRUE(has(out->last(), R"("inputRequests":{")" + key_a +
-                                   R"(":{"method":"elicitation/create","params":{"message":"a?"}},")" + key_b))
+  EXPECT_TRUE(has(out->last(),
+                  R"("inputRequests":{")" + key_a +
+                      R"(":{"method":"elicitation/create","params":{"message":"a?"}},")" + key_b))
       << out->last();
   // One answer, plus a key that was never issued (ignored): acknowledged, still input_required.
   send(request(4, "tasks/update",
@@ -135,15 +143,18 @@ TEST_F(Tasks, InputRequestsAreAnsweredByTasksUpdateOneAtATime) {
                    R"(":{"action":"accept","content":{"x":1}},"nope":{}})"));
   EXPECT_EQ(out->last(), R"({"jsonrpc":"2.0","id":4,"result":{"resultType":"complete"}})");
   ASSERT_EQ(app.responses.size(), 1u);
-  EXPECT_EQ(app.responses[0], std::make_pair(a, std::string(R"({"action":"accept","content":{"x":1}})")));
+  EXPECT_EQ(app.responses[0],
+            std::make_pair(a, std::string(R"({"action":"accept","content":{"x":1}})")));
   send(request(5, "tasks/get", R"("taskId":")" + id + '"'));
   EXPECT_TRUE(has(out->last(), R"("status":"input_required")"));
   EXPECT_FALSE(has(out->last(), key_a));
   EXPECT_TRUE(has(out->last(), key_b));
   // The same key again is ignored; the last one makes the task work again.
-  send(request(6, "tasks/update", R"("taskId":")" + id + R"(","inputResponses":{")" + key_a + R"(":{}})"));
+  send(request(6, "tasks/update",
+               R"("taskId":")" + id + R"(","inputResponses":{")" + key_a + R"(":{}})"));
   EXPECT_EQ(app.responses.size(), 1u);
-  send(request(7, "tasks/update", R"("taskId":")" + id + R"(","inputResponses":{")" + key_b + R"(":{}})"));
+  send(request(7, "tasks/update",
+               R"("taskId":")" + id + R"(","inputResponses":{")" + key_b + R"(":{}})"));
   EXPECT_EQ(app.responses.size(), 2u);
   send(request(8, "tasks/get", R"("taskId":")" + id + '"'));
   EXPECT_TRUE(has(out->last(), R"("status":"working")")) << out->last();
@@ -174,7 +185,9 @@ TEST_F(Tasks, UnknownIdsAndUndeclaredClientsAreRefused) {
     EXPECT_TRUE(has(out->last(), R"("code":-32602)")) << m << out->last();
     send(request(4, m, R"("taskId":"nope","inputResponses":{})", false));
     EXPECT_TRUE(has(out->last(), R"("code":-32021)")) << m << out->last();
-    EXPECT_TRUE(has(out->last(), R"("data":{"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}})"));
+    EXPECT_TRUE(has(
+        out->last(),
+        R"("data":{"requiredCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}})"));
     EXPECT_TRUE(out->refused.back());
   }
   send(request(5, "tasks/get", R"("taskId":7)"));
@@ -191,7 +204,8 @@ TEST_F(Tasks, ACallWithoutTheExtensionIsNotATask) {
   EXPECT_FALSE(app.held->tasks_allowed());
   EXPECT_EQ(app.held->create_task(1000, 0), "");
   EXPECT_TRUE(app.held->result(R"({"content":[]})"));
-  EXPECT_TRUE(has(out->last(), R"("result":{"resultType":"complete","content":[]})")) << out->last();
+  EXPECT_TRUE(has(out->last(), R"("result":{"resultType":"complete","content":[]})"))
+      << out->last();
 }
 
 TEST_F(Tasks, ExpiredTasksAreGone) {
@@ -225,10 +239,12 @@ TEST_F(Tasks, StatusNotificationsReachTheListenersThatAskedForTheTask) {
   std::string id = start();
   auto stream = std::make_shared<Recorder>();
   ASSERT_EQ(core.handle(session,
-                        request(9, "subscriptions/listen", R"("notifications":{"taskIds":[")" + id + R"(","unknown"]})"),
+                        request(9, "subscriptions/listen",
+                                R"("notifications":{"taskIds":[")" + id + R"(","unknown"]})"),
                         stream),
             Outcome::kPending);
-  EXPECT_TRUE(has(stream->last(), R"("notifications":{"taskIds":[")" + id + R"("]})")) << stream->last();
+  EXPECT_TRUE(has(stream->last(), R"("notifications":{"taskIds":[")" + id + R"("]})"))
+      << stream->last();
   app.held->task_status("halfway");
   EXPECT_TRUE(has(stream->last(), R"("method":"notifications/tasks")")) << stream->last();
   EXPECT_TRUE(has(stream->last(), R"("statusMessage":"halfway")"));
@@ -237,7 +253,9 @@ TEST_F(Tasks, StatusNotificationsReachTheListenersThatAskedForTheTask) {
   EXPECT_TRUE(has(stream->last(), R"("result":{"content":[]})"));
   // Without the extension declared, asking for task notifications is refused.
   auto other = std::make_shared<Recorder>();
-  core.handle(session, request(10, "subscriptions/listen", R"("notifications":{"taskIds":["x"]})", false), other);
+  core.handle(session,
+              request(10, "subscriptions/listen", R"("notifications":{"taskIds":["x"]})", false),
+              other);
   EXPECT_TRUE(has(other->last(), R"("code":-32021)")) << other->last();
 }
 
