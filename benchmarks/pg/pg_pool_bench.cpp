@@ -66,12 +66,17 @@ int main(int argc, char** argv) {
   std::vector<int> levels;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--dsn" && i + 1 < argc) dsn = argv[++i];
-    else if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (a == "--conns" && i + 1 < argc) conns = static_cast<size_t>(std::atoi(argv[++i]));
-    else if (a == "--concurrency" && i + 1 < argc) levels.push_back(std::atoi(argv[++i]));
+    if (a == "--dsn" && i + 1 < argc)
+      dsn = argv[++i];
+    else if (a == "--seconds" && i + 1 < argc)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--conns" && i + 1 < argc)
+      conns = static_cast<size_t>(std::atoi(argv[++i]));
+    else if (a == "--concurrency" && i + 1 < argc)
+      levels.push_back(std::atoi(argv[++i]));
     else {
-      std::fprintf(stderr, "usage: %s [--dsn D] [--seconds S] [--conns N] [--concurrency C]...\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--dsn D] [--seconds S] [--conns N] [--concurrency C]...\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -81,10 +86,13 @@ int main(int argc, char** argv) {
   fa::pg::Pool pool(loop, fa::pg::parse_dsn(dsn), {.min_size = conns, .max_size = conns});
   try {
     run(loop, pool.ready());
-    run(loop, pool.query("CREATE TABLE IF NOT EXISTS fa_pg_bench_world (id int4 PRIMARY KEY, randomnumber int4 NOT NULL)"));
-    if (run(loop, pool.query("SELECT count(*)::int4 FROM fa_pg_bench_world"))[0][0].as<int>() != 10'000) {
+    run(loop, pool.query("CREATE TABLE IF NOT EXISTS fa_pg_bench_world (id int4 PRIMARY KEY, "
+                         "randomnumber int4 NOT NULL)"));
+    if (run(loop, pool.query("SELECT count(*)::int4 FROM fa_pg_bench_world"))[0][0].as<int>() !=
+        10'000) {
       run(loop, pool.query("TRUNCATE fa_pg_bench_world"));
-      run(loop, pool.query("INSERT INTO fa_pg_bench_world SELECT g, (random() * 9999)::int4 + 1 FROM generate_series(1, 10000) g"));
+      run(loop, pool.query("INSERT INTO fa_pg_bench_world SELECT g, (random() * 9999)::int4 + 1 "
+                           "FROM generate_series(1, 10000) g"));
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pg_pool_bench: %s\n", e.what());
@@ -100,7 +108,8 @@ int main(int argc, char** argv) {
     uint64_t d0 = r.done;
     double cpu0 = cpu_seconds();
     auto t0 = fa::Clock::now();
-    auto end = t0 + std::chrono::duration_cast<fa::Duration>(std::chrono::duration<double>(seconds));
+    auto end =
+        t0 + std::chrono::duration_cast<fa::Duration>(std::chrono::duration<double>(seconds));
     while (fa::Clock::now() < end) loop.run_once(10);
     double wall = std::chrono::duration<double>(fa::Clock::now() - t0).count();
     double cpu = cpu_seconds() - cpu0;
@@ -108,7 +117,8 @@ int main(int argc, char** argv) {
     r.stopping = true;
     while (r.in_flight > 0) loop.run_once(10);
     std::printf("%-12d %12.0f %14.2f %8llu\n", c, static_cast<double>(n) / wall,
-                n ? cpu * 1e6 / static_cast<double>(n) : 0.0, static_cast<unsigned long long>(r.errors));
+                n ? cpu * 1e6 / static_cast<double>(n) : 0.0,
+                static_cast<unsigned long long>(r.errors));
     std::fflush(stdout);
   }
   pool.close();

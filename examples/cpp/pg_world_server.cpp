@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
       pool_opts.max_size = static_cast<size_t>(std::max(1, std::atoi(argv[++i])));
       pool_opts.min_size = std::min(pool_opts.min_size, pool_opts.max_size);
     } else {
-      std::fprintf(stderr, "usage: %s [--host H] [--port N] [--dsn postgresql://...] [--pool N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--host H] [--port N] [--dsn postgresql://...] [--pool N]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
       fa::http::ResponseHandle h;
     };
     int n = query_count(req.query());
-    auto batch = std::make_shared<Batch>(Batch{std::vector<std::string>(n), n, nullptr, res.detach()});
+    auto batch =
+        std::make_shared<Batch>(Batch{std::vector<std::string>(n), n, nullptr, res.detach()});
     // All n queries are issued in this turn: they leave in one write, pipelined.
     for (int i = 0; i < n; ++i) {
       (void)pool->query(kSelectWorld, {random_id()})

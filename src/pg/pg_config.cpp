@@ -24,11 +24,13 @@ std::string decode(std::string_view s, const char* what) {
     }
     int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
     int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) throw std::invalid_argument(std::string("DSN: bad percent-encoding in ") + what);
+    if (hi < 0 || lo < 0)
+      throw std::invalid_argument(std::string("DSN: bad percent-encoding in ") + what);
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
-  if (out.find('\0') != std::string::npos) throw std::invalid_argument(std::string("DSN: NUL in ") + what);
+  if (out.find('\0') != std::string::npos)
+    throw std::invalid_argument(std::string("DSN: NUL in ") + what);
   return out;
 }
 
@@ -47,7 +49,8 @@ Config parse_dsn(std::string_view dsn) {
   for (std::string_view scheme : {"postgresql://", "postgres://"}) {
     if (dsn.substr(0, scheme.size()) == scheme) rest = dsn.substr(scheme.size());
   }
-  if (rest.data() == nullptr) throw std::invalid_argument("DSN must start with postgresql:// or postgres://");
+  if (rest.data() == nullptr)
+    throw std::invalid_argument("DSN must start with postgresql:// or postgres://");
   std::string_view query;
   if (size_t q = rest.find('?'); q != std::string_view::npos) {
     query = rest.substr(q + 1);
@@ -63,13 +66,15 @@ Config parse_dsn(std::string_view dsn) {
     rest = rest.substr(at + 1);
     size_t colon = userinfo.find(':');
     c.user = decode(userinfo.substr(0, colon), "user");
-    if (colon != std::string_view::npos) c.password = decode(userinfo.substr(colon + 1), "password");
+    if (colon != std::string_view::npos)
+      c.password = decode(userinfo.substr(colon + 1), "password");
   }
   // host[:port], IPv6 in brackets.
   std::string_view hostport = rest, portpart;
   if (!hostport.empty() && hostport[0] == '[') {
     size_t close = hostport.find(']');
-    if (close == std::string_view::npos) throw std::invalid_argument("DSN: unterminated [IPv6] host");
+    if (close == std::string_view::npos)
+      throw std::invalid_argument("DSN: unterminated [IPv6] host");
     std::string_view after = hostport.substr(close + 1);
     if (!after.empty()) {
       if (after[0] != ':') throw std::invalid_argument("DSN: junk after [IPv6] host");
@@ -91,7 +96,8 @@ Config parse_dsn(std::string_view dsn) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (kv.empty()) continue;
     size_t eq = kv.find('=');
-    if (eq == std::string_view::npos) throw std::invalid_argument("DSN: parameter without '=': " + std::string(kv));
+    if (eq == std::string_view::npos)
+      throw std::invalid_argument("DSN: parameter without '=': " + std::string(kv));
     std::string k = decode(kv.substr(0, eq), "parameter name");
     std::string v = decode(kv.substr(eq + 1), "parameter value");
     if (k == "host") {
@@ -107,13 +113,15 @@ Config parse_dsn(std::string_view dsn) {
     } else if (k == "connect_timeout") {
       long secs = 0;
       auto r = std::from_chars(v.data(), v.data() + v.size(), secs);
-      if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size() || secs < 0 || secs > 86'400)
+      if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size() || secs < 0 ||
+          secs > 86'400)
         throw std::invalid_argument("DSN: connect_timeout must be whole seconds (0 to 86400)");
       if (secs > 0) c.connect_timeout = std::chrono::seconds(secs);
     } else if (k == "sslmode") {
       if (v != "disable" && v != "allow" && v != "prefer")
-        throw std::invalid_argument("DSN: sslmode=" + v +
-                                    " needs TLS, which the C++ client does not speak yet (use disable or prefer)");
+        throw std::invalid_argument(
+            "DSN: sslmode=" + v +
+            " needs TLS, which the C++ client does not speak yet (use disable or prefer)");
     } else {
       if (k.empty()) throw std::invalid_argument("DSN: empty parameter name");
       c.options.emplace_back(std::move(k), std::move(v));

@@ -28,7 +28,9 @@ const std::shared_ptr<const Columns>& no_columns() {
   return *c;
 }
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 future<Result> invalid(const char* msg) {
   return make_exception_future<Result>(std::invalid_argument(msg));
@@ -57,7 +59,8 @@ EncodedParams EncodedParams::from(std::span<const Param> params) {
 }
 
 Connection::Connection(EventLoop& loop, Config config)
-    : loop_(loop), config_(std::move(config)),
+    : loop_(loop),
+      config_(std::move(config)),
       proto_(ConnectParams{config_.user, config_.password, config_.database, config_.options}) {}
 
 Connection::~Connection() {
@@ -119,8 +122,8 @@ void Connection::start_connect() {
   // connect() resolves, or destroyed with the loop, so an abandoned connect is freed either way.
   connect_timer_ = loop_.call_later(config_.connect_timeout, [self = shared_from_this()] {
     self->connect_timer_ = 0;
-    self->fail("pg: connect timed out after " + std::to_string(self->config_.connect_timeout.count()) +
-               " ms");
+    self->fail("pg: connect timed out after " +
+               std::to_string(self->config_.connect_timeout.count()) + " ms");
   });
   int rc = ::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len);
   if (rc != 0 && errno != EINPROGRESS) return fail(errno_text(("pg: connect to " + host).c_str()));
@@ -143,7 +146,8 @@ void Connection::on_io(uint32_t events) {
     if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err != 0) {
       errno = err;
-      return fail(errno_text(("pg: connect to " + config_.host + ":" + std::to_string(config_.port)).c_str()));
+      return fail(errno_text(
+          ("pg: connect to " + config_.host + ":" + std::to_string(config_.port)).c_str()));
     }
     return begin_startup();
   }
@@ -336,9 +340,11 @@ template <typename WriteParams>
 future<Result> Connection::enqueue(std::string_view sql, std::span<const int16_t> formats,
                                    int16_t count, const WriteParams& write_params) {
   if (state_ != State::kReady)
-    return make_exception_future<Result>(ConnectionError(
-        broken() ? "pg: the connection is broken or closed" : "pg: the connection is not ready yet"));
-  if (sql.find('\0') != std::string_view::npos) return invalid("pg: SQL must not contain NUL characters");
+    return make_exception_future<Result>(
+        ConnectionError(broken() ? "pg: the connection is broken or closed"
+                                 : "pg: the connection is not ready yet"));
+  if (sql.find('\0') != std::string_view::npos)
+    return invalid("pg: SQL must not contain NUL characters");
   bool parses = false;
   std::shared_ptr<Stmt> stmt = statement_for(sql, parses);
   FrontendWriter& w = proto_.writer();

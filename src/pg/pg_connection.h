@@ -124,13 +124,15 @@ class Connection final : public IoHandler, public std::enable_shared_from_this<C
   promise<std::shared_ptr<Connection>> connect_pr_;
   bool connect_done_ = false;
   TimerId connect_timer_ = 0;  // its callback owns the connection until connect() resolves
-  size_t wpos_ = 0;  // bytes of proto_.out() already sent
+  size_t wpos_ = 0;            // bytes of proto_.out() already sent
   bool flush_scheduled_ = false;
   bool want_write_ = false;
   std::deque<Op> ops_;
   struct SqlHash {  // lets find() take a string_view (no key copy per query)
     using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
   };
   std::unordered_map<std::string, std::shared_ptr<Stmt>, SqlHash, std::equal_to<>> stmts_;
   uint64_t stmt_counter_ = 0;

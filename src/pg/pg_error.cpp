@@ -20,7 +20,8 @@ std::string describe(const ServerError::Fields& fields) {
 }
 }  // namespace
 
-ServerError::ServerError(Fields fields) : std::runtime_error(describe(fields)), fields_(std::move(fields)) {
+ServerError::ServerError(Fields fields)
+    : std::runtime_error(describe(fields)), fields_(std::move(fields)) {
   for (const auto& [k, v] : fields_) {
     if (k == 'C') sqlstate_ = v;
     if (k == 'M') message_ = v;

@@ -9,8 +9,11 @@ namespace fa::pg {
 void Param::encode(std::string& out) const {
   char buf[32];
   switch (kind_) {
-    case Kind::kNull: return;
-    case Kind::kBool: out.push_back(i_ ? 't' : 'f'); return;
+    case Kind::kNull:
+      return;
+    case Kind::kBool:
+      out.push_back(i_ ? 't' : 'f');
+      return;
     case Kind::kInt: {
       auto r = std::to_chars(buf, buf + sizeof buf, i_);
       out.append(buf, r.ptr);
@@ -23,14 +26,22 @@ void Param::encode(std::string& out) const {
     }
     case Kind::kDouble: {
       // float8in spells the specials this way; to_chars gives the shortest exact form otherwise.
-      if (std::isnan(d_)) { out.append("NaN"); return; }
-      if (std::isinf(d_)) { out.append(d_ > 0 ? "Infinity" : "-Infinity"); return; }
+      if (std::isnan(d_)) {
+        out.append("NaN");
+        return;
+      }
+      if (std::isinf(d_)) {
+        out.append(d_ > 0 ? "Infinity" : "-Infinity");
+        return;
+      }
       auto r = std::to_chars(buf, buf + sizeof buf, d_);
       out.append(buf, r.ptr);
       return;
     }
     case Kind::kText:
-    case Kind::kBytes: out.append(s_); return;
+    case Kind::kBytes:
+      out.append(s_);
+      return;
   }
 }
 

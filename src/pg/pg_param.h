@@ -20,18 +20,20 @@ class Param {
  public:
   enum class Kind : uint8_t { kNull, kBool, kInt, kUInt, kDouble, kText, kBytes };
 
-  Param(std::nullptr_t) noexcept : kind_(Kind::kNull) {}  // NOLINT: implicit by design
+  Param(std::nullptr_t) noexcept : kind_(Kind::kNull) {}   // NOLINT: implicit by design
   Param(bool v) noexcept : kind_(Kind::kBool) { i_ = v; }  // NOLINT
   template <std::signed_integral T>
-  Param(T v) noexcept : kind_(Kind::kInt) { i_ = v; }  // NOLINT
+  Param(T v) noexcept : kind_(Kind::kInt) {
+    i_ = v;
+  }  // NOLINT
   template <std::unsigned_integral T>
-    requires(!std::same_as<T, bool>)
-  Param(T v) noexcept : kind_(Kind::kUInt) { u_ = v; }  // NOLINT
-  Param(double v) noexcept : kind_(Kind::kDouble) { d_ = v; }  // NOLINT
-  Param(float v) noexcept : kind_(Kind::kDouble) { d_ = v; }   // NOLINT
+  requires(!std::same_as<T, bool>) Param(T v)
+  noexcept : kind_(Kind::kUInt) { u_ = v; }                                                // NOLINT
+  Param(double v) noexcept : kind_(Kind::kDouble) { d_ = v; }                              // NOLINT
+  Param(float v) noexcept : kind_(Kind::kDouble) { d_ = v; }                               // NOLINT
   Param(const char* s) noexcept : kind_(s ? Kind::kText : Kind::kNull), s_(s ? s : "") {}  // NOLINT
-  Param(std::string_view s) noexcept : kind_(Kind::kText), s_(s) {}  // NOLINT
-  Param(const std::string& s) noexcept : kind_(Kind::kText), s_(s) {}  // NOLINT
+  Param(std::string_view s) noexcept : kind_(Kind::kText), s_(s) {}                        // NOLINT
+  Param(const std::string& s) noexcept : kind_(Kind::kText), s_(s) {}                      // NOLINT
   template <typename T>
   Param(const std::optional<T>& v) noexcept : Param(nullptr) {  // NOLINT
     if (v) *this = Param(*v);

@@ -31,8 +31,10 @@ struct Pool::State : std::enable_shared_from_this<Pool::State> {
         .then_wrapped([w = weak_from_this()](future<std::shared_ptr<Connection>> f) {
           auto self = w.lock();
           if (!self) {
-            if (!f.failed()) f.get()->close();
-            else (void)f.get_exception();
+            if (!f.failed())
+              f.get()->close();
+            else
+              (void)f.get_exception();
             return;
           }
           self->on_connected(std::move(f));
@@ -123,14 +125,16 @@ Pool::Pool(EventLoop& loop, Config config, PoolOptions options)
   if (options.max_size == 0) throw std::invalid_argument("pg::Pool: max_size must be at least 1");
 }
 
-Pool::~Pool() { close(); }
+Pool::~Pool() {
+  close();
+}
 
 future<Result> Pool::query(std::string_view sql, std::span<const Param> params) {
   State& s = *s_;
   if (s.closed) return make_exception_future<Result>(ConnectionError("pg: the pool is closed"));
   Connection* c = s.pick();
-  if (c && c->in_flight() >= s.options.pipeline_depth && s.live.size() + s.connecting < s.options.max_size &&
-      s.connecting == 0)
+  if (c && c->in_flight() >= s.options.pipeline_depth &&
+      s.live.size() + s.connecting < s.options.max_size && s.connecting == 0)
     s.open_one();  // busy: grow, but keep pipelining on what is open meanwhile
   if (c) return c->query(sql, params);
   EncodedParams encoded;

@@ -12,7 +12,9 @@ const Columns kNoColumns;
 constexpr size_t kMaxResultBytes = uint32_t(-1);  // offsets are 32-bit: 4 GiB per result
 }  // namespace
 
-const Columns& Result::columns() const noexcept { return columns_ ? *columns_ : kNoColumns; }
+const Columns& Result::columns() const noexcept {
+  return columns_ ? *columns_ : kNoColumns;
+}
 
 int Result::column_index(std::string_view name) const noexcept {
   const Columns& c = columns();
@@ -21,7 +23,9 @@ int Result::column_index(std::string_view name) const noexcept {
   return -1;
 }
 
-int64_t Result::rows_affected() const noexcept { return command_rowcount(tag_); }
+int64_t Result::rows_affected() const noexcept {
+  return command_rowcount(tag_);
+}
 
 Row Result::operator[](size_t i) const {
   if (i >= nrows_) throw std::out_of_range("pg::Result: row index out of range");
@@ -52,7 +56,9 @@ bool Result::add_row(std::string_view body) {
   return true;
 }
 
-size_t Row::size() const noexcept { return r_->columns().size(); }
+size_t Row::size() const noexcept {
+  return r_->columns().size();
+}
 
 Value Row::operator[](size_t col) const {
   const Columns& c = r_->columns();

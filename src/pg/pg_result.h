@@ -54,8 +54,12 @@ class Result {
    public:
     iterator(const Result& r, size_t i) : r_(&r), i_(i) {}
     Row operator*() const { return Row(*r_, i_); }
-    iterator& operator++() { ++i_; return *this; }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
     bool operator==(const iterator& o) const { return i_ == o.i_; }
+
    private:
     const Result* r_;
     size_t i_;
@@ -77,8 +81,8 @@ class Result {
     int32_t len;  // -1: NULL
   };
   std::shared_ptr<const Columns> columns_;
-  std::string data_;            // every value's bytes, back to back
-  std::vector<Field> fields_;   // row-major: nrows_ * columns
+  std::string data_;           // every value's bytes, back to back
+  std::vector<Field> fields_;  // row-major: nrows_ * columns
   size_t nrows_ = 0;
   std::string tag_;
 };

@@ -13,13 +13,19 @@ namespace {
 // numeric_send sign words and digit base (src/backend/utils/adt/numeric.c).
 constexpr uint16_t kNumericNeg = 0x4000, kNumericNaN = 0xC000, kNumericPinf = 0xD000,
                    kNumericNinf = 0xF000;
-constexpr int kDecDigits = 4;  // each numeric digit word holds 0..9999
+constexpr int kDecDigits = 4;         // each numeric digit word holds 0..9999
 constexpr uint8_t kJsonbVersion = 1;  // jsonb_send's leading version byte
 
 bool text_like(uint32_t oid) {
   switch (oid) {
-    case oids::kText: case oids::kVarchar: case oids::kBpchar: case oids::kName:
-    case oids::kChar: case oids::kJson: case oids::kXml: case oids::kUnknown:
+    case oids::kText:
+    case oids::kVarchar:
+    case oids::kBpchar:
+    case oids::kName:
+    case oids::kChar:
+    case oids::kJson:
+    case oids::kXml:
+    case oids::kUnknown:
       return true;
     default:
       return false;
@@ -101,26 +107,46 @@ std::string bytea_text(std::string_view b) {  // bytea_output = hex (§8.4.1)
 
 std::string type_name(uint32_t oid) {
   switch (oid) {
-    case oids::kBool: return "bool";
-    case oids::kBytea: return "bytea";
-    case oids::kChar: return "\"char\"";
-    case oids::kName: return "name";
-    case oids::kInt8: return "int8";
-    case oids::kInt2: return "int2";
-    case oids::kInt4: return "int4";
-    case oids::kText: return "text";
-    case oids::kOid: return "oid";
-    case oids::kJson: return "json";
-    case oids::kXml: return "xml";
-    case oids::kFloat4: return "float4";
-    case oids::kFloat8: return "float8";
-    case oids::kUnknown: return "unknown";
-    case oids::kBpchar: return "bpchar";
-    case oids::kVarchar: return "varchar";
-    case oids::kNumeric: return "numeric";
-    case oids::kUuid: return "uuid";
-    case oids::kJsonb: return "jsonb";
-    default: return "oid " + std::to_string(oid);
+    case oids::kBool:
+      return "bool";
+    case oids::kBytea:
+      return "bytea";
+    case oids::kChar:
+      return "\"char\"";
+    case oids::kName:
+      return "name";
+    case oids::kInt8:
+      return "int8";
+    case oids::kInt2:
+      return "int2";
+    case oids::kInt4:
+      return "int4";
+    case oids::kText:
+      return "text";
+    case oids::kOid:
+      return "oid";
+    case oids::kJson:
+      return "json";
+    case oids::kXml:
+      return "xml";
+    case oids::kFloat4:
+      return "float4";
+    case oids::kFloat8:
+      return "float8";
+    case oids::kUnknown:
+      return "unknown";
+    case oids::kBpchar:
+      return "bpchar";
+    case oids::kVarchar:
+      return "varchar";
+    case oids::kNumeric:
+      return "numeric";
+    case oids::kUuid:
+      return "uuid";
+    case oids::kJsonb:
+      return "jsonb";
+    default:
+      return "oid " + std::to_string(oid);
   }
 }
 
@@ -174,7 +200,8 @@ double Value::as_double() const {
     std::memcpy(&f, &u, sizeof f);
     return f;
   }
-  if (oid_ == oids::kFloat8 || oid_ == oids::kFloat4) throw DecodeError("malformed float value from server");
+  if (oid_ == oids::kFloat8 || oid_ == oids::kFloat4)
+    throw DecodeError("malformed float value from server");
   if (oid_ == oids::kInt2 || oid_ == oids::kInt4 || oid_ == oids::kInt8 || oid_ == oids::kOid)
     return static_cast<double>(as_int());
   mismatch("a floating-point number");
@@ -194,19 +221,27 @@ std::string_view Value::as_text() const {
 std::string Value::to_string() const {
   if (is_null()) mismatch("a string");
   switch (oid_) {
-    case oids::kBool: return as_bool() ? "true" : "false";
-    case oids::kInt2: case oids::kInt4: case oids::kInt8: case oids::kOid:
+    case oids::kBool:
+      return as_bool() ? "true" : "false";
+    case oids::kInt2:
+    case oids::kInt4:
+    case oids::kInt8:
+    case oids::kOid:
       return std::to_string(as_int());
-    case oids::kFloat4: case oids::kFloat8: {
+    case oids::kFloat4:
+    case oids::kFloat8: {
       char buf[32];  // shortest form that reads back exactly, in the column's own precision
       auto r = oid_ == oids::kFloat4
                    ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(as_double()))
                    : std::to_chars(buf, buf + sizeof buf, as_double());
       return std::string(buf, r.ptr);
     }
-    case oids::kNumeric: return numeric_text(raw());
-    case oids::kUuid: return uuid_text(raw());
-    case oids::kBytea: return bytea_text(raw());
+    case oids::kNumeric:
+      return numeric_text(raw());
+    case oids::kUuid:
+      return uuid_text(raw());
+    case oids::kBytea:
+      return bytea_text(raw());
     default:
       if (text_like(oid_) || oid_ == oids::kJsonb) return std::string(as_text());
       throw DecodeError("no C++ decoder for a " + type_name(oid_) +

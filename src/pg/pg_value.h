@@ -15,9 +15,9 @@ namespace fa::pg {
 // Type OIDs the C++ decoders know (PostgreSQL's pg_type.dat).
 namespace oids {
 inline constexpr uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20, kInt2 = 21,
-                          kInt4 = 23, kText = 25, kOid = 26, kJson = 114, kXml = 142,
-                          kFloat4 = 700, kFloat8 = 701, kUnknown = 705, kBpchar = 1042,
-                          kVarchar = 1043, kNumeric = 1700, kUuid = 2950, kJsonb = 3802;
+                          kInt4 = 23, kText = 25, kOid = 26, kJson = 114, kXml = 142, kFloat4 = 700,
+                          kFloat8 = 701, kUnknown = 705, kBpchar = 1042, kVarchar = 1043,
+                          kNumeric = 1700, kUuid = 2950, kJsonb = 3802;
 }  // namespace oids
 
 // Results are requested in binary format for every column (one format code in Bind), so a
@@ -36,8 +36,8 @@ class Value {
   }
 
   bool as_bool() const;
-  int64_t as_int() const;       // int2, int4, int8, oid
-  double as_double() const;     // float4, float8, and the integer types
+  int64_t as_int() const;    // int2, int4, int8, oid
+  double as_double() const;  // float4, float8, and the integer types
   // Text-like types (text, varchar, bpchar, name, "char", json, jsonb, xml, unknown): a view
   // into the result, valid while the Result lives.
   std::string_view as_text() const;
@@ -76,7 +76,8 @@ class Value {
   template <typename T>
   static bool in_range(int64_t v) {
     if constexpr (std::is_unsigned_v<T>) {
-      return v >= 0 && static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+      return v >= 0 &&
+             static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<T>::max());
     } else {
       return v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max();
     }

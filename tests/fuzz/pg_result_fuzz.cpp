@@ -10,11 +10,13 @@
 #include "pg/pg_result.h"
 
 namespace {
-constexpr uint32_t kTypes[] = {
-    fa::pg::oids::kBool,   fa::pg::oids::kBytea,   fa::pg::oids::kInt8,   fa::pg::oids::kInt2,
-    fa::pg::oids::kInt4,   fa::pg::oids::kText,    fa::pg::oids::kOid,    fa::pg::oids::kFloat4,
-    fa::pg::oids::kFloat8, fa::pg::oids::kNumeric, fa::pg::oids::kUuid,   fa::pg::oids::kJsonb,
-    fa::pg::oids::kJson,   1082 /* date: no decoder */};
+constexpr uint32_t kTypes[] = {fa::pg::oids::kBool,   fa::pg::oids::kBytea,
+                               fa::pg::oids::kInt8,   fa::pg::oids::kInt2,
+                               fa::pg::oids::kInt4,   fa::pg::oids::kText,
+                               fa::pg::oids::kOid,    fa::pg::oids::kFloat4,
+                               fa::pg::oids::kFloat8, fa::pg::oids::kNumeric,
+                               fa::pg::oids::kUuid,   fa::pg::oids::kJsonb,
+                               fa::pg::oids::kJson,   1082 /* date: no decoder */};
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -31,11 +33,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!r.add_row(in.substr(1 + ncols))) return 0;
   for (size_t i = 0; i < ncols; ++i) {
     fa::pg::Value v = r[0][i];
-    try { (void)v.to_string(); } catch (const fa::pg::DecodeError&) {}
-    try { (void)v.as_int(); } catch (const fa::pg::DecodeError&) {}
-    try { (void)v.as_double(); } catch (const fa::pg::DecodeError&) {}
-    try { (void)v.as_text(); } catch (const fa::pg::DecodeError&) {}
-    try { (void)v.as<int16_t>(); } catch (const fa::pg::DecodeError&) {}
+    try {
+      (void)v.to_string();
+    } catch (const fa::pg::DecodeError&) {
+    }
+    try {
+      (void)v.as_int();
+    } catch (const fa::pg::DecodeError&) {
+    }
+    try {
+      (void)v.as_double();
+    } catch (const fa::pg::DecodeError&) {
+    }
+    try {
+      (void)v.as_text();
+    } catch (const fa::pg::DecodeError&) {
+    }
+    try {
+      (void)v.as<int16_t>();
+    } catch (const fa::pg::DecodeError&) {
+    }
   }
   return 0;
 }

@@ -102,7 +102,9 @@ class Cluster {
   }
 
  private:
-  bool sh(const std::string& cmd) const { return std::system((as_ + cmd + " >/dev/null 2>&1").c_str()) == 0; }
+  bool sh(const std::string& cmd) const {
+    return std::system((as_ + cmd + " >/dev/null 2>&1").c_str()) == 0;
+  }
   std::string bin_, dir_, as_;
   int port_ = 0;
   bool started_ = false;
@@ -112,16 +114,17 @@ TEST(PgAuth, Md5ScramAndCleartextPasswords) {
   Cluster cluster;
   std::string err;
   if (!cluster.start(err)) {
-    if (testing::pg_required()) FAIL() << "FASTERAPI_REQUIRE_PG=1 and no throwaway cluster: " << err;
+    if (testing::pg_required())
+      FAIL() << "FASTERAPI_REQUIRE_PG=1 and no throwaway cluster: " << err;
     GTEST_SKIP() << err;
   }
   EventLoop loop;
   auto admin = wait(loop, Connection::connect(loop, cluster.admin()));
-  for (const char* sql : {"SET password_encryption = 'md5'",
-                          "CREATE ROLE fa_md5 LOGIN PASSWORD 'md5 pw'",
-                          "SET password_encryption = 'scram-sha-256'",
-                          "CREATE ROLE fa_scram LOGIN PASSWORD 'scr4m:pw'",
-                          "CREATE ROLE fa_clear LOGIN PASSWORD 'clear'"})
+  for (const char* sql :
+       {"SET password_encryption = 'md5'", "CREATE ROLE fa_md5 LOGIN PASSWORD 'md5 pw'",
+        "SET password_encryption = 'scram-sha-256'",
+        "CREATE ROLE fa_scram LOGIN PASSWORD 'scr4m:pw'",
+        "CREATE ROLE fa_clear LOGIN PASSWORD 'clear'"})
     wait(loop, admin->query(sql));
   struct Case {
     const char* user;

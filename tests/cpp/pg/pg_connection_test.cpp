@@ -36,13 +36,14 @@ TEST(PgConnection, ParametersOfSeveralTypes) {
   FA_PG_CONNECT(loop, conn);
   const std::string long_text(100'000, 'x');
   const char raw[] = {'\0', '\x01', '\xff', 'a'};
-  Result r = wait(loop, conn->query(
-      "SELECT $1::int4, $2::int8, $3::float8, $4::text, $5::bool, $6::bytea, $7::int4, "
-      "$8::numeric, $9::uuid, $10::jsonb, $11::text, $12::float4, $13::int2, $14::float8",
-      {int32_t{-42}, int64_t{9'000'000'000}, 2.5, "héllo", true,
-       Param::bytes(std::string_view(raw, sizeof raw)), nullptr, "-12345.678900",
-       "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", R"({"a": [1, 2]})", long_text, 0.25f,
-       int16_t{-7}, -1.0 / 0.0}));
+  Result r = wait(
+      loop, conn->query(
+                "SELECT $1::int4, $2::int8, $3::float8, $4::text, $5::bool, $6::bytea, $7::int4, "
+                "$8::numeric, $9::uuid, $10::jsonb, $11::text, $12::float4, $13::int2, $14::float8",
+                {int32_t{-42}, int64_t{9'000'000'000}, 2.5, "héllo", true,
+                 Param::bytes(std::string_view(raw, sizeof raw)), nullptr, "-12345.678900",
+                 "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", R"({"a": [1, 2]})", long_text, 0.25f,
+                 int16_t{-7}, -1.0 / 0.0}));
   ASSERT_EQ(r.size(), 1u);
   auto row = r[0];
   EXPECT_EQ(row[0].as<int32_t>(), -42);
@@ -70,8 +71,17 @@ TEST(PgConnection, ParametersOfSeveralTypes) {
 TEST(PgConnection, NumericTextForms) {
   EventLoop loop;
   FA_PG_CONNECT(loop, conn);
-  const char* cases[] = {"0", "1", "-1", "10000", "0.0001", "123456789.000000001", "NaN",
-                         "Infinity", "-Infinity", "0.10", "99999999999999999999"};
+  const char* cases[] = {"0",
+                         "1",
+                         "-1",
+                         "10000",
+                         "0.0001",
+                         "123456789.000000001",
+                         "NaN",
+                         "Infinity",
+                         "-Infinity",
+                         "0.10",
+                         "99999999999999999999"};
   for (const char* c : cases) {
     Result r = wait(loop, conn->query("SELECT $1::numeric", {c}));
     EXPECT_EQ(r[0][0].to_string(), c);
@@ -103,7 +113,8 @@ TEST(PgConnection, ServerErrorMidPipelineLeavesTheOthersAnswered) {
   FA_PG_CONNECT(loop, conn);
   std::vector<future<Result>> fs;
   for (int i = 0; i < 10; ++i)
-    fs.push_back(i == 5 ? conn->query("SELECT 1 / $1::int4", {0}) : conn->query("SELECT $1::int4", {i}));
+    fs.push_back(i == 5 ? conn->query("SELECT 1 / $1::int4", {0})
+                        : conn->query("SELECT $1::int4", {i}));
   for (int i = 0; i < 10; ++i) {
     if (i == 5) {
       try {
@@ -136,7 +147,7 @@ TEST(PgConnection, BadSqlPipelinedTwiceFailsBothWithTheParseError) {
     }
   }
   EXPECT_EQ(wait(loop, c)[0][0].as<int>(), 3);
-  EXPECT_EQ(conn->cached_statements(), 1u);  // only the good one
+  EXPECT_EQ(conn->cached_statements(), 1u);                       // only the good one
   EXPECT_THROW(wait(loop, conn->query("SELEC 1")), ServerError);  // parsed afresh, fails again
 }
 
@@ -160,7 +171,9 @@ TEST(PgConnection, CommandsWithoutRowsAndRowsAffected) {
   EventLoop loop;
   FA_PG_CONNECT(loop, conn);
   wait(loop, conn->query("CREATE TEMP TABLE t (id int4 primary key, name text)"));
-  Result ins = wait(loop, conn->query("INSERT INTO t SELECT g, 'n' || g FROM generate_series(1, $1::int4) g", {50}));
+  Result ins = wait(
+      loop,
+      conn->query("INSERT INTO t SELECT g, 'n' || g FROM generate_series(1, $1::int4) g", {50}));
   EXPECT_EQ(ins.rows_affected(), 50);
   EXPECT_TRUE(ins.empty());
   Result sel = wait(loop, conn->query("SELECT id, name FROM t WHERE id > $1 ORDER BY id", {45}));
@@ -215,7 +228,7 @@ TEST(PgConnection, NulInSqlIsRefusedBeforeSending) {
 
 TEST(PgConnection, UnixSocket) {
   Config cfg = test_config();
-  struct stat st{};
+  struct stat st {};
   std::string dir = "/var/run/postgresql";
   if (::stat((dir + "/.s.PGSQL." + std::to_string(cfg.port)).c_str(), &st) != 0)
     GTEST_SKIP() << "no PostgreSQL Unix socket in " << dir;

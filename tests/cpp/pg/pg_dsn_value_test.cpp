@@ -10,7 +10,9 @@ namespace fa::pg {
 namespace {
 
 TEST(PgDsn, ParsesEveryPart) {
-  Config c = parse_dsn("postgresql://al%40ice:p%3Ass@10.0.0.5:6543/my%20db?connect_timeout=3&application_name=x&sslmode=disable");
+  Config c = parse_dsn(
+      "postgresql://al%40ice:p%3Ass@10.0.0.5:6543/"
+      "my%20db?connect_timeout=3&application_name=x&sslmode=disable");
   EXPECT_EQ(c.user, "al@ice");
   EXPECT_EQ(c.password, "p:ss");
   EXPECT_EQ(c.host, "10.0.0.5");
@@ -33,10 +35,11 @@ TEST(PgDsn, IPv6AndSocketDirectories) {
 }
 
 TEST(PgDsn, RefusesWhatItCannotHonour) {
-  for (const char* bad : {"mysql://x", "postgresql://h:0/db", "postgresql://h:99999/db",
-                          "postgresql://h:/db", "postgresql://[::1/db", "postgresql://h/db?x",
-                          "postgresql://h/d%zz", "postgresql://h/d%0", "postgresql://h/d%00",
-                          "postgresql://h/db?sslmode=require", "postgresql://h/db?connect_timeout=x"}) {
+  for (const char* bad :
+       {"mysql://x", "postgresql://h:0/db", "postgresql://h:99999/db", "postgresql://h:/db",
+        "postgresql://[::1/db", "postgresql://h/db?x", "postgresql://h/d%zz", "postgresql://h/d%0",
+        "postgresql://h/d%00", "postgresql://h/db?sslmode=require",
+        "postgresql://h/db?connect_timeout=x"}) {
     EXPECT_THROW(parse_dsn(bad), std::invalid_argument) << bad;
   }
 }
@@ -46,7 +49,7 @@ TEST(PgValue, DecodesBinaryScalars) {
   EXPECT_EQ(Value(oids::kInt4, i4, 4).as<int>(), -42);
   EXPECT_THROW(Value(oids::kInt4, i4, 4).as<uint32_t>(), DecodeError);
   EXPECT_THROW(Value(oids::kInt4, i4, 3).as_int(), DecodeError);  // malformed length
-  const char f8[] = {'\x40', '\x04', 0, 0, 0, 0, 0, 0};  // 2.5
+  const char f8[] = {'\x40', '\x04', 0, 0, 0, 0, 0, 0};           // 2.5
   EXPECT_DOUBLE_EQ(Value(oids::kFloat8, f8, 8).as_double(), 2.5);
   const char jb[] = {'\x01', '{', '}'};
   EXPECT_EQ(Value(oids::kJsonb, jb, 3).as_text(), "{}");

@@ -24,7 +24,8 @@ TEST(PgHttp, HandlerAnswersFromAPooledQuery) {
   FA_PG_CONNECT(loop, admin);
   const std::string table = "fa_cpp_world_" + std::to_string(::getpid());
   wait(loop, admin->query("DROP TABLE IF EXISTS " + table));
-  wait(loop, admin->query("CREATE TABLE " + table + " (id int4 PRIMARY KEY, randomnumber int4 NOT NULL)"));
+  wait(loop, admin->query("CREATE TABLE " + table +
+                          " (id int4 PRIMARY KEY, randomnumber int4 NOT NULL)"));
   wait(loop, admin->query("INSERT INTO " + table +
                           " SELECT g, (g * 7919) % 10000 + 1 FROM generate_series(1, 10000) g"));
 
@@ -46,8 +47,9 @@ TEST(PgHttp, HandlerAnswersFromAPooledQuery) {
         h.send({404, "application/json", {}}, "null");
         return;
       }
-      std::string body = R"({"id":)" + std::to_string(r[0]["id"].as<int>()) + R"(,"randomNumber":)" +
-                         std::to_string(r[0]["randomnumber"].as<int>()) + "}";
+      std::string body = R"({"id":)" + std::to_string(r[0]["id"].as<int>()) +
+                         R"(,"randomNumber":)" + std::to_string(r[0]["randomnumber"].as<int>()) +
+                         "}";
       h.send({200, "application/json", {}}, body);
     });
   });

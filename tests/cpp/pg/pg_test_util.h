@@ -74,6 +74,6 @@ inline std::shared_ptr<Connection> connect_or_skip(EventLoop& loop, Config cfg =
 }  // namespace fa::pg::testing
 
 // In a TEST body: connects `conn` on `loop` or returns (skipped, or failed when required).
-#define FA_PG_CONNECT(loop, conn)                                   \
-  auto conn = ::fa::pg::testing::connect_or_skip(loop);             \
+#define FA_PG_CONNECT(loop, conn)                       \
+  auto conn = ::fa::pg::testing::connect_or_skip(loop); \
   if (!conn) return
