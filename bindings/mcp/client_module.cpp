@@ -112,9 +112,15 @@ nb::object decode(std::string_view json) {
 }
 
 // Resolves an asyncio future unless it was cancelled meanwhile (the caller gave up).
+// Never throws: it runs in C++ continuations, and the asyncio loop may be closed by now (a
+// request failed while the client is destroyed after asyncio.run() returned).
 void settle(const nb::object& afut, nb::object value) {
-  if (nb::cast<bool>(afut.attr("done")())) return;
-  afut.attr("set_result")(std::move(value));
+  try {
+    if (nb::cast<bool>(afut.attr("done")())) return;
+    afut.attr("set_result")(std::move(value));
+  } catch (nb::python_error& e) {
+    e.discard_as_unraisable("MCPClient: delivering a result");
+  }
 }
 
 void call_guarded(const nb::object& fn, const char* where, auto&&... args) {
@@ -170,21 +176,24 @@ class McpClient {
   void start(nb::object afut) {
     (void)up().start().then_wrapped([this, afut](future<>&& f) {
       (void)pid();  // remember the child's pid while it is known
-      if (nb::cast<bool>(afut.attr("done")())) {
-        if (f.failed()) (void)f.get_exception();
-        return;
+      std::string why;
+      if (f.failed()) {
+        why = "cannot connect";
+        try {
+          std::rethrow_exception(f.get_exception());
+        } catch (const std::exception& e) {
+          why = e.what();
+        }
       }
-      if (!f.failed()) {
-        afut.attr("set_result")(nb::none());
-        return;
-      }
-      std::string why = "cannot connect";
       try {
-        std::rethrow_exception(f.get_exception());
-      } catch (const std::exception& e) {
-        why = e.what();
+        if (nb::cast<bool>(afut.attr("done")())) return;
+        if (why.empty())
+          afut.attr("set_result")(nb::none());
+        else
+          afut.attr("set_exception")(nb::borrow(PyExc_ConnectionError)(nb::str(why.c_str())));
+      } catch (nb::python_error& e) {
+        e.discard_as_unraisable("MCPClient: connecting");
       }
-      afut.attr("set_exception")(nb::borrow(PyExc_ConnectionError)(nb::str(why.c_str())));
     });
   }
 
