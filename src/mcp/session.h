@@ -100,7 +100,6 @@ struct Session {
   // the subject that opened the session (a session is not shared between subjects).
   std::string auth_claims, auth_subject;
   Parser parser;
-  std::string scratch;  // reused for names copied out of the parser
 };
 
 }  // namespace fa::mcp
