@@ -2,7 +2,7 @@
 # The whole test suite on a fresh Debian machine: system packages, the Python package (builds
 # the C++ core and the extension), C++ tests (release and ASan+UBSan), bounded fuzzing, a
 # PostgreSQL server for the driver tests, pytest, ruff and mypy.
-# Usage: bash scripts/test.sh            (FASTERAPI_FUZZ_SECONDS=30 per fuzzer by default: 14 fuzzers)
+# Usage: bash scripts/test.sh            (FASTERAPI_FUZZ_SECONDS=30 per fuzzer by default: one per tests/fuzz/*_fuzz.cpp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
