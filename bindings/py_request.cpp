@@ -366,6 +366,28 @@ PyObject* send_early_hints(PyObject* o, PyObject* args) {
   return PyBool_FromLong(self_of(o)->d.handle.early_hints(links));
 }
 
+// request.push_promise(path): HTTP/2 server push (RFC 9113 §8.4) of GET `path`; the Python
+// spelling with Starlette's name and awaitability is fasterapi/requests.py's send_push_promise.
+PyObject* push_promise(PyObject* o, PyObject* arg) {
+  Py_ssize_t len = 0;
+  const char* s = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &len) : nullptr;
+  if (!s) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "Request.push_promise: the path must be a str");
+    return nullptr;
+  }
+  std::string_view path(s, static_cast<size_t>(len));
+  bool ok = !path.empty() && path[0] == '/';
+  for (unsigned char c : path) ok &= c > 0x20 && c < 0x7f;  // origin-form, visible ASCII
+  if (!ok) {
+    PyErr_SetString(PyExc_ValueError,
+                    "Request.push_promise: the path must start with '/' and be visible ASCII "
+                    "(percent-encode the rest), e.g. '/static/app.css'");
+    return nullptr;
+  }
+  return PyBool_FromLong(self_of(o)->d.handle.push(path));
+}
+
 PyObject* str_or_none(const std::string& s) {
   if (s.empty()) Py_RETURN_NONE;
   return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
@@ -425,6 +447,10 @@ PyMethodDef request_methods[] = {
     {"send_early_hints", send_early_hints, METH_VARARGS,
      "send_early_hints(*links): send 103 Early Hints with one Link field per value, before the "
      "response. False when none can go (response started, HTTP/1.0 client)."},
+    {"push_promise", push_promise, METH_O,
+     "push_promise(path): HTTP/2 server push of GET path (PUSH_PROMISE, then the pushed "
+     "response from the same routes). False, nothing sent, on HTTP/1.1, when the client "
+     "disabled push or once the response was sent."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace

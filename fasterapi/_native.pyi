@@ -56,6 +56,9 @@ class Request:
     def send_early_hints(self, *links: str) -> bool:
         """103 Early Hints (RFC 8297), one Link field per value, before the response. False
         when none can go (the response started, an HTTP/1.0 client)."""
+    def push_promise(self, path: str, /) -> bool:
+        """HTTP/2 server push of GET `path` (RFC 9113 §8.4). False, nothing sent, on HTTP/1.1,
+        when the client disabled push, or once the response was sent."""
 
 class Responder:
     """Sends one request's response; sending twice raises RuntimeError."""

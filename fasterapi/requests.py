@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
@@ -12,6 +12,7 @@ from fasterapi.datastructures import URL, Address, Headers, QueryParams, parse_c
 from fasterapi.exceptions import InvalidBodyError
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class cached(Generic[T]):
@@ -43,7 +44,7 @@ class Body(bytes):
         return _ready(bytes(self))
 
 
-async def _ready(value: bytes) -> bytes:
+async def _ready(value: R) -> R:
     return value
 
 
@@ -191,8 +192,36 @@ class Request(NativeRequest):  # type: ignore[misc]
         max_part_size) apply to the first call; a malformed body raises HTTPException 400."""
         return _FormCall(self, limits)
 
+    def send_push_promise(self, path: str) -> PushPromise:
+        """HTTP/2 server push (RFC 9113 §8.4): promise the client `GET path` (origin-form,
+        e.g. "/static/app.css"), whose response the app's own routes make. Starlette's name:
+        `await request.send_push_promise(path)` works, and so does a plain call (as with
+        `send_early_hints`); the result is true when the promise was sent, false when push
+        cannot go (HTTP/1.1, the client disabled it, the response was already sent). Browsers
+        ignore push today: `send_early_hints` is what they act on."""
+        return PushPromise(self.push_promise(path))
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+class PushPromise:
+    """send_push_promise's result: true when the promise was sent, and awaitable (to the same
+    bool) so Starlette's `await request.send_push_promise(path)` runs unchanged."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self, sent: bool) -> None:
+        self.sent = sent
+
+    def __bool__(self) -> bool:
+        return self.sent
+
+    def __await__(self) -> Generator[Any, None, bool]:
+        return _ready(self.sent).__await__()
+
+    def __repr__(self) -> str:
+        return f"<PushPromise sent={self.sent}>"
 
 
 class _FormCall:

@@ -95,6 +95,14 @@ class Exchange:
                 if bytes(k).lower() not in _FRAMING
             ]
             return
+        if kind == "http.response.push":
+            # ASGI "HTTP/2 Server Push" extension (offered on h2 streams only): the promised
+            # request is GET path with the engine's copy of the request's negotiation fields;
+            # the message's own headers are not used. Ignored when push cannot go, as the
+            # extension allows.
+            if not self.complete:
+                self.req.push_promise(str(message["path"]))
+            return
         if kind != "http.response.body":
             if kind.startswith("http.response."):  # trailers, pathsend...: not offered
                 raise RuntimeError(f"ASGI: unsupported message {kind!r}")

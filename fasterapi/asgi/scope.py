@@ -31,9 +31,15 @@ def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[s
         "client": (host, port),
         "server": None,
     }
+    extensions: dict[str, Any] = {}
     tls = req.tls_extension  # the ASGI TLS extension, over TLS only
     if tls is not None:
-        scope["extensions"] = {"tls": tls}
+        extensions["tls"] = tls
+    if req.http_version == "2":
+        # ASGI "HTTP/2 Server Push" extension: Starlette's send_push_promise looks for it.
+        extensions["http.response.push"] = {}
+    if extensions:
+        scope["extensions"] = extensions
     if state is not None:
         scope["state"] = state.copy()
     return scope

@@ -93,7 +93,10 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
 }
 
 H2Protocol::~H2Protocol() {
-  if (stall_timer_) server_.loop().cancel(stall_timer_);
+  // The stall timer is cancelled in on_close, not here: a connection the server never closed
+  // is destroyed with the event loop, whose timer table may already be gone by then (calling
+  // cancel() on it crashed TestClient's stop with an h2 connection still open). A timer left
+  // behind finds its connection gone (weak_ptr) and does nothing.
   nghttp2_session_del(session_);
 }
 
@@ -615,7 +618,7 @@ void H2Protocol::note_queued(Stream& s, size_t pending_before) {
 
 void H2Protocol::schedule_stall_check(TimePoint when) {
   stall_timer_ = server_.loop().call_at(when, [w = conn_.weak_from_this(), this] {
-    auto c = w.lock();  // ~H2Protocol cancels the timer: `this` is alive when it fires
+    auto c = w.lock();  // the connection owns `this`: alive while it is and names us
     if (!c || c->protocol() != this) return;
     stall_timer_ = 0;
     if (!c->closed()) check_stalls();
@@ -715,6 +718,8 @@ void H2Protocol::on_peer_closed(Connection& conn) {
 
 void H2Protocol::on_close(Connection&) {
   closed_ = true;
+  if (stall_timer_) server_.loop().cancel(stall_timer_);
+  stall_timer_ = 0;
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, s] : streams) stream_gone(*s);

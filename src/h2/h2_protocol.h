@@ -76,6 +76,9 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   // Interim HEADERS (103 Early Hints) on the stream before its final response.
   bool informational(http::Connection& conn, uint64_t serial, int status,
                      std::string_view extra_headers) override;
+  // Server push (RFC 9113 §8.4): PUSH_PROMISE for GET `path` on the stream's authority and
+  // scheme, the promised stream served by the router on the loop's next turn (h2/server_push.cpp).
+  bool push(http::Connection& conn, uint64_t serial, std::string_view path) override;
 
   // nghttp2 callbacks (static trampolines in the .cpp call these).
   int on_begin_headers(const nghttp2_frame* frame);
@@ -90,6 +93,7 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   Stream* find(uint64_t serial) const;
   Stream* open_stream(uint64_t serial) const;
   void dispatch(Stream& s);
+  void dispatch_later(int32_t stream_id);  // on the loop's next turn, if the stream lives
   // Submits the response head; `with_data`: DATA follows from the stream's buffer.
   bool submit_head(Stream& s, const http::ResponseHead& head, int64_t content_length,
                    bool with_data);

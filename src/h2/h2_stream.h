@@ -35,6 +35,7 @@ struct Stream {
   http::RouteMatch match;
 
   // The exchange.
+  bool pushed = false;  // server push (RFC 9113 §8.4): we made the request, the peer reads
   bool dispatched = false;
   bool open = false;           // the handler may still answer
   bool streaming = false;      // start() was called

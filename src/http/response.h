@@ -61,6 +61,13 @@ class Exchange {
                              std::string_view /*extra_headers*/) {
     return false;
   }
+  // Server push (RFC 9113 §8.4): promises a GET of `path` (origin-form, already checked) on
+  // this exchange's authority and serves it through the router as its own stream. False,
+  // nothing sent, where push cannot go: HTTP/1.1, a peer that disabled it
+  // (SETTINGS_ENABLE_PUSH = 0), a finished response, a pushed stream, a closing connection.
+  virtual bool push(Connection& /*conn*/, uint64_t /*serial*/, std::string_view /*path*/) {
+    return false;
+  }
 };
 
 // A handle that can finish the exchange later, from any loop callback. All methods return
@@ -79,6 +86,8 @@ class ResponseHandle {
   bool abort() const;  // abandon the exchange: HTTP/1.1 closes the connection, h2 resets
   // 103 Early Hints with one Link field per value (RFC 8297); see Response::early_hints.
   bool early_hints(std::span<const std::string_view> links) const;
+  // Server push of `path`; see Response::push.
+  bool push(std::string_view path) const;
   // fn() runs once when output drains below the low-water mark or the connection closes.
   bool on_drain(std::function<void()> fn) const;
   // fn() runs once when the exchange ends (response queued, or connection dropped).
@@ -120,6 +129,13 @@ class Response {
   // the response has started, to an HTTP/1.0 client, or when a value holds CR, LF or NUL.
   // (http/early_hints.cpp)
   bool early_hints(std::span<const std::string_view> links);
+  // HTTP/2 server push (RFC 9113 §8.4): a PUSH_PROMISE for `GET path` (origin-form: "/...",
+  // visible ASCII, e.g. "/app.css") on this request's authority and scheme, whose response the
+  // same router and handlers make on a stream of its own. True when the promise was queued;
+  // false, nothing sent, on HTTP/1.1, when the client disabled push, once the response has
+  // been sent, or for a bad path. Browsers ignore push today: prefer early_hints.
+  // (http/server_push.cpp)
+  bool push(std::string_view path);
   void end();
   bool finished() const;
   bool started() const;

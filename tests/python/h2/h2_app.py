@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from fasterapi import App, Request, StreamingResponse
 
 app = App()
+late_pushes: list[bool] = []  # send_push_promise after the response (/pushing-streamed)
 finished_streams = 0  # /stream generators closed (done, or their stream went away)
 
 
@@ -84,6 +85,49 @@ def hinted_late(request: Request) -> StreamingResponse:
         yield str(request.send_early_hints("</late.css>; rel=preload")).encode()
 
     return StreamingResponse(parts(), media_type="text/plain")
+
+
+@app.get("/pushing")
+async def pushing(request: Request) -> dict[str, list[bool]]:
+    """HTTP/2 server push (RFC 9113 §8.4): Starlette's awaited spelling and a plain call."""
+    first = await request.send_push_promise("/items/7?q=pushed")
+    second = request.send_push_promise("/pushed-request")
+    await asyncio.sleep(0.01)
+    return {"sent": [bool(first), bool(second)]}
+
+
+@app.get("/pushing-slow")
+def pushing_slow(request: Request) -> dict[str, bool]:
+    """Pushes a response that takes a while (for a client that refuses it)."""
+    return {"sent": bool(request.send_push_promise("/slow?seconds=0.5"))}
+
+
+@app.get("/pushed-request")
+def pushed_request(request: Request) -> dict[str, str | None]:
+    """What a promised request carries: the fields copied from the one that pushed it."""
+    names = ("host", "user-agent", "accept-encoding", "cookie")
+    return {n: request.headers.get(n) for n in names} | {"version": request.http_version}
+
+
+@app.get("/pushing-streamed")
+def pushing_streamed(request: Request) -> StreamingResponse:
+    """A push while the response streams goes (its stream is still open, §8.4); one after the
+    response was sent is refused (recorded for /late-push)."""
+
+    def after() -> None:
+        late_pushes.append(bool(request.send_push_promise("/items/9")))
+
+    request.add_done_callback(after)
+
+    async def parts() -> AsyncIterator[bytes]:
+        yield str(bool(request.send_push_promise("/items/8"))).encode()
+
+    return StreamingResponse(parts(), media_type="text/plain")
+
+
+@app.get("/late-push")
+def late_push() -> dict[str, list[bool]]:
+    return {"sent": late_pushes}
 
 
 @app.get("/finished-streams")

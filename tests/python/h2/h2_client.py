@@ -14,7 +14,7 @@ class H2Client:
     stream window unless told to (RFC 9113 §6.9): the server's response bytes for a stream stay
     queued until WINDOW_UPDATE (`open_window`); `window` sets another initial size."""
 
-    def __init__(self, port: int, window: int = 0) -> None:
+    def __init__(self, port: int, window: int = 0, enable_push: bool = True) -> None:
         from h2.config import H2Configuration
         from h2.connection import H2Connection
         from h2.settings import SettingCodes, Settings
@@ -23,7 +23,11 @@ class H2Client:
         self.conn = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
         # As initial values: these are what initiate_connection() announces.
         self.conn.local_settings = Settings(
-            client=True, initial_values={SettingCodes.INITIAL_WINDOW_SIZE: window}
+            client=True,
+            initial_values={
+                SettingCodes.INITIAL_WINDOW_SIZE: window,
+                SettingCodes.ENABLE_PUSH: int(enable_push),  # RFC 9113 §6.5.2
+            },
         )
         self.conn.initiate_connection()
         self.events: list[Any] = []
@@ -32,10 +36,10 @@ class H2Client:
     def flush(self) -> None:
         self.sock.sendall(self.conn.data_to_send())
 
-    def get(self, path: str) -> int:
+    def get(self, path: str, extra: list[tuple[str, str]] | None = None) -> int:
         sid: int = self.conn.get_next_available_stream_id()
         fields = [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")]
-        self.conn.send_headers(sid, fields, end_stream=True)
+        self.conn.send_headers(sid, fields + (extra or []), end_stream=True)
         self.flush()
         return sid
 

@@ -63,3 +63,23 @@ def test_early_hints_example() -> None:
                 "<https://cdn.example.com>; rel=preconnect",
             ]
             assert r.stdout.endswith("<p>hello</p>")
+
+
+def test_server_push_example() -> None:
+    """The server push example promises /app.css to nghttp (push on) and returns
+    {"pushed": false} to httpx, which disables push."""
+    from h2_tools import tool
+
+    ns: dict[str, Any] = {"__name__": "docs_example_server_push"}
+    exec(compile(block("server_push"), f"{DOC}:server_push", "exec"), ns)
+    with TestClient(ns["app"], http1=False, http2=True) as client:
+        assert client.get("/").json() == {"pushed": False}
+        r = subprocess.run(
+            [tool("nghttp"), "-v", f"http://127.0.0.1:{client.port}/"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        )
+        assert "recv PUSH_PROMISE frame" in r.stdout and ":path: /app.css" in r.stdout
+        assert r.stdout.count(":status: 200") == 2  # the page and the pushed stylesheet
