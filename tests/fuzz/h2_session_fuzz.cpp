@@ -1,6 +1,7 @@
 // libFuzzer target over the HTTP/2 glue (src/h2): arbitrary frames after the client preface go
 // into a real Connection (one end of a socketpair) whose H1Protocol hands over to H2Protocol;
-// handlers answer whole, streamed and deferred; responses are drained from the other end.
+// handlers answer whole, streamed and deferred, and push (PUSH_PROMISE); responses are drained
+// from the other end.
 // With the first byte's top bit set, the connection starts as an h2c Upgrade request (RFC 7540
 // §3.2) whose HTTP2-Settings value is the input's first line, then the preface and frames.
 // Invariants: no crash, no sanitizer report, and the server's exchange count returns to zero.
@@ -43,6 +44,17 @@ struct Harness {
     server.route("GET", "/deferred", [this](Request&, Response& res) {
       ResponseHandle h = res.detach();
       loop.defer([h] { h.send(ResponseHead{200, "text/plain", {}}, "later"); });
+    });
+    server.route("GET", "/push", [this](Request&, Response& res) {
+      // Server push (RFC 9113 §8.4): promised streams dispatched on the loop's next turn,
+      // refused when the input's SETTINGS disabled push; one more from a deferred answer.
+      res.push("/");
+      res.push("/stream");
+      ResponseHandle h = res.detach();
+      loop.defer([h] {
+        h.push("/deferred");
+        h.send(ResponseHead{200, "text/plain", {}}, "pushed");
+      });
     });
     server.route("GET", "/throws", [](Request&, Response&) -> void { throw std::runtime_error("x"); });
   }
