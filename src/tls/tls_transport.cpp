@@ -12,8 +12,19 @@
 namespace fa::tls {
 
 TlsTransport::TlsTransport(int fd, std::shared_ptr<const TlsContext> context)
-    : fd_(fd), context_(std::move(context)), ssl_(context_->new_ssl(fd)) {
+    : fd_(fd), ssl_(context->new_ssl(fd)) {
+  context_ = std::move(context);
   if (!ssl_) state_ = State::kFailed;
+}
+
+TlsTransport::TlsTransport(int fd, std::shared_ptr<const TlsClientContext> context,
+                           const std::string& host)
+    : fd_(fd), ssl_(context->new_ssl(fd, host)), state_(State::kHandshake), client_(true) {
+  context_ = std::move(context);
+  if (!ssl_) {
+    state_ = State::kFailed;
+    error_ = "cannot set up TLS for host '" + host + "'";
+  }
 }
 
 TlsTransport::~TlsTransport() {
@@ -68,7 +79,8 @@ void TlsTransport::handshake() {
       errno = EAGAIN;
       return;
     default:
-      FA_LOG(LogLevel::kInfo, "TLS handshake failed: %s", openssl_errors().c_str());
+      error_ = client_ ? handshake_failure(ssl_) : openssl_errors();
+      FA_LOG(LogLevel::kInfo, "TLS handshake failed: %s", error_.c_str());
       fail(ECONNRESET);
   }
 }
@@ -109,6 +121,9 @@ ssize_t TlsTransport::read(char* buf, size_t len) {
 }
 
 ssize_t TlsTransport::writev(const iovec* iov, int count) {
+  // A client speaks first (its ClientHello): the first write starts the handshake, and later
+  // ones advance it while it is blocked on sending.
+  if (client_ && state_ == State::kHandshake) handshake();
   if (state_ != State::kOpen) {
     errno = state_ == State::kFailed ? EPIPE : EAGAIN;
     return -1;

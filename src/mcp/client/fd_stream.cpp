@@ -27,18 +27,26 @@ class PipeTransport final : public Transport {
 }  // namespace
 
 std::shared_ptr<FdStream> FdStream::open(EventLoop& loop, int fd, bool socket, bool reading,
-                                         Callbacks callbacks) {
-  return std::shared_ptr<FdStream>(new FdStream(loop, fd, socket, reading, std::move(callbacks)));
+                                         Callbacks callbacks,
+                                         std::unique_ptr<Transport> transport) {
+  return std::shared_ptr<FdStream>(
+      new FdStream(loop, fd, socket, reading, std::move(callbacks), std::move(transport)));
 }
 
-FdStream::FdStream(EventLoop& loop, int fd, bool socket, bool reading, Callbacks callbacks)
-    : loop_(loop), fd_(fd), socket_(socket), reading_(reading), cb_(std::move(callbacks)) {
+FdStream::FdStream(EventLoop& loop, int fd, bool socket, bool reading, Callbacks callbacks,
+                   std::unique_ptr<Transport> transport)
+    : loop_(loop),
+      fd_(fd),
+      socket_(socket),
+      reading_(reading),
+      cb_(std::move(callbacks)),
+      transport_(std::move(transport)) {
   int flags = ::fcntl(fd_, F_GETFL);
   if (flags >= 0) ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
   ::fcntl(fd_, F_SETFD, FD_CLOEXEC);  // children spawned later must not inherit it
-  if (socket_)
+  if (!transport_ && socket_)
     transport_ = std::make_unique<PlainTransport>(fd_);
-  else
+  else if (!transport_)
     transport_ = std::make_unique<PipeTransport>(fd_);
   update_interest();
 }
@@ -80,8 +88,10 @@ void FdStream::flush() {
 
 void FdStream::update_interest() {
   if (fd_ < 0) return;
-  uint32_t want =
-      (reading_ ? EPOLLIN | EPOLLRDHUP : 0u) | ((!out_.empty() || writable_) ? EPOLLOUT : 0u);
+  // During a TLS handshake queued bytes wait for it; writability matters only when OpenSSL is
+  // blocked on sending (else EPOLLOUT would fire on every loop pass).
+  bool out = !out_.empty() && (transport_->established() || transport_->wants_write());
+  uint32_t want = (reading_ ? EPOLLIN | EPOLLRDHUP : 0u) | ((out || writable_) ? EPOLLOUT : 0u);
   if (want == interest_ && registered_) return;
   interest_ = want;
   if (!registered_) {
@@ -128,6 +138,8 @@ void FdStream::on_io(uint32_t events) {
       if (errno == EINTR) continue;
       return fail(errno);
     }
+    // A read may have finished a TLS handshake (or unblocked its sending): queued bytes go now.
+    if (fd_ >= 0 && !out_.empty()) flush();
   } else if (!reading_ && (events & (EPOLLERR | EPOLLHUP))) {
     fail(EPIPE);  // the reading end of our pipe is gone
   }

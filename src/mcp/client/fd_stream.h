@@ -1,6 +1,7 @@
 // FdStream: one non-blocking fd (a TCP socket or one end of a pipe) on the EventLoop for the MCP
 // client's upstream connections: bytes read go to a callback as they arrive, writes are queued
-// and flushed when the fd is writable, and EOF or an error is reported once.
+// and flushed when the fd is writable, and EOF or an error is reported once. A socket may carry
+// TLS (a client-role TlsTransport): its handshake runs on the same events.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +25,10 @@ class FdStream final : public IoHandler, public std::enable_shared_from_this<FdS
 
   // Takes ownership of `fd` (made non-blocking). `socket`: send/recv instead of write/read.
   // `reading`: watch for input (a pipe we only write to is not).
+  // `transport`: how the socket's bytes go (e.g. TLS); default plain TCP or pipe I/O.
   static std::shared_ptr<FdStream> open(EventLoop& loop, int fd, bool socket, bool reading,
-                                        Callbacks callbacks);
+                                        Callbacks callbacks,
+                                        std::unique_ptr<Transport> transport = nullptr);
   ~FdStream() override;
   FdStream(const FdStream&) = delete;
   FdStream& operator=(const FdStream&) = delete;
@@ -36,13 +39,15 @@ class FdStream final : public IoHandler, public std::enable_shared_from_this<FdS
   void close();
   bool closed() const { return fd_ < 0; }
   int fd() const { return fd_; }
+  Transport& transport() const { return *transport_; }
   // Calls fn() once the fd is writable (a non-blocking connect finished), then resumes.
   void on_writable(std::function<void()> fn);
 
   void on_io(uint32_t events) override;
 
  private:
-  FdStream(EventLoop& loop, int fd, bool socket, bool reading, Callbacks callbacks);
+  FdStream(EventLoop& loop, int fd, bool socket, bool reading, Callbacks callbacks,
+           std::unique_ptr<Transport> transport);
   void flush();
   void update_interest();
   void fail(int error);

@@ -15,6 +15,7 @@
 #include "core/future_timers.h"
 #include "mcp/client/fd_stream.h"
 #include "mcp/client/http_response.h"
+#include "tls/tls_transport.h"
 
 namespace fa::mcp::client {
 
@@ -45,16 +46,25 @@ void append_header_value(std::string& out, std::string_view value) {
   out += "?=";
 }
 
+std::string HttpUrl::authority() const {
+  bool v6 = host.find(':') != std::string::npos;
+  std::string a = v6 ? "[" + host + "]" : host;
+  if (port != (tls ? 443 : 80)) a += ":" + std::to_string(port);
+  return a;
+}
+
 bool parse_http_url(std::string_view url, HttpUrl& out) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) return false;
-  url.remove_prefix(kScheme.size());
+  constexpr std::string_view kHttp = "http://", kHttps = "https://";
+  out.tls = url.substr(0, kHttps.size()) == kHttps;
+  if (!out.tls && url.substr(0, kHttp.size()) != kHttp) return false;
+  url.remove_prefix(out.tls ? kHttps.size() : kHttp.size());
+  uint16_t default_port = out.tls ? 443 : 80;
   size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   out.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
   if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
   std::string_view host = authority;
-  out.port = 80;
+  out.port = default_port;
   if (authority.front() == '[') {  // [v6]:port
     size_t close = authority.find(']');
     if (close == std::string_view::npos) return false;
@@ -117,7 +127,12 @@ class HttpUpstream::Conn final : public ResponseSink,
   }
   void on_closed(int error) {
     auto self = shared_from_this();
+    std::string tls_error = tls ? tls->error() : std::string();
+    tls = nullptr;  // owned by the stream
     stream.reset();
+    if (!tls_error.empty())  // not stale, and not retried: the same handshake would fail again
+      return up_.failed(self, std::move(current), false,
+                        "TLS handshake with " + up_.url_.authority() + " failed: " + tls_error);
     if (busy && parser_.finish(*this)) return complete();
     std::string why = error ? std::strerror(error) : "the server closed the connection";
     if (!busy) return up_.failed(self, {}, false, why);
@@ -147,6 +162,7 @@ class HttpUpstream::Conn final : public ResponseSink,
   }
 
   std::shared_ptr<FdStream> stream;
+  tls::TlsTransport* tls = nullptr;  // https: the stream's transport (for its failure reason)
   Pending current;
   bool busy = false, reused = false;
 
@@ -209,6 +225,16 @@ future<> HttpUpstream::open() {
   std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
   addr_len_ = res->ai_addrlen;
   ::freeaddrinfo(res);
+  if (url_.tls && !tls_) {
+    try {
+      tls::TlsClientConfig tc;
+      tc.verify = http_.tls_verify;
+      tc.cafile = http_.tls_cafile;
+      tls_ = tls::TlsClientContext::create(tc);
+    } catch (const tls::TlsError& e) {
+      return make_exception_future<>(std::runtime_error(e.what()));
+    }
+  }
   return make_ready_future<>();
 }
 
@@ -216,8 +242,7 @@ std::string HttpUpstream::head(size_t body_size, const Request* request) const {
   std::string h = "POST ";
   h += url_.path;
   h += " HTTP/1.1\r\nHost: ";
-  h += url_.host;
-  if (url_.port != 80) h += ":" + std::to_string(url_.port);
+  h += url_.authority();
   h += "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
        "Content-Length: ";
   h += std::to_string(body_size);
@@ -268,8 +293,7 @@ std::string HttpUpstream::bodiless_head(std::string_view method,
   h += ' ';
   h += url_.path;
   h += " HTTP/1.1\r\nHost: ";
-  h += url_.host;
-  if (url_.port != 80) h += ":" + std::to_string(url_.port);
+  h += url_.authority();
   h += method == "GET" ? "\r\nAccept: text/event-stream\r\n" : "\r\nContent-Length: 0\r\n";
   if (!session_id_.empty()) h += "Mcp-Session-Id: " + session_id_ + "\r\n";
   if (modern_) {
@@ -450,13 +474,20 @@ std::shared_ptr<HttpUpstream::Conn> HttpUpstream::connect(bool pooled) {
   ++connects_;
   auto conn = std::make_shared<Conn>(*this);
   std::weak_ptr<Conn> weak = conn;
+  std::unique_ptr<Transport> transport;
+  if (tls_) {
+    auto t = std::make_unique<tls::TlsTransport>(fd, tls_, url_.host);
+    conn->tls = t.get();
+    transport = std::move(t);
+  }
   conn->stream = FdStream::open(loop_, fd, true, true,
                                 {[weak](std::string_view b) {
                                    if (auto c = weak.lock()) c->on_data(b);
                                  },
                                  [weak](int e) {
                                    if (auto c = weak.lock()) c->on_closed(e);
-                                 }});
+                                 }},
+                                std::move(transport));
   conn->stream->on_writable([] {});  // writes wait for the connect to finish
   if (pooled) conns_.push_back(conn);
   return conn;

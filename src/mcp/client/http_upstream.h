@@ -6,7 +6,9 @@
 // era Mcp-Method / Mcp-Name, on every request. A POST's SSE stream that ends before its answer
 // is resumed with GET + Last-Event-ID after the server's retry delay; a session gets the
 // standalone GET stream for what the server sends outside any request (listen()); shutdown()
-// sends DELETE for the session. Plain http:// only: src/tls has no client side yet.
+// sends DELETE for the session. https:// runs the same exchanges over TLS (src/tls
+// TlsClientContext, TlsTransport in the client role): certificate and host name verified by
+// default.
 #pragma once
 
 #include <sys/socket.h>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "mcp/client/upstream.h"
+#include "tls/tls_client.h"
 
 namespace fa::mcp::client {
 
@@ -26,13 +29,21 @@ struct HttpUpstreamOptions {
   std::string headers;
   // Open the standalone GET stream once a 2025-11-25 session exists (listen()).
   bool listen = true;
+  // https:// only: verify the server's certificate (chain and host name), against `cafile`
+  // (PEM) when given, else the system trust store.
+  bool tls_verify = true;
+  std::string tls_cafile;
 };
 
-// http://host[:port]/path split into its parts; false for anything else.
+// http://host[:port]/path or https://host[:port]/path split into its parts (default ports 80
+// and 443); false for anything else.
 struct HttpUrl {
   std::string host;
   uint16_t port = 80;
   std::string path = "/";
+  bool tls = false;
+  // The Host header's value (RFC 9110 §7.2): the port only when it is not the scheme's default.
+  std::string authority() const;
 };
 bool parse_http_url(std::string_view url, HttpUrl& out);
 
@@ -111,6 +122,7 @@ class HttpUpstream final : public Upstream {
 
   HttpUrl url_;
   HttpUpstreamOptions http_;
+  std::shared_ptr<const tls::TlsClientContext> tls_;  // https: built by open()
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;
   std::vector<std::shared_ptr<Conn>> conns_;
