@@ -31,12 +31,18 @@ _GOING_AWAY = 1001  # RFC 6455 §7.4.1: the server is shutting down
 
 
 def install_websockets(
-    app: Any, server: Any, tasks: set[asyncio.Task[Any]], config: Any = None
+    app: Any,
+    server: Any,
+    tasks: set[asyncio.Task[Any]],
+    config: Any = None,
+    shared_gets: dict[str, tuple[Any, bool]] | None = None,
 ) -> None:
     """Register each of `app.websocket_routes` on the engine `server`; the Tasks of open
     sockets go into `tasks`, so the graceful drain waits for them. `config` (a
     fasterapi.server.Config) gives the limits: ws_max_size, ws_ping_interval,
-    ws_ping_timeout, ws_per_message_deflate (uvicorn's names and defaults), ws_deflate_level."""
+    ws_ping_timeout, ws_per_message_deflate (uvicorn's names and defaults), ws_deflate_level.
+    `shared_gets` maps a path that also has a GET route to its (endpoint, is_async): as in
+    FastAPI, upgrade requests go to the websocket endpoint and plain GETs to the HTTP one."""
     routes: list[WebSocketRoute] = getattr(app, "websocket_routes", [])
     if not routes:
         return
@@ -50,7 +56,12 @@ def install_websockets(
         "deflate_level": getattr(config, "ws_deflate_level", 6),
     }
     for route in routes:
-        server.add_websocket(route.path, _starter(route, ws_class, loop, tasks), **limits)
+        start = _starter(route, ws_class, loop, tasks)
+        if shared_gets and route.path in shared_gets:
+            endpoint, is_async = shared_gets[route.path]
+            server.add_route_and_websocket(route.path, endpoint, is_async, start, **limits)
+        else:
+            server.add_websocket(route.path, start, **limits)
 
 
 def _starter(

@@ -327,6 +327,8 @@ class App(APIRouter):
             taken = {r.path for r in routes}
             routes += [r for r in openapi_routes(self) if r.path not in taken]
         preflight_paths = {r.path for r in routes if "OPTIONS" in r.methods}
+        ws_paths = {r.path for r in self.websocket_routes}
+        shared_gets: dict[str, tuple[Any, bool]] = {}  # GET routes a websocket route shares
         for route in routes:
             endpoint, is_async = build_endpoint(route, self.http_middleware)
             if self.preflight is not None and "OPTIONS" not in route.methods:
@@ -341,6 +343,8 @@ class App(APIRouter):
                     add_asgi_route(
                         server, route.path, endpoint, is_async, route.endpoint, tasks, config
                     )
+                elif method == "GET" and route.path in ws_paths:
+                    shared_gets[route.path] = (endpoint, is_async)  # one route for both
                 else:
                     server.add_route(method, route.path, endpoint, is_async)
         for prefix, sub in self.mounted_apps:
@@ -360,7 +364,7 @@ class App(APIRouter):
         if self.websocket_routes:
             from fasterapi._ws_endpoint import install_websockets
 
-            install_websockets(self, server, tasks, config)
+            install_websockets(self, server, tasks, config, shared_gets)
         if self.redirect_slashes:
             _add_slash_redirects(server, routes)
         if (

@@ -381,3 +381,26 @@ def test_http_exception_before_accept_answers_its_status() -> None:
         assert json.loads(info.value.response.body) == {"detail": "bad token"}
         with connect(client, "/private?token=ok") as ws:
             assert ws.recv() == "ok"
+
+
+def test_get_route_and_websocket_route_share_a_path() -> None:
+    # FastAPI serves both: the upgrade goes to the websocket endpoint, a plain GET to the
+    # HTTP one (one engine route for the two; before, startup refused the pair as a conflict).
+    app = App()
+
+    @app.get("/live/{room}")
+    def page(room: str) -> dict[str, str]:
+        return {"page": room}
+
+    @app.websocket("/live/{room}")
+    async def live(websocket: WebSocket, room: str) -> None:
+        await websocket.accept()
+        await websocket.send_text(f"live {room}")
+        await websocket.close()
+
+    with serve(app) as client:
+        assert client.get("/live/a").json() == {"page": "a"}
+        with connect(client, "/live/b") as ws:
+            assert ws.recv() == "live b"
+        assert client.get("/live/c").json() == {"page": "c"}
+        assert client.post("/live/c").status_code == 405
