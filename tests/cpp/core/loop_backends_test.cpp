@@ -143,49 +143,8 @@ TEST_P(Backend, DeferFromOutsideMakesFdReadable) {
 
 // --- HTTP server on each backend ---
 
-class ServerOn {
- public:
-  ServerOn(LoopBackend b, std::function<void(http::Server&)> setup, http::ServerConfig cfg = {})
-      : loop_(b) {
-    cfg.host = "127.0.0.1";
-    cfg.port = 0;
-    server_ = std::make_unique<http::Server>(loop_, cfg);
-    setup(*server_);
-    port_ = server_->listen();
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        loop_.run_once(5);
-        if (auto fn = pending_.exchange(nullptr)) {
-          (*fn)();
-          delete fn;
-          done_ = true;
-        }
-      }
-      server_->close();
-      loop_.run_once(0);
-    });
-  }
-  ~ServerOn() {
-    stop_ = true;
-    thread_.join();
-  }
-  uint16_t port() const { return port_; }
-  void run_on_loop(std::function<void()> fn) {
-    done_ = false;
-    pending_ = new std::function<void()>(std::move(fn));
-    while (!done_) std::this_thread::sleep_for(1ms);
-  }
-  http::Server& server() { return *server_; }
-  EventLoop& loop() { return loop_; }
-
- private:
-  EventLoop loop_;
-  std::unique_ptr<http::Server> server_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false}, done_{false};
-  std::atomic<std::function<void()>*> pending_{nullptr};
-  std::thread thread_;
-};
+// The HTTP fixture of the server tests, on the backend under test.
+using ServerOn = fa::testing::ServerThread;
 
 void routes(http::Server& s) {
   using http::Request;

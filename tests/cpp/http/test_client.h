@@ -18,10 +18,15 @@
 
 namespace fa::testing {
 
-// Runs an EventLoop + Server on a thread; `setup` registers routes before listening.
+// Runs an EventLoop + Server on a thread; `setup` registers routes before listening. The
+// loop's backend is FASTERAPI_LOOP's (else epoll) unless one is given.
 class ServerThread {
  public:
-  explicit ServerThread(std::function<void(http::Server&)> setup, http::ServerConfig cfg = {}) {
+  explicit ServerThread(std::function<void(http::Server&)> setup, http::ServerConfig cfg = {})
+      : ServerThread(default_loop_backend(), std::move(setup), std::move(cfg)) {}
+  ServerThread(LoopBackend backend, std::function<void(http::Server&)> setup,
+               http::ServerConfig cfg = {})
+      : loop_(backend) {
     cfg.host = "127.0.0.1";
     cfg.port = 0;
     server_ = std::make_unique<http::Server>(loop_, cfg);
@@ -52,6 +57,7 @@ class ServerThread {
     while (!done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   http::Server& server() { return *server_; }
+  EventLoop& loop() { return loop_; }
 
  private:
   EventLoop loop_;
