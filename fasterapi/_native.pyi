@@ -507,7 +507,13 @@ class McpClient:
         capabilities: str,
     ) -> None: ...
     def open_http(
-        self, url: str, headers: str, max_connections: int, capabilities: str
+        self,
+        url: str,
+        headers: str,
+        max_connections: int,
+        capabilities: str,
+        verify: bool = True,
+        cafile: str = "",
     ) -> None: ...
     def set_handlers(
         self,
@@ -579,6 +585,8 @@ class McpProxy:
         timeout: float,
         max_connections: int,
         probe_modern: bool,
+        verify: bool = True,
+        cafile: str = "",
     ) -> None: ...
     def add_stdio(self, name: str, argv: list[str], timeout: float, probe_modern: bool) -> None: ...
     def start(self, on_ready: Callable[[], None]) -> None: ...
