@@ -151,15 +151,18 @@ class McpClient {
     attach(up);
   }
 
+  // `verify`/`cafile`: https:// certificate checks (HttpUpstreamOptions::tls_verify/tls_cafile).
   void open_http(const std::string& url, const std::string& headers, size_t max_connections,
-                 std::string capabilities) {
+                 std::string capabilities, bool verify, std::string cafile) {
     if (up_) throw std::runtime_error("McpClient: already open");
     cl::HttpUrl parsed;
     if (!cl::parse_http_url(url, parsed))
-      throw nb::value_error(("not an http:// URL (https is not supported yet): " + url).c_str());
+      throw nb::value_error(("not an http:// or https:// URL: " + url).c_str());
     cl::HttpUpstreamOptions ho;
     ho.headers = headers;
     ho.max_connections = max_connections;
+    ho.tls_verify = verify;
+    ho.tls_cafile = std::move(cafile);
     auto up = cl::HttpUpstream::create(loop_, parsed, options(capabilities), ho);
     http_ = up.get();
     attach(up);
@@ -307,7 +310,8 @@ void register_mcp_client(nb::module_& m) {
       .def("open_stdio", &McpClient::open_stdio, nb::arg("argv"), nb::arg("env").none(),
            nb::arg("cwd"), nb::arg("stderr_fd"), nb::arg("grace"), nb::arg("capabilities"))
       .def("open_http", &McpClient::open_http, nb::arg("url"), nb::arg("headers"),
-           nb::arg("max_connections"), nb::arg("capabilities"))
+           nb::arg("max_connections"), nb::arg("capabilities"), nb::arg("verify") = true,
+           nb::arg("cafile") = "")
       .def("set_handlers", &McpClient::set_handlers, nb::arg("on_message").none(),
            nb::arg("on_closed").none())
       .def("start", &McpClient::start, nb::arg("future"))

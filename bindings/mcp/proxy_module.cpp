@@ -104,16 +104,20 @@ class McpProxy {
   ~McpProxy() { close(); }
 
   void add_http(const std::string& name, const std::string& url, const std::string& headers,
-                double timeout_s, size_t max_connections, bool probe_modern) {
+                double timeout_s, size_t max_connections, bool probe_modern, bool verify,
+                std::string cafile) {
     cl::HttpUrl parsed;
     if (!cl::parse_http_url(url, parsed))
-      throw nb::value_error(("upstream '" + name + "': not an http:// URL: " + url).c_str());
+      throw nb::value_error(
+          ("upstream '" + name + "': not an http:// or https:// URL: " + url).c_str());
     if (headers.find('\n') != std::string::npos && !headers.ends_with("\r\n"))
       throw nb::value_error("headers must be 'Name: value\\r\\n' lines");
     cl::UpstreamOptions opts = options(timeout_s, probe_modern);
     cl::HttpUpstreamOptions http;
     http.headers = headers;
     http.max_connections = max_connections;
+    http.tls_verify = verify;
+    http.tls_cafile = std::move(cafile);
     EventLoop* loop = &loop_;
     core_.add_upstream(name, [loop, parsed, opts, http] {
       return cl::HttpUpstream::create(*loop, parsed, opts, http);
@@ -278,7 +282,8 @@ void register_mcp_proxy(nb::module_& m) {
            nb::arg("version"), nb::arg("failure_threshold"), nb::arg("cooldown"),
            nb::arg("half_open_probes"), nb::arg("rate"), nb::arg("burst"))
       .def("add_http", &McpProxy::add_http, nb::arg("name"), nb::arg("url"), nb::arg("headers"),
-           nb::arg("timeout"), nb::arg("max_connections"), nb::arg("probe_modern"))
+           nb::arg("timeout"), nb::arg("max_connections"), nb::arg("probe_modern"),
+           nb::arg("verify") = true, nb::arg("cafile") = "")
       .def("add_stdio", &McpProxy::add_stdio, nb::arg("name"), nb::arg("argv"), nb::arg("timeout"),
            nb::arg("probe_modern"))
       .def("start", &McpProxy::start, nb::arg("on_ready"))

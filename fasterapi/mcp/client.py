@@ -134,21 +134,37 @@ class _StdioTransport(_Transport):
             self._devnull = None
 
 
+def tls_verify_args(verify: bool | str | os.PathLike[str]) -> tuple[bool, str]:
+    """httpx-style `verify` as (verify, cafile): True checks the server's certificate against
+    the system trust store, a path against that PEM CA file, False not at all."""
+    if isinstance(verify, bool):
+        return verify, ""
+    if isinstance(verify, (str, os.PathLike)):
+        path = os.fspath(verify)
+        if not os.path.isfile(path):
+            raise ValueError(f"verify={path!r}: no such CA file")
+        return True, path
+    raise TypeError(f"verify: True, False or a CA file path, not {verify!r}")
+
+
 class _HttpTransport(_Transport):
     """Streamable HTTP (basic/transports.mdx), in C++ (src/mcp/client/http_upstream.h): one POST
     per message on pooled keep-alive connections, JSON or SSE answers, Mcp-Session-Id, the GET
-    stream, resumption with Last-Event-ID, DELETE on close. Plain http:// only: the engine has
-    no TLS client yet."""
+    stream, resumption with Last-Event-ID, DELETE on close. https:// over the engine's TLS client
+    (src/tls/tls_client.h), the certificate checked as `verify` says."""
 
-    def __init__(self, url: str, headers: Mapping[str, str] | None, max_connections: int = 8):
+    def __init__(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        max_connections: int = 8,
+        verify: bool | str | os.PathLike[str] = True,
+    ):
         u = urllib.parse.urlsplit(url)
-        if u.scheme == "https":
-            raise ValueError(
-                f"{url!r}: https:// is not supported yet (the engine has no TLS client side)"
-            )
-        if u.scheme != "http":
-            raise ValueError(f"not an http URL: {url!r}")
+        if u.scheme not in ("http", "https"):
+            raise ValueError(f"not an http:// or https:// URL: {url!r}")
         self.url = url
+        self.verify, self.cafile = tls_verify_args(verify)
         lines = []
         for k, v in (headers or {}).items():
             if any(c in f"{k}{v}" for c in "\r\n\0") or ":" in k:
@@ -158,7 +174,9 @@ class _HttpTransport(_Transport):
         self.max_connections = max_connections
 
     def open(self, native: Any, capabilities: str) -> None:
-        native.open_http(self.url, self.headers, self.max_connections, capabilities)
+        native.open_http(
+            self.url, self.headers, self.max_connections, capabilities, self.verify, self.cafile
+        )
 
 
 class _Driver:
@@ -302,11 +320,19 @@ class MCPClient:
 
     @classmethod
     def http(
-        cls, url: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
+        cls,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | os.PathLike[str] = True,
+        **kwargs: Any,
     ) -> MCPClient:
-        """A client for the Streamable HTTP endpoint at `url` (e.g. http://127.0.0.1:8000/mcp);
-        `headers` are sent on every request (e.g. Authorization)."""
-        return cls(_HttpTransport(url, headers), **kwargs)
+        """A client for the Streamable HTTP endpoint at `url` (e.g. http://127.0.0.1:8000/mcp or
+        https://mcp.example.com/mcp); `headers` are sent on every request (e.g. Authorization).
+        `verify` (as in httpx), for https: True checks the server's certificate and host name
+        against the system trust store, a path against that PEM CA file, False skips the checks
+        (only for servers you reach over a trusted network)."""
+        return cls(_HttpTransport(url, headers, verify=verify), **kwargs)
 
     @property
     def process(self) -> _Process | None:

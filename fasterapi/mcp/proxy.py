@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from fasterapi import _native
 from fasterapi.mcp._serve import _Driver
+from fasterapi.mcp.client import tls_verify_args
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
@@ -29,7 +30,9 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 @dataclass(frozen=True)
 class Upstream:
-    """One upstream server: `url` (http://host:port/path) or `command` (argv of a stdio server).
+    """One upstream server: `url` (http(s)://host:port/path) or `command` (argv of a stdio
+    server). `verify` (https): True checks the certificate against the system trust store, a
+    path against that PEM CA file, False not at all.
     `headers` are sent to an HTTP upstream on every request (its own credentials; the client's
     Authorization header is never forwarded). `timeout` bounds each request (seconds); `era`
     "auto" probes server/discover (2026-07-28) and falls back to initialize, "2025-11-25" goes
@@ -41,6 +44,7 @@ class Upstream:
     timeout: float = 30.0
     era: Literal["auto", "2025-11-25"] = "auto"
     max_connections: int = 8
+    verify: bool | str = True
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class MCPProxy:
             up = _upstream(key, spec)
             probe = up.era == "auto"
             if up.url is not None:
+                verify, cafile = tls_verify_args(up.verify)
                 self._native.add_http(
                     key,
                     up.url,
@@ -130,6 +135,8 @@ class MCPProxy:
                     up.timeout,
                     up.max_connections,
                     probe,
+                    verify,
+                    cafile,
                 )
             else:
                 self._native.add_stdio(key, list(up.command or ()), up.timeout, probe)
