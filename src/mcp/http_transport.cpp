@@ -1,12 +1,11 @@
 // HttpTransport: Streamable HTTP on http::Server routes.
 #include "mcp/http_transport.h"
 
-#include <sys/random.h>
-
 #include <chrono>
 
 #include "mcp/event_log.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/random_id.h"
 
 namespace fa::mcp {
 
@@ -15,23 +14,6 @@ namespace {
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream";
 
-// 128 random bits as hex: transports.mdx asks for a globally unique, secure session id.
-std::string new_session_id() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
-
 // One POST's exchange: the first message decides the content type — a lone response goes
 // out as application/json, anything before it turns the answer into an SSE stream.
 class HttpChannel final : public Channel, public std::enable_shared_from_this<HttpChannel> {
@@ -39,9 +21,12 @@ class HttpChannel final : public Channel, public std::enable_shared_from_this<Ht
   // `session` stays alive as long as the exchange: a stateless (2026-07-28) request's session
   // has no other owner, and replies only hold weak references.
   using Watch = std::function<void(const std::shared_ptr<HttpResponder>&, std::function<void()>)>;
-  HttpChannel(std::shared_ptr<HttpResponder> res, std::string extra_headers, std::shared_ptr<Session> session,
-              Watch watch)
-      : res_(std::move(res)), extra_(std::move(extra_headers)), session_(std::move(session)), watch_(std::move(watch)) {}
+  HttpChannel(std::shared_ptr<HttpResponder> res, std::string extra_headers,
+              std::shared_ptr<Session> session, Watch watch)
+      : res_(std::move(res)),
+        extra_(std::move(extra_headers)),
+        session_(std::move(session)),
+        watch_(std::move(watch)) {}
   // A 2025-11-25 session's stream is resumable: its events carry ids and are kept in `log`.
   void resumable(std::shared_ptr<EventLog> log, uint64_t stream) {
     log_ = std::move(log);
@@ -84,7 +69,7 @@ class HttpChannel final : public Channel, public std::enable_shared_from_this<Ht
       auto self = weak.lock();
       if (!self || !self->detached_) cancel();
     };
-    res_->on_done(guarded);  // the connection closed
+    res_->on_done(guarded);             // the connection closed
     if (watch_) watch_(res_, guarded);  // the client half-closed and left
   }
   // SEP-1699: ends the HTTP response of a streaming exchange without ending the exchange; the
@@ -141,7 +126,8 @@ class StreamChannel final : public Channel {
 class EngineResponder final : public HttpResponder {
  public:
   explicit EngineResponder(http::ResponseHandle handle) : handle_(std::move(handle)) {}
-  void send(int status, std::string_view ctype, std::string_view headers, std::string_view body) override {
+  void send(int status, std::string_view ctype, std::string_view headers,
+            std::string_view body) override {
     handle_.send(http::ResponseHead{status, ctype, headers}, body);
   }
   void start(int status, std::string_view ctype, std::string_view headers) override {
@@ -212,7 +198,8 @@ void HttpTransport::sweep_gone_clients() {
     return true;
   });
   for (auto& cancel : cancels) cancel();
-  if (loop_) sweep_timer_ = loop_->call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
+  if (loop_)
+    sweep_timer_ = loop_->call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
 }
 
 HttpTransport::~HttpTransport() {
@@ -222,7 +209,8 @@ HttpTransport::~HttpTransport() {
 }
 
 uint16_t HttpTransport::listen() {
-  if (!server_) throw std::logic_error("HttpTransport::listen: mounted transports have no listener");
+  if (!server_)
+    throw std::logic_error("HttpTransport::listen: mounted transports have no listener");
   return server_->listen();
 }
 
@@ -238,7 +226,8 @@ void HttpTransport::serve_metadata(HttpResponder& res) const {
 }
 
 void HttpTransport::serve(http::Request& req, http::Response& res) {
-  HttpRequestView view{req.method(), req.body, [&req](std::string_view name) { return req.header(name); }};
+  HttpRequestView view{req.method(), req.body,
+                       [&req](std::string_view name) { return req.header(name); }};
   serve(view, std::make_shared<EngineResponder>(res.detach()));
 }
 
@@ -288,7 +277,8 @@ HttpTransport::Entry* HttpTransport::session_of(const HttpRequestView& req, cons
 
 void HttpTransport::post(const HttpRequestView& req, const Res& res) {
   std::string_view ctype = req.header("content-type");
-  if (!mentions(ctype, "application/json")) return refuse(*res, 415, "Unsupported Media Type: use application/json");
+  if (!mentions(ctype, "application/json"))
+    return refuse(*res, 415, "Unsupported Media Type: use application/json");
   std::string_view accept = req.header("accept");
   if (!accept.empty() && !mentions(accept, "application/json") && !mentions(accept, kEventStream) &&
       !mentions(accept, "*/*"))
@@ -309,7 +299,7 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
     bool ok = peek_.parse(req.body, msg, failure);
     if (ok && msg.kind == MessageKind::kRequest && msg.method == "initialize") {
       if (sessions_.size() >= options_.max_sessions) return refuse(*res, 503, "Too many sessions");
-      std::string id = new_session_id();
+      std::string id = random_hex_id();
       session = std::make_shared<Session>();
       session->auth_claims = claims_;
       session->auth_subject = subject_of(peek_, claims_);
@@ -319,7 +309,8 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       session->notifier = std::make_shared<StreamChannel>(nullptr, log);
       sessions_.emplace(id, Entry{session, {}, std::move(log), {}});
       extra = "Mcp-Session-Id: " + id + "\r\n";
-    } else if (!ok || msg.known.has_meta_version || req.header("mcp-protocol-version") == kModernVersion ||
+    } else if (!ok || msg.known.has_meta_version ||
+               req.header("mcp-protocol-version") == kModernVersion ||
                (!req.header("mcp-protocol-version").empty() &&
                 !is_known_version(req.header("mcp-protocol-version")))) {
       // 2026-07-28 is stateless: each request stands alone (no Mcp-Session-Id). A message we

@@ -1,33 +1,16 @@
 // Task store and the Task wire shapes of SEP-2663.
 #include "mcp/tasks.h"
 
-#include <sys/random.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
 #include "mcp/jsonrpc.h"
+#include "mcp/random_id.h"
 
 namespace fa::mcp {
 
 namespace {
-
-std::string random_id() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
 
 // Expired tasks are looked for at most this often (each sweep walks every task).
 constexpr int64_t kPurgeIntervalMs = 1000;
@@ -72,7 +55,7 @@ std::shared_ptr<Task> TaskStore::create(int64_t ttl_ms, int64_t poll_interval_ms
   purge(now);
   if (tasks_.size() >= max_tasks_) make_room();
   auto task = std::make_shared<Task>();
-  task->id = random_id();
+  task->id = random_hex_id();
   task->created_ms = task->updated_ms = now;
   task->ttl_ms = ttl_ms > 0 ? ttl_ms : 0;
   task->poll_interval_ms = poll_interval_ms > 0 ? poll_interval_ms : 0;
