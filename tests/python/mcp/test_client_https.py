@@ -1,10 +1,11 @@
 """MCPClient over https:// (the engine's TLS client, src/tls/tls_client.h) to our own MCP server
 mounted on an App served over TLS with a throwaway CA (tests/python/tls_certs.py): success with
 the CA, clear errors when verification fails (unknown CA, wrong host name), success with
-verify=False, and bad `verify` values refused."""
+verify=False, and bad `verify` values refused; the same through an MCPProxy's https upstream."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from mcp_helpers import ROOT, free_port, run
 from tls_certs import TestPki, make_pki
 
 from fasterapi.mcp import MCPClient, MCPError
+from fasterapi.mcp.proxy import MCPProxy, Upstream
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -152,3 +154,31 @@ def test_a_ca_file_that_is_not_pem_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(MCPError) as e:
         run(_add(MCPClient.http(f"https://127.0.0.1:{free_port()}/mcp", verify=str(bad))))
     assert "cannot load CA certificates" in str(e.value)
+
+
+async def _through_proxy(upstream: Upstream) -> dict[str, Any]:
+    proxy = MCPProxy(upstreams={"secure": upstream})
+    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(proxy.serve_http(port=0, ready=port.set_result))
+    try:
+        async with MCPClient.http(f"http://127.0.0.1:{await port}/mcp") as client:
+            return await client.call_tool("secure__add", {"a": 2, "b": 3})
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+
+def test_proxy_https_upstream(pki: TestPki, server: TlsMcpServer) -> None:
+    result = run(_through_proxy(Upstream(url=server.url(), verify=str(pki.ca))))
+    assert _text(result) == "5"
+
+
+def test_proxy_https_upstream_unknown_ca(server: TlsMcpServer) -> None:
+    # The upstream cannot be reached: the call fails with the handshake's reason, not a hang.
+    with pytest.raises(MCPError) as e:
+        run(_through_proxy(Upstream(url=server.url())))
+    assert "Upstream 'secure' is unavailable" in str(e.value)
+    assert "certificate verify failed" in str(e.value)
