@@ -1,24 +1,80 @@
 """The official MCP conformance suite's client scenarios, run with fasterapi.mcp.MCPClient.
 
 The suite starts a mock server per scenario and runs `python3 conformance_client.py <url>` with
-MCP_CONFORMANCE_SCENARIO set; see tests/python/mcp/conformance/README.md. Exits 0 when the
-scenario's steps ran, 1 on an error (the suite's checks judge the rest).
+MCP_CONFORMANCE_SCENARIO set (and MCP_CONFORMANCE_CONTEXT: JSON credentials for the auth/*
+scenarios that pre-register the client); see tests/python/mcp/conformance/README.md. Exits 0
+when the scenario's steps ran, 1 on an error (the suite's checks judge the rest).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+import urllib.parse
 from typing import Any
 
+import httpx
+
 from fasterapi.mcp import MCPClient, MCPError
+from fasterapi.mcp.client_auth import (
+    ClientCredentialsProvider,
+    OAuthClientProvider,
+    OAuthError,
+)
+
+REDIRECT_URI = "http://localhost:3000/callback"
+CIMD_URL = "https://conformance-test.local/client-metadata.json"
 
 
 async def accept(params: dict[str, Any]) -> dict[str, Any]:
     """Accepts every elicitation with no fields filled in: MCPClient adds the schema's defaults
     (SEP-1034)."""
     return {"action": "accept", "content": {}}
+
+
+class AutoApprove:
+    """The user of the fixture: opens the authorization URL (the mock authorization server
+    approves at once and redirects to redirect_uri) and reads code and state off the redirect."""
+
+    def __init__(self) -> None:
+        self.location = ""
+
+    async def redirect(self, url: str) -> None:
+        async with httpx.AsyncClient(follow_redirects=False, timeout=10) as http:
+            r = await http.get(url)
+        self.location = r.headers.get("location", "")
+
+    async def callback(self) -> tuple[str, str | None]:
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.location).query)
+        if "code" not in q:
+            raise OAuthError(f"no code in the authorization redirect {self.location!r}")
+        return q["code"][0], q.get("state", [None])[0]
+
+
+def make_auth(url: str, scenario: str) -> OAuthClientProvider | None:
+    if not scenario.startswith("auth/"):
+        return None
+    ctx: dict[str, Any] = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
+    if scenario.startswith("auth/client-credentials"):
+        return ClientCredentialsProvider(
+            url,
+            ctx["client_id"],
+            client_secret=ctx.get("client_secret"),
+            private_key_pem=ctx.get("private_key_pem"),
+            signing_algorithm=ctx.get("signing_algorithm", "ES256"),
+        )
+    fixture = AutoApprove()
+    return OAuthClientProvider(
+        url,
+        {"client_name": "fasterapi-conformance-client", "redirect_uris": [REDIRECT_URI]},
+        redirect_handler=fixture.redirect,
+        callback_handler=fixture.callback,
+        client_id=ctx.get("client_id"),
+        client_secret=ctx.get("client_secret"),
+        client_metadata_url=CIMD_URL,
+    )
 
 
 async def run(url: str, scenario: str) -> None:
@@ -28,6 +84,7 @@ async def run(url: str, scenario: str) -> None:
         elicitation_callback=accept,
         read_timeout=20,
         protocol="auto",
+        auth=make_auth(url, scenario),
     )
     async with client as c:
         tools = (await c.list_tools())["tools"]
@@ -51,7 +108,7 @@ def main() -> int:
     scenario = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
     try:
         asyncio.run(run(sys.argv[1], scenario))
-    except MCPError as e:
+    except (MCPError, OAuthError) as e:
         print(f"{scenario}: {e!r}", file=sys.stderr)
         return 1
     return 0

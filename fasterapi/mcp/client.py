@@ -159,8 +159,10 @@ class _HttpTransport(_Transport):
         headers: Mapping[str, str] | None,
         max_connections: int = 8,
         verify: bool | str | os.PathLike[str] = True,
+        auth: Any = None,
     ):
         u = urllib.parse.urlsplit(url)
+        self.auth = auth  # fasterapi.mcp.client_auth.OAuthClientProvider, or None
         if u.scheme not in ("http", "https"):
             raise ValueError(f"not an http:// or https:// URL: {url!r}")
         self.url = url
@@ -170,7 +172,7 @@ class _HttpTransport(_Transport):
             if any(c in f"{k}{v}" for c in "\r\n\0") or ":" in k:
                 raise ValueError(f"header {k!r}: CR, LF and NUL are not allowed")
             lines.append(f"{k}: {v}\r\n")
-        self.headers = "".join(lines)
+        self.headers = self.base_headers = "".join(lines)
         self.max_connections = max_connections
 
     def open(self, native: Any, capabilities: str) -> None:
@@ -325,14 +327,17 @@ class MCPClient:
         *,
         headers: Mapping[str, str] | None = None,
         verify: bool | str | os.PathLike[str] = True,
+        auth: Any = None,
         **kwargs: Any,
     ) -> MCPClient:
         """A client for the Streamable HTTP endpoint at `url` (e.g. http://127.0.0.1:8000/mcp or
         https://mcp.example.com/mcp); `headers` are sent on every request (e.g. Authorization).
         `verify` (as in httpx), for https: True checks the server's certificate and host name
         against the system trust store, a path against that PEM CA file, False skips the checks
-        (only for servers you reach over a trusted network)."""
-        return cls(_HttpTransport(url, headers, verify=verify), **kwargs)
+        (only for servers you reach over a trusted network). `auth`: an
+        `OAuthClientProvider` (fasterapi.mcp.client_auth) that authorizes before connecting
+        when the server answers 401 (basic/authorization.mdx)."""
+        return cls(_HttpTransport(url, headers, verify=verify, auth=auth), **kwargs)
 
     @property
     def process(self) -> _Process | None:
@@ -380,6 +385,8 @@ class MCPClient:
     async def _connect(self) -> None:
         if self._native is not None:
             raise RuntimeError("MCPClient: already connected")
+        if isinstance(self._t, _HttpTransport) and self._t.auth is not None:
+            await self._authorize(self._t)
         native = _native.McpClient()
         self._t.open(native, json.dumps(self._capabilities(), separators=(",", ":")))
         native.set_handlers(self._on_native_message, self._on_native_closed)
@@ -394,6 +401,17 @@ class MCPClient:
             raise MCPError(CONNECTION_CLOSED, f"Connection failed: {e}") from None
         finally:
             self._t.release()  # the child has its own copy of what open() held
+
+    async def _authorize(self, t: _HttpTransport) -> None:
+        # The OAuth flow's HTTP calls are one-time control-plane requests (httpx); the session
+        # then carries the token on every request from the C++ upstream.
+        from fasterapi.mcp.client_auth import OAuthError
+
+        try:
+            value = await t.auth.preflight()
+        except (OAuthError, OSError) as e:
+            raise MCPError(CONNECTION_CLOSED, f"Authorization failed: {e}") from e
+        t.headers = t.base_headers + (f"Authorization: {value}\r\n" if value else "")
 
     async def close(self) -> None:
         """Ends the session: HTTP sends DELETE; stdio closes the server's stdin, then SIGTERM
