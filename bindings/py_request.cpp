@@ -3,6 +3,7 @@
 
 #include <structmember.h>
 
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@ struct RequestData {
   uint8_t version_major = 1;  // 2: an HTTP/2 stream
   bool keep_alive = true;
   bool tls = false;  // the connection is TLS: scheme https
+  bool body_streamed = false;  // the body arrives through read_body (a streaming route)
   std::shared_ptr<const tls::TlsInfo> tls_info;  // the ASGI TLS extension's facts
   std::string client_host;
   uint16_t client_port = 0;
@@ -393,6 +395,40 @@ PyObject* str_or_none(const std::string& s) {
   return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
 }
 
+PyObject* get_body_streamed(PyObject* o, void*) {
+  return PyBool_FromLong(self_of(o)->d.body_streamed);
+}
+
+// read_body(callback): the next event of a streamed body, as callback(data, status): data is
+// the next chunk (bytes), b"" at the end, or None when the body cannot be read to its end
+// (status: 0 the client left, 400 bad framing, 413 too large; the engine answered those).
+PyObject* read_body(PyObject* o, PyObject* fn) {
+  if (!PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "Request.read_body: argument must be callable");
+    return nullptr;
+  }
+  auto* self = self_of(o);
+  if (!self->d.body_streamed) Py_RETURN_FALSE;
+  Py_INCREF(fn);
+  // The engine calls readers inside Server.poll(), with the GIL held.
+  auto call = [fn](http::BodyEvent ev, std::string_view chunk, int status) {
+    PyObject* data;
+    if (ev == http::BodyEvent::kError) {
+      data = Py_NewRef(Py_None);
+    } else {
+      data = PyBytes_FromStringAndSize(chunk.data(), static_cast<Py_ssize_t>(chunk.size()));
+    }
+    PyObject* r = data ? PyObject_CallFunction(fn, "Ni", data, status) : nullptr;
+    if (!r) PyErr_WriteUnraisable(fn);
+    Py_XDECREF(r);
+  };
+  // The std::function owns one reference to fn, dropped with the last copy.
+  std::shared_ptr<PyObject> owner(fn, [](PyObject* f) { Py_DECREF(f); });
+  bool ok = self->d.handle.read_body(
+      [call, owner](http::BodyEvent ev, std::string_view chunk, int status) { call(ev, chunk, status); });
+  return PyBool_FromLong(ok);
+}
+
 // The ASGI TLS extension's dict (asgiref "TLS" extension), or None over plain TCP.
 PyObject* get_tls_extension(PyObject* o, void*) {
   const auto& info = self_of(o)->d.tls_info;
@@ -436,6 +472,9 @@ PyGetSetDef request_getset[] = {
      "For a request no route answers with its method: the path's methods ('GET, HEAD'); "
      "else ''.", nullptr},
     {"response_open", get_response_open, nullptr, "True until the response is finished.", nullptr},
+    {"body_streamed", get_body_streamed, nullptr,
+     "True when the body is read with read_body() as it arrives (a streaming route and a body "
+     "past 64 KiB or chunked); `body` is empty then.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyMethodDef request_methods[] = {
@@ -447,6 +486,10 @@ PyMethodDef request_methods[] = {
     {"send_early_hints", send_early_hints, METH_VARARGS,
      "send_early_hints(*links): send 103 Early Hints with one Link field per value, before the "
      "response. False when none can go (response started, HTTP/1.0 client)."},
+    {"read_body", read_body, METH_O,
+     "read_body(callback): callback(data, status) once with the next chunk of a streamed body "
+     "(bytes), b'' at its end, or None when it cannot be read (status 0: the client left; 400, "
+     "413: the engine answered). False when the body is not streamed or a read is pending."},
     {"push_promise", push_promise, METH_O,
      "push_promise(path): HTTP/2 server push of GET path (PUSH_PROMISE, then the pushed "
      "response from the same routes). False, nothing sent, on HTTP/1.1, when the client "
@@ -512,6 +555,7 @@ PyObject* make_request(PyTypeObject* type, const http::Request& req, const http:
   d.client_port = req.peer.port;
   d.tls = req.peer.tls;
   d.tls_info = req.peer.tls_info;
+  d.body_streamed = req.body_streamed;
   d.handle = handle;
   static PyObject* empty = PyBytes_FromStringAndSize(nullptr, 0);
   self->body = req.body.empty()

@@ -146,13 +146,18 @@ class PyServer {
   }
 
   void add_route(const std::string& method, const std::string& path, nb::object endpoint,
-                 bool is_async) {
+                 bool is_async, bool stream_body) {
     routes_.push_back(Route{std::move(endpoint), is_async});
     Route* route = &routes_.back();
     try {
-      server_->route(method, path, [this, route](http::Request& req, http::Response& res) {
+      auto handler = [this, route](http::Request& req, http::Response& res) {
         dispatch(*route, req, res);
-      });
+      };
+      if (stream_body) {
+        server_->route_streaming(method, path, std::move(handler));
+      } else {
+        server_->route(method, path, std::move(handler));
+      }
     } catch (const http::RouteError& e) {
       routes_.pop_back();
       throw nb::value_error(e.what());
@@ -476,9 +481,10 @@ void register_server(nb::module_& m) {
            "engine allocates request_class natively and res = response_class.__new__("
            "response_class) without calling __init__: class-level defaults must make it valid.")
       .def("add_route", &PyServer::add_route, nb::arg("method"), nb::arg("path"),
-           nb::arg("endpoint"), nb::arg("is_async"),
+           nb::arg("endpoint"), nb::arg("is_async"), nb::arg("stream_body") = false,
            "Registers endpoint(req, res) for method and path. ValueError on a bad pattern or "
-           "a conflict.")
+           "a conflict. stream_body: a body past 64 KiB (or chunked) is not read before the "
+           "endpoint runs; it reads it with req.read_body().")
       .def("add_websocket", &PyServer::add_websocket, nb::arg("path"), nb::arg("start"),
            nb::arg("max_message_bytes") = 16 * 1024 * 1024, nb::arg("ping_interval") = 20.0,
            nb::arg("pong_timeout") = 20.0, nb::arg("permessage_deflate") = true,

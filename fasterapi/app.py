@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from fasterapi import _dispatch
 from fasterapi import dependencies as _dependencies
+from fasterapi._body_stream import streams_body
 from fasterapi._compression import Compression
 from fasterapi._endpoint import Middleware, build_endpoint
 from fasterapi.exceptions import HTTPException
@@ -346,7 +347,9 @@ class App(APIRouter):
                 elif method == "GET" and route.path in ws_paths:
                     shared_gets[route.path] = (endpoint, is_async)  # one route for both
                 else:
-                    server.add_route(method, route.path, endpoint, is_async)
+                    server.add_route(
+                        method, route.path, endpoint, is_async, stream_body=streams_body(route)
+                    )
         for prefix, sub in self.mounted_apps:
             # The sub-application's routes and its own middleware; the exception handlers
             # and request.app are this app's (one set of engine hooks per server).
@@ -360,7 +363,13 @@ class App(APIRouter):
                 if access_log or self.access_log:
                     endpoint = _logged(endpoint)
                 for method in route.methods:
-                    server.add_route(method, prefix + route.path, endpoint, is_async)
+                    server.add_route(
+                        method,
+                        prefix + route.path,
+                        endpoint,
+                        is_async,
+                        stream_body=streams_body(route),
+                    )
         if self.websocket_routes:
             from fasterapi._ws_endpoint import install_websockets
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
+from fasterapi._body_stream import ClientDisconnect, disconnect_reason, next_chunk
 from fasterapi._engine import NativeRequest
 from fasterapi._jsonio import json_loads
 from fasterapi.datastructures import URL, Address, Headers, QueryParams, parse_cookies
@@ -48,6 +49,22 @@ async def _ready(value: R) -> R:
     return value
 
 
+class _StreamedBody(Body):
+    """`request.body` of a streamed request (a streaming route, a large or chunked body):
+    empty as bytes until collected; `await request.body()` reads the stream to its end."""
+
+    def __call__(self) -> Awaitable[bytes]:
+        return _collect(self.req)  # type: ignore[attr-defined]
+
+
+async def _collect(req: Any) -> bytes:
+    cached_body = req.__dict__.get("_streamed_body")
+    if cached_body is None:
+        cached_body = b"".join([chunk async for chunk in req.stream()])
+        req.__dict__["_streamed_body"] = cached_body
+    return cached_body  # type: ignore[no-any-return]
+
+
 class _BodyAttr:
     """Request.body: built on first read and cached in the instance, except on a subclass
     that overrides `body()` (FastAPI's custom request classes call `await super().body()`
@@ -58,6 +75,10 @@ class _BodyAttr:
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
+        if obj.body_streamed:
+            streamed = _StreamedBody(obj.__dict__.get("_streamed_body", b""))
+            streamed.req = obj  # type: ignore[attr-defined]
+            return streamed
         value = Body(raw_body(obj))
         if type(obj).body is self:
             obj.__dict__["body"] = value
@@ -93,16 +114,38 @@ class Request(NativeRequest):  # type: ignore[misc]
         pass  # see __new__; the engine fills everything
 
     async def receive(self) -> dict[str, Any]:
-        """The body as one ASGI `http.request` message (Starlette's `request.receive`)."""
-        return {"type": "http.request", "body": raw_body(self), "more_body": False}
+        """The next ASGI `http.request` message (Starlette's `request.receive`): the whole
+        body at once, or, for a streamed body, its next chunk with `more_body`;
+        `http.disconnect` when the client left mid-body."""
+        if not self.body_streamed:
+            return {"type": "http.request", "body": raw_body(self), "more_body": False}
+        data, _status = await next_chunk(self)
+        if data is None:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": data, "more_body": bool(data)}
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The body in chunks, then b"" (Starlette's `async for chunk in request.stream()`).
-        The engine has read the whole body before the handler runs (up to max_body_bytes),
-        so this yields it as one chunk."""
-        body = raw_body(self)
-        if body:
-            yield body
+        On a streaming route (an endpoint that takes only the Request and scalar parameters)
+        a body past 64 KiB or chunked arrives as the client sends it, the connection pausing
+        while this is not iterated; a client leaving mid-body raises ClientDisconnect. Other
+        bodies were read whole before the handler ran: one chunk."""
+        if not self.body_streamed or "_streamed_body" in self.__dict__:
+            body = self.__dict__.get("_streamed_body") or raw_body(self)
+            if body:
+                yield body
+            yield b""
+            return
+        if self.__dict__.get("_stream_consumed"):
+            raise RuntimeError("Stream consumed")
+        self.__dict__["_stream_consumed"] = True
+        while True:
+            data, status = await next_chunk(self)
+            if data is None:
+                raise ClientDisconnect(disconnect_reason(status))
+            if not data:
+                break
+            yield data
         yield b""
 
     @cached

@@ -1,8 +1,10 @@
 """One HTTP request served to an ASGI app: `receive` and `send` (ASGI HTTP spec 2.3,
 "Request - receive event" .. "Disconnected Client - send exception").
 
-The engine has the whole body before the app runs, so the first `receive` returns at once
-and so do `send` calls that only buffer: an app that never waits on the network finishes in
+A body up to 64 KiB is read whole before the app runs, so the first `receive` returns at
+once; a larger or chunked one arrives chunk by chunk (`more_body`), each `receive` waiting
+for the next and the connection pausing between them (fasterapi/_body_stream.py). `send`
+calls that only buffer return at once: an app that never waits on the network finishes in
 its first step. A response sent in one `http.response.body` goes out as one engine response;
 one sent with `more_body` is streamed through the engine's chunked writer, and `send` then
 waits until the writer took the chunk (backpressure)."""
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+
+from fasterapi._body_stream import next_chunk
 
 # Framing is the engine's: it writes Content-Length or chunked itself (RFC 9112 §6.1:
 # a sender must not send both), so the app's own framing headers are dropped.
@@ -64,6 +68,17 @@ class Exchange:
     # -- receive -------------------------------------------------------------------------
     async def receive(self) -> dict[str, Any]:
         if not self._body_sent:
+            if self.req.body_streamed:
+                # A large or chunked body, read as it arrives (fasterapi/_body_stream.py):
+                # one message per chunk with more_body, the last one empty (spec 2.3).
+                data, _status = await next_chunk(self.req)
+                if data:
+                    return {"type": "http.request", "body": data, "more_body": True}
+                self._body_sent = True
+                if data is not None:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+                self.gone = True  # the client left mid-body: http.disconnect below
+                return {"type": "http.disconnect"}
             self._body_sent = True
             return {"type": "http.request", "body": self.req.body, "more_body": False}
         # Nothing more to read: wait for the end of the exchange (the spec's disconnect).

@@ -33,9 +33,21 @@ void append_number(std::string& out, uint64_t v) {
 H1Protocol::H1Protocol(Server& server)
     : server_(server), parser_(server.config().limits), chunked_(server.config().limits.max_body_bytes) {}
 
+bool H1Protocol::deferred(const Connection& conn) const {
+  return !conn.reading() || (body_stream_ && !in_io_);
+}
+
 void H1Protocol::on_data(Connection& conn) {
   if (!h2_checked_ && switch_to_h2(conn)) return;
-  if (state_ == State::kHead || state_ == State::kBody) process(conn);
+  bool outer = in_io_;
+  in_io_ = true;  // response calls from here are flushed by the connection after on_data
+  if (state_ == State::kHead || state_ == State::kBody) {
+    process(conn);
+  } else if (body_stream_) {
+    pump_body(conn);
+    if (state_ == State::kHead) process(conn);  // the exchange ended: pipelined requests
+  }
+  in_io_ = outer;
 }
 
 bool H1Protocol::switch_to_h2(Connection& conn) {
@@ -101,6 +113,10 @@ void H1Protocol::process(Connection& conn) {
         dispatch(conn);
         continue;
       }
+      if (server_.has_streaming_routes() && wants_body_stream()) {
+        start_body_stream(conn);
+        continue;
+      }
       state_ = State::kBody;
       sent_continue_ = false;
       if (head_.chunked) chunked_.reset();
@@ -152,7 +168,7 @@ bool H1Protocol::read_body(Connection& conn) {
 
 void H1Protocol::dispatch(Connection& conn) {
   ByteBuffer& in = conn.input();
-  if (in.data() != head_base_) {
+  if (!body_stream_ && in.data() != head_base_) {
     // The buffer moved while the body arrived: re-take the head's views from the new bytes.
     int rc = parser_.parse_request(in.view(), 0, head_);
     if (rc <= 0) {
@@ -180,7 +196,8 @@ void H1Protocol::dispatch(Connection& conn) {
   if (handler == nullptr) {
     answer_unrouted(conn, serial);
   } else {
-    Request req{head_, match_, std::string_view(in.data() + head_bytes_, body_bytes_), conn.peer()};
+    Request req{head_, match_, std::string_view(in.data() + head_bytes_, body_bytes_), conn.peer(),
+                body_stream_};
     Response res(conn, *this, serial);
     try {
       (*handler)(req, res);
@@ -197,7 +214,8 @@ void H1Protocol::dispatch(Connection& conn) {
       }
     }
   }
-  if (exchange_open(serial)) conn.pause_reading();  // deferred: resume when it finishes
+  // Deferred: resume when it finishes. A streamed body keeps reading (pump_body paces it).
+  if (exchange_open(serial) && !body_stream_) conn.pause_reading();
 }
 
 void H1Protocol::answer_unrouted(Connection& conn, uint64_t serial) {
@@ -212,6 +230,8 @@ void H1Protocol::answer_unrouted(Connection& conn, uint64_t serial) {
 }
 
 void H1Protocol::finish_exchange(Connection& conn) {
+  bool was_stream = body_stream_;
+  if (was_stream) end_body_stream();  // an unread rest of the body: keep_alive_ is off
   conn.input().consume(head_bytes_ + body_bytes_);
   head_bytes_ = body_bytes_ = 0;
   state_ = State::kHead;
@@ -227,7 +247,9 @@ void H1Protocol::finish_exchange(Connection& conn) {
   ByteBuffer& in = conn.input();
   if (in.empty() && in.capacity() > kKeepInputCapacity) in.release();  // after a large body
   conn.set_idle_deadline(server_.config().keep_alive_timeout);
-  if (!conn.reading()) {
+  if (was_stream && conn.reading() && !in_io_) {
+    if (!in.empty()) schedule_process(conn);  // as below: the next request on a later turn
+  } else if (!conn.reading()) {
     // Finished outside on_data (a deferred handler, e.g. from a Python Task). The next
     // pipelined request is not dispatched here, inside the finisher's call (its task and
     // context would leak into the next handler), but on the loop's next iteration.
@@ -296,7 +318,7 @@ bool H1Protocol::send(Connection& conn, uint64_t serial, const ResponseHead& hea
   compressor_.on_send(coded, body, head_only_);
   write_head(conn, coded, static_cast<int64_t>(body.size()));
   if (!head_only_ && status_has_body(head.status)) conn.output().append(body);
-  bool deferred = !conn.reading();
+  bool deferred = this->deferred(conn);
   finish_exchange(conn);
   if (deferred) conn.flush();
   return true;
@@ -311,7 +333,7 @@ bool H1Protocol::informational(Connection& conn, uint64_t serial, int status,
   conn.output().append(status_line(status));
   conn.output().append(extra_headers);
   conn.output().append(std::string_view("\r\n"));
-  if (!conn.reading()) conn.flush();  // a deferred handler: the hints go now, not with the answer
+  if (deferred(conn)) conn.flush();  // a deferred handler: the hints go now, not with the answer
   return true;
 }
 
@@ -330,7 +352,7 @@ bool H1Protocol::start(Connection& conn, uint64_t serial, const ResponseHead& he
   compressor_.on_start(coded, head_only_, has_length);
   write_head(conn, coded, has_length ? kAppFramed : kChunked);
   streaming_ = true;
-  if (!conn.reading()) conn.flush();
+  if (deferred(conn)) conn.flush();
   return true;
 }
 
@@ -353,7 +375,7 @@ bool H1Protocol::write(Connection& conn, uint64_t serial, std::string_view chunk
       conn.output().append(chunk);
     }
   }
-  if (!conn.reading()) conn.flush();
+  if (deferred(conn)) conn.flush();
   return !conn.closed() && !conn.over_high_water();
 }
 
@@ -372,7 +394,7 @@ bool H1Protocol::write_file(Connection& conn, uint64_t serial, FileSpan span) {
       conn.output().append_file(std::move(span));
     }
   }
-  if (!conn.reading()) conn.flush();
+  if (deferred(conn)) conn.flush();
   return !conn.closed();
 }
 
@@ -390,7 +412,7 @@ bool H1Protocol::end(Connection& conn, uint64_t serial) {
     }
   }
   if (chunked_out_ && !head_only_) conn.output().append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
-  bool deferred = !conn.reading();
+  bool deferred = this->deferred(conn);
   streaming_ = false;
   finish_exchange(conn);
   if (deferred) conn.flush();
@@ -460,6 +482,12 @@ void H1Protocol::on_drain(Connection& conn) {
 void H1Protocol::on_peer_closed(Connection& conn) {
   if (state_ == State::kHandling) {
     keep_alive_ = false;  // answer, then close
+    if (body_stream_ && body_state_ == BodyState::kReading) {
+      body_eof_ = true;      // the buffered bytes are handed over, then the error
+      conn.pause_reading();  // EOF stays readable: do not spin on it
+      pump_body(conn);
+      return;
+    }
     // A stream in progress has lost its reader (as ResponseHandle::client_gone() says): tell
     // the exchange's done-callback now, so an idle producer (an SSE generator) is stopped.
     if (streaming_) run_done_callback();
@@ -469,6 +497,18 @@ void H1Protocol::on_peer_closed(Connection& conn) {
 }
 
 void H1Protocol::on_close(Connection& conn) {
+  if (body_stream_) {
+    if (body_state_ == BodyState::kReading) {
+      body_state_ = BodyState::kFailed;
+      body_status_ = 0;
+    }
+    if (reader_) {
+      auto fn = std::move(reader_);
+      reader_ = nullptr;
+      fn(body_state_ == BodyState::kComplete ? BodyEvent::kEnd : BodyEvent::kError, {}, body_status_);
+    }
+    body_stream_ = false;
+  }
   if (state_ == State::kHandling) {
     state_ = State::kClosed;
     server_.exchange_finished();
@@ -565,6 +605,10 @@ bool ResponseHandle::upgrade(std::string_view response_head,
   auto c = conn_.lock();
   if (!c || c->closed() || !proto_->exchange_open(serial_)) return false;
   return proto_->upgrade(*c, serial_, response_head, make(*c));
+}
+bool ResponseHandle::read_body(BodyReader fn) const {
+  auto c = conn_.lock();
+  return c && !c->closed() && proto_->read_body(*c, serial_, std::move(fn));
 }
 bool ResponseHandle::alive() const { return live() != nullptr; }
 bool ResponseHandle::started() const {

@@ -52,6 +52,9 @@ class H1Protocol final : public Protocol, public Exchange {
   // A 1xx head (103 Early Hints) before the final response; none to HTTP/1.0 clients.
   bool informational(Connection& conn, uint64_t serial, int status,
                      std::string_view extra_headers) override;
+  // A streamed body (Server::route_streaming): one event per call; reading the socket stops
+  // while no read is pending (backpressure).
+  bool read_body(Connection& conn, uint64_t serial, BodyReader fn) override;
 
  private:
   enum class State : uint8_t { kHead, kBody, kHandling, kClosed, kUpgraded };
@@ -77,6 +80,14 @@ class H1Protocol final : public Protocol, public Exchange {
   static constexpr int64_t kAppFramed = -2;
   void write_head(Connection& conn, const ResponseHead& head, int64_t content_length);
   void run_done_callback();
+  // Streamed request bodies (h1_body_stream.cpp).
+  bool wants_body_stream();
+  void start_body_stream(Connection& conn);
+  void pump_body(Connection& conn);
+  void fail_body(Connection& conn, int status, std::string_view reason);
+  void end_body_stream();
+  // Whether a response call comes from outside on_data (a deferred handler): flush it now.
+  bool deferred(const Connection& conn) const;
 
   Server& server_;
   RequestParser parser_;
@@ -98,6 +109,15 @@ class H1Protocol final : public Protocol, public Exchange {
   bool draining_ = false;      // server shutdown: close after this exchange
   bool process_scheduled_ = false;
   bool h2_checked_ = false;    // the first bytes were looked at for HTTP/2
+  // The current exchange's body goes to the handler as it arrives (read_body).
+  enum class BodyState : uint8_t { kReading, kComplete, kFailed };
+  bool body_stream_ = false;
+  bool body_eof_ = false;      // the client closed before the body was complete
+  bool in_io_ = false;         // inside on_data
+  BodyState body_state_ = BodyState::kReading;
+  int body_status_ = 0;        // kFailed: 0 client gone, 400, 413
+  uint64_t body_left_ = 0;     // Content-Length bytes not yet handed over
+  BodyReader reader_;          // the pending read, if any
   std::string head_buf_;  // response head being formatted (capacity kept across responses)
   std::function<void()> on_drain_;
   std::function<void()> on_done_;

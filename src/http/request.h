@@ -16,6 +16,10 @@ struct Request {
   const RouteMatch& route;
   std::string_view body;  // complete (Content-Length or de-chunked)
   const Peer& peer;
+  // The body is not in `body`: the handler reads it with ResponseHandle::read_body (a
+  // streaming route and a body past kStreamBodyThreshold or chunked). The views above are
+  // valid only during the handler call then.
+  bool body_streamed = false;
 
   std::string_view method() const { return head.method; }
   std::string_view path() const { return head.path; }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/file_span.h"
+#include "http/body_reader.h"
 
 namespace fa::http {
 
@@ -68,6 +69,11 @@ class Exchange {
   virtual bool push(Connection& /*conn*/, uint64_t /*serial*/, std::string_view /*path*/) {
     return false;
   }
+  // The next event of a streamed request body (Request::body_streamed; http/body_reader.h).
+  // False, `fn` dropped, when this exchange's body is not streamed or a read is pending.
+  virtual bool read_body(Connection& /*conn*/, uint64_t /*serial*/, BodyReader /*fn*/) {
+    return false;
+  }
 };
 
 // A handle that can finish the exchange later, from any loop callback. All methods return
@@ -88,6 +94,8 @@ class ResponseHandle {
   bool early_hints(std::span<const std::string_view> links) const;
   // Server push of `path`; see Response::push.
   bool push(std::string_view path) const;
+  // The next chunk / end / error of a streamed request body (see Exchange::read_body).
+  bool read_body(BodyReader fn) const;
   // fn() runs once when output drains below the low-water mark or the connection closes.
   bool on_drain(std::function<void()> fn) const;
   // fn() runs once when the exchange ends (response queued, or connection dropped).

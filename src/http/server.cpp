@@ -60,6 +60,12 @@ void Server::route(std::string_view method, std::string_view pattern, Handler ha
   handlers_.push_back(std::move(handler));
 }
 
+void Server::route_streaming(std::string_view method, std::string_view pattern, Handler handler) {
+  route(method, pattern, std::move(handler));
+  streams_body_.resize(handlers_.size(), false);
+  streams_body_.back() = true;
+}
+
 uint16_t Server::listen() {
   if (config_.tls.enabled() && !tls_) tls_ = tls::TlsContext::create(config_.tls);
   addrinfo hints{};

@@ -34,6 +34,11 @@ class Server {
 
   // Registers a handler. Throws RouteError on a bad pattern or a conflict.
   void route(std::string_view method, std::string_view pattern, Handler handler);
+  // As route(), and a body past kStreamBodyThreshold (or chunked) is not read before the
+  // handler runs: it sees Request::body_streamed and reads with ResponseHandle::read_body.
+  void route_streaming(std::string_view method, std::string_view pattern, Handler handler);
+  bool streams_body(uint32_t id) const { return id < streams_body_.size() && streams_body_[id]; }
+  bool has_streaming_routes() const { return !streams_body_.empty(); }
   // Registers a WebSocket route (RFC 6455) on the same router: a GET with a valid upgrade
   // handshake goes to `handler` with the pending Upgrade; a bad handshake gets 400, a plain GET
   // or another version 426. Throws RouteError like route(). Defined in src/ws/.
@@ -96,6 +101,7 @@ class Server {
   ServerConfig config_;
   Router router_;
   std::vector<Handler> handlers_;
+  std::vector<bool> streams_body_;  // by handler id; empty while no route streams
   Handler fallback_;
   ErrorObserver error_observer_;
   std::unique_ptr<Listener> listener_;
