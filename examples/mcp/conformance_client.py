@@ -46,11 +46,11 @@ class AutoApprove:
             r = await http.get(url)
         self.location = r.headers.get("location", "")
 
-    async def callback(self) -> tuple[str, str | None]:
+    async def callback(self) -> tuple[str, str | None, str | None]:
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.location).query)
         if "code" not in q:
             raise OAuthError(f"no code in the authorization redirect {self.location!r}")
-        return q["code"][0], q.get("state", [None])[0]
+        return q["code"][0], q.get("state", [None])[0], q.get("iss", [None])[0]
 
 
 def make_auth(url: str, scenario: str) -> OAuthClientProvider | None:

@@ -143,8 +143,21 @@ def resource_allowed(server_url: str, resource: str) -> bool:
     return s.path == rp or s.path.rstrip("/") == rp or s.path.startswith(rp + "/")
 
 
+def _application_type(redirect_uris: Any) -> str:
+    """SEP-837 / OpenID Connect Registration §2: "native" for loopback or private-scheme
+    redirects (a desktop or CLI client), else "web"."""
+    for uri in redirect_uris or []:
+        u = urllib.parse.urlsplit(str(uri))
+        if u.scheme not in ("http", "https") or u.hostname in ("localhost", "127.0.0.1", "::1"):
+            return "native"
+    return "web"
+
+
 RedirectHandler = Callable[[str], Awaitable[None]]
-CallbackHandler = Callable[[], Awaitable[tuple[str, str | None]]]
+# (code, state) or (code, state, iss): iss is the RFC 9207 parameter of the redirect, if any.
+CallbackHandler = Callable[
+    [], Awaitable[tuple[str, str | None] | tuple[str, str | None, str | None]]
+]
 
 
 class OAuthClientProvider:
@@ -348,6 +361,7 @@ class OAuthClientProvider:
             raise OAuthError("no client_id: not pre-registered and no registration endpoint")
         doc = {
             "client_name": "fasterapi-mcp-client",
+            "application_type": _application_type(self.client_metadata.get("redirect_uris")),
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],
             "token_endpoint_auth_method": "none",
@@ -444,9 +458,12 @@ class OAuthClientProvider:
             q["scope"] = scope
         sep = "&" if "?" in str(endpoint) else "?"
         await self.redirect_handler(f"{endpoint}{sep}{urllib.parse.urlencode(q)}")
-        code, got_state = await self.callback_handler()
+        answer = await self.callback_handler()
+        code, got_state = answer[0], answer[1]
+        iss = answer[2] if len(answer) > 2 else None
         if got_state != state:  # OAuth 2.1 §7.10 (CSRF)
             raise OAuthError("authorization response state does not match the request")
+        self._check_iss(iss)
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -456,6 +473,18 @@ class OAuthClientProvider:
         if self.resource:
             form["resource"] = self.resource
         return await self._token_request(http, client, form)
+
+    def _check_iss(self, iss: str | None) -> None:
+        """RFC 9207 §2.4 (mix-up defence): an `iss` in the redirect is compared, by simple
+        string comparison, with the recorded issuer; when the server advertises
+        authorization_response_iss_parameter_supported it must be there."""
+        expected = self.as_metadata.get("issuer")
+        if iss is None:
+            if self.as_metadata.get("authorization_response_iss_parameter_supported"):
+                raise OAuthError("authorization response lacks the iss the server promised")
+            return
+        if iss != expected:
+            raise OAuthError(f"authorization response iss {iss!r} is not the issuer {expected!r}")
 
     async def _refresh(self, tok: OAuthToken) -> OAuthToken:
         async with self._http() as http:
