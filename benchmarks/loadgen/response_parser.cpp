@@ -76,6 +76,10 @@ bool ResponseParser::parse_head() {
     }
   }
   status_ = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
+  if (status_ < 100) {  // the first digit is the class, 1 to 5 (RFC 9110 §15); 0 is none
+    error_ = "bad status code";
+    return false;
+  }
   bool http10 = h[7] == '0';
   keep_alive_ = !http10;
   chunked_ = false;

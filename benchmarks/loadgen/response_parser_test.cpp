@@ -122,6 +122,7 @@ TEST(LoadgenResponseParser, MalformedInputIsAnError) {
   const char* bad[] = {
       "HTTP/2 200 OK\r\n\r\n",
       "HTTP/1.1 2x0 OK\r\n\r\n",
+      "HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n",
       "ICY 200 OK\r\nContent-Length: 0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
