@@ -545,11 +545,12 @@ Outcome ServerCore::task_method(const Message& msg, const std::shared_ptr<Channe
     if (responses.empty() || responses.front() != '{' || !aux_.object_members(responses, members))
       return invalid("Invalid params: inputResponses must be an object");
     // Keys that are not outstanding (never issued, answered already) are ignored.
-    for (auto& [key, value] : members) {
+    for (auto& member : members) {  // not a structured binding: clang 14 cannot capture one
+      const std::string& key = member.first;
       auto it = std::find_if(task->inputs.begin(), task->inputs.end(),
                              [&](const Task::Input& in) { return in.key == key; });
       if (it == task->inputs.end()) continue;
-      answered.emplace_back(it->number, std::move(value));
+      answered.emplace_back(it->number, std::move(member.second));
       task->inputs.erase(it);
     }
     if (!answered.empty()) {
