@@ -62,8 +62,7 @@ ResponseParser::Result ResponseParser::fail(const char* why) {
   return Result::kError;
 }
 
-bool ResponseParser::parse_head() {
-  std::string_view h(head_);
+bool ResponseParser::parse_head(std::string_view h) {
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
   if (h.size() < 12 || h.substr(0, 7) != "HTTP/1." || h[7] < '0' || h[7] > '9' || h[8] != ' ') {
     error_ = "bad status line";
@@ -171,6 +170,19 @@ ResponseParser::Result ResponseParser::feed(std::string_view data, size_t* used)
     std::string_view in = data.substr(off);
     switch (state_) {
       case State::kHead: {
+        if (head_.empty()) {  // the common case: the whole head is in this read, parse in place
+          size_t end = in.find("\r\n\r\n");
+          if (end != std::string_view::npos && end + 4 <= kMaxHead) {
+            off += end + 4;
+            if (!parse_head(in.substr(0, end + 4))) {
+              state_ = State::kError;
+              return done(Result::kError);
+            }
+            if (status_ / 100 == 1 && status_ != 101) continue;  // interim (RFC 9110 §15.2)
+            if (start_body() == Result::kDone) return done(Result::kDone);
+            break;
+          }
+        }
         size_t old = head_.size();
         size_t from = old >= 3 ? old - 3 : 0;
         head_.append(in.data(), std::min(in.size(), kMaxHead + 4 - old));
@@ -180,9 +192,10 @@ ResponseParser::Result ResponseParser::feed(std::string_view data, size_t* used)
           off = data.size();
           return done(Result::kNeedMore);
         }
+        if (end + 4 > kMaxHead) return done(fail("response head too large"));
         head_.resize(end + 4);
         off += end + 4 - old;
-        if (!parse_head()) {
+        if (!parse_head(head_)) {
           state_ = State::kError;
           return done(Result::kError);
         }

@@ -42,8 +42,8 @@ class ResponseParser {
   enum class State : uint8_t { kHead, kBody, kChunkSize, kChunkData, kChunkCrlf, kTrailers,
                                kUntilClose, kDone, kError };
   Result fail(const char* why);
-  // Parses the complete head in head_; false on a malformed head.
-  bool parse_head();
+  // Parses a complete head (status line to the blank line); false on a malformed head.
+  bool parse_head(std::string_view h);
   // Chooses the body state after a final head; returns kDone for a body-less response.
   Result start_body();
 

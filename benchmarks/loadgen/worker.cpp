@@ -116,13 +116,14 @@ class Worker::Conn final : public IoHandler {
       }
       if (r == 0) {  // EOF: completes a body delimited by the close; anything else is lost
         if (parser_.finish()) {
-          complete();
+          complete(Clock::now());
           if (fd_ < 0) return;
         }
         if (pending_ > 0 && w_.measuring_) ++w_.stats_.read_errors;
         return replace();
       }
       if (w_.measuring_) w_.stats_.bytes += static_cast<uint64_t>(r);
+      TimePoint now = Clock::now();  // one clock read per read, not per response
       std::string_view data(buf.data(), static_cast<size_t>(r));
       while (!data.empty()) {
         size_t used = 0;
@@ -137,15 +138,14 @@ class Worker::Conn final : public IoHandler {
           }
           return replace();
         }
-        complete();
+        complete(now);
         if (fd_ < 0) return;  // the server closed after this response
       }
       if (static_cast<size_t>(r) < buf.size()) return;  // drained (level-triggered)
     }
   }
 
-  void complete() {
-    TimePoint now = Clock::now();
+  void complete(TimePoint now) {
     Stats& s = w_.stats_;
     if (w_.measuring_) {
       ++s.responses;
