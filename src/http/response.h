@@ -15,6 +15,7 @@
 
 namespace fa::http {
 
+class ByteChannel;
 class Connection;
 class Protocol;
 
@@ -69,6 +70,13 @@ class Exchange {
   virtual bool push(Connection& /*conn*/, uint64_t /*serial*/, std::string_view /*path*/) {
     return false;
   }
+  // RFC 8441 (HTTP/2 extended CONNECT): answers with `head` (a 2xx) and keeps the stream open
+  // as a ByteChannel driven by the protocol `bind` returns (http/byte_channel.h). False,
+  // nothing sent, where the exchange is no tunnel (HTTP/1.1 upgrades with upgrade()).
+  virtual bool tunnel(Connection& /*conn*/, uint64_t /*serial*/, const ResponseHead& /*head*/,
+                      const std::function<std::unique_ptr<Protocol>(ByteChannel&)>& /*bind*/) {
+    return false;
+  }
   // The next event of a streamed request body (Request::body_streamed; http/body_reader.h).
   // False, `fn` dropped, when this exchange's body is not streamed or a read is pending.
   virtual bool read_body(Connection& /*conn*/, uint64_t /*serial*/, BodyReader /*fn*/) {
@@ -108,6 +116,9 @@ class ResponseHandle {
   // the protocol `make` returns (RFC 9110 §7.8). False when the exchange is no longer open.
   bool upgrade(std::string_view response_head,
                const std::function<std::unique_ptr<Protocol>(Connection&)>& make) const;
+  // See Exchange::tunnel (defined in http/tunnel.cpp).
+  bool tunnel(const ResponseHead& head,
+              const std::function<std::unique_ptr<Protocol>(ByteChannel&)>& bind) const;
 
  private:
   Exchange* live() const;
