@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "h2/preface.h"
 #include "h2/response_fields.h"
+#include "h2/stream_channel.h"
 #include "http/ascii.h"
 #include "http/connection.h"
 #include "http/request.h"
@@ -76,6 +77,9 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
   nghttp2_option_set_max_outbound_ack(opt, 1000);
   nghttp2_option_set_max_settings(opt, 32);  // entries in one SETTINGS frame
   nghttp2_option_set_max_deflate_dynamic_table_size(opt, limits_.header_table_size);
+  // Window updates are ours (on_data_chunk): an RFC 8441 tunnel whose reader paused keeps its
+  // stream window shut, as a paused HTTP/1.1 WebSocket lets the TCP window close.
+  nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_session_server_new2(&session_, cbs, this, opt);
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
@@ -86,6 +90,8 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_window},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, limits_.header_table_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(lim.max_header_bytes)},
+      // RFC 8441 §3: extended CONNECT, for WebSocket over HTTP/2.
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   conn.clear_deadline();
@@ -149,6 +155,7 @@ void H2Protocol::on_data(Connection& conn) {
   in_recv_ = true;
   ssize_t n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                                        bytes.size());
+  if (n >= 0) deliver_tunnels();
   if (n >= 0 && upgraded_request_ && preface_left_ == 0) {
     // h2c by Upgrade: the response to stream 1 waits for the client's preface. Sent earlier,
     // a window's worth of DATA lands behind the 101 before the client has switched, more than
@@ -207,6 +214,8 @@ int H2Protocol::on_header(const nghttp2_frame* f, std::string_view name, std::st
       s.authority = value;
     else if (name == ":scheme")
       s.scheme = value;
+    else if (name == ":protocol")  // nghttp2 allows it only on CONNECT, once we enabled it
+      s.protocol = value;
     return 0;
   }
   s.fields.emplace_back(name, value);
@@ -215,8 +224,22 @@ int H2Protocol::on_header(const nghttp2_frame* f, std::string_view name, std::st
 
 int H2Protocol::on_data_chunk(int32_t stream_id, std::string_view data) {
   auto it = streams_.find(stream_id);
+  Stream* tunnel = it == streams_.end() || !it->second->tunnel ? nullptr : it->second.get();
+  if (tunnel) {
+    // The connection's window reopens now (other streams must not wait for this reader); the
+    // stream's when the tunnel's reader takes the bytes (StreamChannel::deliver).
+    nghttp2_session_consume_connection(session_, data.size());
+  } else {
+    nghttp2_session_consume(session_, stream_id, data.size());  // buffered or discarded now
+  }
   if (it == streams_.end()) return 0;
   Stream& s = *it->second;
+  if (s.tunnel) {
+    if (tunnel_ready_.empty() || tunnel_ready_.back() != stream_id)
+      tunnel_ready_.push_back(stream_id);
+    s.tunnel->on_bytes(data);
+    return 0;
+  }
   if (s.error_status) return 0;
   if (s.body.size() + data.size() > server_.config().limits.max_body_bytes) {
     s.error_status = 413;  // the rest is discarded; the answer goes at END_STREAM
@@ -229,12 +252,23 @@ int H2Protocol::on_data_chunk(int32_t stream_id, std::string_view data) {
 }
 
 int H2Protocol::on_frame_recv(const nghttp2_frame* f) {
-  if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
-      !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-    return 0;
+  if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) return 0;
   auto it = streams_.find(f->hd.stream_id);
-  if (it == streams_.end() || it->second->dispatched) return 0;
-  dispatch(*it->second);
+  if (it == streams_.end()) return 0;
+  Stream& s = *it->second;
+  bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+  if (s.tunnel) {
+    if (end) {  // the peer closed its side of the tunnel (RFC 8441 §4)
+      s.tunnel->on_peer_end();
+      tunnel_ready_.push_back(s.id);
+    }
+    return 0;
+  }
+  // An extended CONNECT (RFC 8441 §4) goes to its handler at once: its stream stays open for
+  // the tunnel's bytes.
+  bool tunnel_request = f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST &&
+                        !s.protocol.empty();
+  if ((end || tunnel_request) && !s.dispatched) dispatch(s);
   return 0;
 }
 
@@ -318,7 +352,18 @@ void H2Protocol::dispatch(Stream& s) {
     send(conn_, serial, ResponseHead{400, "text/plain; charset=utf-8", {}}, "bad request\n");
     return;
   }
-  server_.router().find(h.method_id, h.method, h.path, s.match);
+  if (!s.protocol.empty()) {
+    // RFC 8441 §4-5: an extended CONNECT for "websocket" is the WebSocket route's handshake
+    // (its GET route; the head keeps the method CONNECT, so the handshake sees RFC 8441).
+    if (s.protocol != "websocket") {
+      send(conn_, serial, ResponseHead{501, "text/plain; charset=utf-8", {}},
+           "unsupported :protocol\n");
+      return;
+    }
+    server_.router().find(http::Method::kGet, "GET", h.path, s.match);
+  } else {
+    server_.router().find(h.method_id, h.method, h.path, s.match);
+  }
   const http::Handler* handler = s.match.status == http::RouteStatus::kFound
                                      ? &server_.handler(s.match.handler)
                                      : server_.fallback();
@@ -537,9 +582,49 @@ ssize_t H2Protocol::read_body(int32_t stream_id, uint8_t* buf, size_t length, ui
     s.out_off = 0;
   }
   if (s.eof && s.pending() == 0) *flags |= NGHTTP2_DATA_FLAG_EOF;
-  if (s.on_drain && before > limits_.stream_low_water && s.pending() <= limits_.stream_low_water)
+  if ((s.on_drain || s.tunnel) && before > limits_.stream_low_water &&
+      s.pending() <= limits_.stream_low_water)
     drained_.push_back(stream_id);
   return static_cast<ssize_t>(n);
+}
+
+bool H2Protocol::tunnel(
+    Connection&, uint64_t serial, const ResponseHead& head,
+    const std::function<std::unique_ptr<http::Protocol>(http::ByteChannel&)>& bind) {
+  Stream* s = open_stream(serial);
+  if (!s || s->streaming || s->protocol.empty()) return false;
+  auto ch = std::make_shared<StreamChannel>(*this, s->id);
+  ch->on_bytes(s->body, false);  // DATA that came before the handler accepted (consumed)
+  std::string().swap(s->body);
+  s->streaming = true;
+  if (!submit_head(*s, head, -1, true)) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+    finish_exchange(*s);
+    if (!in_recv_) pump();
+    return false;
+  }
+  ch->bind(bind(*ch));
+  s->tunnel = ch;
+  finish_exchange(*s);  // the request is answered; the stream lives on as the tunnel
+  if (!ch->input().empty() || nghttp2_session_get_stream_remote_close(session_, s->id)) {
+    if (nghttp2_session_get_stream_remote_close(session_, s->id)) ch->on_peer_end();
+    // Delivered on the loop's next turn: the caller holds its protocol's objects by then.
+    server_.loop().defer([w = std::weak_ptr<StreamChannel>(ch)] {
+      if (auto c = w.lock()) c->deliver();
+    });
+  }
+  if (!in_recv_) pump();
+  return true;
+}
+
+void H2Protocol::deliver_tunnels() {
+  std::vector<int32_t> ready;
+  ready.swap(tunnel_ready_);
+  for (int32_t id : ready) {
+    Stream* s = find(static_cast<uint64_t>(id));
+    if (s && s->tunnel) s->tunnel->deliver();
+    if (closed_) return;
+  }
 }
 
 bool H2Protocol::set_drain_callback(uint64_t serial, std::function<void()> fn) {
@@ -595,6 +680,7 @@ void H2Protocol::finish_exchange(Stream& s) {
 
 void H2Protocol::stream_gone(Stream& s) {
   s.reset = true;
+  if (s.tunnel) s.tunnel->gone();
   if (s.open) {
     s.open = false;
     server_.exchange_finished();
@@ -677,6 +763,15 @@ void H2Protocol::pump() {
     ready.swap(drained_);
     for (int32_t id : ready) {
       Stream* s = find(static_cast<uint64_t>(id));
+      if (s && s->tunnel && !conn_.over_high_water()) {
+        auto ch = s->tunnel;
+        ch->on_drain();  // may write(): that sets repump_
+        if (conn_.closed()) {
+          pumping_ = false;
+          return;
+        }
+        continue;
+      }
       if (!s || !s->on_drain || conn_.over_high_water()) continue;
       auto fn = std::move(s->on_drain);
       s->on_drain = nullptr;
@@ -706,7 +801,8 @@ void H2Protocol::fail(uint32_t error_code) {
 void H2Protocol::on_drain(Connection&) {
   // The socket took our bytes: more frames may go, and producers below the mark resume.
   for (auto& [id, s] : streams_)
-    if (s->on_drain && s->pending() <= limits_.stream_low_water) drained_.push_back(id);
+    if ((s->on_drain || s->tunnel) && s->pending() <= limits_.stream_low_water)
+      drained_.push_back(id);
   pump();
 }
 
@@ -740,6 +836,11 @@ void H2Protocol::on_shutdown(Connection& conn) {
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
                         nullptr, 0);
+  // Tunnels (RFC 8441) run their own close: a WebSocket sends 1001 and ends its stream.
+  std::vector<std::shared_ptr<StreamChannel>> tunnels;
+  for (auto& [id, s] : streams_)
+    if (s->tunnel) tunnels.push_back(s->tunnel);
+  for (auto& t : tunnels) t->on_shutdown();
   pump();
   if (streams_.empty()) conn.close_after_flush();
 }

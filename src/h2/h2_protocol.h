@@ -66,8 +66,13 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   bool set_done_callback(uint64_t serial, std::function<void()> fn) override;
   bool upgrade(http::Connection&, uint64_t, std::string_view,
                std::unique_ptr<http::Protocol>) override {
-    return false;  // no Upgrade inside HTTP/2 (RFC 9113 §8.6)
+    return false;  // no Upgrade inside HTTP/2 (RFC 9113 §8.6): extended CONNECT instead
   }
+  // RFC 8441: answers an extended CONNECT with `head` and keeps its stream open as a
+  // StreamChannel (h2/stream_channel.h) driven by the protocol `bind` returns.
+  bool tunnel(
+      http::Connection& conn, uint64_t serial, const http::ResponseHead& head,
+      const std::function<std::unique_ptr<http::Protocol>(http::ByteChannel&)>& bind) override;
   bool over_high_water(const http::Connection& conn, uint64_t serial) const override;
   bool client_gone(const http::Connection& conn, uint64_t serial) const override;
   // Resets only this stream (RST_STREAM INTERNAL_ERROR, RFC 9113 §8.1): the other streams on
@@ -89,6 +94,8 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   ssize_t read_body(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags);
 
  private:
+  friend class StreamChannel;
+  void deliver_tunnels();  // received DATA (and END_STREAM) to their channels' protocols
   bool take_upgrade(H2cRequest req, bool head_request);
   Stream* find(uint64_t serial) const;
   Stream* open_stream(uint64_t serial) const;
@@ -118,9 +125,10 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   FrameGuard guard_;
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
-  std::vector<int32_t> drained_;  // streams whose producer waits for on_drain
-  size_t preface_left_;           // client preface bytes the guard does not scan
-  bool in_recv_ = false;          // inside on_data: the connection flushes afterwards
+  std::vector<int32_t> drained_;       // streams whose producer waits for on_drain
+  std::vector<int32_t> tunnel_ready_;  // tunnel streams with input for deliver_tunnels()
+  size_t preface_left_;                // client preface bytes the guard does not scan
+  bool in_recv_ = false;               // inside on_data: the connection flushes afterwards
   bool pumping_ = false;
   bool repump_ = false;
   bool draining_ = false;          // server shutdown: GOAWAY sent

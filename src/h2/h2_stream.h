@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,11 +17,14 @@
 
 namespace fa::h2 {
 
+class StreamChannel;
+
 struct Stream {
   int32_t id = 0;
   // The request: pseudo-header fields (RFC 9113 §8.3.1) and regular fields, owned here; `head`
   // takes views into them at dispatch (the vectors no longer change then).
   std::string method, path, authority, scheme;
+  std::string protocol;  // :protocol of an extended CONNECT (RFC 8441 §4), e.g. "websocket"
   std::vector<std::pair<std::string, std::string>> fields;
   size_t field_bytes = 0;  // name + value + 32 per field (RFC 9113 §6.5.2's list size)
   bool in_trailers = false;
@@ -52,6 +56,8 @@ struct Stream {
   std::function<void()> on_drain;
   std::function<void()> on_done;
   http::ResponseCompressor compressor;
+  // Set once an extended CONNECT was answered (Exchange::tunnel): the stream carries bytes.
+  std::shared_ptr<StreamChannel> tunnel;
 
   size_t pending() const { return out.size() - out_off; }
 };

@@ -64,6 +64,20 @@ HandshakeCheck check_handshake(const http::RequestHead& head) {
   return {0, {}, key};
 }
 
+bool is_extended_connect(const http::RequestHead& head) {
+  return head.method_id == http::Method::kConnect && head.version_major == 2;
+}
+
+HandshakeCheck check_h2_handshake(const http::RequestHead& head) {
+  // RFC 8441 §5: :protocol websocket (H2Protocol routes only those here), the version as in
+  // RFC 6455, no key (the stream, not a nonce, ties the answer to the request).
+  if (!head.header("sec-websocket-key").empty())
+    return {400, "Sec-WebSocket-Key is not used over HTTP/2 (RFC 8441 section 5)", {}};
+  if (trim(head.header("sec-websocket-version")) != "13")
+    return {426, "unsupported Sec-WebSocket-Version", {}};
+  return {0, {}, {}};
+}
+
 std::string accept_key(std::string_view key) {
   std::string input;
   input.reserve(key.size() + kGuid.size());
@@ -117,6 +131,22 @@ std::string switching_protocols_head(
     out.append(name).append(": ").append(value).append("\r\n");
   }
   out.append("\r\n");
+  return out;
+}
+
+std::string tunnel_response_fields(std::string_view subprotocol, std::string_view extensions,
+                                   const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::string out;
+  if (!subprotocol.empty() && header_safe(subprotocol))
+    out.append("Sec-WebSocket-Protocol: ").append(subprotocol).append("\r\n");
+  if (!extensions.empty())
+    out.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
+  for (const auto& [name, value] : extra) {
+    if (name.empty() || !header_safe(name) || !header_safe(value) ||
+        name.find(':') != std::string::npos)
+      continue;
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
   return out;
 }
 

@@ -24,6 +24,12 @@ HandshakeCheck check_handshake(const http::RequestHead& head);
 inline constexpr std::string_view kUpgradeRequiredHeaders =
     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
 
+// RFC 8441: an HTTP/2 extended CONNECT with :protocol websocket (H2Protocol hands those to the
+// WebSocket route with the method CONNECT and version 2).
+bool is_extended_connect(const http::RequestHead& head);
+// RFC 8441 §5: Sec-WebSocket-Version 13 (426 otherwise), no Sec-WebSocket-Key (400).
+HandshakeCheck check_h2_handshake(const http::RequestHead& head);
+
 // base64(SHA-1(key + the GUID of §1.3)).
 std::string accept_key(std::string_view key);
 
@@ -37,5 +43,10 @@ std::vector<std::string> requested_subprotocols(const http::RequestHead& head);
 std::string switching_protocols_head(std::string_view accept, std::string_view subprotocol,
                                      std::string_view extensions,
                                      const std::vector<std::pair<std::string, std::string>>& extra);
+
+// The fields of the 200 that accepts an RFC 8441 WebSocket ("Name: value\r\n"...), with the
+// same filtering of `extra` as switching_protocols_head.
+std::string tunnel_response_fields(std::string_view subprotocol, std::string_view extensions,
+                                   const std::vector<std::pair<std::string, std::string>>& extra);
 
 }  // namespace fa::ws

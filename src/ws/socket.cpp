@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "http/connection.h"
+#include "ws/connection_channel.h"
 #include "ws/deflater.h"
 #include "ws/message_reader.h"
 #include "ws/ws_server.h"
@@ -32,20 +33,33 @@ std::string_view cut_utf8(std::string_view reason, size_t max) {
 
 Socket::Socket(http::Connection& conn, Callbacks cb, const Limits& limits,
                const DeflateParams* deflate, std::string subprotocol, std::string extensions)
-    : conn_(&conn),
-      loop_(conn.loop()),
+    : Socket(std::make_unique<ConnectionChannel>(conn), nullptr, conn.peer().host, conn.peer().port,
+             std::move(cb), limits, deflate, std::move(subprotocol), std::move(extensions)) {}
+
+Socket::Socket(http::ByteChannel& channel, std::string peer_host, uint16_t peer_port, Callbacks cb,
+               const Limits& limits, const DeflateParams* deflate, std::string subprotocol,
+               std::string extensions)
+    : Socket(nullptr, &channel, std::move(peer_host), peer_port, std::move(cb), limits, deflate,
+             std::move(subprotocol), std::move(extensions)) {}
+
+Socket::Socket(std::unique_ptr<ConnectionChannel> h1, http::ByteChannel* channel,
+               std::string peer_host, uint16_t peer_port, Callbacks cb, const Limits& limits,
+               const DeflateParams* deflate, std::string subprotocol, std::string extensions)
+    : conn_(h1 ? h1.get() : channel),
+      h1_(std::move(h1)),
+      loop_(conn_->loop()),
       cb_(std::move(cb)),
       limits_(limits),
       subprotocol_(std::move(subprotocol)),
-      extensions_(std::move(extensions)) {
+      extensions_(std::move(extensions)),
+      peer_host_(std::move(peer_host)),
+      peer_port_(peer_port) {
   if (deflate) {
     inflater_ = std::make_unique<Inflater>(*deflate);
     deflater_ = std::make_unique<Deflater>(*deflate, limits.deflate_level);
   }
   reader_ = std::make_unique<MessageReader>(
       ReaderConfig{limits.max_frame_bytes, limits.max_message_bytes, true}, inflater_.get());
-  peer_host_ = conn.peer().host;
-  peer_port_ = conn.peer().port;
 }
 
 Socket::~Socket() = default;
@@ -53,11 +67,8 @@ Socket::~Socket() = default;
 bool Socket::open() const {
   return conn_ && state_ == State::kOpen;
 }
-bool Socket::writable() const {
-  return conn_ && state_ == State::kOpen && !conn_->closing();
-}
 size_t Socket::buffered() const {
-  return conn_ ? conn_->output().size() : 0;
+  return conn_ ? conn_->buffered() : 0;
 }
 
 bool Socket::send_text(std::string_view utf8) {
@@ -68,41 +79,39 @@ bool Socket::send_binary(std::string_view bytes) {
 }
 
 bool Socket::send_data(Opcode op, std::string_view payload) {
-  if (!writable()) return false;
-  WriteQueue& out = conn_->output();
+  if (!conn_ || state_ != State::kOpen) return false;
   char head[10];
   if (deflater_ && deflater_->compress(payload, scratch_)) {
-    out.append(std::string_view(head, write_frame_head(head, op, scratch_.size(), true, true)));
-    out.append(std::string_view(scratch_));
-  } else {
-    out.append(std::string_view(head, write_frame_head(head, op, payload.size())));
-    out.append(payload);
+    return after_send(conn_->write(
+        std::string_view(head, write_frame_head(head, op, scratch_.size(), true, true)), scratch_,
+        !in_data_));
   }
-  return after_send();
+  return after_send(conn_->write(std::string_view(head, write_frame_head(head, op, payload.size())),
+                                 payload, !in_data_));
 }
 
 bool Socket::send_frame(const EncodedFrame& frame) {
-  if (!writable()) return false;
-  conn_->output().append(std::string_view(frame.bytes));
-  return after_send();
+  if (!conn_ || state_ != State::kOpen) return false;
+  return after_send(conn_->write(frame.bytes, {}, !in_data_));
 }
 
 bool Socket::ping(std::string_view payload) {
-  if (!writable() || payload.size() > kMaxControlPayload) return false;
-  send_control(Opcode::kPing, payload);
-  return after_send();
+  if (!conn_ || state_ != State::kOpen || payload.size() > kMaxControlPayload) return false;
+  char head[10];
+  return after_send(
+      conn_->write(std::string_view(head, write_frame_head(head, Opcode::kPing, payload.size())),
+                   payload, !in_data_));
 }
 
 void Socket::send_control(Opcode op, std::string_view payload) {
   char head[10];
-  conn_->output().append(std::string_view(head, write_frame_head(head, op, payload.size())));
-  conn_->output().append(payload);
+  conn_->write(std::string_view(head, write_frame_head(head, op, payload.size())), payload, false);
 }
 
-bool Socket::after_send() {
-  if (!in_data_) conn_->flush();  // inside on_data the connection flushes once at the end
-  if (!conn_ || conn_->closed()) return false;
-  if (!conn_->over_high_water()) return true;
+bool Socket::after_send(int written) {
+  // written: ByteChannel::write's answer (-1 closing/closed, 1 past the high-water mark).
+  if (written < 0 || !conn_) return false;
+  if (written == 0) return true;
   want_drain_ = true;
   return false;
 }
@@ -166,7 +175,7 @@ void Socket::resume_reading() {
   // Input read before the pause is delivered from the loop, not from inside this call: the
   // caller may be iterating its own queue. The kernel wakes us for anything still unread.
   held_scheduled_ = true;
-  loop_.defer([weak = std::weak_ptr<http::Connection>(conn_->shared_from_this()), this] {
+  loop_.defer([weak = conn_->life(), this] {
     auto conn = weak.lock();  // alive: its SocketProtocol still holds this socket
     if (!conn) return;
     held_scheduled_ = false;
@@ -191,13 +200,13 @@ void Socket::sync_reading() {
 
 void Socket::on_data() {
   if (!conn_) return;
-  http::Connection& conn = *conn_;
-  auto keep = conn.shared_from_this();  // a callback may close the connection
+  http::ByteChannel& conn = *conn_;
+  auto keep = conn.life().lock();  // a callback may close the connection
   ByteBuffer& in = conn.input();
   last_rx_ = loop_.now();
   in_data_ = true;
   while (conn_ && !conn.closing() && !in.empty()) {
-    if (app_paused_) break;  // held in the input buffer until resume_reading()
+    if (app_paused_) break;        // held in the input buffer until resume_reading()
     if (conn.over_high_water()) {  // the peer is not reading: stop reading it too
       out_paused_ = true;
       conn.pause_reading();
@@ -258,7 +267,7 @@ void Socket::on_peer_closed() {
   // The peer half-closed while we were not reading (EPOLLRDHUP): what it sent before its FIN
   // is still in the kernel; once reading resumes we read it and then meet the EOF again.
   if (app_paused_) return;
-  deliver_held();  // messages (perhaps a close frame) read before the EOF come first
+  deliver_held();           // messages (perhaps a close frame) read before the EOF come first
   if (app_paused_) return;  // paused again while they were delivered: the EOF waits too
   if (conn_ && !conn_->closing()) conn_->close_now();  // EOF without a close frame: 1006
 }
@@ -318,6 +327,7 @@ void Socket::on_shutdown() {
 
 void Socket::on_connection_closed() {
   conn_ = nullptr;
+  if (h1_) h1_->gone();
   state_ = State::kClosed;
   report_close(close_code::kAbnormal, {});
   // Callbacks often hold the SocketPtr (a cycle); drop them after the current callback ends.

@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "http/ascii.h"
+#include "http/byte_channel.h"
 #include "http/connection.h"
 #include "http/server.h"
 #include "ws/deflate_params.h"
@@ -22,6 +23,7 @@ struct Upgrade::State {
   std::vector<std::string> subprotocols;
   std::string peer_host;
   uint16_t peer_port = 0;
+  bool h2 = false;  // RFC 8441: accepted with a 200 on the HTTP/2 stream, not a 101
   bool done = false;
 };
 
@@ -53,6 +55,7 @@ SocketPtr Upgrade::accept(AcceptOptions options, Callbacks callbacks) {
   std::string extensions;
   bool deflate = st_->limits.permessage_deflate && !st_->extension_offers.empty() &&
                  negotiate_deflate(st_->extension_offers, params, extensions);
+  if (st_->h2) return accept_h2(params, deflate, std::move(extensions), options, callbacks);
   std::string head =
       switching_protocols_head(st_->accept, options.subprotocol, extensions, options.headers);
   SocketPtr socket;
@@ -82,6 +85,27 @@ SocketPtr Upgrade::accept(AcceptOptions options, Callbacks callbacks) {
     }
     conn->flush();
   }
+  return socket;
+}
+
+SocketPtr Upgrade::accept_h2(const DeflateParams& params, bool deflate, std::string extensions,
+                             AcceptOptions& options, Callbacks& callbacks) {
+  // RFC 8441 §5: a 2xx on the stream accepts; its DATA then carry the WebSocket frames.
+  std::string fields = tunnel_response_fields(options.subprotocol, extensions, options.headers);
+  SocketPtr socket;
+  SocketProtocol* proto = nullptr;
+  bool ok = st_->handle.tunnel(http::ResponseHead{200, {}, fields},
+                               [&](http::ByteChannel& channel) -> std::unique_ptr<http::Protocol> {
+                                 socket = std::make_shared<Socket>(
+                                     channel, st_->peer_host, st_->peer_port, std::move(callbacks),
+                                     st_->limits, deflate ? &params : nullptr,
+                                     std::move(options.subprotocol), std::move(extensions));
+                                 auto p = std::make_unique<SocketProtocol>(socket);
+                                 proto = p.get();
+                                 return p;
+                               });
+  if (!ok || !proto) return nullptr;
+  proto->start();  // input already received is delivered on the loop's next turn
   return socket;
 }
 
@@ -136,18 +160,23 @@ uint16_t Upgrade::peer_port() const {
 
 void start_upgrade(http::Request& req, http::Response& res, const UpgradeHandler& handler,
                    const Limits& limits) {
-  HandshakeCheck check = check_handshake(req.head);
+  bool h2 = is_extended_connect(req.head);
+  HandshakeCheck check = h2 ? check_h2_handshake(req.head) : check_handshake(req.head);
   if (check.status != 0) {
     std::string body(check.reason);
     body += "\n";
     res.send(http::ResponseHead{check.status, "text/plain; charset=utf-8",
-                                check.status == 426 ? kUpgradeRequiredHeaders : std::string_view()},
+                                check.status == 426
+                                    ? (h2 ? std::string_view("Sec-WebSocket-Version: 13\r\n")
+                                          : kUpgradeRequiredHeaders)
+                                    : std::string_view()},
              body);
     return;
   }
   auto st = std::make_unique<Upgrade::State>();
   st->limits = limits;
-  st->accept = accept_key(check.key);
+  st->h2 = h2;
+  if (!h2) st->accept = accept_key(check.key);
   st->extension_offers = joined_header(req.head, "sec-websocket-extensions");
   st->path.assign(req.head.path);
   st->query.assign(req.head.query);

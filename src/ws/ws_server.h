@@ -21,6 +21,7 @@
 #include "ws/frame.h"
 
 namespace fa::http {
+class ByteChannel;
 class Connection;
 class H1Protocol;
 struct Request;
@@ -62,6 +63,7 @@ struct AcceptOptions {
 };
 
 class SocketProtocol;
+class ConnectionChannel;
 class MessageReader;
 class Deflater;
 class Inflater;
@@ -110,22 +112,29 @@ class Socket {
   const std::string& peer_host() const { return peer_host_; }
   uint16_t peer_port() const { return peer_port_; }
 
-  // Made by Upgrade::accept (deflate: the negotiated permessage-deflate, or null).
+  // Made by Upgrade::accept (deflate: the negotiated permessage-deflate, or null): on the
+  // connection after a HTTP/1.1 101, or on an HTTP/2 stream's channel (RFC 8441), which
+  // outlives the socket's use of it (on_connection_closed ends that).
   Socket(http::Connection& conn, Callbacks cb, const Limits& limits, const DeflateParams* deflate,
          std::string subprotocol, std::string extensions);
+  Socket(http::ByteChannel& channel, std::string peer_host, uint16_t peer_port, Callbacks cb,
+         const Limits& limits, const DeflateParams* deflate, std::string subprotocol,
+         std::string extensions);
 
  private:
   friend class SocketProtocol;
+  Socket(std::unique_ptr<ConnectionChannel> h1, http::ByteChannel* channel, std::string peer_host,
+         uint16_t peer_port, Callbacks cb, const Limits& limits, const DeflateParams* deflate,
+         std::string subprotocol, std::string extensions);
   enum class State : uint8_t { kOpen, kClosing, kClosed };
   bool send_data(Opcode op, std::string_view payload);
   void send_control(Opcode op, std::string_view payload);
-  bool after_send();  // flush unless inside on_data; false past high water
-  void sync_reading();  // connection reads iff neither the app nor our output paused it
-  void deliver_held();  // resume: process input held back while paused, from the loop
+  bool after_send(int written);  // false when closed or past the high-water mark
+  void sync_reading();           // connection reads iff neither the app nor our output paused it
+  void deliver_held();           // resume: process input held back while paused, from the loop
   void on_close_frame(uint16_t code, std::string_view reason);
   void fail(uint16_t code, std::string_view reason);  // send close, then drop the TCP
   void report_close(uint16_t code, std::string_view reason);
-  bool writable() const;
   void arm_ping();
   // Called by SocketProtocol:
   void on_data();
@@ -135,7 +144,9 @@ class Socket {
   void on_shutdown();
   void on_connection_closed();
 
-  http::Connection* conn_;  // null once the connection is gone
+  // The bytes: the connection (h1_) or an HTTP/2 stream; null once it is gone.
+  http::ByteChannel* conn_;
+  std::unique_ptr<ConnectionChannel> h1_;
   EventLoop& loop_;
   Callbacks cb_;
   Limits limits_;
@@ -147,15 +158,15 @@ class Socket {
   State state_ = State::kOpen;
   bool close_reported_ = false;
   bool awaiting_pong_ = false;
-  TimePoint last_rx_{};      // when bytes last arrived from the peer
-  TimePoint ping_sent_{};    // when our last keep-alive ping went out
-  bool want_drain_ = false;  // a send returned false: call on_drain when output drains
-  bool out_paused_ = false;  // reading stopped because output is past the high-water mark
-  bool app_paused_ = false;  // reading stopped by pause_reading()
-  bool message_ascii_ = false;  // see message_ascii()
+  TimePoint last_rx_{};          // when bytes last arrived from the peer
+  TimePoint ping_sent_{};        // when our last keep-alive ping went out
+  bool want_drain_ = false;      // a send returned false: call on_drain when output drains
+  bool out_paused_ = false;      // reading stopped because output is past the high-water mark
+  bool app_paused_ = false;      // reading stopped by pause_reading()
+  bool message_ascii_ = false;   // see message_ascii()
   bool held_scheduled_ = false;  // deliver_held() is deferred on the loop
-  bool in_data_ = false;     // inside on_data: sends are flushed when it returns
-  std::string scratch_;      // compressed payloads (capacity kept)
+  bool in_data_ = false;         // inside on_data: sends are flushed when it returns
+  std::string scratch_;          // compressed payloads (capacity kept)
 };
 
 // The pending handshake of one upgrade request; movable. Dropped without accept/reject, the
@@ -193,6 +204,8 @@ class Upgrade {
   explicit Upgrade(std::unique_ptr<State> state);
 
  private:
+  SocketPtr accept_h2(const DeflateParams& params, bool deflate, std::string extensions,
+                      AcceptOptions& options, Callbacks& callbacks);
   std::unique_ptr<State> st_;
 };
 
