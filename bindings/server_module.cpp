@@ -19,6 +19,7 @@
 #include "compress/compression_config.h"
 #include "ws/ws_connection.h"
 #include "http/ascii.h"
+#include "ws/handshake.h"
 #include "ws/upgrade_route.h"
 
 namespace nb = nanobind;
@@ -81,9 +82,11 @@ ws::Limits ws_limits(size_t max_message_bytes, double ping_interval, double pong
 }
 
 // An Upgrade header whose protocol list names websocket (RFC 9110 §7.8; the token compared
-// case-insensitively, RFC 6455 §4.2.1). Such a request gets the handshake's own checks and
-// answers (400/426); any other request is plain HTTP.
+// case-insensitively, RFC 6455 §4.2.1), or an HTTP/2 extended CONNECT for websocket (RFC 8441,
+// which H2Protocol routes to GET routes only with :protocol websocket). Such a request gets
+// the handshake's own checks and answers (400/426); any other request is plain HTTP.
 bool asks_for_websocket(const http::RequestHead& head) {
+  if (ws::is_extended_connect(head)) return true;  // RFC 8441: h2 CONNECT :protocol websocket
   constexpr std::string_view kWs = "websocket";
   for (size_t i = 0; i < head.num_headers; ++i) {
     if (!http::ascii_iequals(head.headers[i].name, "upgrade")) continue;
