@@ -1,7 +1,7 @@
 // libFuzzer target over the HTTP/2 glue (src/h2): arbitrary frames after the client preface go
 // into a real Connection (one end of a socketpair) whose H1Protocol hands over to H2Protocol;
-// handlers answer whole, streamed and deferred, and push (PUSH_PROMISE); responses are drained
-// from the other end.
+// handlers answer whole, streamed and deferred, and push (PUSH_PROMISE), and a WebSocket echo
+// takes extended CONNECTs (RFC 8441); responses are drained from the other end.
 // With the first byte's top bit set, the connection starts as an h2c Upgrade request (RFC 7540
 // §3.2) whose HTTP2-Settings value is the input's first line, then the preface and frames.
 // Invariants: no crash, no sanitizer report, and the server's exchange count returns to zero.
@@ -22,6 +22,7 @@
 #include "http/connection.h"
 #include "http/h1_protocol.h"
 #include "http/server.h"
+#include "ws/ws_server.h"
 
 using namespace fa;
 using namespace fa::http;
@@ -55,6 +56,13 @@ struct Harness {
         h.push("/deferred");
         h.send(ResponseHead{200, "text/plain", {}}, "pushed");
       });
+    });
+    server.websocket("/ws", [](Request&, ws::Upgrade up) {
+      ws::Callbacks cb;
+      cb.on_message = [](ws::Socket& s, std::string_view d, bool binary) {
+        binary ? s.send_binary(d) : s.send_text(d);
+      };
+      up.accept({}, std::move(cb));
     });
     server.route("GET", "/throws", [](Request&, Response&) -> void { throw std::runtime_error("x"); });
   }

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import BaseModel
 
-from fasterapi import App, Request, StreamingResponse
+from fasterapi import App, Request, StreamingResponse, WebSocket
 
 app = App()
 late_pushes: list[bool] = []  # send_push_promise after the response (/pushing-streamed)
@@ -139,6 +139,26 @@ def finished() -> dict[str, int]:
 async def slow(seconds: float = 0.5) -> dict[str, float]:
     await asyncio.sleep(seconds)
     return {"slept": seconds}
+
+
+@app.websocket("/ws")
+async def ws_echo(websocket: WebSocket) -> None:
+    """Each message back as it came (WebSocket over h2: RFC 8441)."""
+    offered = websocket.subprotocols
+    await websocket.accept(subprotocol=offered[0] if offered else None)
+    while True:
+        msg = await websocket.receive()
+        if msg["type"] == "websocket.disconnect":
+            return
+        if msg.get("text") is not None:
+            await websocket.send_text(msg["text"])
+        else:
+            await websocket.send_bytes(msg["bytes"])
+
+
+@app.websocket("/ws-refuse")
+async def ws_refuse(websocket: WebSocket) -> None:
+    await websocket.close()  # before accept: 403
 
 
 if __name__ == "__main__":
