@@ -1,11 +1,12 @@
 """Streamed request bodies: which routes take them, and reading the next chunk.
 
 A route streams its body when nothing but the endpoint reads it: an ASGI app, or an endpoint
-whose parameters are the Request and scalar path/query/header/cookie values (no Body, Form,
-File, model or dependency). The engine then dispatches a body past 64 KiB (or chunked) as soon
-as the head is parsed, and `request.stream()` / ASGI `receive()` read it chunk by chunk, the
-connection pausing while the handler does not read (backpressure). Smaller bodies are read
-whole first, as on every other route.
+that calls `request.stream()` (or `request.receive()`) and whose parameters are the Request
+and scalar path/query/header/cookie values (no Body, Form, File, model or dependency). The
+engine then dispatches a body past 64 KiB (or chunked) as soon as the head is parsed, and
+`request.stream()` / ASGI `receive()` read it chunk by chunk, the connection pausing while
+the handler does not read (backpressure). Smaller bodies are read whole first, as on every
+other route.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def streams_body(route: Any) -> bool:
     if isinstance(endpoint, ASGIApp):
         return True
     if getattr(route, "dependencies", None):
+        return False
+    # Only an endpoint that reads the stream itself: one that calls request.json(), .form()
+    # or .body() keeps the body read whole before it runs (those need all of it anyway).
+    code = getattr(inspect.unwrap(endpoint), "__code__", None)
+    if code is None or not {"stream", "receive"} & set(code.co_names):
         return False
     try:
         sig = inspect.signature(endpoint)

@@ -49,6 +49,19 @@ async def _ready(value: R) -> R:
     return value
 
 
+def _body_bytes(req: Any) -> bytes:
+    """The engine's body, or a streamed body once `await request.body()` collected it."""
+    if req.body_streamed:
+        collected = req.__dict__.get("_streamed_body")
+        if collected is None:
+            raise RuntimeError(
+                "the request body is streamed (a large body on an endpoint that reads "
+                "request.stream()): `await request.body()` first, or iterate request.stream()"
+            )
+        return collected  # type: ignore[no-any-return]
+    return raw_body(req)
+
+
 class _StreamedBody(Body):
     """`request.body` of a streamed request (a streaming route, a large or chunked body):
     empty as bytes until collected; `await request.body()` reads the stream to its end."""
@@ -214,7 +227,7 @@ class Request(NativeRequest):  # type: ignore[misc]
         """The body decoded (UTF-8 unless told otherwise); a body that does not decode raises
         InvalidBodyError (a ValueError answered 400)."""
         try:
-            return raw_body(self).decode(encoding)
+            return _body_bytes(self).decode(encoding)
         except UnicodeDecodeError as e:
             raise InvalidBodyError(f"Request body is not valid {e.encoding}: {e.reason}") from e
 
@@ -222,7 +235,7 @@ class Request(NativeRequest):  # type: ignore[misc]
         """The body parsed as JSON. Malformed JSON (or a body that is not UTF-8) raises
         InvalidBodyError: a ValueError that is answered 400 {"detail": "Invalid JSON: ..."}."""
         try:
-            return json_loads(raw_body(self))
+            return json_loads(_body_bytes(self))
         except UnicodeDecodeError as e:
             raise InvalidBodyError(f"Invalid JSON: the body is not UTF-8 ({e.reason})") from e
         except ValueError as e:
@@ -297,9 +310,13 @@ class _FormCall:
         return self._coro().__await__()
 
     async def _coro(self) -> Any:
+        if self.req.body_streamed:
+            await self.req.body()  # collect a streamed body first
         return self._parse()
 
     async def __aenter__(self) -> Any:
+        if self.req.body_streamed:
+            await self.req.body()
         self.form = self._parse()
         return self.form
 

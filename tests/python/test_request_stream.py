@@ -193,7 +193,22 @@ def test_await_body_collects_a_streamed_body(server: Server) -> None:
         crc = post_streamed(s, "/collect", 3, chunked=True)
         status, _, body = Reader(s).response()
     assert status == 200
-    assert json.loads(body) == {"n": 3 * MiB, "crc": crc, "streamed": True}
+    assert json.loads(body) == {
+        "n": 3 * MiB,
+        "crc": crc,
+        "streamed": True,
+        "again": True,
+        "json_len": 0,
+    }
+    doc = b'{"a": "' + b"x" * (200 * 1024) + b'"}'
+    with server.connect() as s:  # request.json() after the body was collected
+        s.sendall(
+            b"POST /collect?json=1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(doc), doc)
+        )
+        status, _, body = Reader(s).response()
+    assert status == 200, body
+    assert json.loads(body)["json_len"] == 1 and json.loads(body)["streamed"] is True
 
 
 def test_small_body_is_one_chunk_as_before(server: Server) -> None:
@@ -271,14 +286,32 @@ def test_pipelined_requests_after_a_streamed_one(server: Server, chunked: bool) 
 
 
 def test_streaming_mark() -> None:
-    async def only_request(request: Request) -> None: ...
-    async def with_query(request: Request, q: str = "", n: int = 0) -> None: ...
-    async def with_body(request: Request, item: dict) -> None: ...  # type: ignore[type-arg]
-    async def with_body_param(request: Request, x: int = Body()) -> None: ...
-    async def with_dep(request: Request, d: int = Depends(lambda: 1)) -> None: ...
-    async def no_request(q: str = "") -> None: ...
-    async def annotated_body(request: Request, x: Annotated[int, Body()]) -> None: ...
-    async def annotated_query(request: Request, x: Annotated[int, Query()] = 0) -> None: ...
+    async def only_request(request: Request) -> None:
+        request.stream()
+
+    async def with_query(request: Request, q: str = "", n: int = 0) -> None:
+        request.stream()
+
+    async def with_body(request: Request, item: dict) -> None:  # type: ignore[type-arg]
+        request.stream()
+
+    async def with_body_param(request: Request, x: int = Body()) -> None:
+        request.stream()
+
+    async def with_dep(request: Request, d: int = Depends(lambda: 1)) -> None:
+        request.stream()
+
+    async def no_request(q: str = "") -> None:
+        pass
+
+    async def annotated_body(request: Request, x: Annotated[int, Body()]) -> None:
+        request.stream()
+
+    async def annotated_query(request: Request, x: Annotated[int, Query()] = 0) -> None:
+        request.stream()
+
+    async def reads_json(request: Request) -> None:  # needs the whole body: stays buffered
+        request.json()
 
     def mark(fn: Any) -> bool:
         return streams_body(Route("/x", fn, methods=["POST"]))
@@ -287,6 +320,7 @@ def test_streaming_mark() -> None:
     assert not mark(with_body) and not mark(with_body_param)
     assert not mark(with_dep) and not mark(no_request)
     assert not mark(annotated_body) and mark(annotated_query)
+    assert not mark(reads_json)
 
 
 def test_starlette_app_reads_request_stream(starlette_server: Server) -> None:

@@ -36,7 +36,14 @@ async def stream(request: Request) -> dict[str, Any]:
 @app.post("/collect")
 async def collect(request: Request) -> dict[str, Any]:
     body = await request.body()
-    return {"n": len(body), "crc": zlib.crc32(body), "streamed": request.body_streamed}
+    again = b"".join([chunk async for chunk in request.stream()])  # the collected body
+    return {
+        "n": len(body),
+        "crc": zlib.crc32(body),
+        "streamed": request.body_streamed,
+        "again": again == body,
+        "json_len": len(request.json()) if request.query_params.get("json") else 0,
+    }
 
 
 @app.post("/leave")
