@@ -259,6 +259,10 @@ class McpClient {
   }
   std::optional<int> returncode() const { return stdio_ ? stdio_->returncode() : std::nullopt; }
   size_t connects() const { return http_ ? http_->connects() : 0; }
+  void set_headers(const std::string& headers) {
+    if (!http_) throw std::runtime_error("McpClient: set_headers needs an HTTP upstream");
+    http_->set_headers(headers);
+  }
   bool listening() const { return http_ && http_->listening(); }
   bool alive() const { return up_ && up_->alive(); }
 
@@ -323,6 +327,7 @@ void register_mcp_client(nb::module_& m) {
       .def("respond_error", &McpClient::respond_error, nb::arg("id"), nb::arg("code"),
            nb::arg("message"))
       .def("set_era", &McpClient::set_era, nb::arg("modern"), nb::arg("version"))
+      .def("set_headers", &McpClient::set_headers, nb::arg("headers"))
       .def("listen", &McpClient::listen)
       .def("shutdown", &McpClient::shutdown, nb::arg("future"))
       .def("close", &McpClient::close)

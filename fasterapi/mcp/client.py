@@ -24,6 +24,7 @@ import inspect
 import itertools
 import json
 import os
+import re
 import sys
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +51,12 @@ _META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 _NAMED = ("tools/call", "prompts/get", "resources/read")
 
 Callback = Callable[..., Any]
+
+
+# A 401/403 the C++ upstream reports with the server's challenge (src/mcp/client/http_upstream.cpp).
+_CHALLENGE = re.compile(
+    r"^HTTP (401|403) without a JSON-RPC response; WWW-Authenticate: (.*)$", re.S
+)
 
 
 class MCPError(McpError):
@@ -521,7 +528,42 @@ class MCPClient:
         progress_callback: Callback | None = None,
     ) -> Any:
         """Sends a request, returns its `result`; raises MCPError for an error answer. On timeout
-        or cancellation the server is told with `notifications/cancelled`."""
+        or cancellation the server is told with `notifications/cancelled`. With `auth=`, a 401
+        or 403 insufficient_scope re-authorizes and retries, at most `auth.max_step_up` times
+        (basic/authorization.mdx "Scope Challenge Handling")."""
+        auth = self._t.auth if isinstance(self._t, _HttpTransport) else None
+        tries = 0
+        while True:
+            try:
+                return await self._request_once(method, params, timeout, progress_callback)
+            except MCPError as e:
+                m = _CHALLENGE.match(e.message) if auth is not None else None
+                if m is None or auth is None or tries >= auth.max_step_up:
+                    raise
+                tries += 1
+                await self._reauthorize(int(m.group(1)), m.group(2))
+
+    async def _reauthorize(self, status: int, challenge: str) -> None:
+        from fasterapi.mcp.client_auth import OAuthError
+
+        t = self._t
+        assert isinstance(t, _HttpTransport)
+        try:
+            await t.auth.handle_challenge(status, challenge)
+            value = await t.auth.authorization_header()
+        except (OAuthError, OSError) as e:
+            raise MCPError(CONNECTION_CLOSED, f"Authorization failed: {e}") from e
+        t.headers = t.base_headers + (f"Authorization: {value}\r\n" if value else "")
+        if self._native is not None:
+            self._native.set_headers(t.headers)
+
+    async def _request_once(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        timeout: float | None,
+        progress_callback: Callback | None,
+    ) -> Any:
         if self._closed_reason is not None or self._native is None:
             reason = self._closed_reason or "not connected"
             raise MCPError(CONNECTION_CLOSED, f"Connection closed: {reason}")

@@ -194,7 +194,7 @@ class OAuthClientProvider:
         self.max_step_up = max_step_up
         self.timeout = timeout
         self.verify = verify
-        self.attempts = 0  # authorizations run for this session (the step-up retry limit)
+        self.requested: list[str] = []  # scopes asked for so far (kept on step-up, SEP-2350)
         self.resource: str | None = None
         self.prm: dict[str, Any] | None = None
         self.as_metadata: dict[str, Any] = {}
@@ -240,9 +240,6 @@ class OAuthClientProvider:
         params = parse_www_authenticate(www_authenticate)
         if status == 403 and params.get("error") != "insufficient_scope":
             raise OAuthError(f"HTTP 403 ({params.get('error') or 'forbidden'})")
-        self.attempts += 1
-        if self.attempts > self.max_step_up:
-            raise OAuthError(f"gave up after {self.max_step_up} authorization attempts")
         async with self._http() as http:
             await self._discover(http, params.get("resource_metadata"))
             scope = self._select_scope(params.get("scope"))
@@ -337,6 +334,9 @@ class OAuthClientProvider:
             scopes = [str(s) for s in self.prm["scopes_supported"]]
         else:
             scopes = []
+        # Step-up keeps what was granted: the new request is the union (SEP-2350).
+        scopes += [s for s in self.requested if s not in scopes and s != "offline_access"]
+        self.requested = list(scopes)
         as_scopes = self.as_metadata.get("scopes_supported") or []
         grants = self.as_metadata.get("grant_types_supported") or []
         if scopes and "offline_access" in as_scopes and "refresh_token" in grants:

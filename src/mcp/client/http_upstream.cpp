@@ -107,6 +107,7 @@ class HttpUpstream::Conn final : public ResponseSink,
     body_.clear();
     sse_mode_ = false;
     status_ = 0;
+    www_authenticate_.clear();
     parser_.reset();
     sse_ = SseParser();
     events_ = 0;
@@ -142,6 +143,7 @@ class HttpUpstream::Conn final : public ResponseSink,
 
   void on_head(const ResponseHead& head) override {
     status_ = head.status;
+    if (status_ == 401 || status_ == 403) www_authenticate_ = head.header("www-authenticate");
     sse_mode_ = head.header("content-type").starts_with("text/event-stream");
     up_.on_head_seen(head.header("mcp-session-id"));
   }
@@ -179,6 +181,7 @@ class HttpUpstream::Conn final : public ResponseSink,
     e.last_event_id = sse_.last_event_id();
     e.has_retry = sse_.has_retry();
     e.retry_ms = sse_.retry_ms();
+    e.www_authenticate = www_authenticate_;
     up_.ended(self, std::move(current), e, parser_.keep_alive());
   }
 
@@ -186,6 +189,7 @@ class HttpUpstream::Conn final : public ResponseSink,
   HttpResponseParser parser_;
   SseParser sse_;
   std::string body_;
+  std::string www_authenticate_;
   int status_ = 0;
   size_t events_ = 0;
   bool sse_mode_ = false, got_bytes_ = false;
@@ -331,6 +335,9 @@ void HttpUpstream::ended(const std::shared_ptr<Conn>& conn, Pending p, const End
       // The response ended without answering the request (an HTTP error, a 202 for a request).
       if (e.status == 404 && !session_id_.empty())
         fail_id(p.id, "HTTP 404: the server no longer knows this session");
+      else if (!e.www_authenticate.empty())  // the caller's OAuth client reads the challenge
+        fail_id(p.id, "HTTP " + std::to_string(e.status) +
+                          " without a JSON-RPC response; WWW-Authenticate: " + e.www_authenticate);
       else
         fail_id(p.id, "HTTP " + std::to_string(e.status) + " without a JSON-RPC response");
       break;

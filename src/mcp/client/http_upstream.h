@@ -63,6 +63,9 @@ class HttpUpstream final : public Upstream {
   // Management"); the owner then makes a new upstream, which initializes again.
   bool alive() const override { return !closed_ && !expired_; }
   const std::string& session_id() const { return session_id_; }
+  // Replaces the extra request headers (preformatted "Name: value\r\n"): a refreshed or
+  // stepped-up Authorization (basic/authorization.mdx "Access Token Usage") for later requests.
+  void set_headers(std::string headers) { http_.headers = std::move(headers); }
   size_t connections() const { return conns_.size(); }
   size_t connects() const { return connects_; }  // connections opened so far (keep-alive test)
   bool listening() const { return listener_ != nullptr; }
@@ -102,6 +105,7 @@ class HttpUpstream final : public Upstream {
     std::string last_event_id;
     bool has_retry = false;
     uint64_t retry_ms = 0;
+    std::string www_authenticate;  // of a 401/403 (RFC 6750 §3, RFC 9728 §5.1)
   };
   HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions options,
                HttpUpstreamOptions http);

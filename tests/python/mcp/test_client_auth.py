@@ -5,6 +5,7 @@ HS256 tokens BearerAuth verifies). 2025-11-25 basic/authorization.mdx."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -52,6 +53,7 @@ class AuthServer:
         self.challenges: dict[str, str] = {}
         self.resource = ""
         self.bad_iss = False
+        self.lifetime = 300
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -149,7 +151,7 @@ class AuthServer:
             return 400, {"error": "unsupported_grant_type"}
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": form.get("resource", ""), "sub": cid,
-                  "scope": "mcp:tools", "iat": now, "exp": now + 300}  # fmt: skip
+                  "scope": "mcp:tools", "iat": now, "exp": now + self.lifetime}  # fmt: skip
         access = jwt.encode(claims, SECRET, algorithm="HS256")
         return 200, {"access_token": access, "token_type": "Bearer", "expires_in": 300,
                      "refresh_token": f"refresh-{cid}", "scope": "mcp:tools"}  # fmt: skip
@@ -185,11 +187,11 @@ class Browser:
         return q["code"], q.get("state"), q.get("iss")
 
 
-def guarded(a: AuthServer, port: int) -> MCPServer:
+def guarded(a: AuthServer, port: int, **kw: Any) -> MCPServer:
     resource = f"http://127.0.0.1:{port}/mcp"
     a.resource = resource
     auth = BearerAuth(issuer=a.issuer, audience=resource, secret=SECRET,
-                      required_scopes=["mcp:tools"])  # fmt: skip
+                      required_scopes=["mcp:tools"], **kw)  # fmt: skip
     server = MCPServer(name="guarded", auth=auth, authorization_servers=[a.issuer])
 
     @server.tool()
@@ -320,3 +322,26 @@ def test_helpers() -> None:
     assert not OAuthToken("t", expires_in=None).expired()
     assert OAuthToken("t", expires_in=10, obtained_at=0).expired()
     assert issubclass(OAuthError, Exception)
+
+
+def test_a_401_mid_session_reauthorizes_and_retries() -> None:
+    """The token expires while the session is open: the next request's 401 (with the server's
+    challenge, from the C++ upstream) runs the flow again, the upstream gets the new header and
+    the request is retried on the same session."""
+    port = free_port()
+
+    async def main() -> None:
+        with auth_server(auth_methods=["none"], clients={}) as a:
+            server = guarded(a, port, leeway=0, verified_cache_ttl=0)
+            async with serving(server, port) as url:
+                a.lifetime = 2
+                async with MCPClient.http(url, auth=code_flow(a, url)) as c:
+                    sid = c.session_id
+                    a.lifetime = 300
+                    await asyncio.sleep(3.2)
+                    out = await c.call_tool("whoami", {})
+                    assert out["content"][0]["text"] == "dyn-0 mcp:tools"
+                    assert c.session_id == sid
+            assert len(a.requests("/authorize")) == 2
+
+    run(main())
