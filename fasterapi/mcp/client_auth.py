@@ -194,6 +194,7 @@ class OAuthClientProvider:
         self.max_step_up = max_step_up
         self.timeout = timeout
         self.verify = verify
+        self.registered_at: str | None = None  # the issuer the stored client belongs to
         self.requested: list[str] = []  # scopes asked for so far (kept on step-up, SEP-2350)
         self.resource: str | None = None
         self.prm: dict[str, Any] | None = None
@@ -349,8 +350,10 @@ class OAuthClientProvider:
     async def _client(self, http: httpx.AsyncClient) -> OAuthClientInformation:
         if self.preregistered is not None:
             return self.preregistered
+        # SEP-2352: a registration belongs to its authorization server; when the PRM names
+        # another one, register again rather than present the old client_id there.
         stored = await self.storage.get_client_info()
-        if stored is not None:
+        if stored is not None and self.registered_at in (None, self.issuer):
             return stored
         meta = self.as_metadata
         if self.client_metadata_url and meta.get("client_id_metadata_document_supported"):
@@ -375,6 +378,7 @@ class OAuthClientProvider:
             body["client_id"], body.get("client_secret"), body.get("token_endpoint_auth_method")
         )
         await self.storage.set_client_info(info)
+        self.registered_at = self.issuer
         return info
 
     def _auth_method(self, client: OAuthClientInformation) -> str:

@@ -345,3 +345,21 @@ def test_a_401_mid_session_reauthorizes_and_retries() -> None:
             assert len(a.requests("/authorize")) == 2
 
     run(main())
+
+
+def test_a_new_authorization_server_gets_a_new_registration() -> None:
+    """SEP-2352: the client registered at one authorization server is not presented to
+    another; the PRM naming a new issuer means registering again."""
+
+    async def main() -> None:
+        with auth_server(auth_methods=["none"], clients={}) as a1:
+            with auth_server(auth_methods=["none"], clients={}) as a2:
+                provider = code_flow(a1, "http://127.0.0.1:1/mcp")
+                async with httpx.AsyncClient() as http:
+                    for a in (a1, a1, a2):
+                        provider.issuer, provider.as_metadata = a.issuer, a.metadata()
+                        await provider._client(http)
+                assert len(a1.requests("/register")) == 1
+                assert len(a2.requests("/register")) == 1
+
+    run(main())
