@@ -127,7 +127,9 @@ int main(int argc, char** argv) {
   }
   std::printf("Requests/sec: %.2f\nTransfer/sec: %s\n", rps, human_bytes(bps).c_str());
 
-  int status = 0;
+  // No response at all is a failed run (wrong port, server down), not a zero to be averaged.
+  int status = s.responses == 0 ? 1 : 0;
+  if (s.responses == 0) std::fprintf(stderr, "loadgen: no response from the server\n");
   std::string onemrc_json;
   if (o.onemrc) {
     OneMrcTotals want = onemrc_expected(o), got;
