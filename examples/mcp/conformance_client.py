@@ -20,6 +20,7 @@ import httpx
 from fasterapi.mcp import MCPClient, MCPError
 from fasterapi.mcp.client_auth import (
     ClientCredentialsProvider,
+    JwtBearerProvider,
     OAuthClientProvider,
     OAuthError,
 )
@@ -65,6 +66,8 @@ def make_auth(url: str, scenario: str) -> OAuthClientProvider | None:
             private_key_pem=ctx.get("private_key_pem"),
             signing_algorithm=ctx.get("signing_algorithm", "ES256"),
         )
+    if scenario == "auth/wif-jwt-bearer":  # the workload's JWT comes from its platform
+        return JwtBearerProvider(url, ctx["client_id"], ctx["valid_jwt"])
     fixture = AutoApprove()
     return OAuthClientProvider(
         url,

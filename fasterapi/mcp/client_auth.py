@@ -560,9 +560,48 @@ class ClientCredentialsProvider(OAuthClientProvider):
         return await self._token_request(http, client, form)
 
 
+class JwtBearerProvider(OAuthClientProvider):
+    """The RFC 7523 §2.1 jwt-bearer grant for workload identity federation (SEP-1933): the
+    workload's JWT (from its platform: `assertion` is the token, or a function returning it,
+    called on each authorization) is exchanged for an access token. Errors (invalid_grant,
+    invalid_scope, unauthorized_client) are raised, never retried with another grant."""
+
+    GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+    def __init__(
+        self,
+        server_url: str,
+        client_id: str,
+        assertion: str | Callable[[], str | Awaitable[str]],
+        *,
+        scope: str | None = None,
+        storage: TokenStorage | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(server_url, storage=storage, client_id=client_id, **kwargs)
+        self.assertion = assertion
+        self.scope = scope
+
+    def _auth_method(self, client: OAuthClientInformation) -> str:
+        return "none"
+
+    async def _obtain(self, http: httpx.AsyncClient, scope: str | None) -> OAuthToken:
+        client = await self._client(http)
+        a = self.assertion() if callable(self.assertion) else self.assertion
+        if not isinstance(a, str):
+            a = await a
+        form = {"grant_type": self.GRANT, "assertion": a}
+        if self.scope or scope:
+            form["scope"] = str(self.scope or scope)
+        if self.resource:
+            form["resource"] = self.resource
+        return await self._token_request(http, client, form)
+
+
 __all__ = [
     "ClientCredentialsProvider",
     "InMemoryTokenStorage",
+    "JwtBearerProvider",
     "OAuthClientInformation",
     "OAuthClientProvider",
     "OAuthError",

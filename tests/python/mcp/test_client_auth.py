@@ -29,6 +29,7 @@ from fasterapi.mcp import Context, MCPClient, MCPError, MCPServer  # noqa: E402
 from fasterapi.mcp.auth import BearerAuth  # noqa: E402
 from fasterapi.mcp.client_auth import (  # noqa: E402
     ClientCredentialsProvider,
+    JwtBearerProvider,
     OAuthClientProvider,
     OAuthError,
     OAuthToken,
@@ -146,6 +147,11 @@ class AuthServer:
             digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
             challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
             if self.challenges.get(cid) != challenge:  # RFC 7636 §4.6
+                return 400, {"error": "invalid_grant"}
+        elif grant == JwtBearerProvider.GRANT:  # RFC 7523 §3: the assertion is for this AS
+            try:
+                jwt.decode(form.get("assertion", ""), SECRET, ["HS256"], audience=self.issuer)
+            except jwt.InvalidTokenError:
                 return 400, {"error": "invalid_grant"}
         elif grant not in ("refresh_token", "client_credentials"):
             return 400, {"error": "unsupported_grant_type"}
@@ -361,5 +367,30 @@ def test_a_new_authorization_server_gets_a_new_registration() -> None:
                         await provider._client(http)
                 assert len(a1.requests("/register")) == 1
                 assert len(a2.requests("/register")) == 1
+
+    run(main())
+
+
+def test_jwt_bearer_grant_for_a_workload() -> None:
+    port = free_port()
+
+    async def main() -> None:
+        with auth_server(auth_methods=["none"], clients={"wl": None}) as a:
+            async with serving(guarded(a, port), port) as url:
+                now = int(time.time())
+                good = jwt.encode({"iss": "k8s", "sub": "wl", "aud": a.issuer, "exp": now + 60},
+                                  SECRET, algorithm="HS256")  # fmt: skip
+                async with MCPClient.http(url, auth=JwtBearerProvider(url, "wl", good)) as c:
+                    out = await c.call_tool("whoami", {})
+                    assert out["content"][0]["text"] == "wl mcp:tools"
+                (tok,) = a.requests("/token")
+                assert tok["grant_type"] == JwtBearerProvider.GRANT and tok["assertion"] == good
+                # An assertion for another audience: invalid_grant, raised, not retried.
+                bad = jwt.encode({"sub": "wl", "aud": "https://elsewhere", "exp": now + 60},
+                                 SECRET, algorithm="HS256")  # fmt: skip
+                with pytest.raises(MCPError, match="invalid_grant"):
+                    async with MCPClient.http(url, auth=JwtBearerProvider(url, "wl", bad)):
+                        pass
+                assert len(a.requests("/token")) == 2
 
     run(main())
