@@ -129,9 +129,12 @@ class Socket {
   enum class State : uint8_t { kOpen, kClosing, kClosed };
   bool send_data(Opcode op, std::string_view payload);
   void send_control(Opcode op, std::string_view payload);
+  int write_out(std::string_view a, std::string_view b, bool flush);  // ByteChannel::write
   bool after_send(int written);  // false when closed or past the high-water mark
-  void sync_reading();           // connection reads iff neither the app nor our output paused it
-  void deliver_held();           // resume: process input held back while paused, from the loop
+  template <class Channel>
+  void read_input(Channel& conn);  // on_data's loop
+  void sync_reading();             // connection reads iff neither the app nor our output paused it
+  void deliver_held();             // resume: process input held back while paused, from the loop
   void on_close_frame(uint16_t code, std::string_view reason);
   void fail(uint16_t code, std::string_view reason);  // send close, then drop the TCP
   void report_close(uint16_t code, std::string_view reason);
