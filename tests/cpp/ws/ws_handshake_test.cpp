@@ -35,6 +35,28 @@ TEST(WsHandshake, AcceptKeyOfRfc6455Example) {
   EXPECT_EQ(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+// RFC 8441 §5: H2Protocol hands an extended CONNECT to the route as method CONNECT, version 2.
+TEST(WsHandshake, ExtendedConnectOverHttp2) {
+  auto get = parse(kGood);
+  EXPECT_FALSE(is_extended_connect(get.head));
+  auto h2 = parse("Sec-WebSocket-Version: 13\r\n", "CONNECT /ws HTTP/1.1");
+  h2.head.version_major = 2;
+  ASSERT_TRUE(is_extended_connect(h2.head));
+  EXPECT_EQ(check_h2_handshake(h2.head).status, 0);
+  auto no_version = parse("", "CONNECT /ws HTTP/1.1");
+  EXPECT_EQ(check_h2_handshake(no_version.head).status, 426);
+  auto old = parse("Sec-WebSocket-Version: 8\r\n", "CONNECT /ws HTTP/1.1");
+  EXPECT_EQ(check_h2_handshake(old.head).status, 426);
+  auto keyed = parse("Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+                     "CONNECT /ws HTTP/1.1");
+  EXPECT_EQ(check_h2_handshake(keyed.head).status, 400);
+  // The 200's fields: the subprotocol, the extensions, the app's headers minus unsafe ones.
+  EXPECT_EQ(tunnel_response_fields("chat", "permessage-deflate",
+                                   {{"X-A", "1"}, {"X-Bad", "a\r\nb"}, {"", "x"}}),
+            "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"
+            "X-A: 1\r\n");
+}
+
 TEST(WsHandshake, ChecksTheRequest) {
   auto ok = parse(kGood);
   HandshakeCheck c = check_handshake(ok.head);
