@@ -20,6 +20,7 @@ import httpx
 from fasterapi.mcp import MCPClient, MCPError
 from fasterapi.mcp.client_auth import (
     ClientCredentialsProvider,
+    EnterpriseAuthProvider,
     JwtBearerProvider,
     OAuthClientProvider,
     OAuthError,
@@ -65,6 +66,15 @@ def make_auth(url: str, scenario: str) -> OAuthClientProvider | None:
             client_secret=ctx.get("client_secret"),
             private_key_pem=ctx.get("private_key_pem"),
             signing_algorithm=ctx.get("signing_algorithm", "ES256"),
+        )
+    if "idp_id_token" in ctx:  # SEP-990: the user's IdP session is the starting point
+        return EnterpriseAuthProvider(
+            url,
+            ctx["client_id"],
+            client_secret=ctx.get("client_secret"),
+            idp_token_endpoint=ctx["idp_token_endpoint"],
+            idp_client_id=ctx["idp_client_id"],
+            id_token=ctx["idp_id_token"],
         )
     if scenario == "auth/wif-jwt-bearer":  # the workload's JWT comes from its platform
         return JwtBearerProvider(url, ctx["client_id"], ctx["valid_jwt"])

@@ -598,8 +598,80 @@ class JwtBearerProvider(OAuthClientProvider):
         return await self._token_request(http, client, form)
 
 
+class EnterpriseAuthProvider(JwtBearerProvider):
+    """Enterprise-managed authorization (SEP-990, "cross-app access"): the user's ID token from
+    the enterprise IdP is exchanged there (RFC 8693 token exchange) for an ID-JAG, an identity
+    assertion for this MCP server's authorization server, which the jwt-bearer grant (RFC 7523)
+    turns into the access token. `client_id`/`client_secret`: this client at the MCP server's
+    authorization server (client_secret_basic); `idp_client_id`: at the IdP."""
+
+    TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+    ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+    ID_JAG = "urn:ietf:params:oauth:token-type:id-jag"
+
+    def __init__(
+        self,
+        server_url: str,
+        client_id: str,
+        *,
+        idp_token_endpoint: str,
+        idp_client_id: str,
+        id_token: str | Callable[[], str | Awaitable[str]],
+        client_secret: str | None = None,
+        idp_client_secret: str | None = None,
+        scope: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(server_url, client_id, id_token, scope=scope, **kwargs)
+        if client_secret is not None and self.preregistered is not None:
+            self.preregistered.client_secret = client_secret
+        self.idp_token_endpoint = idp_token_endpoint
+        self.idp_client_id = idp_client_id
+        self.idp_client_secret = idp_client_secret
+
+    def _auth_method(self, client: OAuthClientInformation) -> str:
+        return "none" if client.client_secret is None else "client_secret_basic"
+
+    async def _obtain(self, http: httpx.AsyncClient, scope: str | None) -> OAuthToken:
+        subject = self.assertion() if callable(self.assertion) else self.assertion
+        if not isinstance(subject, str):
+            subject = await subject
+        form = {
+            "grant_type": self.TOKEN_EXCHANGE,
+            "subject_token": subject,
+            "subject_token_type": self.ID_TOKEN,
+            "requested_token_type": self.ID_JAG,
+            "audience": str(self.as_metadata.get("issuer") or self.issuer),
+            "resource": str(self.resource or canonical_resource(self.server_url)),
+            "client_id": self.idp_client_id,
+        }
+        if self.idp_client_secret is not None:
+            form["client_secret"] = self.idp_client_secret
+        if self.scope or scope:
+            form["scope"] = str(self.scope or scope)
+        r = await http.post(
+            self.idp_token_endpoint, data=form, headers={"Accept": "application/json"}
+        )
+        try:
+            body = r.json()
+        except ValueError:
+            body = {}
+        jag = body.get("access_token") if isinstance(body, dict) else None
+        if r.status_code != 200 or not isinstance(jag, str):
+            err = body.get("error") if isinstance(body, dict) else None
+            raise OAuthError(f"token exchange at the IdP failed: HTTP {r.status_code} {err}")
+        if body.get("issued_token_type") not in (None, self.ID_JAG):
+            raise OAuthError(f"the IdP issued {body.get('issued_token_type')!r}, not an ID-JAG")
+        self.assertion = jag
+        try:
+            return await super()._obtain(http, scope)
+        finally:
+            self.assertion = subject
+
+
 __all__ = [
     "ClientCredentialsProvider",
+    "EnterpriseAuthProvider",
     "InMemoryTokenStorage",
     "JwtBearerProvider",
     "OAuthClientInformation",

@@ -29,6 +29,7 @@ from fasterapi.mcp import Context, MCPClient, MCPError, MCPServer  # noqa: E402
 from fasterapi.mcp.auth import BearerAuth  # noqa: E402
 from fasterapi.mcp.client_auth import (  # noqa: E402
     ClientCredentialsProvider,
+    EnterpriseAuthProvider,
     JwtBearerProvider,
     OAuthClientProvider,
     OAuthError,
@@ -143,6 +144,16 @@ class AuthServer:
         if cid is None:
             return 401, {"error": "invalid_client"}
         grant = form.get("grant_type")
+        if grant == EnterpriseAuthProvider.TOKEN_EXCHANGE:  # the IdP's side (RFC 8693)
+            try:
+                idt = jwt.decode(form["subject_token"], SECRET, ["HS256"], audience=cid)
+            except (KeyError, jwt.InvalidTokenError):
+                return 400, {"error": "invalid_grant"}
+            exp = int(time.time()) + 60
+            jag = jwt.encode({"sub": idt["sub"], "aud": form["audience"], "exp": exp,
+                              "resource": form["resource"]}, SECRET, algorithm="HS256")  # fmt: skip
+            return 200, {"access_token": jag, "issued_token_type": EnterpriseAuthProvider.ID_JAG,
+                         "token_type": "N_A"}  # fmt: skip
         if grant == "authorization_code":
             digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
             challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -392,5 +403,34 @@ def test_jwt_bearer_grant_for_a_workload() -> None:
                     async with MCPClient.http(url, auth=JwtBearerProvider(url, "wl", bad)):
                         pass
                 assert len(a.requests("/token")) == 2
+
+    run(main())
+
+
+def test_enterprise_managed_authorization() -> None:
+    """SEP-990: ID token -> (token exchange at the IdP) ID-JAG -> (jwt-bearer) access token.
+    The fixture plays both the IdP and the MCP server's authorization server."""
+    port = free_port()
+
+    async def main() -> None:
+        methods = ["client_secret_basic", "none"]
+        with auth_server(auth_methods=methods, clients={"app": "s", "idp-app": None}) as a:
+            async with serving(guarded(a, port), port) as url:
+                now = int(time.time())
+                id_token = jwt.encode({"sub": "alice", "aud": "idp-app", "exp": now + 60},
+                                      SECRET, algorithm="HS256")  # fmt: skip
+                provider = EnterpriseAuthProvider(
+                    url, "app", client_secret="s", idp_token_endpoint=f"{a.issuer}/token",
+                    idp_client_id="idp-app", id_token=id_token,
+                )  # fmt: skip
+                async with MCPClient.http(url, auth=provider) as c:
+                    out = await c.call_tool("whoami", {})
+                    assert out["content"][0]["text"] == "app mcp:tools"
+                exchange, grant = a.requests("/token")
+                assert exchange["grant_type"] == EnterpriseAuthProvider.TOKEN_EXCHANGE
+                assert exchange["audience"] == a.issuer and exchange["resource"] == url
+                assert exchange["requested_token_type"] == EnterpriseAuthProvider.ID_JAG
+                assert grant["grant_type"] == JwtBearerProvider.GRANT
+                assert jwt.decode(grant["assertion"], SECRET, ["HS256"], audience=a.issuer)
 
     run(main())
