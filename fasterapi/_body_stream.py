@@ -69,7 +69,8 @@ def streams_body(route: Any) -> bool:
 
 def next_chunk(req: Any) -> asyncio.Future[tuple[bytes | None, int]]:
     """(data, status) of the next read: bytes, b"" at the end, or None with the status
-    (0 the client left; 400/413 refused; -1 nothing to read: the exchange is over)."""
+    (0 the client left; 400/408/413 answered by the engine; -1 nothing to read: the
+    exchange is over)."""
     fut: asyncio.Future[tuple[bytes | None, int]] = asyncio.get_running_loop().create_future()
 
     def done(data: bytes | None, status: int) -> None:
@@ -84,6 +85,8 @@ def next_chunk(req: Any) -> asyncio.Future[tuple[bytes | None, int]]:
 def disconnect_reason(status: int) -> str:
     if status == 413:
         return "the request body is larger than max_body_bytes (answered 413)"
+    if status == 408:
+        return "the client stopped sending the body (answered 408 after body_timeout)"
     if status == 400:
         return "the request body's chunked framing is malformed (answered 400)"
     return "the client disconnected before the body was complete"

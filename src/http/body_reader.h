@@ -11,7 +11,7 @@ namespace fa::http {
 enum class BodyEvent : uint8_t {
   kData,   // `chunk` holds the next body bytes (valid only during the call: copy them)
   kEnd,    // the body is complete (RFC 9112 §6.3: Content-Length reached, or last-chunk)
-  kError,  // `status`: 0 the client left mid-body; 400 bad chunked framing; 413 too large
+  kError,  // `status`: 0 the client left mid-body; 400 bad chunked framing; 408 stalled; 413 too big
 };
 
 // Called exactly once per read_body() call; may be called before read_body() returns.

@@ -67,7 +67,8 @@ void H1Protocol::pump_body(Connection& conn) {
         fail_body(conn, 0, "the client closed the connection mid-body");
         continue;
       }
-      conn.resume_reading();  // wait for bytes
+      conn.resume_reading();  // wait for bytes; no progress for body_timeout: 408
+      conn.set_deadline(server_.config().body_timeout);
       return;
     }
     std::string_view chunk;
@@ -95,6 +96,7 @@ void H1Protocol::pump_body(Connection& conn) {
     }
     auto fn = std::move(reader_);
     reader_ = nullptr;
+    conn.clear_deadline();  // the handler's pace is not the client's fault
     fn(BodyEvent::kData, chunk, 0);
   }
   // No read pending: stop reading while body bytes wait (backpressure), or when the body is
@@ -119,6 +121,14 @@ void H1Protocol::fail_body(Connection& conn, int status, std::string_view reason
   server_.exchange_finished();
   run_done_callback();
   send_error(conn, status, reason);
+}
+
+void H1Protocol::body_timed_out(Connection& conn) {
+  // RFC 9110 §15.5.9: the client stopped sending the body a read is waiting for.
+  if (body_stream_ && reader_ && body_state_ == BodyState::kReading) {
+    fail_body(conn, 408, "timed out reading the request body");
+    pump_body(conn);  // the pending read gets the error
+  }
 }
 
 void H1Protocol::end_body_stream() {

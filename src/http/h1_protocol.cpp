@@ -523,7 +523,10 @@ void H1Protocol::on_close(Connection& conn) {
 }
 
 void H1Protocol::on_timeout(Connection& conn) {
-  if (state_ == State::kHandling) return;  // handlers have no deadline here
+  if (state_ == State::kHandling) {  // handlers have no deadline; a streamed body's reads do
+    body_timed_out(conn);
+    return;
+  }
   if (partial_head_ || state_ == State::kBody) {
     send_error(conn, 408, "timed out reading the request");
     return;

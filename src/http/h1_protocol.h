@@ -86,6 +86,7 @@ class H1Protocol final : public Protocol, public Exchange {
   void pump_body(Connection& conn);
   void fail_body(Connection& conn, int status, std::string_view reason);
   void end_body_stream();
+  void body_timed_out(Connection& conn);
   // Whether a response call comes from outside on_data (a deferred handler): flush it now.
   bool deferred(const Connection& conn) const;
 

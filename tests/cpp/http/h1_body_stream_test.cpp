@@ -198,6 +198,45 @@ TEST(H1BodyStream, ClientLeavingMidBodyEndsTheStreamWithAnError) {
   EXPECT_GT(g_chunks.load(), 0);
 }
 
+TEST(H1BodyStream, AStalledBodyTimesOutWith408) {
+  reset();
+  ServerConfig cfg;
+  cfg.body_timeout = std::chrono::seconds(1);
+  ServerThread st(routes, cfg);
+  int fd = connect_to(st.port());
+  ASSERT_TRUE(send_all(fd, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"));
+  ASSERT_TRUE(send_all(fd, pattern_body(100000)));  // then nothing more
+  std::string pending;
+  auto r = read_response(fd, pending);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.status, 408);
+  EXPECT_EQ(g_error_status.load(), 408);
+  EXPECT_TRUE(wait_closed(fd));
+  close(fd);
+}
+
+TEST(H1BodyStream, ExpectContinueIsAnsweredAtDispatch) {
+  reset();
+  ServerThread st(routes);
+  int fd = connect_to(st.port());
+  ASSERT_TRUE(send_all(fd,
+                       "POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                       "Content-Length: 100000\r\n\r\n"));
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  char buf[64];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  std::string body = pattern_body(100000);
+  ASSERT_TRUE(send_all(fd, body));
+  std::string pending;
+  auto r = read_response(fd, pending);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.body, "n=100000 sum=" + std::to_string(byte_sum(body)));
+  close(fd);
+}
+
 TEST(H1BodyStream, AnUnreadBodyHoldsTheClientBack) {
   reset();
   ServerConfig cfg;
