@@ -434,3 +434,27 @@ def test_enterprise_managed_authorization() -> None:
                 assert jwt.decode(grant["assertion"], SECRET, ["HS256"], audience=a.issuer)
 
     run(main())
+
+
+def test_parse_www_authenticate_never_raises_and_round_trips() -> None:
+    """The challenge comes from the server: any text gives a dict, never an exception; a
+    quoted-string with escapes comes back as it was (RFC 9110 §5.6.4)."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.given(st.text(max_size=300))
+    @hypothesis.settings(max_examples=300, deadline=None)
+    def any_text(value: str) -> None:
+        assert isinstance(parse_www_authenticate(value), dict)
+
+    @hypothesis.given(
+        st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
+    )
+    @hypothesis.settings(max_examples=300, deadline=None)
+    def quoted(value: str) -> None:
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        got = parse_www_authenticate(f'Bearer scope="{escaped}", error="x"')
+        assert got["scope"] == value and got["error"] == "x"
+
+    any_text()
+    quoted()
