@@ -156,6 +156,19 @@ async def ws_echo(websocket: WebSocket) -> None:
             await websocket.send_bytes(msg["bytes"])
 
 
+@app.get("/both")
+def both_http() -> dict[str, str]:
+    return {"via": "http"}
+
+
+@app.websocket("/both")
+async def both_ws(websocket: WebSocket) -> None:
+    """A GET and a WebSocket route on one path (one combined engine route)."""
+    await websocket.accept()
+    await websocket.send_text("via websocket")
+    await websocket.close()
+
+
 @app.websocket("/ws-refuse")
 async def ws_refuse(websocket: WebSocket) -> None:
     await websocket.close()  # before accept: 403

@@ -375,3 +375,28 @@ def test_backpressure_through_the_stream_window(pki: TestPki, procs: list[Any]) 
         assert c.next_frame(sid) == (0x2, False, msg)
         got += 1
     c.close()
+
+
+def test_python_get_and_websocket_on_one_path(py_server: Any) -> None:
+    """The combined GET + WebSocket route (Server.add_route_and_websocket, as FastAPI apps and
+    mounted ASGI apps use it): an extended CONNECT reaches the WebSocket endpoint, a GET the
+    HTTP one, on the same h2 connection."""
+    from h2.events import StreamEnded
+
+    port, _ = py_server()
+    c = WsOverH2(port)
+    sid, head = c.connect(path="/both")
+    assert head[":status"] == "200"
+    assert c.next_frame(sid) == (0x1, False, b"via websocket")
+    opcode, _, payload = c.next_frame(sid)
+    assert (opcode, payload[:2]) == (0x8, struct.pack("!H", 1000))
+    get = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(
+        get,
+        [(":method", "GET"), (":path", "/both"), (":scheme", "http"), (":authority", "x")],
+        end_stream=True,
+    )
+    c.flush()
+    c.read_until(lambda: any(isinstance(e, StreamEnded) and e.stream_id == get for e in c.events))
+    assert bytes(c.data[get]) == b'{"via":"http"}'
+    c.close()
