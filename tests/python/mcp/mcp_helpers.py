@@ -1,9 +1,11 @@
-"""Helpers for MCP tests: paths of the example servers, a bounded runner for coroutines."""
+"""Helpers for MCP tests: paths of the example servers, a bounded runner for coroutines, a
+server or proxy served over Streamable HTTP in the test's event loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,22 @@ TOOLS_SERVER = ROOT / "examples" / "mcp" / "tools_server.py"
 def run(coro: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
     """Runs coro to completion, failing the test after `timeout` seconds."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@asynccontextmanager
+async def serving(server: Any, port: int = 0) -> AsyncIterator[str]:
+    """Serves an MCPServer or MCPProxy over Streamable HTTP in this event loop (on `port`, 0 =
+    any free one); yields its URL and stops it on exit."""
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(server.serve_http(port=port, ready=ready.set_result))
+    try:
+        yield f"http://127.0.0.1:{await ready}/mcp"
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
 
 
 def free_port() -> int:

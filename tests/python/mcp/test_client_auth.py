@@ -22,8 +22,11 @@ import pytest
 
 jwt = pytest.importorskip("jwt")
 
-from mcp_helpers import free_port, run  # noqa: E402
-from test_server_auth import serving  # noqa: E402
+from mcp_helpers import (  # noqa: E402
+    free_port,
+    run,
+    serving,
+)
 
 from fasterapi.mcp import Context, MCPClient, MCPError, MCPServer  # noqa: E402
 from fasterapi.mcp.auth import BearerAuth  # noqa: E402

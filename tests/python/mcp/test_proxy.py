@@ -12,8 +12,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ mcp = pytest.importorskip("mcp")
 
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from mcp.shared.exceptions import MCPError  # noqa: E402
-from mcp_helpers import ROOT, TOOLS_SERVER, HttpServerProcess, free_port, run  # noqa: E402
+from mcp_helpers import ROOT, TOOLS_SERVER, HttpServerProcess, free_port, run, serving  # noqa: E402
 
 from fasterapi.mcp import MCPProxy  # noqa: E402
 from fasterapi.mcp.proxy import Breaker, RateLimit, Upstream  # noqa: E402
@@ -77,21 +76,6 @@ def sdk_http() -> Iterator[SdkHttpServer]:
     proc = SdkHttpServer()
     yield proc
     proc.close()
-
-
-@asynccontextmanager
-async def serving(proxy: MCPProxy) -> AsyncIterator[str]:
-    """Serves `proxy` over Streamable HTTP in this event loop; yields its URL."""
-    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(proxy.serve_http(port=0, ready=port.set_result))
-    try:
-        yield f"http://127.0.0.1:{await port}/mcp"
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 def text_of(block: Any) -> str:

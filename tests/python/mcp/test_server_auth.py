@@ -4,14 +4,11 @@ RFC 9728 metadata served; the official SDK client with a bearer header; claims i
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,7 @@ httpx2 = pytest.importorskip("httpx2")
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
-from mcp_helpers import free_port, run  # noqa: E402
+from mcp_helpers import free_port, run, serving  # noqa: E402
 
 from fasterapi.mcp import Context, MCPServer  # noqa: E402
 from fasterapi.mcp.auth import BearerAuth  # noqa: E402
@@ -57,21 +54,6 @@ def make_server(auth: BearerAuth) -> MCPServer:
         return f"{claims.get('sub')} {claims.get('scope')}"
 
     return server
-
-
-@asynccontextmanager
-async def serving(server: MCPServer, port: int) -> AsyncIterator[str]:
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(server.serve_http(port=port, ready=ready.set_result))
-    try:
-        await ready
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 def token(resource: str, key: Any = SECRET, alg: str = "HS256", **over: Any) -> str:

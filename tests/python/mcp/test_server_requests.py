@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 mcp = pytest.importorskip("mcp")
 
 import mcp.types as t  # noqa: E402
-from mcp_helpers import run  # noqa: E402
+from mcp_helpers import run, serving  # noqa: E402
 
 from fasterapi.mcp import Context, MCPServer  # noqa: E402
 from mcp import Client  # noqa: E402
@@ -30,21 +28,6 @@ META = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
     "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}},
 }
-
-
-@asynccontextmanager
-async def serving(server: MCPServer) -> AsyncIterator[str]:
-    """Serves `server` over Streamable HTTP in this event loop; yields its URL."""
-    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(server.serve_http(port=0, ready=port.set_result))
-    try:
-        yield f"http://127.0.0.1:{await port}/mcp"
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 def asking_server() -> MCPServer:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -16,7 +14,7 @@ import pytest
 
 mcp = pytest.importorskip("mcp")
 
-from mcp_helpers import run  # noqa: E402
+from mcp_helpers import run, serving  # noqa: E402
 
 from fasterapi.mcp import Context, MCPServer  # noqa: E402
 from mcp import Client  # noqa: E402
@@ -39,20 +37,6 @@ def make_server() -> MCPServer:
         return "done"
 
     return server
-
-
-@asynccontextmanager
-async def serving(server: MCPServer) -> AsyncIterator[str]:
-    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(server.serve_http(port=0, ready=port.set_result))
-    try:
-        yield f"http://127.0.0.1:{await port}/mcp"
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 def events(text: str) -> list[tuple[str, Any]]:

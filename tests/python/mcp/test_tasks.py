@@ -9,13 +9,11 @@ judge the same server (tests/python/mcp/conformance)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from mcp_helpers import run
+from mcp_helpers import run, serving
 
 from fasterapi.mcp import (
     TASK_OPTIONAL,
@@ -93,20 +91,6 @@ def tasks_server() -> tuple[MCPServer, dict[str, Any]]:
         return await ctx.experimental.run_task(work)
 
     return server, seen
-
-
-@asynccontextmanager
-async def serving(server: MCPServer) -> AsyncIterator[str]:
-    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(server.serve_http(port=0, ready=port.set_result))
-    try:
-        yield f"http://127.0.0.1:{await port}/mcp"
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 class Client:
