@@ -58,6 +58,7 @@ void StreamChannel::resume_reading() {
 }
 
 void StreamChannel::on_bytes(std::string_view data, bool counted) {
+  if (data.empty()) return;  // nothing to copy (and memcpy must not see a null source)
   std::memcpy(in_.prepare(data.size()), data.data(), data.size());
   in_.commit(data.size());
   if (counted) unconsumed_ += data.size();
