@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from conftest import require_module
 
 from fasterapi import Request
 from fasterapi._body_stream import streams_body
@@ -86,7 +87,7 @@ def server() -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def starlette_server() -> Iterator[Server]:
-    pytest.importorskip("starlette")
+    require_module("starlette")
     s = Server("starlette_stream_app:app")
     yield s
     s.stop()

@@ -19,8 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import require_module
 
-jwt = pytest.importorskip("jwt")
+jwt = require_module("jwt")
 
 from mcp_helpers import (  # noqa: E402
     free_port,
@@ -442,7 +443,7 @@ def test_enterprise_managed_authorization() -> None:
 def test_parse_www_authenticate_never_raises_and_round_trips() -> None:
     """The challenge comes from the server: any text gives a dict, never an exception; a
     quoted-string with escapes comes back as it was (RFC 9110 §5.6.4)."""
-    hypothesis = pytest.importorskip("hypothesis")
+    hypothesis = require_module("hypothesis")
     st = hypothesis.strategies
 
     @hypothesis.given(st.text(max_size=300))

@@ -18,8 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import require_module
 
-mcp = pytest.importorskip("mcp")
+mcp = require_module("mcp")
 
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from mcp.shared.exceptions import MCPError  # noqa: E402

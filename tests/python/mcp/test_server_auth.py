@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import require_module
 
-jwt = pytest.importorskip("jwt")
-mcp = pytest.importorskip("mcp")
-httpx2 = pytest.importorskip("httpx2")
+jwt = require_module("jwt")
+mcp = require_module("mcp")
+httpx2 = require_module("httpx2")
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402

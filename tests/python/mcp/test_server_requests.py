@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import require_module
 
-mcp = pytest.importorskip("mcp")
+mcp = require_module("mcp")
 
 import mcp.types as t  # noqa: E402
 from mcp_helpers import run, serving  # noqa: E402

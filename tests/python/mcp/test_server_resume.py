@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import require_module
 
-mcp = pytest.importorskip("mcp")
+mcp = require_module("mcp")
 
 from mcp_helpers import run, serving  # noqa: E402
 
