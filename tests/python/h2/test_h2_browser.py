@@ -26,6 +26,7 @@ from fasterapi.testing import TestClient
 PAGE = """<!doctype html>
 <meta charset="utf-8">
 <title>h2</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/site.css">
 <script src="/assets/app.js"></script>
 <img src="/assets/dot.svg" alt="">
