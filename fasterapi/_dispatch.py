@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from fasterapi import _eager
 from fasterapi import background as _background
 from fasterapi._file_send import send_file
-from fasterapi._jsonio import json_dumps
+from fasterapi._jsonio import JSONBody, json_dumps
 from fasterapi.encoders import jsonable
 from fasterapi.exceptions import HTTPException, RequestValidationError
 from fasterapi.responses import FileResponse, Response, StreamingResponse
@@ -96,8 +96,11 @@ def render(result: Any, req: Any, res: Any, responder: Any) -> None:
         responder.send(res.status_code, _headers(res, None), b"")
         return
     kind = type(result)
-    if kind is str:
-        body: bytes = result.encode()
+    if kind is JSONBody:  # a response model's pydantic dump_json (fasterapi/_endpoint.py)
+        body: bytes = result
+        default = _JSON
+    elif kind is str:
+        body = result.encode()
         default = _TEXT
     elif kind is bytes or kind is bytearray or kind is memoryview:
         body, default = bytes(result), _OCTET

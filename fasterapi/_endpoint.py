@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from fasterapi import dependencies as _dependencies
-from fasterapi._jsonio import json_dumps
+from fasterapi._jsonio import JSONBody, json_dumps
 from fasterapi.dependencies import (
     SolveState,
     finish_function_scope,
@@ -191,6 +191,10 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
     response_class = route.response_class
 
     streamed = json_lines(route)
+    # As FastAPI (routing.py, get_request_handler's `use_dump_json`): with a response model and
+    # no response class set on the route or its routers, the validated value is serialized
+    # straight to JSON bytes by pydantic (TypeAdapter.dump_json), no Python dict in between.
+    dump_json = adapter is not None and response_class is None and streamed is None
 
     def finish(result: Any, res: Any) -> Any:
         if isinstance(result, Response):
@@ -202,6 +206,8 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
                 value = adapter.validate_python(result, from_attributes=True)
             except ValidationError as e:
                 raise ResponseValidationError(e.errors(include_url=False)) from e
+            if dump_json:
+                return JSONBody(adapter.dump_json(value, **dump_options))
             result = adapter.dump_python(value, mode="json", **dump_options)
         if response_class is not None:
             # A class may say how it wraps a generator endpoint's result (EventSourceResponse).
@@ -244,6 +250,9 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
 
     threadpool = route.threadpool and dep.kind == "func"
     is_coro = dep.kind == "coro"
+    # An `async def` endpoint whose dependencies are all sync: solved without a coroutine
+    # (solve_async would await nothing), unless dependency_overrides may swap in an async one.
+    awaits_deps = any(f.dependant is not None and f.dependant.needs_async for f in dep.fields)
 
     async def async_endpoint(req: Any, res: Any) -> Any:
         if status is not None:
@@ -252,7 +261,10 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
         if function_scoped:
             st.function_cleanups = []
         try:
-            kwargs = await solve_async(dep, st) if dep.needs_async else solve_sync(dep, st)
+            if awaits_deps or _dependencies.overrides_in_use:
+                kwargs = await solve_async(dep, st)
+            else:
+                kwargs = solve_sync(dep, st)
             if st.errors:
                 raise RequestValidationError(st.errors, body=request_body(st))
             if threadpool:
@@ -289,6 +301,8 @@ def to_response(result: Any, res: Any) -> Response:
         return Response(b"", status, media_type=media)
     if isinstance(result, str):
         return PlainTextResponse(result, status, media_type=media)
+    if isinstance(result, JSONBody):  # a response model's dump_json
+        return Response(bytes(result), status, media_type=media or "application/json")
     if isinstance(result, bytes | bytearray):
         return Response(bytes(result), status, media_type=media or "application/octet-stream")
     if isinstance(result, dict | list | tuple | BaseModel | int | float | bool) or (

@@ -15,3 +15,10 @@ from fasterapi._native import json_loads as _native_loads
 
 json_dumps: Callable[[Any], bytes] = _native_dumps
 json_loads: Callable[[bytes | str], Any] = _native_loads
+
+
+class JSONBody(bytes):
+    """A body that is already a JSON document (a response model's pydantic `dump_json`):
+    answered as it is, with Content-Type application/json (fasterapi/_dispatch.py render)."""
+
+    __slots__ = ()
