@@ -3,7 +3,7 @@ line that differs between the two frameworks is the import, chosen by FASTAPI_ST
 ("fasterapi", the default, or "fastapi"), so both servers run exactly this code.
 
 - POST /items?verbose=<bool>: a pydantic body of five typed fields plus a typed query
-  parameter; returns the validated model (with a "verbose" tag added when asked for).
+  parameter; returns the validated model (its tags only when verbose).
 - GET /items: `response_model=list[Item]`, 20 items, filtered through the response model
   (the stored rows carry an extra field the model drops)."""
 
@@ -45,8 +45,8 @@ ROWS = [
 
 @app.post("/items", response_model=Item)
 async def create_item(item: Item, verbose: bool = Query(False)) -> Item:
-    if verbose:
-        return item.model_copy(update={"tags": [*item.tags, "verbose"]})
+    if not verbose:
+        item.tags = []  # the short answer leaves the tags out
     return item
 
 
