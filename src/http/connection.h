@@ -149,8 +149,9 @@ class Connection final : public IoHandler,
   std::shared_ptr<Connection> ring_self_;
   int ring_ops_ = 0;
   bool recv_armed_ = false;
-  bool recv_held_ = false;
-  bool in_completion_ = false;  // inside on_uring: it flushes once at its end    // input arrived while not reading; the protocol has not seen it
+  bool recv_held_ = false;  // input arrived while not reading; the protocol has not seen it
+  bool in_completion_ = false;  // inside on_uring: it flushes once at its end
+  bool flush_deferred_ = false;  // a flush is deferred to the next iteration (ring_update)
   bool send_inflight_ = false;
   std::string inflight_;      // the bytes of the send in flight (captured from out_)
   size_t inflight_off_ = 0;   // of them, already sent

@@ -87,9 +87,20 @@ void Connection::ring_update() {
     });
   }
   if (!recv_armed_ && !peer_closed_ && (reading_now || in_.size() < kHeldInputCap)) ring_arm_recv();
-  // Where epoll would arm EPOLLOUT (output queued by a timer, a deferred task, a handle's
-  // write), send now; inside a completion the flush at its end does it, once per batch.
-  if (!in_completion_ && !send_inflight_ && !out_.empty()) ring_flush();
+  // Where epoll would arm EPOLLOUT (output queued and nobody flushing it), flush on the next
+  // iteration, as EPOLLOUT would fire then; inside a completion the flush at its end does it.
+  // Not at once: update_interest runs in the middle of a protocol's work (close_after_flush
+  // while h2 is still producing a stream's last DATA frame), and a send now could find the
+  // queue momentarily empty and shut the write side before the rest is queued.
+  if (!in_completion_ && !send_inflight_ && !out_.empty() && !flush_deferred_) {
+    flush_deferred_ = true;
+    ring_loop_->defer([weak = weak_from_this()] {
+      auto c = weak.lock();
+      if (!c) return;
+      c->flush_deferred_ = false;
+      c->ring_flush();
+    });
+  }
 }
 
 void Connection::on_uring(Op op, int res, bool more, const char* data) {
