@@ -135,8 +135,11 @@ struct UringRing::Impl {
     dispatching_fd = fd;
     h->on_io(events);
     dispatching_fd = -1;
-    it = watches.find(fd);  // the handler may have removed, re-added or modified it
-    if (it != watches.end() && it->second.gen == gen && !it->second.armed) arm(fd, it->second);
+    // The handler may have removed, re-added or modified it, or closed the fd and watched a new
+    // one that got the same number (a failed connect retried at once): a watcher whose poll is
+    // not armed, whichever it is, is armed now (rewatch() of dispatching_fd left that to here).
+    it = watches.find(fd);
+    if (it != watches.end() && !it->second.armed) arm(fd, it->second);
     return true;
   }
 
