@@ -50,6 +50,18 @@ future<> StdioUpstream::open() {
     ::close(to_child[1]);
     return make_exception_future<>(std::system_error(e, std::generic_category(), "pipe"));
   }
+  // A child that exits at once (or closes its stdin) must make our writes fail with EPIPE, not
+  // kill this process: SIGPIPE is ignored unless the program has its own handler (Python
+  // ignores it already). The child gets the default back, as Popen's restore_signals does.
+  struct sigaction old {};
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
@@ -66,9 +78,10 @@ future<> StdioUpstream::open() {
   }
   pid_t pid = 0;
   // posix_spawnp searches the PATH of this process, not of `env` (as Popen does on POSIX).
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(),
                           stdio_.env ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   ::close(to_child[0]);
   ::close(from_child[1]);
   if (rc != 0) {
