@@ -79,6 +79,8 @@ def _bars(ax_rps: Any, ax_cpu: Any, timed: list[dict[str, Any]]) -> None:
 
 
 def _lines(ax_rps: Any, ax_cpu: Any, timed: list[dict[str, Any]]) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     by_server: dict[str, list[dict[str, Any]]] = {}
     for r in timed:
         by_server.setdefault(r["server"], []).append(r)
@@ -88,12 +90,20 @@ def _lines(ax_rps: Any, ax_cpu: Any, timed: list[dict[str, Any]]) -> None:
         style = {"linewidth": 2.5} if name in OURS else {"linewidth": 1.2}
         ax_rps.plot(conns, [r["rps"] for r in runs], marker="o", label=name, **style)
         ax_cpu.plot(conns, [r["server_cpu_us"] for r in runs], marker="o", label=name, **style)
+    levels = sorted({r["connections"] for r in timed})
     for ax in (ax_rps, ax_cpu):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(levels, [str(c) for c in levels])
+        ax.minorticks_off()
         ax.set_xlabel("concurrent connections")
         ax.grid(alpha=0.3)
-    ax_rps.set_ylabel("requests per second")
-    ax_cpu.set_ylabel("server CPU µs per request")
+    ax_rps.set_ylim(bottom=0)
+    ax_rps.set_ylabel("requests per second (higher is better)")
+    ax_cpu.set_yscale("log")  # peers differ from us by 10x and more
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax_cpu.yaxis.set_major_formatter(plain)
+    ax_cpu.yaxis.set_minor_formatter(plain)
+    ax_cpu.set_ylabel("server CPU µs per request (log; lower is better)")
     ax_rps.legend(fontsize=8)
 
 
