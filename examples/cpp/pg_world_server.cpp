@@ -5,6 +5,8 @@
 // Usage: pg_world_server [--host H] [--port N] [--dsn postgresql://...] [--pool N]
 //   The World table comes from benchmarks/techempower's schema loader (or any table named
 //   world with columns id and randomnumber).
+// The full TechEmpower entry on the same pieces (all seven test types, validated by
+// benchmarks/techempower/validate.py) is benchmarks/techempower/cpp/tfb_server.
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
