@@ -65,10 +65,16 @@ def _bars(ax_rps: Any, ax_cpu: Any, timed: list[dict[str, Any]]) -> None:
 
     server = [r["server_cpu_us"] for r in timed]
     pg = [r.get("pg_cpu_us") or 0.0 for r in timed]
-    ax_cpu.barh(y, server, color=colors, label="server")
+    from matplotlib.patches import Patch
+
+    ax_cpu.barh(y, server, color=colors)
+    legend = [Patch(color=_OURS_COLOR, label="FasterAPI (server)"),
+              Patch(color=_PEER_COLOR, label="peer (server)")]
     if any(pg):
-        ax_cpu.barh(y, pg, left=server, color=_PG_COLOR, label="PostgreSQL")
-        ax_cpu.legend(loc="lower right", fontsize=8)
+        ax_cpu.barh(y, pg, left=server, color=_PG_COLOR)
+        legend.append(Patch(color=_PG_COLOR, label="PostgreSQL"))
+    # upper right: the top bar is the fastest server, usually the cheapest, so it is short
+    ax_cpu.legend(handles=legend, loc="upper right", fontsize=8)
     ax_cpu.set_yticks(list(y), names)
     top = max(s + p for s, p in zip(server, pg, strict=True))
     for i, (s, p) in enumerate(zip(server, pg, strict=True)):
