@@ -227,6 +227,65 @@ def test_upstream_dying_mid_call_and_breaker_transitions() -> None:
     run(main(), 60)
 
 
+def io_uring_fds() -> int:
+    """io_uring instances this process holds open (an event loop on the ring holds one)."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            count += os.readlink(fd) == "anon_inode:[io_uring]"
+        except OSError:
+            pass
+    return count
+
+
+@pytest.mark.parametrize("backend", ["epoll", "uring"])
+def test_upstreams_that_fail_to_start(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection refused, a command that does not exist, one that exits at once: the proxy
+    still becomes ready, serves the good upstream, and answers the others with -32010, on both
+    loop backends (on io_uring the refused HTTP upstream used to hang the proxy for good)."""
+    import socket
+
+    monkeypatch.setenv("FASTERAPI_LOOP", backend)
+    refusing = socket.socket()  # bound, not listening: connections to it are refused
+    refusing.bind(("127.0.0.1", 0))
+    rings_before = io_uring_fds()
+
+    async def main() -> None:
+        proxy = MCPProxy(
+            upstreams={
+                "refused": f"http://127.0.0.1:{refusing.getsockname()[1]}/mcp",
+                "missing": ["/nonexistent/fasterapi-no-such-server"],
+                "exits": ["/bin/sh", "-c", "exit 3"],
+                "up": [sys.executable, str(UPSTREAM)],
+            }
+        )
+        started = time.monotonic()
+        async with serving(proxy) as url, Client(url) as client:
+            # The ring is in use exactly when asked for (FASTERAPI_LOOP is read per loop).
+            assert (io_uring_fds() > rings_before) == (backend == "uring")
+            names = {t.name for t in (await client.list_tools()).tools}
+            assert "up__add" in names
+            assert not any(n.split("__")[0] in ("refused", "missing", "exits") for n in names)
+            for name, cause in [
+                ("refused", "Connection refused"),
+                ("missing", "No such file"),
+                ("exits", "unavailable"),
+            ]:
+                with pytest.raises(MCPError) as refused:
+                    await client.call_tool(f"{name}__x", {})
+                assert refused.value.error.code == -32010, name
+                assert cause in refused.value.error.message, refused.value.error.message
+            assert (await client.call_tool("up__add", {"a": 2, "b": 5})).structured_content == {
+                "result": 7
+            }
+        assert time.monotonic() - started < 20
+
+    try:
+        run(main(), 30)
+    finally:
+        refusing.close()
+
+
 def test_hanging_upstream_times_out() -> None:
     async def main() -> None:
         proxy = MCPProxy(
