@@ -41,12 +41,15 @@ int cb_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* u) {
 int cb_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len, void* u) {
   return self(u)->on_data_chunk(id, {reinterpret_cast<const char*>(data), len});
 }
+int cb_frame_send(nghttp2_session*, const nghttp2_frame* f, void* u) {
+  return self(u)->on_frame_send(f);
+}
 int cb_stream_close(nghttp2_session*, int32_t id, uint32_t error_code, void* u) {
   return self(u)->on_stream_close(id, error_code);
 }
 ssize_t cb_read(nghttp2_session*, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
                 nghttp2_data_source*, void* u) {
-  return self(u)->read_body(id, buf, length, flags);
+  return self(u)->read_response(id, buf, length, flags);
 }
 
 double now_seconds() {
@@ -69,6 +72,7 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
   nghttp2_session_callbacks_set_on_header_callback(cbs, cb_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, cb_data_chunk);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, cb_frame_send);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cb_stream_close);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
@@ -77,8 +81,9 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
   nghttp2_option_set_max_outbound_ack(opt, 1000);
   nghttp2_option_set_max_settings(opt, 32);  // entries in one SETTINGS frame
   nghttp2_option_set_max_deflate_dynamic_table_size(opt, limits_.header_table_size);
-  // Window updates are ours (on_data_chunk): an RFC 8441 tunnel whose reader paused keeps its
-  // stream window shut, as a paused HTTP/1.1 WebSocket lets the TCP window close.
+  // Window updates are ours (on_data_chunk): an RFC 8441 tunnel whose reader paused, or a
+  // streamed request body the handler does not read, keeps its stream window shut, as a paused
+  // HTTP/1.1 reader lets the TCP window close.
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_session_server_new2(&session_, cbs, this, opt);
   nghttp2_option_del(opt);
@@ -156,6 +161,7 @@ void H2Protocol::on_data(Connection& conn) {
   ssize_t n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                                        bytes.size());
   if (n >= 0) deliver_tunnels();
+  if (n >= 0 && !closed_ && !body_ready_.empty()) deliver_bodies();
   if (n >= 0 && upgraded_request_ && preface_left_ == 0) {
     // h2c by Upgrade: the response to stream 1 waits for the client's preface. Sent earlier,
     // a window's worth of DATA lands behind the 101 before the client has switched, more than
@@ -224,16 +230,19 @@ int H2Protocol::on_header(const nghttp2_frame* f, std::string_view name, std::st
 
 int H2Protocol::on_data_chunk(int32_t stream_id, std::string_view data) {
   auto it = streams_.find(stream_id);
-  Stream* tunnel = it == streams_.end() || !it->second->tunnel ? nullptr : it->second.get();
-  if (tunnel) {
+  Stream* paced = it == streams_.end() || !(it->second->tunnel || it->second->body_candidate)
+                      ? nullptr
+                      : it->second.get();
+  if (paced) {
     // The connection's window reopens now (other streams must not wait for this reader); the
-    // stream's when the tunnel's reader takes the bytes (StreamChannel::deliver).
+    // stream's when its reader takes the bytes (StreamChannel::deliver, pump_body).
     nghttp2_session_consume_connection(session_, data.size());
   } else {
     nghttp2_session_consume(session_, stream_id, data.size());  // buffered or discarded now
   }
   if (it == streams_.end()) return 0;
   Stream& s = *it->second;
+  if (s.body_candidate) return on_body_chunk(s, data);
   if (s.tunnel) {
     if (tunnel_ready_.empty() || tunnel_ready_.back() != stream_id)
       tunnel_ready_.push_back(stream_id);
@@ -264,11 +273,23 @@ int H2Protocol::on_frame_recv(const nghttp2_frame* f) {
     }
     return 0;
   }
+  if (s.dispatched) {
+    if (end && s.body_streamed) {  // END_STREAM on the last DATA or on the trailers (§8.1)
+      s.body_end = true;
+      note_body(s);
+    }
+    return 0;
+  }
   // An extended CONNECT (RFC 8441 §4) goes to its handler at once: its stream stays open for
   // the tunnel's bytes.
-  bool tunnel_request = f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST &&
-                        !s.protocol.empty();
-  if ((end || tunnel_request) && !s.dispatched) dispatch(s);
+  bool request_head = f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST;
+  if (end || (request_head && !s.protocol.empty())) {
+    dispatch(s);  // the body (if any) is complete: handed over whole, as always
+  } else if (request_head && wants_body_stream(s)) {
+    // Dispatched after this batch of frames (deliver_bodies) unless END_STREAM comes in it.
+    s.body_candidate = true;
+    body_ready_.push_back(s.id);
+  }
   return 0;
 }
 
@@ -335,7 +356,7 @@ void H2Protocol::dispatch(Stream& s) {
     }
   }
   h.head_bytes = raw.size();
-  if (h.content_length < 0 && !s.body.empty())
+  if (h.content_length < 0 && !s.body.empty() && !s.body_streamed)
     h.content_length = static_cast<int64_t>(s.body.size());
 
   s.open = true;
@@ -378,7 +399,14 @@ void H2Protocol::dispatch(Stream& s) {
     }
     return;
   }
-  http::Request req{h, s.match, s.body, conn_.peer()};  // one dispatch path with HTTP/1.1
+  if (s.body_streamed && s.body.empty()) {
+    // RFC 9110 §10.1.1 (RFC 9113 §8.1 allows 1xx HEADERS): a client waiting for 100 sends.
+    std::string_view expect = h.header("expect");
+    if (http::ascii_iequals(expect, "100-continue")) informational(conn_, serial, 100, {});
+  }
+  // One dispatch path with HTTP/1.1; a streamed body is read with read_body.
+  http::Request req{h, s.match, s.body_streamed ? std::string_view() : std::string_view(s.body),
+                    conn_.peer(), s.body_streamed};
   http::Response res(conn_, *this, serial);
   try {
     (*handler)(req, res);
@@ -561,7 +589,8 @@ bool H2Protocol::end(Connection& conn, uint64_t serial) {
   return true;
 }
 
-ssize_t H2Protocol::read_body(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags) {
+ssize_t H2Protocol::read_response(int32_t stream_id, uint8_t* buf, size_t length,
+                                  uint32_t* flags) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   Stream& s = *it->second;
@@ -671,6 +700,7 @@ bool H2Protocol::abort(Connection&, uint64_t serial) {
 void H2Protocol::finish_exchange(Stream& s) {
   if (!s.open) return;
   s.open = false;
+  if (s.body_streamed) end_body(s);
   server_.exchange_finished();
   if (s.on_done) {
     server_.loop().defer(std::move(s.on_done));  // after the response is flushed (as h1)
@@ -681,6 +711,17 @@ void H2Protocol::finish_exchange(Stream& s) {
 void H2Protocol::stream_gone(Stream& s) {
   s.reset = true;
   if (s.tunnel) s.tunnel->gone();
+  clear_body_timer(s);
+  if (s.body_streamed) {  // no read can take what is left
+    if (!s.body_end && s.body_fail < 0) s.body_fail = 0;  // the client left
+    std::string().swap(s.body);
+    s.body_unconsumed = 0;
+  }
+  if (s.reader) {
+    auto fn = std::move(s.reader);
+    s.reader = nullptr;
+    fn(http::BodyEvent::kError, {}, s.body_fail < 0 ? 0 : s.body_fail);
+  }
   if (s.open) {
     s.open = false;
     server_.exchange_finished();
@@ -810,6 +851,13 @@ void H2Protocol::on_peer_closed(Connection& conn) {
   if (streams_.empty()) conn.close_now();
   // Otherwise the open streams finish; the connection closes after the last one.
   draining_ = true;
+  // No frame can follow: a body still waiting for END_STREAM will not be completed.
+  for (auto& [id, s] : streams_)
+    if (s->body_streamed && !s->body_end && s->body_fail < 0) {
+      s->body_fail = 0;
+      note_body(*s);
+    }
+  if (!body_ready_.empty()) deliver_bodies();
 }
 
 void H2Protocol::on_close(Connection&) {

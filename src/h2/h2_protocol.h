@@ -84,18 +84,34 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   // Server push (RFC 9113 §8.4): PUSH_PROMISE for GET `path` on the stream's authority and
   // scheme, the promised stream served by the router on the loop's next turn (h2/server_push.cpp).
   bool push(http::Connection& conn, uint64_t serial, std::string_view path) override;
+  // A streamed request body (h2/body_stream.cpp): the next chunk, the end or an error, as
+  // on HTTP/1.1; reading gives the bytes' flow-control window back to the client.
+  bool read_body(http::Connection& conn, uint64_t serial, http::BodyReader fn) override;
 
   // nghttp2 callbacks (static trampolines in the .cpp call these).
   int on_begin_headers(const nghttp2_frame* frame);
   int on_header(const nghttp2_frame* frame, std::string_view name, std::string_view value);
   int on_frame_recv(const nghttp2_frame* frame);
   int on_data_chunk(int32_t stream_id, std::string_view data);
+  int on_frame_send(const nghttp2_frame* frame);
   int on_stream_close(int32_t stream_id, uint32_t error_code);
-  ssize_t read_body(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags);
+  // The data source of a response: the next bytes of the stream's `out`.
+  ssize_t read_response(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags);
 
  private:
   friend class StreamChannel;
   void deliver_tunnels();  // received DATA (and END_STREAM) to their channels' protocols
+  // Streamed request bodies (h2/body_stream.cpp).
+  bool wants_body_stream(Stream& s);  // request HEADERS without END_STREAM: a streaming route?
+  int on_body_chunk(Stream& s, std::string_view data);
+  void deliver_bodies();  // after a batch of frames: dispatch candidates, wake pending reads
+  void note_body(Stream& s);  // `s` has news for its pending read (deliver_bodies)
+  void pump_body(Stream& s);  // answers the pending read if it can, else waits (body_timeout)
+  void give_back(Stream& s);  // the unread bytes' window goes back to the client
+  void fail_body(Stream& s, int status, const char* reason);
+  void end_body(Stream& s);  // the exchange ended: the rest of the body is dropped
+  void arm_body_timer(Stream& s);
+  void clear_body_timer(Stream& s);
   bool take_upgrade(H2cRequest req, bool head_request);
   Stream* find(uint64_t serial) const;
   Stream* open_stream(uint64_t serial) const;
@@ -127,6 +143,7 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   std::vector<int32_t> drained_;       // streams whose producer waits for on_drain
   std::vector<int32_t> tunnel_ready_;  // tunnel streams with input for deliver_tunnels()
+  std::vector<int32_t> body_ready_;    // streamed bodies for deliver_bodies()
   size_t preface_left_;                // client preface bytes the guard does not scan
   bool in_recv_ = false;               // inside on_data: the connection flushes afterwards
   bool pumping_ = false;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "http/body_reader.h"
 #include "http/h1_parser.h"
 #include "http/response_compressor.h"
 #include "http/router.h"
@@ -28,6 +29,7 @@ struct Stream {
   std::vector<std::pair<std::string, std::string>> fields;
   size_t field_bytes = 0;  // name + value + 32 per field (RFC 9113 §6.5.2's list size)
   bool in_trailers = false;
+  // The request body: whole, or (body_streamed) the bytes received and not yet read.
   std::string body;
   // The head laid out as HTTP/1.1 text ("GET /p HTTP/1.1\r\nname: value\r\n...\r\n"): every
   // view in `head` points into it, as it does into a HTTP/1.1 connection's buffer, so code that
@@ -58,6 +60,20 @@ struct Stream {
   http::ResponseCompressor compressor;
   // Set once an extended CONNECT was answered (Exchange::tunnel): the stream carries bytes.
   std::shared_ptr<StreamChannel> tunnel;
+
+  // A request body streamed to the handler (Server::route_streaming; h2/body_stream.cpp). The
+  // stream's receive window is given back only for bytes the handler has read (RFC 9113 §5.2),
+  // so a handler that does not read makes the client wait.
+  bool body_candidate = false;  // a streaming route: the stream's window is ours to reopen
+  bool body_streamed = false;   // dispatched before the body was complete (Request::body_streamed)
+  bool body_end = false;        // END_STREAM arrived (on DATA, or on the trailers)
+  bool body_discard = false;    // the rest of the body is dropped as it comes (window reopened)
+  bool reset_after_response = false;  // RST_STREAM NO_ERROR once our END_STREAM went (§8.1)
+  int body_fail = -1;                 // -1, or the status a read gets (0 the client left)
+  uint64_t body_total = 0;            // body bytes received (max_body_bytes)
+  size_t body_unconsumed = 0;         // bytes in `body` not yet given back to the window
+  http::BodyReader reader;            // the pending read, if any
+  TimerId body_timer = 0;             // body_timeout while a read waits for bytes
 
   size_t pending() const { return out.size() - out_off; }
 };
