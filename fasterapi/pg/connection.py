@@ -217,6 +217,17 @@ class Connection:
         finally:
             self._done_with(st)
 
+    def _fetchrow_future(self, sql: str, args: Sequence[Any]) -> asyncio.Future[Any] | None:
+        """fetchrow as the protocol's bare future, or None unless the statement is prepared
+        here and no command timeout applies (PgPool.fetchrow_each's fast path: no coroutine;
+        the caller handles cancellation and re-preparing)."""
+        st = self._cache.get(sql)
+        if st is None or isinstance(st, asyncio.Future) or self._command_timeout is not None:
+            return None
+        self._cache.move_to_end(sql)
+        self.last_used = time.monotonic()
+        return self._send(st, args, MODE_FETCHROW)
+
     async def _query(self, sql: str, args: Sequence[Any], mode: int, timeout: float | None) -> Any:
         self.last_used = time.monotonic()
         st = self._cache.get(sql)

@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from fasterapi.pg.connection import Connection, _spawn, connect
+from fasterapi.pg.connection import _REPREPARE_SQLSTATES, Connection, _spawn, connect
 from fasterapi.pg.dsn import ConnectParams, parse_dsn
-from fasterapi.pg.errors_base import InterfaceError, PgConnectionError, PoolAcquireTimeoutError
+from fasterapi.pg.errors_base import (
+    InterfaceError,
+    PgConnectionError,
+    PoolAcquireTimeoutError,
+    PostgresError,
+)
 from fasterapi.pg.result import Result
 from fasterapi.pg.sync_connection import SyncConnection
 
@@ -346,6 +351,56 @@ class PgPool:
             if conn is not None:
                 return await conn.fetchrow(query, *args, timeout=timeout)
         return await self._run("fetchrow", query, *args, timeout=timeout)
+
+    async def fetchrow_each(
+        self, query: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+    ) -> list[Any]:
+        """``fetchrow(query, *a)`` for each argument tuple ``a``: the rows (or None) in order.
+
+        Each run is its own query (Bind + Execute + Sync: a failing one undoes no other, unlike
+        executemany's single transaction), all pipelined on the pool's connections in this loop
+        turn and awaited together: one future per query and one wake-up of the caller, where
+        ``asyncio.gather(*(pool.fetchrow(...) ...))`` makes a Task and four coroutine frames
+        per query. After every query has answered, the first failure (in argument order) is
+        raised. With a timeout, it is ``gather`` over ``fetchrow``.
+        """
+        arg_rows = list(args)
+        if timeout is not None or self._loop is not asyncio.get_running_loop():
+            return list(
+                await asyncio.gather(*(self.fetchrow(query, *a, timeout=timeout) for a in arg_rows))
+            )
+        sent: list[tuple[Connection | None, asyncio.Future[Any]]] = []
+        for a in arg_rows:
+            conn = self._shared()
+            fut = conn._fetchrow_future(query, a) if conn is not None else None
+            if fut is None:  # not prepared on that connection yet, or none idle: the full path
+                sent.append((None, asyncio.ensure_future(self.fetchrow(query, *a))))
+            else:
+                sent.append((conn, fut))
+        try:
+            done = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        except asyncio.CancelledError:
+            for conn, fut in sent:  # as Connection._wait does for one query
+                if conn is not None and (fut.cancelled() or not fut.done()):
+                    fut.cancel()
+                    if not conn._proto.forget_unsent(fut):
+                        conn._proto.cancel_request(fut)
+            raise
+        rows: list[Any] = []
+        for a, (conn, _), r in zip(arg_rows, sent, done, strict=True):
+            if isinstance(r, BaseException):  # gather hands back failures (and cancellations)
+                if (
+                    conn is not None
+                    and isinstance(r, PostgresError)
+                    and r.sqlstate in _REPREPARE_SQLSTATES
+                    and not conn.is_in_transaction()
+                ):
+                    conn._cache.pop(query, None)  # the schema changed under the cached plan
+                    r = await self.fetchrow(query, *a)  # prepares again, as fetchrow would
+                else:
+                    raise r
+            rows.append(r)
+        return rows
 
     async def fetchval(
         self, query: str, *args: Any, column: int = 0, timeout: float | None = None

@@ -1,0 +1,122 @@
+"""PgPool.fetchrow_each: fetchrow once per argument tuple, pipelined and awaited together (one
+future per query, no Task per query once the statement is prepared on the connections), each
+run its own query, re-prepared when the schema changes, cancelled on the server when the caller
+is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from fasterapi import pg
+from fasterapi.pg import exceptions as exc
+
+from .conftest import run
+
+pytestmark = pytest.mark.pg
+
+SQL = "SELECT $1::int AS n, $1::int * 2 AS twice WHERE $1::int >= 0"
+
+
+async def _warm(pool: pg.PgPool, sql: str, arg: object) -> None:
+    """Prepares `sql` on every connection of the pool (all held at once, then released)."""
+    held = [await pool.acquire() for _ in range(pool.max_size)]
+    for c in held:
+        await c.fetchrow(sql, arg)
+    for c in held:
+        await pool.release(c)
+
+
+def test_rows_in_order_with_none_and_no_task_per_query(pg_dsn: str) -> None:
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            args = [(i,) for i in range(-3, 60)]
+            rows = await pool.fetchrow_each(SQL, args)  # cold: prepares through fetchrow
+            want = [None if i < 0 else (i, 2 * i) for (i,) in args]
+            assert [None if r is None else (r["n"], r["twice"]) for r in rows] == want
+            await _warm(pool, SQL, 1)
+            batch = asyncio.ensure_future(pool.fetchrow_each(SQL, args))
+            await asyncio.sleep(0)  # the batch is sent and waits for its answers
+            assert len(asyncio.all_tasks()) == 2  # this test and the batch: none per query
+            rows = await batch
+            assert [None if r is None else (r["n"], r["twice"]) for r in rows] == want
+            assert await pool.fetchrow_each(SQL, []) == []
+
+    run(go())
+
+
+def test_each_run_is_its_own_query(pg_dsn: str) -> None:
+    """A failing run raises (the first failure in argument order) and undoes no other run,
+    unlike executemany's single transaction; the pool stays usable."""
+    table = f"fa_each_{os.getpid()}"
+
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            await pool.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (v int)")
+            insert = f"INSERT INTO {table} SELECT $1::int WHERE 10 / $1::int > 0 RETURNING v"
+            try:
+                await _warm(pool, f"SELECT count(*) FROM {table} WHERE v = $1", 0)
+                with pytest.raises(exc.DivisionByZeroError):
+                    await pool.fetchrow_each(insert, [(1,), (0,), (2,), (0,), (3,)])
+                assert await pool.fetchval(f"SELECT array_agg(v ORDER BY v) FROM {table}") == [
+                    1, 2, 3]
+                rows = await pool.fetchrow_each(insert, [(4,), (5,)])
+                assert [r["v"] for r in rows] == [4, 5]
+            finally:
+                await pool.execute(f"DROP TABLE IF EXISTS {table}")
+
+    run(go())
+
+
+def test_reprepares_when_the_cached_plan_changes_result_type(pg_dsn: str) -> None:
+    table = f"fa_each_rp_{os.getpid()}"
+
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            await pool.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (a int)")
+            sql = f"SELECT a FROM {table} WHERE $1::int > 0"
+            try:
+                await pool.execute(f"INSERT INTO {table} VALUES (7)")
+                await _warm(pool, sql, 1)
+                assert [r["a"] for r in await pool.fetchrow_each(sql, [(1,), (2,)])] == [7, 7]
+                await pool.execute(f"ALTER TABLE {table} ALTER COLUMN a TYPE text")
+                rows = await pool.fetchrow_each(sql, [(1,), (2,), (3,)])
+                assert [r["a"] for r in rows] == ["7", "7", "7"]
+            finally:
+                await pool.execute(f"DROP TABLE IF EXISTS {table}")
+
+    run(go())
+
+
+def test_cancelling_the_caller_cancels_the_queries_on_the_server(pg_dsn: str) -> None:
+    sleep = "SELECT pg_sleep($1::float8) AS slept"
+    active = (
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = $1"
+        " AND pid <> pg_backend_pid()"
+    )
+
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            await _warm(pool, sleep, 0)
+            batch = asyncio.ensure_future(pool.fetchrow_each(sleep, [(30,)]))
+            watcher = await pg.connect(pg_dsn)
+            try:
+                for _ in range(200):  # a CancelRequest for an idle backend would be lost
+                    if await watcher.fetchval(active, sleep):
+                        break
+                    await asyncio.sleep(0.05)
+                batch.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await batch
+                for _ in range(100):  # the server stops the sleep: it was cancelled there
+                    if not await watcher.fetchval(active, sleep):
+                        break
+                    await asyncio.sleep(0.05)
+                assert await watcher.fetchval(active, sleep) == 0
+            finally:
+                await watcher.close()
+            assert [r["n"] for r in await pool.fetchrow_each(SQL, [(1,), (2,)])] == [1, 2]
+
+    run(go())
