@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import sys
@@ -68,8 +67,10 @@ async def db(req, res):
 
 
 async def _worlds(n: int) -> list[dict[str, int]]:
-    # Pool-level queries pipeline on the pool's connections: n round trips overlap.
-    rows = await asyncio.gather(*[pool.fetchrow(SELECT_WORLD, i) for i in choices(IDS, k=n)])
+    # n queries (each its own Bind/Execute/Sync, as TFB requires) pipelined on the pool's
+    # connections and awaited as one batch: one future each and one wake-up of this handler,
+    # where asyncio.gather over pool.fetchrow would make a Task per query.
+    rows = await pool.fetchrow_each(SELECT_WORLD, [(i,) for i in choices(IDS, k=n)])
     return [{"id": r[0], "randomNumber": r[1]} for r in rows]
 
 
