@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import os
+import re
+from operator import itemgetter
 
 DSN = os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 POOL_SIZE = int(os.environ.get("TFB_POOL_SIZE", "8"))  # connections per server process
@@ -33,12 +35,22 @@ _HEAD = (
 _TAIL = "</table></body></html>"
 
 
+_NEEDS_ESCAPE = re.compile("[&<>\"']").search  # what html.escape(quote=True) replaces
+_escape = html.escape
+_by_message = itemgetter(1)
+
+
 def fortunes_html(rows: list[tuple[int, str]]) -> str:
     """The fortunes page: the rows plus the one added at request time, sorted by message,
-    every message HTML-escaped (TFB's fortune id 11 is a <script>)."""
+    every message HTML-escaped (TFB's fortune id 11 is a <script>). html.escape runs only on
+    messages that hold a character it replaces (its five str.replace calls cost more than
+    the search on the others); the page is the same."""
     rows = [*rows, (0, ADDED_FORTUNE)]
-    rows.sort(key=lambda r: r[1])
+    rows.sort(key=_by_message)
     body = "".join(
-        f"<tr><td>{i}</td><td>{html.escape(m, quote=True)}</td></tr>" for i, m in rows
+        [
+            f"<tr><td>{i}</td><td>{_escape(m) if _NEEDS_ESCAPE(m) else m}</td></tr>"
+            for i, m in rows
+        ]
     )
     return _HEAD + body + _TAIL
