@@ -85,7 +85,7 @@ async def fortunes(req, res):
     res.raw_headers = [SERVER]
     res.media_type = HTML
     rows = await pool.fetch(SELECT_FORTUNES)
-    return fortunes_html([(r[0], r[1]) for r in rows])
+    return fortunes_html(rows)  # Records unpack and index as (id, message) tuples do
 
 
 @app.get("/updates")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Sequence
 from operator import itemgetter
+from typing import Any
 
 DSN = os.environ.get("FASTERAPI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 POOL_SIZE = int(os.environ.get("TFB_POOL_SIZE", "8"))  # connections per server process
@@ -40,12 +42,12 @@ _escape = html.escape
 _by_message = itemgetter(1)
 
 
-def fortunes_html(rows: list[tuple[int, str]]) -> str:
+def fortunes_html(rows: Sequence[Sequence[Any]]) -> str:
     """The fortunes page: the rows plus the one added at request time, sorted by message,
     every message HTML-escaped (TFB's fortune id 11 is a <script>). html.escape runs only on
     messages that hold a character it replaces (its five str.replace calls cost more than
     the search on the others); the page is the same."""
-    rows = [*rows, (0, ADDED_FORTUNE)]
+    rows = [*rows, (0, ADDED_FORTUNE)]  # any (id, message) pairs: tuples, Records
     rows.sort(key=_by_message)
     body = "".join(
         [
