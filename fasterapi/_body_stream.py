@@ -6,7 +6,9 @@ and scalar path/query/header/cookie values (no Body, Form, File, model or depend
 engine then dispatches a body past 64 KiB (or chunked) as soon as the head is parsed, and
 `request.stream()` / ASGI `receive()` read it chunk by chunk, the connection pausing while
 the handler does not read (backpressure). Smaller bodies are read whole first, as on every
-other route.
+other route. Over HTTP/2 the same reads take the stream's DATA as it arrives, and the
+stream's flow-control window reopens only as they do (src/h2/body_stream.cpp); a body already
+complete when the handler is dispatched comes whole.
 """
 
 from __future__ import annotations
