@@ -4,165 +4,62 @@
 the server pinned to one CPU and wrk to another. Per server: req/s, server CPU µs per
 request (utime+stime of the server's process tree over the run / requests), non-2xx and
 socket errors. The `raw` rows serve a bare ASGI app: the server's own cost per request; the
-FastAPI row minus it is the app's share.
+FastAPI row minus it is the app's share (the split printed at the end).
 
     python3 benchmarks/asgi/bench_asgi.py [--duration 10] [--connections 64] [--json out.json]
-"""
+
+Process, pinning, CPU and wrk helpers are the shared ones in benchmarks/e2e/harness/."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import signal
-import socket
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(HERE.parents[1] / "benchmarks" / "e2e"))
+
+from harness.procs import Server, free_port, ticks_to_us  # noqa: E402
+from harness.wrk import run_wrk  # noqa: E402
+
 PATH = "/items/1?q=x"
+PY = sys.executable
 
 SERVERS: dict[str, list[str]] = {
-    "fasterapi": [
-        sys.executable,
-        "-m",
-        "fasterapi",
-        "run",
-        "{app}",
-        "--port",
-        "{port}",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ],
-    "uvicorn": [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "{app}",
-        "--port",
-        "{port}",
-        "--http",
-        "httptools",
-        "--loop",
-        "uvloop",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ],
-    "granian": [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--loop",
-        "uvloop",
-        "--port",
-        "{port}",
-        "--workers",
-        "1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "{app}",
-    ],
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """utime+stime of pid and its descendants (granian serves from a child process)."""
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-            for task in Path(f"/proc/{p}/task").iterdir():
-                kids = (task / "children").read_text().split()
-                todo.extend(int(k) for k in kids)
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(f"GET {PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-                if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server not ready")
-
-
-def run_wrk(port: int, duration: int, connections: int, cpu: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            "taskset",
-            "-c",
-            cpu,
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{int(duration)}s",
-            f"http://127.0.0.1:{port}{PATH}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "requests": total,
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": sum(int(g) for g in sock.groups()) if sock else 0,
-    }
+    "fasterapi": [PY, "-m", "fasterapi", "run", "{app}", "--port", "{port}",
+                  "--log-level", "warning", "--no-access-log"],
+    "uvicorn": [PY, "-m", "uvicorn", "{app}", "--port", "{port}", "--http", "httptools",
+                "--loop", "uvloop", "--log-level", "warning", "--no-access-log"],
+    "granian": [PY, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--port",
+                "{port}", "--workers", "1", "--log-level", "warning", "--no-access-log",
+                "{app}"],
+}  # fmt: skip
 
 
 def bench(server: str, app: str, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    cmd = [a.format(app=app, port=port) for a in SERVERS[server]]
-    proc = subprocess.Popen(
-        ["taskset", "-c", args.server_cpu, *cmd],
-        cwd=HERE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_ready(port, proc)
-        run_wrk(port, min(2, args.duration), args.connections, args.wrk_cpu)  # warm-up
-        before = tree_cpu_seconds(proc.pid)
-        result = run_wrk(port, args.duration, args.connections, args.wrk_cpu)
-        cpu = tree_cpu_seconds(proc.pid) - before
-        result["cpu_us_per_req"] = round(cpu * 1e6 / max(1, result["requests"]), 1)
-        return {"server": server, "app": app, **result}
-    finally:
-        proc.send_signal(signal.SIGINT)
+    argv = [a.format(app=app, port=port) for a in SERVERS[server]]
+    with tempfile.TemporaryDirectory(prefix=f"asgi-{server}-") as tmp:
+        proc = Server(server, argv, port, core=args.server_cpu, cwd=str(HERE),
+                      log_path=Path(tmp) / "server.log")
+        proc.start()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            proc.wait_ready(PATH)
+            url = f"http://127.0.0.1:{port}{PATH}"
+            run_wrk(url, duration_s=min(2, args.duration), connections=args.connections,
+                    core=args.wrk_cpu)  # warm-up
+            before = proc.cpu_ticks()
+            res = run_wrk(url, duration_s=args.duration, connections=args.connections,
+                          core=args.wrk_cpu)
+            cpu_us = ticks_to_us(proc.cpu_ticks() - before)
+        finally:
+            proc.stop()
+    return {"server": server, "app": app, "requests": res.requests, "rps": res.rps,
+            "non_2xx": res.non_2xx, "socket_errors": res.socket_errors,
+            "cpu_us_per_req": round(cpu_us / max(1, res.requests), 1)}
 
 
 def main() -> int:
@@ -187,10 +84,18 @@ def main() -> int:
                 flush=True,
             )
     by = {(r["app"], r["server"]): r for r in rows}
-    for app in args.apps.split(","):
+    apps = args.apps.split(",")
+    for app in apps:
         fa, uv = by.get((app, "fasterapi")), by.get((app, "uvicorn"))
         if fa and uv:
             print(f"{app}: fasterapi / uvicorn = {fa['rps'] / uv['rps']:.2f}x req/s")
+    if len(apps) == 2:  # the FastAPI app and the bare one: each server's CPU split
+        full, bare = apps
+        for server in args.servers.split(","):
+            f, b = by.get((full, server)), by.get((bare, server))
+            if f and b:
+                print(f"{server}: server {b['cpu_us_per_req']:.1f} µs + app "
+                      f"{f['cpu_us_per_req'] - b['cpu_us_per_req']:.1f} µs per request")
     if args.json:
         args.json.write_text(
             json.dumps(
