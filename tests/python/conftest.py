@@ -36,9 +36,43 @@ def missing(reason: str) -> None:
 
 
 # FASTERAPI_TEST_TRANSPORT=tls: every TestClient serves its app over TLS (a test CA made at
-# session start) and httpx verifies against that CA, so the HTTP tests run a second time over
-# TLS (scripts/test.sh does this for the HTTP-focused files).
+# session start) and httpx verifies against that CA; =h2c: every TestClient speaks HTTP/2 by
+# prior knowledge. scripts/test.sh runs the whole suite a second and a third time that way.
 TEST_TRANSPORT = os.environ.get("FASTERAPI_TEST_TRANSPORT", "tcp")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "transport_specific(reason): the test is about one transport (raw HTTP/1.1 bytes on TCP, "
+        "a server it starts itself, a client that ignores TestClient's TLS/h2 settings); "
+        "deselected when FASTERAPI_TEST_TRANSPORT is tls or h2c",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under FASTERAPI_TEST_TRANSPORT=tls/h2c, deselect the transport_specific tests: pytest
+    counts them as deselected in the summary (never a silent skip). The marker takes the
+    transports it excludes (default: both), e.g. transport_specific("why", only=("tls",))."""
+    if TEST_TRANSPORT == "tcp":
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marks = list(item.iter_markers("transport_specific"))
+        for mark in marks:
+            if not mark.args or not isinstance(mark.args[0], str) or not mark.args[0]:
+                raise pytest.UsageError(f"{item.nodeid}: transport_specific needs a reason")
+        hit = any(TEST_TRANSPORT in m.kwargs.get("only", ("tls", "h2c")) for m in marks)
+        (dropped if hit else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def transport_specific(reason: str, *, only: tuple[str, ...] = ("tls", "h2c")) -> Any:
+    """`pytestmark = transport_specific("why")`: see pytest_collection_modifyitems."""
+    return pytest.mark.transport_specific(reason, only=only)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -77,7 +111,7 @@ def free_port() -> int:
 def raw_http(port: int, data: bytes, *, until_close: bool = True, expect: int = 0) -> bytes:
     """Send raw bytes; read until the server closes, or until `expect` responses arrived.
     To a TestClient serving over TLS (FASTERAPI_TEST_TRANSPORT=tls) the bytes go over TLS."""
-    with _connect(port) as s:
+    with raw_socket(port) as s:
         s.sendall(data)
         out = b""
         while True:
@@ -92,8 +126,10 @@ def raw_http(port: int, data: bytes, *, until_close: bool = True, expect: int = 
             out += chunk
 
 
-def _connect(port: int) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+def raw_socket(port: int, timeout: float = 30) -> socket.socket:
+    """A socket to 127.0.0.1:port for raw HTTP/1.1 bytes: wrapped in TLS when `port` is a
+    TestClient serving over TLS (FASTERAPI_TEST_TRANSPORT=tls), so such tests run there too."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     from fasterapi.testing import TestClient, _running
 
     tls = TestClient.suite_tls

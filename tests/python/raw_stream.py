@@ -51,7 +51,9 @@ class RawResponse:
 
 
 def open_stream(port: int, path: str, headers: dict[str, str], timeout: float = 10) -> RawResponse:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    from conftest import raw_socket
+
+    sock = raw_socket(port, timeout)  # over TLS when `port` is a TestClient serving TLS
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     sock.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n".encode())
     return RawResponse(sock)

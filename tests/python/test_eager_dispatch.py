@@ -112,8 +112,9 @@ def make_app() -> App:
     @app.get("/httpx")
     async def via_httpx(req, res):
         port = req.url.netloc.rsplit(":", 1)[1]
-        async with httpx.AsyncClient() as c:
-            r = await c.get(f"http://127.0.0.1:{port}/suspend")
+        verify = (TestClient.suite_tls or {}).get("verify", True)  # the suite's TLS run
+        async with httpx.AsyncClient(verify=verify) as c:
+            r = await c.get(f"{req.url.scheme}://127.0.0.1:{port}/suspend")
         return {"inner": r.json()}
 
     @app.get("/sync-threadpool", threadpool=True)
@@ -147,7 +148,7 @@ def test_suspending_handler_becomes_a_task(client: TestClient) -> None:
 
 def test_contextvars_isolated_between_concurrent_requests(client: TestClient) -> None:
     def get(i: int) -> dict[str, str]:
-        return httpx.get(f"http://127.0.0.1:{client.port}/ctx/r{i}").json()
+        return httpx.get(f"{client.base_url}/ctx/r{i}", verify=client._verify).json()
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(get, range(16)))

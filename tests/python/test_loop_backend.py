@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import transport_specific
 
 from fasterapi import App, Request, _native
 from fasterapi.responses import Response
@@ -70,6 +71,7 @@ def test_app_setting_is_validated() -> None:
 
 
 @pytest.mark.parametrize("loop", ["epoll", "uring"])
+@transport_specific("HTTP/1.1 pipelining written on a raw TCP socket", only=("tls",))
 def test_app_serves_pipelined_and_large_bodies(loop: str) -> None:
     before = io_uring_fds()
     with TestClient(make_app(loop)) as client:

@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import transport_specific
 
 from fasterapi import App
 from fasterapi.responses import FileResponse, StreamingResponse
 from fasterapi.testing import TestClient
+
+pytestmark = transport_specific("HTTP/1.1 pipelining written on raw TCP sockets", only=("tls",))
 
 seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="fresh")
 

@@ -10,10 +10,16 @@ import struct
 import time
 
 import pytest
+from conftest import transport_specific
 
 from fasterapi import App
 from fasterapi.responses import StreamingResponse
 from fasterapi.testing import TestClient
+
+pytestmark = transport_specific(
+    "raw TCP sockets that leave (RST, half-close) mid-response",
+    only=("tls",),
+)
 
 
 def test_client_gone_mid_stream_closes_the_generator(caplog: pytest.LogCaptureFixture) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, free_port, missing, python_env, wait_for_port
+from conftest import ROOT, free_port, missing, python_env, transport_specific, wait_for_port
 
 from fasterapi import App
 from fasterapi.testing import TestClient
@@ -101,6 +101,7 @@ def _broken_app() -> App:
     return app
 
 
+@transport_specific("the validator's broken servers are plain HTTP", only=("tls",))
 def test_the_validator_fails_broken_servers() -> None:
     with TestClient(_broken_app()) as client:
         base = f"http://127.0.0.1:{client.port}"

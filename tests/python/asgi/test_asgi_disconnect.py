@@ -11,11 +11,18 @@ from typing import Any
 
 import asgi_fastapi_app as fastapi_app
 import pytest
+from conftest import transport_specific
 
 from fasterapi.asgi import serve_app
 from fasterapi.testing import TestClient
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [
+    pytest.mark.timeout(60),
+    transport_specific(
+        "raw TCP sockets (RST via SO_LINGER) speaking HTTP/1.1 to the port",
+        only=("tls",),
+    ),
+]
 
 
 def _rst(s: socket.socket) -> None:

@@ -11,6 +11,7 @@ import asgi_fastapi_app as fastapi_app
 import asgi_mcp_app as mcp_app
 import asgi_starlette_app as starlette_app
 import pytest
+from conftest import transport_specific
 
 from fasterapi import App
 from fasterapi.testing import TestClient
@@ -50,6 +51,7 @@ def test_mounted_fastapi_and_starlette() -> None:
             assert "".join(s.iter_text()) == "line 0\nline 1\nline 2\n"
 
 
+@transport_specific("the MCP SDK client is given an http:// URL", only=("tls",))
 def test_mounted_mcp_sdk_app_with_its_session_manager_in_the_lifespan() -> None:
     from mcp import Client
 

@@ -165,10 +165,11 @@ def test_mounted_asgi_app_serves_websockets_under_its_prefix() -> None:
     parent = App()
     parent.mount("/sub", fastapi_app)
     with TestClient(parent) as c:
-        url = str(c.base_url).replace("http://", "ws://") + "/sub/ws/echo"
+        url = str(c.base_url).replace("http", "ws", 1) + "/sub/ws/echo"  # wss:// over TLS
+        tls = {"ssl": c._ssl_context()} if url.startswith("wss:") else {}
 
         async def go() -> str:
-            async with websockets.connect(url) as ws:
+            async with websockets.connect(url, **tls) as ws:
                 await ws.send("mounted")
                 return str(await ws.recv())
 

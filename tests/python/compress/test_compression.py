@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Iterator
 from typing import Any
 
 import pytest
-from conftest import missing, raw_http, require_module
+from conftest import missing, raw_http, require_module, transport_specific
 from raw_stream import open_stream
 
 from fasterapi import App, _dispatch
@@ -234,6 +234,7 @@ def test_head_without_accept_encoding_keeps_the_identity_length(client: TestClie
 
 
 @pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+@transport_specific("curl on an http:// URL", only=("tls",))
 def test_curl_head_then_get_on_one_connection(client: TestClient, coding: str) -> None:
     """curl -I, then a GET on the same kept-alive connection (--next): the HEAD's headers are
     the GET's and its framing does not upset the connection."""
@@ -305,7 +306,7 @@ def test_an_encoded_body_gets_a_weak_etag(tmp_path: Any) -> None:
 
 def test_httpx_head_then_get(client: TestClient) -> None:
     httpx = require_module("httpx")
-    with httpx.Client(base_url=f"http://127.0.0.1:{client.port}") as c:
+    with httpx.Client(base_url=client.base_url, verify=client._verify) as c:
         for path, expect in (("/json", DOC_BYTES), ("/stream", STREAM_TEXT)):
             h = c.head(path, headers={"Accept-Encoding": "gzip"})
             g = c.get(path, headers={"Accept-Encoding": "gzip"})
@@ -366,6 +367,7 @@ def test_sse_event_arrives_compressed_before_the_stream_ends(
 
 
 @pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+@transport_specific("curl on an http:// URL", only=("tls",))
 def test_curl_compressed(client: TestClient, coding: str) -> None:
     if shutil.which("curl") is None:
         missing("curl is not installed")

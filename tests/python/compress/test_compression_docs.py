@@ -7,6 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import transport_specific
+
+pytestmark = transport_specific(
+    "the docs' examples, run as written, use http:// URLs and raw sockets",
+    only=("tls",),
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 TEXT = (ROOT / "docs" / "http-server.md").read_text()

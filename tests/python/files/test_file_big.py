@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import transport_specific
 
 from fasterapi import App
 from fasterapi.staticfiles import StaticFiles
 from fasterapi.testing import TestClient
+
+pytestmark = transport_specific("curl and raw TCP sockets on http:// URLs", only=("tls",))
 
 GB = 1 << 30
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from conftest import missing
+from conftest import missing, transport_specific
 
 from fasterapi import App, File, Form, Request, UploadFile
 from fasterapi.testing import TestClient
@@ -115,6 +115,7 @@ def test_limits(client: Any) -> None:
     assert client.get("/ok").text == "ok"
 
 
+@transport_specific("raw TCP socket speaking HTTP/1.1 bytes to the port", only=("tls",))
 def test_body_split_in_many_tcp_writes(client: Any) -> None:
     """The engine buffers the body; a body trickled in small writes parses the same."""
     body = (
@@ -134,6 +135,7 @@ def test_body_split_in_many_tcp_writes(client: Any) -> None:
     assert r.json() == {"note": 5, "file": 5 * 300}  # "\r\n--B" is content, not a delimiter
 
 
+@transport_specific("curl on an http:// URL", only=("tls",))
 def test_curl_upload(client: Any, tmp_path: Any) -> None:
     curl = shutil.which("curl")
     if curl is None:

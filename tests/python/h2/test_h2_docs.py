@@ -7,7 +7,7 @@ import re
 import subprocess
 from typing import Any
 
-from conftest import ROOT, require_module
+from conftest import ROOT, require_module, transport_specific
 
 from fasterapi.testing import TestClient
 
@@ -32,6 +32,10 @@ def test_h2_app_example() -> None:
             assert client.get("/count").text == "0\n1\n2\n"
 
 
+@transport_specific(
+    "the example opens h2c by prior knowledge on the TestClient's port",
+    only=("tls",),
+)
 def test_early_hints_example() -> None:
     """The Early Hints example sends its two Link hints before the page, over HTTP/1.1 and
     h2c (curl -v shows interim responses)."""
@@ -65,6 +69,10 @@ def test_early_hints_example() -> None:
             assert r.stdout.endswith("<p>hello</p>")
 
 
+@transport_specific(
+    "the example opens h2c by prior knowledge on the TestClient's port",
+    only=("tls",),
+)
 def test_server_push_example() -> None:
     """The server push example promises /app.css to nghttp (push on) and returns
     {"pushed": false} to httpx, which disables push."""

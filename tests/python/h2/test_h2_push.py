@@ -10,7 +10,7 @@ import json
 import subprocess
 from typing import Any
 
-from conftest import require_module
+from conftest import require_module, transport_specific
 from h2_client import H2Client
 from h2_tools import tool
 
@@ -171,6 +171,7 @@ def test_nghttp_shows_the_push(py_server: Any) -> None:
     assert "PUSH_PROMISE" not in r.stdout
 
 
+@transport_specific("opens h2c by prior knowledge on the TestClient's port", only=("tls",))
 def test_mounted_asgi_app_pushes() -> None:
     """Starlette's own `await request.send_push_promise(path)` in a mounted app: the scope
     offers `http.response.push` on h2 streams only, and the promised path is served."""
@@ -189,7 +190,8 @@ def test_mounted_asgi_app_pushes() -> None:
     app = App()
     app.mount("/asgi", Starlette(routes=[Route("/", page), Route("/style.css", style)]))
     with TestClient(app) as client:
-        assert client.get("/asgi/").json() == {"push": False}  # HTTP/1.1
+        r = client.get("/asgi/")  # HTTP/2 only under FASTERAPI_TEST_TRANSPORT=h2c
+        assert r.json() == {"push": r.http_version == "HTTP/2"}
         c = H2Client(client.port, window=65535)
         sid = c.get("/asgi/")
         c.read_until(lambda: c.ended(sid), timeout=10)

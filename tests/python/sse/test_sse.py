@@ -190,6 +190,10 @@ def test_httpx_streaming_sees_events_before_the_end(client: TestClient) -> None:
                 seen.append(line[6:])
             if len(seen) == 5:
                 break
+    if r.http_version == "HTTP/2":
+        # httpcore 1.0 sends no RST_STREAM for a response closed early (the stream stays open
+        # on the pooled connection): an HTTP/2 client leaves here by closing the connection.
+        client._transport.close()
     assert seen == ["0", "1", "2", "3", "4"]
     assert wait_for(lambda: "forever" in closed)  # leaving closed the generator
 

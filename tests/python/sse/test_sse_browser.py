@@ -13,12 +13,17 @@ from collections.abc import AsyncIterable
 from typing import Any
 
 from browser import find_chromium, open_page
+from conftest import transport_specific
 from raw_stream import open_stream
 
 from fasterapi import App, Request
 from fasterapi.responses import HTMLResponse
 from fasterapi.sse import EventSourceResponse, ServerSentEvent, last_event_id
 from fasterapi.testing import TestClient
+
+pytestmark = transport_specific(
+    "headless Chromium: HTTP/1.1 to http:// URLs (no h2c); does not trust the suite CA",
+)
 
 TIMEOUT = 60.0  # seconds for the browser to start, stream, reconnect and report
 

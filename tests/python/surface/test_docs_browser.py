@@ -6,10 +6,15 @@ FASTERAPI_REQUIRE_BROWSER=1: there a missing chromium fails instead of skipping.
 import re
 
 from browser import dump_dom, find_chromium
+from conftest import transport_specific
 from pydantic import BaseModel
 
 from fasterapi import FastAPI
 from fasterapi.testing import TestClient
+
+pytestmark = transport_specific(
+    "headless Chromium: HTTP/1.1 to http:// URLs (no h2c); does not trust the suite CA",
+)
 
 
 class Item(BaseModel):

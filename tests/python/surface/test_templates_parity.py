@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+from conftest import transport_specific
 
 from tests.python.fastapi_parity import both
 
@@ -23,6 +24,10 @@ def site(tmp_path: pathlib.Path) -> pathlib.Path:
     return tmp_path
 
 
+@transport_specific(
+    "compared with FastAPI's answers for http:// (url_for carries the scheme)",
+    only=("tls",),
+)
 def test_template_response_and_url_for(site: pathlib.Path) -> None:
     def make_app(fw: Any) -> Any:
         templating = importlib.import_module(f"{fw.__name__}.templating")

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import transport_specific
 from tls_certs import TestPki, make_pki
 
 from fasterapi import App, Request
@@ -76,6 +77,7 @@ def test_tls_extension_in_scope(pki: TestPki, with_client_cert: bool) -> None:
                 assert tls["client_cert_name"] is None and tls["client_cert_chain"] == []
 
 
+@transport_specific("about a plain TCP connection", only=("tls",))
 def test_no_tls_extension_over_tcp() -> None:
     with TestClient(make_app(), http1=True, http2=False) as c:
         assert c.get("/tls").json() == {"extensions": {}}

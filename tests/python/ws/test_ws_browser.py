@@ -10,10 +10,15 @@ import threading
 from typing import Any
 
 from browser import find_chromium, open_page
+from conftest import transport_specific
 from ws_helpers import TIMEOUT, serve
 
 from fasterapi import App, Request, WebSocket
 from fasterapi.responses import HTMLResponse
+
+pytestmark = transport_specific(
+    "headless Chromium: HTTP/1.1 to http:// URLs (no h2c); does not trust the suite CA",
+)
 
 PAGE = """<!doctype html>
 <meta charset="utf-8">

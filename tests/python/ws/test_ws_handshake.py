@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import pytest
-from conftest import require_module
-from ws_helpers import connect, serve, wait_until
+from conftest import TEST_TRANSPORT, require_module
+from ws_helpers import connect, serve, wait_until, ws_url
 
 from fasterapi import APIRouter, App, Cookie, Depends, Header, Query, WebSocket, status
 from fasterapi.websockets import WebSocketException, WebSocketState
@@ -26,6 +26,12 @@ def refused_status(client: object, path: str, **options: object) -> int:
     return int(info.value.response.status_code)
 
 
+@pytest.mark.xfail(
+    TEST_TRANSPORT == "tls",
+    strict=True,
+    reason="bug: WebSocket.url and scope['scheme'] say ws over TLS (want wss): the engine's "
+    "WebSocket connection does not tell Python it is TLS (fasterapi/websockets.py, bindings/ws)",
+)
 def test_path_query_header_cookie_parameters() -> None:
     app = App()
 
@@ -73,7 +79,7 @@ def test_path_query_header_cookie_parameters() -> None:
         "trace": "t-1",
         "session": "s1",
         "path": "/rooms/caf%C3%A9/42",
-        "url": f"ws://127.0.0.1:{client.port}/rooms/caf%C3%A9/42?token=abc&limit=3",
+        "url": ws_url(client, "/rooms/caf%C3%A9/42?token=abc&limit=3"),
         "query": "abc",
         "path_params": {"room": "café", "n": 42},
         "client_host": "127.0.0.1",

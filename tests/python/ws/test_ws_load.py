@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from conftest import require_module
-from ws_helpers import TIMEOUT, connect, serve, wait_until, ws_url
+from ws_helpers import TIMEOUT, connect, serve, tls_options, wait_until, ws_url
 
 from fasterapi import App, WebSocket, WebSocketDisconnect
 from fasterapi.websockets import Broadcast, broadcast
@@ -28,7 +28,7 @@ def test_many_concurrent_sockets() -> None:
             await websocket.send_text(f"{who}:{text}")
 
     async def one(url: str, who: int) -> list[str]:
-        async with aconnect(f"{url}/echo/{who}", proxy=None, open_timeout=TIMEOUT) as ws:
+        async with aconnect(f"{url}/echo/{who}", proxy=None, open_timeout=TIMEOUT, **tls) as ws:
             got = []
             for i in range(20):
                 await ws.send(str(i))
@@ -41,6 +41,7 @@ def test_many_concurrent_sockets() -> None:
         )
 
     with serve(app) as client:
+        tls = tls_options(client)
         results = asyncio.run(run_all(ws_url(client, "")))
     for n, got in enumerate(results):
         assert got == [f"{n}:{i}" for i in range(20)]
@@ -99,7 +100,7 @@ def test_broadcast_to_many_sockets() -> None:
     n = 100
 
     async def scenario(url: str) -> None:
-        clients = [await aconnect(f"{url}/room", proxy=None) for _ in range(n)]
+        clients = [await aconnect(f"{url}/room", proxy=None, **tls) for _ in range(n)]
         try:
             await wait_for_room(n)
             gone = clients.pop()
@@ -124,6 +125,7 @@ def test_broadcast_to_many_sockets() -> None:
             await asyncio.sleep(0.01)
 
     with serve(app) as client:
+        tls = tls_options(client)
         asyncio.run(asyncio.wait_for(scenario(ws_url(client, "")), TIMEOUT * 2))
         wait_until(lambda: not room, what="every socket to leave the room")
 

@@ -22,16 +22,26 @@ def serve(app: App) -> Iterator[TestClient]:
 
 
 def ws_url(client: TestClient, path: str) -> str:
-    return f"ws://127.0.0.1:{client.port}{path}"
+    """ws:// URL of `path`, or wss:// when the client serves over TLS (the suite's TLS run)."""
+    scheme = "wss" if client._scheme == "https" else "ws"
+    return f"{scheme}://127.0.0.1:{client.port}{path}"
+
+
+def tls_options(client: TestClient) -> dict[str, Any]:
+    """`ssl=` for a `websockets` client to a client serving over TLS, else nothing."""
+    return {"ssl": client._ssl_context()} if client._scheme == "https" else {}
 
 
 def connect(client: TestClient, path: str, **options: Any) -> Any:
-    """A sync `websockets` client connection (no proxy, 16 MiB messages allowed)."""
+    """A sync `websockets` client connection (no proxy, 16 MiB messages allowed); over TLS
+    with the CA the client verifies against."""
     from websockets.sync.client import connect as ws_connect
 
     options.setdefault("max_size", 16 * 1024 * 1024)
     options.setdefault("open_timeout", TIMEOUT)
     options.setdefault("close_timeout", TIMEOUT)
+    for key, value in tls_options(client).items():
+        options.setdefault(key, value)
     return ws_connect(ws_url(client, path), proxy=None, **options)
 
 
@@ -51,9 +61,10 @@ def raw_connect(port: int, path: str) -> Any:
     Returns the socket after the 101 (asserted)."""
     import base64
     import os
-    import socket
 
-    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    from conftest import raw_socket
+
+    sock = raw_socket(port, TIMEOUT)  # over TLS when `port` is a TestClient serving TLS
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
         (
