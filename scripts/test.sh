@@ -77,9 +77,22 @@ python3 -m mypy
 step "pytest"
 python3 -m pytest tests/python benchmarks/e2e/tests -q -p no:cacheprovider
 
-# The HTTP-focused tests again with every TestClient serving over TLS (a throwaway CA; see
-# docs/http-server.md "TLS"). Files that open raw TCP sockets or hard-code http:// URLs are
-# not in the list yet.
+# The whole Python suite again with every TestClient serving over TLS (a throwaway CA; see
+# docs/http-server.md, TLS section), then once more with every TestClient
+# speaking HTTP/2 (h2c, prior knowledge), so nothing works on HTTP/1.1 only. Tests about one
+# transport carry the transport_specific marker (tests/python/conftest.py: raw HTTP/1.1 bytes
+# on plain TCP, curl or headless Chromium on http:// URLs, h2c opened by hand on the port,
+# answers compared with FastAPI's for http://): pytest deselects them, counted in the summary.
+# tests/python/tls/test_transport_switch.py and tests/python/h2/test_h2_switch.py (in the suite)
+# fail if the switch did not take.
+step "pytest over TLS (FASTERAPI_TEST_TRANSPORT=tls)"
+FASTERAPI_TEST_TRANSPORT=tls timeout 1800 python3 -m pytest tests/python -q -p no:cacheprovider
+
+step "pytest over h2c (FASTERAPI_TEST_TRANSPORT=h2c)"
+FASTERAPI_TEST_TRANSPORT=h2c timeout 1800 python3 -m pytest tests/python -q -p no:cacheprovider
+
+# The HTTP-focused files (a hand-picked list) with the engine's loop on io_uring, plus the
+# raw-socket HTTP tests; test_loop_backend.py fails if the ring was not in use.
 http_suite=(
   tests/python/test_http.py tests/python/test_routing.py tests/python/test_responses.py
   tests/python/test_params.py tests/python/test_request_body.py tests/python/test_dependencies.py
@@ -89,18 +102,6 @@ http_suite=(
   tests/python/test_endpoint.py tests/python/test_async_docs.py tests/python/forms/test_forms_parity.py
   tests/python/security tests/python/surface/test_fast_path.py tests/python/ws/test_ws_testclient.py
 )
-step "pytest over TLS (FASTERAPI_TEST_TRANSPORT=tls)"
-FASTERAPI_TEST_TRANSPORT=tls timeout 900 python3 -m pytest -q -p no:cacheprovider \
-  "${http_suite[@]}" tests/python/tls/test_transport_switch.py
-
-# The same files once more with every TestClient speaking HTTP/2 (h2c, prior knowledge);
-# test_h2_switch.py fails if the switch did not take.
-step "pytest over h2c (FASTERAPI_TEST_TRANSPORT=h2c)"
-FASTERAPI_TEST_TRANSPORT=h2c timeout 900 python3 -m pytest -q -p no:cacheprovider \
-  "${http_suite[@]}" tests/python/h2/test_h2_switch.py
-
-# The same files plus the raw-socket HTTP tests with the engine's loop on io_uring;
-# test_loop_backend.py fails if the ring was not in use.
 step "pytest on io_uring (FASTERAPI_LOOP=uring)"
 FASTERAPI_LOOP=uring timeout 900 python3 -m pytest -q -p no:cacheprovider \
   "${http_suite[@]}" tests/python/test_pipelining.py tests/python/test_native_server.py \
