@@ -20,7 +20,7 @@ from common import (
     SELECT_ALL_WORLDS,
     SELECT_FORTUNES,
     SELECT_WORLD,
-    UPDATE_WORLD,
+    UPDATE_WORLDS,
     WORLD_ROWS,
     fortunes_html,
     query_count,
@@ -92,11 +92,13 @@ async def fortunes(req, res):
 async def updates(req, res):
     res.raw_headers = [SERVER]
     worlds = await _worlds(query_count(req.query_params.get("queries")))
-    for w, number in zip(worlds, choices(IDS, k=len(worlds)), strict=True):
-        w["randomNumber"] = number
-    # One batch, in id order so concurrent batches lock rows in the same order (no deadlock).
-    ordered = sorted(worlds, key=lambda w: w["id"])
-    await pool.executemany(UPDATE_WORLD, [(w["randomNumber"], w["id"]) for w in ordered])
+    # One number per id (a repeated id shows the number PostgreSQL keeps), written by one
+    # statement with the ids sorted, so concurrent batches lock rows in the same order.
+    numbers = dict(zip([w["id"] for w in worlds], choices(IDS, k=len(worlds)), strict=True))
+    for w in worlds:
+        w["randomNumber"] = numbers[w["id"]]
+    ids = sorted(numbers)
+    await pool.execute(UPDATE_WORLDS, ids, [numbers[i] for i in ids])
     return worlds
 
 

@@ -17,6 +17,11 @@ ADDED_FORTUNE = "Additional fortune added at request time."
 
 SELECT_WORLD = "SELECT id, randomnumber FROM world WHERE id = $1"
 UPDATE_WORLD = "UPDATE world SET randomnumber = $1 WHERE id = $2"
+# One statement for a whole updates batch (ids and numbers as int4 arrays; the C++ entry's too).
+UPDATE_WORLDS = (
+    "UPDATE world SET randomnumber = v.r FROM unnest($1::int4[], $2::int4[]) AS v(id, r) "
+    "WHERE world.id = v.id"
+)
 SELECT_FORTUNES = "SELECT id, message FROM fortune"
 SELECT_ALL_WORLDS = "SELECT id, randomnumber FROM world"
 

@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from conftest import ROOT, free_port, missing, python_env, transport_specific, wait_for_port
 
@@ -125,3 +127,16 @@ def test_fortunes_page_escapes_and_sorts() -> None:
     assert html.escape("<b>&\"'</b>", quote=True) in page
     # Sorted by message, code point order as TFB's reference does: "<" < "A" < "a".
     assert page.index("&lt;b&gt;") < page.index("Additional fortune") < page.index("<td>2</td>")
+
+
+def test_our_app_updates_hold_under_concurrent_batches(tfb_app: str) -> None:
+    """Concurrent 500-row update batches touch overlapping rows: one statement each, ids
+    sorted, so every answer is 200 with 500 Worlds (a deadlock would be a 500)."""
+
+    def batch(_: int) -> tuple[int, int]:
+        r = httpx.get(f"{tfb_app}/updates?queries=500", timeout=30)
+        return r.status_code, len(r.json()) if r.status_code == 200 else -1
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(batch, range(32)))
+    assert answers == [(200, 500)] * 32
