@@ -40,6 +40,9 @@ class Transport {
   virtual bool wants_write() const { return false; }
   // The application protocol chosen by ALPN (RFC 7301), e.g. "h2"; empty when none.
   virtual std::string_view alpn() const { return {}; }
+  // Input already taken from the socket that read() would return without new socket input
+  // (TLS read-ahead): epoll does not report it, so a reader that filled its buffer reads on.
+  virtual bool has_buffered_input() const { return false; }
   // Whether the bytes are encrypted (https/wss).
   virtual bool secure() const { return false; }
 };

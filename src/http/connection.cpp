@@ -92,6 +92,7 @@ void Connection::resume_reading() {
   if (reading_) return;
   reading_ = true;
   update_interest();
+  if (input_held_) read_held_input_later();  // no readiness event will come for it
 }
 
 void Connection::update_interest() {
@@ -136,10 +137,18 @@ void Connection::on_io(uint32_t events) {
   if (fd_ >= 0 && !out_.empty()) flush();
 }
 
+void Connection::read_held_input_later() {
+  server_.loop().defer([weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (self && self->fd_ >= 0 && self->reading_ && self->input_held_) self->do_read();
+  });
+}
+
 void Connection::do_read() {
   char* p = in_.prepare(16 * 1024);  // bytes; the body path reserves more up front
+  size_t offered = in_.writable();
   bool was_established = transport_->established();
-  ssize_t n = transport_->read(p, in_.writable());
+  ssize_t n = transport_->read(p, offered);
   if (!was_established && transport_->established()) {
     // TLS handshake done: the header timeout starts now; output queued meanwhile may go.
     set_deadline(server_.config().header_timeout);
@@ -151,7 +160,10 @@ void Connection::do_read() {
       return;
     }
     in_.commit(static_cast<size_t>(n));
+    input_held_ = static_cast<size_t>(n) == offered && transport_->has_buffered_input();
     protocol_->on_data(*this);
+    // Read on while the transport holds more than fit (resume_reading picks it up otherwise).
+    if (input_held_ && fd_ >= 0 && reading_ && !closing_) read_held_input_later();
     return;
   }
   if (n == 0) {

@@ -107,6 +107,7 @@ class Connection final : public IoHandler,
  private:
   // The io_uring path (connection_uring.cpp).
   bool ring_mode() const { return ring_ != nullptr; }
+  void read_held_input_later();  // TLS read-ahead held more than the last read took
   void ring_start();
   void ring_arm_recv();
   void ring_update();
@@ -137,6 +138,7 @@ class Connection final : public IoHandler,
   bool peer_closed_ = false;
   bool closing_ = false;   // close after the queued output is written
   bool lingering_ = false; // write side shut; discarding input until EOF or deadline
+  bool input_held_ = false; // the transport holds input epoll cannot see (TLS read-ahead)
   TimePoint deadline_ = TimePoint::max();
   Duration idle_after_flush_ = Duration::zero();  // set_idle_deadline while output was queued
   // Output is queued and the peer has taken none of it since this time + send_timeout: a

@@ -70,6 +70,9 @@ void TlsContext::configure(SSL_CTX* ctx, const Certificate& cert) {
   // The write queue re-offers a blocked write from its (possibly reallocated, longer) buffer,
   // and takes partial progress record by record.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // One recv() per burst of records instead of two per record (header, then body); the
+  // connection drains what was read ahead (TlsTransport::read, has_buffered_input).
+  SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 

@@ -4,12 +4,25 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "core/log.h"
 #include "tls/record_sniff.h"
 
 namespace fa::tls {
+
+namespace {
+// Scratch space for gathering small writes into one record. OpenSSL copies the record out
+// before SSL_write_ex returns (encrypted into its own buffer when the send would block), so
+// one buffer per thread serves every connection.
+std::array<char, TlsTransport::kRecordMax>& gather_buffer() {
+  thread_local std::array<char, TlsTransport::kRecordMax> buffer;
+  return buffer;
+}
+}  // namespace
 
 TlsTransport::TlsTransport(int fd, std::shared_ptr<const TlsContext> context)
     : fd_(fd), ssl_(context->new_ssl(fd)) {
@@ -98,12 +111,21 @@ ssize_t TlsTransport::read(char* buf, size_t len) {
     errno = ECONNRESET;
     return -1;
   }
-  // Reads with len >= 16 KiB take a whole record (RFC 8446 §5.1: at most 2^14 plaintext
-  // bytes), so nothing is left decrypted inside OpenSSL where epoll cannot see it.
+  // The server context reads ahead (one recv() takes whatever has arrived, not a record header
+  // and then its body), so records already received are drained here while they fit; what
+  // does not fit is reported by has_buffered_input(), since epoll cannot see it.
   want_write_ = false;
   ERR_clear_error();
   size_t got = 0;
-  if (SSL_read_ex(ssl_, buf, len, &got) == 1) return static_cast<ssize_t>(got);
+  if (SSL_read_ex(ssl_, buf, len, &got) == 1) {
+    size_t more = 0;
+    while (got < len && SSL_has_pending(ssl_) == 1 &&
+           SSL_read_ex(ssl_, buf + got, len - got, &more) == 1) {
+      got += more;
+    }
+    ERR_clear_error();  // a partial record (WANT_READ) or an error: the next read reports it
+    return static_cast<ssize_t>(got);
+  }
   switch (SSL_get_error(ssl_, 0)) {
     case SSL_ERROR_ZERO_RETURN:  // close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
       return 0;
@@ -120,6 +142,27 @@ ssize_t TlsTransport::read(char* buf, size_t len) {
   }
 }
 
+// Writes [p, p + len) as whole records (partial-write mode): > 0 bytes written, 0 when the
+// first record would block (EAGAIN), -1 when the connection failed.
+ssize_t TlsTransport::write_records(const char* p, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ERR_clear_error();
+    size_t wrote = 0;
+    if (SSL_write_ex(ssl_, p + done, len - done, &wrote) == 1) {
+      done += wrote;
+      continue;
+    }
+    int err = SSL_get_error(ssl_, 0);
+    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) break;
+    FA_LOG(LogLevel::kDebug, "TLS write failed: %s", openssl_errors().c_str());
+    if (done > 0) break;
+    fail(EPIPE);
+    return -1;
+  }
+  return static_cast<ssize_t>(done);
+}
+
 ssize_t TlsTransport::writev(const iovec* iov, int count) {
   // A client speaks first (its ClientHello): the first write starts the handshake, and later
   // ones advance it while it is blocked on sending.
@@ -128,32 +171,53 @@ ssize_t TlsTransport::writev(const iovec* iov, int count) {
     errno = state_ == State::kFailed ? EPIPE : EAGAIN;
     return -1;
   }
-  // Each SSL_write_ex sends whole records (partial-write mode). A blocked write is re-offered
-  // by the write queue from the same first byte with at least as many bytes, as OpenSSL
-  // requires (SSL_write(3), "WARNINGS").
+  // A blocked write is re-offered by the write queue from the same first byte with at least as
+  // many bytes, as OpenSSL requires (SSL_write(3), "WARNINGS"); so is every split made here,
+  // because it depends only on those bytes.
+  //
+  // Small pieces (a response head, a short body) are gathered into one record: one
+  // SSL_write_ex per iovec would cost a record header, an AEAD tag and a send() each. The
+  // first record carries min(total, 16 KiB) bytes (RFC 8446 §5.1: at most 2^14 per record).
   ssize_t total = 0;
-  for (int i = 0; i < count; ++i) {
-    const char* p = static_cast<const char*>(iov[i].iov_base);
-    size_t left = iov[i].iov_len;
-    while (left > 0) {
-      ERR_clear_error();
-      size_t wrote = 0;
-      if (SSL_write_ex(ssl_, p, left, &wrote) == 1) {
-        p += wrote;
-        left -= wrote;
-        total += static_cast<ssize_t>(wrote);
-        continue;
-      }
-      int err = SSL_get_error(ssl_, 0);
-      if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-        if (total > 0) return total;
-        errno = EAGAIN;
-        return -1;
-      }
-      FA_LOG(LogLevel::kDebug, "TLS write failed: %s", openssl_errors().c_str());
-      if (total > 0) return total;
-      return fail(EPIPE);
+  int i = 0;
+  size_t skip = 0;  // bytes of iov[i] already sent
+  if (count > 1 && iov[0].iov_len < kRecordMax) {
+    size_t first = 0;
+    for (int k = 0; k < count && first < kRecordMax; ++k) {
+      size_t take = std::min(iov[k].iov_len, kRecordMax - first);
+      if (take == 0) continue;  // an empty iovec may have a null base
+      std::memcpy(gather_buffer().data() + first, iov[k].iov_base, take);
+      first += take;
     }
+    ssize_t n = write_records(gather_buffer().data(), first);
+    if (n <= 0) {
+      if (n == 0) errno = EAGAIN;
+      return -1;
+    }
+    if (static_cast<size_t>(n) < first) return n;  // a smaller record size was negotiated
+    total = n;
+    for (size_t left = first; left > 0;) {  // step past the gathered bytes
+      size_t here = iov[i].iov_len - skip;
+      if (left < here) {
+        skip += left;
+        break;
+      }
+      left -= here;
+      skip = 0;
+      ++i;
+    }
+  }
+  for (; i < count; ++i, skip = 0) {
+    const char* p = static_cast<const char*>(iov[i].iov_base) + skip;
+    size_t len = iov[i].iov_len - skip;
+    ssize_t n = write_records(p, len);
+    if (n < 0) return total > 0 ? total : -1;
+    total += n;
+    if (static_cast<size_t>(n) < len) break;  // would block
+  }
+  if (total == 0) {
+    errno = EAGAIN;
+    return -1;
   }
   return total;
 }

@@ -7,6 +7,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ namespace fa::tls {
 
 class TlsTransport final : public Transport {
  public:
+  static constexpr size_t kRecordMax = 16 * 1024;  // plaintext bytes per record, RFC 8446 §5.1
+
   // Keeps `context` alive: a reload replaces the server's context, not this connection's.
   TlsTransport(int fd, std::shared_ptr<const TlsContext> context);
   // Client role on a connected (or connecting) socket to `host` (SNI, certificate name).
@@ -34,6 +37,7 @@ class TlsTransport final : public Transport {
   bool wants_write() const override { return want_write_; }
   std::string_view alpn() const override;
   bool secure() const override { return true; }
+  bool has_buffered_input() const override { return ssl_ && SSL_has_pending(ssl_) == 1; }
 
   // Whether the kernel encrypts our sends (kTLS engaged on this connection).
   bool ktls_send() const;
@@ -47,6 +51,7 @@ class TlsTransport final : public Transport {
   ssize_t sniff();
   void handshake();
   ssize_t fail(int err);
+  ssize_t write_records(const char* p, size_t len);
 
   int fd_;
   std::shared_ptr<const void> context_;  // the TlsContext or TlsClientContext ssl_ came from

@@ -150,6 +150,58 @@ TEST(TlsTransport, HandshakeThenDataBothWaysAndAlpn) {
   EXPECT_EQ(SSL_get_error(c.ssl, r), SSL_ERROR_ZERO_RETURN);
 }
 
+// A response head and body in two iovecs leave as one record (one AEAD tag, one send), not
+// one record per iovec: the client's first SSL_read returns both.
+TEST(TlsTransport, SmallIovecsGoOutAsOneRecord) {
+  auto ctx = TlsContext::create(config({"localhost"}));
+  Pair p;
+  TlsTransport t(p.server, ctx);
+  Client c(p.client, "localhost");
+  ASSERT_TRUE(handshake(c, t));
+  iovec iov[3] = {{const_cast<char*>("HTTP/1.1 200 OK\r\n\r\n"), 19},
+                  {nullptr, 0},
+                  {const_cast<char*>("hello"), 5}};
+  EXPECT_EQ(t.writev(iov, 3), 24);
+  char buf[64];
+  int r = 0;
+  for (int i = 0; i < 100 && r <= 0; ++i) r = SSL_read(c.ssl, buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(r > 0 ? r : 0)), "HTTP/1.1 200 OK\r\n\r\nhello");
+}
+
+// Records the server read ahead are all returned: several small ones in one read, and what
+// does not fit the caller's buffer is reported (has_buffered_input), since epoll cannot see
+// it once the socket is drained.
+TEST(TlsTransport, ReadAheadRecordsAreDrainedOrReported) {
+  auto ctx = TlsContext::create(config({"localhost"}));
+  Pair p;
+  TlsTransport t(p.server, ctx);
+  Client c(p.client, "localhost");
+  ASSERT_TRUE(handshake(c, t));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(SSL_write(c.ssl, "abcd", 4), 4);  // three records
+  char buf[16 * 1024];
+  EXPECT_EQ(t.read(buf, sizeof buf), 12);
+  EXPECT_EQ(std::string(buf, 12), "abcdabcdabcd");
+  EXPECT_FALSE(t.has_buffered_input());
+
+  std::string big(6000, 'x');
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(SSL_write(c.ssl, big.data(), 6000), 6000);
+  size_t got = 0;
+  for (int i = 0; i < 100 && got < 4000; ++i) {  // a small buffer: most stays buffered
+    ssize_t n = t.read(buf, 4000);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(got, 4000u);
+  EXPECT_TRUE(t.has_buffered_input());
+  char sink[1];
+  EXPECT_EQ(::recv(p.server, sink, 1, MSG_DONTWAIT), -1);  // nothing left on the socket
+  while (t.has_buffered_input()) {
+    ssize_t n = t.read(buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(got, 12000u);
+}
+
 TEST(TlsTransport, NoAlpnWhenTheClientOffersNone) {
   auto ctx = TlsContext::create(config({"localhost"}));
   Pair p;
