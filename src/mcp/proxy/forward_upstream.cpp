@@ -10,7 +10,8 @@
 //  - sampling/createMessage, elicitation/create, roots/list (client/*.mdx): to the client whose
 //    call is in flight on that upstream (on HTTP the POST stream the request came on names the
 //    call; on stdio the one call in flight), if that client declared the capability; its answer
-//    goes back to the upstream under the upstream's id. ping is answered here.
+//    goes back to the upstream under the upstream's id; a 2026-07-28 client gets them as
+//    InputRequiredResult rounds instead (input_rounds.cpp). ping is answered here.
 // Anything that cannot be routed is refused to the upstream (-32601), never dropped silently.
 #include <simdjson.h>
 
@@ -110,12 +111,18 @@ void ProxyCore::relay_request(Entry* e, client::Upstream* up, std::string_view i
   std::string_view needs = capability_for(method);
   if (needs.empty()) return up->respond_error(id, kMethodNotFound, "Method not found");
   InFlight* f = caller_of(e, up);
+  if (f && f->reply.modern()) {
+    // 2026-07-28 clients take these as InputRequiredResult rounds (input_rounds.cpp), if the
+    // request's _meta declared the capability (mrtr.mdx: never ask what was not declared).
+    if (!declares(f->capabilities, needs))
+      return up->respond_error(id, kMethodNotFound,
+                               "Method not found: the client did not declare the " +
+                                   std::string(needs) + " capability");
+    return ask_input(*f, up, id, method, params);
+  }
   if (!f || !f->reply.active())
     return up->respond_error(id, kMethodNotFound,
                              "Method not found: no client call in flight to relay it to");
-  if (f->reply.modern())  // 2026-07-28 clients take these as InputRequiredResult rounds
-    return up->respond_error(id, kMethodNotFound,
-                             "Method not found: the client speaks 2026-07-28 (not relayed)");
   if (!declares(f->reply.client_capabilities(), needs))
     return up->respond_error(
         id, kMethodNotFound,

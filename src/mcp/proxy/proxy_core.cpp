@@ -26,6 +26,16 @@ int64_t to_ms(Duration d) {
   return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
+// True when a result is a 2026-07-28 InputRequiredResult (basic/patterns/mrtr.mdx).
+bool input_required(std::string_view result) {
+  if (result.find("input_required") == std::string_view::npos) return false;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view type;
+  return !parser.parse(result.data(), result.size()).get(doc) &&
+         !doc["resultType"].get_string().get(type) && type == "input_required";
+}
+
 std::string json_quoted(std::string_view s) {
   std::string out;
   append_string(out, s);
@@ -155,6 +165,8 @@ future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
 void ProxyCore::close() {
   for (auto& e : entries_)
     if (e->upstream) e->upstream->close();
+  for (auto& [state, flight] : parked_) loop_.cancel(flight->expiry);
+  parked_.clear();
   calls_.clear();
   progress_.clear();
 }
@@ -259,6 +271,7 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
       members += R"(,"arguments":)";
       members += args;
     }
+    if (Outcome o; retry_of(session, msg, channel, members, false, o)) return o;
     return forward(session, msg, channel, up, std::move(members), std::string(inner), false);
   }
   if (m == "resources/read") {
@@ -268,8 +281,9 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
     if (!split_uri(k.uri, up, inner) || !find(up))
       return refuse(msg, channel, msg.known.has_meta_version ? kInvalidParams : kResourceNotFound,
                     "Resource not found", R"({"uri":)" + json_quoted(k.uri) + "}");
-    return forward(session, msg, channel, up, R"("uri":)" + json_quoted(inner), std::string(inner),
-                   true);
+    std::string members = R"("uri":)" + json_quoted(inner);
+    if (Outcome o; retry_of(session, msg, channel, members, true, o)) return o;
+    return forward(session, msg, channel, up, std::move(members), std::string(inner), true);
   }
   if (m == "completion/complete") {
     std::string up, members;
@@ -319,23 +333,46 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
   auto flight = std::make_shared<InFlight>();
   flight->entry = e;
   flight->reply = reply;
+  flight->call_id = call_id;
+  if (msg.known.has_meta_version) {  // what a retry with inputResponses must match
+    flight->capabilities.assign(msg.known.meta_client_capabilities);
+    flight->method.assign(msg.method);
+    flight->name.assign(msg.method == "resources/read" ? msg.known.uri : msg.known.name);
+  }
   calls_.emplace(call_id, flight);
   client::Request request{msg.method, members, meta, name};
   (void)call_upstream(e, request, flight)
-      .then([this, alive = std::weak_ptr<bool>(alive_), e, call_id, token,
-             reply](client::Response r) mutable {
+      .then([this, alive = std::weak_ptr<bool>(alive_), e, flight,
+             token](client::Response r) mutable {
         if (!alive.lock()) return;
         if (r.local)
           e->breaker.failure(loop_.update_now());
         else
           e->breaker.success();
-        calls_.erase(call_id);
+        erase_call(flight->call_id);
+        end_rounds(*flight);
         if (token) progress_.erase(token);
+        // After input rounds, the answer goes to the client's latest retry.
+        Reply& reply = flight->reply;
         if (r.ok) {
-          if (e->upstream && e->upstream->modern())
-            reply.result(without_members(r.result, {"resultType", "ttlMs", "cacheScope"}));
-          else
+          if (e->upstream && e->upstream->modern()) {
+            std::string plain = without_members(r.result, {"resultType", "ttlMs", "cacheScope"});
+            if (input_required(r.result)) {
+              // A 2026-07-28 upstream's own input round: its inputRequests and requestState
+              // go to the client as they are, and come back on the retry (handle()).
+              if (!reply.modern())
+                reply.error(kInternalError, "Upstream '" + e->name +
+                                                "' needs input rounds (2026-07-28), which a "
+                                                "2025-11-25 client cannot answer through the proxy");
+              else
+                reply.result(R"({"resultType":"input_required")" +
+                             std::string(plain.size() > 2 ? "," : "") + plain.substr(1));
+            } else {
+              reply.result(plain);
+            }
+          } else {
             reply.result(r.result);
+          }
         } else if (r.local && r.code != kUpstreamUnavailable) {
           reply.error(r.code, "Upstream '" + e->name + "': " + r.message, r.data);
         } else {
@@ -360,6 +397,7 @@ void ProxyCore::cancel(uint64_t call_id) {
   if (it == calls_.end()) return;
   auto flight = it->second;
   calls_.erase(it);
+  end_rounds(*flight);
   // basic/utilities/cancellation.mdx: pass it on; the upstream's late answer is dropped.
   if (flight->entry->upstream && flight->upstream_id)
     flight->entry->upstream->cancel(flight->upstream_id, "Cancelled by the client");

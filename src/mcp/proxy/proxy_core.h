@@ -39,6 +39,9 @@ struct ProxyOptions {
   RateLimitOptions rate_limit;
   bool limit_in_core = false;  // stdio: every request counts against one key, "stdio"
   size_t max_pages = 100;      // pages followed per upstream listing
+  // How long a call whose upstream asked for input waits for the 2026-07-28 client's retry
+  // (with inputResponses) before it is cancelled upstream.
+  Duration input_ttl = std::chrono::minutes(10);
   retry_policy list_retry{.max_retries = 2,
                           .initial_delay = std::chrono::milliseconds(50),
                           .backoff = 2.0,
@@ -85,10 +88,26 @@ class ProxyCore final : public ServerCore, public Application {
 
  private:
   struct Entry;
+  // A server-to-client request of the upstream's, put to a 2026-07-28 client as an entry of
+  // an InputRequiredResult (basic/patterns/mrtr.mdx), awaiting its inputResponses.
+  struct Asked {
+    std::string key;          // the inputRequests key
+    std::string upstream_id;  // the upstream's raw JSON id, answered with the client's response
+    std::string request;      // {"method":...,"params":...}
+    std::weak_ptr<client::Upstream> upstream;  // the connection that asked
+  };
   struct InFlight {
     std::shared_ptr<Entry> entry;
     uint64_t upstream_id = 0;
-    Reply reply;  // the client's request, for what the upstream sends while it runs
+    uint64_t call_id = 0;
+    Reply reply;  // the client's request (its latest retry), for what the upstream sends
+    // 2026-07-28 clients: the request's clientCapabilities, and what the retry must name.
+    std::string capabilities, method, name;
+    // Input rounds: the requestState handed out (empty before the first), what is asked.
+    std::string state;
+    std::vector<Asked> asked;
+    uint64_t next_key = 1;
+    TimerId expiry = 0;
   };
   // A server-to-client request relayed to a client, awaiting its answer.
   struct Relayed {
@@ -121,6 +140,24 @@ class ProxyCore final : public ServerCore, public Application {
   void relay_request(Entry* e, client::Upstream* up, std::string_view id,
                      std::string_view method, std::string_view params);
   InFlight* caller_of(Entry* e, client::Upstream* up);
+  // input_rounds.cpp: server-to-client requests as 2026-07-28 input rounds. ask_input() adds
+  // one to the call's InputRequiredResult (sent at once when the client is waiting);
+  // resume() takes the client's retry: its inputResponses go upstream, and the retry becomes
+  // the request the upstream's answer goes to.
+  void ask_input(InFlight& f, client::Upstream* up, std::string_view id, std::string_view method,
+                 std::string_view params);
+  void send_input_required(InFlight& f);
+  Outcome resume(const std::shared_ptr<Session>& session, const Message& msg,
+                 const std::shared_ptr<Channel>& channel, std::string_view state,
+                 std::string_view responses, bool cacheable);
+  void end_rounds(InFlight& f);
+  // A 2026-07-28 retry (requestState, inputResponses in params): true with `out` set when the
+  // state is the proxy's (resume()); an upstream's own state and responses are added to
+  // `members` for the upstream, and false is returned.
+  bool retry_of(const std::shared_ptr<Session>& session, const Message& msg,
+                const std::shared_ptr<Channel>& channel, std::string& members, bool cacheable,
+                Outcome& out);
+  void erase_call(uint64_t call_id);
   void subscribe_upstream(std::string_view method, std::string_view qualified_uri);
   client::Upstream* upstream_of(std::string_view name);  // started and alive, else null
   Reply make_reply(const std::shared_ptr<Session>& session, const Message& msg,
@@ -133,6 +170,7 @@ class ProxyCore final : public ServerCore, public Application {
   std::unordered_map<uint64_t, std::shared_ptr<InFlight>> calls_;  // call id -> upstream request
   std::unordered_map<uint64_t, Reply> progress_;  // proxy progress token -> the client's request
   std::unordered_map<uint64_t, Relayed> relayed_;  // Reply::request number -> upstream request
+  std::unordered_map<std::string, std::shared_ptr<InFlight>> parked_;  // requestState -> call
   uint64_t next_call_id_ = 1, next_token_ = 1;
   Parser parser_;
   std::string out_;

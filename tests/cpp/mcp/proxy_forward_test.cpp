@@ -5,6 +5,7 @@
 // upstreams are our own server core over Streamable HTTP in this process and over stdio (this
 // binary re-executed, FA_PROXY_FORWARD_TEST_STDIO=1); the client is a recording Channel.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <cstdlib>
 #include <string>
@@ -208,6 +209,110 @@ TEST_F(ProxyForwardTest, SamplingIsRefusedWhenTheClientDidNotDeclareIt) {
   EXPECT_NE(out[0].find(R"("ok":false)"), std::string::npos) << out[0];
   EXPECT_NE(out[0].find("-32601"), std::string::npos) << out[0];
   EXPECT_NE(out[0].find("sampling capability"), std::string::npos) << out[0];
+}
+
+// 2026-07-28 clients (basic/patterns/mrtr.mdx): the upstream's sampling request becomes an
+// InputRequiredResult; the retry's inputResponses go to the upstream, which then answers the
+// retry. A 2026-07-28 tools/call with the given id, name and extra params members.
+std::string modern_call(int id, const std::string& name, const std::string& extra = "",
+                        const std::string& caps = R"({"sampling":{}})") {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+         R"(,"method":"tools/call","params":{"name":")" + name + R"(","arguments":{})" + extra +
+         R"(,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+         R"("io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},)"
+         R"("io.modelcontextprotocol/clientCapabilities":)" +
+         caps + "}}}";
+}
+
+std::string string_member(std::string_view json, const char* key) {
+  Parser p;
+  Message m;
+  ParseFailure f;
+  if (!p.parse(json, m, f)) return {};
+  simdjson::dom::parser dp;
+  simdjson::dom::element doc;
+  std::string_view v;
+  if (dp.parse(m.result.data(), m.result.size()).get(doc) || doc[key].get_string().get(v)) return {};
+  return std::string(v);
+}
+
+TEST_F(ProxyForwardTest, ModernClientGetsInputRoundsForUpstreamRequests) {
+  for (const char* name : {"web__ask", "local__ask"}) {
+    auto first = ask(modern_call(10, name));
+    ASSERT_EQ(first.size(), 1u) << name;
+    // The client's request is answered: input required, with the upstream's request in it.
+    EXPECT_NE(first[0].find(R"("id":10,"result":{"resultType":"input_required")"),
+              std::string::npos)
+        << first[0];
+    EXPECT_NE(first[0].find(R"("input-1":{"method":"sampling/createMessage","params":{)"),
+              std::string::npos)
+        << first[0];
+    std::string state = string_member(first[0], "requestState");
+    ASSERT_TRUE(state.starts_with("fa-proxy.")) << first[0];
+    EXPECT_EQ(proxy->in_flight(), 1u);  // the upstream still waits for the answer
+
+    // A state for another tool, or one never issued, is refused.
+    auto wrong = ask(modern_call(11, "web__chat", R"(,"requestState":")" + state + "\""));
+    ASSERT_EQ(wrong.size(), 1u);
+    EXPECT_NE(wrong[0].find("-32602"), std::string::npos) << wrong[0];
+    auto forged = ask(modern_call(12, name, R"(,"requestState":"fa-proxy.0000")"));
+    ASSERT_EQ(forged.size(), 1u);
+    EXPECT_NE(forged[0].find("unknown or expired"), std::string::npos) << forged[0];
+
+    // The retry without the answer is asked again; with it, the upstream's result comes back.
+    auto again = ask(modern_call(13, name, R"(,"requestState":")" + state + "\""));
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_NE(again[0].find(R"("id":13,"result":{"resultType":"input_required")"),
+              std::string::npos)
+        << again[0];
+    auto done = ask(modern_call(14, name,
+                                R"(,"inputResponses":{"input-1":{"role":"assistant","content":)"
+                                R"({"type":"text","text":"fine"}}},"requestState":")" +
+                                    state + "\""));
+    ASSERT_EQ(done.size(), 1u) << name;
+    EXPECT_NE(done[0].find(R"("id":14,"result":{"resultType":"complete")"), std::string::npos)
+        << done[0];
+    EXPECT_NE(done[0].find(R"("ok":true)"), std::string::npos) << done[0];
+    EXPECT_NE(done[0].find(R"("text":"fine")"), std::string::npos) << done[0];
+    EXPECT_EQ(proxy->in_flight(), 0u);
+    // Used up: the state is not accepted again.
+    auto replay = ask(modern_call(15, name, R"(,"requestState":")" + state + "\""));
+    ASSERT_EQ(replay.size(), 1u);
+    EXPECT_NE(replay[0].find("unknown or expired"), std::string::npos) << replay[0];
+  }
+}
+
+TEST_F(ProxyForwardTest, ModernClientWithoutTheCapabilityIsNotAsked) {
+  auto out = ask(modern_call(20, "web__ask", "", "{}"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].find(R"("resultType":"complete")"), std::string::npos) << out[0];
+  EXPECT_NE(out[0].find(R"("ok":false)"), std::string::npos) << out[0];
+  EXPECT_NE(out[0].find("sampling capability"), std::string::npos) << out[0];
+}
+
+TEST_F(ProxyForwardTest, UnansweredInputRoundIsCancelledUpstreamAfterTheTtl) {
+  proxy->close();
+  for (int i = 0; i < 1000 && !proxy->closed(); ++i) loop.run_once(10);
+  proxy::ProxyOptions o;
+  o.input_ttl = std::chrono::milliseconds(100);
+  proxy = std::make_unique<proxy::ProxyCore>(loop, ServerInfo{"proxy", "1"}, o);
+  client::UpstreamOptions uo;
+  uo.probe_modern = false;
+  uo.capabilities = R"({"sampling":{}})";
+  client::HttpUrl url{"127.0.0.1", up_port, "/mcp"};
+  EventLoop* l = &loop;
+  proxy->add_upstream("web", [l, url, uo] { return client::HttpUpstream::create(*l, url, uo); });
+  auto started = proxy->start();
+  pump_until([&] { return started.available(); });
+  auto first = ask(modern_call(30, "web__ask"));
+  ASSERT_EQ(first.size(), 1u);
+  std::string state = string_member(first[0], "requestState");
+  EXPECT_EQ(proxy->in_flight(), 1u);
+  pump_until([&] { return proxy->in_flight() == 0; }, 2000);
+  EXPECT_EQ(proxy->in_flight(), 0u);
+  auto late = ask(modern_call(31, "web__ask", R"(,"requestState":")" + state + "\""));
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_NE(late[0].find("unknown or expired"), std::string::npos) << late[0];
 }
 
 }  // namespace
