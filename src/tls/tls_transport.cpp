@@ -22,6 +22,13 @@ std::array<char, TlsTransport::kRecordMax>& gather_buffer() {
   thread_local std::array<char, TlsTransport::kRecordMax> buffer;
   return buffer;
 }
+
+// SSL_get_error needs an empty error queue before the call it judges (SSL_get_error(3)).
+// ERR_clear_error walks every slot of the queue, a cost per record on the hot path; peeking
+// first makes the usual case (the queue is already empty) cheap.
+void clear_error_queue() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
 }  // namespace
 
 TlsTransport::TlsTransport(int fd, std::shared_ptr<const TlsContext> context)
@@ -115,7 +122,7 @@ ssize_t TlsTransport::read(char* buf, size_t len) {
   // and then its body), so records already received are drained here while they fit; what
   // does not fit is reported by has_buffered_input(), since epoll cannot see it.
   want_write_ = false;
-  ERR_clear_error();
+  clear_error_queue();
   size_t got = 0;
   if (SSL_read_ex(ssl_, buf, len, &got) == 1) {
     size_t more = 0;
@@ -123,7 +130,7 @@ ssize_t TlsTransport::read(char* buf, size_t len) {
            SSL_read_ex(ssl_, buf + got, len - got, &more) == 1) {
       got += more;
     }
-    ERR_clear_error();  // a partial record (WANT_READ) or an error: the next read reports it
+    // The loop ended on a partial record (WANT_READ) or an error: the next read reports it.
     return static_cast<ssize_t>(got);
   }
   switch (SSL_get_error(ssl_, 0)) {
@@ -147,7 +154,7 @@ ssize_t TlsTransport::read(char* buf, size_t len) {
 ssize_t TlsTransport::write_records(const char* p, size_t len) {
   size_t done = 0;
   while (done < len) {
-    ERR_clear_error();
+    clear_error_queue();
     size_t wrote = 0;
     if (SSL_write_ex(ssl_, p + done, len - done, &wrote) == 1) {
       done += wrote;
