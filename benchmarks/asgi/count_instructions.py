@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Instructions per request of each server, counted by valgrind's callgrind: a figure that a
+busy machine does not disturb (CPU µs from bench_asgi.py do), for comparing where the work
+is when timings are noisy. Each server runs under callgrind; after a warm-up the counters are
+zeroed (callgrind_control -z), wrk drives the route for --seconds, the counters are dumped,
+and the dump's instruction total is divided by wrk's request count.
+
+    python3 benchmarks/asgi/count_instructions.py [--servers fasterapi,uvicorn]
+        [--apps bench_app:app,bench_app:raw] [--seconds 10] [--connections 16]
+
+Under callgrind a request costs ~50x its native time, so the counts cover a few hundred to a
+few thousand requests. Instructions are not time (cache misses and IPC are not counted): a
+server whose count is lower can still be slower; the count shows whose code runs more."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "benchmarks" / "e2e"))
+
+from harness.procs import Server, free_port  # noqa: E402
+from harness.wrk import run_wrk  # noqa: E402
+
+PATH = "/items/1?q=x"
+# The interpreter itself, not a shim script (pyenv's `python3` is one): callgrind does not
+# follow exec without --trace-children.
+PY = os.path.realpath(sys.executable)
+SERVERS = {
+    "fasterapi": ["-m", "fasterapi", "run", "{app}", "--port", "{port}", "--log-level",
+                  "warning", "--no-access-log"],
+    "uvicorn": ["-m", "uvicorn", "{app}", "--port", "{port}", "--http", "httptools", "--loop",
+                "uvloop", "--log-level", "warning", "--no-access-log"],
+}  # fmt: skip
+
+
+def count(server: str, app: str, args: argparse.Namespace) -> tuple[int, int]:
+    """(requests, instructions) over the counted run."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"callgrind-{server}-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", PY,
+                *(a.format(app=app, port=port) for a in SERVERS[server])]
+        proc = Server(server, argv, port, core=args.server_cpu, cwd=str(HERE),
+                      log_path=Path(tmp) / "server.log")
+        proc.start()
+        try:
+            proc.wait_ready(PATH, timeout=300)  # imports under callgrind take a minute
+            url = f"http://127.0.0.1:{port}{PATH}"
+            run_wrk(url, duration_s=3, connections=args.connections, core=args.wrk_cpu)
+            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True,
+                           capture_output=True)
+            res = run_wrk(url, duration_s=args.seconds, connections=args.connections,
+                          core=args.wrk_cpu)
+            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True,
+                           capture_output=True)
+            dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: p.stat().st_mtime)
+            if not dumps:
+                raise RuntimeError(f"{server}: callgrind wrote no dump")
+            summary = re.search(r"^summary: (\d+)", dumps[-1].read_text(), re.M)
+            if summary is None:
+                raise RuntimeError(f"{server}: no summary line in {dumps[-1]}")
+            return res.requests, int(summary.group(1))
+        finally:
+            proc.stop()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--servers", default="fasterapi,uvicorn")
+    p.add_argument("--apps", default="bench_app:app,bench_app:raw")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--server-cpu", default="1")
+    p.add_argument("--wrk-cpu", default="0")
+    args = p.parse_args()
+    for tool in ("valgrind", "callgrind_control", "wrk"):
+        if shutil.which(tool) is None:
+            p.error(f"{tool} not found")
+    print("| app | server | requests counted | instructions per request |")
+    print("|---|---|---:|---:|")
+    for app in args.apps.split(","):
+        for server in args.servers.split(","):
+            n, ir = count(server, app, args)
+            print(f"| {app} | {server} | {n} | {ir // max(1, n):,} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
