@@ -3,6 +3,8 @@
 // captured from the write queue into one buffer per send, so handlers may keep appending while
 // the kernel sends it. A send completion sends the rest or the next capture. Nothing here runs
 // on the epoll backend (connection.cpp keeps its readiness path unchanged).
+#include <poll.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -49,6 +51,17 @@ class CaptureTransport final : public Transport {
   std::string& out_;
   size_t cap_;
 };
+
+// After the peer's FIN, epoll still reports the reset our next write provokes (EPOLLERR and
+// EPOLLHUP are always reported), and the connection closes at once. An io_uring poll cannot
+// wait for that: it completes at once on the pending RDHUP. So the ring path asks right after
+// each write to a peer that has closed: on loopback the reset has arrived by then; over a
+// network it is seen at the write after it (which fails), where epoll would see it a round trip
+// after this one.
+bool peer_reset(int fd) {
+  pollfd p{fd, 0, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
 
 }  // namespace
 
@@ -163,7 +176,7 @@ void Connection::ring_flush() {
       // ring's send is batched into the iteration's single io_uring_enter.
       size_t before = queued();
       written = out_.flush(*transport_);
-      if (written < 0) {
+      if (written < 0 || (written > 0 && peer_closed_ && peer_reset(fd_))) {
         close_now();
         return;
       }
@@ -215,6 +228,11 @@ void Connection::ring_on_send(int res) {
       return;  // the op goes on
     }
     close_now();  // EPIPE, ECONNRESET: the peer is gone
+    ring_op_finished();
+    return;
+  }
+  if (res > 0 && peer_closed_ && peer_reset(fd_)) {
+    close_now();
     ring_op_finished();
     return;
   }

@@ -330,6 +330,40 @@ TEST_P(Backend, GracefulShutdown) {
   close(busy);
 }
 
+// A client that closes while a stream is being written: the write after its FIN draws a
+// reset, and the connection is closed right then (epoll reports EPOLLERR|EPOLLHUP even when
+// not reading), not left open until a later write fails. An SSE or MCP GET stream relies on it
+// to know its reader is gone before the client comes back.
+TEST_P(Backend, StreamToClosedClientClosesAfterTheReset) {
+  std::vector<http::ResponseHandle> parked;
+  ServerOn st(GetParam(), [&](http::Server& s) {
+    s.route("GET", "/stream", [&](http::Request&, http::Response& res) {
+      auto h = res.detach();
+      h.start({200, "text/event-stream", {}});
+      h.write("data: first\n\n");
+      parked.push_back(h);
+    });
+  });
+  int fd = connect_to(st.port());
+  ASSERT_TRUE(send_all(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  char buf[4096];
+  std::string got;
+  while (got.find("first") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  std::this_thread::sleep_for(50ms);  // the server sees the FIN
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    EXPECT_TRUE(parked[0].client_gone());
+    parked[0].write("data: second\n\n");  // to a closed socket: the peer answers with a reset
+  });
+  for (int i = 0; i < 100 && st.server().connections() > 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(st.server().connections(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Loop, Backend, ::testing::Values(LoopBackend::kEpoll, LoopBackend::kUring),
                          name);
 
