@@ -46,6 +46,7 @@ class Field:
     marker: Param | None = None
     dependant: Dependant | None = None
     fast_int: bool = False  # plain `int`: ASCII digits convert without pydantic
+    fast_bool: bool = False  # plain `bool`: pydantic's lower-case words convert by lookup
     get: Callable[[SolveState], Any] = lambda st: None  # set by compile_dependant
 
 
@@ -309,11 +310,9 @@ def _field(
         adapter = _adapter(ann_t, marker)
     if validators and source not in ("form", "security_scopes"):
         adapter = _with_validators(ann_t, marker if source != "body" else None, validators)
-    fast_int = (
-        _strip_optional(ann_t) is int
-        and not (marker is not None and marker.constraints)
-        and not validators
-    )
+    plain = not (marker is not None and marker.constraints) and not validators
+    fast_int = plain and _strip_optional(ann_t) is int
+    fast_bool = plain and _strip_optional(ann_t) is bool
     return Field(
         p.name,
         source,
@@ -325,6 +324,7 @@ def _field(
         _is_sequence(ann_t) and source in ("query", "header", "form"),
         marker,
         fast_int=fast_int,
+        fast_bool=fast_bool,
     )
 
 
@@ -382,6 +382,8 @@ def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
         return raw
     if f.fast_int and type(raw) is str and raw.isascii() and raw.isdigit():
         return int(raw)
+    if f.fast_bool and type(raw) is str and (word := _BOOL_WORDS.get(raw)) is not None:
+        return word
     try:
         return f.adapter.validate_python(raw)
     except ValidationError as e:
@@ -390,6 +392,12 @@ def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
 
 
 _MISSING_V = object()
+# The strings pydantic's lax bool accepts, as written in lower case (pydantic docs, "Standard
+# Library Types", bool); any other spelling ("True", " yes") goes through pydantic itself.
+_BOOL_WORDS = {
+    "1": True, "on": True, "t": True, "true": True, "y": True, "yes": True,
+    "0": False, "off": False, "f": False, "false": False, "n": False, "no": False,
+}  # fmt: skip
 
 
 def _body(st: SolveState) -> Any:
