@@ -43,23 +43,40 @@ def bench(server: str, app: str, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     argv = [a.format(app=app, port=port) for a in SERVERS[server]]
     with tempfile.TemporaryDirectory(prefix=f"asgi-{server}-") as tmp:
-        proc = Server(server, argv, port, core=args.server_cpu, cwd=str(HERE),
-                      log_path=Path(tmp) / "server.log")
+        proc = Server(
+            server,
+            argv,
+            port,
+            core=args.server_cpu,
+            cwd=str(HERE),
+            log_path=Path(tmp) / "server.log",
+        )
         proc.start()
         try:
             proc.wait_ready(PATH)
             url = f"http://127.0.0.1:{port}{PATH}"
-            run_wrk(url, duration_s=min(2, args.duration), connections=args.connections,
-                    core=args.wrk_cpu)  # warm-up
+            run_wrk(
+                url,
+                duration_s=min(2, args.duration),
+                connections=args.connections,
+                core=args.wrk_cpu,
+            )  # warm-up
             before = proc.cpu_ticks()
-            res = run_wrk(url, duration_s=args.duration, connections=args.connections,
-                          core=args.wrk_cpu)
+            res = run_wrk(
+                url, duration_s=args.duration, connections=args.connections, core=args.wrk_cpu
+            )
             cpu_us = ticks_to_us(proc.cpu_ticks() - before)
         finally:
             proc.stop()
-    return {"server": server, "app": app, "requests": res.requests, "rps": res.rps,
-            "non_2xx": res.non_2xx, "socket_errors": res.socket_errors,
-            "cpu_us_per_req": round(cpu_us / max(1, res.requests), 1)}
+    return {
+        "server": server,
+        "app": app,
+        "requests": res.requests,
+        "rps": res.rps,
+        "non_2xx": res.non_2xx,
+        "socket_errors": res.socket_errors,
+        "cpu_us_per_req": round(cpu_us / max(1, res.requests), 1),
+    }
 
 
 def main() -> int:
@@ -94,8 +111,10 @@ def main() -> int:
         for server in args.servers.split(","):
             f, b = by.get((full, server)), by.get((bare, server))
             if f and b:
-                print(f"{server}: server {b['cpu_us_per_req']:.1f} µs + app "
-                      f"{f['cpu_us_per_req'] - b['cpu_us_per_req']:.1f} µs per request")
+                print(
+                    f"{server}: server {b['cpu_us_per_req']:.1f} µs + app "
+                    f"{f['cpu_us_per_req'] - b['cpu_us_per_req']:.1f} µs per request"
+                )
     if args.json:
         args.json.write_text(
             json.dumps(

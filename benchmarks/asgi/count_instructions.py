@@ -46,21 +46,35 @@ def count(server: str, app: str, args: argparse.Namespace) -> tuple[int, int]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"callgrind-{server}-") as tmp:
         out = Path(tmp) / "callgrind.out"
-        argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", PY,
-                *(a.format(app=app, port=port) for a in SERVERS[server])]
-        proc = Server(server, argv, port, core=args.server_cpu, cwd=str(HERE),
-                      log_path=Path(tmp) / "server.log")
+        argv = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            PY,
+            *(a.format(app=app, port=port) for a in SERVERS[server]),
+        ]
+        proc = Server(
+            server,
+            argv,
+            port,
+            core=args.server_cpu,
+            cwd=str(HERE),
+            log_path=Path(tmp) / "server.log",
+        )
         proc.start()
         try:
             proc.wait_ready(PATH, timeout=300)  # imports under callgrind take a minute
             url = f"http://127.0.0.1:{port}{PATH}"
             run_wrk(url, duration_s=3, connections=args.connections, core=args.wrk_cpu)
-            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True,
-                           capture_output=True)
-            res = run_wrk(url, duration_s=args.seconds, connections=args.connections,
-                          core=args.wrk_cpu)
-            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True
+            )
+            res = run_wrk(
+                url, duration_s=args.seconds, connections=args.connections, core=args.wrk_cpu
+            )
+            subprocess.run(
+                ["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True
+            )
             dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: p.stat().st_mtime)
             if not dumps:
                 raise RuntimeError(f"{server}: callgrind wrote no dump")

@@ -111,10 +111,15 @@ def bench(name: str, args: argparse.Namespace, expected: dict[str, Any]) -> dict
     label, argv, framework = SERVERS[name]
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"fastapi-style-{name}-") as tmp:
-        server = Server(name, [a.replace("{port}", str(port)) for a in argv], port,
-                        core=args.server_core, cwd=str(HERE),
-                        env={"FASTAPI_STYLE_FRAMEWORK": framework},
-                        log_path=Path(tmp) / "server.log")
+        server = Server(
+            name,
+            [a.replace("{port}", str(port)) for a in argv],
+            port,
+            core=args.server_core,
+            cwd=str(HERE),
+            env={"FASTAPI_STYLE_FRAMEWORK": framework},
+            log_path=Path(tmp) / "server.log",
+        )
         server.start()
         try:
             server.wait_ready("/items")
@@ -128,7 +133,8 @@ def bench(name: str, args: argparse.Namespace, expected: dict[str, Any]) -> dict
                 ref = expected.setdefault(route.name, got)
                 if got != ref:
                     out["routes"][route.name] = {
-                        "invalid": f"answer differs from {BASELINE}: {got!r} vs {ref!r}"}
+                        "invalid": f"answer differs from {BASELINE}: {got!r} vs {ref!r}"
+                    }
                     continue
                 out["routes"][route.name] = measure(server, port, route, args)
             return out
@@ -138,17 +144,33 @@ def bench(name: str, args: argparse.Namespace, expected: dict[str, Any]) -> dict
 
 def measure(server: Server, port: int, route: Route, args: argparse.Namespace) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}{route.path}"
-    run_wrk(url, duration_s=args.warmup, connections=args.connections, core=args.client_core,
-            script=route.script)
+    run_wrk(
+        url,
+        duration_s=args.warmup,
+        connections=args.connections,
+        core=args.client_core,
+        script=route.script,
+    )
     runs = []
     for _ in range(args.runs):
         before = server.cpu_ticks()
-        res = run_wrk(url, duration_s=args.duration, connections=args.connections,
-                      core=args.client_core, script=route.script)
+        res = run_wrk(
+            url,
+            duration_s=args.duration,
+            connections=args.connections,
+            core=args.client_core,
+            script=route.script,
+        )
         cpu_us = ticks_to_us(server.cpu_ticks() - before)
-        runs.append({"rps": res.rps, "requests": res.requests, "non_2xx": res.non_2xx,
-                     "socket_errors": res.socket_errors,
-                     "cpu_us_per_req": cpu_us / max(1, res.requests)})
+        runs.append(
+            {
+                "rps": res.rps,
+                "requests": res.requests,
+                "non_2xx": res.non_2xx,
+                "socket_errors": res.socket_errors,
+                "cpu_us_per_req": cpu_us / max(1, res.requests),
+            }
+        )
     return {
         "runs": runs,
         "rps": statistics.median(r["rps"] for r in runs),
@@ -161,9 +183,11 @@ def table(results: list[dict[str, Any]]) -> str:
     base = next((r for r in results if r["server"] == BASELINE), None)
     lines = []
     for route in ROUTES:
-        lines += [f"\n**{route.name}**\n",
-                  "| server | req/s | vs FastAPI + uvicorn | server CPU µs/req | errors |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            f"\n**{route.name}**\n",
+            "| server | req/s | vs FastAPI + uvicorn | server CPU µs/req | errors |",
+            "|---|---:|---:|---:|---:|",
+        ]
         ref = base["routes"].get(route.name, {}) if base else {}
         for r in results:
             row = r["routes"].get(route.name, {"invalid": "not run"})
@@ -171,8 +195,10 @@ def table(results: list[dict[str, Any]]) -> str:
                 lines.append(f"| {r['label']} | INVALID: {row['invalid'][:120]} | | | |")
                 continue
             ratio = f"{row['rps'] / ref['rps']:.2f}x" if "rps" in ref else "n/a"
-            lines.append(f"| {r['label']} | {row['rps']:,.0f} | {ratio} | "
-                         f"{row['cpu_us_per_req']:.1f} | {row['errors']} |")
+            lines.append(
+                f"| {r['label']} | {row['rps']:,.0f} | {ratio} | "
+                f"{row['cpu_us_per_req']:.1f} | {row['errors']} |"
+            )
     return "\n".join(lines)
 
 
@@ -198,15 +224,30 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results.append(bench(name, args, expected))
         except RuntimeError as e:
-            results.append({"server": name, "label": SERVERS[name][0],
-                            "routes": {r.name: {"invalid": str(e)} for r in ROUTES}})
-        print(json.dumps({"server": name, "routes": {
-            k: {f: v for f, v in row.items() if f != "runs"}
-            for k, row in results[-1]["routes"].items()}}), flush=True)
+            results.append(
+                {
+                    "server": name,
+                    "label": SERVERS[name][0],
+                    "routes": {r.name: {"invalid": str(e)} for r in ROUTES},
+                }
+            )
+        print(
+            json.dumps(
+                {
+                    "server": name,
+                    "routes": {
+                        k: {f: v for f, v in row.items() if f != "runs"}
+                        for k, row in results[-1]["routes"].items()
+                    },
+                }
+            ),
+            flush=True,
+        )
     print(table(results))
     if args.json:
-        args.json.write_text(json.dumps({"argv": sys.argv, "loadavg": os.getloadavg(),
-                                         "results": results}, indent=1))
+        args.json.write_text(
+            json.dumps({"argv": sys.argv, "loadavg": os.getloadavg(), "results": results}, indent=1)
+        )
     return 0
 
 

@@ -3,7 +3,6 @@ FastAPI serializes the validated value with pydantic's dump_json (fastapi/routin
 `use_dump_json`), and so do we (fasterapi/_endpoint.py) — float spelling, non-ASCII text,
 aliases, include/exclude, exclude_unset/defaults/none and the error answers included."""
 
-
 import datetime as dt
 import decimal
 import uuid
