@@ -1,7 +1,8 @@
 // libFuzzer target over the HTTP/2 glue (src/h2): arbitrary frames after the client preface go
 // into a real Connection (one end of a socketpair) whose H1Protocol hands over to H2Protocol;
 // handlers answer whole, streamed and deferred, and push (PUSH_PROMISE), and a WebSocket echo
-// takes extended CONNECTs (RFC 8441); responses are drained from the other end.
+// takes extended CONNECTs (RFC 8441); a streaming route reads request bodies as they arrive
+// (its stream window reopened as it reads); responses are drained from the other end.
 // With the first byte's top bit set, the connection starts as an h2c Upgrade request (RFC 7540
 // §3.2) whose HTTP2-Settings value is the input's first line, then the preface and frames.
 // Invariants: no crash, no sanitizer report, and the server's exchange count returns to zero.
@@ -28,6 +29,23 @@ using namespace fa;
 using namespace fa::http;
 
 namespace {
+
+// Reads a streamed request body to its end, then answers with its size (h2/body_stream.cpp);
+// a reset or a closed connection ends the read with an error instead.
+struct UploadReader : std::enable_shared_from_this<UploadReader> {
+  ResponseHandle handle;
+  size_t n = 0;
+  void next() {
+    handle.read_body([self = shared_from_this()](BodyEvent ev, std::string_view chunk, int) {
+      if (ev == BodyEvent::kData) {
+        self->n += chunk.size();
+        self->next();
+      } else if (ev == BodyEvent::kEnd) {
+        self->handle.send(ResponseHead{200, "text/plain", {}}, std::to_string(self->n));
+      }
+    });
+  }
+};
 
 struct Harness {
   EventLoop loop;
@@ -63,6 +81,15 @@ struct Harness {
         binary ? s.send_binary(d) : s.send_text(d);
       };
       up.accept({}, std::move(cb));
+    });
+    server.route_streaming("POST", "/upload", [](Request& req, Response& res) {
+      if (!req.body_streamed) {
+        res.text(std::to_string(req.body.size()));
+        return;
+      }
+      auto r = std::make_shared<UploadReader>();
+      r->handle = res.detach();
+      r->next();
     });
     server.route("GET", "/throws", [](Request&, Response&) -> void { throw std::runtime_error("x"); });
   }
