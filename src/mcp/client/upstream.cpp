@@ -56,11 +56,13 @@ std::string Upstream::params_of(const Request& request) const {
       if (!request.meta_members.empty()) params += ',';
       params += R"("io.modelcontextprotocol/protocolVersion":")";
       params += kModernProtocol;
-      // No capabilities: a 2026-07-28 server asks for sampling, elicitation or roots with an
-      // InputRequiredResult round, which this class does not drive (callers that do send their
-      // own params).
-      params += R"(","io.modelcontextprotocol/clientCapabilities":{},)"
-                R"("io.modelcontextprotocol/clientInfo":{"name":)";
+      // No capabilities unless the caller passes some: a 2026-07-28 server asks for sampling,
+      // elicitation or roots with an InputRequiredResult round, which this class does not
+      // drive (a proxy passes its client's, whose retry then carries the answers).
+      params += R"(","io.modelcontextprotocol/clientCapabilities":)";
+      params += request.client_capabilities.empty() ? std::string_view("{}")
+                                                    : request.client_capabilities;
+      params += R"(,"io.modelcontextprotocol/clientInfo":{"name":)";
       append_string(params, options_.client_name);
       params += R"(,"version":)";
       append_string(params, options_.client_version);

@@ -31,6 +31,9 @@ struct Request {
   std::string_view params = {};
   // The options' timeout unless set; zero or less waits forever.
   std::optional<std::chrono::milliseconds> timeout = {};
+  // 2026-07-28 servers: the clientCapabilities stamped in _meta (raw JSON object); empty: {}.
+  // A proxy passes its client's, so the server may ask it for input (mrtr.mdx).
+  std::string_view client_capabilities = {};
 };
 
 struct UpstreamOptions {

@@ -189,8 +189,10 @@ future<client::Response> ProxyCore::call_upstream(const std::shared_ptr<Entry>& 
   }
   auto send = [e, flight, method = std::string(request.method),
                members = std::string(request.members), meta = std::string(request.meta_members),
-               name = std::string(request.name)]() {
+               name = std::string(request.name),
+               caps = std::string(request.client_capabilities)]() {
     client::Request r{method, members, meta, name};
+    r.client_capabilities = caps;
     uint64_t id = 0;
     future<client::Response> answer = e->upstream->call(r, &id);
     if (flight) flight->upstream_id = id;
@@ -341,6 +343,7 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
   }
   calls_.emplace(call_id, flight);
   client::Request request{msg.method, members, meta, name};
+  request.client_capabilities = flight->capabilities;
   (void)call_upstream(e, request, flight)
       .then([this, alive = std::weak_ptr<bool>(alive_), e, flight,
              token](client::Response r) mutable {

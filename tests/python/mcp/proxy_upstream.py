@@ -1,5 +1,6 @@
 """An upstream for the proxy tests, written with our MCPServer: add, slow_count (progress), hang,
-die (the process exits mid-call). stdio by default; `http PORT` for Streamable HTTP."""
+die (the process exits mid-call), confirm (asks the client through elicitation). stdio by
+default; `http PORT` for Streamable HTTP."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ async def hang() -> str:
 def die() -> str:
     """The server process exits while the call is in flight."""
     os._exit(7)
+
+
+@server.tool()
+async def confirm(item: str, ctx: Context) -> str:
+    """Asks the user to confirm (elicitation/create) and says what they answered."""
+    answer = await ctx.elicit(
+        f"Delete {item}?", {"type": "object", "properties": {"sure": {"type": "boolean"}}}
+    )
+    return f"{answer.action}: {answer.content}"
 
 
 @server.resource("mem://greeting")

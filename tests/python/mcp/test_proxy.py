@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -284,6 +284,80 @@ def test_upstreams_that_fail_to_start(backend: str, monkeypatch: pytest.MonkeyPa
         run(main(), 30)
     finally:
         refusing.close()
+
+
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
+}
+
+
+@pytest.mark.parametrize("era", ["2025-11-25", "auto"])
+def test_elicitation_reaches_a_2026_client_as_input_rounds(
+    era: Literal["auto", "2025-11-25"],
+) -> None:
+    """A 2026-07-28 client (raw JSON over httpx: neither the SDK's client nor ours drives input
+    rounds) calls a tool that elicits. A 2025-11-25 upstream sends elicitation/create mid-call,
+    which the proxy turns into an InputRequiredResult; a 2026-07-28 upstream answers with its
+    own, which passes through. Either way the retry with inputResponses and the requestState
+    gets the tool's result (basic/patterns/mrtr.mdx)."""
+
+    async def main() -> None:
+        proxy = MCPProxy(
+            upstreams={"up": Upstream(command=[sys.executable, str(UPSTREAM)], era=era)}
+        )
+        async with serving(proxy) as url, httpx.AsyncClient(timeout=20) as http:
+
+            async def call(rid: int, extra: dict[str, Any]) -> dict[str, Any]:
+                params = {
+                    "name": "up__confirm",
+                    "arguments": {"item": "x.txt"},
+                    "_meta": MODERN_META,
+                }
+                body = {
+                    "jsonrpc": "2.0",
+                    "id": rid,
+                    "method": "tools/call",
+                    "params": params | extra,
+                }
+                r = await http.post(
+                    url,
+                    json=body,
+                    headers=HEADERS
+                    | {
+                        "Mcp-Method": "tools/call",
+                        "Mcp-Name": "up__confirm",
+                        "MCP-Protocol-Version": "2026-07-28",
+                    },
+                )
+                assert r.status_code == 200, r.text
+                text = r.text
+                if r.headers["content-type"].startswith("text/event-stream"):
+                    text = [ln[5:] for ln in text.splitlines() if ln.startswith("data:")][-1]
+                answer: dict[str, Any] = json.loads(text)
+                assert answer["id"] == rid, answer
+                return answer
+
+            first = (await call(1, {}))["result"]
+            assert first["resultType"] == "input_required", first
+            assert proxy.status()["up"]["era"] == ("2025-11-25" if era != "auto" else "2026-07-28")
+            [(key, asked)] = first["inputRequests"].items()
+            assert asked["method"] == "elicitation/create"
+            assert asked["params"]["message"] == "Delete x.txt?"
+            state = first["requestState"]
+            done = await call(
+                2,
+                {
+                    "inputResponses": {key: {"action": "accept", "content": {"sure": True}}},
+                    "requestState": state,
+                },
+            )
+            result = done["result"]
+            assert result["resultType"] == "complete", result
+            assert result["content"][0]["text"] == "accept: {'sure': True}", result
+
+    run(main(), 60)
 
 
 def test_hanging_upstream_times_out() -> None:
