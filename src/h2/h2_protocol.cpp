@@ -99,6 +99,7 @@ H2Protocol::H2Protocol(http::Server& server, Connection& conn, GuardLimits guard
       {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, limits_.connection_window);
   conn.clear_deadline();
   conn.set_idle_deadline(server_.config().keep_alive_timeout);
 }

@@ -28,6 +28,10 @@ namespace fa::h2 {
 struct H2Limits {
   uint32_t max_concurrent_streams = 100;
   uint32_t initial_window = 1024 * 1024;  // per stream, for request bodies
+  // The connection's receive window. Bytes are given back to it as they arrive (each stream's
+  // own window bounds what is buffered), so it only paces uploads: RFC 9113 §6.9.2 leaves it
+  // at 65,535 until a WINDOW_UPDATE, one round trip per 32 KiB on a distant client.
+  uint32_t connection_window = 16 * 1024 * 1024;
   uint32_t header_table_size = 4096;      // HPACK dynamic table (RFC 7541 §4.2)
   size_t stream_high_water = 256 * 1024;  // response bytes buffered per stream
   size_t stream_low_water = 64 * 1024;    // ...at which its producer resumes

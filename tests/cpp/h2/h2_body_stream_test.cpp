@@ -308,6 +308,15 @@ TEST(H2BodyStream, WindowStaysShutUntilTheHandlerReads) {
   st.run_on_loop([] { g_held.reset(); });
 }
 
+TEST(H2BodyStream, ConnectionWindowIsOpenedPastTheDefault) {
+  ServerThread st(routes);
+  Client c(st.port());
+  // RFC 9113 §6.9.2: 65,535 until the server's WINDOW_UPDATE on stream 0; each stream's own
+  // window (1 MiB) is what bounds the buffering.
+  ASSERT_TRUE(c.run([&] { return nghttp2_session_get_remote_window_size(c.session) > 65535; }));
+  EXPECT_EQ(nghttp2_session_get_remote_window_size(c.session), 16 * 1024 * 1024);
+}
+
 TEST(H2BodyStream, TrailersEndTheBody) {
   reset_seen();
   ServerThread st(routes);
