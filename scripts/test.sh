@@ -79,10 +79,12 @@ python3 -m pytest tests/python benchmarks/e2e/tests -q -p no:cacheprovider
 
 # The whole Python suite again with every TestClient serving over TLS (a throwaway CA; see
 # docs/http-server.md, TLS section), then once more with every TestClient
-# speaking HTTP/2 (h2c, prior knowledge), so nothing works on HTTP/1.1 only. Tests about one
-# transport carry the transport_specific marker (tests/python/conftest.py: raw HTTP/1.1 bytes
-# on plain TCP, curl or headless Chromium on http:// URLs, h2c opened by hand on the port,
-# answers compared with FastAPI's for http://): pytest deselects them, counted in the summary.
+# speaking HTTP/2 (h2c, prior knowledge), so nothing works on HTTP/1.1 only. pytest deselects
+# (counted, modules named in the summary) the modules that never serve through TestClient
+# (NOT_THROUGH_TESTCLIENT in tests/python/conftest.py: PG driver, MCP, h2 frame tests against
+# their own servers...) and the tests about one transport, marked transport_specific (raw
+# HTTP/1.1 bytes on plain TCP, curl or headless Chromium on http:// URLs, h2c opened by hand
+# on the port, answers compared with FastAPI's for http://).
 # tests/python/tls/test_transport_switch.py and tests/python/h2/test_h2_switch.py (in the suite)
 # fail if the switch did not take.
 step "pytest over TLS (FASTERAPI_TEST_TRANSPORT=tls)"

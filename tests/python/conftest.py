@@ -50,10 +50,101 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# What the TLS/h2c runs left out, by reason (printed in the terminal summary).
+_transport_deselected: dict[str, set[str]] = {}
+
+
+# Modules that never serve through TestClient, so FASTERAPI_TEST_TRANSPORT cannot reach them:
+# the TLS/h2c runs deselect them (running them again would test nothing new). In the plain run
+# _never_through_testclient fails a listed module that starts a TestClient, so the list stays
+# true.
+_H2_OWN = "h2/h2c frames against servers the test starts itself"
+_MCP_OWN = "MCP over stdio or servers the test starts itself"
+_OWN = "servers the test starts itself (subprocesses, C++ servers)"
+NOT_THROUGH_TESTCLIENT: dict[str, str] = {
+    "asgi/test_asgi_run.py": _OWN,
+    "files/test_range_parse.py": "the Range parser, no server",
+    "h2/test_h2.py": _H2_OWN,
+    "h2/test_h2_body_stream.py": _H2_OWN,
+    "h2/test_h2_streams.py": _H2_OWN,
+    "h2/test_h2_websocket.py": _H2_OWN,
+    "h2/test_h2c_upgrade.py": _H2_OWN,
+    "mcp/conformance/test_bad_input.py": _MCP_OWN,
+    "mcp/conformance/test_client_conformance.py": _MCP_OWN,
+    "mcp/conformance/test_conformance.py": _MCP_OWN,
+    "mcp/test_client.py": _MCP_OWN,
+    "mcp/test_client_auth.py": _MCP_OWN,
+    "mcp/test_client_https.py": _MCP_OWN,
+    "mcp/test_client_server_requests.py": _MCP_OWN,
+    "mcp/test_docs.py": _MCP_OWN,
+    "mcp/test_mount.py": _MCP_OWN,
+    "mcp/test_sdk_http.py": _MCP_OWN,
+    "mcp/test_sdk_stdio.py": _MCP_OWN,
+    "mcp/test_server_auth.py": _MCP_OWN,
+    "mcp/test_server_requests.py": _MCP_OWN,
+    "mcp/test_server_resume.py": _MCP_OWN,
+    "mcp/test_stdio_bad_input.py": _MCP_OWN,
+    "mcp/test_tasks.py": _MCP_OWN,
+    "pg/test_async_api.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_cancel.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_cluster_auth_failover.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_codecs.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_core_bytes.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_desync.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_pool_fetchrow_each.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_reliability.py": "the PostgreSQL driver, no HTTP server",
+    "test_cli_workers.py": _OWN,
+    "test_datastructures.py": "data structures, no server",
+    "test_endpoint.py": "endpoint signatures, no server",
+    "test_json.py": "the JSON encoder, no server",
+    "test_native_server.py": _OWN,
+    "test_no_silent_skips.py": "a check of the test sources",
+    "test_request_stream.py": _OWN,
+    "test_responses.py": "response objects, no server",
+    "test_soak.py": _OWN,
+    "test_supervisor.py": _OWN,
+    "test_techempower_cpp.py": _OWN,
+    "test_techempower_plot.py": "plots from results, no server",
+    "ws/test_ws_autobahn.py": _OWN,
+    "ws/test_ws_limits.py": _OWN,
+}
+_HERE = Path(__file__).resolve().parent
+
+
+def _not_through_testclient(path: Path) -> str | None:
+    return NOT_THROUGH_TESTCLIENT.get(path.resolve().relative_to(_HERE).as_posix())
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _never_through_testclient(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module in NOT_THROUGH_TESTCLIENT that starts a TestClient fails (plain run)."""
+    if TEST_TRANSPORT != "tcp" or _not_through_testclient(request.path) is None:
+        yield
+        return
+    from fasterapi.testing import TestClient
+
+    def refuse(self: TestClient) -> None:
+        raise AssertionError(
+            f"{request.path.name} starts a TestClient: remove it from NOT_THROUGH_TESTCLIENT "
+            "(tests/python/conftest.py) so the TLS/h2c runs include it"
+        )
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(TestClient, "start", refuse)
+    yield
+    mp.undo()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under FASTERAPI_TEST_TRANSPORT=tls/h2c, deselect the transport_specific tests: pytest
-    counts them as deselected in the summary (never a silent skip). The marker takes the
-    transports it excludes (default: both), e.g. transport_specific("why", only=("tls",))."""
+    """Under FASTERAPI_TEST_TRANSPORT=tls/h2c, deselect (pytest counts them in the summary,
+    never a silent skip) the tests the switch cannot reach: modules that never serve through
+    TestClient (the PG driver, MCP over stdio or its own servers, encoders, C++ servers run
+    as subprocesses; running them again would test nothing new), and tests marked
+    transport_specific, which are about one transport. The marker takes the transports it
+    excludes (default: both), e.g. transport_specific("why", only=("tls",))."""
+    missing_files = [m for m in NOT_THROUGH_TESTCLIENT if not (_HERE / m).exists()]
+    if missing_files:
+        raise pytest.UsageError(f"NOT_THROUGH_TESTCLIENT lists missing files: {missing_files}")
     if TEST_TRANSPORT == "tcp":
         return
     kept: list[pytest.Item] = []
@@ -63,11 +154,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for mark in marks:
             if not mark.args or not isinstance(mark.args[0], str) or not mark.args[0]:
                 raise pytest.UsageError(f"{item.nodeid}: transport_specific needs a reason")
-        hit = any(TEST_TRANSPORT in m.kwargs.get("only", ("tls", "h2c")) for m in marks)
-        (dropped if hit else kept).append(item)
+        module = item.nodeid.split("::")[0]
+        if _not_through_testclient(item.path) is not None:
+            reason = "never serves through TestClient"
+        elif any(TEST_TRANSPORT in m.kwargs.get("only", ("tls", "h2c")) for m in marks):
+            reason = "transport_specific"
+        else:
+            kept.append(item)
+            continue
+        dropped.append(item)
+        _transport_deselected.setdefault(reason, set()).add(module)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for reason, modules in sorted(_transport_deselected.items()):
+        terminalreporter.write_line(
+            f"FASTERAPI_TEST_TRANSPORT={TEST_TRANSPORT}: deselected ({reason}) in "
+            f"{len(modules)} modules: {' '.join(sorted(modules))}"
+        )
 
 
 def transport_specific(reason: str, *, only: tuple[str, ...] = ("tls", "h2c")) -> Any:
