@@ -1,4 +1,4 @@
-// Pool: connection set, least-busy placement, and queries waiting for a first connection.
+// Pool: connection set, least-busy placement, bursts, and queries waiting for a first connection.
 #include "pg/pg_pool.h"
 
 #include <algorithm>
@@ -20,7 +20,7 @@ struct Pool::State : std::enable_shared_from_this<Pool::State> {
   size_t connecting = 0;
   std::deque<Waiter> waiting;
   std::vector<promise<>> ready_waiters;
-  PoolStats counters;
+  PoolStats counters;  // sends: those of connections no longer live
   bool closed = false;
 
   State(EventLoop& l, Config c, PoolOptions o) : loop(l), config(std::move(c)), options(o) {}
@@ -89,6 +89,7 @@ struct Pool::State : std::enable_shared_from_this<Pool::State> {
   void drop(Connection& dead) {
     for (auto it = live.begin(); it != live.end(); ++it) {
       if (it->get() == &dead) {
+        counters.sends += dead.sends();
         live.erase(it);
         ++counters.dropped;
         break;
@@ -109,6 +110,8 @@ struct Pool::State : std::enable_shared_from_this<Pool::State> {
     if (!opened && !waiting.empty() && connecting == 0 && live.size() < cap) open_one();
   }
 
+  // The least busy live connection; opens one more (up to max_size) when even it has
+  // pipeline_depth queries in flight, and keeps pipelining on it meanwhile.
   Connection* pick() {
     Connection* best = nullptr;
     for (auto& c : live) {
@@ -116,7 +119,27 @@ struct Pool::State : std::enable_shared_from_this<Pool::State> {
       if (!best || c->in_flight() < best->in_flight()) best = c.get();
       if (best->in_flight() == 0) break;
     }
+    if (best && best->in_flight() >= options.pipeline_depth &&
+        live.size() + connecting < options.max_size && connecting == 0)
+      open_one();
     return best;
+  }
+
+  // No live connection yet: the query waits for the first one (its params encoded now, since
+  // Param only borrows).
+  future<Result> wait_for_connection(std::string_view sql, std::span<const Param> params) {
+    EncodedParams encoded;
+    try {
+      encoded = EncodedParams::from(params);
+    } catch (...) {
+      return make_exception_future<Result>(std::current_exception());
+    }
+    Waiter& wt = waiting.emplace_back();
+    wt.sql.assign(sql);
+    wt.params = std::move(encoded);
+    auto f = wt.pr.get_future();
+    top_up();
+    return f;
   }
 };
 
@@ -132,23 +155,31 @@ Pool::~Pool() {
 future<Result> Pool::query(std::string_view sql, std::span<const Param> params) {
   State& s = *s_;
   if (s.closed) return make_exception_future<Result>(ConnectionError("pg: the pool is closed"));
-  Connection* c = s.pick();
-  if (c && c->in_flight() >= s.options.pipeline_depth &&
-      s.live.size() + s.connecting < s.options.max_size && s.connecting == 0)
-    s.open_one();  // busy: grow, but keep pipelining on what is open meanwhile
-  if (c) return c->query(sql, params);
-  EncodedParams encoded;
-  try {
-    encoded = EncodedParams::from(params);
-  } catch (...) {
-    return make_exception_future<Result>(std::current_exception());
+  if (Connection* c = s.pick()) return c->query(sql, params);
+  return s.wait_for_connection(sql, params);
+}
+
+Pool::Burst Pool::burst() {
+  return Burst(s_);
+}
+
+future<Result> Pool::Burst::query(std::string_view sql, std::span<const Param> params) {
+  State& s = *s_;
+  if (s.closed) return make_exception_future<Result>(ConnectionError("pg: the pool is closed"));
+  // A connection broken since the last query is off the pool's list: never used again.
+  std::shared_ptr<Connection> c = conn_.lock();
+  if (!c || !c->ready() || on_conn_ >= s.options.pipeline_depth) {
+    Connection* next = s.pick();
+    if (!next) {
+      conn_.reset();
+      return s.wait_for_connection(sql, params);
+    }
+    c = next->shared_from_this();
+    conn_ = c;
+    on_conn_ = 0;
   }
-  State::Waiter& wt = s.waiting.emplace_back();
-  wt.sql.assign(sql);
-  wt.params = std::move(encoded);
-  auto f = wt.pr.get_future();
-  s.top_up();
-  return f;
+  ++on_conn_;
+  return c->query(sql, params);
 }
 
 future<> Pool::ready() {
@@ -167,6 +198,7 @@ PoolStats Pool::stats() const {
   st.live = s_->live.size();
   st.connecting = s_->connecting;
   st.waiting = s_->waiting.size();
+  for (const auto& c : s_->live) st.sends += c->sends();
   return st;
 }
 
@@ -186,6 +218,7 @@ void Pool::close() {
   for (auto& c : live) {
     c->set_on_broken(nullptr);
     c->close();
+    s.counters.sends += c->sends();
   }
 }
 

@@ -1,5 +1,6 @@
 // Pool: PostgreSQL connections on the engine's EventLoop shared by every caller; queries go to
-// the least busy live connection and are pipelined there (no checkout per query).
+// the least busy live connection and are pipelined there (no checkout per query). A Burst
+// keeps one caller's queries together on one connection (one write, one wake-up).
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,8 @@ struct PoolOptions {
   size_t min_size = 1;  // opened on first use, and re-opened when one breaks
   size_t max_size = 8;
   // A new connection is opened (up to max_size) while every live one has at least this many
-  // queries in flight; below it, queries pipeline on the connections already open.
+  // queries in flight; below it, queries pipeline on the connections already open. Also the
+  // most queries of one Burst a connection takes before the burst moves to the least busy one.
   size_t pipeline_depth = 16;
 };
 
@@ -34,6 +36,7 @@ struct PoolStats {
   uint64_t opened = 0;    // connections that reached ReadyForQuery
   uint64_t dropped = 0;   // live connections that broke and were removed
   uint64_t connect_failures = 0;
+  uint64_t sends = 0;  // send() calls of every connection the pool has had (writes, syscalls)
 };
 
 // A broken connection is removed from the pool the moment it breaks (its pending queries fail
@@ -41,6 +44,8 @@ struct PoolStats {
 // when fewer than min_size remain. Loop-local: use it from the loop's thread only. The pool
 // must outlive no loop: destroy it before its EventLoop.
 class Pool {
+  struct State;
+
  public:
   Pool(EventLoop& loop, Config config, PoolOptions options = {});
   ~Pool();  // closes every connection; pending queries fail with ConnectionError
@@ -57,12 +62,34 @@ class Pool {
   // Resolves once min_size connections are open (fails with the first connect error).
   future<> ready();
 
+  // Queries that belong together, e.g. the N selects of one TechEmpower /queries response:
+  // through one Burst they go to one connection (the least busy when the burst starts), so
+  // those issued in one loop turn leave in that connection's single end-of-turn send() and
+  // their replies come back in the same reads. Each query keeps its own Sync (no shared
+  // transaction; a failing one fails only its future). After pipeline_depth queries, or if its
+  // connection breaks, the burst moves to the least busy connection. Independent callers should
+  // use query(), which spreads them, so the server's backends work in parallel.
+  class Burst {
+   public:
+    future<Result> query(std::string_view sql, std::span<const Param> params);
+    future<Result> query(std::string_view sql, std::initializer_list<Param> params = {}) {
+      return query(sql, std::span<const Param>(params.begin(), params.size()));
+    }
+
+   private:
+    friend class Pool;
+    explicit Burst(std::shared_ptr<State> s) : s_(std::move(s)) {}
+    std::shared_ptr<State> s_;
+    std::weak_ptr<Connection> conn_;  // weak: a burst never keeps a dropped connection alive
+    size_t on_conn_ = 0;              // queries this burst has sent to conn_
+  };
+  Burst burst();
+
   PoolStats stats() const;
   // Closes every connection; later queries fail with ConnectionError.
   void close();
 
  private:
-  struct State;
   std::shared_ptr<State> s_;  // shared with connect continuations, which may outlive the pool
 };
 
