@@ -146,6 +146,8 @@ class PyServer {
     spawn_ = std::move(spawn);
     handle_error_ = std::move(handle_error);
     pending_ = std::move(pending);
+    // A response model's body, already JSON (pydantic's dump_json): sent as it is by send_fast.
+    json_body_type_ = nb::module_::import_("fasterapi._jsonio").attr("JSONBody");
   }
 
   void add_route(const std::string& method, const std::string& path, nb::object endpoint,
@@ -320,13 +322,14 @@ class PyServer {
   std::unique_ptr<Route> fallback_;
   nb::object error_log_;
   nb::object request_class_, response_class_, render_, spawn_, handle_error_, pending_;
+  nb::object json_body_type_;  // fasterapi._jsonio.JSONBody (a bytes subclass)
   nb::tuple empty_args_ = nb::tuple();
   std::string body_;   // reused encode buffer
   std::string extra_;  // reused header-lines buffer
 };
 
-// Sends `result` directly when it is a plain dict/list/str/bytes/None and `res` needs nothing
-// the engine cannot do. Returns false (nothing sent, no error) to fall back to render().
+// Sends `result` directly when it is a plain dict/list/str/bytes/None or a JSONBody and `res`
+// needs nothing the engine cannot do. Returns false (nothing sent, no error) to fall back to render().
 // Returns true with a Python error set if encoding failed (the caller reports it).
 bool PyServer::send_fast(PyObject* result, PyObject* pres, http::Response& res) {
   std::string_view ctype;
@@ -337,6 +340,9 @@ bool PyServer::send_fast(PyObject* result, PyObject* pres, http::Response& res) 
     ctype = kText;
   } else if (PyBytes_CheckExact(result)) {
     ctype = kOctets;
+  } else if (json_body_type_.is_valid() &&
+             Py_TYPE(result) == reinterpret_cast<PyTypeObject*>(json_body_type_.ptr())) {
+    ctype = kJson;  // JSON bytes: sent as they are (render() does the same)
   } else if (result != Py_None) {
     return false;
   }
@@ -379,6 +385,8 @@ bool PyServer::send_fast(PyObject* result, PyObject* pres, http::Response& res) 
   if (is_json) {
     if (!json_encode(result, body_)) return true;
     body = body_;
+  } else if (ctype == kJson) {  // a JSONBody
+    body = std::string_view(PyBytes_AS_STRING(result), static_cast<size_t>(PyBytes_GET_SIZE(result)));
   } else if (ctype == kText) {
     Py_ssize_t n = 0;
     const char* s = PyUnicode_AsUTF8AndSize(result, &n);
