@@ -74,8 +74,11 @@ future<std::vector<World>> fetch_worlds(Pool& pool, int n) {
   batch->worlds.resize(static_cast<size_t>(n));
   batch->pending = n;
   future<std::vector<World>> out = batch->done.get_future();
+  // One request's selects go to one connection (Pool::burst): they leave in its one send()
+  // per loop turn; each is still its own query and Sync (TFB: no batching into a transaction).
+  Pool::Burst burst = pool.burst();
   for (int i = 0; i < n; ++i) {
-    (void)pool.query(kSelectWorld, {random_id()}).then_wrapped([batch, i](future<Result> f) {
+    (void)burst.query(kSelectWorld, {random_id()}).then_wrapped([batch, i](future<Result> f) {
       try {
         batch->worlds[static_cast<size_t>(i)] = world_of(f.get());
       } catch (...) {
