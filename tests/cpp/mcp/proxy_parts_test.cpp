@@ -52,6 +52,20 @@ TEST(ProxyNames, ModernMembersDroppedAndCompletionRefUnqualified) {
   EXPECT_EQ(without_members(R"({"resultType":"complete","content":[],"ttlMs":0})",
                             {"resultType", "ttlMs"}),
             R"({"content":[]})");
+  // Spliced byte for byte: strings holding braces, quotes and commas, nesting, whitespace.
+  EXPECT_EQ(without_members(
+                R"( { "resultType" : "complete" , "content":[{"type":"text","text":"a\"},{[\"b"}],)"
+                R"("structuredContent":{"ttlMs":1,"x":[1,{"y":"}"}]},"isError":false,"n":-1.5e3 ,)"
+                R"("cacheScope":"private"} )",
+                {"resultType", "ttlMs", "cacheScope"}),
+            R"({"content":[{"type":"text","text":"a\"},{[\"b"}],)"
+            R"("structuredContent":{"ttlMs":1,"x":[1,{"y":"}"}]},"isError":false,"n":-1.5e3})");
+  EXPECT_EQ(without_members(R"({"resultType":"complete"})", {"resultType"}), "{}");
+  EXPECT_EQ(without_members("{}", {"resultType"}), "{}");
+  // An escaped key takes the parser's path, which unescapes it: still dropped.
+  EXPECT_EQ(without_members(R"({"resultType":"complete","a":1})", {"resultType"}),
+            R"({"a":1})");
+  EXPECT_EQ(without_members("[1]", {"resultType"}), "[1]");  // not an object: unchanged
   std::string up, members;
   ASSERT_TRUE(unqualify_completion(
       R"({"ref":{"type":"ref/prompt","name":"math__review"},"argument":{"name":"l","value":"p"},"_meta":{"x":1}})",
