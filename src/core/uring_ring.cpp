@@ -166,10 +166,22 @@ std::unique_ptr<UringRing> UringRing::create(std::string* why) {
   if (!kernel_at_least(6, 0)) return fail("kernel older than 6.0 (multishot recv)");
   auto impl = std::make_unique<Impl>();
   io_uring_params p{};
-  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
-  p.cq_entries = kCqEntries;
-  if (int rc = io_uring_queue_init_params(kSqEntries, &impl->ring, &p); rc < 0)
-    return fail(std::string("io_uring_queue_init: ") + std::strerror(-rc));
+  // COOP_TASKRUN: the kernel does not interrupt the loop (an IPI, then the signal path on
+  // the way back to user space) to run the task work of a completion (a multishot recv's data,
+  // a poll firing); it runs at the loop's next system call, batched. A sleeping loop is still
+  // woken, so embedders polling fd() see completions as before. TASKRUN_FLAG marks pending
+  // task work in the SQ ring's flags, so a wait(0) that makes no system call still collects
+  // it (liburing's peek enters the kernel then). Both since 5.19; refused: the plain ring.
+  constexpr unsigned kBase = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+  int rc = -EINVAL;
+  for (unsigned flags : {kBase | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, kBase}) {
+    p = io_uring_params{};
+    p.flags = flags;
+    p.cq_entries = kCqEntries;
+    rc = io_uring_queue_init_params(kSqEntries, &impl->ring, &p);
+    if (rc != -EINVAL) break;
+  }
+  if (rc < 0) return fail(std::string("io_uring_queue_init: ") + std::strerror(-rc));
   impl->ring_ok = true;
   if (!(p.features & IORING_FEAT_EXT_ARG) || !(p.features & IORING_FEAT_FAST_POLL))
     return fail("io_uring lacks EXT_ARG or FAST_POLL");
