@@ -131,6 +131,13 @@ bool H2Protocol::read_body(Connection&, uint64_t serial, http::BodyReader fn) {
   return true;
 }
 
+void H2Protocol::observe_error(const Stream& s, int status, std::string_view reason) {
+  if (const auto& observe = server_.error_observer()) {
+    std::string line = s.method + " " + s.path + " HTTP/2";
+    observe(conn_.peer(), status, reason, line);
+  }
+}
+
 void H2Protocol::fail_body(Stream& s, int status, const char* reason) {
   s.body_fail = status;
   s.body_discard = true;
@@ -140,6 +147,7 @@ void H2Protocol::fail_body(Stream& s, int status, const char* reason) {
   // The engine answers 408/413 itself, as for a buffered body; the pending read gets the
   // status when the exchange ends (end_body), and the handler's later answer finds it closed.
   if (!s.streaming) {
+    observe_error(s, status, reason);
     send(conn_, static_cast<uint64_t>(s.id),
          http::ResponseHead{status, "text/plain; charset=utf-8", {}}, std::string(reason) + "\n");
     return;  // `s` may be gone: send() writes, and the stream can close

@@ -366,11 +366,13 @@ void H2Protocol::dispatch(Stream& s) {
   s.compressor.begin(server_.config().compression, h);
   uint64_t serial = static_cast<uint64_t>(s.id);
   if (s.error_status) {
+    observe_error(s, s.error_status, s.error_reason);
     std::string body = std::string(s.error_reason) + "\n";
     send(conn_, serial, ResponseHead{s.error_status, "text/plain; charset=utf-8", {}}, body);
     return;
   }
   if (s.method.empty() || (s.path.empty() && h.method_id != http::Method::kConnect)) {
+    observe_error(s, 400, "bad request");
     send(conn_, serial, ResponseHead{400, "text/plain; charset=utf-8", {}}, "bad request\n");
     return;
   }

@@ -113,6 +113,9 @@ class H2Protocol final : public http::Protocol, public http::Exchange {
   void pump_body(Stream& s);  // answers the pending read if it can, else waits (body_timeout)
   void give_back(Stream& s);  // the unread bytes' window goes back to the client
   void fail_body(Stream& s, int status, const char* reason);
+  // Tells the server's error observer (the access log) of an answer the engine gives itself,
+  // as H1Protocol::send_error does; the request line is "METHOD PATH HTTP/2".
+  void observe_error(const Stream& s, int status, std::string_view reason);
   void end_body(Stream& s);  // the exchange ended: the rest of the body is dropped
   void arm_body_timer(Stream& s);
   void clear_body_timer(Stream& s);

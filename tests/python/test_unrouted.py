@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import TEST_TRANSPORT, raw_socket
+from conftest import raw_socket
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fasterapi import App, HTTPException
@@ -123,12 +123,6 @@ def test_access_log_has_404(caplog: pytest.LogCaptureFixture) -> None:
     assert any(f'"DELETE /items {version}" 405' in line for line in lines), lines
 
 
-@pytest.mark.xfail(
-    TEST_TRANSPORT == "h2c",
-    strict=True,
-    reason="bug: on h2 the engine's own answers (413 here) skip the error observer, so the "
-    "access log misses them (src/h2/h2_protocol.cpp never calls Server::error_observer)",
-)
 def test_access_log_has_engine_errors(caplog: pytest.LogCaptureFixture) -> None:
     app = App(access_log=True, max_body_bytes=1000)
     routes(app)
