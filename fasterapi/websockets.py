@@ -163,7 +163,9 @@ class WebSocket:
     @cached
     def url(self) -> URL:
         host = self.headers.get("host") or "{}:{}".format(*self.client)
-        return URL("ws", host, self.raw_path.decode("latin-1"), self.query_string.decode("latin-1"))
+        scheme = "wss" if self._conn.secure else "ws"
+        path, query = self.raw_path.decode("latin-1"), self.query_string.decode("latin-1")
+        return URL(scheme, host, path, query)
 
     @cached
     def state(self) -> SimpleNamespace:
@@ -180,7 +182,7 @@ class WebSocket:
         """An ASGI-like scope, for code that reads `websocket.scope[...]`."""
         return {
             "type": "websocket",
-            "scheme": "ws",
+            "scheme": "wss" if self._conn.secure else "ws",
             "path": self.path,
             "raw_path": self.raw_path,
             "query_string": self.query_string,

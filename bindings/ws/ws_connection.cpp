@@ -150,6 +150,7 @@ class PyWsConn {
     subprotocols_ = up_.subprotocols();
     peer_host_ = up_.peer_host();
     peer_port_ = up_.peer_port();
+    secure_ = up_.secure();
     // "{name:int}" in the matched pattern: a Python int, as Request.path_params does.
     for (size_t i = 0; i < params_.size() && i < 32; ++i) {
       std::string marker = "{" + params_[i].first + ":int}";
@@ -277,6 +278,7 @@ class PyWsConn {
     for (const auto& p : subprotocols_) out.append(nb::str(p.data(), p.size()));
     return out;
   }
+  bool secure() const { return secure_; }
   nb::tuple client() const {
     return nb::make_tuple(nb::str(peer_host_.data(), peer_host_.size()), peer_port_);
   }
@@ -296,6 +298,7 @@ class PyWsConn {
   bool done_ = false;  // accept or reject was called
   std::string raw_path_, query_, peer_host_;
   uint16_t peer_port_ = 0;
+  bool secure_ = false;
   std::vector<std::pair<std::string, std::string>> headers_, params_;
   std::vector<std::string> subprotocols_;
   uint32_t int_params_ = 0;
@@ -369,7 +372,8 @@ void register_ws(nb::module_& m) {
       .def_prop_ro("header_list", &PyWsConn::header_list, "[(lower-cased name, value)].")
       .def_prop_ro("path_params", &PyWsConn::path_params)
       .def_prop_ro("subprotocols", &PyWsConn::subprotocols, "Offered Sec-WebSocket-Protocol values.")
-      .def_prop_ro("client", &PyWsConn::client, "(host, port) of the peer.");
+      .def_prop_ro("client", &PyWsConn::client, "(host, port) of the peer.")
+      .def_prop_ro("secure", &PyWsConn::secure, "The connection is TLS (scheme wss).");
 }
 
 }  // namespace fa::py

@@ -23,6 +23,7 @@ struct Upgrade::State {
   std::vector<std::string> subprotocols;
   std::string peer_host;
   uint16_t peer_port = 0;
+  bool secure = false;  // the connection is TLS (wss)
   bool h2 = false;  // RFC 8441: accepted with a 200 on the HTTP/2 stream, not a 101
   bool done = false;
 };
@@ -157,6 +158,9 @@ const std::string& Upgrade::peer_host() const {
 uint16_t Upgrade::peer_port() const {
   return st_ ? st_->peer_port : 0;
 }
+bool Upgrade::secure() const {
+  return st_ && st_->secure;
+}
 
 void start_upgrade(http::Request& req, http::Response& res, const UpgradeHandler& handler,
                    const Limits& limits) {
@@ -188,6 +192,7 @@ void start_upgrade(http::Request& req, http::Response& res, const UpgradeHandler
   st->subprotocols = requested_subprotocols(req.head);
   st->peer_host = req.peer.host;
   st->peer_port = req.peer.port;
+  st->secure = req.peer.tls;
   st->handle = res.detach();
   handler(req, Upgrade(std::move(st)));
 }

@@ -202,6 +202,7 @@ class Upgrade {
   const std::vector<std::string>& subprotocols() const;
   const std::string& peer_host() const;
   uint16_t peer_port() const;
+  bool secure() const;  // over TLS: the URL's scheme is wss (RFC 6455 §3)
 
   struct State;  // defined in upgrade.cpp
   explicit Upgrade(std::unique_ptr<State> state);

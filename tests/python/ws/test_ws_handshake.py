@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import pytest
-from conftest import TEST_TRANSPORT, require_module
+from conftest import require_module
 from ws_helpers import connect, serve, wait_until, ws_url
 
 from fasterapi import APIRouter, App, Cookie, Depends, Header, Query, WebSocket, status
@@ -26,12 +26,6 @@ def refused_status(client: object, path: str, **options: object) -> int:
     return int(info.value.response.status_code)
 
 
-@pytest.mark.xfail(
-    TEST_TRANSPORT == "tls",
-    strict=True,
-    reason="bug: WebSocket.url and scope['scheme'] say ws over TLS (want wss): the engine's "
-    "WebSocket connection does not tell Python it is TLS (fasterapi/websockets.py, bindings/ws)",
-)
 def test_path_query_header_cookie_parameters() -> None:
     app = App()
 
