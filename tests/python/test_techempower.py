@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,20 +42,10 @@ def _pg_answers(dsn: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def tfb_app() -> Iterator[str]:
-    """Our TFB app (benchmarks/techempower/app_fasterapi.py) in its own process."""
-    if not _pg_answers(DSN):
-        missing(f"PostgreSQL is not answering at {DSN}")
-    schema.load(DSN)
-    port = free_port()
-    env = {**python_env(), "PORT": str(port), "FASTERAPI_PG_DSN": DSN, "TFB_POOL_SIZE": "4"}
-    proc = subprocess.Popen(
-        [sys.executable, str(TFB / "app_fasterapi.py")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+@contextmanager
+def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """A TFB entry's process (argv, listening on `port`) until the block ends: its base URL."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc)
         yield f"http://127.0.0.1:{port}"
@@ -65,6 +56,18 @@ def tfb_app() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def tfb_app() -> Iterator[str]:
+    """Our TFB app (benchmarks/techempower/app_fasterapi.py) in its own process."""
+    if not _pg_answers(DSN):
+        missing(f"PostgreSQL is not answering at {DSN}")
+    schema.load(DSN)
+    port = free_port()
+    env = {**python_env(), "PORT": str(port), "FASTERAPI_PG_DSN": DSN, "TFB_POOL_SIZE": "4"}
+    with serving([sys.executable, str(TFB / "app_fasterapi.py")], env, port) as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", validate.TYPES)

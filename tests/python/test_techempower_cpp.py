@@ -8,14 +8,13 @@ or PostgreSQL skips locally and fails in CI (FASTERAPI_REQUIRE_PG=1 or CI set)."
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import ROOT, free_port, missing, wait_for_port
+from conftest import ROOT, free_port, missing
 
 TFB = ROOT / "benchmarks" / "techempower"
 sys.path.insert(0, str(TFB))
@@ -23,7 +22,7 @@ sys.path.insert(0, str(TFB))
 import run  # noqa: E402
 import schema  # noqa: E402
 import validate  # noqa: E402
-from test_techempower import DSN, _pg_answers  # noqa: E402
+from test_techempower import DSN, _pg_answers, serving  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +35,8 @@ def cpp_server() -> Iterator[str]:
     schema.load(DSN)
     port = free_port()
     env = {**os.environ, "PORT": str(port), "FASTERAPI_PG_DSN": DSN, "TFB_POOL_SIZE": "4"}
-    proc = subprocess.Popen(
-        [str(binary)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving([str(binary)], env, port) as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", validate.TYPES)
