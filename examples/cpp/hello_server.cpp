@@ -12,9 +12,9 @@
 //   TLS when --ssl-certfile is given (repeat it, each with its key, for SNI: the first is the
 //   default); SIGHUP re-reads the certificates. --loop picks the event loop's backend (default:
 //   FASTERAPI_LOOP, else epoll); uring falls back to epoll with a logged line when refused.
-#include <charconv>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <charconv>
 
 #include <csignal>
 #include <cstdio>
@@ -23,15 +23,11 @@
 #include <string>
 
 #include "core/event_loop.h"
+#include "core/run_until_signal.h"
 #include "http/server.h"
 #include "sse/event_stream.h"
 
 namespace {
-fa::EventLoop* g_loop = nullptr;
-void on_signal(int) {
-  if (g_loop) g_loop->stop();
-}
-
 // Sends tick events `next`..9, one every 100 ms on the loop's timers, then ends the stream.
 void send_ticks(fa::EventLoop& loop, std::shared_ptr<fa::sse::EventStream> s, int next) {
   if (!s->alive()) return;  // the client left
@@ -103,7 +99,8 @@ int main(int argc, char** argv) {
     } else if (a == "--ssl-cert-reqs" && i + 1 < argc) {
       cfg.tls.cert_reqs = static_cast<fa::tls::CertReqs>(std::atoi(argv[++i]));
     } else if (a == "--ssl-handshake-timeout" && i + 1 < argc) {
-      cfg.tls.handshake_timeout = std::chrono::milliseconds(static_cast<long>(std::atof(argv[++i]) * 1000));
+      cfg.tls.handshake_timeout =
+          std::chrono::milliseconds(static_cast<long>(std::atof(argv[++i]) * 1000));
     } else {
       std::fprintf(stderr,
                    "usage: %s [--host H] [--port N] [--reuse-port] [--compress] "
@@ -120,9 +117,8 @@ int main(int argc, char** argv) {
   using fa::http::Request;
   using fa::http::Response;
 
-  server.route("GET", "/", [](Request&, Response& res) {
-    res.json(R"({"message":"Hello, World!"})");
-  });
+  server.route("GET", "/",
+               [](Request&, Response& res) { res.json(R"({"message":"Hello, World!"})"); });
   server.route("GET", "/users/{id:int}", [](Request& req, Response& res) {
     std::string body = R"({"id":)";
     body.append(req.param("id")).append(R"(,"name":"John Doe"})");
@@ -164,10 +160,6 @@ int main(int argc, char** argv) {
   std::printf("hello_server listening on %s:%u%s (%s)\n", cfg.host.c_str(), port,
               server.tls() ? " (TLS)" : "", fa::loop_backend_name(loop.backend()));
   std::fflush(stdout);
-  g_loop = &loop;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGPIPE, SIG_IGN);
-  loop.run();
+  fa::run_until_signal(loop);
   return 0;
 }

@@ -8,7 +8,6 @@
 // The full TechEmpower entry on the same pieces (all seven test types, validated by
 // benchmarks/techempower/validate.py) is benchmarks/techempower/cpp/tfb_server.
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -17,15 +16,11 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/run_until_signal.h"
 #include "http/server.h"
 #include "pg/pg_pool.h"
 
 namespace {
-fa::EventLoop* g_loop = nullptr;
-void on_signal(int) {
-  if (g_loop) g_loop->stop();
-}
-
 constexpr const char* kSelectWorld = "SELECT id, randomnumber FROM world WHERE id = $1";
 constexpr int kWorldRows = 10'000;
 
@@ -149,11 +144,7 @@ int main(int argc, char** argv) {
   }
   std::printf("pg_world_server listening on %s:%u\n", cfg.host.c_str(), port);
   std::fflush(stdout);
-  g_loop = &loop;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGPIPE, SIG_IGN);
-  loop.run();
+  fa::run_until_signal(loop);
   pool.reset();  // before the loop
   return 0;
 }

@@ -59,16 +59,20 @@ bool parse_loop_backend(std::string_view name, LoopBackend* out) {
 
 const char* loop_backend_name(LoopBackend b) {
   switch (b) {
-    case LoopBackend::kEpoll: return "epoll";
-    case LoopBackend::kUring: return "uring";
-    case LoopBackend::kAuto: return "auto";
+    case LoopBackend::kEpoll:
+      return "epoll";
+    case LoopBackend::kUring:
+      return "uring";
+    case LoopBackend::kAuto:
+      return "auto";
   }
   return "epoll";
 }
 
 LoopBackend default_loop_backend() {
   LoopBackend b = LoopBackend::kEpoll;
-  if (const char* env = std::getenv("FASTERAPI_LOOP"); env && *env && !parse_loop_backend(env, &b)) {
+  if (const char* env = std::getenv("FASTERAPI_LOOP");
+      env && *env && !parse_loop_backend(env, &b)) {
     FA_LOG(LogLevel::kWarning, "FASTERAPI_LOOP=%s is not epoll, uring or auto; using epoll", env);
     b = LoopBackend::kEpoll;
   }
@@ -172,7 +176,16 @@ TimerId EventLoop::call_at(TimePoint when, std::function<void()> fn) {
 }
 
 bool EventLoop::cancel(TimerId id) {
-  return timer_fns_.erase(id) > 0;
+  if (timer_fns_.erase(id) == 0) return false;
+  // A cancelled id stays in the heap until it is popped, which for a per-call timeout cancelled
+  // by its answer is a whole timeout away: at a high call rate the heap would hold every call of
+  // the last 30 s. Once cancelled entries outnumber live ones, rebuild it from the live ones
+  // (O(n), at most once per n/2 cancels: amortised O(1)).
+  if (timer_heap_.size() > kTimerHeapSlack + 2 * timer_fns_.size()) {
+    std::erase_if(timer_heap_, [this](const TimerEntry& e) { return !timer_fns_.count(e.id); });
+    std::make_heap(timer_heap_.begin(), timer_heap_.end(), TimerLater{});
+  }
+  return true;
 }
 
 void EventLoop::defer(std::function<void()> fn) {
@@ -189,7 +202,7 @@ int EventLoop::next_timer_ms() const {
 }
 
 bool EventLoop::has_pending_work() const {
-  return !deferred_.empty();
+  return !deferred_.empty() || (uring_ && uring_->has_posted());
 }
 
 void EventLoop::fire_timers() {
@@ -219,7 +232,7 @@ void EventLoop::run_deferred() {
 }
 
 int EventLoop::run_once(int timeout_ms) {
-  if (!deferred_.empty()) timeout_ms = 0;
+  if (!deferred_.empty() || (uring_ && uring_->has_posted())) timeout_ms = 0;
   if (timeout_ms != 0) {
     int t = next_timer_ms();
     if (t >= 0 && (timeout_ms < 0 || t < timeout_ms)) timeout_ms = t;
@@ -278,7 +291,7 @@ int EventLoop::run_uring(int timeout_ms, bool submit_at_end) {
     if (!deferred_.empty()) uring_->submit_pending();
     run_deferred();
   }
-  if (!deferred_.empty()) wake();
+  if (!deferred_.empty() || uring_->has_posted()) wake();
   if (submit_at_end) uring_->submit_pending();
   return n;
 }
@@ -287,7 +300,7 @@ void EventLoop::run() {
   stopped_ = false;
   if (uring_) {
     while (!stopped_) {
-      int t = deferred_.empty() ? next_timer_ms() : 0;
+      int t = deferred_.empty() && !uring_->has_posted() ? next_timer_ms() : 0;
       run_uring(t, false);
     }
     uring_->submit_pending();

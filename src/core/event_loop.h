@@ -90,6 +90,8 @@ class EventLoop {
   // Milliseconds until the next timer is due (or -1 if none); used by embedders to size waits.
   int next_timer_ms() const;
   bool has_pending_work() const;
+  // Entries in the timer heap, cancelled ones included (bounded: see cancel()); for tests.
+  size_t timer_heap_size() const { return timer_heap_.size(); }
 
  private:
   struct TimerEntry {
@@ -118,7 +120,10 @@ class EventLoop {
   bool stopped_ = false;
   TimePoint now_;
   TimerId next_timer_id_ = 1;
+  // Cancelled entries beyond twice the live timers (plus this) make cancel() compact the heap.
+  static constexpr size_t kTimerHeapSlack = 64;
   std::vector<TimerEntry> timer_heap_;  // min-heap on (when, id); cancelled ids stay until popped
+                                        // or compacted
   std::unordered_map<TimerId, std::function<void()>> timer_fns_;  // pending timers only
   std::vector<std::function<void()>> deferred_, deferred_running_;
   std::vector<epoll_event> events_;

@@ -22,7 +22,8 @@ class IoHandler;
 // while any op is in flight.
 class UringCompletion {
  public:
-  enum Op : unsigned { kRecv = 3, kSend = 4 };
+  // kPosted: a user-space completion asked for with UringRing::post (res 0, no data).
+  enum Op : unsigned { kRecv = 3, kSend = 4, kPosted = 5 };
   virtual ~UringCompletion() = default;
   // res: bytes (recv: `data` points at them, valid during the call only), 0 at EOF, or -errno.
   // more: the op stays armed (multishot) and will complete again.
@@ -63,6 +64,10 @@ class UringRing {
   void cancel_recv(UringCompletion* target);
   // Sends len bytes from data (which must stay valid until the completion).
   void send(int fd, const char* data, size_t len, UringCompletion* target);
+  // Delivers kPosted to target in the next dispatch(), after the kernel's completions: work
+  // for the next iteration without a std::function (target stays alive as for an op).
+  void post(UringCompletion* target);
+  bool has_posted() const;
   // Cancels every op on fd and submits now, so the caller may close the fd right after.
   void cancel_fd(int fd);
 

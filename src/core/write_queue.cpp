@@ -35,8 +35,7 @@ void ignore_sigpipe_once() {
 }  // namespace
 
 std::string& WriteQueue::tail() {
-  if (segs_.empty() || segs_.back().is_file() ||
-      segs_.back().bytes.size() >= kOwnSegmentBytes * 4)
+  if (segs_.empty() || segs_.back().is_file() || segs_.back().bytes.size() >= kOwnSegmentBytes * 4)
     segs_.emplace_back();
   return segs_.back().bytes;
 }
@@ -74,6 +73,10 @@ void WriteQueue::clear() {
 void WriteQueue::drop_front(size_t n) {
   // Only byte segments before the first file segment were written (see flush).
   bytes_ -= n;
+  if (bytes_ == 0) {
+    reuse_drained();
+    return;
+  }
   while (n > 0 && !segs_.empty()) {
     size_t avail = segs_.front().bytes.size() - offset_;
     if (n < avail) {
@@ -89,18 +92,49 @@ void WriteQueue::drop_front(size_t n) {
     segs_.pop_front();
     offset_ = 0;
   }
-  if (bytes_ == 0) {
-    // Keep one emptied segment's capacity around for the next response.
-    if (segs_.size() > 1) segs_.resize(1);
-    if (!segs_.empty()) segs_.front().bytes.clear();
-    offset_ = 0;
+}
+
+void WriteQueue::reuse_drained() {
+  // Everything was written: the front segment's buffer (a byte segment: file segments leave
+  // when their last byte is sent) stays for the next response, so a steady stream of small
+  // responses appends into the same memory without allocating. A buffer grown past
+  // kKeptCapacity by a large response is released instead: an idle connection keeps little.
+  if (segs_.size() > 1) segs_.resize(1);
+  if (!segs_.empty()) {
+    std::string& b = segs_.front().bytes;
+    if (b.capacity() > kKeptCapacity)
+      std::string().swap(b);
+    else
+      b.clear();
   }
+  offset_ = 0;
+}
+
+bool WriteQueue::take_front(std::string& spare) {
+  if (bytes_ == 0 || offset_ != 0) return false;
+  Segment& front = segs_.front();
+  if (front.is_file() || front.bytes.empty()) return false;
+  bool alone = segs_.size() == 1;
+  // Small bytes with more after them go out together in one copy (one send, not two).
+  if (!alone && front.bytes.size() < kOwnSegmentBytes) return false;
+  bytes_ -= front.bytes.size();
+  spare.clear();
+  front.bytes.swap(spare);
+  if (alone) {
+    if (front.bytes.capacity() > kKeptCapacity) std::string().swap(front.bytes);
+    return true;
+  }
+  segs_.pop_front();
+  if (!segs_.front().is_file() && segs_.front().bytes.empty() && segs_.size() > 1)
+    segs_.pop_front();  // the empty tail a large segment left behind it
+  return true;
 }
 
 bool WriteQueue::flush_file(Transport& transport, long& total, bool& blocked) {
   FileSpan& f = segs_.front().file;
   off_t off = static_cast<off_t>(f.offset);
-  ssize_t w = transport.sendfile(f.file->get(), &off, std::min<uint64_t>(f.length, kMaxSendfileBytes));
+  ssize_t w =
+      transport.sendfile(f.file->get(), &off, std::min<uint64_t>(f.length, kMaxSendfileBytes));
   if (w < 0) {
     if (errno == EINTR) return true;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

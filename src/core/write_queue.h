@@ -19,6 +19,9 @@ class WriteQueue {
  public:
   // Bodies at least this large are moved in as their own segment instead of copied (bytes).
   static constexpr size_t kOwnSegmentBytes = 16 * 1024;
+  // Once everything is written, a buffer of at most this capacity is kept for the next
+  // response (no allocation per response); a larger one is freed (bytes).
+  static constexpr size_t kKeptCapacity = 16 * 1024;
 
   // Copies bytes to the tail segment.
   void append(std::string_view bytes);
@@ -35,6 +38,13 @@ class WriteQueue {
   long flush(Transport& transport);
   void clear();
 
+  // Moves the bytes of the front segment into `spare` without copying them, when the front is
+  // a byte segment none of which was written and it is the only segment or a large one;
+  // `spare` (cleared first) takes its place, so two buffers trade places send after send and
+  // neither is reallocated. False otherwise (empty queue, a file segment in front, a partly
+  // written front, small bytes with more after them): flush() then.
+  bool take_front(std::string& spare);
+
  private:
   struct Segment {
     std::string bytes;
@@ -43,6 +53,7 @@ class WriteQueue {
   };
   std::string& tail();
   void drop_front(size_t n);
+  void reuse_drained();
   // Sends from the file segment at the front; false on a hard error (errno set).
   bool flush_file(Transport& transport, long& total, bool& blocked);
   std::deque<Segment> segs_;  // front may be partly written (offset_, byte segments only)

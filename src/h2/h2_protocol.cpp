@@ -827,11 +827,9 @@ void H2Protocol::pump() {
     }
   } while (repump_);
   pumping_ = false;
-  if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {
-    conn_.close_after_flush();  // GOAWAY exchanged, or a connection error
-    return;
-  }
   if (!in_recv_) conn_.flush();
+  if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_))
+    conn_.close_after_flush();  // GOAWAY exchanged, or a connection error
 }
 
 void H2Protocol::fail(uint32_t error_code) {

@@ -85,7 +85,10 @@ bool Connection::over_high_water() const {
 void Connection::pause_reading() {
   if (!reading_) return;
   reading_ = false;
-  update_interest();
+  // On epoll the pause is lazy: EPOLLIN stays armed (a deferred handler usually answers before
+  // the client sends more, and resume_reading then costs no epoll_ctl either); on_io disarms
+  // it when input does arrive meanwhile (pipelined bytes, the peer's EOF).
+  if (ring_mode()) update_interest();
 }
 
 void Connection::resume_reading() {
@@ -102,7 +105,10 @@ void Connection::update_interest() {
     return;
   }
   uint32_t want = 0;
-  if ((reading_ && !closing_) || lingering_) want |= EPOLLIN;
+  // Paused lazily (pause_reading) with EPOLLIN still armed: it stays, unless closing or at EOF
+  // (a readable EOF would wake every iteration).
+  bool lazy = !reading_ && (interest_ & EPOLLIN) && !peer_closed_;
+  if (((reading_ || lazy) && !closing_) || lingering_) want |= EPOLLIN;
   if (!peer_closed_) want |= EPOLLRDHUP;
   // Until a TLS handshake is done output waits; the handshake itself may need writability.
   if ((transport_->established() && !out_.empty()) || transport_->wants_write()) want |= EPOLLOUT;
@@ -122,17 +128,25 @@ void Connection::on_io(uint32_t events) {
     if (transport_->wants_write()) do_read();  // a handshake blocked on sending goes on
     if (fd_ >= 0) flush();
   }
-  if ((events & EPOLLIN) && fd_ >= 0) {
+  bool readable = (events & EPOLLIN) && fd_ >= 0;
+  if (readable && ((reading_ && !closing_) || lingering_)) {
     do_read();
-  } else if ((events & (EPOLLRDHUP | EPOLLHUP)) && fd_ >= 0 && !peer_closed_) {
-    // Not reading (a request is in flight): note the half-close without consuming input.
-    peer_closed_ = true;
-    if (events & EPOLLHUP) {
-      close_now();
-      return;
+  } else {
+    if ((events & (EPOLLRDHUP | EPOLLHUP)) && fd_ >= 0 && !peer_closed_) {
+      // Not reading (a request is in flight): note the half-close without consuming input.
+      peer_closed_ = true;
+      if (events & EPOLLHUP) {
+        close_now();
+        return;
+      }
+      protocol_->on_peer_closed(*this);
+      update_interest();
     }
-    protocol_->on_peer_closed(*this);
-    update_interest();
+    if (readable && fd_ >= 0 && (interest_ & EPOLLIN)) {
+      // Input while paused lazily: it waits in the socket; disarm EPOLLIN until resume_reading.
+      interest_ &= ~static_cast<uint32_t>(EPOLLIN);
+      server_.loop().modify(fd_, interest_, this);
+    }
   }
   if (fd_ >= 0 && !out_.empty()) flush();
 }

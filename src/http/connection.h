@@ -27,12 +27,12 @@ class Server;
 struct Peer {
   std::string host;
   uint16_t port = 0;
-  bool tls = false;  // reached us over TLS (scheme https)
+  bool tls = false;                              // reached us over TLS (scheme https)
   std::shared_ptr<const tls::TlsInfo> tls_info;  // set once the TLS handshake is done
 };
 
 // On the io_uring backend a plain-TCP connection moves its bytes with completion ops (multishot
-// recv into provided buffers, sends from a captured copy of the write queue: see
+// recv into provided buffers, sends of the write queue's own buffer or a copy: see
 // connection_uring.cpp) instead of readiness + read/write; TLS connections keep readiness
 // (poll SQEs on the ring), like everything else not ported.
 class Connection final : public IoHandler,
@@ -65,6 +65,8 @@ class Connection final : public IoHandler,
 
   // Writes queued output now; arms EPOLLOUT for the rest. Closes on a hard error.
   void flush();
+  // Queued output, counting what an io_uring send in flight still holds.
+  size_t queued() const { return out_.size() + (inflight_.size() - inflight_off_); }
   // True when queued output is past the high-water mark (producers should wait for on_drain).
   bool over_high_water() const;
   // Stop/resume reading from the socket (a request is in flight, or backpressure).
@@ -116,8 +118,8 @@ class Connection final : public IoHandler,
   void ring_on_send(int res);
   void ring_op_started();
   void ring_op_finished();
-  // Queued output, counting what a send in flight still holds.
-  size_t queued() const { return out_.size() + (inflight_.size() - inflight_off_); }
+  void ring_post();
+  void ring_on_posted();
 
   TimePoint loop_now();
   void do_read();
@@ -136,9 +138,9 @@ class Connection final : public IoHandler,
   uint32_t interest_ = 0;
   bool reading_ = true;
   bool peer_closed_ = false;
-  bool closing_ = false;   // close after the queued output is written
-  bool lingering_ = false; // write side shut; discarding input until EOF or deadline
-  bool input_held_ = false; // the transport holds input epoll cannot see (TLS read-ahead)
+  bool closing_ = false;     // close after the queued output is written
+  bool lingering_ = false;   // write side shut; discarding input until EOF or deadline
+  bool input_held_ = false;  // the transport holds input epoll cannot see (TLS read-ahead)
   TimePoint deadline_ = TimePoint::max();
   Duration idle_after_flush_ = Duration::zero();  // set_idle_deadline while output was queued
   // Output is queued and the peer has taken none of it since this time + send_timeout: a
@@ -151,12 +153,13 @@ class Connection final : public IoHandler,
   std::shared_ptr<Connection> ring_self_;
   int ring_ops_ = 0;
   bool recv_armed_ = false;
-  bool recv_held_ = false;  // input arrived while not reading; the protocol has not seen it
-  bool in_completion_ = false;  // inside on_uring: it flushes once at its end
+  bool recv_held_ = false;       // input arrived while not reading; the protocol has not seen it
+  bool in_completion_ = false;   // inside on_uring: it flushes once at its end
   bool flush_deferred_ = false;  // a flush is deferred to the next iteration (ring_update)
+  bool held_deferred_ = false;   // held input is handed over on the next iteration (ring_update)
   bool send_inflight_ = false;
-  std::string inflight_;      // the bytes of the send in flight (captured from out_)
-  size_t inflight_off_ = 0;   // of them, already sent
+  std::string inflight_;     // the bytes of the send in flight (taken or copied from out_)
+  size_t inflight_off_ = 0;  // of them, already sent
 };
 
 }  // namespace fa::http

@@ -1,8 +1,8 @@
 // Connection on the io_uring backend (plain TCP): one multishot recv stays armed for the
-// connection's life and hands each provided buffer's bytes to the input buffer; output is
-// captured from the write queue into one buffer per send, so handlers may keep appending while
-// the kernel sends it. A send completion sends the rest or the next capture. Nothing here runs
-// on the epoll backend (connection.cpp keeps its readiness path unchanged).
+// connection's life and hands each provided buffer's bytes to the input buffer; a send takes
+// the write queue's front buffer itself (or a copy of several segments), so handlers may keep
+// appending while the kernel sends it. A send completion sends the rest or the next capture.
+// Nothing here runs on the epoll backend (connection.cpp keeps its readiness path unchanged).
 #include <poll.h>
 
 #include <algorithm>
@@ -76,7 +76,32 @@ void Connection::ring_op_finished() {
   }
 }
 
-void Connection::ring_start() { ring_arm_recv(); }
+// Asks the ring for a user-space completion (kPosted) on its next dispatch: no allocation, unlike
+// a deferred std::function holding a weak_ptr, and the connection stays alive meanwhile as for
+// an op in flight (ring_op_started), so the loop's teardown delivers it like the others.
+void Connection::ring_post() {
+  ring_op_started();
+  ring_->post(this);
+}
+
+void Connection::ring_on_posted() {
+  if (held_deferred_) {
+    held_deferred_ = false;
+    if (fd_ >= 0 && reading_ && !closing_ && !in_.empty()) {
+      protocol_->on_data(*this);
+      if (fd_ >= 0) flush();
+    }
+  }
+  if (flush_deferred_) {
+    flush_deferred_ = false;
+    ring_flush();
+  }
+  ring_op_finished();
+}
+
+void Connection::ring_start() {
+  ring_arm_recv();
+}
 
 void Connection::ring_arm_recv() {
   if (fd_ < 0 || recv_armed_) return;
@@ -92,12 +117,10 @@ void Connection::ring_update() {
     // Bytes came while the protocol was not reading; epoll would report the socket readable on
     // the next iteration: hand them over then.
     recv_held_ = false;
-    server_.loop().defer([weak = weak_from_this()] {
-      auto c = weak.lock();
-      if (!c || c->fd_ < 0 || !c->reading_ || c->closing_ || c->in_.empty()) return;
-      c->protocol_->on_data(*c);
-      if (c->fd_ >= 0) c->flush();
-    });
+    if (!held_deferred_) {
+      held_deferred_ = true;
+      ring_post();
+    }
   }
   if (!recv_armed_ && !peer_closed_ && (reading_now || in_.size() < kHeldInputCap)) ring_arm_recv();
   // Where epoll would arm EPOLLOUT (output queued and nobody flushing it), flush on the next
@@ -107,17 +130,14 @@ void Connection::ring_update() {
   // queue momentarily empty and shut the write side before the rest is queued.
   if (!in_completion_ && !send_inflight_ && !out_.empty() && !flush_deferred_) {
     flush_deferred_ = true;
-    ring_loop_->defer([weak = weak_from_this()] {
-      auto c = weak.lock();
-      if (!c) return;
-      c->flush_deferred_ = false;
-      c->ring_flush();
-    });
+    ring_post();
   }
 }
 
 void Connection::on_uring(Op op, int res, bool more, const char* data) {
-  auto self = shared_from_this();  // a protocol callback may close and release us
+  // No shared_from_this() here: this completion's op keeps us alive (ring_self_ while any op
+  // is in flight, then until the end of the iteration: ring_op_finished), however a protocol
+  // callback closes and releases us.
   struct InCompletion {
     bool& flag;
     bool was;
@@ -126,8 +146,10 @@ void Connection::on_uring(Op op, int res, bool more, const char* data) {
   } in(in_completion_);
   if (op == kRecv)
     ring_on_recv(res, more, data);
-  else
+  else if (op == kSend)
     ring_on_send(res);
+  else
+    ring_on_posted();
 }
 
 void Connection::ring_on_recv(int res, bool more, const char* data) {
@@ -187,12 +209,17 @@ void Connection::ring_flush() {
       }
     }
     if (!out_.empty()) {
-      inflight_.clear();
       inflight_off_ = 0;
-      CaptureTransport capture(inflight_, kSendChunk);
-      if (out_.flush(capture) < 0) {  // a file body that could not be read
-        close_now();
-        return;
+      // The usual case (one response, or a pipelined batch's responses, in one buffer): that
+      // buffer itself becomes the send's, unchanged until its completion; out_ takes the
+      // previous send's buffer to fill next. Otherwise a copy of up to kSendChunk bytes.
+      if (!out_.take_front(inflight_)) {
+        inflight_.clear();
+        CaptureTransport capture(inflight_, kSendChunk);
+        if (out_.flush(capture) < 0) {  // a file body that could not be read
+          close_now();
+          return;
+        }
       }
       if (!inflight_.empty()) {
         ring_->send(fd_, inflight_.data(), inflight_.size(), this);
@@ -201,16 +228,17 @@ void Connection::ring_flush() {
       }
     }
   }
-  if (queued() == 0) {
-    send_deadline_ = TimePoint::max();
-  } else if (written > 0 || send_deadline_ == TimePoint::max()) {
-    send_deadline_ = loop_now() + server_.config().send_timeout;  // progress restarts it
+  if (queued() != 0) {
+    if (written > 0 || send_deadline_ == TimePoint::max())
+      send_deadline_ = loop_now() + server_.config().send_timeout;  // progress restarts it
+    return;
   }
-  if (queued() == 0 && idle_after_flush_ != Duration::zero()) {
+  send_deadline_ = TimePoint::max();
+  if (idle_after_flush_ != Duration::zero()) {
     deadline_ = loop_now() + idle_after_flush_;
     idle_after_flush_ = Duration::zero();
   }
-  if (queued() == 0 && closing_ && !lingering_) finish_close();
+  if (closing_ && !lingering_) finish_close();
 }
 
 void Connection::ring_on_send(int res) {
@@ -243,7 +271,12 @@ void Connection::ring_on_send(int res) {
     ring_->send(fd_, inflight_.data() + inflight_off_, inflight_.size() - inflight_off_, this);
     send_inflight_ = true;
   } else {
-    inflight_.clear();
+    // Its buffer goes back to out_ at the next send (take_front); a large one is freed now,
+    // so an idle connection does not keep it.
+    if (inflight_.capacity() > WriteQueue::kKeptCapacity)
+      std::string().swap(inflight_);
+    else
+      inflight_.clear();
     inflight_off_ = 0;
   }
   if (res > 0 && queued() > 0) send_deadline_ = loop_now() + server_.config().send_timeout;

@@ -318,9 +318,15 @@ bool H1Protocol::send(Connection& conn, uint64_t serial, const ResponseHead& hea
   compressor_.on_send(coded, body, head_only_);
   write_head(conn, coded, static_cast<int64_t>(body.size()));
   if (!head_only_ && status_has_body(head.status)) conn.output().append(body);
-  bool deferred = this->deferred(conn);
+  if (deferred(conn)) {
+    // From outside on_data: written before finish_exchange resumes reading, so the interest
+    // goes straight back to reading, EPOLLOUT armed only if the socket is full (not armed by
+    // the resume, then disarmed by the flush).
+    on_drain_ = nullptr;  // the exchange is complete: nobody waits for its drain
+    conn.flush();
+    if (conn.closed()) return true;  // a write error: on_close ended the exchange
+  }
   finish_exchange(conn);
-  if (deferred) conn.flush();
   return true;
 }
 
@@ -412,10 +418,13 @@ bool H1Protocol::end(Connection& conn, uint64_t serial) {
     }
   }
   if (chunked_out_ && !head_only_) conn.output().append(std::string_view("0\r\n\r\n"));  // last-chunk, no trailers
-  bool deferred = this->deferred(conn);
   streaming_ = false;
+  if (deferred(conn)) {  // written before reading resumes, as in send()
+    on_drain_ = nullptr;
+    conn.flush();
+    if (conn.closed()) return true;
+  }
   finish_exchange(conn);
-  if (deferred) conn.flush();
   return true;
 }
 
@@ -538,6 +547,11 @@ void H1Protocol::on_shutdown(Connection& conn) {
   draining_ = true;
   if (state_ == State::kHandling || state_ == State::kBody) {
     keep_alive_ = false;
+    return;
+  }
+  // Idle: the last response may still be queued (a slow reader); it goes out before the close.
+  if (conn.queued() > 0) {
+    conn.close_after_flush();
     return;
   }
   conn.close_now();

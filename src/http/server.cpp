@@ -215,6 +215,12 @@ void Server::shutdown(Duration grace) {
   });
 }
 
+size_t Server::writing() const {
+  size_t n = 0;
+  for (const auto& [raw, conn] : conns_) n += !conn->closed() && conn->queued() > 0;
+  return n;
+}
+
 void Server::close() {
   if (listener_) listener_->close();
   std::vector<std::shared_ptr<Connection>> all;

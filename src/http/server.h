@@ -72,6 +72,9 @@ class Server {
   void close();
 
   size_t connections() const { return conns_.size(); }
+  // Connections whose output is not all handed to the kernel yet: a graceful stop waits for
+  // them (an exchange ends when its response is queued, not when it is written).
+  size_t writing() const;
   size_t in_flight() const { return in_flight_; }
   bool draining() const { return draining_; }
 

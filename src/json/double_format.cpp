@@ -1,6 +1,8 @@
 // Shortest round-trip double formatting in Python's repr layout (see double_format.h).
 #include "json/double_format.h"
 
+#include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -19,13 +21,82 @@ constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8
                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 constexpr int kMaxPow10 = 22;
 
-// The fast path scales v by 10^K with v * 10^K < 2^50. Then ulp(v) * 10^K <= 1/8 and the
-// product's rounding error is <= 1/8, so rounding v * 10^K lands exactly on the shortest
-// round-trip decimal (scaled) whenever that decimal has at most K fraction digits: the shortest
-// is within ulp(v)/2 of v, and two candidates 10^-K apart cannot both be. The result is
-// verified by converting back, so a miss only costs the slow path.
+// The fast path tries k = 0, 1, 2, ... fraction digits while v * 10^k < 2^50. Then
+// ulp(v) * 10^k <= 1/8 and the product's rounding error is <= 1/8, so rounding v * 10^k lands
+// exactly on the k-digit decimal that round-trips (scaled), whenever there is one: it is within
+// ulp(v)/2 of v, and two candidates 10^-k apart cannot both be. Each candidate is verified by
+// converting back; the first k that round-trips has the fewest significant digits (any later
+// candidate has more, and two round-tripping candidates of one length would be closer than an
+// ulp), which is repr's shortest; it has no trailing zero (else k - 1 would have matched).
+// A miss only costs the slow path.
 constexpr double kFastScaledLimit = 1125899906842624.0;  // 2^50
-constexpr double kFastMin = 1e-4;                         // below: exponent layout, slow path
+constexpr double kRoundMagic = 4503599627370496.0;       // 2^52: x + 2^52 - 2^52 rounds x < 2^52
+constexpr double kFastMin = 1e-4;  // [1e-4, 2^50): repr's fixed layout (decpt in [-3, 16])
+
+// 10^0 .. 10^19 (all that fit in 64 bits): av >= 1e-4 and m = av * 10^k < 2^50 give k <= 19.
+constexpr auto kPow10Int = [] {
+  std::array<std::uint64_t, 20> p{};
+  p[0] = 1;
+  for (std::size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 10;
+  return p;
+}();
+constexpr int kMaxFastDigits = 16;  // the integer part of m < 2^50 has at most 16 digits
+
+// "00" "01" ... "99": two digits per division.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes exactly n decimal digits of v (zero-padded on the left; v < 10^n) ending at end.
+inline void put_digits(std::uint64_t v, char* end, int n) noexcept {
+  while (n >= 2) {
+    const auto pair = static_cast<unsigned>(v % 100) * 2;
+    v /= 100;
+    end -= 2;
+    end[0] = kDigitPairs[pair];
+    end[1] = kDigitPairs[pair + 1];
+    n -= 2;
+  }
+  if (n) *--end = static_cast<char>('0' + v);
+}
+
+// The number of decimal digits of v >= 1.
+inline int digit_count(std::uint64_t v) noexcept {
+  int n = 1;
+  while (n < kMaxFastDigits && v >= kPow10Int[n]) ++n;
+  return n;
+}
+
+// Writes av in [kFastMin, 2^50) as repr does (fixed layout) at out when its shortest digits
+// have few enough fraction digits; returns the end of the output, or nullptr for the slow path.
+char* fixed_fast(double av, char* out) noexcept {
+  if (!(av >= kFastMin && av < kFastScaledLimit)) return nullptr;
+  // av is normal here: av < 2^e2 with e2 its biased exponent - 1022 (frexp's exponent).
+  const int e2 = static_cast<int>(std::bit_cast<std::uint64_t>(av) >> 52) - 1022;
+  int kmax = ((50 - e2) * 78913) >> 18;  // floor((50 - e2) * log10(2)), so av * 10^k < 2^50
+  if (kmax > kMaxPow10) kmax = kMaxPow10;
+  for (int k = 0; k <= kmax; ++k) {
+    // Round to nearest (even, the default mode) without a libm call: exact below 2^52.
+    const double scaled = (av * kPow10[k] + kRoundMagic) - kRoundMagic;
+    if (scaled / kPow10[k] != av) continue;  // an exact division, then compare
+    const auto m = static_cast<std::uint64_t>(scaled);
+    if (k >= static_cast<int>(kPow10Int.size())) return nullptr;  // never: see kPow10Int
+    const std::uint64_t unit = kPow10Int[k];
+    const std::uint64_t ip = m / unit;  // integer part, then k fraction digits
+    const int n = ip ? digit_count(ip) : 1;
+    put_digits(ip, out + n, n);
+    out += n;
+    *out++ = '.';
+    if (k == 0) {
+      *out++ = '0';  // "1000.0", as repr
+      return out;
+    }
+    put_digits(m - ip * unit, out + k, k);
+    return out + k;
+  }
+  return nullptr;
+}
 
 // Digits of |v| (no sign), the decimal point position decpt as in 0.d1d2... x 10^decpt, and
 // the digit count; trailing zeros are not significant and are dropped.
@@ -34,31 +105,6 @@ struct Decimal {
   int nd;
   int decpt;
 };
-
-// Finds the shortest digits of av in [kFastMin, 2^50) that round-trip, if they have few enough
-// fraction digits; returns false when the slow path must decide.
-bool shortest_fast(double av, Decimal& d) noexcept {
-  if (!(av >= kFastMin && av < kFastScaledLimit)) return false;
-  int e2;
-  std::frexp(av, &e2);  // av < 2^e2
-  int k = ((50 - e2) * 78913) >> 18;  // floor((50 - e2) * log10(2)), so av * 10^k < 2^50
-  if (k > kMaxPow10) k = kMaxPow10;
-  if (k < 0) k = 0;
-  double scaled = std::nearbyint(av * kPow10[k]);
-  if (!(scaled < kFastScaledLimit)) return false;
-  auto m = static_cast<std::uint64_t>(scaled);
-  if (m == 0) return false;
-  while (k > 0 && m % 10 == 0) {
-    m /= 10;
-    --k;
-  }
-  if (static_cast<double>(m) / kPow10[k] != av) return false;  // exact division, then compare
-  char* end = std::to_chars(d.digits, d.digits + sizeof d.digits, m).ptr;
-  d.nd = static_cast<int>(end - d.digits);
-  d.decpt = d.nd - k;
-  while (d.nd > 1 && d.digits[d.nd - 1] == '0') --d.nd;
-  return true;
-}
 
 // std::to_chars without precision yields the shortest digits that round-trip, nearest to the
 // exact value, i.e. the same digits as Python's dtoa mode 0.
@@ -86,8 +132,9 @@ std::size_t format_double(double v, char* out) noexcept {
   char* o = out;
   if (std::signbit(v)) *o++ = '-';
   double av = std::fabs(v);
+  if (char* end = fixed_fast(av, o)) return static_cast<std::size_t>(end - out);
   Decimal dec;
-  if (!shortest_fast(av, dec)) shortest_slow(av, dec);
+  shortest_slow(av, dec);
   const char* digits = dec.digits;
   const int nd = dec.nd;
   const int decpt = dec.decpt;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace fa {
@@ -44,6 +45,36 @@ TEST(EventLoop, TimersFireInDeadlineOrderAndCancelWorks) {
   TimerId gone = loop.call_later(10ms, [&] { order.push_back(99); });
   EXPECT_TRUE(loop.cancel(gone));
   EXPECT_FALSE(loop.cancel(gone));
+  loop.call_later(30ms, [&] {
+    order.push_back(3);
+    loop.stop();
+  });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(loop.next_timer_ms(), -1);
+}
+
+// A per-call timeout is armed and then cancelled by the answer long before its deadline: at a
+// high call rate the cancelled entries must not pile up in the heap until their deadlines pass,
+// and the live timers among them must still fire, in order.
+TEST(EventLoop, CancelledTimersDoNotAccumulate) {
+  EventLoop loop;
+  std::vector<int> order;
+  loop.call_later(20ms, [&] { order.push_back(2); });
+  loop.call_later(5ms, [&] { order.push_back(1); });
+  size_t most = 0;
+  for (int i = 0; i < 100000; ++i) {
+    TimerId t = loop.call_later(30s, [&] { order.push_back(99); });
+    EXPECT_TRUE(loop.cancel(t));
+    most = std::max(most, loop.timer_heap_size());
+  }
+  EXPECT_LE(most, 200u);  // 2 live timers: a bounded slack, not 100000 entries
+  // Some calls still in flight: their timers are kept.
+  std::vector<TimerId> live;
+  for (int i = 0; i < 1000; ++i) live.push_back(loop.call_later(30s, [] {}));
+  for (int i = 0; i < 100000; ++i) EXPECT_TRUE(loop.cancel(loop.call_later(30s, [] {})));
+  EXPECT_LE(loop.timer_heap_size(), 1002u * 2 + 200u);
+  for (TimerId t : live) EXPECT_TRUE(loop.cancel(t));
   loop.call_later(30ms, [&] {
     order.push_back(3);
     loop.stop();

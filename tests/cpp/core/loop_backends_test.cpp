@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/uring_ring.h"
 #include "http/server.h"
 #include "http/connection.h"
 #include "http/test_client.h"
@@ -139,6 +140,43 @@ TEST_P(Backend, DeferFromOutsideMakesFdReadable) {
   loop.run_once(0);
   p.revents = 0;
   EXPECT_EQ(poll(&p, 1, 0), 0);
+}
+
+// UringRing::post: a user-space completion for the next dispatch (the deferred flush of a
+// connection on the ring), with no allocation; posting from outside the loop's run makes fd()
+// readable as defer() does, and the loop's teardown still delivers one left pending.
+struct PostTarget : UringCompletion {
+  std::vector<Op> got;
+  void on_uring(Op op, int res, bool more, const char* data) override {
+    EXPECT_EQ(res, 0);
+    EXPECT_FALSE(more);
+    EXPECT_EQ(data, nullptr);
+    got.push_back(op);
+  }
+};
+
+TEST(UringPost, DeliveredNextDispatchWakesEmbedderAndAtTeardown) {
+  PostTarget target;
+  {
+    EventLoop loop(LoopBackend::kUring);
+    ASSERT_NE(loop.uring(), nullptr);
+    loop.run_once(0);
+    pollfd p{loop.fd(), POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 0), 0);
+    loop.uring()->post(&target);
+    EXPECT_TRUE(loop.has_pending_work());
+    EXPECT_EQ(poll(&p, 1, 1000), 1);  // an embedder waiting on fd() is woken
+    loop.run_once(0);
+    EXPECT_EQ(target.got, std::vector<UringCompletion::Op>{UringCompletion::kPosted});
+    EXPECT_FALSE(loop.has_pending_work());
+    // Posted during a deferred task: run_once(-1) must not block, the post is due.
+    loop.defer([&] { loop.uring()->post(&target); });
+    loop.run_once(0);
+    loop.run_once(-1);
+    EXPECT_EQ(target.got.size(), 2u);
+    loop.uring()->post(&target);  // left pending: the teardown delivers it
+  }
+  EXPECT_EQ(target.got.size(), 3u);
 }
 
 // --- HTTP server on each backend ---

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <time.h>
 
 #include <chrono>
 
@@ -404,6 +405,79 @@ TEST(Server, PipelinedRequestAfterDeferredResponseIsDispatchedLater) {
   std::string pending;
   EXPECT_EQ(read_response(fd, pending).body, "later");
   EXPECT_EQ(read_response(fd, pending).status, 200);  // dispatched by the next iteration
+  close(fd);
+}
+
+// CPU time the loop thread spends over `span` (sampled on the loop thread).
+std::chrono::nanoseconds loop_cpu_over(ServerThread& st, std::chrono::milliseconds span) {
+  auto sample = [&] {
+    timespec ts{};
+    st.run_on_loop([&] { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); });
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  };
+  auto before = sample();
+  std::this_thread::sleep_for(span);
+  return sample() - before;
+}
+
+// Reading pauses lazily while a deferred handler runs (EPOLLIN stays armed until input comes):
+// a request pipelined later waits in the socket without waking the loop on every iteration,
+// and is answered in order once the first response is sent.
+TEST(Server, InputWhileDeferredWaitsWithoutSpinning) {
+  std::vector<ResponseHandle> parked;
+  ServerThread st([&](Server& s) {
+    hello_routes(s);
+    s.route("GET", "/later", [&](Request&, Response& res) { parked.push_back(res.detach()); });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);  // dispatched and paused before the next request comes
+  send_all(fd, "GET /users/7 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  EXPECT_LT(loop_cpu_over(st, 300ms), 50ms);  // a readable socket left armed would spin
+  bool gone = true;
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    EXPECT_EQ(st.server().in_flight(), 1u);  // the second request is not dispatched yet
+    gone = parked[0].client_gone();
+    parked[0].send({200, "text/plain", {}}, "later");
+  });
+  EXPECT_FALSE(gone);
+  std::string pending;
+  auto first = read_response(fd, pending);
+  EXPECT_EQ(first.body, "later");
+  EXPECT_EQ(first.header("connection"), "");  // still keep-alive
+  auto second = read_response(fd, pending);
+  EXPECT_EQ(second.body, R"({"id":7})");
+  close(fd);
+}
+
+// The client's FIN while a deferred handler runs (its EOF readable, EPOLLIN still armed by the
+// lazy pause): the handler sees client_gone, the loop does not spin on the EOF, and the answer
+// is still written, with Connection: close, before the server closes.
+TEST(Server, HalfCloseWhileDeferredIsClientGoneAndAnswered) {
+  std::vector<ResponseHandle> parked;
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/later", [&](Request&, Response& res) { parked.push_back(res.detach()); });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  ::shutdown(fd, SHUT_WR);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_LT(loop_cpu_over(st, 300ms), 50ms);
+  bool gone = false;
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    gone = parked[0].client_gone();
+    parked[0].send({200, "text/plain", {}}, "answer");
+  });
+  EXPECT_TRUE(gone);
+  std::string pending;
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.body, "answer");
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(wait_closed(fd));
   close(fd);
 }
 

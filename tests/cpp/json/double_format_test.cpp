@@ -3,13 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
-#include <cstdio>
 #include <random>
 #include <string>
 
@@ -113,8 +113,14 @@ TEST(DoubleFormat, ShortDecimalsMatchTheReference) {
 TEST(DoubleFormat, ArithmeticResultsMatchTheReference) {
   // Sums and products carry 15-17 significant digits: the fast path must decline or agree.
   for (int i = 1; i < 20000; ++i) {
-    const double values[] = {i * 0.01 * 1.1, 19.99 * i, i / 7.0, 0.1 * i + 0.2, i * 1e-4 / 3,
-                             i * 1e11 + 0.5, std::ldexp(1.0, i % 60 - 20), 1125899906842623.0 + i};
+    const double values[] = {i * 0.01 * 1.1,
+                             19.99 * i,
+                             i / 7.0,
+                             0.1 * i + 0.2,
+                             i * 1e-4 / 3,
+                             i * 1e11 + 0.5,
+                             std::ldexp(1.0, i % 60 - 20),
+                             1125899906842623.0 + i};
     for (double v : values) ASSERT_EQ(fmt(v), reference(v)) << v;
   }
 }
@@ -126,6 +132,26 @@ TEST(DoubleFormat, RandomDoublesInTheFastRangeMatchTheReference) {
     double v = std::pow(10.0, exponent(rng));
     ASSERT_EQ(fmt(v), reference(v)) << v;
   }
+}
+
+TEST(DoubleFormat, NeighboursOfShortDecimalsMatchTheReference) {
+  // A few ulps either side of a short decimal: the fast path's rounding and its check back
+  // must not take a neighbour for the decimal (each has 16-17 digits of its own).
+  std::mt19937_64 rng(2026);
+  for (int i = 0; i < 200000; ++i) {
+    double v =
+        static_cast<double>(rng() % 100000000) / std::pow(10.0, static_cast<int>(rng() % 12));
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof v);
+    bits += rng() % 7 - 3;
+    std::memcpy(&v, &bits, sizeof v);
+    if (!std::isfinite(v) || v < 0) continue;
+    ASSERT_EQ(fmt(v), reference(v)) << bits;
+  }
+  for (double v :
+       {1e-4, std::nextafter(1e-4, 0.0), std::nextafter(1e-4, 1.0), 1125899906842624.0,
+        std::nextafter(1125899906842624.0, 0.0), 0.00012345678901234, 4503599627370495.5})
+    EXPECT_EQ(fmt(v), reference(v)) << v;
 }
 
 }  // namespace
