@@ -2,8 +2,15 @@
 
 The suite starts a mock server per scenario and runs `python3 conformance_client.py <url>` with
 MCP_CONFORMANCE_SCENARIO set (and MCP_CONFORMANCE_CONTEXT: JSON credentials for the auth/*
-scenarios that pre-register the client); see tests/python/mcp/conformance/README.md. Exits 0
-when the scenario's steps ran, 1 on an error (the suite's checks judge the rest).
+scenarios that pre-register the client, the tool calls to make for http-custom-headers); see
+tests/python/mcp/conformance/README.md. Exits 0 when the scenario's steps ran, 1 on an error
+(the suite's checks judge the rest).
+
+What the scenarios check is MCPClient's own behaviour; the steps here only drive it: the
+Mcp-Param-* headers of http-custom-headers and the tools left out in http-invalid-tool-headers
+(SEP-2243), the InputRequiredResult rounds of sep-2322-client-request-state (answered by
+`accept` below, as the client's elicitation callback), the schema a tools/list returned, echoed
+back unchanged, in json-schema-2020-12-preservation.
 """
 
 from __future__ import annotations
@@ -91,6 +98,7 @@ def make_auth(url: str, scenario: str) -> OAuthClientProvider | None:
 
 
 async def run(url: str, scenario: str) -> None:
+    ctx: dict[str, Any] = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
     client = MCPClient.http(
         url,
         client_info={"name": "fasterapi-conformance-client", "version": "1.0.0"},
@@ -108,6 +116,23 @@ async def run(url: str, scenario: str) -> None:
             result = await c.call_tool("add_numbers", {"a": 5, "b": 3})
             print(result["content"][0]["text"])
             return
+        if ctx.get("toolCalls"):  # http-custom-headers: the calls and arguments it names
+            for call in ctx["toolCalls"]:
+                result = await c.call_tool(call["name"], call.get("arguments") or {})
+                print(call["name"], "->", result.get("content"))
+            return
+        if scenario == "json-schema-2020-12-preservation":
+            # The focal tool's inputSchema as listed, back through the echo tool.
+            focal = next(t for t in tools if t["name"] == "json_schema_2020_12_tool")
+            await c.call_tool("json_schema_echo", {"schema": focal["inputSchema"]})
+            return
+        if scenario == "sep-2322-client-request-state":
+            # All at once: each call's InputRequiredResult rounds stay its own (an unrelated
+            # call in flight meanwhile carries no inputResponses or requestState).
+            results = await asyncio.gather(*(c.call_tool(n, {}) for n in names))
+            for name, result in zip(names, results, strict=True):
+                print(name, "->", result.get("content"))
+            return
         # elicitation-sep1034-client-defaults, sse-retry, and any other: call what is offered.
         for name in names:
             result = await c.call_tool(name, {})
@@ -122,7 +147,8 @@ def main() -> int:
     try:
         asyncio.run(run(sys.argv[1], scenario))
     except (MCPError, OAuthError) as e:
-        print(f"{scenario}: {e!r}", file=sys.stderr)
+        cause = f" (after {e.__cause__!r})" if e.__cause__ is not None else ""
+        print(f"{scenario}: {e!r}{cause}", file=sys.stderr)
         return 1
     return 0
 

@@ -1,8 +1,11 @@
 // HttpTransport: Streamable HTTP on http::Server routes.
 #include "mcp/http_transport.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
+#include "http/ascii.h"
 #include "mcp/event_log.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/random_id.h"
@@ -87,6 +90,8 @@ class HttpChannel final : public Channel, public std::enable_shared_from_this<Ht
   const HeaderLookup* headers() const override { return headers_; }
   void set_headers(const HeaderLookup* headers) { headers_ = headers; }
   bool done() const { return done_; }
+  // The client is still reading this exchange's response (an idle session has none).
+  bool open() const { return !done_ && !detached_ && res_->alive() && !res_->client_gone(); }
   void accepted() {  // a notification or response: 202 with no body
     done_ = true;
     res_->send(202, {}, extra_, {});
@@ -161,10 +166,24 @@ HttpTransport::HttpTransport(ServerCore& core, HttpOptions options)
   guard_.allowed_origins = options_.allowed_origins;
   guard_.allowed_hosts = options_.allowed_hosts;
   guard_.loopback_only = is_loopback_host(options_.host) || options_.host == "::1";
+  // The sweep ticks every quarter of the idle timeout, at least once a second (and at most
+  // every 10 ms), so a short timeout is honoured too.
+  using std::chrono::milliseconds;
+  const milliseconds timeout = options_.session_idle_timeout;
+  sweep_period_ = timeout.count() > 0
+                      ? std::clamp(timeout / 4, milliseconds(10), milliseconds(1000))
+                      : milliseconds(1000);
 }
 
-HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options)
+HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options,
+                             Listener listener)
     : HttpTransport(core, std::move(options)) {
+  if (listener == Listener::kOwn) listen_on(loop);
+  loop_ = &loop;
+  sweep_timer_ = loop.call_later(sweep_period_, [this] { sweep(); });
+}
+
+void HttpTransport::listen_on(EventLoop& loop) {
   http::ServerConfig cfg;
   cfg.host = options_.host;
   cfg.port = options_.port;
@@ -184,8 +203,50 @@ HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions opti
     if (options_.auth->metadata_path != "/.well-known/oauth-protected-resource")
       server_->route("GET", "/.well-known/oauth-protected-resource", metadata);
   }
-  loop_ = &loop;
-  sweep_timer_ = loop.call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
+}
+
+void HttpTransport::sweep() {
+  sweep_gone_clients();
+  if (options_.session_idle_timeout.count() > 0 && loop_->now() >= next_expiry_)
+    expire_idle(loop_->now());
+  sweep_timer_ = loop_->call_later(sweep_period_, [this] { sweep(); });
+}
+
+size_t HttpTransport::expire_idle(TimePoint now) {
+  const Duration timeout = options_.session_idle_timeout;
+  if (timeout.count() <= 0) return 0;
+  // A whole scan at most every eighth of the timeout and at least every 30 s (ticks come every
+  // quarter of it, at least once a second): an idle session goes at most timeout / 4 (and 30 s)
+  // late, and a server with many sessions is not scanned on every tick.
+  next_expiry_ = now + std::min<Duration>(timeout / 8, std::chrono::seconds(30));
+  std::vector<std::string> idle;
+  for (auto& [id, entry] : sessions_) {
+    // transports.mdx: the server MAY terminate a session at any time; one a client is still
+    // reading from (its GET stream, a POST's response) is in use however old its last request.
+    // A stream whose client closed its side is not: nothing reaches it any more.
+    bool busy = entry.stream && entry.stream->alive() && !entry.stream->client_gone();
+    std::erase_if(entry.streams, [&](const auto& kv) {
+      auto channel = kv.second.lock();
+      if (!channel) return true;
+      busy = busy || static_cast<const HttpChannel&>(*channel).open();
+      return false;
+    });
+    if (busy)
+      entry.last_active = now;
+    else if (now - entry.last_active >= timeout)
+      idle.push_back(id);
+  }
+  for (const auto& id : idle)
+    if (auto it = sessions_.find(id); it != sessions_.end()) end(it);
+  return idle.size();
+}
+
+void HttpTransport::end(std::unordered_map<std::string, Entry>::iterator it) {
+  // Forgotten first: its id answers 404 from here on, whatever end_session does.
+  Entry entry = std::move(it->second);
+  sessions_.erase(it);
+  core_.end_session(*entry.session);
+  if (entry.stream && entry.stream->alive()) entry.stream->end();
 }
 
 void HttpTransport::sweep_gone_clients() {
@@ -198,8 +259,6 @@ void HttpTransport::sweep_gone_clients() {
     return true;
   });
   for (auto& cancel : cancels) cancel();
-  if (loop_)
-    sweep_timer_ = loop_->call_later(std::chrono::seconds(1), [this] { sweep_gone_clients(); });
 }
 
 HttpTransport::~HttpTransport() {
@@ -209,8 +268,7 @@ HttpTransport::~HttpTransport() {
 }
 
 uint16_t HttpTransport::listen() {
-  if (!server_)
-    throw std::logic_error("HttpTransport::listen: mounted transports have no listener");
+  if (!server_) throw std::logic_error("HttpTransport::listen: this transport has no listener");
   return server_->listen();
 }
 
@@ -225,9 +283,85 @@ void HttpTransport::serve_metadata(HttpResponder& res) const {
   res.send(200, kJson, "Cache-Control: max-age=3600\r\n", options_.auth->metadata_json);
 }
 
+namespace {
+
+// The headers every request is checked for, picked out of the engine's head in one pass: a
+// lookup is otherwise a scan of all headers, and a POST asks for some of them several times.
+// Other names (Mcp-Method, Mcp-Name, Mcp-Param-*, Last-Event-ID) are looked up in the head.
+class KnownHeaders {
+ public:
+  // A header name as sent (a validated token: no CR, no controls) against a known one of
+  // lower-case letters and '-': OR-ing 0x20 lower-cases a letter and leaves '-' as it is, so
+  // eight bytes are compared at a time (the last word overlaps the one before).
+  static bool token_iequals(std::string_view name, std::string_view known) {
+    const size_t n = known.size();  // >= 4, as every known name
+    if (name.size() != n) return false;
+    auto word = [](const char* p, size_t len) {
+      uint64_t w = 0;
+      std::memcpy(&w, p, len);
+      return w;
+    };
+    const size_t step = n < 8 ? n : 8;
+    const uint64_t lower = n < 8 ? 0x20202020202020ull >> (8 * (7 - n)) : 0x2020202020202020ull;
+    for (size_t i = 0;; i += step) {
+      if (i + step > n) i = n - step;
+      if ((word(name.data() + i, step) | lower) != word(known.data() + i, step)) return false;
+      if (i + step == n) return true;
+    }
+  }
+
+  explicit KnownHeaders(const http::RequestHead& head) : head_(head) {
+    for (size_t i = 0; i < head.num_headers; ++i) {
+      const http::Header& h = head.headers[i];
+      int slot = slot_of(h.name, false);
+      if (slot >= 0 && !(found_ & (1u << slot))) {  // the first one, as RequestHead::header
+        found_ |= 1u << slot;
+        values_[slot] = h.value;
+      }
+    }
+  }
+  // `name` is lower-case (HttpRequestView::header): compared exactly; any other name is looked
+  // up in the head.
+  std::string_view operator()(std::string_view name) const {
+    int slot = slot_of(name, true);
+    return slot >= 0 ? values_[slot] : head_.header(name);
+  }
+
+ private:
+  // The slot of a header name, -1 for none: the length and one letter pick the candidate, one
+  // compare confirms it (exact for our lower-case lookups, any case for names as sent).
+  static int slot_of(std::string_view name, bool lower) {
+    auto is = [&](std::string_view known, int slot) {
+      return (lower ? name == known : token_iequals(name, known)) ? slot : -1;
+    };
+    switch (name.size()) {
+      case 4:
+        return is("host", 0);
+      case 6:
+        return (name[0] | 0x20) == 'o' ? is("origin", 1) : is("accept", 2);
+      case 12:
+        return is("content-type", 3);
+      case 13:
+        return is("authorization", 4);
+      case 14:
+        return is("mcp-session-id", 5);
+      case 20:
+        return is("mcp-protocol-version", 6);
+      default:
+        return -1;
+    }
+  }
+  const http::RequestHead& head_;
+  std::string_view values_[7];
+  unsigned found_ = 0;
+};
+
+}  // namespace
+
 void HttpTransport::serve(http::Request& req, http::Response& res) {
+  KnownHeaders known(req.head);
   HttpRequestView view{req.method(), req.body,
-                       [&req](std::string_view name) { return req.header(name); }};
+                       [&known](std::string_view name) { return known(name); }};
   serve(view, std::make_shared<EngineResponder>(res.detach()));
 }
 
@@ -244,6 +378,11 @@ void HttpTransport::serve(const HttpRequestView& req, std::shared_ptr<HttpRespon
       return res->send(refusal.status, kJson, refusal.headers, refusal.body);
   }
   claims_ = std::move(claims);
+  // Without a loop there is no sweep timer: idle sessions are looked for before serving.
+  if (!loop_ && options_.session_idle_timeout.count() > 0) {
+    TimePoint t = Clock::now();
+    if (t >= next_expiry_) expire_idle(t);
+  }
   // transports.mdx "Protocol Version Header": an unsupported version is a 400.
   // A session-less POST may be a 2026-07-28 request: the core answers its version with -32022
   // and the versions it speaks (basic/versioning.mdx), keeping the request's id.
@@ -272,6 +411,7 @@ HttpTransport::Entry* HttpTransport::session_of(const HttpRequestView& req, cons
     return nullptr;
   }
   it->second.session->auth_claims = claims_;
+  it->second.last_active = now();
   return &it->second;
 }
 
@@ -298,7 +438,10 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
     ParseFailure failure;
     bool ok = peek_.parse(req.body, msg, failure);
     if (ok && msg.kind == MessageKind::kRequest && msg.method == "initialize") {
-      if (sessions_.size() >= options_.max_sessions) return refuse(*res, 503, "Too many sessions");
+      // Like the official SDK: a full server refuses newcomers; room frees up as sessions end
+      // or expire (session_idle_timeout).
+      if (options_.max_sessions && sessions_.size() >= options_.max_sessions)
+        return refuse(*res, 503, "Too many open sessions");
       std::string id = random_hex_id();
       session = std::make_shared<Session>();
       session->auth_claims = claims_;
@@ -307,7 +450,7 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       log->open_stream();  // stream 0: the GET stream
       // Messages for the GET stream are logged from the start, so the first GET can replay them.
       session->notifier = std::make_shared<StreamChannel>(nullptr, log);
-      sessions_.emplace(id, Entry{session, {}, std::move(log), {}});
+      sessions_.emplace(id, Entry{session, {}, std::move(log), {}, now()});
       extra = "Mcp-Session-Id: " + id + "\r\n";
     } else if (!ok || msg.known.has_meta_version ||
                req.header("mcp-protocol-version") == kModernVersion ||
@@ -322,11 +465,14 @@ void HttpTransport::post(const HttpRequestView& req, const Res& res) {
       return refuse(*res, 400, "Bad Request: Missing Mcp-Session-Id header");
     }
   }
-  auto channel = std::make_shared<HttpChannel>(
-      res, std::move(extra), session,
-      [this](const std::shared_ptr<HttpResponder>& r, std::function<void()> cancel) {
-        watched_.push_back(Watched{r, std::move(cancel)});
-      });
+  // Without a loop nothing sweeps the watch list: a responder there reports a hang-up through
+  // on_done (a mounted exchange's sink.hang_up()).
+  HttpChannel::Watch watch;
+  if (loop_)
+    watch = [this](const std::shared_ptr<HttpResponder>& r, std::function<void()> cancel) {
+      watched_.push_back(Watched{r, std::move(cancel)});
+    };
+  auto channel = std::make_shared<HttpChannel>(res, std::move(extra), session, std::move(watch));
   if (resumable) {
     uint64_t stream = resumable->log->open_stream();
     channel->resumable(resumable->log, stream);
@@ -389,12 +535,8 @@ void HttpTransport::get(const HttpRequestView& req, const Res& res) {
 }
 
 void HttpTransport::remove(const HttpRequestView& req, const Res& res) {
-  Entry* entry = session_of(req, res);
-  if (!entry) return;
-  std::string id(req.header("mcp-session-id"));
-  core_.end_session(*entry->session);
-  if (entry->stream && entry->stream->alive()) entry->stream->end();
-  sessions_.erase(id);
+  if (!session_of(req, res)) return;
+  end(sessions_.find(std::string(req.header("mcp-session-id"))));
   res->send(200, {}, {}, {});
 }
 

@@ -5,6 +5,7 @@
 // notifications and responses, Origin/Host validation against DNS rebinding.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -12,9 +13,9 @@
 
 #include "core/event_loop.h"
 #include "http/server.h"
-#include "mcp/http_exchange.h"
 #include "mcp/event_log.h"
 #include "mcp/http_auth.h"
+#include "mcp/http_exchange.h"
 #include "mcp/http_guard.h"
 #include "mcp/server_core.h"
 
@@ -26,16 +27,28 @@ struct HttpOptions {
   std::string path = "/mcp";
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
-  size_t max_sessions = 10000;  // beyond this, new sessions get 503 (bounds memory per server)
+  // At most this many live sessions (0: no limit); an initialize beyond it gets 503, as the
+  // official SDK answers. Live sessions are never evicted for a newcomer.
+  size_t max_sessions = 10000;
+  // A session with no request for this long and no open GET or POST stream is ended as DELETE
+  // ends it; its id then gets 404 and the client re-initializes (transports.mdx "Session
+  // Management"). 0: sessions live until DELETE. The official SDK's default: 30 minutes.
+  std::chrono::milliseconds session_idle_timeout = std::chrono::minutes(30);
   // Bearer authorization (basic/authorization.mdx); null: requests are not authenticated.
   std::shared_ptr<const HttpAuth> auth;
 };
 
 class HttpTransport {
  public:
-  // Serves on its own listener (listen()) at options.path.
-  HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options);
-  // Serves only exchanges handed to it (an App mounting the server on its own routes).
+  // kOwn: a listener of its own (listen()) at options.path. kNone: only the exchanges handed to
+  // serve(), from a front that listens itself (the proxy's, with its rate limit ahead) or an
+  // App's routes whose loop is driven.
+  enum class Listener : bool { kNone, kOwn };
+  // Either way its timers run on `loop`: the hung-up-client sweep and idle-session expiry.
+  HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options,
+                Listener listener = Listener::kOwn);
+  // Serves only exchanges handed to it and has no timers: hung-up clients are not noticed and
+  // idle sessions are looked for before each exchange (an App whose MCP loop nobody drives).
   HttpTransport(ServerCore& core, HttpOptions options);
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
@@ -49,6 +62,9 @@ class HttpTransport {
   // GET of the Protected Resource Metadata (RFC 9728 §3): the document, or 404 without auth.
   void serve_metadata(HttpResponder& res) const;
   size_t sessions() const { return sessions_.size(); }
+  // Ends the sessions idle past options.session_idle_timeout at `now`; returns how many. Runs
+  // from the sweep timer (with a loop) or before an exchange (without one); public for tests.
+  size_t expire_idle(TimePoint now);
 
  private:
   struct Entry {
@@ -56,6 +72,7 @@ class HttpTransport {
     std::shared_ptr<HttpResponder> stream;  // the GET stream, if open
     std::shared_ptr<EventLog> log;          // SSE events kept for Last-Event-ID replay
     std::unordered_map<uint64_t, std::weak_ptr<Channel>> streams;  // POST streams by number
+    TimePoint last_active{};  // the latest request, or the latest sweep that saw a stream open
   };
   using Res = std::shared_ptr<HttpResponder>;
   void post(const HttpRequestView& req, const Res& res);
@@ -63,9 +80,17 @@ class HttpTransport {
   void remove(const HttpRequestView& req, const Res& res);
   // Finds the request's session; answers 400/404 itself and returns null when it cannot.
   Entry* session_of(const HttpRequestView& req, const Res& res);
+  // Builds the listener of our own (listen() binds it) with the MCP path's routes.
+  void listen_on(EventLoop& loop);
   static void refuse(HttpResponder& res, int status, std::string_view message);
-  // Once a second: requests whose client hung up while the tool still runs are cancelled.
+  // The one sweep timer (every quarter of the idle timeout, at least once a second), with or
+  // without a listener of our own: requests whose client hung up while the call still runs
+  // are cancelled, and idle sessions expire.
+  void sweep();
   void sweep_gone_clients();
+  // Ends a session as DELETE does: its in-flight requests cancelled, its GET stream closed.
+  void end(std::unordered_map<std::string, Entry>::iterator it);
+  TimePoint now() const { return loop_ ? loop_->now() : Clock::now(); }
 
   struct Watched {
     std::weak_ptr<HttpResponder> res;
@@ -74,13 +99,15 @@ class HttpTransport {
   std::vector<Watched> watched_;
   EventLoop* loop_ = nullptr;
   TimerId sweep_timer_ = 0;
+  Duration sweep_period_{};
+  TimePoint next_expiry_{};  // the next idle scan
 
   ServerCore& core_;
   HttpOptions options_;
   HttpGuard guard_;
   std::unique_ptr<http::Server> server_;
   std::unordered_map<std::string, Entry> sessions_;
-  Parser peek_;  // reads a session-less POST to see whether it is initialize
+  Parser peek_;         // reads a session-less POST to see whether it is initialize
   std::string claims_;  // the current request's verified claims (with auth)
 };
 

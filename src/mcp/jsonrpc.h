@@ -85,6 +85,8 @@ class Parser {
   // Returns true and fills `out`, or false and fills `failure`. Top-level arrays (batches) are
   // refused with kInvalidRequest: revision 2025-11-25 removed batching (changelog.mdx).
   bool parse(std::string_view text, Message& out, ParseFailure& failure);
+  // parse() into a default-constructed `out` (not reset again: a per-message saving).
+  bool parse_fresh(std::string_view text, Message& out, ParseFailure& failure);
 
   // Reads string member `key` of the JSON object `object` (unescaped; view valid until the next
   // call on this parser). Returns false if absent or not a string. `object` must not alias the
@@ -106,6 +108,8 @@ class Parser {
 
 // Appends {"jsonrpc":"2.0","id":<id>,"result":<result_json>} to out. `id` is a raw token.
 void encode_result(std::string& out, std::string_view id, std::string_view result_json);
+// The same envelope in place of `out`'s content (for a buffer reused message after message).
+void encode_result_over(std::string& out, std::string_view id, std::string_view result_json);
 // Appends an error envelope; an empty `id` is written as null. `data_json` is raw JSON or empty.
 void encode_error(std::string& out, std::string_view id, int code, std::string_view message,
                   std::string_view data_json = {});

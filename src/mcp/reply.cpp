@@ -40,22 +40,32 @@ Reply::Reply(std::shared_ptr<State>& cache, const std::shared_ptr<Session>& sess
              const std::shared_ptr<Channel>& channel, std::string_view id,
              std::string_view progress_token, uint64_t call_id, ReplyStyle style,
              std::string_view params) {
+  // The reply takes the cache's reference (no count taken and dropped per call); recycle()
+  // hands it back once the call was made.
   if (!cache || cache.use_count() != 1) cache = std::make_shared<State>();
-  State& s = *cache;
+  state_ = std::move(cache);
+  State& s = *state_;
   // The same session call after call (stdio, an HTTP session): keep the weak reference as it is
   // rather than re-counting it (two atomic operations per call).
   if (s.session.owner_before(session) || session.owner_before(s.session)) s.session = session;
   s.channel = channel;
   s.id.assign(id);  // assign keeps the strings' capacity
-  s.progress_token.assign(progress_token);
+  // Usually absent: clear() is inline where assign() is a call.
+  if (progress_token.empty())
+    s.progress_token.clear();
+  else
+    s.progress_token.assign(progress_token);
   s.call_id = call_id;
   s.done = false;
   s.style = style;
-  s.params.assign(params);
-  s.store.reset();
-  s.task.reset();
-  state_ = cache;
+  if (params.empty())
+    s.params.clear();
+  else
+    s.params.assign(params);
+  if (!s.store.expired()) s.store.reset();
+  if (s.task) s.task.reset();
 }
+
 
 std::string modern_result(std::string_view json, bool cacheable) {
   // ttlMs 0 with private scope: results may change at any time and are per caller.
@@ -85,7 +95,7 @@ std::shared_ptr<Session> Reply::live() const {
   return session;
 }
 
-bool Reply::active() const { return in_task() ? live_task() != nullptr : live() != nullptr; }
+bool Reply::active_slow() const { return in_task() ? live_task() != nullptr : live() != nullptr; }
 
 std::shared_ptr<TaskStore> Reply::live_task() const {
   if (!state_ || !state_->task || state_->task->terminal()) return nullptr;
@@ -145,19 +155,29 @@ bool Reply::result(std::string_view result_json) {
     store->touch(task);
     return true;
   }
-  auto session = live();  // looked up once: this is every tool call's path
+  // Every tool call's path: live() and finish() spelled out, so the request is found in the
+  // session's in-flight map once, not once to check and once to erase.
+  if (!state_ || state_->done || !state_->channel) return false;
+  State& st = *state_;
+  auto session = st.session.lock();
   if (!session) return false;
-  if (state_->style.modern) {
-    std::string shaped = modern_result(result_json, state_->style.cacheable);
+  auto it = session->in_flight.find(st.id);
+  if (it == session->in_flight.end() || it->second != st.call_id) return false;
+  st.done = true;
+  session->in_flight.erase(it);
+  auto channel = std::move(st.channel);
+  if (st.style.modern) {
+    std::string shaped = modern_result(result_json, st.style.cacheable);
     std::string out;
-    encode_result(out, state_->id, shaped);
-    return finish(*session, out);
+    encode_result(out, st.id, shaped);
+    channel->send(out, true, false);
+    return true;
   }
   // One envelope buffer per thread, reused: channels copy what they keep.
   thread_local std::string out;
-  out.clear();
-  encode_result(out, state_->id, result_json);
-  return finish(*session, out);
+  encode_result_over(out, st.id, result_json);
+  channel->send(out, true, false);
+  return true;
 }
 
 bool Reply::error(int code, std::string_view message, std::string_view data_json) {

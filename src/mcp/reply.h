@@ -30,7 +30,8 @@ class Reply {
         std::string progress_token, uint64_t call_id, ReplyStyle style = {},
         std::string params = {});
   // The same, reusing `cache`'s state when no other Reply holds it any more (a call answered
-  // synchronously): the per-call hot path then allocates nothing. `cache` keeps the new state.
+  // synchronously): the per-call hot path then allocates nothing. The state moves from `cache`
+  // into this Reply; recycle(cache) returns it once the call was made.
   Reply(std::shared_ptr<State>& cache, const std::shared_ptr<Session>& session,
         const std::shared_ptr<Channel>& channel, std::string_view id, std::string_view progress_token,
         uint64_t call_id, ReplyStyle style, std::string_view params);
@@ -75,7 +76,16 @@ class Reply {
   // Lets this request become a task (ServerCore, for requests that declared the extension).
   void allow_tasks(std::weak_ptr<TaskStore> store);
 
-  bool active() const;
+  // Inline for the usual end of a call, answered already: no out-of-line call, no session lookup.
+  bool active() const {
+    if (state_ && state_->done && !state_->task) return false;
+    return active_slow();
+  }
+  // Gives this reply's state back to `cache` (the constructor that reuses one took it) when
+  // `cache` holds none; this Reply is empty afterwards.
+  void recycle(std::shared_ptr<State>& cache) {
+    if (!cache) cache = std::move(state_);
+  }
   uint64_t call_id() const { return state_ ? state_->call_id : 0; }
   std::string_view id() const { return state_ ? std::string_view(state_->id) : std::string_view(); }
 
@@ -97,6 +107,7 @@ class Reply {
  private:
   // The session, while this reply may still answer (not answered, not cancelled); else null.
   std::shared_ptr<Session> live() const;
+  bool active_slow() const;
   bool finish(Session& session, std::string_view message, bool refused = false);
   // The store while this reply fills in a task that has not ended; else null.
   std::shared_ptr<TaskStore> live_task() const;

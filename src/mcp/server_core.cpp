@@ -3,10 +3,20 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "mcp/jsonrpc.h"
 
 namespace fa::mcp {
+
+namespace {
+// `s == literal`, inlined: operator== leaves string_view::compare a call on the per-call path,
+// where a constant-length memcmp becomes a few word compares.
+template <size_t N>
+[[gnu::always_inline]] inline bool is(std::string_view s, const char (&literal)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
+}
+}  // namespace
 
 bool is_supported_version(std::string_view version) {
   for (auto v : kSupportedVersions)
@@ -209,7 +219,7 @@ Outcome ServerCore::handle(const std::shared_ptr<Session>& session, std::string_
                            const std::shared_ptr<Channel>& channel) {
   Message msg;
   ParseFailure failure;
-  if (!session->parser.parse(text, msg, failure)) {
+  if (!session->parser.parse_fresh(text, msg, failure)) {
     out_.clear();
     encode_error(out_, failure.id, failure.code, failure.reason);
     channel->send(out_, true, true);  // not a readable request: HTTP answers 400
@@ -269,7 +279,7 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
   }
   if (headers) {
     std::span<const ParamHeader> params;
-    if (m == "tools/call" && msg.known.has_name) {
+    if (is(m, "tools/call") && msg.known.has_name) {
       auto it = tools_.index.find(msg.known.name);
       if (it != tools_.index.end() && static_cast<size_t>(it->second) < tool_headers_.size())
         params = tool_headers_[static_cast<size_t>(it->second)];
@@ -287,10 +297,10 @@ Outcome ServerCore::dispatch(const std::shared_ptr<Session>& session, const Mess
     channel->send_not_found(out_);
     return Outcome::kAnswered;
   }
-  if (m == "subscriptions/listen" && modern) return listen(session, msg, channel);
+  if (modern && m == "subscriptions/listen") return listen(session, msg, channel);
   if (modern && tasks_enabled_ && (m == "tasks/get" || m == "tasks/update" || m == "tasks/cancel"))
     return task_method(msg, channel);
-  if (m == "tools/call") return upcall(session, msg, channel, CallKind::kTool);
+  if (is(m, "tools/call")) return upcall(session, msg, channel, CallKind::kTool);
   if (m == "resources/read") return upcall(session, msg, channel, CallKind::kResource);
   if (m == "prompts/get") return upcall(session, msg, channel, CallKind::kPrompt);
   if (m == "completion/complete" && completions_) return upcall(session, msg, channel, CallKind::kCompletion);
@@ -479,7 +489,7 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
                                         std::string(known.name));
     call.index = it->second;
     call.arguments = known.arguments;
-    if (call.arguments == "null") call.arguments = {};
+    if (is(call.arguments, "null")) call.arguments = {};
     if (!call.arguments.empty() && call.arguments.front() != '{')
       return refuse(kInvalidParams, "Invalid params: arguments must be an object");
   }
@@ -498,11 +508,14 @@ Outcome ServerCore::upcall(const std::shared_ptr<Session>& session, const Messag
               style.modern ? msg.params : std::string_view());
   if (style.tasks) reply.allow_tasks(tasks_);
   app_.call(call, reply);
-  if (!reply.active() || reply.in_task()) return Outcome::kAnswered;
-  channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
-    if (auto s = weak.lock()) cancel_request(*s, id);
-  });
-  return Outcome::kPending;
+  const bool pending = reply.active() && !reply.in_task();
+  if (pending) {
+    channel->pending([this, weak = std::weak_ptr<Session>(session), id = std::string(reply.id())] {
+      if (auto s = weak.lock()) cancel_request(*s, id);
+    });
+  }
+  reply.recycle(reply_cache_);
+  return pending ? Outcome::kPending : Outcome::kAnswered;
 }
 
 bool ServerCore::declares_tasks(const Message& msg) {

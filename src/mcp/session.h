@@ -55,7 +55,9 @@ class InFlightMap {
   uint64_t& operator[](std::string_view id) {
     if (auto it = find(id); it != end()) return it->second;
     if (size_ < items_.size()) {
-      items_[size_].first.assign(id);
+      // clear() + append(): append's fitting case is cheaper than assign()'s _M_replace.
+      items_[size_].first.clear();
+      items_[size_].first.append(id);
       items_[size_].second = 0;
     } else {
       items_.emplace_back(std::string(id), 0);
@@ -63,7 +65,9 @@ class InFlightMap {
     return items_[size_++].second;
   }
   void erase(iterator it) {
-    std::swap(*it, items_[size_ - 1]);  // the last live entry fills the hole; the slot stays
+    // The last live entry fills the hole; the slot stays. Usually `it` is the last one (one
+    // request in flight): no swap, which would move its string three times.
+    if (it != begin() + static_cast<std::ptrdiff_t>(size_ - 1)) std::swap(*it, items_[size_ - 1]);
     --size_;
   }
   size_t erase(std::string_view id) {

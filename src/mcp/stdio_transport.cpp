@@ -177,8 +177,31 @@ void StdioTransport::handle_line(std::string_view line) {
 
 void StdioTransport::write(std::string_view message) {
   if (closed_) return;
-  queue_.append(message);
-  queue_.append(std::string_view("\n", 1));
+  if (queue_.empty()) {
+    // Nothing queued (the usual case): the message and its newline go out in one writev(2)
+    // straight from the caller's buffer; only what the pipe does not take is copied to the
+    // queue (no segment allocated and freed per message).
+    iovec iov[2] = {{const_cast<char*>(message.data()), message.size()},
+                    {const_cast<char*>("\n"), 1}};
+    ssize_t n;
+    do n = ::writev(out_fd_, iov, 2);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      FA_LOG(LogLevel::kWarning, "mcp stdio: write failed: %s", std::strerror(errno));
+      finish();
+      return;
+    }
+    const size_t written = n < 0 ? 0 : static_cast<size_t>(n);
+    if (written == message.size() + 1) {
+      if (eof_) finish();
+      return;
+    }
+    if (written < message.size()) queue_.append(message.substr(written));
+    queue_.append(std::string_view("\n", 1));
+  } else {
+    queue_.append(message);
+    queue_.append(std::string_view("\n", 1));
+  }
   flush();
 }
 

@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/future.h"
 #include "mcp/jsonrpc.h"
@@ -29,6 +30,13 @@ struct Response {
 inline constexpr int kConnectionClosed = -32000;
 inline constexpr int kRequestTimeout = -32001;
 
+// A success response whose top level holds only "jsonrpc":"2.0", a positive integer "id" and
+// "result" (and members JSON-RPC does not define), spelled without escapes, valid JSON in
+// valid UTF-8: what nearly every answer looks like. Gives its id and the raw JSON of its
+// result, found by one checking pass (json_scan.h check_value) instead of a parse; whatever
+// it reads, the parser reads the same. False for anything else, which on_message() parses.
+bool scan_response(std::string_view text, uint64_t& id, std::string_view& result);
+
 class Correlator {
  public:
   // What on_message() found.
@@ -44,10 +52,16 @@ class Correlator {
   // next id, stored in `id`; returns the future its answer resolves.
   future<Response> request(std::string& out, std::string_view method, std::string_view params_json,
                            uint64_t& id);
+  // As request(), for a caller that writes the params itself, in place: appends
+  // `{"jsonrpc":"2.0","id":N,"method":"M"`; the caller appends `,"params":{...}` (or nothing)
+  // and the closing '}'.
+  future<Response> open_request(std::string& out, std::string_view method, uint64_t& id);
   // Encodes a notification into `out` (appended).
   static void notification(std::string& out, std::string_view method, std::string_view params_json);
 
-  // One complete incoming message. The views of message() are valid until the next call.
+  // One complete incoming message. The views of message() are valid until the next call. An
+  // answer scan_response() reads is routed by its id without a parse; message() then holds
+  // only its kind and result.
   Incoming on_message(std::string_view text);
   const Message& message() const { return msg_; }
 
@@ -59,13 +73,21 @@ class Correlator {
   void fail_all(std::string_view reason);
 
   size_t pending() const { return pending_.size(); }
-  bool pending(uint64_t id) const { return pending_.contains(id); }
+  bool pending(uint64_t id) const { return find(id) != pending_.end(); }
 
  private:
+  using Pending = std::vector<std::pair<uint64_t, promise<Response>>>;
+  Pending::iterator find(uint64_t id);
+  Pending::const_iterator find(uint64_t id) const;
+  // Removes request `id` from the pending ones and resolves its future with `r`.
+  Incoming answer(uint64_t id, Response&& r);
+
   Parser parser_;
   Message msg_;
   uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, promise<Response>> pending_;
+  // Requests in flight, in id order (ids only grow): a binary search finds one, and the vector
+  // keeps its capacity, so a request in steady state allocates no node.
+  Pending pending_;
 };
 
 }  // namespace fa::mcp::client

@@ -1,4 +1,4 @@
-// FdStream: non-blocking reads and queued writes on one fd.
+// FdStream: non-blocking reads, and writes straight from the caller or queued, on one fd.
 #include "mcp/client/fd_stream.h"
 
 #include <fcntl.h>
@@ -68,9 +68,34 @@ void FdStream::close() {
   if (auto self = weak_from_this().lock()) loop_.defer([self] {});
 }
 
-bool FdStream::write(std::string_view bytes) {
+bool FdStream::write(std::string_view bytes, std::string_view more) {
   if (fd_ < 0) return false;
+  if (out_.empty() && !writable_ && transport_->established()) {
+    // Nothing queued and nothing to wait for (the usual case): one writev from the caller's
+    // buffers; only what the fd does not take now is copied to the queue.
+    iovec iov[2] = {{const_cast<char*>(bytes.data()), bytes.size()},
+                    {const_cast<char*>(more.data()), more.size()}};
+    ssize_t n;
+    do n = transport_->writev(iov, more.empty() ? 1 : 2);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      fail(errno);
+      return false;
+    }
+    size_t written = n < 0 ? 0 : static_cast<size_t>(n);
+    if (written == bytes.size() + more.size()) return true;
+    if (written < bytes.size()) {
+      out_.append(bytes.substr(written));
+      written = 0;
+    } else {
+      written -= bytes.size();
+    }
+    out_.append(more.substr(written));
+    update_interest();  // EPOLLOUT until the rest is out
+    return fd_ >= 0;
+  }
   out_.append(bytes);
+  out_.append(more);
   flush();
   return fd_ >= 0;
 }
@@ -131,6 +156,12 @@ void FdStream::on_io(uint32_t events) {
       ssize_t n = transport_->read(buf_.data(), buf_.size());
       if (n > 0) {
         if (cb_.on_data) cb_.on_data(std::string_view(buf_.data(), static_cast<size_t>(n)));
+        // A short read drained the pipe or socket: the loop polls level-triggered (epoll
+        // without EPOLLET; io_uring's one-shot poll re-armed after dispatch), so it reports
+        // what arrives next, EOF included; reading again now would only return EAGAIN (one
+        // syscall per message). Unless TLS holds decrypted bytes the socket's readiness does
+        // not show (has_buffered_input).
+        if (static_cast<size_t>(n) < buf_.size() && !transport_->has_buffered_input()) break;
         continue;
       }
       if (n == 0) return fail(0);

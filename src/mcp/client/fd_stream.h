@@ -1,6 +1,7 @@
 // FdStream: one non-blocking fd (a TCP socket or one end of a pipe) on the EventLoop for the MCP
-// client's upstream connections: bytes read go to a callback as they arrive, writes are queued
-// and flushed when the fd is writable, and EOF or an error is reported once. A socket may carry
+// client's upstream connections: bytes read go to a callback as they arrive, writes go out at
+// once when nothing is queued (the rest is queued and flushed when the fd is writable), and EOF
+// or an error is reported once. A socket may carry
 // TLS (a client-role TlsTransport): its handshake runs on the same events.
 #pragma once
 
@@ -33,8 +34,10 @@ class FdStream final : public IoHandler, public std::enable_shared_from_this<FdS
   FdStream(const FdStream&) = delete;
   FdStream& operator=(const FdStream&) = delete;
 
-  // Queues bytes and writes what the fd takes now. Returns false once closed.
-  bool write(std::string_view bytes);
+  // Writes `bytes` then `more` (the caller's buffers; no copy when nothing is queued: one
+  // writev straight from them) and queues what the fd does not take now. Returns false once
+  // closed.
+  bool write(std::string_view bytes, std::string_view more = {});
   // Unregisters and closes the fd; on_closed is not called. Safe inside callbacks.
   void close();
   bool closed() const { return fd_ < 0; }

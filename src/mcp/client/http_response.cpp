@@ -6,7 +6,9 @@
 namespace fa::mcp::client {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -35,9 +37,19 @@ std::string_view last_token(std::string_view value) {
   return trim(comma == std::string_view::npos ? value : value.substr(comma + 1));
 }
 
+// RFC 9110 §5.6.2 tchar.
+constexpr auto kTchar = [] {
+  struct Table {
+    bool v[256] = {};
+  } t;
+  for (int c = 0; c < 256; ++c)
+    t.v[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t.v[c] = true;
+  return t;
+}();
+
 bool is_tchar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return kTchar.v[static_cast<unsigned char>(c)];
 }
 
 // Index just past the blank line ending a head in `s` (searching from `from`), or npos.
@@ -78,13 +90,27 @@ void HttpResponseParser::reset(bool head_request) {
   state_ = State::kHead;
   buf_.clear();
   error_.clear();
-  head_ = ResponseHead{};
+  head_.status = 0;
+  head_.minor_version = 1;
+  head_.reason.clear();
+  // The header strings are kept for the next head (no allocation per response once warm).
+  if (spare_.empty()) spare_.swap(head_.headers);
+  head_.headers.clear();
   left_ = 0;
   keep_alive_ = false;
 }
 
 bool HttpResponseParser::parse_head(std::string_view head) {
-  head_ = ResponseHead{};
+  head_.status = 0;
+  head_.minor_version = 1;
+  head_.reason.clear();
+  if (head_.headers.empty()) head_.headers.swap(spare_);
+  size_t count = 0;  // entries of head_.headers filled; the rest are reused, or dropped at exit
+  struct Trim {
+    std::vector<std::pair<std::string, std::string>>& headers;
+    const size_t& count;
+    ~Trim() { headers.resize(count); }
+  } trim_at_exit{head_.headers, count};
   auto next_line = [&](std::string_view& line) {
     size_t nl = head.find('\n');
     if (nl == std::string_view::npos) return false;
@@ -112,17 +138,23 @@ bool HttpResponseParser::parse_head(std::string_view head) {
     if (line.empty()) break;
     if (line.front() == ' ' || line.front() == '\t')
       return fail("obsolete header line folding"), false;
-    size_t colon = line.find(':');
-    if (colon == 0 || colon == std::string_view::npos)
-      return fail("malformed header line"), false;
-    std::string_view name = line.substr(0, colon);
-    if (!std::all_of(name.begin(), name.end(), is_tchar))
+    // field-name = token (RFC 9110 §5.1), then ':'; read in one pass.
+    size_t colon = 0;
+    while (colon < line.size() && is_tchar(line[colon])) ++colon;
+    if (colon == 0 || colon == line.size() || line[colon] != ':') {
+      colon = line.find(':');
+      if (colon == 0 || colon == std::string_view::npos)
+        return fail("malformed header line"), false;
       return fail("malformed header name"), false;
-    if (head_.headers.size() >= kMaxHeaders) return fail("too many headers"), false;
-    std::string key(name);
-    for (char& c : key) c = lower(c);
-    head_.headers.emplace_back(std::move(key), std::string(trim(line.substr(colon + 1))));
+    }
+    if (count >= kMaxHeaders) return fail("too many headers"), false;
+    if (count == head_.headers.size()) head_.headers.emplace_back();
+    auto& [key, value] = head_.headers[count++];
+    key.resize(colon);
+    for (size_t k = 0; k < colon; ++k) key[k] = lower(line[k]);
+    value.assign(trim(line.substr(colon + 1)));
   }
+  head_.headers.resize(count);
   bool close = false, keep = false;
   for (const auto& [k, v] : head_.headers)
     if (k == "connection") {
@@ -200,17 +232,29 @@ size_t HttpResponseParser::feed(std::string_view data, ResponseSink& sink) {
       case State::kError:
         return i;
       case State::kHead: {
-        size_t old = buf_.size();
-        size_t take = std::min(data.size() - i, kMaxHead + 4 - old);
-        buf_.append(data.substr(i, take));
-        size_t end = head_end(buf_, old >= 2 ? old - 2 : 0);
-        if (end == std::string::npos) {
-          if (buf_.size() > kMaxHead) return fail("response head too large");
-          i += take;
-          break;
+        std::string_view head;
+        if (buf_.empty()) {
+          // The usual case: the whole head came in this read; parsed where it is.
+          std::string_view rest = data.substr(i, std::min(data.size() - i, kMaxHead + 4));
+          if (size_t end = head_end(rest, 0); end != std::string_view::npos) {
+            head = rest.substr(0, end);
+            i += end;
+          }
         }
-        i += end - old;
-        if (!parse_head(std::string_view(buf_).substr(0, end))) return i;
+        if (head.empty()) {
+          size_t old = buf_.size();
+          size_t take = std::min(data.size() - i, kMaxHead + 4 - old);
+          buf_.append(data.substr(i, take));
+          size_t end = head_end(buf_, old >= 2 ? old - 2 : 0);
+          if (end == std::string::npos) {
+            if (buf_.size() > kMaxHead) return fail("response head too large");
+            i += take;
+            break;
+          }
+          i += end - old;
+          head = std::string_view(buf_).substr(0, end);
+        }
+        if (!parse_head(head)) return i;
         buf_.clear();
         if (head_.status >= 100 && head_.status < 200 && head_.status != 101) break;  // interim
         sink.on_head(head_);

@@ -35,8 +35,17 @@ class ResponseSink {
 
 class HttpResponseParser {
  public:
-  enum class State : uint8_t { kHead, kBody, kChunkSize, kChunkData, kChunkCrlf, kTrailers,
-                               kUntilClose, kDone, kError };
+  enum class State : uint8_t {
+    kHead,
+    kBody,
+    kChunkSize,
+    kChunkData,
+    kChunkCrlf,
+    kTrailers,
+    kUntilClose,
+    kDone,
+    kError
+  };
   // Limits: a head (or trailer section) larger than this, or more headers, is an error.
   static constexpr size_t kMaxHead = 64 * 1024;
   static constexpr size_t kMaxHeaders = 128;
@@ -73,7 +82,8 @@ class HttpResponseParser {
   std::string buf_;  // a head, chunk-size line or trailers not yet complete
   std::string error_;
   ResponseHead head_;
-  uint64_t left_ = 0;  // body or chunk bytes still expected
+  std::vector<std::pair<std::string, std::string>> spare_;  // header strings kept for reuse
+  uint64_t left_ = 0;                                       // body or chunk bytes still expected
   bool keep_alive_ = false;
 };
 
@@ -83,7 +93,7 @@ class HttpResponseParser {
 struct SseEvent {
   std::string_view type;  // "message" unless an "event" field said otherwise
   std::string_view data;
-  std::string_view id;    // the last event id at dispatch (may be from an earlier event)
+  std::string_view id;  // the last event id at dispatch (may be from an earlier event)
 };
 
 class SseSink {

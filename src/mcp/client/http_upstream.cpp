@@ -20,8 +20,13 @@
 namespace fa::mcp::client {
 
 void append_header_value(std::string& out, std::string_view value) {
+  // Plain: visible ASCII and inner spaces, no edge spaces; and not itself shaped like the
+  // sentinel (=?base64?...?=), which the spec says must be encoded to stay unambiguous. An
+  // empty value is encoded too (=?base64??=): an empty header reads as a missing one.
   bool plain = !value.empty() && value.front() != ' ' && value.back() != ' ';
   for (char c : value) plain = plain && c >= 0x20 && c <= 0x7e;
+  if (plain && value.starts_with("=?base64?") && value.ends_with("?=") && value.size() >= 11)
+    plain = false;
   if (plain) {
     out += value;
     return;
@@ -44,6 +49,17 @@ void append_header_value(std::string& out, std::string_view value) {
     out += '=';
   }
   out += "?=";
+}
+
+bool is_token(std::string_view name) {
+  // RFC 9110 §5.6.2: token = 1*tchar.
+  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!alnum && kSpecials.find(c) == std::string_view::npos) return false;
+  }
+  return true;
 }
 
 std::string HttpUrl::authority() const {
@@ -101,7 +117,7 @@ class HttpUpstream::Conn final : public ResponseSink,
     if (stream) stream->close();
   }
 
-  void start(Pending p) {
+  void start(Pending&& p) {
     busy = true;
     got_bytes_ = false;
     body_.clear();
@@ -112,7 +128,7 @@ class HttpUpstream::Conn final : public ResponseSink,
     sse_ = SseParser();
     events_ = 0;
     current = std::move(p);
-    stream->write(current.bytes);
+    stream->write(current.bytes, current.body);
   }
 
   void on_data(std::string_view bytes) {
@@ -145,7 +161,7 @@ class HttpUpstream::Conn final : public ResponseSink,
     status_ = head.status;
     if (status_ == 401 || status_ == 403) www_authenticate_ = head.header("www-authenticate");
     sse_mode_ = head.header("content-type").starts_with("text/event-stream");
-    up_.on_head_seen(head.header("mcp-session-id"));
+    up_.on_head_seen(head.header("mcp-session-id"), head.header("dpop-nonce"));
   }
   void on_body(std::string_view bytes) override {
     if (sse_mode_) {
@@ -206,6 +222,10 @@ HttpUpstream::HttpUpstream(EventLoop& loop, const HttpUrl& url, UpstreamOptions 
                            HttpUpstreamOptions http)
     : Upstream(loop, std::move(options)), url_(url), http_(std::move(http)) {
   if (http_.max_connections == 0) http_.max_connections = 1;
+  // What every POST's head starts with, made once.
+  post_prefix_ = "POST " + url_.path + " HTTP/1.1\r\nHost: " + url_.authority() +
+                 "\r\nContent-Type: application/json\r\nAccept: application/json, "
+                 "text/event-stream\r\nContent-Length: ";
 }
 
 HttpUpstream::~HttpUpstream() {
@@ -243,36 +263,54 @@ future<> HttpUpstream::open() {
 }
 
 std::string HttpUpstream::head(size_t body_size, const Request* request) const {
-  std::string h = "POST ";
-  h += url_.path;
-  h += " HTTP/1.1\r\nHost: ";
-  h += url_.authority();
-  h += "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
-       "Content-Length: ";
-  h += std::to_string(body_size);
-  h += "\r\n";
-  if (!session_id_.empty()) h += "Mcp-Session-Id: " + session_id_ + "\r\n";
+  using namespace std::string_view_literals;  // appends of known length: no strlen per piece
+  // One allocation: the fixed prefix, then room for the per-request headers.
+  std::string h;
+  h.reserve(post_prefix_.size() + session_id_.size() + http_.headers.size() + 256 +
+            (request ? request->method.size() + request->name.size() : 0));
+  h += post_prefix_;
+  char digits[24];
+  h.append(digits, static_cast<size_t>(
+                       std::to_chars(digits, digits + sizeof digits, body_size).ptr - digits));
+  h += "\r\n"sv;
+  if (!session_id_.empty()) {
+    h += "Mcp-Session-Id: "sv;
+    h += session_id_;
+    h += "\r\n"sv;
+  }
   const std::string& version = protocol_version();
   if (modern_) {
-    h += "MCP-Protocol-Version: ";
-    h += kModernProtocol;
-    h += "\r\n";
+    h += "MCP-Protocol-Version: 2026-07-28\r\n"sv;
+    static_assert(kModernProtocol == "2026-07-28");
   } else if (!version.empty()) {
-    h += "MCP-Protocol-Version: " + version + "\r\n";
+    h += "MCP-Protocol-Version: "sv;
+    h += version;
+    h += "\r\n"sv;
   }
   if (modern_ && request) {
     // 2026-07-28 streamable-http.mdx "Standard MCP Request Headers".
-    h += "Mcp-Method: ";
+    h += "Mcp-Method: "sv;
     h += request->method;
-    h += "\r\n";
+    h += "\r\n"sv;
     if (!request->name.empty()) {
-      h += "Mcp-Name: ";
+      h += "Mcp-Name: "sv;
       append_header_value(h, request->name);
-      h += "\r\n";
+      h += "\r\n"sv;
+    }
+    // "Custom Headers from Tool Parameters": one Mcp-Param-{Name} per annotated argument. A
+    // name that is not an RFC 9110 token is not sent (it could split the header block).
+    for (const ParamHeader& p : request->param_headers) {
+      if (!is_token(p.name)) continue;
+      h += "Mcp-Param-"sv;
+      h += p.name;
+      h += ": "sv;
+      append_header_value(h, p.value);
+      h += "\r\n"sv;
     }
   }
   h += http_.headers;
-  h += "\r\n";
+  append_dpop(h, "POST");
+  h += "\r\n"sv;
   return h;
 }
 
@@ -280,14 +318,14 @@ void HttpUpstream::send_request(uint64_t id, std::string&& body, const Request& 
   Pending p;
   p.id = id;
   p.bytes = head(body.size(), &request);
-  p.bytes += body;
+  p.body = std::move(body);  // written after the head in one writev, not copied into it
   enqueue(std::move(p));
 }
 
 void HttpUpstream::send_notification(std::string&& body) {
   Pending p;
   p.bytes = head(body.size(), nullptr);
-  p.bytes += body;
+  p.body = std::move(body);
   enqueue(std::move(p));
 }
 
@@ -310,6 +348,7 @@ std::string HttpUpstream::bodiless_head(std::string_view method,
   // transports.mdx "Resumability and Redelivery": the server replays what came after this id.
   if (!last_event_id.empty()) h += "Last-Event-ID: " + std::string(last_event_id) + "\r\n";
   h += http_.headers;
+  append_dpop(h, method);
   h += "\r\n";
   return h;
 }
@@ -361,6 +400,7 @@ void HttpUpstream::ended(const std::shared_ptr<Conn>& conn, Pending p, const End
 
 void HttpUpstream::resume_later(Pending p, uint64_t delay_ms) {
   p.bytes = bodiless_head("GET", p.last_event_id);
+  p.body.clear();  // the POST's body does not go with the GET
   std::weak_ptr<Upstream> weak = weak_from_this();
   auto held = std::make_shared<Pending>(std::move(p));
   loop_.call_later(std::chrono::milliseconds(delay_ms), [weak, held] {
@@ -435,10 +475,18 @@ future<> HttpUpstream::shutdown() {
       });
 }
 
-void HttpUpstream::enqueue(Pending p) {
+void HttpUpstream::enqueue(Pending&& p) {
   if (closed_) {
     if (p.id) fail_id(p.id, "Connection closed");
     return;
+  }
+  if (queue_.empty()) {  // the usual case: an idle pooled connection takes it at once
+    for (auto& c : conns_)
+      if (!c->busy && c->stream) {
+        auto conn = c;  // start() may drop it from the pool (a failed write)
+        conn->reused = true;
+        return conn->start(std::move(p));
+      }
   }
   queue_.push_back(std::move(p));
   dispatch();
@@ -523,6 +571,7 @@ void HttpUpstream::failed(const std::shared_ptr<Conn>& conn, Pending p, bool sta
   if (p.done) p.done->set_value();
   if (stale && !p.retried && !closed_) {
     p.retried = true;  // RFC 9112 §9.3.1: a request on a connection closed under it may be retried
+    renew_dpop(p.bytes);
     queue_.push_front(std::move(p));
   } else if (p.id) {
     fail_id(p.id, why);
@@ -554,8 +603,36 @@ void HttpUpstream::fail_id(uint64_t id, std::string_view why) {
   correlator_.abandon(id, discard, kConnectionClosed, why);
 }
 
-void HttpUpstream::on_head_seen(std::string_view session_id) {
+void HttpUpstream::on_head_seen(std::string_view session_id, std::string_view dpop_nonce) {
   if (!session_id.empty() && session_id_.empty()) session_id_.assign(session_id);
+  // RFC 9449 §8/§9: the server's latest nonce goes into the next proofs (a 401 use_dpop_nonce
+  // carries one; the caller then sends the request again).
+  if (!dpop_nonce.empty()) dpop_nonce_.assign(dpop_nonce);
+}
+
+void HttpUpstream::append_dpop(std::string& h, std::string_view method) const {
+  if (!http_.dpop) return;
+  std::string htu = (url_.tls ? "https://" : "http://") + url_.authority() + url_.path;
+  std::string proof = http_.dpop(method, htu, dpop_nonce_);
+  if (proof.empty() || proof.find_first_of("\r\n") != std::string::npos) return;
+  h += "DPoP: ";
+  h += proof;
+  h += "\r\n";
+}
+
+void HttpUpstream::renew_dpop(std::string& bytes) const {
+  if (!http_.dpop) return;
+  // RFC 9449 §11.1: a proof's jti is unique, and a server may remember the ones it saw; the
+  // request sent again (it may have reached the server before its connection closed) gets a
+  // proof of its own, with the latest nonce. The old DPoP line goes, a fresh one ends the head.
+  const size_t end = bytes.find("\r\n\r\n");
+  if (end == std::string::npos) return;
+  std::string head = bytes.substr(0, end + 2);  // through the last header's CRLF
+  constexpr std::string_view kField = "\r\nDPoP: ";
+  if (size_t at = head.find(kField); at != std::string::npos)
+    head.erase(at + 2, head.find("\r\n", at + kField.size()) - at);
+  append_dpop(head, std::string_view(bytes).substr(0, bytes.find(' ')));
+  bytes.replace(0, end + 2, head);
 }
 
 void HttpUpstream::close() {

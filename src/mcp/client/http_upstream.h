@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct HttpUpstreamOptions {
   // (PEM) when given, else the system trust store.
   bool tls_verify = true;
   std::string tls_cafile;
+  // DPoP (RFC 9449 §7): when set, every request also carries `DPoP: <proof>`, the proof this
+  // function makes for (HTTP method, target URL, nonce), the nonce being the last `DPoP-Nonce`
+  // the server sent (empty before any). The caller's Authorization header says `DPoP <token>`.
+  std::function<std::string(std::string_view htm, std::string_view htu, std::string_view nonce)>
+      dpop;
 };
 
 // http://host[:port]/path or https://host[:port]/path split into its parts (default ports 80
@@ -48,8 +54,11 @@ struct HttpUrl {
 bool parse_http_url(std::string_view url, HttpUrl& out);
 
 // Appends a header value as 2026-07-28 streamable-http.mdx "Value Encoding" says: as is when it
-// is visible ASCII without leading or trailing spaces, else `=?base64?<base64 of its bytes>?=`.
+// is visible ASCII without leading or trailing spaces (and not shaped like the sentinel), else
+// `=?base64?<base64 of its bytes>?=`.
 void append_header_value(std::string& out, std::string_view value);
+// True when `name` is an RFC 9110 token (1*tchar): what an HTTP field name may be.
+bool is_token(std::string_view name);
 
 class HttpUpstream final : public Upstream {
  public:
@@ -66,6 +75,10 @@ class HttpUpstream final : public Upstream {
   // Replaces the extra request headers (preformatted "Name: value\r\n"): a refreshed or
   // stepped-up Authorization (basic/authorization.mdx "Access Token Usage") for later requests.
   void set_headers(std::string headers) { http_.headers = std::move(headers); }
+  // Sets (or, empty, removes) the DPoP proof maker (HttpUpstreamOptions::dpop).
+  void set_dpop(decltype(HttpUpstreamOptions::dpop) dpop) { http_.dpop = std::move(dpop); }
+  // The last DPoP-Nonce the server sent (RFC 9449 §9), empty when none.
+  const std::string& dpop_nonce() const { return dpop_nonce_; }
   size_t connections() const { return conns_.size(); }
   size_t connects() const { return connects_; }  // connections opened so far (keep-alive test)
   bool listening() const { return listener_ != nullptr; }
@@ -89,7 +102,8 @@ class HttpUpstream final : public Upstream {
   };
   struct Pending {
     uint64_t id = 0;       // 0 for a notification or response (answered 202)
-    std::string bytes;     // the whole HTTP request
+    std::string bytes;     // the HTTP request's head (a bodiless one: all of it)
+    std::string body;      // the request's body, sent after `bytes`
     bool retried = false;  // already re-sent once after a stale keep-alive connection
     Kind kind = Kind::kPost;
     std::string last_event_id;        // kResume/kListen: the stream resumes after this event
@@ -115,16 +129,20 @@ class HttpUpstream final : public Upstream {
   void resume_later(Pending p, uint64_t delay_ms);
   void open_listener(std::string last_event_id, int attempts, uint64_t retry_ms);
   void listener_ended(Pending p, size_t events, uint64_t delay_ms);
-  void enqueue(Pending p);
+  void enqueue(Pending&& p);
   void dispatch();
   std::shared_ptr<Conn> connect(bool pooled = true);
   void exchange_done(const std::shared_ptr<Conn>& conn, bool reusable);
   void failed(const std::shared_ptr<Conn>& conn, Pending p, bool stale, std::string_view why);
   void fail_id(uint64_t id, std::string_view why);
-  void on_head_seen(std::string_view session_id);
+  void on_head_seen(std::string_view session_id, std::string_view dpop_nonce);
+  void append_dpop(std::string& h, std::string_view method) const;
+  // A request about to be sent again (failed()): its DPoP proof replaced by a fresh one.
+  void renew_dpop(std::string& bytes) const;
   friend class Conn;
 
   HttpUrl url_;
+  std::string post_prefix_;  // "POST <path> HTTP/1.1\r\nHost: ...Content-Length: "
   HttpUpstreamOptions http_;
   std::shared_ptr<const tls::TlsClientContext> tls_;  // https: built by open()
   sockaddr_storage addr_{};
@@ -133,6 +151,7 @@ class HttpUpstream final : public Upstream {
   std::shared_ptr<Conn> listener_, closer_;  // outside the pool: the GET stream, the DELETE
   std::deque<Pending> queue_;
   std::string session_id_;
+  std::string dpop_nonce_;
   size_t connects_ = 0;
   bool closed_ = false, expired_ = false;
 };

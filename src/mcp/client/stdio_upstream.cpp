@@ -54,7 +54,8 @@ future<> StdioUpstream::open() {
   // kill this process: SIGPIPE is ignored unless the program has its own handler (Python
   // ignores it already). The child gets the default back, as Popen's restore_signals does.
   struct sigaction old {};
-  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
+    ::signal(SIGPIPE, SIG_IGN);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t defaults;
@@ -119,18 +120,23 @@ void StdioUpstream::send_notification(std::string&& body) {
 }
 
 void StdioUpstream::on_data(std::string_view bytes) {
+  if (buf_.empty()) {
+    // The usual case: the read holds whole lines; they are handled where they are (the
+    // stream's read buffer, untouched until this returns) and only a partial last line is
+    // kept.
+    size_t start = 0;
+    for (size_t nl; (nl = bytes.find('\n', start)) != std::string_view::npos; start = nl + 1)
+      line(bytes.substr(start, nl - start));
+    bytes.remove_prefix(start);
+    if (bytes.empty()) return;
+    scanned_ = 0;
+  }
   buf_.append(bytes);
   size_t start = 0;
   for (;;) {
     size_t nl = buf_.find('\n', scanned_);
     if (nl == std::string::npos) break;
-    std::string_view line(buf_.data() + start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (discarding_) {
-      discarding_ = false;  // the tail of an oversized line
-    } else if (!line.empty()) {
-      on_message(line);
-    }
+    line(std::string_view(buf_.data() + start, nl - start));
     start = nl + 1;
     scanned_ = start;
   }
@@ -142,6 +148,15 @@ void StdioUpstream::on_data(std::string_view bytes) {
     buf_.clear();
     scanned_ = 0;
     discarding_ = true;
+  }
+}
+
+void StdioUpstream::line(std::string_view text) {
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (discarding_) {
+    discarding_ = false;  // the tail of an oversized line
+  } else if (!text.empty()) {
+    on_message(text);
   }
 }
 

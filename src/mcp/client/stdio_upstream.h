@@ -58,6 +58,7 @@ class StdioUpstream final : public Upstream {
                 StdioOptions stdio);
   void fail_pending(std::string why, TimePoint since);
   void on_data(std::string_view bytes);
+  void line(std::string_view text);  // one newline-delimited message (basic/transports.mdx)
   void gone(std::string_view why);
   void reap_later(int stage);
   void reap_step(int stage, TimePoint start);

@@ -44,8 +44,8 @@ std::string member_json(std::string_view result, const char* key) {
 
 }  // namespace
 
-std::string Upstream::params_of(const Request& request) const {
-  std::string params = "{";
+void Upstream::append_params(std::string& params, const Request& request) const {
+  params += '{';
   params += request.members;
   if (modern_ || !request.meta_members.empty()) {
     if (!request.members.empty()) params += ',';
@@ -71,16 +71,29 @@ std::string Upstream::params_of(const Request& request) const {
     params += '}';
   }
   params += '}';
-  return params;
 }
 
 future<Response> Upstream::raw_call(const Request& request, uint64_t* id_out) {
   if (!alive()) return make_ready_future<Response>(failure(kConnectionClosed, "Connection closed"));
+  // The body built once, in one allocation: the envelope, the params (or the members and _meta
+  // they are built from, with room for the 2026-07-28 fields and escapes) and the stdio
+  // transport's newline.
   std::string body;
+  size_t params_size = request.params.empty()
+                           ? request.members.size() + request.meta_members.size() +
+                                 request.client_capabilities.size() + options_.client_name.size() +
+                                 options_.client_version.size() + 256
+                           : request.params.size();
+  body.reserve(64 + request.method.size() + params_size);
   uint64_t id = 0;
-  future<Response> answer = request.params.empty()
-                                ? correlator_.request(body, request.method, params_of(request), id)
-                                : correlator_.request(body, request.method, request.params, id);
+  future<Response> answer = correlator_.open_request(body, request.method, id);
+  body += R"(,"params":)";
+  if (request.params.empty()) {
+    append_params(body, request);
+  } else {
+    body += request.params;
+  }
+  body += '}';
   if (id_out) *id_out = id;
   send_request(id, std::move(body), request);
   return answer;

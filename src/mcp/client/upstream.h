@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,15 @@
 #include "mcp/client/correlator.h"
 
 namespace fa::mcp::client {
+
+// A tool argument mirrored into an `Mcp-Param-{name}` HTTP header (2026-07-28
+// streamable-http.mdx "Custom Headers from Tool Parameters"): `name` is the x-mcp-header token,
+// `value` the argument as text (a string as is, an integer in decimal, true/false). The HTTP
+// transport sends it as "Value Encoding" says (append_header_value); stdio ignores it.
+struct ParamHeader {
+  std::string name;
+  std::string value;
+};
 
 // One outgoing request, as parts so the transport can add the era's _meta and headers.
 struct Request {
@@ -34,6 +44,9 @@ struct Request {
   // 2026-07-28 servers: the clientCapabilities stamped in _meta (raw JSON object); empty: {}.
   // A proxy passes its client's, so the server may ask it for input (mrtr.mdx).
   std::string_view client_capabilities = {};
+  // 2026-07-28 HTTP tools/call: the Mcp-Param-* headers (the caller derived them from the
+  // tool's x-mcp-header annotations). Read while call() runs, not kept.
+  std::span<const ParamHeader> param_headers = {};
 };
 
 struct UpstreamOptions {
@@ -134,7 +147,8 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
  private:
   future<Response> raw_call(const Request& request, uint64_t* id_out);
   future<> initialize();
-  std::string params_of(const Request& request) const;
+  // Appends the params object built from `request`'s members and _meta to `out`.
+  void append_params(std::string& out, const Request& request) const;
 
   NotificationFn on_notification_;
   RequestFn on_request_;

@@ -66,15 +66,16 @@ void ProxyCore::send_input_required(InFlight& f) {
   out += '}';
   f.reply.result(out);
   if (f.expiry) loop_.cancel(f.expiry);
-  f.expiry = loop_.call_later(options_.input_ttl, [this, alive = std::weak_ptr<bool>(alive_),
-                                                   state = f.state] {
-    if (!alive.lock()) return;
-    auto it = parked_.find(state);
-    if (it == parked_.end()) return;
-    it->second->expiry = 0;
-    // The client never came back: the upstream stops waiting (cancel() ends the rounds).
-    if (!it->second->reply.active()) cancel(it->second->call_id);
-  });
+  f.expiry = loop_.call_later(options_.input_ttl,
+                              [this, alive = std::weak_ptr<bool>(alive_), state = f.state] {
+                                if (!alive.lock()) return;
+                                auto it = parked_.find(state);
+                                if (it == parked_.end()) return;
+                                it->second->expiry = 0;
+                                // The client never came back: the upstream stops waiting (cancel()
+                                // ends the rounds).
+                                if (!it->second->reply.active()) cancel(it->second->call_id);
+                              });
 }
 
 void ProxyCore::end_rounds(InFlight& f) {
@@ -88,8 +89,9 @@ void ProxyCore::end_rounds(InFlight& f) {
 bool ProxyCore::retry_of(const std::shared_ptr<Session>& session, const Message& msg,
                          const std::shared_ptr<Channel>& channel, std::string& members,
                          bool cacheable, Outcome& out) {
-  if (!msg.known.has_meta_version || (msg.params.find(R"("requestState")") == std::string_view::npos &&
-                                      msg.params.find(R"("inputResponses")") == std::string_view::npos))
+  if (!msg.known.has_meta_version ||
+      (msg.params.find(R"("requestState")") == std::string_view::npos &&
+       msg.params.find(R"("inputResponses")") == std::string_view::npos))
     return false;
   simdjson::dom::parser parser;
   simdjson::dom::element doc, responses;
@@ -119,7 +121,8 @@ Outcome ProxyCore::resume(const std::shared_ptr<Session>& session, const Message
                           std::string_view responses, bool cacheable) {
   auto it = parked_.find(std::string(state));
   if (it == parked_.end())
-    return refuse(msg, channel, kInvalidParams, "Invalid params: requestState is unknown or expired");
+    return refuse(msg, channel, kInvalidParams,
+                  "Invalid params: requestState is unknown or expired");
   std::shared_ptr<InFlight> flight = it->second;
   std::string_view name = msg.method == "resources/read" ? msg.known.uri : msg.known.name;
   if (flight->method != msg.method || flight->name != name)

@@ -4,6 +4,9 @@
 
 #include <simdjson.h>
 
+#include <cstring>
+
+#include "mcp/client/json_scan.h"
 #include "mcp/jsonrpc.h"
 
 namespace fa::mcp::proxy {
@@ -99,115 +102,129 @@ bool qualify_listing(std::string_view result_json, std::string_view key, std::st
 
 namespace {
 
-size_t skip_ws(std::string_view s, size_t i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-  return i;
+inline int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
-// Index just past the string starting at s[i] == '"', npos when unterminated; `escaped` tells
-// whether it held a backslash.
-size_t skip_string(std::string_view s, size_t i, bool& escaped) {
-  for (++i; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      escaped = true;
-      ++i;
-    } else if (s[i] == '"') {
-      return i + 1;
+// Whether the escaped member name `raw` (between its quotes) reads as `name`, an ASCII name:
+// escapes are decoded; one that decodes to a non-ASCII character cannot match.
+bool escaped_key_is(std::string_view raw, std::string_view name) {
+  size_t n = 0;
+  for (size_t i = 0; i < raw.size(); ++i, ++n) {
+    char c = raw[i];
+    if (c == '\\') {
+      if (++i >= raw.size()) return false;
+      switch (raw[i]) {
+        case 'u': {
+          if (i + 4 >= raw.size()) return false;
+          int v = 0;
+          for (size_t k = 1; k <= 4; ++k) {
+            int d = hex_digit(raw[i + k]);
+            if (d < 0) return false;
+            v = v * 16 + d;
+          }
+          i += 4;
+          if (v >= 0x80) return false;
+          c = static_cast<char>(v);
+          break;
+        }
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        default:
+          c = raw[i];
+          break;  // \" \\ \/
+      }
     }
+    if (n >= name.size() || name[n] != c) return false;
   }
-  return std::string_view::npos;
-}
-
-// Index just past the JSON value starting at s[i], npos when it is cut short. Nested
-// containers are matched by depth, their strings skipped; scalars end at ',', '}' or ']'.
-size_t skip_value(std::string_view s, size_t i) {
-  if (i >= s.size()) return std::string_view::npos;
-  bool escaped = false;
-  if (s[i] == '"') return skip_string(s, i, escaped);
-  if (s[i] != '{' && s[i] != '[') {
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
-           s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
-      ++i;
-    return i;
-  }
-  int depth = 0;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '"') {
-      i = skip_string(s, i, escaped);
-      if (i == std::string_view::npos) return i;
-      --i;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      return i + 1;
-    }
-  }
-  return std::string_view::npos;
-}
-
-// The members of object `json` but those named in `drop`, copied byte for byte in one pass
-// (the upstream's result is valid JSON: it was parsed when its response was read). False when
-// the text is not a plain object this scanner follows (an escaped key, a cut-short value):
-// the caller then takes the parser's path.
-bool splice_without(std::string_view json, std::initializer_list<std::string_view> drop,
-                    std::string& out) {
-  size_t i = skip_ws(json, 0);
-  if (i >= json.size() || json[i] != '{') return false;
-  out.reserve(json.size());
-  out = "{";
-  i = skip_ws(json, i + 1);
-  if (i < json.size() && json[i] == '}') {
-    out += '}';
-    return true;
-  }
-  for (;;) {
-    if (i >= json.size() || json[i] != '"') return false;
-    bool escaped = false;
-    size_t key_end = skip_string(json, i, escaped);
-    if (key_end == std::string_view::npos || escaped) return false;
-    std::string_view key = json.substr(i + 1, key_end - i - 2);
-    size_t colon = skip_ws(json, key_end);
-    if (colon >= json.size() || json[colon] != ':') return false;
-    size_t value = skip_ws(json, colon + 1);
-    size_t end = skip_value(json, value);
-    if (end == std::string_view::npos || end == value) return false;
-    bool dropped = false;
-    for (auto d : drop) dropped = dropped || key == d;
-    if (!dropped) {
-      if (out.size() > 1) out += ',';
-      out.append(json.substr(i, key_end - i));
-      out += ':';
-      out.append(json.substr(value, end - value));
-    }
-    i = skip_ws(json, end);
-    if (i >= json.size()) return false;
-    if (json[i] == '}') break;
-    if (json[i] != ',') return false;
-    i = skip_ws(json, i + 1);
-  }
-  out += '}';
-  return true;
+  return n == name.size();
 }
 
 }  // namespace
 
 std::string without_members(std::string_view json, std::initializer_list<std::string_view> drop) {
-  // Every forwarded answer of a 2026-07-28 upstream comes here: spliced, not re-parsed.
-  if (std::string out; splice_without(json, drop, out)) return out;
-  dom::parser parser;
-  dom::element doc;
-  dom::object root;
-  if (parser.parse(json.data(), json.size()).get(doc) || doc.get_object().get(root))
-    return std::string(json);
-  std::string out = "{";
-  for (auto [k, v] : root) {
-    bool skip = false;
-    for (auto d : drop) skip = skip || k == d;
-    if (skip) continue;
+  // Every forwarded answer of a 2026-07-28 upstream comes here: one pass over the top level
+  // (json_scan.h: nested values skipped by bracket depth, 16 bytes at a time), the kept
+  // members copied byte for byte, runs of adjacent ones in one piece. Anything but an object
+  // comes back unchanged.
+  using json_scan::skip_string, json_scan::skip_value, json_scan::skip_ws;
+  const char* const begin = json.data();
+  const char* const end = begin + json.size();
+  const char* p = skip_ws(begin, end);
+  if (p >= end || *p != '{') return std::string(json);
+  std::string out;
+  out.reserve(json.size());
+  out += '{';
+  p = skip_ws(p + 1, end);
+  if (p < end && *p == '}') return out += '}';
+  // Kept bytes not yet copied: [run, run_end) holds whole members and the commas between them.
+  const char* run = nullptr;
+  const char* run_end = nullptr;
+  auto flush = [&] {
+    if (!run) return;
     if (out.size() > 1) out += ',';
-    append_member(out, k, simdjson::minify(v));
+    out.append(run, static_cast<size_t>(run_end - run));
+    run = nullptr;
+  };
+  for (;;) {
+    if (p >= end || *p != '"') return std::string(json);
+    const char* member = p;
+    bool escaped = false;
+    const char* key_end = skip_string(p, end, &escaped);
+    if (!key_end) return std::string(json);
+    const std::string_view key(p + 1, static_cast<size_t>(key_end - p - 2));
+    const char* colon = skip_ws(key_end, end);
+    if (colon >= end || *colon != ':') return std::string(json);
+    const char* value = skip_ws(colon + 1, end);
+    const char* value_end = skip_value(value, end);
+    if (!value_end || value_end == value) return std::string(json);
+    bool dropped = false;
+    for (auto d : drop) {
+      dropped = escaped
+                    ? escaped_key_is(key, d)
+                    : key.size() == d.size() && std::memcmp(key.data(), d.data(), d.size()) == 0;
+      if (dropped) break;
+    }
+    if (!dropped) {
+      if (colon == key_end && value == colon + 1) {  // written "key":value, as most are
+        if (run && member == run_end + 1 && *run_end == ',') {
+          run_end = value_end;  // right after the previous kept member: one run
+        } else {
+          flush();
+          run = member;
+          run_end = value_end;
+        }
+      } else {  // spaced: rewritten "key":value
+        flush();
+        if (out.size() > 1) out += ',';
+        out.append(member, static_cast<size_t>(key_end - member));
+        out += ':';
+        out.append(value, static_cast<size_t>(value_end - value));
+      }
+    }
+    p = skip_ws(value_end, end);
+    if (p >= end) return std::string(json);
+    if (*p == '}') break;
+    if (*p != ',') return std::string(json);
+    p = skip_ws(p + 1, end);
   }
+  flush();
   out += '}';
   return out;
 }
@@ -253,6 +270,25 @@ bool unqualify_completion(std::string_view params_json, std::string& upstream,
     members += '}';
   }
   return true;
+}
+
+std::string_view capability_for(std::string_view method) {
+  if (method.starts_with("sampling/")) return "sampling";
+  if (method.starts_with("elicitation/")) return "elicitation";
+  if (method.starts_with("roots/")) return "roots";
+  return {};
+}
+
+bool declares(std::string_view capabilities, std::string_view key) {
+  if (capabilities.empty()) return false;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object caps;
+  if (parser.parse(capabilities.data(), capabilities.size()).get(doc) || doc.get_object().get(caps))
+    return false;
+  for (auto field : caps)
+    if (field.key == key) return true;
+  return false;
 }
 
 }  // namespace fa::mcp::proxy

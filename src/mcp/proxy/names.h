@@ -37,4 +37,10 @@ std::string without_members(std::string_view json, std::initializer_list<std::st
 bool unqualify_completion(std::string_view params_json, std::string& upstream,
                           std::string& members);
 
+// The client capability a server-to-client request needs (2025-11-25 schema
+// ClientCapabilities: sampling, elicitation, roots), empty for none.
+std::string_view capability_for(std::string_view method);
+// True when the capabilities object (raw JSON) has member `key`.
+bool declares(std::string_view capabilities, std::string_view key);
+
 }  // namespace fa::mcp::proxy

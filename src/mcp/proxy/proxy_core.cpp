@@ -1,9 +1,13 @@
 // ProxyCore: forwarding, fan-out listings, breakers, rate limit.
 #include "mcp/proxy/proxy_core.h"
+#include "mcp/proxy/entry.h"
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
 #include <stdexcept>
 
 #include "core/log.h"
@@ -36,6 +40,13 @@ bool input_required(std::string_view result) {
          !doc["resultType"].get_string().get(type) && type == "input_required";
 }
 
+// The forwarded method as a string literal (what outlives the request's text).
+std::string_view forwarded_method(std::string_view m) {
+  for (std::string_view known : {"tools/call", "prompts/get", "resources/read"})
+    if (m == known) return known;
+  return "completion/complete";
+}
+
 std::string json_quoted(std::string_view s) {
   std::string out;
   append_string(out, s);
@@ -43,15 +54,6 @@ std::string json_quoted(std::string_view s) {
 }
 
 }  // namespace
-
-struct ProxyCore::Entry {
-  std::string name;
-  Factory factory;
-  std::shared_ptr<client::Upstream> upstream;
-  CircuitBreaker breaker;
-  bool started = false, start_pending = false;
-  std::vector<promise<>> waiters;  // calls waiting for a start in progress
-};
 
 ProxyCore::ProxyCore(EventLoop& loop, ServerInfo info, ProxyOptions options)
     : ServerCore(*this, std::move(info)),
@@ -144,12 +146,22 @@ future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
     for (auto& w : waiters) w.set_exception(err);
     return ready;
   }
-  (void)e->upstream->start().then_wrapped([e, alive](future<>&& f) {
+  (void)e->upstream->start().then_wrapped([this, e, alive](future<>&& f) {
     if (!alive.lock()) return;
     e->start_pending = false;
     std::exception_ptr err;
     if (f.failed()) err = f.get_exception();
     e->started = !err;
+    // A new connection has been told nothing: the subscriptions and the log level clients
+    // want go to it now (a 2026-07-28 upstream: its subscriptions/listen).
+    e->listen_id = 0;
+    e->listening.clear();
+    e->told.clear();
+    e->level_sent = -1;
+    if (e->started) {
+      sync_subscriptions(*e);
+      if (LogLevel level; wanted_level(level)) sync_level(*e, level);
+    }
     auto waiters = std::move(e->waiters);
     e->waiters.clear();
     for (auto& w : waiters) {
@@ -163,6 +175,11 @@ future<> ProxyCore::ensure_started(const std::shared_ptr<Entry>& e) {
 }
 
 void ProxyCore::close() {
+  for (auto& e : entries_) {
+    if (e->sweep) loop_.cancel(e->sweep);
+    e->sweep = 0;
+    e->deadlines.clear();
+  }
   for (auto& e : entries_)
     if (e->upstream) e->upstream->close();
   for (auto& [state, flight] : parked_) loop_.cancel(flight->expiry);
@@ -184,18 +201,25 @@ future<client::Response> ProxyCore::call_upstream(const std::shared_ptr<Entry>& 
     // The usual case: sent now, from the caller's views (no copies for a later send).
     uint64_t id = 0;
     future<client::Response> answer = e->upstream->call(request, &id);
-    if (flight) flight->upstream_id = id;
+    if (flight) {
+      flight->upstream_id = id;
+      watch(e, flight->call_id, id);
+    }
     return answer;
   }
-  auto send = [e, flight, method = std::string(request.method),
+  auto send = [this, e, flight, method = std::string(request.method),
                members = std::string(request.members), meta = std::string(request.meta_members),
-               name = std::string(request.name),
-               caps = std::string(request.client_capabilities)]() {
+               name = std::string(request.name), caps = std::string(request.client_capabilities),
+               timeout = request.timeout]() {
     client::Request r{method, members, meta, name};
     r.client_capabilities = caps;
+    r.timeout = timeout;
     uint64_t id = 0;
     future<client::Response> answer = e->upstream->call(r, &id);
-    if (flight) flight->upstream_id = id;
+    if (flight) {
+      flight->upstream_id = id;
+      watch(e, flight->call_id, id);
+    }
     return answer;
   };
   return ensure_started(e).then_wrapped(
@@ -211,6 +235,48 @@ future<client::Response> ProxyCore::call_upstream(const std::shared_ptr<Entry>& 
         }
         return make_ready_future<client::Response>(std::move(r));
       });
+}
+
+void ProxyCore::watch(const std::shared_ptr<Entry>& e, uint64_t call_id, uint64_t upstream_id) {
+  const std::chrono::milliseconds timeout = e->upstream->options().timeout;
+  if (timeout.count() <= 0) return;  // waits forever, as the upstream's options say
+  e->deadlines.push_back(Entry::Deadline{loop_.now() + timeout, call_id, upstream_id});
+  if (!e->sweep) arm_sweep(e);
+}
+
+void ProxyCore::arm_sweep(const std::shared_ptr<Entry>& e) {
+  e->sweep = loop_.call_at(e->deadlines.front().when, [this, alive = std::weak_ptr<bool>(alive_),
+                                                       weak = std::weak_ptr<Entry>(e)] {
+    auto entry = weak.lock();
+    if (!alive.lock() || !entry) return;
+    entry->sweep = 0;
+    sweep(entry);
+  });
+}
+
+void ProxyCore::sweep(const std::shared_ptr<Entry>& e) {
+  const TimePoint now = loop_.update_now();
+  while (!e->deadlines.empty()) {
+    auto [when, call_id, upstream_id] = e->deadlines.front();
+    auto it = calls_.find(call_id);
+    if (it != calls_.end() && when > now) break;
+    e->deadlines.pop_front();
+    if (it == calls_.end()) continue;  // answered or cancelled meanwhile
+    std::shared_ptr<InFlight> flight = it->second;
+    // As a request timeout: the call fails with kRequestTimeout (its continuation answers the
+    // client) and the upstream is told (notifications/cancelled).
+    if (flight->entry == e && e->upstream && flight->upstream_id &&
+        flight->upstream_id == upstream_id)
+      e->upstream->cancel(flight->upstream_id, "Request timed out");
+  }
+  if (!e->deadlines.empty() && !e->sweep) arm_sweep(e);
+}
+
+void ProxyCore::forget_answered(Entry& e) {
+  // Sequential calls finish in send order: the answered one is at the front, dropped at once,
+  // so the list holds only what is in flight and the sweep timer rarely re-arms.
+  while (!e.deadlines.empty() && !calls_.contains(e.deadlines.front().call_id))
+    e.deadlines.pop_front();
 }
 
 Outcome ProxyCore::refuse(const Message& msg, const std::shared_ptr<Channel>& channel, int code,
@@ -240,8 +306,14 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
                           const std::shared_ptr<Channel>& channel) {
   Message msg;
   ParseFailure failure;
-  if (!parser_.parse(text, msg, failure) || msg.kind != MessageKind::kRequest)
+  if (!parser_.parse(text, msg, failure) || msg.kind != MessageKind::kRequest) {
+    // A 2025-11-25 session that may be sent what upstreams log outside any call (relay_log()).
+    if (msg.kind == MessageKind::kNotification && msg.method == "notifications/initialized" &&
+        std::none_of(legacy_sessions_.begin(), legacy_sessions_.end(),
+                     [&](const std::weak_ptr<Session>& w) { return w.lock() == session; }))
+      legacy_sessions_.push_back(session);
     return ServerCore::handle(session, text, channel);
+  }
   if (options_.limit_in_core && limiter_.enabled()) {
     Duration wait;
     if (!limiter_.take("stdio", loop_.update_now(), wait)) {
@@ -268,7 +340,10 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
     std::string_view args = k.arguments == "null" ? std::string_view() : k.arguments;
     if (!args.empty() && args.front() != '{')
       return refuse(msg, channel, kInvalidParams, "Invalid params: arguments must be an object");
-    std::string members = R"("name":)" + json_quoted(inner);
+    std::string members;  // built in place: one allocation
+    members.reserve(32 + inner.size() + args.size());
+    members += R"("name":)";
+    append_string(members, inner);
     if (!args.empty()) {
       members += R"(,"arguments":)";
       members += args;
@@ -295,9 +370,46 @@ Outcome ProxyCore::handle(const std::shared_ptr<Session>& session, std::string_v
                     "Invalid params: ref names no upstream prompt or resource");
     return forward(session, msg, channel, up, std::move(members), {}, false);
   }
-  // Recorded and answered by the core below; passed on to the upstream the URI names, whose
-  // resources/updated then come back (forward_upstream.cpp).
-  if (m == "resources/subscribe" || m == "resources/unsubscribe") subscribe_upstream(m, k.uri);
+  if (!k.has_meta_version) {
+    // 2025-11-25 sessions: recorded per session here, answered by the core below. The
+    // upstream the URI names is subscribed while some client wants it (forward_upstream.cpp),
+    // and its resources/updated come back; the level goes to every 2025-11-25 upstream.
+    if ((m == "resources/subscribe" || m == "resources/unsubscribe") && k.has_uri) {
+      Interest& in = interest_of(session);
+      auto it = std::find(in.uris.begin(), in.uris.end(), k.uri);
+      if (m == "resources/subscribe" && it == in.uris.end()) {
+        in.uris.emplace_back(k.uri);
+        acquire(k.uri);
+      } else if (m == "resources/unsubscribe" && it != in.uris.end()) {
+        in.uris.erase(it);
+        release(k.uri);
+      }
+    } else if (LogLevel level;
+               m == "logging/setLevel" && k.has_level && parse_log_level(k.level, level)) {
+      Interest& in = interest_of(session);
+      in.has_level = true;
+      in.level = level;
+      sync_levels();
+    }
+  } else if (m == "subscriptions/listen" &&
+             msg.params.find("resourceSubscriptions") != std::string_view::npos) {
+    // A 2026-07-28 client subscribes on its subscriptions/listen stream (served by the core):
+    // its URIs count while the stream is open. The core keeps the channel as long as the
+    // listen lasts (the client cancels it, its stream or session ends), so the channel's end
+    // is the subscriptions' end (ListenChannel).
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    simdjson::dom::array items;
+    std::vector<std::string> uris;
+    if (!parser.parse(msg.params.data(), msg.params.size()).get(doc) &&
+        !doc["notifications"]["resourceSubscriptions"].get_array().get(items))
+      for (auto item : items)
+        if (std::string_view uri;
+            !item.get_string().get(uri) && std::find(uris.begin(), uris.end(), uri) == uris.end())
+          uris.emplace_back(uri);
+    if (!uris.empty())
+      return ServerCore::handle(session, text, listen_channel(channel, std::move(uris)));
+  }
   if (m == "tools/list") return list(session, msg, channel, "tools", "name", false);
   if (m == "prompts/list") return list(session, msg, channel, "prompts", "name", false);
   if (m == "resources/list") return list(session, msg, channel, "resources", "uri", true);
@@ -332,6 +444,25 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
     meta = R"("progressToken":)" + std::to_string(token);
     progress_.emplace(token, reply);
   }
+  if (msg.known.has_meta_log_level) {
+    // 2026-07-28 server/utilities/logging.mdx: logging is request-scoped, asked for with the
+    // request's _meta; the upstream's messages come back on the call (relay_notification) and
+    // the reply applies the level again.
+    if (!meta.empty()) meta += ',';
+    meta += R"("io.modelcontextprotocol/logLevel":)";
+    append_string(meta, msg.known.meta_log_level);
+  } else if (!interests_.empty() && !msg.known.has_meta_version && e->upstream &&
+             e->upstream->modern()) {
+    // A 2025-11-25 client's logging/setLevel, as a 2026-07-28 upstream takes it: per request
+    // (without the field it sends no log message at all).
+    for (const Interest& in : interests_)
+      if (in.has_level && !in.session.owner_before(session) && !session.owner_before(in.session)) {
+        if (!meta.empty()) meta += ',';
+        meta += R"("io.modelcontextprotocol/logLevel":)";
+        append_string(meta, log_level_name(in.level));
+        break;
+      }
+  }
   auto flight = std::make_shared<InFlight>();
   flight->entry = e;
   flight->reply = reply;
@@ -344,43 +475,14 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
   calls_.emplace(call_id, flight);
   client::Request request{msg.method, members, meta, name};
   request.client_capabilities = flight->capabilities;
+  request.timeout = std::chrono::milliseconds(0);  // the deadline list instead (watch())
+  if (!msg.known.has_meta_version && session->client_capabilities.size() > 2)
+    request.client_capabilities = legacy_capabilities(session->client_capabilities);
   (void)call_upstream(e, request, flight)
-      .then([this, alive = std::weak_ptr<bool>(alive_), e, flight,
-             token](client::Response r) mutable {
-        if (!alive.lock()) return;
-        if (r.local)
-          e->breaker.failure(loop_.update_now());
-        else
-          e->breaker.success();
-        erase_call(flight->call_id);
-        end_rounds(*flight);
-        if (token) progress_.erase(token);
-        // After input rounds, the answer goes to the client's latest retry.
-        Reply& reply = flight->reply;
-        if (r.ok) {
-          if (e->upstream && e->upstream->modern()) {
-            std::string plain = without_members(r.result, {"resultType", "ttlMs", "cacheScope"});
-            if (input_required(r.result)) {
-              // A 2026-07-28 upstream's own input round: its inputRequests and requestState
-              // go to the client as they are, and come back on the retry (handle()).
-              if (!reply.modern())
-                reply.error(kInternalError, "Upstream '" + e->name +
-                                                "' needs input rounds (2026-07-28), which a "
-                                                "2025-11-25 client cannot answer through the proxy");
-              else
-                reply.result(R"({"resultType":"input_required")" +
-                             std::string(plain.size() > 2 ? "," : "") + plain.substr(1));
-            } else {
-              reply.result(plain);
-            }
-          } else {
-            reply.result(r.result);
-          }
-        } else if (r.local && r.code != kUpstreamUnavailable) {
-          reply.error(r.code, "Upstream '" + e->name + "': " + r.message, r.data);
-        } else {
-          reply.error(r.code, r.message, r.data);
-        }
+      .then([this, alive = std::weak_ptr<bool>(alive_), e, flight, token,
+             method = forwarded_method(msg.method), members = std::move(members),
+             name = std::move(name)](client::Response r) mutable {
+        if (alive.lock()) answered(e, flight, token, std::move(r), method, members, name);
       });
   if (!reply.active()) return Outcome::kAnswered;
   channel->pending([this, alive = std::weak_ptr<bool>(alive_),
@@ -389,6 +491,53 @@ Outcome ProxyCore::forward(const std::shared_ptr<Session>& session, const Messag
     if (auto s = weak.lock()) cancel_request(*s, id);
   });
   return Outcome::kPending;
+}
+
+void ProxyCore::end_call(Entry& e, InFlight& f, uint64_t token) {
+  erase_call(f.call_id);
+  forget_answered(e);
+  end_rounds(f);
+  if (f.rounds) forget_round(*f.rounds);
+  if (token) progress_.erase(token);
+}
+
+void ProxyCore::answered(const std::shared_ptr<Entry>& e, const std::shared_ptr<InFlight>& flight,
+                         uint64_t token, client::Response r, std::string_view method,
+                         std::string& members, std::string& name) {
+  if (r.local)
+    e->breaker.failure(loop_.update_now());
+  else
+    e->breaker.success();
+  // After input rounds, the answer goes to the client's latest retry.
+  Reply& reply = flight->reply;
+  if (r.ok && e->upstream && e->upstream->modern()) {
+    if (input_required(r.result)) {
+      // A 2026-07-28 upstream's own input round. A 2026-07-28 client gets its inputRequests
+      // and requestState as they are, and they come back on its retry (handle()); a 2025-11-25
+      // client is asked them as requests on its call's stream (upstream_rounds.cpp).
+      if (!reply.modern()) {
+        if (calls_.contains(flight->call_id) &&
+            ask_client(e, flight, token, method, members, name, r.result))
+          return;
+        return end_call(*e, *flight, token);
+      }
+      end_call(*e, *flight, token);
+      std::string plain = without_members(r.result, {"resultType", "ttlMs", "cacheScope"});
+      reply.result(R"({"resultType":"input_required")" + std::string(plain.size() > 2 ? "," : "") +
+                   plain.substr(1));
+      return;
+    }
+    end_call(*e, *flight, token);
+    reply.result(without_members(r.result, {"resultType", "ttlMs", "cacheScope"}));
+    return;
+  }
+  end_call(*e, *flight, token);
+  if (r.ok)
+    reply.result(r.result);
+  else if (r.local && r.code != kUpstreamUnavailable)
+    reply.error(r.code, "Upstream '" + e->name + "': " + r.message, r.data);
+  else
+    reply.error(r.code, r.message, r.data);
 }
 
 void ProxyCore::call(const Call&, Reply reply) {
@@ -401,6 +550,10 @@ void ProxyCore::cancel(uint64_t call_id) {
   auto flight = it->second;
   calls_.erase(it);
   end_rounds(*flight);
+  if (flight->rounds) {  // a 2026-07-28 upstream's round: no answer will come to erase these
+    forget_round(*flight->rounds);
+    if (flight->rounds->token) progress_.erase(flight->rounds->token);
+  }
   // basic/utilities/cancellation.mdx: pass it on; the upstream's late answer is dropped.
   if (flight->entry->upstream && flight->upstream_id)
     flight->entry->upstream->cancel(flight->upstream_id, "Cancelled by the client");

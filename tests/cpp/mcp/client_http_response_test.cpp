@@ -71,7 +71,8 @@ TEST(ClientHttpResponse, ContentLength) {
 TEST(ClientHttpResponse, ChunkedWithExtensionsAndTrailers) {
   auto f = feed(
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
-      "5;ext=1\r\nhello\r\n1A \r\n" + std::string(26, 'x') + "\r\n0\r\nX-Trailer: 1\r\n\r\n");
+      "5;ext=1\r\nhello\r\n1A \r\n" +
+      std::string(26, 'x') + "\r\n0\r\nX-Trailer: 1\r\n\r\n");
   EXPECT_TRUE(f.parser.done());
   EXPECT_EQ(f.sink.body, "hello" + std::string(26, 'x'));
   EXPECT_TRUE(f.parser.keep_alive());
@@ -115,8 +116,9 @@ TEST(ClientHttpResponse, InterimResponsesSkipped) {
 TEST(ClientHttpResponse, ReuseAfterReset) {
   Collect sink;
   HttpResponseParser p;
-  std::string two = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 404 Not Found\r\n"
-                    "Content-Length: 1\r\n\r\nb";
+  std::string two =
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 404 Not Found\r\n"
+      "Content-Length: 1\r\n\r\nb";
   size_t n = p.feed(two, sink);
   ASSERT_TRUE(p.done());
   p.reset();
@@ -180,11 +182,11 @@ std::vector<std::string> sse(std::string_view stream, SseParser* out = nullptr) 
 
 TEST(ClientSse, FieldsAndLineEndings) {
   SseParser p;
-  auto got = sse(
-      "\xEF\xBB\xBF: comment\r\nid: 7\r\nretry: 250\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\n"
-      "event: ping\ndata\n\n"
-      "id\rdata:x\r\rdata: no dispatch yet",
-      &p);
+  auto got =
+      sse("\xEF\xBB\xBF: comment\r\nid: 7\r\nretry: 250\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\n"
+          "event: ping\ndata\n\n"
+          "id\rdata:x\r\rdata: no dispatch yet",
+          &p);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0], "message|{\"a\":\n1}|7");
   EXPECT_EQ(got[1], "ping||7");
@@ -208,4 +210,68 @@ TEST(ClientSse, EventTooLarge) {
   EXPECT_FALSE(p.feed(big + big, e));
   EXPECT_TRUE(p.failed());
   EXPECT_TRUE(e.got.empty());
+}
+
+TEST(ClientHttpResponse, HeadersOfOneResponseDoNotLeakIntoTheNext) {
+  // The parser keeps its header strings between responses on a connection (no allocation per
+  // response): the next head shows only its own headers, whichever is longer.
+  HttpResponseParser parser;
+  Collect sink;
+  std::string first =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nMcp-Session-Id: s-123\r\n"
+      "X-Long-Header-Name: a value long enough to live on the heap\r\nContent-Length: 2\r\n\r\n{}";
+  EXPECT_EQ(parser.feed(first, sink), first.size());
+  ASSERT_TRUE(parser.done());
+  EXPECT_EQ(parser.head().header("mcp-session-id"), "s-123");
+  EXPECT_EQ(parser.head().headers.size(), 4u);
+  parser.reset();
+  EXPECT_TRUE(parser.head().headers.empty());
+  std::string second = "HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n";
+  EXPECT_EQ(parser.feed(second, sink), second.size());
+  ASSERT_TRUE(parser.done());
+  EXPECT_EQ(parser.head().status, 202);
+  EXPECT_EQ(parser.head().reason, "Accepted");
+  ASSERT_EQ(parser.head().headers.size(), 1u);
+  EXPECT_EQ(parser.head().headers[0].first, "content-length");
+  EXPECT_EQ(parser.head().header("mcp-session-id"), "");
+  EXPECT_EQ(parser.head().header("x-long-header-name"), "");
+  // A head that fails part-way keeps none of the previous response's headers either.
+  parser.reset();
+  std::string third = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nbad line\r\n\r\n";
+  parser.feed(first, sink);
+  parser.reset();
+  parser.feed(third, sink);
+  EXPECT_TRUE(parser.failed());
+  ASSERT_EQ(parser.head().headers.size(), 2u);
+  EXPECT_EQ(parser.head().header("a"), "1");
+  EXPECT_EQ(parser.head().header("content-type"), "");
+  // A head split across reads (buffered) and one whole in a read (parsed in place) agree.
+  parser.reset();
+  Collect split;
+  EXPECT_EQ(parser.feed(first.substr(0, 40), split), 40u);
+  EXPECT_EQ(parser.feed(first.substr(40), split), first.size() - 40);
+  ASSERT_TRUE(parser.done());
+  EXPECT_EQ(parser.head().header("x-long-header-name"), "a value long enough to live on the heap");
+  EXPECT_EQ(split.body, "{}");
+}
+
+TEST(ClientHttpResponse, HeaderLineErrorsSayWhatIsWrong) {
+  // RFC 9112 §5: field-name ":" OWS field-value OWS; the name is a token (RFC 9110 §5.6.2).
+  for (auto [line, why] :
+       std::vector<std::pair<std::string, std::string>>{{"no colon here", "malformed header line"},
+                                                        {": empty name", "malformed header line"},
+                                                        {"Bad Name: x", "malformed header name"},
+                                                        {"B@d: x", "malformed header name"},
+                                                        {"Name : x", "malformed header name"}}) {
+    HttpResponseParser parser;
+    Collect sink;
+    parser.feed("HTTP/1.1 200 OK\r\nA: 1\r\n" + line + "\r\n\r\n", sink);
+    EXPECT_TRUE(parser.failed()) << line;
+    EXPECT_EQ(parser.error(), why) << line;
+  }
+  HttpResponseParser parser;
+  Collect sink;
+  std::string ok = "HTTP/1.1 200 OK\r\nX-A_b.c~!#: v:w \r\nContent-Length: 0\r\n\r\n";
+  EXPECT_EQ(parser.feed(ok, sink), ok.size());
+  EXPECT_EQ(parser.head().header("x-a_b.c~!#"), "v:w");
 }

@@ -5,6 +5,7 @@
 // shutdown; the stdio child's environment, working directory and exit status. The servers are
 // our own MCP server core: in this process over HTTP, and this binary re-executed over stdio
 // (FA_CLIENT_TEST_STDIO_SERVER=1).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mcp/client/fd_stream.h"
 #include "mcp/client/http_upstream.h"
 #include "mcp/client/stdio_upstream.h"
 #include "mcp/http_transport.h"
@@ -47,6 +49,8 @@ struct App : Application {
       });
     } else if (c.name == "exit7") {
       std::_Exit(7);
+    } else if (c.name == "region") {
+      reply.result(R"({"content":[{"type":"text","text":"routed"}]})");
     } else if (c.name == "h\xc3\xa9 llo ") {
       reply.result(R"({"content":[{"type":"text","text":"unicode"}]})");
     } else if (c.name == "env") {
@@ -70,6 +74,10 @@ void register_tools(ServerCore& core) {
   for (const char* name : {"ask", "chat", "resume", "exit7", "env", "h\xc3\xa9 llo "})
     core.add_tool(name,
                   std::string(R"({"name":")") + name + R"(","inputSchema":{"type":"object"}})");
+  // region: its argument is mirrored into Mcp-Param-Region (2026-07-28 x-mcp-header).
+  core.add_tool("region", R"({"name":"region","inputSchema":{"type":"object","properties":)"
+                          R"({"region":{"type":"string","x-mcp-header":"Region"}}}})");
+  core.set_tool_headers("region", {ParamHeader{"region", "region"}});
 }
 
 struct StdioServerMain {
@@ -277,6 +285,52 @@ TEST(HeaderValue, PlainAsIsElseBase64Sentinel) {
   EXPECT_EQ(enc(" add"), "=?base64?IGFkZA==?=");
   EXPECT_EQ(enc("h\xc3\xa9"), "=?base64?aMOp?=");
   EXPECT_EQ(enc("ab\n"), "=?base64?YWIK?=");
+  EXPECT_EQ(enc("a b"), "a b");
+  EXPECT_EQ(enc("\tx"), "=?base64?CXg=?=");
+  // A plain value shaped like the sentinel is encoded too, so it cannot be misread.
+  EXPECT_EQ(enc("=?base64?literal?="), "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=");
+  EXPECT_EQ(enc("=?base64?"), "=?base64?");
+  EXPECT_EQ(enc(""),
+            "=?base64?"
+            "?=");  // split: "??=" would be a trigraph
+}
+
+TEST(HeaderName, TokenCharactersOnly) {
+  EXPECT_TRUE(client::is_token("Region"));
+  EXPECT_TRUE(client::is_token("X-Trace_id.v2!"));
+  for (const char* bad :
+       {"", "My Region", "Region:Primary", "R\xc3\xa9gion", "Region\t1", "a\r\nb"})
+    EXPECT_FALSE(client::is_token(bad)) << bad;
+}
+
+TEST_F(ClientUpstreamTest, ModernParamHeadersMirrorTheAnnotatedArgument) {
+  // The server checks Mcp-Param-Region against arguments.region: missing or different is
+  // 400 / -32020 (2026-07-28 streamable-http.mdx "Server Behavior for Custom Headers").
+  auto up = http_upstream(/*modern=*/true);
+  start(*up);
+  ASSERT_TRUE(up->modern());
+  auto send = [&](std::string_view args, std::vector<client::ParamHeader> headers) {
+    std::string members = std::string(R"("name":"region","arguments":)") + std::string(args);
+    client::Request req{"tools/call", members, {}, "region"};
+    req.param_headers = headers;
+    auto f = up->call(req);
+    pump(f);
+    return f.get();
+  };
+  auto ok = send(R"({"region":"us west 1"})", {{"Region", "us west 1"}});
+  ASSERT_TRUE(ok.ok) << ok.code << " " << ok.message;
+  EXPECT_NE(ok.result.find("routed"), std::string::npos) << ok.result;
+  auto encoded = send(R"({"region":" h\u00e9 "})", {{"Region", " h\xc3\xa9 "}});
+  ASSERT_TRUE(encoded.ok) << encoded.code << " " << encoded.message;
+  auto missing = send(R"({"region":"eu"})", {});
+  EXPECT_FALSE(missing.ok);
+  EXPECT_EQ(missing.code, -32020) << missing.message;
+  auto other = send(R"({"region":"eu"})", {{"Region", "us"}});
+  EXPECT_EQ(other.code, -32020) << other.message;
+  // A name that is not a token is not sent: no header, so the server misses it.
+  auto bad = send(R"({"region":"eu"})", {{"Region\r\nX-Evil", "eu"}});
+  EXPECT_EQ(bad.code, -32020) << bad.message;
+  finish(up);
 }
 
 TEST_F(ClientUpstreamTest, ModernNonAsciiNameIsSentBase64Encoded) {
@@ -311,6 +365,55 @@ TEST_F(ClientUpstreamTest, StdioChildEnvironmentDirectoryAndExitStatus) {
   EXPECT_NE(closed.find("exited with code 7"), std::string::npos) << closed;
   EXPECT_EQ(up->returncode(), 7);
   finish(up);
+}
+
+// FdStream on a pipe stops reading at a short read (the pipe is drained) and waits for the next
+// readiness event: a message split across writes is still assembled, a full chunk is followed by
+// the rest in the same event round, and EOF after the last bytes is still reported, on both loop
+// backends (epoll level-triggered; io_uring's one-shot poll re-armed after dispatch).
+TEST(FdStreamPipe, ShortReadWaitsForTheNextEventWithoutStrandingBytes) {
+  for (LoopBackend backend : {LoopBackend::kEpoll, LoopBackend::kUring}) {
+    SCOPED_TRACE(loop_backend_name(backend));
+    EventLoop loop(backend);
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    std::string got;
+    int closed = -1;
+    client::FdStream::Callbacks cb;
+    cb.on_data = [&](std::string_view b) { got.append(b); };
+    cb.on_closed = [&](int e) { closed = e; };
+    auto stream = client::FdStream::open(loop, p[0], false, true, cb);
+    auto spin = [&](auto done) {
+      for (int i = 0; i < 200 && !done(); ++i) loop.run_once(10);
+    };
+    ASSERT_EQ(::write(p[1], "{\"a\":", 5), 5);
+    spin([&] { return got.size() == 5; });
+    EXPECT_EQ(got, "{\"a\":");
+    ASSERT_EQ(::write(p[1], "1}\n", 3), 3);
+    spin([&] { return got.size() == 8; });
+    EXPECT_EQ(got, "{\"a\":1}\n");
+    // More than one read chunk at once: the full first read goes on to the rest.
+    std::string big(client::FdStream::kReadChunkBytes + 100, 'x');
+    got.clear();
+    ASSERT_EQ(::fcntl(p[1], F_SETFL, ::fcntl(p[1], F_GETFL) | O_NONBLOCK), 0);
+    size_t off = 0;
+    for (int i = 0; i < 1000 && got.size() < big.size(); ++i) {
+      if (off < big.size()) {
+        ssize_t n = ::write(p[1], big.data() + off, big.size() - off);
+        if (n > 0) off += static_cast<size_t>(n);
+      }
+      loop.run_once(10);
+    }
+    EXPECT_EQ(got.size(), big.size());
+    // The last bytes and EOF together: both arrive.
+    got.clear();
+    ASSERT_EQ(::write(p[1], "tail", 4), 4);
+    ::close(p[1]);
+    spin([&] { return closed >= 0; });
+    EXPECT_EQ(got, "tail");
+    EXPECT_EQ(closed, 0);
+    EXPECT_TRUE(stream->closed());
+  }
 }
 
 }  // namespace

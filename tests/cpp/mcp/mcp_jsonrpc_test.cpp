@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace fa::mcp {
 namespace {
 
@@ -146,6 +148,72 @@ TEST(McpJsonRpc, Envelopes) {
   out.clear();
   encode_notification(out, "notifications/progress", R"({"progress":1})");
   EXPECT_EQ(out, R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}})");
+  // A result appended after what the buffer holds, and an empty id written as null.
+  out = "x";
+  encode_result(out, {}, R"({"a":[1]})");
+  EXPECT_EQ(out, R"(x{"jsonrpc":"2.0","id":null,"result":{"a":[1]}})");
+}
+
+// One parser, message after message (its padded copy keeps the padding for a text as long as
+// the last): every message parses as it does on a fresh parser, through parse and parse_fresh.
+TEST(McpJsonRpc, ReusedParserMatchesFreshOne) {
+  const std::string_view texts[] = {
+      R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+      R"({"jsonrpc":"2.0","id":2,"method":"pong"})",  // as long as the last
+      R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"x","arguments":{}}})",
+      R"({"jsonrpc":"2.0","id":1,"method":"ping"})",  // shorter than the last
+      "123456",
+      "12",
+      "1234",
+      R"({"jsonrpc":"2.0","id":12,"method":"ping")",  // truncated
+      R"({"jsonrpc":"2.0","id":12,"method":"ping"})",
+      R"({"jsonrpc":"2.0","id":12,"method":"ping"}x)",
+      R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])",
+  };
+  Parser reused;
+  for (bool fresh_api : {false, true}) {
+    for (std::string_view text : texts) {
+      SCOPED_TRACE(text);
+      Parser fresh;
+      Parsed want = parse(fresh, text);
+      Parsed got;
+      got.ok = fresh_api ? reused.parse_fresh(text, got.msg, got.failure)
+                         : reused.parse(text, got.msg, got.failure);
+      ASSERT_EQ(got.ok, want.ok);
+      EXPECT_EQ(got.failure.code, want.failure.code);
+      EXPECT_EQ(got.failure.reason, want.failure.reason);
+      EXPECT_EQ(got.msg.kind, want.msg.kind);
+      EXPECT_EQ(got.msg.id, want.msg.id);
+      EXPECT_EQ(got.msg.method, want.msg.method);
+      EXPECT_EQ(got.msg.params, want.msg.params);
+      EXPECT_EQ(got.msg.known.name, want.msg.known.name);
+    }
+  }
+}
+
+// encode_result_over replaces what the buffer held, longer or shorter, with encode_result's text.
+TEST(McpJsonRpc, EncodeResultOverReplacesTheBuffer) {
+  std::string want;
+  encode_result(want, "4", R"({"a":1})");
+  EXPECT_EQ(want, R"({"jsonrpc":"2.0","id":4,"result":{"a":1}})");
+  for (std::string before : {std::string(), std::string(200, 'x'), std::string(3, 'y'), want}) {
+    encode_result_over(before, "4", R"({"a":1})");
+    EXPECT_EQ(before, want);
+  }
+  std::string null_id = "old";
+  encode_result_over(null_id, {}, "{}");
+  EXPECT_EQ(null_id, R"({"jsonrpc":"2.0","id":null,"result":{}})");
+}
+
+TEST(McpJsonRpc, AppendStringEscapesOnlyWhatJsonNeeds) {
+  std::string out = "k:";
+  append_string(out, "add");
+  EXPECT_EQ(out, R"(k:"add")");
+  append_string(out, "");
+  EXPECT_EQ(out, R"(k:"add""")");
+  out.clear();
+  append_string(out, "caf\xc3\xa9 \"q\" a\\b\n\x01");
+  EXPECT_EQ(out, "\"caf\xc3\xa9 \\\"q\\\" a\\\\b\\n\\u0001\"");
 }
 
 }  // namespace

@@ -132,6 +132,63 @@ TEST_F(McpServerCore, LateReplyProgressLogAndCancel) {
   EXPECT_EQ(out->sent.size(), before);
 }
 
+// The reply state is reused call after call while nobody else holds it: a reply held by the
+// application (pending) must keep its own id and state while later calls are answered at once.
+TEST_F(McpServerCore, HeldRepliesKeepTheirStateWhileLaterCallsReuseOne) {
+  core.add_tool("t", "{}");
+  auto call = [&](std::string_view id) {
+    return send(R"({"jsonrpc":"2.0","id":)" + std::string(id) +
+                R"(,"method":"tools/call","params":{"name":"t"}})");
+  };
+  EXPECT_EQ(call("1"), Outcome::kAnswered);
+  EXPECT_EQ(
+      out->last(),
+      R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}})");
+  app.answer_now = false;
+  EXPECT_EQ(call(R"("a")"), Outcome::kPending);
+  ASSERT_TRUE(app.held);
+  Reply first = *app.held;
+  EXPECT_EQ(call(R"("b")"), Outcome::kPending);
+  Reply second = *app.held;
+  app.answer_now = true;
+  EXPECT_EQ(call("2"), Outcome::kAnswered);
+  EXPECT_EQ(
+      out->last(),
+      R"({"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}})");
+  EXPECT_EQ(session->in_flight.size(), 2u);
+  // Answered out of order, each with its own id, once.
+  EXPECT_TRUE(second.result(R"({"n":2})"));
+  EXPECT_EQ(out->last(), R"({"jsonrpc":"2.0","id":"b","result":{"n":2}})");
+  EXPECT_TRUE(first.result(R"({"n":1})"));
+  EXPECT_EQ(out->last(), R"({"jsonrpc":"2.0","id":"a","result":{"n":1}})");
+  EXPECT_FALSE(first.result("{}"));
+  EXPECT_TRUE(session->in_flight.empty());
+  EXPECT_EQ(call("3"), Outcome::kAnswered);
+  EXPECT_EQ(
+      out->last(),
+      R"({"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}})");
+}
+
+// Tool names are found by their every byte: long names that share their first and last eight
+// bytes and their length are different tools.
+TEST_F(McpServerCore, ToolNamesDifferingInTheMiddleAreDistinct) {
+  std::vector<int> idx;
+  for (int i = 0; i < 50; ++i)
+    idx.push_back(core.add_tool("prefix__" + std::to_string(1000 + i) + "__suffix", "{}"));
+  for (int i = 0; i < 50; ++i) {
+    std::string name = "prefix__" + std::to_string(1000 + i) + "__suffix";
+    EXPECT_EQ(send(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":")" + name +
+                   R"("}})"),
+              Outcome::kAnswered);
+    ASSERT_EQ(app.calls.size(), static_cast<size_t>(i + 1));
+    EXPECT_EQ(app.calls.back().index, idx[static_cast<size_t>(i)]);
+    EXPECT_EQ(app.names.back(), name);
+  }
+  send(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"prefix__0999__suffix"}})");
+  EXPECT_NE(out->last().find("Unknown tool"), std::string::npos);
+}
+
 TEST_F(McpServerCore, ResourcesAndTemplates) {
   int idx = core.add_resource("config://settings", R"({"uri":"config://settings","name":"s"})");
   core.add_resource_template(R"({"uriTemplate":"users://{id}/profile","name":"p"})");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -29,7 +30,9 @@ struct Pipes {
   }
 };
 
-std::string run(const std::string& input) {
+// `slow_reader`: the output is read while the loop runs, by a reader that starts late, so
+// replies larger than the pipe's buffer are written in parts (a short writev, then EAGAIN).
+std::string run(const std::string& input, bool slow_reader = false) {
   EventLoop loop;
   EchoApp app;
   ServerCore core(app, ServerInfo{"t", "1"});
@@ -51,15 +54,27 @@ std::string run(const std::string& input) {
     }
     ::close(writer_fd);
   });
+  std::string output;
+  auto drain = [&output, fd = p.out[0]] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) output.append(buf, static_cast<size_t>(n));
+  };
+  std::thread reader;
+  if (slow_reader)
+    reader = std::thread([&drain] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      drain();
+    });
   for (int i = 0; i < 1000 && !closed; ++i) loop.run_once(10);
   writer.join();
   EXPECT_TRUE(closed);
   ::close(p.out[1]);
   p.out[1] = -1;
-  std::string output;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(p.out[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<size_t>(n));
+  if (slow_reader)
+    reader.join();
+  else
+    drain();
   return output;
 }
 
@@ -83,6 +98,24 @@ TEST(McpStdioTransport, OversizedLineIsRefusedAndTheNextOneServed) {
   EXPECT_EQ(out,
             "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"Invalid Request: message too large\"}}\n"
             "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}\n");
+}
+
+TEST(McpStdioTransport, RepliesLargerThanThePipeGoOutWholeAndInOrder) {
+  std::string input, expected;
+  for (int i = 1; i <= 3; ++i) {
+    std::string value(200 * 1024, static_cast<char>('a' + i));  // > a pipe's 64 KiB buffer
+    std::string args = "{\"v\":\"" + value + "\"}";
+    input += "{\"jsonrpc\":\"2.0\",\"id\":" + std::to_string(i) +
+             ",\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":" + args +
+             "}}\n";
+    expected += "{\"jsonrpc\":\"2.0\",\"id\":" + std::to_string(i) +
+                ",\"result\":{\"echo\":" + args + "}}\n";
+  }
+  input += "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}\n";
+  expected += "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}\n";
+  std::string out = run(input, /*slow_reader=*/true);
+  EXPECT_EQ(out.size(), expected.size());
+  EXPECT_TRUE(out == expected);  // not EXPECT_EQ: 600 KiB would flood the log
 }
 
 }  // namespace

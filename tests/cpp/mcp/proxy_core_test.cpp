@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -122,6 +123,19 @@ struct ProxyTest : ::testing::Test {
     auto started = proxy->start();
     pump(started);
   }
+  // Runs the loop until `done()` or `max_ms` of wall time passed. Waits on the clock, not on a
+  // count of passes: run_once returns early whenever anything is ready.
+  template <typename Pred>
+  void run_until(Pred done, int max_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
+    while (!done() && std::chrono::steady_clock::now() < deadline) loop.run_once(5);
+  }
+  // A 2026-07-28 upstream is told of a cancellation by its connection closing; our HTTP server
+  // notices that hang-up on its next sweep of watched exchanges (once a second: HttpTransport's
+  // sweep_period_), so a cancellation can take up to a second and a little more to arrive.
+  void await_cancelled(size_t n) {
+    run_until([&] { return up_app.cancelled.size() >= n; }, 5000);
+  }
   template <typename F>
   void pump(F& fut, int max_ms = 10000) {
     for (int i = 0; i < max_ms / 5 && !fut.available(); ++i) loop.run_once(5);
@@ -205,9 +219,36 @@ TEST_F(ProxyTest, HangingUpstreamTimesOutAndIsCancelledUpstream) {
   auto out = ask(call(5, "web__hang"));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NE(out[0].find(R"("code":-32001)"), std::string::npos) << out[0];
-  for (int i = 0; i < 200 && up_app.cancelled.empty(); ++i) loop.run_once(5);
-  EXPECT_EQ(up_app.cancelled.size(), 1u);  // notifications/cancelled reached the upstream
+  await_cancelled(1);
+  EXPECT_EQ(up_app.cancelled.size(), 1u);  // the cancellation reached the upstream
   EXPECT_EQ(proxy->in_flight(), 0u);
+}
+
+// Forwarded calls carry no timer of their own: one deadline list per upstream (watch()). Answered
+// calls leave it, a hanging one among them still times out at its own deadline, in order.
+TEST_F(ProxyTest, DeadlineListTimesOutOnlyTheHangingCalls) {
+  make_proxy({}, std::chrono::milliseconds(300));
+  auto ch = std::make_shared<Recorder>();
+  proxy->handle(session, call(20, "web__hang"), ch);
+  for (int id = 21; id < 26; ++id) {  // answered while the first hangs
+    auto out = ask(call(id, "web__add", R"({"a":1})"));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].find(R"("args":{"a":1})"), std::string::npos) << out[0];
+  }
+  proxy->handle(session, call(26, "web__hang"), ch);
+  EXPECT_EQ(proxy->in_flight(), 2u);
+  for (int i = 0; i < 400 && ch->sent.size() < 2; ++i) loop.run_once(5);
+  ASSERT_EQ(ch->sent.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {  // each timed out, the older first
+    EXPECT_NE(ch->sent[i].find(R"("code":-32001)"), std::string::npos) << ch->sent[i];
+    EXPECT_NE(ch->sent[i].find(i == 0 ? R"("id":20)" : R"("id":26)"), std::string::npos);
+  }
+  await_cancelled(2);
+  EXPECT_EQ(up_app.cancelled.size(), 2u);
+  EXPECT_EQ(proxy->in_flight(), 0u);
+  auto after = ask(call(27, "web__add", R"({"a":2})"));  // still serving
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(after[0].find(R"("args":{"a":2})"), std::string::npos) << after[0];
 }
 
 TEST_F(ProxyTest, ClientCancellationIsForwarded) {
@@ -219,7 +260,7 @@ TEST_F(ProxyTest, ClientCancellationIsForwarded) {
   proxy->handle(session,
                 R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}})",
                 ch);
-  for (int i = 0; i < 200 && up_app.cancelled.empty(); ++i) loop.run_once(5);
+  await_cancelled(1);
   EXPECT_EQ(up_app.cancelled.size(), 1u);
   EXPECT_TRUE(ch->sent.empty());  // cancelled requests get no answer (cancellation.mdx)
   EXPECT_EQ(proxy->in_flight(), 0u);

@@ -1,6 +1,9 @@
 // The proxy's sans-I/O parts: names, listing rewrites, circuit breaker, token buckets.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
+#include "mcp/json_gen.h"
+#include "mcp/jsonrpc.h"
 #include "mcp/proxy/breaker.h"
 #include "mcp/proxy/names.h"
 #include "mcp/proxy/rate_limit.h"
@@ -48,6 +51,94 @@ TEST(ProxyNames, ListingRewriteKeepsEverythingElse) {
   EXPECT_FALSE(qualify_listing("{not json", "tools", "name", "x", false, items, cursor));
 }
 
+TEST(ProxyNames, WithoutMembersTouchesOnlyTheTopLevel) {
+  const std::initializer_list<std::string_view> drop = {"resultType", "ttlMs", "cacheScope"};
+  // Nested objects with the same member names are copied as they are.
+  EXPECT_EQ(without_members(R"({"a":{"resultType":"x","ttlMs":1},"resultType":"complete",)"
+                            R"("b":[{"cacheScope":"private"}]})",
+                            drop),
+            R"({"a":{"resultType":"x","ttlMs":1},"b":[{"cacheScope":"private"}]})");
+  // Strings holding the names, quotes, braces and commas are values, not members.
+  EXPECT_EQ(without_members(R"({"text":"\",\"resultType\":\"c\"}","resultType":"c",)"
+                            R"("t2":["ttlMs\\",{"x":"}"}]})",
+                            drop),
+            R"({"text":"\",\"resultType\":\"c\"}","t2":["ttlMs\\",{"x":"}"}]})");
+  // Whitespace around members, colons and commas: the kept members are written compact.
+  EXPECT_EQ(without_members("{\n  \"a\" : 1 ,\t\"ttlMs\":\r\n5 , \"b\":[ 1, 2 ] ,"
+                            "\"cacheScope\" :\"x\" }",
+                            drop),
+            R"({"a":1,"b":[ 1, 2 ]})");
+  // Nothing to drop: the same bytes; everything dropped: an empty object.
+  EXPECT_EQ(without_members(R"({"content":[],"isError":false})", drop),
+            R"({"content":[],"isError":false})");
+  EXPECT_EQ(without_members(R"({"ttlMs":0,"resultType":"complete","cacheScope":"x"})", drop), "{}");
+  // Escapes and brackets on every offset of a 16-byte block, in a string and in an array.
+  for (size_t pad = 0; pad < 40; ++pad) {
+    const std::string text(pad, 'p');
+    const std::string in = R"({"a":")" + text + R"(\\\"]}\\","b":[")" + text +
+                           R"(\\\"]}",{"c":"\\"}],"ttlMs":1,"d":2})";
+    const std::string want =
+        R"({"a":")" + text + R"(\\\"]}\\","b":[")" + text + R"(\\\"]}",{"c":"\\"}],"d":2})";
+    EXPECT_EQ(without_members(in, drop), want) << in;
+    const std::string cut = in.substr(0, in.size() - 12 - pad % 3);  // cut short: unchanged
+    EXPECT_EQ(without_members(cut, drop), cut);
+  }
+}
+
+// The members of `root` but resultType, ttlMs and cacheScope, as simdjson's DOM reads them
+// (keys unescaped and re-encoded, values minified).
+std::string dom_without(simdjson::dom::object root) {
+  std::string out = "{";
+  for (auto [k, v] : root) {
+    if (k == "resultType" || k == "ttlMs" || k == "cacheScope") continue;
+    if (out.size() > 1) out += ',';
+    append_string(out, k);
+    out += ':';
+    out += simdjson::minify(v);
+  }
+  return out + "}";
+}
+
+TEST(ProxyNames, WithoutMembersAgreesWithTheDom) {
+  // Generated objects (json_gen.h), spaced and compact: the members the DOM sees, minus the
+  // dropped ones, are the output's; compact input comes out as its kept members' own bytes.
+  testing::JsonGen gen(20260728);
+  for (int i = 0; i < 4000; ++i) {
+    const bool spaced = i % 2 == 1;
+    gen.spaced(spaced);
+    std::vector<std::string> names = {"resultType"};
+    if (i % 3 == 0) names.push_back("ttlMs");
+    std::vector<std::pair<std::string, std::string>> members;  // compact: built here
+    std::string in;
+    if (spaced) {
+      in = gen.object(3, names);
+    } else {
+      static const char* const kKeys[] = {"content", "resultType", "ttlMs",
+                                          "isError", "cacheScope", "structuredContent"};
+      for (int n = gen.below(5); n > 0; --n) names.push_back(kKeys[gen.below(6)]);
+      in = "{";
+      std::string want = "{";
+      for (const std::string& name : names) {
+        std::string value = gen.value(3);
+        if (in.size() > 1) in += ',';
+        in += "\"" + name + "\":" + value;
+        if (name == "resultType" || name == "ttlMs" || name == "cacheScope") continue;
+        if (want.size() > 1) want += ',';
+        want += "\"" + name + "\":" + value;
+      }
+      in += "}";
+      EXPECT_EQ(without_members(in, {"resultType", "ttlMs", "cacheScope"}), want + "}") << in;
+    }
+    std::string got = without_members(in, {"resultType", "ttlMs", "cacheScope"});
+    simdjson::dom::parser parser, again;
+    simdjson::dom::element doc, out_doc;
+    simdjson::dom::object root, out_root;
+    ASSERT_FALSE(parser.parse(in).get(doc) || doc.get_object().get(root)) << in;
+    ASSERT_FALSE(again.parse(got).get(out_doc) || out_doc.get_object().get(out_root)) << got;
+    EXPECT_EQ(dom_without(out_root), dom_without(root)) << in;
+  }
+}
+
 TEST(ProxyNames, ModernMembersDroppedAndCompletionRefUnqualified) {
   EXPECT_EQ(without_members(R"({"resultType":"complete","content":[],"ttlMs":0})",
                             {"resultType", "ttlMs"}),
@@ -62,9 +153,21 @@ TEST(ProxyNames, ModernMembersDroppedAndCompletionRefUnqualified) {
             R"("structuredContent":{"ttlMs":1,"x":[1,{"y":"}"}]},"isError":false,"n":-1.5e3})");
   EXPECT_EQ(without_members(R"({"resultType":"complete"})", {"resultType"}), "{}");
   EXPECT_EQ(without_members("{}", {"resultType"}), "{}");
-  // An escaped key takes the parser's path, which unescapes it: still dropped.
-  EXPECT_EQ(without_members(R"({"resultType":"complete","a":1})", {"resultType"}),
+  // An escaped key is read unescaped: still dropped; others are copied as written.
+  EXPECT_EQ(without_members(R"({"result\u0054ype":"complete","a":1})", {"resultType"}),
             R"({"a":1})");
+  EXPECT_EQ(without_members(R"({"\u0072esultType":"c","ttl\u004ds":0,"k\"\\":[]})",
+                            {"resultType", "ttlMs"}),
+            R"({"k\"\\":[]})");
+  EXPECT_EQ(without_members(R"({"resultTyp\u00e9":1})", {"resultType"}),
+            R"({"resultTyp\u00e9":1})");  // decodes to non-ASCII: not a dropped name
+  // Backslash runs before a quote: even ends the string, odd escapes it.
+  EXPECT_EQ(without_members(R"({"a":"x\\","b":"y\\\"}","ttlMs":1})", {"ttlMs"}),
+            R"({"a":"x\\","b":"y\\\"}"})");
+  // Not an object the scanner can follow (cut short, no colon, garbage): unchanged.
+  for (std::string_view bad : {R"({"a":[1,2})", R"({"a" 1})", R"({"a":"x)", R"({"a":1,})",
+                               R"({"a":1 "b":2})", R"({,})", "", "   "})
+    EXPECT_EQ(without_members(bad, {"a"}), bad);
   EXPECT_EQ(without_members("[1]", {"resultType"}), "[1]");  // not an object: unchanged
   std::string up, members;
   ASSERT_TRUE(unqualify_completion(
