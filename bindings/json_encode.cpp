@@ -136,6 +136,89 @@ class Encoder {
 
   void rollback() noexcept { buf_.rollback(); }
 
+  // Plan kinds of fasterapi/_model_json.py (a leaf is an int, other nodes tuples).
+  enum PlanKind : long { kStr, kInt, kFloat, kBool, kNullable, kList, kModel };
+
+  // A plan kind without PyLong_AsLong: the kinds are small ints, which CPython shares.
+  static long plan_kind(PyObject* k) {
+    static PyObject* const kinds[] = {PyLong_FromLong(kStr),      PyLong_FromLong(kInt),
+                                      PyLong_FromLong(kFloat),    PyLong_FromLong(kBool),
+                                      PyLong_FromLong(kNullable), PyLong_FromLong(kList),
+                                      PyLong_FromLong(kModel)};
+    for (long i = 0; i <= kModel; ++i) {
+      if (kinds[i] == k) return i;
+    }
+    return PyLong_AsLong(k);  // not a shared int (never in practice): the slow way
+  }
+
+  // Writes v as the plan node directs; false (and no exception left set) when v is not
+  // exactly what the node expects. `validated`: v would go through pydantic validation (a
+  // dict's values), so an int in a float field is written as the float pydantic makes of
+  // it; an instance's attributes are written as they are, never converted.
+  bool write_planned(PyObject* v, PyObject* node, bool validated) {
+    long kind = plan_kind(PyTuple_Check(node) ? PyTuple_GET_ITEM(node, 0) : node);
+    PyTypeObject* t = Py_TYPE(v);
+    switch (kind) {
+      case kStr:
+        if (t != &PyUnicode_Type) return false;
+        if (write_str(v)) return true;
+        PyErr_Clear();  // a lone surrogate: pydantic says what happens
+        return false;
+      case kInt:
+        if (t != &PyLong_Type) return false;
+        if (write_int(v)) return true;
+        PyErr_Clear();  // past sys.get_int_max_str_digits()
+        return false;
+      case kFloat: {
+        double d;
+        if (t == &PyFloat_Type) {
+          d = PyFloat_AS_DOUBLE(v);
+        } else if (validated && t == &PyLong_Type) {
+          d = PyLong_AsDouble(v);
+          if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return false;
+          }
+        } else {
+          return false;
+        }
+        // pydantic writes inf/nan as null and 0 < |d| < 1e-4 as "0.00001" where repr (and
+        // format_double) says "1e-05": those are left to pydantic.
+        if (!std::isfinite(d) || (d != 0.0 && std::fabs(d) < 1e-4)) return false;
+        return write_double(d);
+      }
+      case kBool:
+        if (v == Py_True) return write_literal("true");
+        if (v == Py_False) return write_literal("false");
+        return false;
+      case kNullable:
+        if (v == Py_None) return write_literal("null");
+        return write_planned(v, PyTuple_GET_ITEM(node, 1), validated);
+      case kList: {
+        if (t != &PyList_Type) return false;
+        PyObject* item = PyTuple_GET_ITEM(node, 1);
+        buf_.put('[');
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); ++i) {
+          if (i) buf_.put(',');
+          // Held while written: a row dict's key lookup can run a key's __eq__, which could
+          // shrink the list under us.
+          PyObject* element = PyList_GET_ITEM(v, i);
+          Py_INCREF(element);
+          bool ok = write_planned(element, item, validated);
+          Py_DECREF(element);
+          if (!ok) return false;
+        }
+        buf_.put(']');
+        return true;
+      }
+      case kModel:
+        return write_planned_model(v, node, validated);
+      default:
+        PyErr_Clear();
+        return false;
+    }
+  }
+
  private:
   template <std::size_t N>
   bool write_literal(const char (&s)[N]) {
@@ -494,11 +577,92 @@ class Encoder {
     return true;
   }
 
+  // A dict going through validation (read by input key), or an instance of exactly the
+  // model's class (read from its __dict__; validation hands it back as it is).
+  bool write_planned_model(PyObject* v, PyObject* node, bool validated) {
+    PyObject* cls = PyTuple_GET_ITEM(node, 1);
+    PyObject* fields = PyTuple_GET_ITEM(node, 2);
+    PyObject* source;
+    bool from_dict = validated && Py_TYPE(v) == &PyDict_Type;
+    if (from_dict) {
+      source = v;
+      Py_INCREF(source);
+    } else if (reinterpret_cast<PyObject*>(Py_TYPE(v)) == cls) {
+      source = PyObject_GenericGetDict(v, nullptr);
+      if (!source) {
+        PyErr_Clear();
+        return false;
+      }
+    } else {
+      return false;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(fields);
+    bool ok = true;
+    if (n == 0) buf_.put('{');
+    // Rows and __dict__s usually hold the fields first and in the model's order, under the
+    // same (interned) str objects: walking the dict alongside the fields finds them without
+    // hashing; the first key out of step switches to lookups.
+    Py_ssize_t pos = 0;
+    bool in_step = true;
+    for (Py_ssize_t i = 0; ok && i < n; ++i) {
+      PyObject* field = PyTuple_GET_ITEM(fields, i);
+      PyObject* name = PyTuple_GET_ITEM(field, from_dict ? 0 : 1);
+      PyObject* value = nullptr;
+      if (in_step) {
+        PyObject* k;
+        PyObject* v;
+        if (PyDict_Next(source, &pos, &k, &v) && k == name) {
+          value = v;
+        } else {
+          in_step = false;
+        }
+      }
+      if (!value) value = PyDict_GetItemWithError(source, name);
+      bool validated = from_dict;
+      if (!value) {
+        PyErr_Clear();
+        if (!from_dict || PyTuple_GET_SIZE(field) < 5) {
+          ok = false;
+          break;
+        }
+        value = PyTuple_GET_ITEM(field, 4);  // the field's default, written as it is
+        validated = false;
+      }
+      PyObject* key = PyTuple_GET_ITEM(field, 2);  // b'"name":'
+      buf_.put(i ? ',' : '{');
+      buf_.write(PyBytes_AS_STRING(key), static_cast<std::size_t>(PyBytes_GET_SIZE(key)));
+      Py_INCREF(value);
+      ok = write_planned(value, PyTuple_GET_ITEM(field, 3), validated);
+      Py_DECREF(value);
+    }
+    Py_DECREF(source);
+    if (ok) buf_.put('}');
+    return ok;
+  }
+
   OutputBuffer buf_;
   int depth_ = 0;
 };
 
 }  // namespace
+
+int json_encode_planned(PyObject* obj, PyObject* plan, std::string& out) {
+  try {
+    Encoder enc(out);
+    try {
+      if (enc.write_planned(obj, plan, true)) return 1;
+    } catch (const std::bad_alloc&) {
+      PyErr_NoMemory();
+      enc.rollback();
+      return -1;
+    }
+    enc.rollback();
+    return 0;
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  }
+  return -1;
+}
 
 bool json_encode(PyObject* obj, std::string& out) {
   try {

@@ -17,6 +17,12 @@ namespace fa::py {
 // unencodable (surrogate) strings, RecursionError past kMaxEncodeDepth nested containers.
 bool json_encode(PyObject* obj, std::string& out);
 
+// Appends obj's JSON as a response-model plan directs (fasterapi/_model_json.py: the bytes
+// pydantic's dump_json(validate_python(obj)) gives). Returns 1 when written; 0, with out as it
+// was and no exception, when obj is not exactly what the plan expects (the caller runs
+// pydantic); -1 with a Python exception (memory).
+int json_encode_planned(PyObject* obj, PyObject* plan, std::string& out);
+
 // Containers nested deeper than this raise RecursionError (CPython's default recursion limit).
 inline constexpr int kMaxEncodeDepth = 1000;
 

@@ -36,6 +36,34 @@ PyObject* json_dumps(PyObject*, PyObject* obj) {
   return result;
 }
 
+// json_dumps_plan(obj, plan) -> bytes | None: obj's JSON as a response-model plan directs,
+// None when obj does not fit the plan (fasterapi/_model_json.py).
+PyObject* json_dumps_plan(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "json_dumps_plan(obj, plan) takes 2 arguments");
+    return nullptr;
+  }
+  static std::string scratch;
+  static bool scratch_busy = false;  // a dict key's __eq__ could call back in, in theory
+  std::string local;
+  std::string& out = scratch_busy ? local : scratch;
+  bool owner = !scratch_busy;
+  scratch_busy = true;
+  out.clear();
+  int rc = json_encode_planned(args[0], args[1], out);
+  PyObject* result = nullptr;
+  if (rc > 0) {
+    result = PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
+  } else if (rc == 0) {
+    result = Py_NewRef(Py_None);
+  }
+  if (owner) {
+    if (scratch.capacity() > kRetainedScratchBytes) std::string().swap(scratch);
+    scratch_busy = false;
+  }
+  return result;
+}
+
 // json_loads(data: bytes | bytearray | memoryview | str) -> Any.
 PyObject* json_loads(PyObject*, PyObject* data) {
   if (PyBytes_Check(data)) {
@@ -69,6 +97,10 @@ PyObject* json_loads(PyObject*, PyObject* data) {
 PyMethodDef g_methods[] = {
     {"json_dumps", json_dumps, METH_O,
      "json_dumps(obj) -> bytes\n\nEncode obj as compact UTF-8 JSON (orjson-style speed)."},
+    {"json_dumps_plan",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(json_dumps_plan)), METH_FASTCALL,
+     "json_dumps_plan(obj, plan) -> bytes | None\n\nobj's JSON as a response-model plan "
+     "directs, or None when obj does not fit the plan."},
     {"json_loads", json_loads, METH_O,
      "json_loads(data: bytes | bytearray | memoryview | str) -> Any\n\nParse JSON text."},
 };
@@ -76,18 +108,7 @@ PyMethodDef g_methods[] = {
 }  // namespace
 
 void register_json(nanobind::module_& m) {
-  PyObject* module = m.ptr();
-  PyObject* name = PyModule_GetNameObject(module);
-  if (!name) throw nanobind::python_error();
-  for (PyMethodDef& def : g_methods) {
-    PyObject* fn = PyCFunction_NewEx(&def, nullptr, name);
-    if (!fn || PyModule_AddObject(module, def.ml_name, fn) < 0) {
-      Py_XDECREF(fn);
-      Py_DECREF(name);
-      throw nanobind::python_error();
-    }
-  }
-  Py_DECREF(name);
+  add_methods(m, g_methods);
 }
 
 }  // namespace fa::py

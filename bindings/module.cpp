@@ -22,6 +22,7 @@ NB_MODULE(_native, m) {
   // bugs worth a page of warnings.
   nanobind::set_leak_warnings(false);
   register_part("json", fa::py::register_json, m);
+  register_part("loop", fa::py::register_loop, m);
   register_part("server", fa::py::register_server, m);
   register_part("pg", fa::py::register_pg, m);
   register_part("futures", fa::py::register_futures, m);
@@ -30,4 +31,5 @@ NB_MODULE(_native, m) {
   register_part("mcp_client", fa::py::register_mcp_client, m);
   register_part("sse", fa::py::register_sse, m);
   register_part("multipart", fa::py::register_multipart, m);
+  register_part("html", fa::py::register_html, m);
 }

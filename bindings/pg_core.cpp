@@ -36,9 +36,29 @@ constexpr size_t kCopyChunkBytes = 256 * 1024;  // CopyData message size and cop
 // Never destroyed: a global nb::object would be released after the interpreter finalized.
 nb::object& g_error_factory = *new nb::object();  // callable(fields: dict[str, str]) -> exception
 
-enum class OpKind { kStartup, kPrepare, kExecute, kExecMany, kSimple, kCopyOut, kCopyIn, kClose };
-// Result modes of kExecute / kSimple.
-enum Mode : int { kFetch = 0, kFetchRow = 1, kFetchVal = 2, kStatus = 3, kResult = 4 };
+enum class OpKind {
+  kStartup,
+  kPrepare,
+  kExecute,
+  kExecMany,
+  kExecEach,
+  kSimple,
+  kCopyOut,
+  kCopyIn,
+  kClose
+};
+// Result modes of kExecute / kSimple. kFetchMany: execute_many collecting every run's rows (one
+// list, as asyncpg's fetchmany); execute_many's default is kStatus (executemany: None).
+// kFetchRowEach: execute_many as N independent fetchrow queries (a Sync each, kExecEach).
+enum Mode : int {
+  kFetch = 0,
+  kFetchRow = 1,
+  kFetchVal = 2,
+  kStatus = 3,
+  kResult = 4,
+  kFetchMany = 5,
+  kFetchRowEach = 6,
+};
 
 // What to send when the server unexpectedly enters COPY FROM STDIN for a request that is not a
 // copy_in (§55.2.6): a simple Query needs only CopyFail; one Execute needs CopyFail + Sync (the Sync
@@ -64,6 +84,10 @@ struct Op {
   std::string copy_buf;
   std::string tag;
   bool have_first = false;
+  // kExecEach: ReadyForQuery messages still due (one per query), and how many queries failed.
+  // rows collects one outcome per query: its first row, None, or its error.
+  size_t each_left = 0;
+  size_t each_failed = 0;
 };
 
 nb::object error_from_body(std::string_view body) {
@@ -248,6 +272,7 @@ class Core {
     return b;
   }
   bool has_out() { return !proto_.out().empty(); }
+  std::string& out() { return proto_.out(); }
 
   // Parse + Describe + Sync; the result is the Statement (or an exception).
   nb::object prepare(std::string name, std::string sql) {
@@ -271,6 +296,7 @@ class Core {
 
   // Bind + Execute + Sync for a prepared statement; result according to mode.
   void execute(nb::handle stmt_obj, nb::handle args, int mode) {
+    if (mode < kFetch || mode > kResult) throw nb::value_error("execute: unknown result mode");
     Statement* st = nb::inst_ptr<Statement>(stmt_obj);
     Rollback rb(proto_.out());
     if (!bind(*st, args, rb.mark)) throw nb::python_error();
@@ -285,9 +311,16 @@ class Core {
     if (mode == kFetch || mode == kResult) op.rows = nb::list();
   }
 
-  // One Bind + Execute per argument tuple, one Sync; the result is None (or the first error).
-  // Every row is encoded before anything is queued: a bad row raises and queues nothing.
-  void execute_many(nb::handle stmt_obj, nb::iterable arg_rows) {
+  // One Bind + Execute per argument tuple, one Sync (§55.2.3: the runs are one implicit
+  // transaction, an error skips the rest up to the Sync and rolls them all back). The result is
+  // None (mode kStatus: executemany) or every run's rows in one list (kFetchMany: fetchmany), or
+  // the first error. Every row is encoded before anything is queued: a bad row raises and queues
+  // nothing.
+  void execute_many(nb::handle stmt_obj, nb::iterable arg_rows, int mode = kStatus) {
+    if (mode == kFetchRowEach) return execute_each(stmt_obj, arg_rows);
+    if (mode != kStatus && mode != kFetchMany)
+      throw nb::value_error(
+          "execute_many: mode must be MODE_STATUS, MODE_FETCHMANY or MODE_FETCHROW_EACH");
     Statement* st = nb::inst_ptr<Statement>(stmt_obj);
     Rollback rb(proto_.out());
     size_t n = 0;
@@ -302,7 +335,37 @@ class Core {
     Op& op = commit(OpKind::kExecMany, rb);
     op.refuse = n == 1 ? RefuseCopy::kFailSync : RefuseCopy::kNothing;
     if (st->may_copy_in) set_gate(op);
-    op.mode = kStatus;
+    op.mode = mode == kFetchMany ? kFetch : kStatus;
+    if (mode == kFetchMany) op.rows = nb::list();
+    op.stmt_obj = nb::borrow(stmt_obj);
+    op.stmt = st;
+  }
+
+  // N independent fetchrow queries as one request: Bind + Execute + Sync per argument tuple
+  // (§55.2.3: each Sync ends its query's implicit transaction, so an error in one skips and undoes
+  // nothing of another). One Op, one waiter: it completes at the N-th ReadyForQuery. Its result is
+  // a list of the N outcomes in argument order (the first row as a Record, or None), or, when any
+  // query failed, a tuple of them with the error instance in place of each failed query's row (a
+  // type check tells the caller whether to look). Every tuple is encoded before anything is
+  // queued: a bad one raises and queues nothing. Cancelling it (PgProtocol.cancel_request) can
+  // only interrupt its own queries: requests queued after it are held until all N answered.
+  void execute_each(nb::handle stmt_obj, nb::iterable arg_rows) {
+    Statement* st = nb::inst_ptr<Statement>(stmt_obj);
+    if (st->may_copy_in)  // a Bind after COPY's Sync would end the COPY with a FATAL error
+      throw nb::value_error("fetchrow_each cannot run COPY ... FROM STDIN; use copy_in");
+    Rollback rb(proto_.out());
+    size_t n = 0;
+    for (nb::handle args : arg_rows) {
+      if (!bind(*st, args, rb.mark)) throw nb::python_error();
+      proto_.writer().execute("", 0);
+      proto_.writer().sync();
+      ++n;
+    }
+    if (n == 0) throw nb::value_error("execute_many: MODE_FETCHROW_EACH needs at least one tuple");
+    Op& op = commit(OpKind::kExecEach, rb);
+    op.mode = kFetchRow;  // per query: the first row
+    op.rows = nb::steal(PyList_New(0));
+    op.each_left = n;
     op.stmt_obj = nb::borrow(stmt_obj);
     op.stmt = st;
   }
@@ -435,6 +498,7 @@ class Core {
     Op& op = ops_[index];
     if (op.sent || op.kind == OpKind::kCopyIn || op.kind == OpKind::kStartup) return false;
     op.held.assign("S\0\0\0\4", 5);
+    op.each_left = 1;  // a fetchrow_each batch now waits for that one ReadyForQuery
     if (op.gate) {  // a Sync cannot start a COPY: nothing to hold behind it
       op.gate = false;
       --gates_;
@@ -457,19 +521,29 @@ class Core {
 
   // Feeds received bytes; returns the results of the requests that completed, in request order.
   nb::list feed(nb::bytes data) {
-    proto_.feed(std::string_view(data.c_str(), data.size()));
     nb::list done;
+    feed_each(std::string_view(data.c_str(), data.size()),
+              [&done](nb::object r) { done.append(std::move(r)); });
+    return done;
+  }
+
+  // Feeds received bytes; calls on_result(result) for each request that completed, in order.
+  template <typename F>
+  void feed_each(std::string_view data, F&& on_result) {
+    proto_.feed(data);
+    auto done = [&on_result](nb::object r) { on_result(std::move(r)); };
     for (;;) {
       fa::pg::Event e = proto_.next();
       switch (e.kind) {
-        case EventKind::kNeedMore: return done;
+        case EventKind::kNeedMore: return;
         case EventKind::kProtocolError:
           broken_ = true;
           if (!ops_.empty() && ops_.front().error.is_valid()) {
-            done.append(ops_.front().error);
+            nb::object err = ops_.front().error;
             pop_front();
+            done(std::move(err));
           }
-          return done;
+          return;
         case EventKind::kParameterStatus:
         case EventKind::kBackendKeyData: continue;
         case EventKind::kNotice:
@@ -487,12 +561,13 @@ class Core {
       if (ops_.empty()) {
         broken_ = true;
         unexpected_ = true;
-        return done;
+        return;
       }
       Op& op = ops_.front();
       if (on_event(op, e)) {
-        done.append(result(op));
+        nb::object r = result(op);
         pop_front();
+        done(std::move(r));
       }
     }
   }
@@ -667,7 +742,8 @@ class Core {
   // Applies one event to the front request; returns true when it completed (ReadyForQuery).
   bool on_event(Op& op, const fa::pg::Event& e) {
     switch (e.kind) {
-      case EventKind::kReady: return true;
+      case EventKind::kReady:
+        return op.kind != OpKind::kExecEach || each_answered(op);
       case EventKind::kError:
         if (!op.error.is_valid()) op.error = error_from_body(e.body);
         return false;
@@ -718,6 +794,25 @@ class Core {
         return false;
       default: return false;  // ParseComplete, BindComplete, NoData, EmptyQuery, CopyOutResponse...
     }
+  }
+
+  // A ReadyForQuery of a kExecEach batch: one query answered; its outcome is appended and the
+  // per-query state reset for the next. Returns whether it was the last.
+  bool each_answered(Op& op) {
+    PyObject* outcome = op.error.is_valid() ? op.error.ptr()
+                        : op.have_first     ? op.first.ptr()
+                                            : Py_None;
+    if (PyList_Append(op.rows.ptr(), outcome) < 0) {
+      PyErr_Clear();  // out of memory: the batch fails as a whole
+      set_error(op, "fetchrow_each: cannot store a result");
+      op.each_left = 1;
+    } else if (op.error.is_valid()) {
+      ++op.each_failed;
+      op.error = nb::object();
+    }
+    op.first = nb::object();
+    op.have_first = false;
+    return --op.each_left == 0;
   }
 
   void on_parameter_description(Statement& st, std::string_view body) {
@@ -785,6 +880,13 @@ class Core {
     if (op.error.is_valid()) return op.error;
     switch (op.kind) {
       case OpKind::kPrepare: return op.stmt_obj;
+      case OpKind::kExecEach:
+        if (op.each_failed > 0) {
+          if (PyObject* t = PyList_AsTuple(op.rows.ptr())) return nb::steal(t);
+          PyErr_Clear();  // out of memory
+          return nb::steal(PyObject_CallOneArg(PyExc_MemoryError, nb::str("fetchrow_each").ptr()));
+        }
+        return op.rows;
       case OpKind::kStartup:
       case OpKind::kClose: return nb::none();
       default: break;
@@ -814,6 +916,25 @@ class Core {
 
 }  // namespace
 
+bool is_core(nb::handle core) { return nb::isinstance<Core>(core); }
+
+void core_feed(nb::handle core, std::string_view data, void (*on_result)(void*, nb::object),
+               void* ctx) {
+  nb::inst_ptr<Core>(core)->feed_each(data, [&](nb::object r) { on_result(ctx, std::move(r)); });
+}
+
+std::string& core_out(nb::handle core) { return nb::inst_ptr<Core>(core)->out(); }
+bool is_statement(nb::handle h) { return nb::isinstance<Statement>(h); }
+void core_execute(nb::handle core, nb::handle stmt, nb::handle args, int mode) {
+  nb::inst_ptr<Core>(core)->execute(stmt, args, mode);
+}
+void core_execute_many(nb::handle core, nb::handle stmt, nb::handle arg_rows, int mode) {
+  nb::inst_ptr<Core>(core)->execute_many(stmt, nb::borrow<nb::iterable>(arg_rows), mode);
+}
+bool core_broken(nb::handle core) { return nb::inst_ptr<Core>(core)->broken(); }
+std::string core_error(nb::handle core) { return nb::inst_ptr<Core>(core)->error(); }
+nb::list core_abort(nb::handle core) { return nb::inst_ptr<Core>(core)->abort(); }
+
 void register_core(nb::module_& m) {
   if (!codecs_init()) throw nb::python_error();
   nb::object rec = nb::steal(record_type_init());
@@ -829,21 +950,28 @@ void register_core(nb::module_& m) {
       .def_prop_ro("column_oids", [](Statement& s) { return s.columns.oids; });
 
   nb::class_<Core>(m, "Core", "One connection's protocol state: requests in, FIFO results out.")
-      .def(nb::init<std::string, std::string, std::string, std::vector<std::pair<std::string, std::string>>>(),
+      .def(nb::init<std::string, std::string, std::string,
+                    std::vector<std::pair<std::string, std::string>>>(),
            nb::arg("user"), nb::arg("password"), nb::arg("database"), nb::arg("options"))
       .def("start", &Core::start)
       .def("take_out", &Core::take_out, "Bytes to send (and clears them).")
       .def_prop_ro("has_out", &Core::has_out)
       .def("prepare", &Core::prepare, nb::arg("name"), nb::arg("sql"))
       .def("execute", &Core::execute, nb::arg("stmt"), nb::arg("args"), nb::arg("mode"))
-      .def("execute_many", &Core::execute_many, nb::arg("stmt"), nb::arg("args_iter"))
+      .def("execute_many", &Core::execute_many, nb::arg("stmt"), nb::arg("args_iter"),
+           nb::arg("mode") = static_cast<int>(kStatus),
+           "One Bind/Execute per argument tuple and one Sync; mode MODE_STATUS (result None) or "
+           "MODE_FETCHMANY (every run's rows in one list). MODE_FETCHROW_EACH: a Sync per tuple "
+           "(independent queries), result the N first rows (or None) in a list, or a tuple with "
+           "each failed query's error in place when any failed.")
       .def("simple_query", &Core::simple_query, nb::arg("sql"), nb::arg("mode"))
       .def("copy_out", &Core::copy_out, nb::arg("sql"), nb::arg("sink"))
       .def("copy_in_start", &Core::copy_in_start, nb::arg("sql"), nb::arg("on_ready"))
       .def("copy_data", &Core::copy_data, nb::arg("chunk"))
       .def("copy_end", &Core::copy_end, nb::arg("reason") = nb::none())
       .def_prop_ro("copy_open", &Core::copy_open)
-      .def("encode_copy_records", &Core::encode_copy_records, nb::arg("shape_stmt"), nb::arg("records"))
+      .def("encode_copy_records", &Core::encode_copy_records, nb::arg("shape_stmt"),
+           nb::arg("records"))
       .def("pause_after", &Core::pause_after, nb::arg("index"))
       .def("resume", &Core::resume)
       .def("forget_unsent", &Core::forget_unsent, nb::arg("index"))
@@ -851,7 +979,8 @@ void register_core(nb::module_& m) {
       .def_prop_ro("held", &Core::held)
       .def("close_statement", &Core::close_statement, nb::arg("name"))
       .def("terminate", &Core::terminate)
-      .def("feed", &Core::feed, nb::arg("data"), "Feeds bytes; returns results of completed requests in order.")
+      .def("feed", &Core::feed, nb::arg("data"),
+           "Feeds bytes; returns results of completed requests in order.")
       .def("abort", &Core::abort)
       .def_prop_ro("error", &Core::error)
       .def_prop_ro("pending", &Core::pending)
@@ -862,7 +991,8 @@ void register_core(nb::module_& m) {
       .def_prop_ro("server_params", &Core::server_params)
       .def("set_notify_callback", &Core::set_notify_callback)
       .def("set_notice_callback", &Core::set_notice_callback)
-      .def("set_type_codec", &Core::set_type_codec, nb::arg("oid"), nb::arg("encoder"), nb::arg("decoder"));
+      .def("set_type_codec", &Core::set_type_codec, nb::arg("oid"), nb::arg("encoder"),
+           nb::arg("decoder"));
 
   m.def("set_error_factory", [](nb::object f) { g_error_factory = std::move(f); },
         "Sets callable(fields: dict[str, str]) -> exception used for ErrorResponse.");
@@ -879,6 +1009,8 @@ void register_core(nb::module_& m) {
   m.attr("MODE_FETCHVAL") = static_cast<int>(kFetchVal);
   m.attr("MODE_STATUS") = static_cast<int>(kStatus);
   m.attr("MODE_RESULT") = static_cast<int>(kResult);
+  m.attr("MODE_FETCHMANY") = static_cast<int>(kFetchMany);
+  m.attr("MODE_FETCHROW_EACH") = static_cast<int>(kFetchRowEach);
 }
 
 }  // namespace fa::py::pg

@@ -6,5 +6,7 @@ namespace fa::py {
 void register_pg(nanobind::module_& m) {
   nanobind::module_ pg = m.def_submodule("pg", "PostgreSQL protocol core and binary codecs");
   pg::register_core(pg);
+  pg::register_channel(pg);
+  pg::register_pool(pg);
 }
 }  // namespace fa::py

@@ -8,15 +8,16 @@ namespace fa::py::pg {
 namespace {
 
 struct Record {
-  PyObject_VAR_HEAD
-  PyObject* keys;   // tuple of column names, shared by every row of a result
-  PyObject* index;  // dict name -> int, shared
+  PyObject_VAR_HEAD PyObject* keys;  // tuple of column names, shared by every row of a result
+  PyObject* index;                   // dict name -> int, shared
   PyObject* items[1];
 };
 
 PyTypeObject* g_type = nullptr;
 
-Record* as_rec(PyObject* o) { return reinterpret_cast<Record*>(o); }
+Record* as_rec(PyObject* o) {
+  return reinterpret_cast<Record*>(o);
+}
 
 void rec_dealloc(PyObject* o) {
   Record* r = as_rec(o);
@@ -42,7 +43,9 @@ int rec_clear(PyObject* o) {
   return 0;
 }
 
-Py_ssize_t rec_len(PyObject* o) { return Py_SIZE(o); }
+Py_ssize_t rec_len(PyObject* o) {
+  return Py_SIZE(o);
+}
 
 PyObject* rec_item(PyObject* o, Py_ssize_t i) {
   if (i < 0 || i >= Py_SIZE(o)) {
@@ -82,11 +85,14 @@ PyObject* rec_subscript(PyObject* o, PyObject* key) {
     Py_DECREF(t);
     return res;
   }
-  PyErr_Format(PyExc_TypeError, "Record indices must be str, int or slice, not %.100s", Py_TYPE(key)->tp_name);
+  PyErr_Format(PyExc_TypeError, "Record indices must be str, int or slice, not %.100s",
+               Py_TYPE(key)->tp_name);
   return nullptr;
 }
 
-int rec_contains(PyObject* o, PyObject* key) { return PyDict_Contains(as_rec(o)->index, key); }
+int rec_contains(PyObject* o, PyObject* key) {
+  return PyDict_Contains(as_rec(o)->index, key);
+}
 
 PyObject* values_tuple(PyObject* o) {
   Record* r = as_rec(o);
@@ -107,8 +113,12 @@ PyObject* rec_iter(PyObject* o) {  // iterates values, like asyncpg and tuples
   return it;
 }
 
-PyObject* rec_keys(PyObject* o, PyObject*) { return PyObject_GetIter(as_rec(o)->keys); }
-PyObject* rec_values(PyObject* o, PyObject*) { return rec_iter(o); }
+PyObject* rec_keys(PyObject* o, PyObject*) {
+  return PyObject_GetIter(as_rec(o)->keys);
+}
+PyObject* rec_values(PyObject* o, PyObject*) {
+  return rec_iter(o);
+}
 
 PyObject* rec_items(PyObject* o, PyObject*) {
   Record* r = as_rec(o);
@@ -116,7 +126,10 @@ PyObject* rec_items(PyObject* o, PyObject*) {
   if (!l) return nullptr;
   for (Py_ssize_t i = 0; i < Py_SIZE(o); ++i) {
     PyObject* pair = PyTuple_Pack(2, PyTuple_GET_ITEM(r->keys, i), r->items[i]);
-    if (!pair) { Py_DECREF(l); return nullptr; }
+    if (!pair) {
+      Py_DECREF(l);
+      return nullptr;
+    }
     PyList_SET_ITEM(l, i, pair);
   }
   PyObject* it = PyObject_GetIter(l);
@@ -143,7 +156,11 @@ PyObject* rec_repr(PyObject* o) {
   if (!parts) return nullptr;
   for (Py_ssize_t i = 0; i < Py_SIZE(o); ++i) {
     PyObject* s = PyUnicode_FromFormat("%U=%R", PyTuple_GET_ITEM(r->keys, i), r->items[i]);
-    if (!s || PyList_Append(parts, s) < 0) { Py_XDECREF(s); Py_DECREF(parts); return nullptr; }
+    if (!s || PyList_Append(parts, s) < 0) {
+      Py_XDECREF(s);
+      Py_DECREF(parts);
+      return nullptr;
+    }
     Py_DECREF(s);
   }
   PyObject* sep = PyUnicode_FromString(" ");
@@ -160,7 +177,10 @@ PyObject* rec_richcompare(PyObject* a, PyObject* b, int op) {
   PyObject* ta = values_tuple(a);
   if (!ta) return nullptr;
   PyObject* tb = PyObject_TypeCheck(b, g_type) ? values_tuple(b) : (Py_INCREF(b), b);
-  if (!tb) { Py_DECREF(ta); return nullptr; }
+  if (!tb) {
+    Py_DECREF(ta);
+    return nullptr;
+  }
   PyObject* res = PyObject_RichCompare(ta, tb, op);
   Py_DECREF(ta);
   Py_DECREF(tb);
@@ -198,13 +218,17 @@ PyType_Slot rec_slots[] = {
     {Py_sq_contains, reinterpret_cast<void*>(rec_contains)},
     {Py_mp_length, reinterpret_cast<void*>(rec_len)},
     {Py_mp_subscript, reinterpret_cast<void*>(rec_subscript)},
-    {Py_tp_doc, const_cast<char*>("A result row: r[0], r['name'], r.get('name'), keys(), values(), items().")},
+    {Py_tp_doc,
+     const_cast<char*>("A result row: r[0], r['name'], r.get('name'), keys(), values(), items().")},
     {0, nullptr},
 };
 
 PyType_Spec rec_spec = {
-    "fasterapi._native.pg.Record", static_cast<int>(offsetof(Record, items)), sizeof(PyObject*),
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, rec_slots,
+    "fasterapi._native.pg.Record",
+    static_cast<int>(offsetof(Record, items)),
+    sizeof(PyObject*),
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    rec_slots,
 };
 
 }  // namespace
@@ -215,7 +239,9 @@ PyObject* record_type_init() {
   return reinterpret_cast<PyObject*>(g_type);
 }
 
-PyTypeObject* record_type() { return g_type; }
+PyTypeObject* record_type() {
+  return g_type;
+}
 
 PyObject* record_new(Py_ssize_t n, PyObject* keys, PyObject* index) {
   Record* r = PyObject_GC_NewVar(Record, g_type, n);
@@ -225,11 +251,18 @@ PyObject* record_new(Py_ssize_t n, PyObject* keys, PyObject* index) {
   Py_INCREF(index);
   r->keys = keys;
   r->index = index;
-  PyObject_GC_Track(reinterpret_cast<PyObject*>(r));
+  // Tracked by record_set once it holds a value the collector tracks (a list, a dict, ...):
+  // a Record of ints and strs can be in no cycle (its values are fixed), so like a tuple of
+  // atoms (CPython's _PyTuple_MaybeUntrack) it stays out of the young generation's walks.
   return reinterpret_cast<PyObject*>(r);
 }
 
-void record_set(PyObject* rec, Py_ssize_t i, PyObject* v) { as_rec(rec)->items[i] = v; }
-PyObject* record_get(PyObject* rec, Py_ssize_t i) { return as_rec(rec)->items[i]; }
+void record_set(PyObject* rec, Py_ssize_t i, PyObject* v) {
+  as_rec(rec)->items[i] = v;
+  if (v && PyObject_GC_IsTracked(v) && !PyObject_GC_IsTracked(rec)) PyObject_GC_Track(rec);
+}
+PyObject* record_get(PyObject* rec, Py_ssize_t i) {
+  return as_rec(rec)->items[i];
+}
 
 }  // namespace fa::py::pg

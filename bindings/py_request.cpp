@@ -12,6 +12,7 @@
 #include "http/connection.h"
 #include "http/h1_parser.h"
 #include "http/percent_decode.h"
+#include "http/query_lookup.h"
 #include "tls/tls_info.h"
 
 namespace fa::py {
@@ -269,6 +270,64 @@ PyObject* request_header(PyObject* o, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+// The query string and the wanted name as query_value/query_values answer for them, or false
+// (NotImplemented for the caller) when one is not ASCII: Python decodes such a query as
+// Latin-1 before the escapes (Starlette's QueryParams), which the fallback does exactly.
+bool ascii_query_and_name(PyObject* o, PyObject* arg, std::string_view& query,
+                          std::string_view& name) {
+  if (!PyUnicode_Check(arg)) {
+    PyErr_SetString(PyExc_TypeError, "Request.query_value(s): the name must be a str");
+    return false;
+  }
+  if (!PyUnicode_IS_ASCII(arg)) return false;
+  name = std::string_view(static_cast<const char*>(PyUnicode_DATA(arg)),
+                          static_cast<size_t>(PyUnicode_GET_LENGTH(arg)));
+  query = self_of(o)->d.view(self_of(o)->d.query);
+  return http::is_ascii(query);
+}
+
+// Request.query_value(name): the last value of query parameter `name`, decoded ('+' is a
+// space, %XX escapes as UTF-8 with replacement), as QueryParams(query_string).get(name) gives
+// it, without building the mapping; None when absent.
+PyObject* query_value(PyObject* o, PyObject* arg) {
+  std::string_view query, name;
+  if (!ascii_query_and_name(o, arg, query, name)) {
+    if (PyErr_Occurred()) return nullptr;
+    Py_RETURN_NOTIMPLEMENTED;
+  }
+  std::string_view last;
+  bool found = false;
+  http::for_each_query_value(query, name, [&](std::string_view v) {
+    last = v;
+    found = true;
+  });
+  if (!found) Py_RETURN_NONE;
+  return decode_component(last, true);
+}
+
+// Request.query_values(name): every value of `name` in order, as QueryParams.getlist(name).
+PyObject* query_values(PyObject* o, PyObject* arg) {
+  std::string_view query, name;
+  if (!ascii_query_and_name(o, arg, query, name)) {
+    if (PyErr_Occurred()) return nullptr;
+    Py_RETURN_NOTIMPLEMENTED;
+  }
+  PyObject* list = PyList_New(0);
+  if (!list) return nullptr;
+  bool ok = true;
+  http::for_each_query_value(query, name, [&](std::string_view v) {
+    if (!ok) return;
+    PyObject* s = decode_component(v, true);
+    ok = s && PyList_Append(list, s) == 0;
+    Py_XDECREF(s);
+  });
+  if (!ok) {
+    Py_DECREF(list);
+    return nullptr;
+  }
+  return list;
+}
+
 PyObject* get_body(PyObject* o, void*) { return Py_NewRef(self_of(o)->body); }
 
 PyObject* get_client(PyObject* o, void*) {
@@ -293,6 +352,10 @@ PyObject* get_keep_alive(PyObject* o, void*) { return PyBool_FromLong(self_of(o)
 
 PyObject* get_response_open(PyObject* o, void*) {
   return PyBool_FromLong(self_of(o)->d.handle.alive());
+}
+
+PyObject* get_client_gone(PyObject* o, void*) {
+  return PyBool_FromLong(self_of(o)->d.handle.client_gone());
 }
 
 void run_done_callbacks(PyObject* o) {
@@ -472,6 +535,8 @@ PyGetSetDef request_getset[] = {
      "For a request no route answers with its method: the path's methods ('GET, HEAD'); "
      "else ''.", nullptr},
     {"response_open", get_response_open, nullptr, "True until the response is finished.", nullptr},
+    {"client_gone", get_client_gone, nullptr,
+     "True once the client closed its side of the connection (or it closed).", nullptr},
     {"body_streamed", get_body_streamed, nullptr,
      "True when the body is read with read_body() as it arrives (a streaming route and a body "
      "past 64 KiB or chunked); `body` is empty then.", nullptr},
@@ -481,6 +546,12 @@ PyMethodDef request_methods[] = {
     {"add_done_callback", add_done_callback, METH_O,
      "add_done_callback(fn): call fn() once the response has been queued for the socket (or the "
      "connection dropped)."},
+    {"query_value", query_value, METH_O,
+     "query_value(name): the last value of query parameter name ('+' and %XX decoded), None "
+     "when absent, NotImplemented when the query or name is not ASCII (use query_params)."},
+    {"query_values", query_values, METH_O,
+     "query_values(name): every value of query parameter name, in order (a list); "
+     "NotImplemented when the query or name is not ASCII (use query_params)."},
     {"header", request_header, METH_O,
      "header(name): the first value of that field (name case-insensitive), or None."},
     {"send_early_hints", send_early_hints, METH_VARARGS,

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/event_loop.h"
+#include "core/py_loop.h"
 #include "http/connection.h"  // Peer
 #include "http/server.h"
 #include "json_encode.h"
@@ -97,21 +98,14 @@ bool asks_for_websocket(const http::RequestHead& head) {
   return false;
 }
 
-// The event loop's backend by name; "" is the process default (FASTERAPI_LOOP, else epoll).
-LoopBackend loop_backend(const std::string& name) {
-  if (name.empty()) return default_loop_backend();
-  LoopBackend b;
-  if (!parse_loop_backend(name, &b))
-    throw nb::value_error(("loop must be 'auto', 'epoll' or 'uring', not '" + name + "'").c_str());
-  return b;
-}
-
 class PyServer {
  public:
   PyServer(std::string host, int port, bool reuse_port, int backlog, uint64_t max_body_bytes,
            double keep_alive_timeout, double header_timeout, double body_timeout,
-           double send_timeout, const std::string& loop)
-      : loop_(loop_backend(loop)) {
+           double send_timeout, const std::string& loop, PyLoop* event_loop)
+      : loop_obj_(event_loop ? nb::find(event_loop)
+                             : nb::cast(new PyLoop(loop_backend(loop)), nb::rv_policy::take_ownership)),
+        loop_(nb::cast<PyLoop&>(loop_obj_).loop()) {
     cfg_.host = std::move(host);
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
     cfg_.port = static_cast<uint16_t>(port);
@@ -284,6 +278,7 @@ class PyServer {
     return server_->listen();
   }
   int fileno() const { return loop_.fd(); }
+  nb::object event_loop() const { return loop_obj_; }
   const char* loop_name() const { return loop_backend_name(loop_.backend()); }
   void poll() {
     loop_.run_once(0);
@@ -295,6 +290,7 @@ class PyServer {
   }
   void close() { server_->close(); }
   size_t connections() const { return server_->connections(); }
+  size_t writing() const { return server_->writing(); }
   bool tls() const { return server_->tls(); }
   size_t in_flight() const { return server_->in_flight(); }
 
@@ -315,7 +311,8 @@ class PyServer {
                  http::Response& res, Ref& responder);
   void fail_hard(http::Response& res, const char* where);
 
-  EventLoop loop_;
+  nb::object loop_obj_;  // a Loop (core/py_loop.h), maybe shared: it outlives server_
+  EventLoop& loop_;
   http::ServerConfig cfg_;
   std::unique_ptr<http::Server> server_;
   std::deque<Route> routes_;  // stable addresses: route handlers point into it
@@ -481,11 +478,15 @@ void register_server(nb::module_& m) {
 
   nb::class_<PyServer>(m, "Server", "The HTTP/1.1 engine: listener, connections, routes.")
       .def(nb::init<std::string, int, bool, int, uint64_t, double, double, double, double,
-                    const std::string&>(),
+                    const std::string&, PyLoop*>(),
            nb::arg("host"), nb::arg("port"), nb::kw_only(), nb::arg("reuse_port") = false,
            nb::arg("backlog") = 1024, nb::arg("max_body_bytes") = 16 * 1024 * 1024,
            nb::arg("keep_alive_timeout") = 5.0, nb::arg("header_timeout") = 10.0,
-           nb::arg("body_timeout") = 30.0, nb::arg("send_timeout") = 30.0, nb::arg("loop") = "")
+           nb::arg("body_timeout") = 30.0, nb::arg("send_timeout") = 30.0, nb::arg("loop") = "",
+           nb::arg("event_loop").none() = nb::none(),
+           "loop: the backend of a Loop of its own ('' = FASTERAPI_LOOP, else epoll); "
+           "event_loop: a Loop to run on instead (shared with PostgreSQL connections: "
+           "fasterapi/_loops.py), which `loop` then does not change.")
       .def("set_hooks", &PyServer::set_hooks, nb::arg("request_class"), nb::arg("response_class"),
            nb::arg("render"), nb::arg("spawn"), nb::arg("handle_error"), nb::arg("pending"),
            "Sets the Python callbacks the engine uses; call once before listen(). Per request the "
@@ -534,6 +535,7 @@ void register_server(nb::module_& m) {
       .def_prop_ro("tls", [](const PyServer& s) { return s.tls(); })
       .def("listen", &PyServer::listen, "Binds and listens; returns the bound port.")
       .def("fileno", &PyServer::fileno, "An fd that is readable when poll() has work.")
+      .def_prop_ro("event_loop", &PyServer::event_loop, "The Loop it runs on.")
       .def_prop_ro("loop", &PyServer::loop_name,
                    "The event loop's backend in use: 'epoll' or 'uring'.")
       .def("poll", &PyServer::poll, "Runs ready I/O and due timers without blocking.")
@@ -543,6 +545,8 @@ void register_server(nb::module_& m) {
            "still open after `grace` seconds is closed.")
       .def("close", &PyServer::close, "Closes the listener and all connections now.")
       .def_prop_ro("connections", &PyServer::connections)
+      .def_prop_ro("writing", &PyServer::writing,
+                   "Connections with output not yet handed to the kernel (the drain waits).")
       .def_prop_ro("in_flight", &PyServer::in_flight);
 }
 

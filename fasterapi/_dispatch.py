@@ -46,34 +46,25 @@ def make_spawn(
     handlers are kept in `tasks` (one set per server, so its drain waits for its own)."""
     live = _tasks if tasks is None else tasks
 
-    def suspended(task: asyncio.Task[Any], req: Any, res: Any, responder: Any) -> Any:
-        live.add(task)
-        task.add_done_callback(live.discard)
-        task.add_done_callback(lambda t: _finish(t, req, res, responder, on_error))
-        return PENDING
-
-    return _eager.make_spawn(loop, suspended)
-
-
-def _finish(
-    task: asyncio.Task[Any], req: Any, res: Any, responder: Any, on_error: ErrorHandler
-) -> None:
-    if task.cancelled():
-        if not responder.closed:
-            on_error(asyncio.CancelledError(), req, res, responder)
-        return
-    exc = task.exception()
-    try:
-        if exc is not None:
-            on_error(exc, req, res, responder)
-        else:
-            render(task.result(), req, res, responder)
-    except Exception as err:  # e.g. a value json cannot encode: answer 500 if still possible
+    def finish(result: Any, exc: BaseException | None, req: Any, res: Any, responder: Any) -> None:
+        # exc: what the handler raised after suspending (CancelledError if its Task was
+        # cancelled); else `result` is its return value.
         try:
-            on_error(err, req, res, responder)
-        except Exception:  # the response had already started
-            error_log.exception("response failed", exc_info=err)
-            responder.abort()
+            if exc is None:
+                render(result, req, res, responder)
+            elif isinstance(exc, asyncio.CancelledError):
+                if not responder.closed:
+                    on_error(asyncio.CancelledError(), req, res, responder)
+            else:
+                on_error(exc, req, res, responder)
+        except Exception as err:  # e.g. a value json cannot encode: answer 500 if still possible
+            try:
+                on_error(err, req, res, responder)
+            except Exception:  # the response had already started
+                error_log.exception("response failed", exc_info=err)
+                responder.abort()
+
+    return _eager.make_finishing_spawn(loop, live, finish, PENDING)
 
 
 def _headers(res: Any, extra: tuple[bytes, bytes] | None) -> list[Any]:

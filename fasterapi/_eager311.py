@@ -2,9 +2,10 @@
 
 asyncio.timeout(), TaskGroup and anyio (httpx) need a current task that stays the same object
 for the handler's whole life, from its eager first step (no Task exists yet) to its end (a real
-Task drives it). This module keeps that promise with asyncio's private `_enter_task` and
-`_leave_task` and a stand-in task object; it is imported on 3.11 only, where those internals
-are known. Any task current when a handler starts is swapped out for the step and back."""
+Task drives it). This module keeps that promise with asyncio's private table of current
+tasks (`asyncio.tasks._current_tasks`) and a stand-in task object; it is imported on 3.11
+only, where those internals are known. Any task current when a handler starts is swapped
+out for the step and back."""
 
 from __future__ import annotations
 
@@ -14,12 +15,8 @@ import contextvars
 from collections.abc import Coroutine
 from typing import Any
 
-from fasterapi._eager import OnSuspend, Spawn
+from fasterapi._eager import Finish, Spawn
 
-# asyncio's bookkeeping of the current task (C functions; typed for real Tasks only).
-_enter_task: Any = asyncio.tasks._enter_task  # type: ignore[attr-defined]
-_leave_task: Any = asyncio.tasks._leave_task  # type: ignore[attr-defined]
-_current_task = asyncio.current_task
 _copy_context = contextvars.copy_context
 
 
@@ -77,39 +74,82 @@ class _StandInTask:
 
 
 _NOTHING = object()
+# asyncio's bookkeeping of the current task per loop (typed for real Tasks only).
+_current_tasks: dict[Any, Any] = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
+_CancelledError = asyncio.CancelledError
+_Task = asyncio.Task
+_TASK_NAME = "fasterapi-handler"
 
 
 class _Resume:
     """The coroutine a Task drives for a handler that suspended during its eager step: first
     yields the future the handler is waiting on, then forwards send/throw to the handler,
-    with the stand-in as the current task so the handler sees one task throughout."""
+    with the stand-in as the current task so the handler sees one task throughout.
 
-    __slots__ = ("coro", "first", "loop", "stand_in")
+    Each step is one Python frame (the C Task calls __next__, which is send). The handler's
+    end is answered inside its last step (no done callbacks, no extra loop pass):
+    finish(result, exc, ...) runs with the real Task current again, the Task is
+    dropped from `live`, and the Task ends with None (an exception was handed to `finish`,
+    so asyncio must not also log it as never retrieved) or cancelled."""
+
+    __slots__ = ("args", "coro", "finish", "first", "live", "loop", "stand_in", "task")
+    task: asyncio.Task[Any]
+    live: set[asyncio.Task[Any]]
+    finish: Finish
+    args: tuple[Any, Any, Any]
 
     def __init__(self, coro: Any, first: Any, loop: Any, stand_in: _StandInTask) -> None:
         self.coro, self.first, self.loop, self.stand_in = coro, first, loop, stand_in
 
-    def send(self, value: Any) -> Any:
+    def send(self, value: Any = None) -> Any:
         first = self.first
         if first is not _NOTHING:
             self.first = _NOTHING
-            return first
-        return self._step(self.coro.send, value)
+            if first is not None:
+                return first
+            # A bare yield (asyncio.sleep(0)) asks for one loop pass: the Task's first step
+            # is that pass, so the handler resumes now instead of one pass later.
+        loop = self.loop
+        task = _current_tasks[loop]
+        _current_tasks[loop] = self.stand_in
+        try:
+            out = self.coro.send(value)
+        except BaseException as exc:
+            _current_tasks[loop] = task
+            return self._end(exc)
+        _current_tasks[loop] = task
+        return out
+
+    __next__ = send
 
     def throw(self, *exc: Any) -> Any:
         self.first = _NOTHING
-        return self._step(self.coro.throw, *exc)
-
-    def _step(self, fn: Any, *arg: Any) -> Any:
-        loop, stand_in = self.loop, self.stand_in
-        task = stand_in.task
-        _leave_task(loop, task)
-        _enter_task(loop, stand_in)
+        loop = self.loop
+        task = _current_tasks[loop]
+        _current_tasks[loop] = self.stand_in
         try:
-            return fn(*arg)
-        finally:
-            _leave_task(loop, stand_in)
-            _enter_task(loop, task)
+            out = self.coro.throw(*exc)
+        except BaseException as err:
+            _current_tasks[loop] = task
+            return self._end(err)
+        _current_tasks[loop] = task
+        return out
+
+    def _end(self, exc: BaseException) -> Any:
+        finish = self.finish
+        self.live.discard(self.task)
+        # The Task holds this object as its coroutine until it is freed: dropping our links
+        # to the Task and to the stand-in (which links to the Task) leaves no cycle, so the
+        # request's objects go by reference counting, not by the cyclic collector.
+        del self.task, self.stand_in
+        req, res, responder = self.args
+        if type(exc) is StopIteration:
+            finish(exc.value, None, req, res, responder)
+            raise StopIteration
+        finish(None, exc, req, res, responder)
+        if isinstance(exc, Exception) and not isinstance(exc, _CancelledError):
+            raise StopIteration from None  # answered by finish: the Task ends with None
+        raise exc  # cancelled, or KeyboardInterrupt/SystemExit for the loop to see
 
     def close(self) -> None:
         self.coro.close()
@@ -120,42 +160,51 @@ class _Resume:
     def __iter__(self) -> _Resume:
         return self
 
-    def __next__(self) -> Any:
-        return self.send(None)
-
 
 collections.abc.Coroutine.register(_Resume)
 
 
-def make_spawn(loop: asyncio.AbstractEventLoop | None, suspended: OnSuspend) -> Spawn:
+def make_finishing_spawn(
+    loop: asyncio.AbstractEventLoop | None,
+    live: set[asyncio.Task[Any]],
+    finish: Finish,
+    pending: Any,
+) -> Spawn:
     """spawn(coro, req, res, responder): the coroutine's result if it finished without
-    suspending (its exception is raised), else whatever `suspended` returns for the Task
-    that now drives it."""
+    suspending (its exception is raised), else `pending`; the Task that then drives it is in
+    `live` until it ends, and its end is answered by finish(result, exc, req, res, responder)
+    inside its last step. The one spawn of both the App's handlers and mounted ASGI apps."""
 
     def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
         lp = loop or asyncio.get_running_loop()
         ctx = _copy_context()
         stand_in = _StandInTask()
         stand_in._coro = coro
-        outer = _current_task(lp)
-        if outer is not None:
-            _leave_task(lp, outer)
-        _enter_task(lp, stand_in)
+        outer = _current_tasks.get(lp)
+        _current_tasks[lp] = stand_in
         try:
             fut = ctx.run(coro.send, None)
         except StopIteration as stop:
             return stop.value
         finally:
-            _leave_task(lp, stand_in)
-            if outer is not None:
-                _enter_task(lp, outer)
-        task: asyncio.Task[Any] = lp.create_task(
-            _Resume(coro, fut, lp, stand_in),  # type: ignore[arg-type]
+            if outer is None:
+                del _current_tasks[lp]
+            else:
+                _current_tasks[lp] = outer
+        resume = _Resume(coro, fut, lp, stand_in)
+        resume.finish, resume.live, resume.args = finish, live, (req, res, responder)
+        # Task(), not loop.create_task (a Python-level wrapper in uvloop; the 3.12+ path also
+        # constructs the Task), with a fixed name: 3.11 formats "Task-N" per Task otherwise.
+        task: asyncio.Task[Any] = _Task(
+            resume,  # type: ignore[arg-type]
+            loop=lp,
             context=ctx,
+            name=_TASK_NAME,
         )
-        stand_in.task = task
+        resume.task = stand_in.task = task
+        live.add(task)
         if stand_in._cancels:
             task.cancel()
-        return suspended(task, req, res, responder)
+        return pending
 
     return spawn

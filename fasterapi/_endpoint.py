@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from fasterapi import _model_json
 from fasterapi import dependencies as _dependencies
-from fasterapi._jsonio import JSONBody, json_dumps
+from fasterapi._jsonio import JSONBody, json_dumps, json_dumps_plan
 from fasterapi.dependencies import (
     SolveState,
     finish_function_scope,
@@ -108,6 +109,16 @@ def _field_set(fields: Any) -> Any:
     return set(fields) if isinstance(fields, list | tuple) else fields
 
 
+def _filters(dump_options: dict[str, Any]) -> bool:
+    """True when the response_model_* options may drop fields (anything but by_alias; an
+    empty include set drops every field)."""
+    return any(
+        v is not None if k in ("include", "exclude") else bool(v)
+        for k, v in dump_options.items()
+        if k != "by_alias"
+    )
+
+
 _STREAMS = {
     collections.abc.AsyncIterable, collections.abc.AsyncIterator, collections.abc.AsyncGenerator,
     collections.abc.Iterable, collections.abc.Iterator, collections.abc.Generator,
@@ -130,8 +141,7 @@ def json_lines(route: Route) -> Callable[[Any], StreamingResponse] | None:
     def encode(item: Any) -> bytes:
         if adapter is None:  # as FastAPI: json.dumps of jsonable_encoder (", " and ": ")
             return json.dumps(jsonable_encoder(item)).encode() + b"\n"
-        item = adapter.dump_python(adapter.validate_python(item, from_attributes=True),
-                                   mode="json")
+        item = adapter.dump_python(adapter.validate_python(item, from_attributes=True), mode="json")
         return json_dumps(item) + b"\n"
 
     def stream(iterator: Any) -> StreamingResponse:
@@ -142,8 +152,9 @@ def json_lines(route: Route) -> Callable[[Any], StreamingResponse] | None:
                     yield encode(item)
 
             return StreamingResponse(lines(), media_type="application/jsonl")
-        return StreamingResponse((encode(item) for item in iterator),
-                                 media_type="application/jsonl")
+        return StreamingResponse(
+            (encode(item) for item in iterator), media_type="application/jsonl"
+        )
 
     return stream
 
@@ -195,6 +206,11 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
     # no response class set on the route or its routers, the validated value is serialized
     # straight to JSON bytes by pydantic (TypeAdapter.dump_json), no Python dict in between.
     dump_json = adapter is not None and response_class is None and streamed is None
+    # Where pydantic would hand the value back unchanged, the same bytes in one C++ pass
+    # (fasterapi/_model_json.py); None (per route or per value) means pydantic's path.
+    plan = None
+    if dump_json and adapter is not None and not _filters(dump_options):
+        plan = _model_json.plan(adapter, by_alias=bool(route.response_model_by_alias))
 
     def finish(result: Any, res: Any) -> Any:
         if isinstance(result, Response):
@@ -202,6 +218,10 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
         if streamed is not None:
             return streamed(result)
         if adapter is not None:
+            if plan is not None:
+                body = json_dumps_plan(result, plan)
+                if body is not None:
+                    return JSONBody(body)
             try:
                 value = adapter.validate_python(result, from_attributes=True)
             except ValidationError as e:
@@ -220,6 +240,25 @@ def _wrap(route: Route) -> tuple[Endpoint, bool]:
 
     needs_finish = adapter is not None or response_class is not None or streamed is not None
     function_scoped = dep.function_scoped  # Depends(scope="function") generators inside
+    if not dep.fields and not route.threadpool and (dep.kind == "coro" or not dep.needs_async):
+        # Nothing to solve (no parameters, no dependencies): no SolveState, no try.
+        if dep.kind == "coro":
+
+            async def bare_async_endpoint(req: Any, res: Any) -> Any:
+                if status is not None:
+                    res.status_code = status
+                result = await call()
+                return finish(result, res) if needs_finish else result
+
+            return bare_async_endpoint, True
+
+        def bare_endpoint(req: Any, res: Any) -> Any:
+            if status is not None:
+                res.status_code = status
+            result = call()
+            return finish(result, res) if needs_finish else result
+
+        return bare_endpoint, False
     if not dep.needs_async and not route.threadpool:
 
         def endpoint(req: Any, res: Any) -> Any:

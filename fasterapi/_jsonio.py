@@ -11,10 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from fasterapi._native import json_dumps as _native_dumps
+from fasterapi._native import json_dumps_plan as _native_dumps_plan
 from fasterapi._native import json_loads as _native_loads
 
 json_dumps: Callable[[Any], bytes] = _native_dumps
 json_loads: Callable[[bytes | str], Any] = _native_loads
+# json_dumps_plan(obj, plan) -> bytes | None: a response model's JSON (fasterapi/_model_json.py)
+json_dumps_plan: Callable[[Any, Any], bytes | None] = _native_dumps_plan
 
 
 class JSONBody(bytes):

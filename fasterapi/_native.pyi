@@ -3,7 +3,7 @@
 The HTTP server, JSON and futures parts; the PostgreSQL part is the submodule `pg`
 (fasterapi/pg/_native_pg.py wraps it with types)."""
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
 # -- HTTP server ------------------------------------------------------------------------
@@ -49,10 +49,19 @@ class Request:
     @property
     def response_open(self) -> bool:
         """True until the response is finished."""
+    @property
+    def client_gone(self) -> bool:
+        """True once the client closed its side of the connection (or it closed)."""
     def add_done_callback(self, fn: Callable[[], Any], /) -> None:
         """Call fn() once the response has been queued for the socket (or the peer left)."""
     def header(self, name: str, /) -> str | None:
         """The first value of field `name` (case-insensitive), OWS trimmed, or None."""
+    def query_value(self, name: str, /) -> Any:
+        """The last value of query parameter `name` ('+' and %XX decoded), None when absent,
+        NotImplemented when the query or the name is not ASCII (read query_params then)."""
+    def query_values(self, name: str, /) -> Any:
+        """Every value of query parameter `name`, in order (list[str]); NotImplemented when the
+        query or the name is not ASCII (read query_params then)."""
     def send_early_hints(self, *links: str) -> bool:
         """103 Early Hints (RFC 8297), one Link field per value, before the response. False
         when none can go (the response started, an HTTP/1.0 client)."""
@@ -97,8 +106,26 @@ class Responder:
     def open(self) -> bool:
         """True until the response is finished."""
 
+class Loop:
+    """An EventLoop embedded in asyncio (its fd registered with add_reader), shared by the Server
+    and the PostgreSQL connections of one asyncio loop (fasterapi/_loops.py)."""
+
+    def __init__(self, backend: str = "") -> None: ...
+    def fileno(self) -> int: ...
+    def poll(self) -> None: ...
+    def next_timer_ms(self) -> int: ...
+    @property
+    def requested(self) -> str:
+        """The backend asked for, resolved: 'epoll', 'uring' or 'auto'."""
+    @property
+    def backend(self) -> str:
+        """The backend in use: 'epoll' or 'uring'."""
+
+def loop_backend_name(name: str) -> str:
+    """The backend `name` asks for ('' -> FASTERAPI_LOOP, else 'epoll'); ValueError if unknown."""
+
 class Server:
-    """The HTTP/1.1 engine: listener, connections, routes, on its own fd."""
+    """The HTTP/1.1 engine: listener, connections, routes, on a Loop (its own, or event_loop)."""
 
     def __init__(
         self,
@@ -113,10 +140,14 @@ class Server:
         body_timeout: float = 30.0,
         send_timeout: float = 30.0,
         loop: str = "",
+        event_loop: Loop | None = None,
     ) -> None: ...
     @property
     def loop(self) -> str:
         """The event loop's backend in use: 'epoll' or 'uring'."""
+    @property
+    def event_loop(self) -> Loop:
+        """The Loop it runs on."""
     def set_hooks(
         self,
         request_class: type[Request],
@@ -206,6 +237,8 @@ class Server:
     @property
     def connections(self) -> int: ...
     @property
+    def writing(self) -> int: ...
+    @property
     def in_flight(self) -> int: ...
 
 # -- WebSocket (bindings/ws) ----------------------------------------------------------------
@@ -294,7 +327,9 @@ def negotiate_encoding(accept_encoding: str, offered: list[str]) -> str: ...
 # -- JSON (json component) ------------------------------------------------------------------
 
 def json_dumps(obj: Any, /) -> bytes: ...
+def json_dumps_plan(obj: Any, plan: Any, /) -> bytes | None: ...
 def json_loads(data: bytes | str, /) -> Any: ...
+def html_render_rows(template: str, rows: Iterable[Sequence[Any]], /) -> bytes: ...
 
 pg: Any  # the PostgreSQL protocol core (bindings/pg_*.cpp)
 
@@ -446,6 +481,8 @@ class McpServer:
         path: str = "/mcp",
         allowed_origins: list[str] = ...,
         allowed_hosts: list[str] = ...,
+        session_idle_timeout: float = 1800.0,
+        max_sessions: int = 10000,
     ) -> int: ...
     def mount(
         self,
@@ -453,7 +490,10 @@ class McpServer:
         path: str,
         allowed_origins: list[str] = ...,
         allowed_hosts: list[str] = ...,
+        session_idle_timeout: float = 1800.0,
+        max_sessions: int = 10000,
     ) -> None: ...
+    def sessions(self) -> int: ...
     def exchange(
         self, method: str, headers: list[tuple[str, str]], body: bytes, sink: Any
     ) -> None: ...
@@ -523,12 +563,24 @@ class McpClient:
         on_closed: Callable[[str], None] | None,
     ) -> None: ...
     def start(self, future: Any) -> None: ...
-    def request(self, method: str, params: str, name: str, timeout: float, future: Any) -> int: ...
+    def request(
+        self,
+        method: str,
+        params: str,
+        name: str,
+        timeout: float,
+        future: Any,
+        param_headers: list[tuple[str, str]] = ...,
+    ) -> int: ...
     def cancel(self, id: int, reason: str) -> None: ...
     def notify(self, method: str, params: str) -> None: ...
     def respond(self, id: str, result: str) -> None: ...
     def respond_error(self, id: str, code: int, message: str) -> None: ...
     def set_era(self, modern: bool, version: str) -> None: ...
+    def set_headers(self, headers: str) -> None: ...
+    def set_dpop(self, key: McpDpopKey | None, access_token: str) -> None: ...
+    @property
+    def dpop_nonce(self) -> str: ...
     def listen(self) -> None: ...
     def shutdown(self, future: Any) -> None: ...
     def close(self) -> None: ...
@@ -547,6 +599,18 @@ class McpClient:
     def listening(self) -> bool: ...
     @property
     def alive(self) -> bool: ...
+
+class McpDpopKey:
+    """A DPoP key pair (ES256, P-256) and its proofs (src/mcp/auth/dpop.h)."""
+
+    def __init__(self) -> None: ...
+    @property
+    def jwk(self) -> str: ...
+    @property
+    def thumbprint(self) -> str: ...
+    def proof(
+        self, htm: str, htu: str, access_token: str = "", nonce: str = "", now: int = -1
+    ) -> str: ...
 
 # bindings/multipart/multipart_module.cpp
 def parse_multipart(
@@ -600,10 +664,19 @@ class McpProxy:
         path: str = "/mcp",
         allowed_origins: list[str] = ...,
         allowed_hosts: list[str] = ...,
+        session_idle_timeout: float = 1800.0,
+        max_sessions: int = 10000,
     ) -> int: ...
     def mount(
-        self, host: str, path: str, allowed_origins: list[str] = ..., allowed_hosts: list[str] = ...
+        self,
+        host: str,
+        path: str,
+        allowed_origins: list[str] = ...,
+        allowed_hosts: list[str] = ...,
+        session_idle_timeout: float = 1800.0,
+        max_sessions: int = 10000,
     ) -> None: ...
+    def sessions(self) -> int: ...
     def exchange(
         self, method: str, headers: list[tuple[str, str]], body: bytes, sink: Any, peer: str
     ) -> None: ...

@@ -64,6 +64,8 @@ class Dependant:
     cache_key: Any = None  # call, or (call, scopes) when scopes were required (FastAPI's key)
     scope: str | None = None  # Depends(scope=...): "function" exits before the response
     function_scoped: bool = False  # this or a sub-dependency is a "function"-scoped generator
+    # (name, getter) of each parameter when none is a sub-dependency: the solvers' short loop
+    leaves: tuple[tuple[str, Callable[[SolveState], Any]], ...] | None = None
 
     def all_fields(self) -> list[Field]:
         """Every leaf field of this plan and its sub-dependencies (for OpenAPI), in FastAPI's
@@ -202,6 +204,8 @@ def compile_dependant(
             f.get = _scopes_getter(scopes)
         elif f.dependant is None:
             f.get = _getter(f, dep.embed_body)
+    if all(f.dependant is None for f in fields):
+        dep.leaves = tuple((f.name, f.get) for f in fields)
     return dep
 
 
@@ -385,7 +389,8 @@ def _validate(f: Field, raw: Any, loc: tuple[Any, ...], st: SolveState) -> Any:
     if f.fast_bool and type(raw) is str and (word := _BOOL_WORDS.get(raw)) is not None:
         return word
     try:
-        return f.adapter.validate_python(raw)
+        # What TypeAdapter.validate_python(raw) runs, without its Python frame and keywords.
+        return f.adapter.validator.validate_python(raw)
     except ValidationError as e:
         st.errors.extend(_sanitize(err, loc) for err in e.errors(include_url=False))
         return None
@@ -407,7 +412,9 @@ def _body(st: SolveState) -> Any:
             raw = st.req.__dict__.get(CUSTOM_BODY, raw)
         if not raw:
             st.body = _MISSING_V
-        elif not _json_content(st.req):
+        elif (ctype := st.req.header("content-type")) != "application/json" and not (
+            _json_content(ctype, st.req)
+        ):
             st.body = raw  # validated as it is: a model refuses bytes (model_attributes_type)
         else:
             try:
@@ -434,11 +441,11 @@ CUSTOM_BODY = "_fa_custom_body"
 custom_bodies_in_use = False
 
 
-def _json_content(req: Any) -> bool:
-    """Whether the body is to be parsed as JSON, as FastAPI decides: a Content-Type of
+def _json_content(value: str | None, req: Any) -> bool:
+    """Whether the body is to be parsed as JSON, as FastAPI decides from the request's
+    Content-Type `value` (req.header(), a scan of the stored head: no header list built):
     application/json or application/*+json (RFC 6839 §3.1); no Content-Type at all only when
     the app was made with strict_content_type=False."""
-    value = req.header("content-type")  # a scan of the stored head (no header list built)
     if value is None:
         return not getattr(req.app, "strict_content_type", True)
     mime = value.partition(";")[0].strip().lower()
@@ -531,11 +538,52 @@ def _getter(f: Field, embed: bool) -> Callable[[SolveState], Any]:
 
         return get_path
     if src == "query" and not f.is_list:
-
+        # The engine's request finds the one name in the raw query string (the last value,
+        # decoded as QueryParams does) without building the mapping of every pair.
         def get_query(st: SolveState) -> Any:
-            return _validate(f, st.req.query_params.get(key, _MISSING_V), loc, st)
+            req = st.req
+            try:
+                raw = req.query_value(key)
+            except AttributeError:  # a WebSocket's parameters: no engine request
+                raw = NotImplemented
+            if raw is None:
+                raw = _MISSING_V
+            elif raw is NotImplemented:  # a query or a name that is not ASCII
+                raw = req.query_params.get(key, _MISSING_V)
+            return _validate(f, raw, loc, st)
 
         return get_query
+    if src == "query":
+
+        def get_query_list(st: SolveState) -> Any:
+            req = st.req
+            try:
+                raw = req.query_values(key)
+            except AttributeError:
+                raw = NotImplemented
+            if raw is NotImplemented:
+                raw = req.query_params.getlist(key)
+            return _validate(f, raw or _MISSING_V, loc, st)
+
+        return get_query_list
+    if src == "body" and not embed:
+        body_loc = ("body",)
+
+        def get_body(st: SolveState) -> Any:
+            data = _body(st)
+            if type(data) is dict and f.adapter is not None:  # a JSON object: validate it
+                try:
+                    return f.adapter.validator.validate_python(data)  # as _validate
+                except ValidationError as e:
+                    st.errors.extend(
+                        _sanitize(err, body_loc) for err in e.errors(include_url=False)
+                    )
+                    return None
+            if data is _INVALID or type(data) is bytes:
+                return param_value(f, st, embed)  # see there
+            return _validate(f, data, body_loc, st)
+
+        return get_body
     return lambda st: param_value(f, st, embed)
 
 
@@ -721,6 +769,10 @@ def _throw(gen: Any, exc: BaseException) -> BaseException:
 def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
     """Keyword arguments for dep.call (no awaiting: only sync dependencies)."""
     kwargs: dict[str, Any] = {}
+    if dep.leaves is not None:  # no sub-dependencies: one getter per parameter
+        for name, get in dep.leaves:
+            kwargs[name] = get(st)
+        return kwargs
     for f in dep.fields:
         sub = f.dependant
         if sub is None:
@@ -748,6 +800,10 @@ def solve_sync(dep: Dependant, st: SolveState) -> dict[str, Any]:
 async def solve_async(dep: Dependant, st: SolveState) -> dict[str, Any]:
     """Keyword arguments for dep.call, awaiting async dependencies."""
     kwargs: dict[str, Any] = {}
+    if dep.leaves is not None:  # nothing to await: see solve_sync
+        for name, get in dep.leaves:
+            kwargs[name] = get(st)
+        return kwargs
     for f in dep.fields:
         sub = f.dependant
         if sub is None:

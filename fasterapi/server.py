@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fasterapi import _engine
+from fasterapi._loops import native_loop
 
 if TYPE_CHECKING:
     from fasterapi.app import App
@@ -105,6 +106,9 @@ async def serve(
     `ready(port)` is called once requests are being accepted."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
+    # The engine runs on this asyncio loop's native Loop, already registered with it as a reader
+    # (fasterapi/_loops.py): PostgreSQL connections opened here (the lifespan's pool) share it.
+    backend = config.loop or app.loop or ""  # "": FASTERAPI_LOOP, else epoll
     server = _engine.Server(
         config.host,
         config.port,
@@ -113,7 +117,7 @@ async def serve(
         max_body_bytes=config.max_body_bytes,
         keep_alive_timeout=config.timeout_keep_alive,
         send_timeout=config.timeout_send,
-        loop=config.loop or app.loop or "",  # "": FASTERAPI_LOOP, else epoll
+        event_loop=native_loop(loop, backend),
     )
     handlers = app.install(server, access_log=config.access_log, config=config)
     if config.ssl_certfile:
@@ -126,11 +130,11 @@ async def serve(
             handshake_timeout=config.timeout_ssl_handshake,
             sni=sni_entries(config.ssl_sni_certs),
         )
-    port = server.listen()
     signals: list[signal.Signals] = []
     async with app.lifespan_context():
-        fd = server.fileno()
-        loop.add_reader(fd, server.poll)
+        # Listening after startup (as uvicorn): the loop is polled during startup (for its
+        # PostgreSQL connections) and must not accept requests before the app is ready.
+        port = server.listen()
         timer = _Ticker(loop, server)
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -156,8 +160,7 @@ async def serve(
                 loop.remove_signal_handler(sig)
             await _drain(server, handlers, config.timeout_graceful_shutdown)
             timer.cancel()
-            loop.remove_reader(fd)
-            server.close()
+            server.close()  # the Loop stays registered: the lifespan's connections still use it
 
 
 def _reload_tls(server: Any) -> None:
@@ -170,11 +173,14 @@ def _reload_tls(server: Any) -> None:
 
 
 async def _drain(server: Any, handlers: set[asyncio.Task[Any]], deadline_s: float) -> None:
-    """Stop accepting; let in-flight requests finish until `deadline_s` has passed."""
+    """Stop accepting; let in-flight requests finish and their queued output be written (a
+    finished response may still be queued for a slow reader) until `deadline_s` has passed."""
     server.shutdown(deadline_s)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + deadline_s
-    while (server.in_flight or handlers) and loop.time() < deadline:
+    # `writing`: connections whose queued output is not all written yet (a slow reader of a
+    # large response): close() would cut it. Ones that wrote everything are not waited for.
+    while (server.in_flight or handlers or server.writing) and loop.time() < deadline:
         await asyncio.sleep(0.05)  # 50 ms: drain check interval, not a busy loop
     if server.in_flight:
         log.warning(

@@ -7,7 +7,9 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
@@ -21,6 +23,7 @@
 
 #include "core/event_loop.h"
 #include "json_decode.h"
+#include "mcp/auth/dpop.h"
 #include "mcp/client/http_response.h"
 #include "mcp/client/http_upstream.h"
 #include "mcp/client/stdio_upstream.h"
@@ -202,9 +205,17 @@ class McpClient {
 
   // Sends a request whose params object is `params` (JSON text, verbatim); afut gets
   // (True, result) or (False, (code, message, data, local)). timeout_s < 0: none. Returns its id.
+  // `param_headers`: (x-mcp-header name, value as text) pairs sent as Mcp-Param-* headers
+  // (2026-07-28 HTTP; ignored on stdio and in the 2025-11-25 era).
   uint64_t request(const std::string& method, const std::string& params, const std::string& name,
-                   double timeout_s, nb::object afut) {
+                   double timeout_s, nb::object afut,
+                   std::vector<std::pair<std::string, std::string>> param_headers) {
+    std::vector<cl::ParamHeader> mirrored;
+    mirrored.reserve(param_headers.size());
+    for (auto& [header, value] : param_headers)
+      mirrored.push_back(cl::ParamHeader{std::move(header), std::move(value)});
     cl::Request r{method, {}, {}, name, params};
+    r.param_headers = mirrored;
     r.timeout = timeout_s < 0 ? std::chrono::milliseconds(0)
                               : std::chrono::milliseconds(
                                     std::max<int64_t>(1, static_cast<int64_t>(timeout_s * 1000)));
@@ -264,6 +275,21 @@ class McpClient {
     http_->set_headers(headers);
   }
   bool listening() const { return http_ && http_->listening(); }
+  // DPoP (RFC 9449): every request from now on carries a fresh proof from `key` bound to
+  // `access_token` (the Authorization header, set_headers, says `DPoP <token>`); None: no proofs.
+  void set_dpop(std::shared_ptr<fa::mcp::auth::DpopKey> key, std::string access_token) {
+    if (!http_) throw std::runtime_error("McpClient: set_dpop needs an HTTP upstream");
+    if (!key) return http_->set_dpop({});
+    http_->set_dpop([key, token = std::move(access_token)](
+                        std::string_view htm, std::string_view htu, std::string_view nonce) {
+      try {
+        return key->proof(htm, htu, token, nonce);
+      } catch (const std::exception&) {
+        return std::string();  // sent without a proof: the server says why
+      }
+    });
+  }
+  std::string dpop_nonce() const { return http_ ? http_->dpop_nonce() : std::string(); }
   bool alive() const { return up_ && up_->alive(); }
 
  private:
@@ -320,7 +346,8 @@ void register_mcp_client(nb::module_& m) {
            nb::arg("on_closed").none())
       .def("start", &McpClient::start, nb::arg("future"))
       .def("request", &McpClient::request, nb::arg("method"), nb::arg("params"), nb::arg("name"),
-           nb::arg("timeout"), nb::arg("future"))
+           nb::arg("timeout"), nb::arg("future"),
+           nb::arg("param_headers") = std::vector<std::pair<std::string, std::string>>{})
       .def("cancel", &McpClient::cancel, nb::arg("id"), nb::arg("reason"))
       .def("notify", &McpClient::notify, nb::arg("method"), nb::arg("params"))
       .def("respond", &McpClient::respond, nb::arg("id"), nb::arg("result"))
@@ -328,6 +355,8 @@ void register_mcp_client(nb::module_& m) {
            nb::arg("message"))
       .def("set_era", &McpClient::set_era, nb::arg("modern"), nb::arg("version"))
       .def("set_headers", &McpClient::set_headers, nb::arg("headers"))
+      .def("set_dpop", &McpClient::set_dpop, nb::arg("key").none(), nb::arg("access_token"))
+      .def_prop_ro("dpop_nonce", &McpClient::dpop_nonce)
       .def("listen", &McpClient::listen)
       .def("shutdown", &McpClient::shutdown, nb::arg("future"))
       .def("close", &McpClient::close)
@@ -357,6 +386,14 @@ void register_mcp_client(nb::module_& m) {
       .def("feed", &PySseParser::feed, nb::arg("data"))
       .def_prop_ro("last_event_id", &PySseParser::last_event_id)
       .def_prop_ro("retry_ms", &PySseParser::retry_ms);
+  using fa::mcp::auth::DpopKey;
+  nb::class_<DpopKey>(m, "McpDpopKey",
+                      "A DPoP key pair (ES256, P-256) and its proofs (src/mcp/auth/dpop.h)")
+      .def(nb::new_([] { return DpopKey::generate(); }))
+      .def_prop_ro("jwk", &DpopKey::jwk)
+      .def_prop_ro("thumbprint", &DpopKey::thumbprint)
+      .def("proof", &DpopKey::proof, nb::arg("htm"), nb::arg("htu"), nb::arg("access_token") = "",
+           nb::arg("nonce") = "", nb::arg("now") = -1);
 }
 
 }  // namespace fa::py

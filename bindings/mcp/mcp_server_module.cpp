@@ -4,20 +4,25 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "auth_binding.h"
 #include "core/event_loop.h"
 #include "json_decode.h"
 #include "json_encode.h"
 #include "mcp/http_transport.h"
 #include "mcp/server_core.h"
 #include "mcp/stdio_transport.h"
-#include "auth_binding.h"
 #include "py_reply.h"
 #include "registry.h"
+#include "sink_responder.h"
 
 namespace nb = nanobind;
 
@@ -57,8 +62,9 @@ class PyApplication final : public mcp::Application {
       Py_INCREF(value);
       ok = false;
     }
-    PyObject* r = PyObject_CallFunction(on_response.ptr(), "KOO", static_cast<unsigned long long>(number),
-                                        ok ? Py_True : Py_False, value);
+    PyObject* r =
+        PyObject_CallFunction(on_response.ptr(), "KOO", static_cast<unsigned long long>(number),
+                              ok ? Py_True : Py_False, value);
     Py_DECREF(value);
     if (!r) PyErr_WriteUnraisable(on_response.ptr());
     Py_XDECREF(r);
@@ -77,21 +83,29 @@ class PyApplication final : public mcp::Application {
 void PyApplication::call(const mcp::Call& call, mcp::Reply reply) {
   const Runner* runner = nullptr;
   switch (call.kind) {
-    case mcp::CallKind::kTool: runner = &tools[static_cast<size_t>(call.index)]; break;
-    case mcp::CallKind::kPrompt: runner = &prompts[static_cast<size_t>(call.index)]; break;
+    case mcp::CallKind::kTool:
+      runner = &tools[static_cast<size_t>(call.index)];
+      break;
+    case mcp::CallKind::kPrompt:
+      runner = &prompts[static_cast<size_t>(call.index)];
+      break;
     case mcp::CallKind::kResource:
       runner = call.index >= 0 ? &resources[static_cast<size_t>(call.index)] : &resource_fallback;
       break;
-    case mcp::CallKind::kCompletion: runner = &completion; break;
+    case mcp::CallKind::kCompletion:
+      runner = &completion;
+      break;
   }
   if (!runner->fn.is_valid()) {
-    reply.error(call.kind == mcp::CallKind::kResource ? mcp::kResourceNotFound : mcp::kMethodNotFound,
-                call.kind == mcp::CallKind::kResource ? "Resource not found" : "Method not found");
+    reply.error(
+        call.kind == mcp::CallKind::kResource ? mcp::kResourceNotFound : mcp::kMethodNotFound,
+        call.kind == mcp::CallKind::kResource ? "Resource not found" : "Method not found");
     return;
   }
   PyObject* first;
   if (call.kind == mcp::CallKind::kResource) {
-    first = PyUnicode_FromStringAndSize(call.name.data(), static_cast<Py_ssize_t>(call.name.size()));
+    first =
+        PyUnicode_FromStringAndSize(call.name.data(), static_cast<Py_ssize_t>(call.name.size()));
   } else {
     std::string_view text = call.kind == mcp::CallKind::kCompletion ? call.params : call.arguments;
     first = text.empty() ? PyDict_New() : json_decode(text);
@@ -151,46 +165,11 @@ void PyApplication::fail(mcp::Reply& reply) {
   reply.error(code, message, data);
 }
 
-// The Python side of a mounted exchange: sink.send(status, content_type, headers, body),
-// sink.start(status, content_type, headers), sink.write(chunk), sink.end(); headers are
-// preformatted "Name: value\r\n" lines. Errors in the sink are reported, not raised.
-class PyResponder final : public mcp::HttpResponder {
- public:
-  explicit PyResponder(nb::object sink) : sink_(std::move(sink)) {}
-  void send(int status, std::string_view ctype, std::string_view headers, std::string_view body) override {
-    call("send", [&] { sink_.attr("send")(status, nb::str(ctype.data(), ctype.size()),
-                                          nb::str(headers.data(), headers.size()), nb::bytes(body.data(), body.size())); });
-    ended_ = true;
-  }
-  void start(int status, std::string_view ctype, std::string_view headers) override {
-    call("start", [&] { sink_.attr("start")(status, nb::str(ctype.data(), ctype.size()), nb::str(headers.data(), headers.size())); });
-  }
-  void write(std::string_view chunk) override {
-    call("write", [&] { sink_.attr("write")(nb::bytes(chunk.data(), chunk.size())); });
-  }
-  void end() override {
-    call("end", [&] { sink_.attr("end")(); });
-    ended_ = true;
-  }
-  bool alive() const override { return !ended_; }
-
- private:
-  template <typename F>
-  void call(const char*, F&& fn) {
-    try {
-      fn();
-    } catch (nb::python_error& e) {
-      e.discard_as_unraisable("fasterapi MCP mounted exchange");
-    }
-  }
-  nb::object sink_;
-  bool ended_ = false;
-};
-
 class McpServer {
  public:
   McpServer(std::string name, std::string version, std::string title, std::string instructions)
-      : core_(app_, mcp::ServerInfo{std::move(name), std::move(version), std::move(title), std::move(instructions)}) {}
+      : core_(app_, mcp::ServerInfo{std::move(name), std::move(version), std::move(title),
+                                    std::move(instructions)}) {}
   ~McpServer() { close(); }
 
   int add_tool(const std::string& name, nb::handle descriptor, nb::object fn, bool wants_reply) {
@@ -203,13 +182,17 @@ class McpServer {
     put(app_.resources, i, Runner{std::move(fn), wants_reply});
     return i;
   }
-  void add_resource_template(nb::handle descriptor) { core_.add_resource_template(encode_or_throw(descriptor)); }
+  void add_resource_template(nb::handle descriptor) {
+    core_.add_resource_template(encode_or_throw(descriptor));
+  }
   int add_prompt(const std::string& name, nb::handle descriptor, nb::object fn, bool wants_reply) {
     int i = core_.add_prompt(name, encode_or_throw(descriptor));
     put(app_.prompts, i, Runner{std::move(fn), wants_reply});
     return i;
   }
-  void set_resource_fallback(nb::object fn) { app_.resource_fallback = Runner{std::move(fn), true}; }
+  void set_resource_fallback(nb::object fn) {
+    app_.resource_fallback = Runner{std::move(fn), true};
+  }
   void set_completion(nb::object fn) {
     app_.completion = Runner{std::move(fn), true};
     core_.set_completions(true);
@@ -229,7 +212,9 @@ class McpServer {
       throw nb::value_error("what must be 'tools', 'prompts' or 'resources'");
     return core_.notify_list_changed(what);
   }
-  size_t notify_resource_updated(const std::string& uri) { return core_.notify_resource_updated(uri); }
+  size_t notify_resource_updated(const std::string& uri) {
+    return core_.notify_resource_updated(uri);
+  }
   void set_tool_headers(const std::string& name, nb::list pairs) {
     std::vector<mcp::ParamHeader> params;
     for (auto item : pairs) {
@@ -259,8 +244,9 @@ class McpServer {
   }
 
   // Bearer authorization for the HTTP transports started after this call.
-  void set_auth(nb::handle verifier, const std::string& metadata_json, const std::string& metadata_url,
-                const std::string& metadata_path, const std::string& scope) {
+  void set_auth(nb::handle verifier, const std::string& metadata_json,
+                const std::string& metadata_url, const std::string& metadata_path,
+                const std::string& scope) {
     auto a = std::make_shared<mcp::HttpAuth>();
     a->verifier = jwt_verifier_of(verifier);
     a->metadata_json = metadata_json;
@@ -270,8 +256,9 @@ class McpServer {
     auth_ = std::move(a);
   }
 
-  int start_http(const std::string& host, int port, const std::string& path, nb::list allowed_origins,
-                 nb::list allowed_hosts) {
+  int start_http(const std::string& host, int port, const std::string& path,
+                 nb::list allowed_origins, nb::list allowed_hosts, double session_idle_timeout,
+                 size_t max_sessions) {
     if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
     mcp::HttpOptions opts;
@@ -281,12 +268,14 @@ class McpServer {
     opts.auth = auth_;
     for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
     for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
+    set_session_limits(opts, session_idle_timeout, max_sessions);
     http_ = std::make_unique<mcp::HttpTransport>(loop_, core_, std::move(opts));
     return http_->listen();
   }
 
   // Serves Streamable HTTP exchanges handed over by exchange() (an App's routes).
-  void mount(const std::string& host, const std::string& path, nb::list allowed_origins, nb::list allowed_hosts) {
+  void mount(const std::string& host, const std::string& path, nb::list allowed_origins,
+             nb::list allowed_hosts, double session_idle_timeout, size_t max_sessions) {
     if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
     mcp::HttpOptions opts;
     opts.host = host;
@@ -294,6 +283,7 @@ class McpServer {
     opts.auth = auth_;
     for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
     for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
+    set_session_limits(opts, session_idle_timeout, max_sessions);
     http_ = std::make_unique<mcp::HttpTransport>(core_, std::move(opts));
   }
 
@@ -312,8 +302,11 @@ class McpServer {
                                   if (k == name) return v;
                                 return {};
                               }};
-    http_->serve(view, std::make_shared<PyResponder>(std::move(sink)));
+    http_->serve(view, bind_sink(std::move(sink)));
   }
+
+  // Live Streamable HTTP sessions (0 when not serving HTTP).
+  size_t sessions() const { return http_ ? http_->sessions() : 0; }
 
   int fileno() const { return loop_.fd(); }
   void poll() {
@@ -327,6 +320,13 @@ class McpServer {
   }
 
  private:
+  // session_idle_timeout in seconds (<= 0: never); max_sessions 0: no limit.
+  static void set_session_limits(mcp::HttpOptions& opts, double idle_s, size_t max_sessions) {
+    if (!std::isfinite(idle_s)) throw nb::value_error("session_idle_timeout must be finite");
+    opts.session_idle_timeout = std::chrono::milliseconds(
+        idle_s > 0 ? std::max<int64_t>(1, std::llround(idle_s * 1000)) : 0);
+    opts.max_sessions = max_sessions;
+  }
   static void put(std::vector<Runner>& v, int i, Runner r) {
     if (static_cast<size_t>(i) >= v.size()) v.resize(static_cast<size_t>(i) + 1);
     v[static_cast<size_t>(i)] = std::move(r);
@@ -345,11 +345,12 @@ class McpServer {
 
 void register_mcp(nb::module_& m) {
   register_mcp_reply(m);
-  nb::class_<McpServer>(m, "McpServer", "The MCP server core (revision 2025-11-25) and its transports.")
+  nb::class_<McpServer>(m, "McpServer",
+                        "The MCP server core (revision 2025-11-25) and its transports.")
       .def(nb::init<std::string, std::string, std::string, std::string>(), nb::arg("name"),
            nb::arg("version"), nb::arg("title") = "", nb::arg("instructions") = "")
-      .def("add_tool", &McpServer::add_tool, nb::arg("name"), nb::arg("descriptor"), nb::arg("runner"),
-           nb::arg("wants_reply"),
+      .def("add_tool", &McpServer::add_tool, nb::arg("name"), nb::arg("descriptor"),
+           nb::arg("runner"), nb::arg("wants_reply"),
            "Registers a tool: its Tool descriptor (encoded once) and runner(arguments[, reply]), "
            "which returns the CallToolResult object or the pending sentinel.")
       .def("add_resource", &McpServer::add_resource, nb::arg("uri"), nb::arg("descriptor"),
@@ -384,11 +385,15 @@ void register_mcp(nb::module_& m) {
            nb::arg("on_closed"), "Serves newline-delimited JSON-RPC on the fds.")
       .def("start_http", &McpServer::start_http, nb::arg("host"), nb::arg("port"),
            nb::arg("path") = "/mcp", nb::arg("allowed_origins") = nb::list(),
-           nb::arg("allowed_hosts") = nb::list(),
-           "Serves Streamable HTTP at path; returns the bound port.")
+           nb::arg("allowed_hosts") = nb::list(), nb::arg("session_idle_timeout") = 1800.0,
+           nb::arg("max_sessions") = 10000,
+           "Serves Streamable HTTP at path; returns the bound port. Sessions idle for "
+           "session_idle_timeout seconds end (<= 0: never); max_sessions 0: no limit.")
       .def("mount", &McpServer::mount, nb::arg("host"), nb::arg("path"),
            nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list(),
+           nb::arg("session_idle_timeout") = 1800.0, nb::arg("max_sessions") = 10000,
            "Serves Streamable HTTP through exchange() calls (an App's routes).")
+      .def("sessions", &McpServer::sessions, "Live Streamable HTTP sessions.")
       .def("exchange", &McpServer::exchange, nb::arg("method"), nb::arg("headers"), nb::arg("body"),
            nb::arg("sink"),
            "Handles one mounted HTTP exchange; the answer goes to sink.send or "

@@ -5,7 +5,10 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "mcp/http_transport.h"
 #include "mcp/proxy/proxy_core.h"
 #include "mcp/stdio_transport.h"
+#include "sink_responder.h"
 
 namespace nb = nanobind;
 namespace cl = fa::mcp::client;
@@ -45,47 +49,6 @@ std::string too_many(Duration wait, std::string& headers) {
                     R"({"retryAfterMs":)" + std::to_string(ms) + "}");
   return body;
 }
-
-// A mounted exchange's answer, handed to the Python sink (same protocol as McpServer's).
-class SinkResponder final : public mcp::HttpResponder {
- public:
-  explicit SinkResponder(nb::object sink) : sink_(std::move(sink)) {}
-  void send(int status, std::string_view ctype, std::string_view headers,
-            std::string_view body) override {
-    guard([&] {
-      sink_.attr("send")(status, nb::str(ctype.data(), ctype.size()),
-                         nb::str(headers.data(), headers.size()),
-                         nb::bytes(body.data(), body.size()));
-    });
-    ended_ = true;
-  }
-  void start(int status, std::string_view ctype, std::string_view headers) override {
-    guard([&] {
-      sink_.attr("start")(status, nb::str(ctype.data(), ctype.size()),
-                          nb::str(headers.data(), headers.size()));
-    });
-  }
-  void write(std::string_view chunk) override {
-    guard([&] { sink_.attr("write")(nb::bytes(chunk.data(), chunk.size())); });
-  }
-  void end() override {
-    guard([&] { sink_.attr("end")(); });
-    ended_ = true;
-  }
-  bool alive() const override { return !ended_; }
-
- private:
-  template <typename F>
-  void guard(F&& fn) {
-    try {
-      fn();
-    } catch (nb::python_error& e) {
-      e.discard_as_unraisable("fasterapi MCP proxy mounted exchange");
-    }
-  }
-  nb::object sink_;
-  bool ended_ = false;
-};
 
 class McpProxy {
  public:
@@ -154,10 +117,10 @@ class McpProxy {
   // Streamable HTTP on our own listener: the rate limit is checked per client (Mcp-Session-Id,
   // else the peer address) before the MCP transport sees the request.
   int start_http(const std::string& host, int port, const std::string& path, nb::list origins,
-                 nb::list hosts) {
+                 nb::list hosts, double session_idle_timeout, size_t max_sessions) {
     if (stdio_ || http_) throw std::runtime_error("McpProxy: already serving");
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
-    http_ = std::make_unique<mcp::HttpTransport>(core_, http_options(host, path, origins, hosts));
+    serve_with(http_options(host, path, origins, hosts, session_idle_timeout, max_sessions));
     http::ServerConfig cfg;
     cfg.host = host;
     cfg.port = static_cast<uint16_t>(port);
@@ -181,10 +144,14 @@ class McpProxy {
     return server_->listen();
   }
 
-  void mount(const std::string& host, const std::string& path, nb::list origins, nb::list hosts) {
+  void mount(const std::string& host, const std::string& path, nb::list origins, nb::list hosts,
+             double session_idle_timeout, size_t max_sessions) {
     if (stdio_ || http_) throw std::runtime_error("McpProxy: already serving");
-    http_ = std::make_unique<mcp::HttpTransport>(core_, http_options(host, path, origins, hosts));
+    serve_with(http_options(host, path, origins, hosts, session_idle_timeout, max_sessions));
   }
+
+  // Live Streamable HTTP sessions (0 when not serving HTTP).
+  size_t sessions() const { return http_ ? http_->sessions() : 0; }
 
   // One mounted exchange (an App's route); `peer` keys the rate limit when no session is named.
   void exchange(const std::string& method, nb::list headers, nb::bytes body, nb::object sink,
@@ -200,7 +167,7 @@ class McpProxy {
         if (k == name) return v;
       return {};
     };
-    auto res = std::make_shared<SinkResponder>(std::move(sink));
+    auto res = bind_sink(sink);
     std::string_view key = header("mcp-session-id");
     if (key.empty()) key = peer;
     Duration wait;
@@ -254,14 +221,30 @@ class McpProxy {
     o.capabilities = R"({"sampling":{},"elicitation":{"form":{}},"roots":{}})";
     return o;
   }
+  // session_idle_timeout in seconds (<= 0: never); max_sessions 0: no limit.
   static mcp::HttpOptions http_options(const std::string& host, const std::string& path,
-                                       nb::list origins, nb::list hosts) {
+                                       nb::list origins, nb::list hosts, double idle_s,
+                                       size_t max_sessions) {
+    if (!std::isfinite(idle_s)) throw nb::value_error("session_idle_timeout must be finite");
     mcp::HttpOptions o;
     o.host = host;
     o.path = path;
     for (auto x : origins) o.allowed_origins.push_back(nb::cast<std::string>(x));
     for (auto x : hosts) o.allowed_hosts.push_back(nb::cast<std::string>(x));
+    o.session_idle_timeout = std::chrono::milliseconds(
+        idle_s > 0 ? std::max<int64_t>(1, std::llround(idle_s * 1000)) : 0);
+    o.max_sessions = max_sessions;
     return o;
+  }
+
+  // The transport listens on nothing of its own (start_http's listener puts the rate limit in
+  // front of it; mounted, an App's routes hand it exchanges) but runs its timers on our loop:
+  // calls whose client hung up are cancelled upstream (basic/utilities/cancellation.mdx), and
+  // sessions idle past the timeout end as DELETE ends them (transports.mdx "Session
+  // Management"), even with no further request.
+  void serve_with(mcp::HttpOptions opts) {
+    http_ = std::make_unique<mcp::HttpTransport>(loop_, core_, std::move(opts),
+                                                 mcp::HttpTransport::Listener::kNone);
   }
 
   EventLoop loop_;
@@ -291,9 +274,15 @@ void register_mcp_proxy(nb::module_& m) {
            nb::arg("on_closed"))
       .def("start_http", &McpProxy::start_http, nb::arg("host"), nb::arg("port"),
            nb::arg("path") = "/mcp", nb::arg("allowed_origins") = nb::list(),
-           nb::arg("allowed_hosts") = nb::list())
+           nb::arg("allowed_hosts") = nb::list(), nb::arg("session_idle_timeout") = 1800.0,
+           nb::arg("max_sessions") = 10000,
+           "Serves Streamable HTTP at path; returns the bound port. Sessions idle for "
+           "session_idle_timeout seconds end (<= 0: never); max_sessions 0: no limit.")
       .def("mount", &McpProxy::mount, nb::arg("host"), nb::arg("path"),
-           nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list())
+           nb::arg("allowed_origins") = nb::list(), nb::arg("allowed_hosts") = nb::list(),
+           nb::arg("session_idle_timeout") = 1800.0, nb::arg("max_sessions") = 10000,
+           "Serves Streamable HTTP through exchange() calls (an App's routes).")
+      .def("sessions", &McpProxy::sessions, "Live Streamable HTTP sessions.")
       .def("exchange", &McpProxy::exchange, nb::arg("method"), nb::arg("headers"), nb::arg("body"),
            nb::arg("sink"), nb::arg("peer"))
       .def("run", &McpProxy::run, "Runs the loop here until stop() or a signal handler raises.")

@@ -40,6 +40,7 @@ class Exchange:
         "body",
         "chunks",
         "complete",
+        "error",
         "failed",
         "gone",
         "head",
@@ -62,6 +63,7 @@ class Exchange:
         self.gone = False  # the client left or the response ended
         self.streaming = False
         self.failed = False
+        self.error: BaseException | None = None  # what the app raised after suspending
         self._body_sent = False
         self._disconnect: asyncio.Future[None] | None = None
 
@@ -104,11 +106,11 @@ class Exchange:
             if self.status:
                 raise RuntimeError("ASGI: http.response.start sent twice")
             self.status = int(message["status"])
-            self.headers = [
-                (bytes(k).lower(), bytes(v))
-                for k, v in message.get("headers", ())
-                if bytes(k).lower() not in _FRAMING
-            ]
+            headers = self.headers
+            for k, v in message.get("headers", ()):
+                name = k.lower() if type(k) is bytes else bytes(k).lower()
+                if name not in _FRAMING:
+                    headers.append((name, v if type(v) is bytes else bytes(v)))
             return
         if kind == "http.response.push":
             # ASGI "HTTP/2 Server Push" extension (offered on h2 streams only): the promised
@@ -126,7 +128,9 @@ class Exchange:
             raise RuntimeError("ASGI: http.response.body before http.response.start")
         if self.complete:
             raise RuntimeError("ASGI: http.response.body after the last body message")
-        chunk = bytes(message.get("body", b""))
+        chunk = message.get("body", b"")
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk)
         more = bool(message.get("more_body", False))
         if not self.streaming:
             if chunk:

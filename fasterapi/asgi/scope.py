@@ -16,11 +16,11 @@ def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[s
     headers are byte pairs with lowercased names (spec: "header names should be
     lowercased"), built by the engine. `state` is a shallow copy of the lifespan state (spec:
     "Lifespan State")."""
-    host, port = req.client
+    version = req.http_version
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": ASGI_VERSION,
-        "http_version": req.http_version,
+        "http_version": version,
         "method": req.method,
         "scheme": req.scheme,
         "path": req.path,
@@ -28,17 +28,17 @@ def http_scope(req: Any, root_path: str, state: dict[str, Any] | None) -> dict[s
         "root_path": root_path,
         "query_string": req.query_string,
         "headers": req.asgi_headers,  # built in C++ (bindings/py_request.cpp)
-        "client": (host, port),
+        "client": req.client,  # a new (host, port) tuple per access
         "server": None,
     }
-    extensions: dict[str, Any] = {}
     tls = req.tls_extension  # the ASGI TLS extension, over TLS only
-    if tls is not None:
-        extensions["tls"] = tls
-    if req.http_version == "2":
-        # ASGI "HTTP/2 Server Push" extension: Starlette's send_push_promise looks for it.
-        extensions["http.response.push"] = {}
-    if extensions:
+    if tls is not None or version == "2":
+        extensions: dict[str, Any] = {}
+        if tls is not None:
+            extensions["tls"] = tls
+        if version == "2":
+            # ASGI "HTTP/2 Server Push" extension: Starlette's send_push_promise looks for it.
+            extensions["http.response.push"] = {}
         scope["extensions"] = extensions
     if state is not None:
         scope["state"] = state.copy()

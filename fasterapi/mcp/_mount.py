@@ -20,14 +20,27 @@ def _headers(lines: str) -> dict[str, str]:
     return out
 
 
-class _Sink:
-    """Receives one exchange's answer from the native transport."""
+#: How often (seconds) a pending mounted exchange asks the App's engine whether its client left:
+#: the own listener's sweep ticks once a second too.
+HANG_UP_POLL = 0.5
 
-    def __init__(self) -> None:
+
+class _Sink:
+    """Receives one exchange's answer from the native transport. The native exchange() gives
+    it hang_up(): called once the App's engine reports the client gone (`req.client_gone`,
+    polled while the answer is pending or the stream idle), it cancels the pending call as a
+    hang-up on our own listener does (the engine tells a handler nothing by itself)."""
+
+    hang_up: Callable[[], None]
+
+    def __init__(self, req: Any = None) -> None:
+        self.req = req
         self.head: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.ended = False
 
     def send(self, status: int, content_type: str, headers: str, body: bytes) -> None:
+        self.ended = True
         if not self.head.done():
             self.head.set_result(
                 Response(body, status, _headers(headers), media_type=content_type or None)
@@ -44,18 +57,50 @@ class _Sink:
         self.chunks.put_nowait(chunk)
 
     def end(self) -> None:
+        self.ended = True
         self.chunks.put_nowait(None)
 
+    def _gone(self) -> bool:
+        return self.req is not None and bool(self.req.client_gone)
+
+    async def answer(self) -> Response:
+        """The exchange's Response, once the transport decided it. While it is pending the
+        client is watched: if it leaves, the call is cancelled and an empty 499 goes nowhere."""
+        while not self.head.done():
+            await asyncio.wait((self.head,), timeout=HANG_UP_POLL)
+            if not self.head.done() and self._gone():
+                self.hang_up()
+                return Response(b"", 499)
+        return self.head.result()
+
     async def _stream(self) -> AsyncIterator[bytes]:
-        while (chunk := await self.chunks.get()) is not None:
-            yield chunk
+        try:
+            while True:
+                if self.chunks.empty() and self.req is not None:
+                    waiter = asyncio.ensure_future(self.chunks.get())
+                    while not waiter.done():
+                        await asyncio.wait((waiter,), timeout=HANG_UP_POLL)
+                        if not waiter.done() and self._gone():
+                            waiter.cancel()
+                            return
+                    chunk = waiter.result()
+                else:
+                    chunk = await self.chunks.get()
+                if chunk is None:
+                    return
+                yield chunk
+        finally:
+            # Left before the end (the client gone, or the engine stopped reading us): the
+            # stream's call is cancelled, a GET stream closed for the session.
+            if not self.ended:
+                self.hang_up()
 
 
 def make_endpoint(native: Any) -> Callable[[Any, Any], Coroutine[Any, Any, Response]]:
     async def mcp_endpoint(req: Any, res: Any) -> Response:
-        sink = _Sink()
+        sink = _Sink(req)
         native.exchange(req.method, req.header_list, req.body, sink)
-        return await sink.head
+        return await sink.answer()
 
     return mcp_endpoint
 

@@ -4,10 +4,26 @@ process, as for the HTTP engine), its timers are ticked, and the serve coroutine
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
+
+#: Streamable HTTP sessions idle this long (seconds) are ended, as in the official SDK.
+DEFAULT_SESSION_IDLE_TIMEOUT = 1800.0
+#: Live sessions at most; a further initialize gets 503, as in the official SDK.
+DEFAULT_MAX_SESSIONS = 10_000
+
+
+def session_limits(idle_timeout: float | None, max_sessions: int | None) -> tuple[float, int]:
+    """The native transport's (idle seconds, max sessions), 0 meaning none; the official SDK's
+    checks: a timeout is a positive finite number of seconds, a limit a positive count."""
+    if idle_timeout is not None and not (math.isfinite(idle_timeout) and idle_timeout > 0):
+        raise ValueError("session_idle_timeout must be a positive, finite number of seconds")
+    if max_sessions is not None and (isinstance(max_sessions, bool) or max_sessions <= 0):
+        raise ValueError("max_sessions must be a positive number of sessions or None")
+    return (float(idle_timeout or 0.0), int(max_sessions or 0))
 
 
 class _Driver:
@@ -66,9 +82,11 @@ async def serve_http(
     allowed_hosts: list[str],
     ready: Callable[[int], None] | None = None,
     on_exit: Callable[[], None] | None = None,
+    limits: tuple[float, int] = (DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS),
 ) -> None:
-    """Serves Streamable HTTP at http://host:port/path until cancelled."""
-    bound = native.start_http(host, port, path, allowed_origins, allowed_hosts)
+    """Serves Streamable HTTP at http://host:port/path until cancelled; `limits` as
+    session_limits() returns them."""
+    bound = native.start_http(host, port, path, allowed_origins, allowed_hosts, *limits)
     driver = _Driver(native)
     print(f"fasterapi MCP server on http://{host}:{bound}{path}", file=sys.stderr, flush=True)
     if ready is not None:

@@ -23,6 +23,7 @@ import contextlib
 import inspect
 import itertools
 import json
+import logging
 import os
 import re
 import sys
@@ -31,7 +32,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from fasterapi import _native
+from fasterapi.mcp import client_headers
 from fasterapi.mcp.errors import McpError
+
+log = logging.getLogger("fasterapi.mcp.client")
 
 LATEST_PROTOCOL_VERSION = "2025-11-25"
 MODERN_PROTOCOL_VERSION = "2026-07-28"
@@ -41,7 +45,10 @@ SUPPORTED_PROTOCOL_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-1
 CONNECTION_CLOSED = -32000
 REQUEST_TIMEOUT = -32001
 METHOD_NOT_FOUND = -32601
+HEADER_MISMATCH = -32020
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+# InputRequiredResult rounds one call may take (the official SDKs' default).
+DEFAULT_MAX_INPUT_ROUNDS = 10
 
 _META_VERSION = "io.modelcontextprotocol/protocolVersion"
 _META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
@@ -74,6 +81,18 @@ class MCPError(McpError):
 
     def __repr__(self) -> str:
         return f"MCPError({self.code!r}, {self.message!r}, {self.data!r})"
+
+
+class InputRequiredRoundsExceededError(RuntimeError):
+    """The server kept answering InputRequiredResult past `max_input_rounds` (the official
+    SDK's name for it)."""
+
+    def __init__(self, method: str, max_rounds: int) -> None:
+        super().__init__(
+            f"{method}: the server asked for input more than {max_rounds} times "
+            "(MCPClient(max_input_rounds=...))"
+        )
+        self.max_rounds = max_rounds
 
 
 async def _call(cb: Callback, *args: Any) -> Any:
@@ -186,6 +205,13 @@ class _HttpTransport(_Transport):
         native.open_http(
             self.url, self.headers, self.max_connections, capabilities, self.verify, self.cafile
         )
+        self.bind_dpop(native)
+
+    def bind_dpop(self, native: Any) -> None:
+        """A DPoP-bound token (client_auth): the C++ upstream proves possession of its key on
+        every request (RFC 9449 §7)."""
+        bound = getattr(self.auth, "bound", None)
+        native.set_dpop(*(bound if bound is not None else (None, "")))
 
 
 class _Driver:
@@ -283,9 +309,12 @@ class MCPClient:
         sampling_callback: Callback | None = None,
         elicitation_callback: Callback | None = None,
         roots: Sequence[Mapping[str, Any]] | None = None,
+        max_input_rounds: int = DEFAULT_MAX_INPUT_ROUNDS,
     ) -> None:
         if protocol not in ("legacy", "auto", "modern"):
             raise ValueError("protocol must be 'legacy', 'auto' or 'modern'")
+        if max_input_rounds < 0:
+            raise ValueError("max_input_rounds must be 0 or more")
         self._t = transport
         self._native: Any = None  # _native.McpClient while connected
         self._driver: _Driver | None = None
@@ -298,6 +327,11 @@ class MCPClient:
         self.sampling_callback = sampling_callback
         self.elicitation_callback = elicitation_callback
         self.roots = list(roots) if roots is not None else None
+        self.max_input_rounds = max_input_rounds
+        # 2026-07-28 tools (SEP-2243): each listed tool's x-mcp-header annotations, and the
+        # tools left out of tools/list for invalid ones (name -> why).
+        self._header_maps: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.rejected_tools: dict[str, str] = {}
         self._tokens = itertools.count(1)  # progress tokens
         self._progress: dict[Any, Callback] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -455,6 +489,7 @@ class MCPClient:
         `notifications/initialized`. `'auto'`: probe `server/discover` at 2026-07-28 first and
         fall back to `initialize` when the server does not answer it. `'modern'`: discover
         only. Returns the InitializeResult (or DiscoverResult)."""
+        probe: MCPError | None = None
         if self.protocol in ("auto", "modern"):
             try:
                 return await self.discover()
@@ -463,17 +498,23 @@ class MCPClient:
                     e.code == CONNECTION_CLOSED and self._closed_reason
                 ):
                     raise
-        result = await self.request(
-            "initialize",
-            {
-                "protocolVersion": LATEST_PROTOCOL_VERSION,
-                "capabilities": self._capabilities(),
-                "clientInfo": self.client_info,
-            },
-        )
+                probe = e
+        try:
+            result = await self.request(
+                "initialize",
+                {
+                    "protocolVersion": LATEST_PROTOCOL_VERSION,
+                    "capabilities": self._capabilities(),
+                    "clientInfo": self.client_info,
+                },
+            )
+        except MCPError as e:
+            raise e from probe  # why server/discover did not do either
         version = result.get("protocolVersion")
         if version not in SUPPORTED_PROTOCOL_VERSIONS:
-            raise MCPError(-32602, f"the server chose an unsupported protocol version {version!r}")
+            raise MCPError(
+                -32602, f"the server chose an unsupported protocol version {version!r}"
+            ) from probe
         self.initialize_result = result
         self.protocol_version = version
         self._native.set_era(False, version)
@@ -490,9 +531,12 @@ class MCPClient:
             _META_CLIENT_CAPS: self._capabilities(),
         }
         self._native.set_era(True, MODERN_PROTOCOL_VERSION)  # headers of the probe
+        # A server of either era answers at once (a result, -32601 or -32022); the wait only
+        # bounds one that says nothing: 10 s, or read_timeout when that is longer.
+        wait = max(10.0, self.read_timeout or 0.0)
         try:
             try:
-                result = await self.request("server/discover", {"_meta": stamp}, timeout=10)
+                result = await self.request("server/discover", {"_meta": stamp}, timeout=wait)
             except MCPError as e:
                 # -32022 names the versions the server speaks; retry once if ours is among them
                 # (a first refusal can come from a proxy or a server that wanted the header).
@@ -501,7 +545,7 @@ class MCPClient:
                     supported or []
                 ):
                     raise
-                result = await self.request("server/discover", {"_meta": stamp}, timeout=10)
+                result = await self.request("server/discover", {"_meta": stamp}, timeout=wait)
         except MCPError:
             self._native.set_era(False, "")
             raise
@@ -531,11 +575,22 @@ class MCPClient:
         or cancellation the server is told with `notifications/cancelled`. With `auth=`, a 401
         or 403 insufficient_scope re-authorizes and retries, at most `auth.max_step_up` times
         (basic/authorization.mdx "Scope Challenge Handling")."""
+        return await self._send(method, params, timeout, progress_callback, ())
+
+    async def _send(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        timeout: float | None,
+        progress_callback: Callback | None,
+        headers: Sequence[tuple[str, str]],
+    ) -> Any:
+        """request(), with the Mcp-Param-* headers of a tools/call (`headers`)."""
         auth = self._t.auth if isinstance(self._t, _HttpTransport) else None
         tries = 0
         while True:
             try:
-                return await self._request_once(method, params, timeout, progress_callback)
+                return await self._request_once(method, params, timeout, progress_callback, headers)
             except MCPError as e:
                 m = _CHALLENGE.match(e.message) if auth is not None else None
                 if m is None or auth is None or tries >= auth.max_step_up:
@@ -556,6 +611,7 @@ class MCPClient:
         t.headers = t.base_headers + (f"Authorization: {value}\r\n" if value else "")
         if self._native is not None:
             self._native.set_headers(t.headers)
+            t.bind_dpop(self._native)
 
     async def _request_once(
         self,
@@ -563,6 +619,7 @@ class MCPClient:
         params: Mapping[str, Any] | None,
         timeout: float | None,
         progress_callback: Callback | None,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> Any:
         if self._closed_reason is not None or self._native is None:
             reason = self._closed_reason or "not connected"
@@ -586,7 +643,11 @@ class MCPClient:
         if timeout is None:
             timeout = self.read_timeout
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        rid = self._native.request(method, body, name, -1.0 if timeout is None else timeout, fut)
+        wait = -1.0 if timeout is None else timeout
+        if headers:
+            rid = self._native.request(method, body, name, wait, fut, list(headers))
+        else:
+            rid = self._native.request(method, body, name, wait, fut)
         if self._driver is not None:
             self._driver.arm()  # the request's timeout timer
         try:
@@ -656,16 +717,35 @@ class MCPClient:
         elif method.endswith("/list_changed") and self.list_changed_callback is not None:
             await _call(self.list_changed_callback, method)
 
+    def _handler(self, method: str) -> Callable[[dict[str, Any]], Any] | None:
+        """What answers a server request `method` (2025-11-25: sent on its own; 2026-07-28: an
+        InputRequiredResult's inputRequests), or None when this client does not offer it."""
+
+        async def roots(params: dict[str, Any]) -> Any:
+            return {"roots": self.roots}
+
+        async def sampling(params: dict[str, Any]) -> Any:
+            return await _call(self.sampling_callback, params)  # type: ignore[arg-type]
+
+        async def elicitation(params: dict[str, Any]) -> Any:
+            cb = self.elicitation_callback
+            return _with_defaults(await _call(cb, params), params)  # type: ignore[arg-type]
+
+        if method == "roots/list" and self.roots is not None:
+            return roots
+        if method == "sampling/createMessage" and self.sampling_callback is not None:
+            return sampling
+        if method == "elicitation/create" and self.elicitation_callback is not None:
+            return elicitation
+        return None
+
     async def _server_request(self, rid: str, method: str, params: dict[str, Any]) -> None:
         try:
+            handler = self._handler(method)
             if method == "ping":
                 result: Any = {}
-            elif method == "roots/list" and self.roots is not None:
-                result = {"roots": self.roots}
-            elif method == "sampling/createMessage" and self.sampling_callback is not None:
-                result = await _call(self.sampling_callback, params)
-            elif method == "elicitation/create" and self.elicitation_callback is not None:
-                result = _with_defaults(await _call(self.elicitation_callback, params), params)
+            elif handler is not None:
+                result = await handler(params)
             else:
                 return self._respond_error(rid, METHOD_NOT_FOUND, "Method not found")
         except MCPError as e:
@@ -678,6 +758,116 @@ class MCPClient:
     def _respond_error(self, rid: str, code: int, message: str) -> None:
         if self._native is not None and self._closed_reason is None:
             self._native.respond_error(rid, code, message)
+
+    # -- 2026-07-28 multi round-trip requests (basic/patterns/mrtr.mdx, SEP-2322) ---------------
+
+    async def _with_input(
+        self, method: str, params: dict[str, Any], send: Callable[[dict[str, Any]], Any]
+    ) -> Any:
+        """Sends `params` with `send` (tools/call, prompts/get, resources/read) and answers the
+        server's InputRequiredResult rounds: every inputRequest through this client's callbacks
+        (elicitation_callback, sampling_callback, roots), concurrently, then the request again,
+        under a new id, with `inputResponses` and the `requestState` echoed byte for byte (none
+        when the server sent none), at most `max_input_rounds` times. A round with only a
+        requestState is retried after a short back-off (50 ms doubling to 250 ms), as the
+        official SDKs do. Only this request's retry carries its answers and state."""
+        result = await send(params)
+        rounds = 0
+        delay = 0.05
+        while (
+            self.max_input_rounds > 0
+            and isinstance(result, dict)
+            and result.get("resultType") == "input_required"
+        ):
+            if rounds >= self.max_input_rounds:
+                raise InputRequiredRoundsExceededError(method, self.max_input_rounds)
+            rounds += 1
+            retry = dict(params)
+            asks = result.get("inputRequests")
+            if isinstance(asks, dict) and asks:
+                retry["inputResponses"] = await self._fulfil(asks)
+                delay = 0.05
+            else:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.25)
+            state = result.get("requestState")
+            if isinstance(state, str):
+                retry["requestState"] = state
+            result = await send(retry)
+        return result
+
+    async def _fulfil(self, asks: dict[str, Any]) -> dict[str, Any]:
+        """inputResponses for an InputRequiredResult's inputRequests (key -> the callback's
+        result). A request this client has no callback for fails the call with MCPError
+        -32601; a callback that raises fails it with its exception (the others are
+        cancelled)."""
+
+        async def one(key: str, ask: Any) -> tuple[str, Any]:
+            method = ask.get("method") if isinstance(ask, dict) else None
+            handler = self._handler(method) if isinstance(method, str) else None
+            if handler is None:
+                raise MCPError(
+                    METHOD_NOT_FOUND,
+                    f"the server asked for input {key!r} with {method!r}, which this client "
+                    "does not offer (no callback for it)",
+                )
+            params = ask.get("params")
+            return key, await handler(params if isinstance(params, dict) else {})
+
+        tasks = [asyncio.ensure_future(one(k, a)) for k, a in asks.items()]
+        try:
+            return dict(await asyncio.gather(*tasks))
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    # -- 2026-07-28 x-mcp-header (SEP-2243) -----------------------------------------------------
+
+    def _absorb_tools(self, result: dict[str, Any], *, complete: bool) -> dict[str, Any]:
+        """A 2026-07-28 tools/list page or listing: tools whose x-mcp-header annotations are
+        invalid are left out (logged, and named in `rejected_tools`); the others' annotations
+        are kept for mirroring their arguments on tools/call. A complete listing forgets the
+        tools it no longer has. The 2025-11-25 era passes the listing through."""
+        if self._stamp is None:
+            return result
+        kept: list[Any] = []
+        names: set[str] = set()
+        for tool in result.get("tools") or []:
+            name = tool.get("name") if isinstance(tool, dict) else None
+            if not isinstance(name, str):
+                kept.append(tool)
+                continue
+            names.add(name)
+            reason = client_headers.invalid_reason(tool.get("inputSchema"))
+            if reason is not None:
+                log.warning(
+                    "tools/list: leaving out tool %r: invalid x-mcp-header (%s)", name, reason
+                )
+                self.rejected_tools[name] = reason
+                self._header_maps.pop(name, None)
+                continue
+            self.rejected_tools.pop(name, None)
+            self._header_maps[name] = client_headers.header_map(tool.get("inputSchema"))
+            kept.append(tool)
+        if complete:
+            self._header_maps = {k: v for k, v in self._header_maps.items() if k in names}
+            self.rejected_tools = {k: v for k, v in self.rejected_tools.items() if k in names}
+        return {**result, "tools": kept}
+
+    def _param_headers(self, name: str, arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The Mcp-Param-* headers of a 2026-07-28 tools/call (none for a tool not listed yet:
+        a server that wanted some answers HeaderMismatch, and call_tool re-lists)."""
+        if self._stamp is None:
+            return []
+        if name in self.rejected_tools:
+            raise MCPError(
+                -32602,
+                f"tool {name!r} was left out of tools/list: {self.rejected_tools[name]}",
+            )
+        hmap = self._header_maps.get(name)
+        return client_headers.param_headers(hmap, arguments) if hmap else []
 
     # -- MCP methods ---------------------------------------------------------------------------
 
@@ -705,8 +895,10 @@ class MCPClient:
 
     async def list_tools(self, cursor: str | None = None) -> dict[str, Any]:
         """`{"tools": [...]}` -- every page (following `nextCursor`), or just the page at
-        `cursor` when given (then `nextCursor` is kept)."""
-        return await self._list("tools/list", "tools", cursor)
+        `cursor` when given (then `nextCursor` is kept). 2026-07-28: a tool whose inputSchema
+        has an invalid `x-mcp-header` annotation is left out (SEP-2243; see `rejected_tools`)."""
+        result = await self._list("tools/list", "tools", cursor)
+        return self._absorb_tools(result, complete=cursor is None)
 
     async def call_tool(
         self,
@@ -718,10 +910,31 @@ class MCPClient:
     ) -> dict[str, Any]:
         """The CallToolResult (`content`, `structuredContent`, `isError`). A failing tool is
         `isError: true`, not an exception; protocol errors raise MCPError.
-        `progress_callback(progress, total, message)` receives progress notifications."""
-        params = {"name": name, "arguments": dict(arguments or {})}
-        result: dict[str, Any] = await self.request(
-            "tools/call", params, timeout=timeout, progress_callback=progress_callback
+        `progress_callback(progress, total, message)` receives progress notifications.
+
+        2026-07-28: an InputRequiredResult is answered through the callbacks and the call
+        retried (see `max_input_rounds`); over HTTP the arguments the tool's inputSchema marks
+        with `x-mcp-header` go in `Mcp-Param-*` headers too, and a HeaderMismatch answer (the
+        tool was not listed yet, or changed) re-lists the tools and sends once more."""
+        args = dict(arguments or {})
+        headers = self._param_headers(name, args)
+
+        async def send(params: dict[str, Any]) -> Any:
+            nonlocal headers
+            try:
+                return await self._send("tools/call", params, timeout, progress_callback, headers)
+            except MCPError as e:
+                if e.code != HEADER_MISMATCH or self._stamp is None:
+                    raise
+                try:
+                    await self.list_tools()
+                except MCPError:
+                    raise e from None
+                headers = self._param_headers(name, args)
+                return await self._send("tools/call", params, timeout, progress_callback, headers)
+
+        result: dict[str, Any] = await self._with_input(
+            "tools/call", {"name": name, "arguments": args}, send
         )
         return result
 
@@ -732,9 +945,13 @@ class MCPClient:
         return await self._list("resources/templates/list", "resourceTemplates", cursor)
 
     async def read_resource(self, uri: str, *, timeout: float | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request(
-            "resources/read", {"uri": str(uri)}, timeout=timeout
-        )
+        """The ReadResourceResult; 2026-07-28 InputRequiredResult rounds are answered as in
+        call_tool."""
+
+        async def send(params: dict[str, Any]) -> Any:
+            return await self._send("resources/read", params, timeout, None, ())
+
+        result: dict[str, Any] = await self._with_input("resources/read", {"uri": str(uri)}, send)
         return result
 
     async def subscribe_resource(self, uri: str) -> dict[str, Any]:
@@ -751,10 +968,16 @@ class MCPClient:
     async def get_prompt(
         self, name: str, arguments: Mapping[str, str] | None = None, *, timeout: float | None = None
     ) -> dict[str, Any]:
+        """The GetPromptResult; 2026-07-28 InputRequiredResult rounds are answered as in
+        call_tool."""
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = dict(arguments)
-        result: dict[str, Any] = await self.request("prompts/get", params, timeout=timeout)
+
+        async def send(p: dict[str, Any]) -> Any:
+            return await self._send("prompts/get", p, timeout, None, ())
+
+        result: dict[str, Any] = await self._with_input("prompts/get", params, send)
         return result
 
     async def complete(self, ref: Mapping[str, Any], argument: Mapping[str, str]) -> dict[str, Any]:

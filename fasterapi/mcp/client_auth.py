@@ -9,6 +9,13 @@ handlers, or the client_credentials grant for machine clients (client_secret_bas
 private_key_jwt, RFC 7523). These are one-time control-plane calls, made with httpx; the MCP
 traffic itself stays on the C++ upstream, which carries the resulting Authorization header.
 
+DPoP (RFC 9449, SEP-1932): when the authorization server advertises ES256 in
+`dpop_signing_alg_values_supported` (or `dpop=True`), the client makes a P-256 key pair (C++,
+src/mcp/auth/dpop.h: OpenSSL key, proofs signed by libjwt), sends a proof with its token
+requests (retrying once with the server's nonce on `use_dpop_nonce`) and presents a DPoP-bound
+token as `Authorization: DPoP <token>`, the C++ upstream adding a fresh proof (`ath`, the
+latest `DPoP-Nonce`) to every MCP request.
+
 The shape follows the official SDK's (an `OAuthClientProvider` with a `TokenStorage`) so code
 written against it ports: `MCPClient.http(url, auth=OAuthClientProvider(...))`.
 """
@@ -96,8 +103,9 @@ class InMemoryTokenStorage:
 
 
 def parse_www_authenticate(value: str) -> dict[str, str]:
-    """The auth-params of a `Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1); {} without one."""
-    m = re.search(r"(?i)\bbearer\b", value)
+    """The auth-params of a `Bearer` (RFC 6750 §3, RFC 9728 §5.1) or `DPoP` (RFC 9449 §7.1)
+    challenge; {} without one."""
+    m = re.search(r"(?i)\b(?:bearer|dpop)\b", value)
     if m is None:
         return {}
     rest = value[m.end() :]
@@ -181,8 +189,16 @@ class OAuthClientProvider:
         max_step_up: int = 3,
         timeout: float = 30.0,
         verify: bool | str = True,
+        dpop: bool | None = None,
     ) -> None:
         self.server_url = server_url
+        # DPoP: True always, False never, None when the authorization server offers ES256.
+        self.dpop = dpop
+        self.dpop_key: Any = None  # _native.McpDpopKey, made on first use
+        self._as_nonce = ""  # the token endpoint's last DPoP-Nonce (RFC 9449 §8)
+        # (key, access token) while the current token is DPoP-bound: what MCPClient hands the
+        # C++ upstream, which proves possession on every request.
+        self.bound: tuple[Any, str] | None = None
         self.client_metadata = dict(client_metadata or {})
         self.storage: TokenStorage = storage or InMemoryTokenStorage()
         self.redirect_handler = redirect_handler
@@ -213,6 +229,10 @@ class OAuthClientProvider:
                 tok = await self._refresh(tok)
             except OAuthError:
                 return None
+        if tok.token_type.lower() == "dpop" and self.dpop_key is not None:
+            self.bound = (self.dpop_key, tok.access_token)
+            return f"DPoP {tok.access_token}"
+        self.bound = None
         return f"Bearer {tok.access_token}"
 
     async def preflight(self) -> str | None:
@@ -226,6 +246,9 @@ class OAuthClientProvider:
         }
         if header:
             headers["Authorization"] = header
+        if self.bound is not None:
+            key, token = self.bound
+            headers["DPoP"] = key.proof("POST", self.server_url, token)
         async with self._http() as http:
             r = await http.post(self.server_url, json=_PROBE, headers=headers)
             sid = r.headers.get("mcp-session-id")
@@ -239,6 +262,8 @@ class OAuthClientProvider:
     async def handle_challenge(self, status: int, www_authenticate: str) -> None:
         """authorization.mdx "Authorization Server Discovery" / "Scope Challenge Handling"."""
         params = parse_www_authenticate(www_authenticate)
+        if status == 401 and params.get("error") == "use_dpop_nonce" and self.bound is not None:
+            return  # RFC 9449 §9: the upstream keeps the nonce; the request is sent again
         if status == 403 and params.get("error") != "insufficient_scope":
             raise OAuthError(f"HTTP 403 ({params.get('error') or 'forbidden'})")
         async with self._http() as http:
@@ -419,11 +444,25 @@ class OAuthClientProvider:
             raise OAuthError("authorization server metadata has no token_endpoint")
         headers = {"Accept": "application/json"}
         self._authenticate(client, form, headers)
-        r = await http.post(str(endpoint), data=form, headers=headers)
-        try:
-            body = r.json()
-        except ValueError:
-            body = {}
+        key = self._dpop_key()
+        for _ in range(2):
+            if key is not None:  # RFC 9449 §5: a proof for the token endpoint
+                headers["DPoP"] = key.proof("POST", str(endpoint), "", self._as_nonce)
+            r = await http.post(str(endpoint), data=form, headers=headers)
+            try:
+                body = r.json()
+            except ValueError:
+                body = {}
+            nonce = r.headers.get("dpop-nonce")
+            if key is None or not nonce:
+                break
+            fresh = nonce != self._as_nonce
+            self._as_nonce = nonce
+            # §8: a use_dpop_nonce answer is retried once with the nonce the server gave.
+            if not (r.status_code == 400 and isinstance(body, dict) and fresh) or (
+                body.get("error") != "use_dpop_nonce"
+            ):
+                break
         if r.status_code != 200 or "access_token" not in body:
             err = body.get("error") if isinstance(body, dict) else None
             raise OAuthError(f"token request failed: HTTP {r.status_code} {err or r.text[:200]}")
@@ -477,6 +516,19 @@ class OAuthClientProvider:
         if self.resource:
             form["resource"] = self.resource
         return await self._token_request(http, client, form)
+
+    def _dpop_key(self) -> Any:
+        """The DPoP key for token requests, or None when DPoP is not used."""
+        if self.dpop is False:
+            return None
+        algs = self.as_metadata.get("dpop_signing_alg_values_supported")
+        if self.dpop is None and not (isinstance(algs, list) and "ES256" in algs):
+            return None
+        if self.dpop_key is None:
+            from fasterapi import _native
+
+            self.dpop_key = _native.McpDpopKey()
+        return self.dpop_key
 
     def _check_iss(self, iss: str | None) -> None:
         """RFC 9207 §2.4 (mix-up defence): an `iss` in the redirect is compared, by simple

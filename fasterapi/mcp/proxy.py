@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fasterapi import _native
-from fasterapi.mcp._serve import _Driver
+from fasterapi.mcp._serve import (
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_SESSION_IDLE_TIMEOUT,
+    _Driver,
+    session_limits,
+)
 from fasterapi.mcp.client import tls_verify_args
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
@@ -150,6 +155,11 @@ class MCPProxy:
         result: dict[str, Any] = json.loads(self._native.status())
         return result
 
+    @property
+    def session_count(self) -> int:
+        """Live Streamable HTTP client sessions (2025-11-25 era, Mcp-Session-Id)."""
+        return int(self._native.sessions())
+
     async def _start(self) -> None:
         """Drives the native loop from asyncio and starts every upstream (once)."""
         if self._started is None:
@@ -176,12 +186,18 @@ class MCPProxy:
     def run(self, transport: str = "stdio", **options: Any) -> None:
         """Serves until the client goes away (stdio: EOF) or the process is interrupted.
         transport="http" takes host="127.0.0.1", port=8000, path="/mcp", allowed_origins=[...],
-        allowed_hosts=[...]. The proxy's C++ loop runs on this thread (no asyncio: nothing else
-        shares the process); use `run_async`/`serve_http` to serve from an asyncio program."""
+        allowed_hosts=[...], session_idle_timeout=1800.0 (seconds; None: sessions live until
+        DELETE) and max_sessions=10000 (None: no limit), as MCPServer.run() does. The proxy's
+        C++ loop runs on this thread (no asyncio: nothing else shares the process); use
+        `run_async`/`serve_http` to serve from an asyncio program."""
         if transport not in ("stdio", "http", "streamable-http"):
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
         if transport == "stdio" and options:
             raise TypeError(f"run(transport='stdio') takes no options, got {sorted(options)}")
+        limits = session_limits(
+            options.pop("session_idle_timeout", DEFAULT_SESSION_IDLE_TIMEOUT),
+            options.pop("max_sessions", DEFAULT_MAX_SESSIONS),
+        )
         native = self._native
         native.start(lambda: None)  # upstreams start now; a call waits for its upstream
         proto_out = -1
@@ -200,6 +216,7 @@ class MCPProxy:
                     path,
                     list(options.pop("allowed_origins", None) or ()),
                     list(options.pop("allowed_hosts", None) or ()),
+                    *limits,
                 )
                 if options:
                     raise TypeError(f"run(transport='http') got unknown options {sorted(options)}")
@@ -252,13 +269,19 @@ class MCPProxy:
         allowed_origins: list[str] | None = None,
         allowed_hosts: list[str] | None = None,
         ready: Callable[[int], None] | None = None,
+        session_idle_timeout: float | None = DEFAULT_SESSION_IDLE_TIMEOUT,
+        max_sessions: int | None = DEFAULT_MAX_SESSIONS,
     ) -> None:
-        """Serves Streamable HTTP until cancelled; ready(port) is called once listening."""
+        """Serves Streamable HTTP until cancelled; ready(port) is called once listening.
+        A client session with no request and no open stream for session_idle_timeout seconds
+        is ended as DELETE ends it (its upstream subscriptions are withdrawn, its id then gets
+        404); at max_sessions live sessions, initialize gets 503. None disables either."""
+        limits = session_limits(session_idle_timeout, max_sessions)
         try:
             await self._start()
             path = "/" + path.strip("/")
             bound = self._native.start_http(
-                host, port, path, list(allowed_origins or ()), list(allowed_hosts or ())
+                host, port, path, list(allowed_origins or ()), list(allowed_hosts or ()), *limits
             )
             url = f"http://{host}:{bound}{path}"
             print(f"fasterapi MCP proxy on {url}", file=sys.stderr, flush=True)
@@ -276,20 +299,26 @@ class MCPProxy:
         host: str = "127.0.0.1",
         allowed_origins: list[str] | None = None,
         allowed_hosts: list[str] | None = None,
+        session_idle_timeout: float | None = DEFAULT_SESSION_IDLE_TIMEOUT,
+        max_sessions: int | None = DEFAULT_MAX_SESSIONS,
     ) -> None:
         """Serves the proxy's Streamable HTTP endpoint on `app` at `path` (what
-        `app.mount(path, proxy)` calls). Upstreams start with the first request."""
+        `app.mount(path, proxy)` calls). Upstreams start with the first request.
+        session_idle_timeout and max_sessions as for serve_http()."""
         from fasterapi.mcp._mount import _Sink
 
         path = "/" + path.strip("/")
-        self._native.mount(host, path, list(allowed_origins or ()), list(allowed_hosts or ()))
+        idle, limit = session_limits(session_idle_timeout, max_sessions)
+        self._native.mount(
+            host, path, list(allowed_origins or ()), list(allowed_hosts or ()), idle, limit
+        )
         native = self._native
 
         async def mcp_proxy_endpoint(req: Any, res: Any) -> Any:
             await self._start()
-            sink = _Sink()
+            sink = _Sink(req)
             native.exchange(req.method, req.header_list, req.body, sink, req.client.host)
-            return await sink.head
+            return await sink.answer()
 
         app.add_route(
             path, mcp_proxy_endpoint, methods=["POST", "GET", "DELETE"], include_in_schema=False

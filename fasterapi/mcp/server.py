@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from fasterapi import _native
 from fasterapi.mcp import _serve
+from fasterapi.mcp._serve import DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT, session_limits
 from fasterapi.mcp.context import Context
 from fasterapi.mcp.errors import INTERNAL_ERROR, McpError, ResourceNotFound
 from fasterapi.mcp.input_required import InputRequired, InputRequiredResult, StateSeal
@@ -393,7 +394,9 @@ class MCPServer:
     def run(self, transport: Transport = "stdio", **options: Any) -> None:
         """Serves until the client goes away (stdio: EOF) or the process is interrupted.
         transport="http" (alias "streamable-http") takes host="127.0.0.1", port=8000,
-        path="/mcp", allowed_origins=[...], allowed_hosts=[...]."""
+        path="/mcp", allowed_origins=[...], allowed_hosts=[...], session_idle_timeout=1800.0
+        (seconds; None: sessions live until DELETE) and max_sessions=10000 (None: no limit),
+        as the official SDK's run() does."""
         try:
             asyncio.run(self.run_async(transport, **options))
         except KeyboardInterrupt:
@@ -418,9 +421,14 @@ class MCPServer:
         allowed_origins: list[str] | None = None,
         allowed_hosts: list[str] | None = None,
         ready: Callable[[int], None] | None = None,
+        session_idle_timeout: float | None = DEFAULT_SESSION_IDLE_TIMEOUT,
+        max_sessions: int | None = DEFAULT_MAX_SESSIONS,
         **_compat: Any,
     ) -> None:
-        """Serves Streamable HTTP until cancelled; ready(port) is called once listening."""
+        """Serves Streamable HTTP until cancelled; ready(port) is called once listening.
+        A session with no request and no open stream for session_idle_timeout seconds is ended
+        as DELETE ends it (its id then gets 404); at max_sessions live sessions, initialize gets
+        503. None disables either."""
         self._serving = True
         await _serve.serve_http(
             self._native,
@@ -431,6 +439,7 @@ class MCPServer:
             list(allowed_hosts or ()),
             ready,
             self._cancel_all,
+            session_limits(session_idle_timeout, max_sessions),
         )
 
     def mount_into(
@@ -441,15 +450,22 @@ class MCPServer:
         host: str = "127.0.0.1",
         allowed_origins: list[str] | None = None,
         allowed_hosts: list[str] | None = None,
+        session_idle_timeout: float | None = DEFAULT_SESSION_IDLE_TIMEOUT,
+        max_sessions: int | None = DEFAULT_MAX_SESSIONS,
     ) -> None:
         """Serves this server's Streamable HTTP endpoint on `app` at `path` (what
         `app.mount(path, server)` calls). With host="127.0.0.1" only loopback Host headers are
-        accepted (DNS-rebinding protection); list others in allowed_hosts."""
+        accepted (DNS-rebinding protection); list others in allowed_hosts. session_idle_timeout
+        and max_sessions as for run(transport="http"); mounted, idle sessions are looked for
+        when a request arrives (there is no timer of our own)."""
         from fasterapi.mcp._mount import make_endpoint
 
         path = "/" + path.strip("/")
+        idle, limit = session_limits(session_idle_timeout, max_sessions)
         self._serving = True
-        self._native.mount(host, path, list(allowed_origins or ()), list(allowed_hosts or ()))
+        self._native.mount(
+            host, path, list(allowed_origins or ()), list(allowed_hosts or ()), idle, limit
+        )
         app.add_route(
             path,
             make_endpoint(self._native),
@@ -463,6 +479,11 @@ class MCPServer:
             metadata = make_metadata_endpoint(text)
             for route in sorted({meta_path, "/.well-known/oauth-protected-resource"}):
                 app.add_route(route, metadata, methods=["GET"], include_in_schema=False)
+
+    @property
+    def session_count(self) -> int:
+        """Live Streamable HTTP sessions (2025-11-25 era, Mcp-Session-Id)."""
+        return int(self._native.sessions())
 
     def _cancel_all(self) -> None:
         for task in list(self._tasks.values()):

@@ -20,10 +20,11 @@ def make_core(p: ConnectParams) -> Any:
 
 
 def ssl_context(p: ConnectParams) -> ssl.SSLContext:
-    """verify-full checks the certificate and host name; require/prefer encrypt without checking."""
-    if p.sslmode in ("verify-full", "verify-ca"):
-        ctx = ssl.create_default_context(cafile=p.sslrootcert)
-        ctx.check_hostname = p.sslmode == "verify-full"
+    """Python's TLS for the blocking connections and CancelRequests, by tls_params' rules."""
+    t = tls_params(p)
+    if t.verify:
+        ctx = ssl.create_default_context(cafile=t.cafile or None)
+        ctx.check_hostname = t.check_host
         return ctx
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -64,34 +65,75 @@ def connect_blocking(p: ConnectParams) -> socket.socket:
         raise PgConnectionError(f"cannot connect to {p.host}:{p.port}: {e}") from e
 
 
-async def open_transport(
-    p: ConnectParams, factory: Any, loop: asyncio.AbstractEventLoop
-) -> tuple[asyncio.Transport, Any]:
-    """Connect on the loop (TLS per sslmode) and return (transport, protocol)."""
+class TlsParams:
+    """How a connection's TLS is set up, from its sslmode (see ssl_context for the rules)."""
+
+    def __init__(self, verify: bool, check_host: bool, cafile: str) -> None:
+        self.verify = verify
+        self.check_host = check_host
+        self.cafile = cafile
+
+
+def tls_params(p: ConnectParams) -> TlsParams:
+    """verify-full checks the certificate and host name, verify-ca the certificate only;
+    require/prefer encrypt without checking."""
+    verify = p.sslmode in ("verify-full", "verify-ca")
+    return TlsParams(verify, p.sslmode == "verify-full", (p.sslrootcert or "") if verify else "")
+
+
+async def _raw_socket_async(p: ConnectParams, loop: asyncio.AbstractEventLoop) -> socket.socket:
+    if p.is_unix:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            await loop.sock_connect(s, f"{p.host}/.s.PGSQL.{p.port}")
+        except BaseException:
+            s.close()
+            raise
+        return s
+    infos = await loop.getaddrinfo(p.host, p.port, type=socket.SOCK_STREAM)
+    err: BaseException | None = None
+    for family, type_, proto, _, addr in infos:
+        s = socket.socket(family, type_, proto)
+        s.setblocking(False)
+        try:
+            await loop.sock_connect(s, addr)
+        except OSError as e:
+            s.close()
+            err = e
+            continue
+        except BaseException:
+            s.close()
+            raise
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return s
+    raise err or OSError(f"no address for {p.host}")
+
+
+async def open_socket(
+    p: ConnectParams, loop: asyncio.AbstractEventLoop
+) -> tuple[socket.socket, TlsParams | None]:
+    """Connect on the loop and negotiate TLS per sslmode (the SSLRequest); returns the socket
+    and, when the server agreed to TLS, how to set it up (the handshake is the channel's)."""
     try:
-        if p.is_unix:
-            return await asyncio.wait_for(
-                loop.create_unix_connection(factory, f"{p.host}/.s.PGSQL.{p.port}"),
-                p.connect_timeout,
-            )
-        if p.sslmode in ("disable", "allow"):
-            return await asyncio.wait_for(
-                loop.create_connection(factory, p.host, p.port), p.connect_timeout
-            )
-        sock = await asyncio.wait_for(loop.run_in_executor(None, _raw_socket, p), p.connect_timeout)
-        sock.setblocking(False)
-        await loop.sock_sendall(sock, native.ssl_request())
-        answer = await asyncio.wait_for(loop.sock_recv(sock, 1), p.connect_timeout)
-        if answer == b"S":
-            return await loop.create_connection(
-                factory, sock=sock, ssl=ssl_context(p), server_hostname=p.host
-            )
-        if p.sslmode in ("require", "verify-ca", "verify-full"):
-            sock.close()
-            raise PgConnectionError(
-                f"server at {p.host}:{p.port} refused TLS but sslmode={p.sslmode}"
-            )
-        return await loop.create_connection(factory, sock=sock)
+        async with asyncio.timeout(p.connect_timeout):
+            sock = await _raw_socket_async(p, loop)
+            if p.is_unix or p.sslmode in ("disable", "allow"):
+                return sock, None
+            try:
+                await loop.sock_sendall(sock, native.ssl_request())
+                answer = await loop.sock_recv(sock, 1)
+            except BaseException:
+                sock.close()
+                raise
+            if answer == b"S":
+                return sock, tls_params(p)
+            if p.sslmode in ("require", "verify-ca", "verify-full"):
+                sock.close()
+                raise PgConnectionError(
+                    f"server at {p.host}:{p.port} refused TLS but sslmode={p.sslmode}"
+                )
+            return sock, None
     except (TimeoutError, OSError) as e:
         raise PgConnectionError(f"cannot connect to {p.host}:{p.port}: {e!r}") from e
 

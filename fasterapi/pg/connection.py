@@ -1,4 +1,4 @@
-"""Connection: asyncpg-style async API over the native core on an asyncio transport."""
+"""Connection: asyncpg-style async API over the native core and its native channel."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from typing import Any
 
 from fasterapi.pg._native_pg import (
     MODE_FETCH,
+    MODE_FETCHMANY,
     MODE_FETCHROW,
     MODE_FETCHVAL,
     MODE_RESULT,
     MODE_STATUS,
+    Record,
+    native,
 )
-from fasterapi.pg.connect import make_core, open_transport, send_cancel
+from fasterapi.pg.connect import make_core, open_socket, send_cancel
 from fasterapi.pg.dsn import ConnectParams, parse_dsn
 from fasterapi.pg.errors_base import InterfaceError, PgConnectionError, PostgresError
 from fasterapi.pg.protocol import PgProtocol
@@ -32,6 +35,8 @@ _COPY_READ_BYTES = 256 * 1024  # read size for a file-like COPY source
 _COPY_RECORDS_BATCH = 2000  # records encoded per CopyData chunk by copy_records_to_table
 _BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, extension length
 _BINARY_COPY_TRAILER = b"\xff\xff"
+# Core.execute_many's mode for fetchrow_each: a Bind, an Execute and a Sync per argument sequence.
+MODE_FETCHROW_EACH: int = native.MODE_FETCHROW_EACH
 
 
 _background: set[asyncio.Future[Any]] = set()
@@ -102,6 +107,7 @@ class Connection:
         self._params = params
         self._proto = protocol
         self._core = protocol.core
+        self._channel = protocol.channel
         self._loop = protocol.loop
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = statement_cache_size
@@ -110,7 +116,6 @@ class Connection:
         self._tx_depth = 0
         self._closed = False
         self.created_at = time.monotonic()
-        self.last_used = self.created_at
         self._log_listeners: list[Callable[..., Any]] = []
         self._copy_lock: asyncio.Lock | None = None  # one COPY FROM STDIN at a time
         protocol.send_cancel = functools.partial(
@@ -121,7 +126,7 @@ class Connection:
 
     # -- state ---------------------------------------------------------------------------------
     def is_closed(self) -> bool:
-        return self._closed or self._proto.lost is not None
+        return self._closed or self._channel.lost is not None
 
     def is_in_transaction(self) -> bool:
         return str(self._core.tx_status) != "I"
@@ -129,6 +134,15 @@ class Connection:
     @property
     def pending(self) -> int:
         return len(self._proto.waiters)
+
+    @property
+    def last_used(self) -> float:
+        """When a request was last queued (time.monotonic()): kept by the native channel."""
+        return float(self._channel.last_used)
+
+    @last_used.setter
+    def last_used(self, t: float) -> None:
+        self._channel.last_used = t
 
     def get_server_pid(self) -> int:
         return int(self._core.backend_pid)
@@ -144,16 +158,46 @@ class Connection:
                 return await fut
             return await asyncio.wait_for(asyncio.shield(fut), timeout)
         except (TimeoutError, asyncio.CancelledError):
-            # No result yet: the query may still run on the server. It is cancelled there only
-            # when the CancelRequest cannot hit another request (see PgProtocol.cancel_request);
-            # otherwise it runs to completion and its result is dropped.
-            if fut.cancelled() or not fut.done():
-                fut.cancel()
-                # Never sent (held behind a cancel or a COPY)? Then it never runs. Else cancel it
-                # if that is safe.
-                if not self._proto.forget_unsent(fut):
-                    self._proto.cancel_request(fut)
+            self._abandon(fut)
             raise
+
+    def _abandon(self, fut: asyncio.Future[Any]) -> None:
+        """The caller stopped waiting (cancelled, or timed out) for fut's result; also called by
+        the pool's native Query (bindings/pg_pool.cpp). Without a result yet, the query may
+        still run on the server. It is cancelled there only when the CancelRequest cannot hit
+        another request (see PgProtocol.cancel_request); otherwise it runs to completion and its
+        result is dropped."""
+        if fut.cancelled() or not fut.done():
+            fut.cancel()
+            # Never sent (held behind a cancel or a COPY)? Then it never runs. Else cancel it if
+            # that is safe.
+            if not self._proto.forget_unsent(fut):
+                self._proto.cancel_request(fut)
+
+    def _stale(self, e: BaseException) -> bool:
+        """The schema changed under a cached plan: preparing again and re-running is safe."""
+        return (
+            isinstance(e, PostgresError)
+            and e.sqlstate in _REPREPARE_SQLSTATES
+            and not self.is_in_transaction()
+        )
+
+    async def _requery(
+        self, sql: str, args: Sequence[Any], mode: int, timeout: float | None
+    ) -> Any:
+        """Prepare sql again (its cached plan went stale) and run the query once more."""
+        self._cache.pop(sql, None)
+        st = await self._statement(sql, timeout)
+        return await self._wait(self._send(st, args, mode), timeout)
+
+    def _retry_stale(
+        self, e: BaseException, sql: str, args: Sequence[Any], mode: int
+    ) -> asyncio.Future[Any] | None:
+        """For the pool's native Query whose result is the error e: the query re-run (prepared
+        again) when e says its cached plan went stale, else None (e is the outcome)."""
+        if not self._stale(e):
+            return None
+        return asyncio.ensure_future(self._requery(sql, args, mode, None))
 
     async def _statement(self, sql: str, timeout: float | None = None) -> Any:
         st = self._cache.get(sql)
@@ -211,8 +255,13 @@ class Connection:
             self._proto.request().add_done_callback(_ignore_result)
 
     def _send(self, st: Any, args: Sequence[Any], mode: int) -> asyncio.Future[Any]:
+        """Queue st with args (for MODE_FETCHMANY: a sequence of argument sequences, one Sync;
+        MODE_FETCHROW_EACH: a non-empty sequence of them, a Sync each)."""
         try:
-            self._core.execute(st, args, mode)
+            if mode == MODE_FETCHMANY or mode == MODE_FETCHROW_EACH:
+                self._core.execute_many(st, args, mode)
+            else:
+                self._core.execute(st, args, mode)
             return self._proto.request()
         finally:
             self._done_with(st)
@@ -225,11 +274,84 @@ class Connection:
         if st is None or isinstance(st, asyncio.Future) or self._command_timeout is not None:
             return None
         self._cache.move_to_end(sql)
-        self.last_used = time.monotonic()
         return self._send(st, args, MODE_FETCHROW)
 
+    def _fetchrow_each_future(
+        self, sql: str, args_list: Sequence[Sequence[Any]]
+    ) -> asyncio.Future[Any] | None:
+        """fetchrow for each argument sequence of args_list as ONE request queued by one native
+        call (Bind + Execute + Sync per sequence: N independent queries, pipelined) and its bare
+        future, or None unless the statement is prepared here and no command timeout applies
+        (PgPool.fetchrow_each's fast path: no coroutine; the caller handles cancellation with
+        :meth:`_abandon`). The future's result is the list of the N first rows (or None) when
+        every query succeeded; when any failed, a tuple with each failed query's exception in
+        its place, for :meth:`_fetchrow_each_outcome`. A sequence that cannot be encoded raises
+        here and nothing is sent."""
+        st = self._cache.get(sql)
+        if st is None or isinstance(st, asyncio.Future) or self._command_timeout is not None:
+            return None
+        self._cache.move_to_end(sql)
+        if not args_list:
+            fut = self._loop.create_future()
+            fut.set_result([])
+            return fut
+        return self._send(st, args_list, MODE_FETCHROW_EACH)
+
+    async def _fetchrow_each_outcome(
+        self, sql: str, args_list: Sequence[Sequence[Any]], outcomes: Sequence[Any]
+    ) -> list[Any]:
+        """The rows of a fetchrow_each batch from its outcomes (a tuple: some query failed).
+        Queries that failed on a stale cached plan (before the first other failure) are run
+        again, once, prepared again; then the first failure in argument order is raised, as
+        the N separate fetchrow calls awaited together would."""
+        rows = list(outcomes)
+        stale: list[int] = []
+        for i, r in enumerate(rows):
+            if isinstance(r, BaseException):
+                if not self._stale(r):
+                    break
+                stale.append(i)
+        if stale:
+            self._cache.pop(sql, None)
+            st = await self._statement(sql)
+            again = await self._wait(
+                self._send(st, [args_list[i] for i in stale], MODE_FETCHROW_EACH), None
+            )
+            for i, r in zip(stale, again, strict=True):
+                rows[i] = r
+        for r in rows:
+            if isinstance(r, BaseException):
+                raise r
+        return rows
+
+    async def fetchrow_each(
+        self,
+        query: str,
+        args: Iterable[Sequence[Any]],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """``fetchrow(query, *a)`` for each argument sequence ``a``: the rows (or None) in
+        order. Each run is its own query (Bind + Execute + Sync: a failing one undoes no other,
+        unlike fetchmany's single transaction), all queued by one native call and answered as
+        one result. After every query has answered, the first failure (in argument order) is
+        raised; a query whose cached plan went stale is prepared again and re-run. A sequence
+        that cannot be encoded raises before anything is sent. timeout: for the whole batch
+        (on expiry or cancellation the batch is cancelled on the server, as one query)."""
+        args_list = args if isinstance(args, (list, tuple)) else list(args)
+        if not args_list:
+            return []
+        st = self._cache.get(query)
+        if st is None or isinstance(st, asyncio.Future):
+            st = await self._statement(query, timeout)
+        else:
+            self._cache.move_to_end(query)
+        outcomes = await self._wait(self._send(st, args_list, MODE_FETCHROW_EACH), timeout)
+        if type(outcomes) is list:
+            return outcomes
+        return await self._fetchrow_each_outcome(query, args_list, outcomes)
+
     async def _query(self, sql: str, args: Sequence[Any], mode: int, timeout: float | None) -> Any:
-        self.last_used = time.monotonic()
         st = self._cache.get(sql)
         if st is None or isinstance(st, asyncio.Future):
             st = await self._statement(sql, timeout)
@@ -238,11 +360,9 @@ class Connection:
         try:
             return await self._wait(self._send(st, args, mode), timeout)
         except PostgresError as e:
-            if e.sqlstate not in _REPREPARE_SQLSTATES or self.is_in_transaction():
+            if not self._stale(e):
                 raise
-            self._cache.pop(sql, None)  # schema changed under a cached plan: prepare again, once
-            st = await self._statement(sql, timeout)
-            return await self._wait(self._send(st, args, mode), timeout)
+            return await self._requery(sql, args, mode, timeout)  # prepared again, once
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:
         """All rows as Records."""
@@ -265,7 +385,6 @@ class Connection:
         """Run a command; returns its status tag ("INSERT 0 1"). Without args, scripts may hold
         several statements (simple query protocol)."""
         if not args:
-            self.last_used = time.monotonic()
             self._core.simple_query(query, MODE_STATUS)
             return await self._wait(self._proto.request(), timeout)  # type: ignore[no-any-return]
         return await self._query(query, args, MODE_STATUS, timeout)  # type: ignore[no-any-return]
@@ -285,6 +404,24 @@ class Connection:
         finally:
             self._done_with(st)
         await self._wait(fut, timeout)
+
+    async def fetchmany(
+        self,
+        query: str,
+        args: Iterable[Sequence[Any]],
+        *,
+        timeout: float | None = None,
+        record_class: type | None = None,
+    ) -> list[Any]:
+        """Run query for each argument sequence in args and return all rows in one list (asyncpg
+        0.30's fetchmany). One pipeline: a Bind and an Execute per sequence, one Sync, so the
+        runs are one implicit transaction (outside an explicit one): an error in any of them
+        raises and undoes them all. Every sequence is encoded before anything is sent (a bad one
+        raises and sends nothing). Empty args: []. record_class: only Record (the default) is
+        supported; Record cannot be subclassed."""
+        _check_record_class(record_class)
+        arg_rows = args if isinstance(args, (list, tuple)) else list(args)
+        return await self._query(query, arg_rows, MODE_FETCHMANY, timeout)  # type: ignore[no-any-return]
 
     async def prepare(self, query: str, *, timeout: float | None = None) -> PreparedStatement:
         """A prepared statement (cached per connection)."""
@@ -373,7 +510,6 @@ class Connection:
     async def _copy_stream_locked(
         self, sql: str, chunks: AsyncIterator[Any], timeout: float | None
     ) -> str:
-        self.last_used = time.monotonic()
         ready: asyncio.Future[None] = self._loop.create_future()
 
         def on_ready() -> None:
@@ -502,21 +638,30 @@ class Connection:
             await self.execute("UNLISTEN *", timeout=timeout)
 
     async def close(self, *, timeout: float | None = None) -> None:
-        """Send Terminate and close the transport."""
+        """Send Terminate and close the socket."""
         if self._closed:
             return
         self._closed = True
-        t = self._proto.transport
-        if t is not None and self._proto.lost is None:
+        if self._proto.lost is None:
             self._core.terminate()
             self._proto.flush()
-            t.close()
+            self._proto.close()
 
     def terminate(self) -> None:
         """Close at once without a goodbye."""
         self._closed = True
-        if self._proto.transport is not None:
-            self._proto.transport.abort()
+        self._proto.abort()
+
+
+def _check_record_class(record_class: Any) -> None:
+    """asyncpg's check: record_class must be a subclass of Record (here: Record itself)."""
+    if record_class is None or record_class is Record:
+        return
+    if isinstance(record_class, type) and issubclass(record_class, Record):  # pragma: no cover
+        return
+    raise InterfaceError(
+        f"record_class is expected to be a subclass of fasterapi.pg.Record, got {record_class!r}"
+    )
 
 
 def _quote_ident(name: str) -> str:
@@ -615,12 +760,24 @@ async def connect(
     p = parse_dsn(dsn, **params)
     loop = asyncio.get_running_loop()
     core = make_core(p)
-    transport, proto = await open_transport(p, lambda: PgProtocol(core, loop), loop)
+    sock, tls = await open_socket(p, loop)
+    try:
+        proto = PgProtocol(
+            core,
+            loop,
+            sock.detach(),
+            tls_host=p.host if tls is not None else "",
+            verify=tls.verify if tls is not None else False,
+            cafile=tls.cafile if tls is not None else "",
+            check_host=tls.check_host if tls is not None else False,
+        )
+    finally:
+        sock.close()
     fut = proto.request()  # the startup request queued by make_core
     try:
         await asyncio.wait_for(fut, p.connect_timeout)
     except BaseException:
-        transport.abort()
+        proto.abort()
         raise
     if proto.lost is not None:
         raise PgConnectionError(str(proto.lost))

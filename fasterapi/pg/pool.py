@@ -9,16 +9,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from fasterapi.pg.connection import _REPREPARE_SQLSTATES, Connection, _spawn, connect
+from fasterapi.pg._native_pg import PoolCore
+from fasterapi.pg.connection import Connection, _spawn, connect
 from fasterapi.pg.dsn import ConnectParams, parse_dsn
 from fasterapi.pg.errors_base import (
     InterfaceError,
     PgConnectionError,
     PoolAcquireTimeoutError,
-    PostgresError,
 )
 from fasterapi.pg.result import Result
 from fasterapi.pg.sync_connection import SyncConnection
@@ -26,6 +25,20 @@ from fasterapi.pg.sync_connection import SyncConnection
 _SWEEP_INTERVAL = 1.0  # seconds between idle/lifetime sweeps (done lazily on use)
 _HEALTH_CHECK_TIMEOUT = 5.0  # at most; less when the acquire deadline is nearer
 _RESET_TIMEOUT = 30.0  # bound on release()'s ROLLBACK without command_timeout; then it is closed
+
+
+class _Acquire(Protocol):
+    """What ``pool.acquire()`` returns (native: bindings/pg_pool.cpp's Acquire):
+    ``async with pool.acquire() as conn`` or ``conn = await pool.acquire()``."""
+
+    _conn: Connection | None
+    _timeout: float | None
+
+    def __await__(self) -> Any: ...
+
+    async def __aenter__(self) -> Connection: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
 
 
 @dataclass
@@ -46,37 +59,96 @@ class PoolStats:
     health_check_failures: int = 0
 
 
-class _Acquire:
-    """``async with pool.acquire() as conn`` or ``conn = await pool.acquire()``."""
-
-    def __init__(self, pool: PgPool, timeout: float | None) -> None:
-        self._pool = pool
-        self._timeout = timeout
-        self._conn: Connection | None = None
-
-    def __await__(self) -> Any:
-        return self._pool._acquire(self._timeout).__await__()
-
-    async def __aenter__(self) -> Connection:
-        self._conn = await self._pool._acquire(self._timeout)
-        return self._conn
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await self._pool.release(conn)
-
-
-class PgPool:
+class PgPool(PoolCore):  # type: ignore[misc]
     """A pool of PostgreSQL connections.
 
     Async (asyncpg names): ``await pool.fetch/fetchrow/fetchval/execute/executemany(...)`` and
     ``async with pool.acquire() as conn``. Pool-level queries outside a checkout share the idle
     connections and are pipelined on them. Sync (the seed's form): ``with pool.connection() as pg:
     pg.exec(sql, *args)`` or :func:`fasterapi.pg.compat.get_pg_factory`.
+
+    fetch, fetchrow, fetchval, execute and fetchmany are native (PoolCore, bindings/pg_pool.cpp):
+    one call that picks the connection (:meth:`_pick`), finds the statement prepared there and
+    queues the query, returning an awaitable resolved from C++. What it does not cover comes here
+    (:meth:`_run`): timeouts, statements not yet prepared on that connection, no idle
+    connection, growing or sweeping the pool, another loop.
+
+    PoolCore owns the idle list (``_idle`` is a copy; changed through ``_idle_add``,
+    ``_idle_remove`` and ``_idle_set``) and the held set and waiters list (``_held``,
+    ``_waiters``: used in place). ``acquire()`` is native too: a free idle connection is checked
+    out and a clean one returned to the idle list without a Python frame; this class does the rest
+    (:meth:`_acquire`, :meth:`release`): waiting with the acquire timeout, opening connections,
+    health checks, the reset of a connection returned dirty, growing and sweeping. It tells the
+    native side of every change of its size, loop, sweep time or settings (:meth:`_changed`).
     """
+
+    if TYPE_CHECKING:
+
+        def fetch(
+            self, query: str, *args: Any, timeout: float | None = None
+        ) -> Awaitable[list[Any]]:
+            """All rows as Records."""
+
+        def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Awaitable[Any]:
+            """The first row, or None."""
+
+        def fetchval(
+            self, query: str, *args: Any, column: int = 0, timeout: float | None = None
+        ) -> Awaitable[Any]:
+            """The first column of the first row, or None."""
+
+        def execute(self, query: str, *args: Any, timeout: float | None = None) -> Awaitable[str]:
+            """Run a command; its status tag. A script (no args) runs on a checked-out
+            connection, so a BEGIN in it cannot leak into queries pipelined by others."""
+
+        def fetchmany(
+            self,
+            query: str,
+            args: Iterable[Sequence[Any]],
+            *,
+            timeout: float | None = None,
+            record_class: type | None = None,
+        ) -> Awaitable[list[Any]]:
+            """query run for each argument sequence in args on one connection, as one pipeline
+            (one Sync: atomic, see Connection.fetchmany); all rows in one list."""
+
+        def acquire(self, *, timeout: float | None = None) -> _Acquire:
+            """Check a connection out exclusively (for transactions, LISTEN, COPY)."""
+
+        def _pick(self) -> Connection | None: ...
+
+        def _update(
+            self,
+            loop: asyncio.AbstractEventLoop | None,
+            can_grow: bool,
+            next_sweep: float,
+            enabled: bool,
+            open: bool,
+            max_lifetime: float,
+            health_check_interval: float,
+        ) -> None: ...
+
+        @property
+        def _idle(self) -> list[Connection]: ...
+
+        @property
+        def _held(self) -> set[Connection]: ...
+
+        @property
+        def _waiters(self) -> list[asyncio.Future[None]]: ...
+
+        @property
+        def _fast_acquires(self) -> int: ...
+
+        def _idle_add(self, conn: Connection) -> None: ...
+
+        def _idle_remove(self, conn: Connection) -> bool: ...
+
+        def _idle_set(self, conns: list[Connection]) -> None: ...
+
+        def _idle_count(self) -> int: ...
+
+        def _give(self, conn: Connection) -> bool: ...
 
     def __init__(
         self,
@@ -93,6 +165,7 @@ class PgPool:
         init: Callable[[Connection], Awaitable[None]] | None = None,
         **connect_params: Any,
     ) -> None:
+        super().__init__()
         if not 0 <= min_size <= max_size or max_size < 1:
             raise InterfaceError(
                 f"need 0 <= min_size <= max_size and max_size >= 1; got "
@@ -112,12 +185,9 @@ class PgPool:
         self._closed = False
         # async side (bound to the loop of first use)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: list[Connection] = []
-        self._held: set[Connection] = set()
         self._connecting = 0
-        self._waiters: list[asyncio.Future[None]] = []
         self._last_sweep = 0.0
-        self._rr = 0
+        self._fast_counted = 0  # native acquires (PoolCore._fast_acquires) already in _stats
         # sync side
         self._sync_lock = threading.Condition()
         self._sync_idle: list[SyncConnection] = []
@@ -126,12 +196,26 @@ class PgPool:
     # == async ==================================================================================
     @property
     def _size(self) -> int:
-        return len(self._idle) + len(self._held) + self._connecting
+        return self._idle_count() + len(self._held) + self._connecting
+
+    def _changed(self) -> None:
+        """Tell the native fast paths (PoolCore) what they may do: called after every change of
+        the pool's size, its loop, its sweep time or its state."""
+        self._update(
+            self._loop,
+            self._size < self.max_size and not self._connecting,
+            self._last_sweep + _SWEEP_INTERVAL,
+            self.command_timeout is None and not self._closed,
+            self._loop is not None and not self._closed,
+            float(self.max_lifetime),
+            float(self.health_check_interval),
+        )
 
     async def _new_conn(self, reserved: bool = False) -> Connection:
         """Open a connection; reserved=True when the caller already counted it in _connecting."""
         if not reserved:
             self._connecting += 1
+            self._changed()
         try:
             conn = await connect(
                 None,
@@ -141,6 +225,7 @@ class PgPool:
             )
         finally:
             self._connecting -= 1
+            self._changed()
         self._stats.opened += 1
         if self.init is not None:
             await self.init(conn)
@@ -148,8 +233,8 @@ class PgPool:
         return conn
 
     def _on_lost(self, conn: Connection) -> None:
-        if conn in self._idle:
-            self._idle.remove(conn)
+        if self._idle_remove(conn):
+            self._changed()
             self._stats.broken_replaced += 1
             self._wake()
             if self._size < self.min_size and not self._closed:
@@ -157,6 +242,7 @@ class PgPool:
 
     def _spawn_grow(self) -> None:
         self._connecting += 1  # counted now, so one loop turn cannot overshoot max_size
+        self._changed()
         _spawn(self._grow())
 
     async def _grow(self) -> None:
@@ -167,7 +253,8 @@ class PgPool:
         if self._closed:
             conn.terminate()
             return
-        self._idle.append(conn)
+        self._idle_add(conn)
+        self._changed()
         self._wake()
 
     def _wake(self) -> None:
@@ -182,9 +269,14 @@ class PgPool:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop = loop
-            self._idle, self._held, self._waiters = [], set(), []
+            self._idle_set([])
+            self._held.clear()
+            self._waiters.clear()
+            self._changed()
             conns = await asyncio.gather(*(self._new_conn() for _ in range(self.min_size)))
-            self._idle.extend(conns)
+            for c in conns:
+                self._idle_add(c)
+            self._changed()
         return self
 
     async def __aenter__(self) -> PgPool:
@@ -211,35 +303,21 @@ class PgPool:
                 _spawn(c.close())
             else:
                 keep.append(c)
-        self._idle = keep
+        self._idle_set(keep)
+        self._changed()
 
     def _shared(self) -> Connection | None:
         """The least-busy idle connection for a pool-level query (queries pipeline on it)."""
         now = time.monotonic()
         if now - self._last_sweep > _SWEEP_INTERVAL:
             self._sweep(now)
-        idle = self._idle
-        n = len(idle)
-        best: Connection | None = None
-        if n:
-            # Round-robin from the last pick: the first connection with nothing in flight, else
-            # the next one in turn (requests pipeline on it).
-            start = self._rr = (self._rr + 1) % n
-            best = idle[start]
-            if best._proto.waiters:
-                for k in range(1, n):
-                    c = idle[(start + k) % n]
-                    if not c._proto.waiters:
-                        best = c
-                        break
-                if best._proto.cancelling:  # its new requests wait for a cancel: avoid it
-                    for k in range(1, n):
-                        c = idle[(start + k) % n]
-                        if not c._proto.cancelling:
-                            best = c
-                            break
+        # Round-robin from the last pick: the first connection with nothing in flight, else the
+        # next one in turn (requests pipeline on it), avoiding one whose new requests wait for a
+        # cancel. The native fast path picks with the same function.
+        best = self._pick()
         if best is not None and best.is_closed():
-            self._idle.remove(best)
+            self._idle_remove(best)
+            self._changed()
             return self._shared()
         if (
             (best is None or best.pending > 0)
@@ -249,7 +327,16 @@ class PgPool:
             self._spawn_grow()
         return best
 
+    async def _enter_slow(self, acq: _Acquire) -> Connection:
+        """``async with pool.acquire()`` when no idle connection was free at once (Acquire's
+        __aenter__ calls it): wait or open one, then the Acquire holds it for its __aexit__."""
+        conn = await self._acquire(acq._timeout)
+        acq._conn = conn
+        return conn
+
     async def _acquire(self, timeout: float | None = None) -> Connection:
+        """acquire() when the native fast path had no free idle connection (or a health check
+        was due, or the pool is not open on this loop yet)."""
         if self._closed:
             raise InterfaceError("pool is closed")
         if self._loop is not asyncio.get_running_loop():
@@ -260,20 +347,22 @@ class PgPool:
             now = time.monotonic()
             if now >= deadline:  # failed health checks and reconnects count against the timeout
                 raise self._acquire_timed_out(timeout)
-            # prefer a connection with nothing in flight
-            free = [c for c in self._idle if c.pending == 0 and self._usable(c, now)]
+            # prefer a connection with nothing in flight (the last one: as the native fast path)
+            idle = self._idle
+            free = [c for c in idle if c.pending == 0 and self._usable(c, now)]
             conn: Connection | None = free[-1] if free else None
             if conn is None and self._size < self.max_size:
                 conn = await self._new_conn()
-            elif conn is None and self._idle:
-                conn = min(self._idle, key=lambda c: c.pending)
+            elif conn is None and idle:
+                conn = min(idle, key=lambda c: c.pending)
                 if not self._usable(conn, now):
-                    self._idle.remove(conn)
+                    self._idle_remove(conn)
+                    self._changed()
                     await conn.close()
                     continue
             if conn is not None:
-                if conn in self._idle:
-                    self._idle.remove(conn)
+                if self._idle_remove(conn):  # checked out: no pool-level query may go to it now
+                    self._changed()
                 if now - conn.last_used > self.health_check_interval and not await self._healthy(
                     conn, max(min(_HEALTH_CHECK_TIMEOUT, deadline - now), 0.05)
                 ):
@@ -306,12 +395,10 @@ class PgPool:
             conn.terminate()
             return False
 
-    def acquire(self, *, timeout: float | None = None) -> _Acquire:
-        """Check a connection out exclusively (for transactions, LISTEN, COPY)."""
-        return _Acquire(self, timeout)
-
     async def release(self, conn: Connection, *, timeout: float | None = None) -> None:
         """Return a connection: an abandoned transaction is rolled back; broken ones are dropped."""
+        if self._give(conn):  # clean: back on the idle list natively (Acquire's __aexit__ too)
+            return
         if not conn.is_closed():
             try:
                 limit = timeout if timeout is not None else self.command_timeout
@@ -319,6 +406,7 @@ class PgPool:
             except Exception:
                 conn.terminate()
         self._held.discard(conn)  # only now, so the pool's size stays counted during reset
+        self._changed()
         now = time.monotonic()
         if conn.is_closed() or not self._usable(conn, now) or self._closed:
             if not conn.is_closed():
@@ -328,7 +416,8 @@ class PgPool:
                 self._spawn_grow()
         else:
             conn.last_used = now
-            self._idle.append(conn)
+            self._idle_add(conn)
+            self._changed()
         self._wake()
 
     async def _run(self, name: str, *args: Any, **kw: Any) -> Any:
@@ -340,17 +429,10 @@ class PgPool:
         async with self.acquire() as c:
             return await getattr(c, name)(*args, **kw)
 
-    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:
-        """All rows as Records."""
-        return await self._run("fetch", query, *args, timeout=timeout)  # type: ignore[no-any-return]
-
-    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Any:
-        """The first row, or None."""
-        if self._loop is asyncio.get_running_loop() and self._idle:
-            conn = self._shared()
-            if conn is not None:
-                return await conn.fetchrow(query, *args, timeout=timeout)
-        return await self._run("fetchrow", query, *args, timeout=timeout)
+    async def _execute_script(self, query: str, *, timeout: float | None = None) -> str:
+        """execute() without args (native PoolCore.execute sends it here)."""
+        async with self.acquire() as c:
+            return await c.execute(query, timeout=timeout)
 
     async def fetchrow_each(
         self, query: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
@@ -358,63 +440,34 @@ class PgPool:
         """``fetchrow(query, *a)`` for each argument tuple ``a``: the rows (or None) in order.
 
         Each run is its own query (Bind + Execute + Sync: a failing one undoes no other, unlike
-        executemany's single transaction), all pipelined on the pool's connections in this loop
-        turn and awaited together: one future per query and one wake-up of the caller, where
-        ``asyncio.gather(*(pool.fetchrow(...) ...))`` makes a Task and four coroutine frames
-        per query. After every query has answered, the first failure (in argument order) is
-        raised. With a timeout, it is ``gather`` over ``fetchrow``.
+        executemany's single transaction). Once the statement is prepared on the connection the
+        pool picks, the whole batch goes to it as one request queued by one native call
+        (Connection._fetchrow_each_future) and awaited as one future: no future, Task or Python
+        step per query. Else (not prepared there yet, or no idle connection) it is
+        Connection.fetchrow_each on a shared or checked-out connection. After every query has
+        answered, the first failure (in argument order) is raised; queries whose cached plan
+        went stale are prepared again and re-run. With a timeout, it is ``gather`` over
+        ``fetchrow``.
         """
-        arg_rows = list(args)
+        arg_rows = args if isinstance(args, list) else list(args)
         if timeout is not None or self._loop is not asyncio.get_running_loop():
             return list(
                 await asyncio.gather(*(self.fetchrow(query, *a, timeout=timeout) for a in arg_rows))
             )
-        sent: list[tuple[Connection | None, asyncio.Future[Any]]] = []
-        for a in arg_rows:
-            conn = self._shared()
-            fut = conn._fetchrow_future(query, a) if conn is not None else None
-            if fut is None:  # not prepared on that connection yet, or none idle: the full path
-                sent.append((None, asyncio.ensure_future(self.fetchrow(query, *a))))
-            else:
-                sent.append((conn, fut))
+        if not arg_rows:
+            return []
+        conn = self._shared()
+        fut = None if conn is None else conn._fetchrow_each_future(query, arg_rows)
+        if conn is None or fut is None:  # not prepared there yet, or none idle: the full path
+            return await self._run("fetchrow_each", query, arg_rows)  # type: ignore[no-any-return]
         try:
-            done = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+            outcomes = await fut
         except asyncio.CancelledError:
-            for conn, fut in sent:  # as Connection._wait does for one query
-                if conn is not None and (fut.cancelled() or not fut.done()):
-                    fut.cancel()
-                    if not conn._proto.forget_unsent(fut):
-                        conn._proto.cancel_request(fut)
+            conn._abandon(fut)  # cancelled on the server if that can hit only this batch
             raise
-        rows: list[Any] = []
-        for a, (conn, _), r in zip(arg_rows, sent, done, strict=True):
-            if isinstance(r, BaseException):  # gather hands back failures (and cancellations)
-                if (
-                    conn is not None
-                    and isinstance(r, PostgresError)
-                    and r.sqlstate in _REPREPARE_SQLSTATES
-                    and not conn.is_in_transaction()
-                ):
-                    conn._cache.pop(query, None)  # the schema changed under the cached plan
-                    r = await self.fetchrow(query, *a)  # prepares again, as fetchrow would
-                else:
-                    raise r
-            rows.append(r)
-        return rows
-
-    async def fetchval(
-        self, query: str, *args: Any, column: int = 0, timeout: float | None = None
-    ) -> Any:
-        """The first column of the first row, or None."""
-        return await self._run("fetchval", query, *args, column=column, timeout=timeout)
-
-    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
-        """Run a command; returns its status tag. A script (no args) runs on a checked-out
-        connection, so a BEGIN in it cannot leak into queries pipelined by others."""
-        if not args:
-            async with self.acquire() as c:
-                return await c.execute(query, timeout=timeout)
-        return await self._run("execute", query, *args, timeout=timeout)  # type: ignore[no-any-return]
+        if type(outcomes) is list:  # every query answered with its row (or None)
+            return outcomes
+        return await conn._fetchrow_each_outcome(query, arg_rows, outcomes)
 
     async def executemany(
         self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
@@ -438,15 +491,20 @@ class PgPool:
     async def close(self) -> None:
         """Close every connection (async and sync)."""
         self._closed = True
+        self._changed()
         for c in [*self._idle, *self._held]:
             await c.close()
-        self._idle, self._held = [], set()
+        self._idle_set([])
+        self._held.clear()
+        self._changed()
         self.close_sync()
 
     def stats(self) -> PoolStats:
         """Current sizes and counters."""
         s = self._stats
-        s.size, s.idle, s.held = self._size, len(self._idle), len(self._held)
+        s.acquires += self._fast_acquires - self._fast_counted
+        self._fast_counted = self._fast_acquires
+        s.size, s.idle, s.held = self._size, self._idle_count(), len(self._held)
         s.sync_size, s.sync_idle = self._sync_size, len(self._sync_idle)
         return s
 

@@ -1,13 +1,23 @@
-"""asyncio Protocol: feeds received bytes to the native core, resolves waiters in FIFO order."""
+"""One connection's I/O: a native Channel (bindings/pg_channel.cpp) on a C++ EventLoop: the
+asyncio loop's native Loop (fasterapi/_loops.py), the one a Server serving on that asyncio loop
+runs on too, so HTTP and PostgreSQL sockets wake the process once.
+
+The channel owns the socket, feeds what arrives to the native core and resolves the waiting
+futures in FIFO order from C++; requests queued in one loop turn are written together. This class
+keeps the rare paths in Python: cancelling a timed-out query safely, COPY flow control (drain),
+and the connection's end (on_lost).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import deque
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fasterapi._loops import native_loop
+from fasterapi.pg._native_pg import native
 from fasterapi.pg.errors_base import PgConnectionError
 
 # A CancelRequest can land while the backend sits between two requests and be dropped there
@@ -17,16 +27,23 @@ from fasterapi.pg.errors_base import PgConnectionError
 CANCEL_RESEND_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-class PgProtocol(asyncio.Protocol):
+class PgProtocol:
     """One connection's I/O: requests written (batched per loop turn), results resolved in order."""
 
-    def __init__(self, core: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        core: Any,
+        loop: asyncio.AbstractEventLoop,
+        fd: int,
+        *,
+        tls_host: str = "",
+        verify: bool = False,
+        cafile: str = "",
+        check_host: bool = False,
+    ) -> None:
+        """Takes over the connected socket fd (TLS on it when tls_host is given)."""
         self.core = core
         self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self.waiters: deque[asyncio.Future[Any]] = deque()
-        self.lost: BaseException | None = None
-        self._flush_handle: asyncio.Handle | None = None
         self.on_lost: list[Any] = []
         # Set by Connection: sends one CancelRequest for this backend; True once the server has
         # taken it (it closed the cancel connection) or it was never delivered, False if unknown.
@@ -35,8 +52,44 @@ class PgProtocol(asyncio.Protocol):
         self._cancel_task: asyncio.Future[Any] | None = None
         self._cancel_started = False
         self._target_done: asyncio.Event | None = None
-        self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
+        self.channel = native.Channel(
+            native_loop(loop),
+            core,
+            fd,
+            loop,
+            _weak(self, "_connection_lost"),
+            _weak(self, "_flow"),
+            _weak(self, "_cancel_progress"),
+            tls_host,
+            verify,
+            cafile,
+            check_host,
+        )
+        self.request: Callable[[], asyncio.Future[Any]] = self.channel.request
+        """Register a waiter for the request just queued in the core and send it (with every
+        other request queued in this loop turn: auto-pipelining). Raises PgConnectionError once
+        the connection is lost."""
+        self.flush: Callable[[], None] = self.channel.flush
+        # The futures of the requests in flight, oldest first: the channel's own list, kept up to
+        # date by it (read here, never changed).
+        self.waiters: list[asyncio.Future[Any]] = self.channel.waiters
+
+    @property
+    def pending(self) -> int:
+        return len(self.waiters)
+
+    @property
+    def lost(self) -> BaseException | None:
+        return self.channel.lost  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Send what is queued, then close the socket."""
+        self.channel.close()
+
+    def abort(self) -> None:
+        """Close the socket at once; requests in flight fail with PgConnectionError."""
+        self.channel.abort()
 
     # -- cancellation --------------------------------------------------------------------------
     def cancel_request(self, fut: asyncio.Future[Any]) -> bool:
@@ -53,6 +106,12 @@ class PgProtocol(asyncio.Protocol):
         server (the server closes the cancel connection after signalling the backend), so a late
         signal finds the backend idle, where PostgreSQL ignores it. If a CancelRequest's fate
         cannot be known (no answer within connect_timeout), the connection is closed instead.
+
+        A fetchrow_each batch (Core.execute_many with MODE_FETCHROW_EACH) is one request of N
+        queries with a Sync each: a CancelRequest stops the one running, each re-send (while the
+        batch runs) whichever later one runs then (one landing between two is ignored); the batch's
+        future is done only at its N-th ReadyForQuery, so the backend is idle (every query of
+        the batch answered) before anything held behind it is written.
         """
         index = self._index(fut)
         if index is None or self._cancel_target is not None:
@@ -60,6 +119,7 @@ class PgProtocol(asyncio.Protocol):
         if not self.core.pause_after(index):
             return False  # another caller's request is already on the wire behind it
         self._cancel_target = fut
+        self.channel.set_target(fut)
         self._target_done = asyncio.Event()
         self._cancel_started = False
         self._maybe_start_cancel()
@@ -80,11 +140,17 @@ class PgProtocol(asyncio.Protocol):
                 return index
         return None
 
+    def _cancel_progress(self, target_done: bool) -> None:
+        """Called by the channel after a batch of results while a cancel is arranged."""
+        if target_done:
+            self._on_target_done()
+        self._maybe_start_cancel()
+
     def _maybe_start_cancel(self) -> None:
         target = self._cancel_target
         if target is None or self._cancel_started:
             return
-        if self.waiters and self.waiters[0] is target:
+        if self.channel.at_head(target):
             self._cancel_started = True
             self._cancel_task = asyncio.ensure_future(self._cancel_loop())
 
@@ -112,8 +178,7 @@ class PgProtocol(asyncio.Protocol):
             if not confirmed:
                 # A signal may still be on its way and could hit the next request: drop the
                 # connection (held requests were never sent; they fail with PgConnectionError).
-                if self.transport is not None:
-                    self.transport.abort()
+                self.channel.abort()
             self._maybe_resume()
 
     def _on_target_done(self) -> None:
@@ -124,14 +189,15 @@ class PgProtocol(asyncio.Protocol):
     def _maybe_resume(self) -> None:
         if self._cancel_task is not None or self._cancel_target is None:
             return
-        if self._cancel_target in self.waiters:
+        if self._index(self._cancel_target) is not None:
             return
         self._cancel_target = None
+        self.channel.set_target(None)
         self._target_done = None
         if self.lost is None:
             self.core.resume()
-            if self.core.has_out and self._flush_handle is None:
-                self.flush()
+            if self.core.has_out:
+                self.channel.flush()
 
     @property
     def cancelling(self) -> bool:
@@ -139,21 +205,19 @@ class PgProtocol(asyncio.Protocol):
         return self._cancel_target is not None
 
     # -- flow control --------------------------------------------------------------------------
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
+    def _flow(self, paused: bool) -> None:
+        if paused:
+            return
         waiters, self._drain_waiters = self._drain_waiters, []
         for w in waiters:
             if not w.done():
                 w.set_result(None)
 
     async def drain(self) -> None:
-        """Wait until the transport's write buffer is below its high-water mark."""
+        """Wait until the socket's write buffer is below its high-water mark."""
         if self.lost is not None:
             raise PgConnectionError(f"connection lost: {self.lost}")
-        if not self._write_paused:
+        if not self.channel.write_paused:
             return
         w = self.loop.create_future()
         self._drain_waiters.append(w)
@@ -161,71 +225,24 @@ class PgProtocol(asyncio.Protocol):
         if self.lost is not None:
             raise PgConnectionError(f"connection lost: {self.lost}")
 
-    # -- I/O -----------------------------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
-
-    def request(self) -> asyncio.Future[Any]:
-        """Register a waiter for the request just queued in the core and send it.
-
-        The first request on an idle connection is written at once; requests queued while others are
-        in flight are written together at the end of the loop turn (auto-pipelining).
-        """
-        if self.lost is not None:
-            self.core.abort()
-            raise PgConnectionError(f"connection is closed: {self.lost}")
-        fut = self.loop.create_future()
-        self.waiters.append(fut)
-        if self._flush_handle is None:
-            self._flush_handle = self.loop.call_soon(self.flush)
-        return fut
-
-    def flush(self) -> None:
-        self._flush_handle = None
-        if self.core.has_out and self.transport is not None and self.lost is None:
-            self.transport.write(self.core.take_out())
-
-    def data_received(self, data: bytes) -> None:
-        core = self.core
-        waiters = self.waiters
-        target = self._cancel_target
-        for r in core.feed(data):
-            fut = waiters.popleft()
-            if fut is target:
-                self._on_target_done()
-            if fut.done():  # cancelled by its caller; the result is dropped
-                continue
-            if isinstance(r, BaseException):
-                fut.set_exception(r)
-            else:
-                fut.set_result(r)
-        if target is not None:
-            self._maybe_start_cancel()
-        if core.broken:
-            self._fail(PgConnectionError(f"protocol error: {core.error}"))
-            if self.transport is not None:
-                self.transport.close()
-        elif core.has_out and self._flush_handle is None:
-            self.flush()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        reason: BaseException = exc or PgConnectionError("server closed the connection")
-        self._fail(reason)
-        for cb in self.on_lost:
-            cb(reason)
-
-    def _fail(self, reason: BaseException) -> None:
-        if self.lost is None:
-            self.lost = reason
-        errors = self.core.abort()
-        msg = f"connection lost: {reason}"
-        while self.waiters:
-            fut = self.waiters.popleft()
-            err = errors.pop(0) if errors else None
-            if not fut.done():
-                exc = err if isinstance(err, BaseException) else PgConnectionError(msg)
-                fut.set_exception(exc)
+    # -- end -----------------------------------------------------------------------------------
+    def _connection_lost(self, reason: BaseException) -> None:
+        """The channel closed (the server, an I/O or protocol error, close() or abort()); every
+        request in flight has failed already."""
         self._cancel_target = None
         if self._target_done is not None:
             self._target_done.set()
-        self.resume_writing()  # wake drain() waiters; they see self.lost
+        self._flow(False)  # wake drain() waiters; they see self.lost
+        for cb in self.on_lost:
+            cb(reason)
+
+
+def _weak(obj: Any, name: str) -> Callable[..., Any]:
+    """obj.name as a callback that does not keep obj alive (the channel is not GC-tracked)."""
+    ref = weakref.ref(obj)
+
+    def call(*args: Any) -> Any:
+        o = ref()
+        return None if o is None else getattr(o, name)(*args)
+
+    return call
