@@ -91,6 +91,8 @@ NOT_THROUGH_TESTCLIENT: dict[str, str] = {
     "pg/test_codecs.py": "the PostgreSQL driver, no HTTP server",
     "pg/test_core_bytes.py": "the PostgreSQL driver, no HTTP server",
     "pg/test_desync.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_fetchmany.py": "the PostgreSQL driver, no HTTP server",
+    "pg/test_fetchrow_each_batch.py": "the PostgreSQL driver, no HTTP server",
     "pg/test_pool_fetchrow_each.py": "the PostgreSQL driver, no HTTP server",
     "pg/test_reliability.py": "the PostgreSQL driver, no HTTP server",
     "test_cli_workers.py": _OWN,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -19,10 +20,11 @@ from fasterapi.cli import load_app, parser
 
 APP_SOURCE = textwrap.dedent("""
     import asyncio, os, pathlib
-    from fasterapi import App
+    from fasterapi import App, Response
 
     app = App()
     MARK = pathlib.Path(os.environ["MARK_DIR"])
+    BIG = 48 * 1024 * 1024  # past any loopback socket buffer: most of it waits in our queue
 
     @app.get("/pid")
     def pid(req, res):
@@ -42,6 +44,11 @@ APP_SOURCE = textwrap.dedent("""
             await asyncio.sleep(3600)
         finally:
             (MARK / "stuck-finally").write_text("1")
+
+    @app.get("/big")
+    def big(req, res):
+        (MARK / "big-answered").write_text("1")
+        return Response(b"x" * BIG, media_type="application/octet-stream")
 
     @app.on_event("shutdown")
     def bye():
@@ -274,3 +281,28 @@ def test_graceful_deadline_cancels_stuck_handlers(
     t.join(30)
     assert (app_dir / "stuck-finally").exists()
     assert (app_dir / f"shutdown-{proc.pid}").exists()
+
+
+def test_sigterm_does_not_cut_a_queued_response_short(
+    app_dir: Path, serve_cmd: list[subprocess.Popen[bytes]]
+) -> None:
+    """A response already handed to the engine but still queued for a slow reader goes out in
+    full after SIGTERM: the drain waits for the connection, not only for the handler."""
+    port = free_port()
+    args = ["run", "slowapp:app", "--app-dir", str(app_dir), "--port", str(port)]
+    proc = start_server(args, serve_cmd, port)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_for_file(app_dir / "big-answered", proc)
+        time.sleep(0.3)  # the handler has returned: the exchange is over, the bytes queued
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the drain runs while we have read nothing yet
+        received = bytearray()
+        sock.settimeout(30)
+        while chunk := sock.recv(1 << 20):
+            received += chunk
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"content-length: 50331648" in head.lower()
+    assert len(body) == 48 * 1024 * 1024
+    assert proc.wait(30) == 0

@@ -132,6 +132,28 @@ def test_fortunes_page_escapes_and_sorts() -> None:
     assert page.index("&lt;b&gt;") < page.index("Additional fortune") < page.index("<td>2</td>")
 
 
+def test_our_fortunes_page_bytes_equal_the_shared_page() -> None:
+    """app_fasterapi's fortunes_page (joined, encoded, escaped as bytes) is byte for byte the
+    shared page encoded: escaping next to multi-byte UTF-8, every escaped character, no rows,
+    and a message holding the row separator \\x01 (the plain path)."""
+    import importlib.util
+
+    from common import fortunes_html
+
+    spec = importlib.util.spec_from_file_location("tfb_app_fasterapi", TFB / "app_fasterapi.py")
+    assert spec is not None and spec.loader is not None
+    app_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app_module)
+    rows = [
+        (11, '<script>alert("This should not be displayed");</script>'),
+        (12, "フレームワークのベンチマーク"),
+        (6, "Emacs — Tom Christaensen & 'co' <>"),
+        (2, "A computer scientist is someone who fixes things that aren't broken."),
+    ]
+    for case in (rows, [], rows[1:2], [*rows, (13, "x\x01y")]):
+        assert app_module.fortunes_page(case) == fortunes_html(case).encode()
+
+
 def test_our_app_updates_hold_under_concurrent_batches(tfb_app: str) -> None:
     """Concurrent 500-row update batches touch overlapping rows: one statement each, ids
     sorted, so every answer is 200 with 500 Worlds (a deadlock would be a 500)."""

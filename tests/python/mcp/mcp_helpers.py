@@ -44,9 +44,13 @@ def free_port() -> int:
 
 
 class HttpServerProcess:
-    """examples/mcp/tools_server.py serving Streamable HTTP in a child process."""
+    """An MCP server script serving Streamable HTTP in a child process, ready when constructed.
 
-    def __init__(self, script: Path = TOOLS_SERVER) -> None:
+    examples/mcp/tools_server.py takes `http PORT`; the conformance fixtures and the SDK's
+    reference server take `--transport http --port PORT` (flag_args=True; their stderr, which
+    logs every request, goes to /dev/null so a full pipe cannot stall them)."""
+
+    def __init__(self, script: Path = TOOLS_SERVER, *, flag_args: bool = False) -> None:
         import subprocess
         import sys
         import time
@@ -55,10 +59,11 @@ class HttpServerProcess:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
+        args = ["--transport", "http", "--port"] if flag_args else ["http"]
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), "http", str(self.port)],
+            [sys.executable, str(script), *args, str(self.port)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if flag_args else subprocess.PIPE,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -82,3 +87,9 @@ class HttpServerProcess:
             self.proc.wait(5)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
+
+    def __enter__(self) -> HttpServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -31,21 +31,6 @@ PY = sys.executable
 pytestmark = pytest.mark.timeout(120)
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise RuntimeError("the MCP HTTP server did not start")
-
-
 @pytest.fixture(scope="module")
 def ours_http() -> Iterator[str]:
     server = HttpServerProcess(TOOLS_SERVER)
@@ -55,23 +40,8 @@ def ours_http() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def sdk_http() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [PY, str(SDK_SERVER), "--transport", "http", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        _wait_http(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    with HttpServerProcess(SDK_SERVER, flag_args=True) as server:
+        yield server.url
 
 
 def _client(kind: str, url: str | None = None, **kw: Any) -> MCPClient:

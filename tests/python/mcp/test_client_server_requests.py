@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mcp_helpers import ROOT, HttpServerProcess, free_port, run
-from test_client import _wait_http
+from mcp_helpers import ROOT, HttpServerProcess, run
 
 from fasterapi.mcp import MCPClient, MCPError, MCPProxy
 from fasterapi.mcp.proxy import Upstream
@@ -27,19 +26,8 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def sdk_http() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [PY, str(SDK_SERVER), "--transport", "http", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        _wait_http(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with HttpServerProcess(SDK_SERVER, flag_args=True) as server:
+        yield server.url
 
 
 def _sampler(seen: list[dict[str, Any]]) -> Any:

@@ -366,6 +366,20 @@ def test_hanging_upstream_times_out() -> None:
             upstreams={"up": Upstream(command=[sys.executable, str(UPSTREAM)], timeout=0.5)}
         )
         async with serving(proxy) as url, Client(url) as client:
+            # The upstream's start (a Python process, then its handshake, itself bounded by the
+            # 0.5 s timeout) can take longer than that on a loaded machine, and the proxy
+            # restarts a failed upstream on the next call: wait until a call gets through, so
+            # what times out below is the hanging tool and nothing else.
+            deadline = time.monotonic() + 45
+            while True:
+                try:
+                    added = await client.call_tool("up__add", {"a": 2, "b": 2})
+                    break
+                except MCPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
+            assert added.structured_content == {"result": 4}
             started = time.monotonic()
             with pytest.raises(MCPError) as timed_out:
                 await client.call_tool("up__hang", {})

@@ -66,13 +66,13 @@ def test_cancel_request_goes_over_tls(
     connect_mod = importlib.import_module("fasterapi.pg.connect")  # the module, not pg.connect()
 
     handshakes: list[str] = []
-    real = connect_mod.ssl_context
+    real = connect_mod.tls_params  # every TLS setup asks it: native channel, cancel, blocking
 
     def counting(p: Any) -> Any:
         handshakes.append(p.sslmode)
         return real(p)
 
-    monkeypatch.setattr(connect_mod, "ssl_context", counting)
+    monkeypatch.setattr(connect_mod, "tls_params", counting)
     dsn = tls_cluster.dsn(password="pw", sslmode="require", connect_timeout="5")
 
     async def go() -> None:
@@ -112,12 +112,15 @@ def test_tls_sslmodes(tls_cluster: Cluster) -> None:
     assert run(ssl_in_use(c.dsn(password="pw", sslmode="require"))) is True
     assert run(ssl_in_use(c.dsn(password="pw", sslmode="prefer"))) is True
     assert run(ssl_in_use(c.dsn(password="pw", sslmode="verify-full", sslrootcert=str(c.cert))))
+    assert run(ssl_in_use(c.dsn(password="pw", sslmode="verify-ca", sslrootcert=str(c.cert))))
     # hostssl only: a plain connection is refused by pg_hba
     with pytest.raises(exc.InvalidAuthorizationSpecificationError):
         run(pg.connect(c.dsn(password="pw", sslmode="disable")))
     # verify-full against a certificate we do not trust fails
     with pytest.raises(Exception, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         run(pg.connect(c.dsn(password="pw", sslmode="verify-full")))
+    with pytest.raises(Exception, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        run(pg.connect(c.dsn(password="pw", sslmode="verify-ca")))  # the chain is still checked
     pool = pg.PgPool(c.dsn(password="pw", sslmode="require"), min_size=0, max_size=1)
     assert pool.exec("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").scalar() is True
     pool.close_sync()

@@ -1,7 +1,6 @@
-"""PgPool.fetchrow_each: fetchrow once per argument tuple, pipelined and awaited together (one
-future per query, no Task per query once the statement is prepared on the connections), each
-run its own query, re-prepared when the schema changes, cancelled on the server when the caller
-is cancelled."""
+"""PgPool.fetchrow_each: fetchrow once per argument tuple, each run its own query, sent as one
+request on one connection once the statement is prepared there (one future, no Task per query),
+re-prepared when the schema changes, cancelled on the server when the caller is cancelled."""
 
 from __future__ import annotations
 
@@ -61,7 +60,10 @@ def test_each_run_is_its_own_query(pg_dsn: str) -> None:
                 with pytest.raises(exc.DivisionByZeroError):
                     await pool.fetchrow_each(insert, [(1,), (0,), (2,), (0,), (3,)])
                 assert await pool.fetchval(f"SELECT array_agg(v ORDER BY v) FROM {table}") == [
-                    1, 2, 3]
+                    1,
+                    2,
+                    3,
+                ]
                 rows = await pool.fetchrow_each(insert, [(4,), (5,)])
                 assert [r["v"] for r in rows] == [4, 5]
             finally:
@@ -90,12 +92,15 @@ def test_reprepares_when_the_cached_plan_changes_result_type(pg_dsn: str) -> Non
     run(go())
 
 
+# Backends of other sessions running exactly this query now (a watcher's view of the server).
+ACTIVE = (
+    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = $1"
+    " AND pid <> pg_backend_pid()"
+)
+
+
 def test_cancelling_the_caller_cancels_the_queries_on_the_server(pg_dsn: str) -> None:
     sleep = "SELECT pg_sleep($1::float8) AS slept"
-    active = (
-        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = $1"
-        " AND pid <> pg_backend_pid()"
-    )
 
     async def go() -> None:
         async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
@@ -104,19 +109,72 @@ def test_cancelling_the_caller_cancels_the_queries_on_the_server(pg_dsn: str) ->
             watcher = await pg.connect(pg_dsn)
             try:
                 for _ in range(200):  # a CancelRequest for an idle backend would be lost
-                    if await watcher.fetchval(active, sleep):
+                    if await watcher.fetchval(ACTIVE, sleep):
                         break
                     await asyncio.sleep(0.05)
                 batch.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await batch
                 for _ in range(100):  # the server stops the sleep: it was cancelled there
-                    if not await watcher.fetchval(active, sleep):
+                    if not await watcher.fetchval(ACTIVE, sleep):
                         break
                     await asyncio.sleep(0.05)
-                assert await watcher.fetchval(active, sleep) == 0
+                assert await watcher.fetchval(ACTIVE, sleep) == 0
             finally:
                 await watcher.close()
             assert [r["n"] for r in await pool.fetchrow_each(SQL, [(1,), (2,)])] == [1, 2]
+
+    run(go())
+
+
+def test_raises_the_first_failure_in_argument_order(pg_dsn: str) -> None:
+    """Different failures in one batch: the one of the earliest argument tuple is raised (once
+    every query has answered), whichever connection answered first; the pool stays usable."""
+    sql = "SELECT (100000 / $1::int)::int2 AS v"  # 0: division by zero; 1: int2 out of range
+
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            await _warm(pool, sql, 10)
+            with pytest.raises(exc.NumericValueOutOfRangeError):
+                await pool.fetchrow_each(sql, [(10,), (1,), (0,), (10,), (0,)])
+            with pytest.raises(exc.DivisionByZeroError):
+                await pool.fetchrow_each(sql, [(10,), (10,), (0,), (1,), (10,)])
+            rows = await pool.fetchrow_each(sql, [(10,), (20,), (50,)])
+            assert [r["v"] for r in rows] == [10000, 5000, 2000]
+
+    run(go())
+
+
+def test_cancelling_a_batch_cancels_every_remaining_query(pg_dsn: str) -> None:
+    """Two answered and two 30 s queries in one batch (one request on one connection):
+    cancelling the caller stops the running one and the one after it on the server (the
+    CancelRequest is re-sent while the batch runs; what is queued behind it waits, so none can
+    hit another request); the pool stays usable."""
+    sleep = f"SELECT pg_sleep($1::float8) AS slept /* fa_each_{os.getpid()} */"
+
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            await _warm(pool, sleep, 0)
+            batch = asyncio.ensure_future(pool.fetchrow_each(sleep, [(0,), (0,), (30,), (30,)]))
+            watcher = await pg.connect(pg_dsn)
+            try:
+                for _ in range(200):  # the batch is in its first 30 s sleep
+                    if await watcher.fetchval(ACTIVE, sleep) == 1:
+                        break
+                    await asyncio.sleep(0.05)
+                assert await watcher.fetchval(ACTIVE, sleep) == 1
+                started = asyncio.get_running_loop().time()
+                batch.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await batch
+                for _ in range(200):  # both sleeps stopped on the server
+                    if not await watcher.fetchval(ACTIVE, sleep):
+                        break
+                    await asyncio.sleep(0.05)
+                assert await watcher.fetchval(ACTIVE, sleep) == 0
+                assert asyncio.get_running_loop().time() - started < 10
+            finally:
+                await watcher.close()
+            assert [r["n"] for r in await pool.fetchrow_each(SQL, [(1,), (2,), (3,)])] == [1, 2, 3]
 
     run(go())

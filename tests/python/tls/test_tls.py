@@ -28,6 +28,7 @@ from conftest import (
     wait_for_port,
 )
 from tls_certs import TestPki, make_pki
+from ws.ws_helpers import request_before_reader
 
 from fasterapi import App, WebSocket
 from fasterapi.testing import TestClient
@@ -335,7 +336,9 @@ def test_ws_over_tls(pki: TestPki) -> None:
         assert client.get("/docs").status_code == 200
         assert str(client.base_url).startswith("https://")
         with websockets_client.connect(
-            f"wss://localhost:{client.port}/ws", ssl=ssl_context(pki)
+            f"wss://localhost:{client.port}/ws",
+            ssl=ssl_context(pki),
+            create_connection=request_before_reader(),  # the client's TLS 1.3 thread race
         ) as conn:
             conn.send("hi")
             assert conn.recv(timeout=10) == "hi!"

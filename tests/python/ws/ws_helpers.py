@@ -34,15 +34,57 @@ def tls_options(client: TestClient) -> dict[str, Any]:
 
 def connect(client: TestClient, path: str, **options: Any) -> Any:
     """A sync `websockets` client connection (no proxy, 16 MiB messages allowed); over TLS
-    with the CA the client verifies against."""
+    with the CA the client verifies against, and the handshake request written before the
+    client's reader thread starts (see `request_before_reader`)."""
     from websockets.sync.client import connect as ws_connect
 
     options.setdefault("max_size", 16 * 1024 * 1024)
     options.setdefault("open_timeout", TIMEOUT)
     options.setdefault("close_timeout", TIMEOUT)
-    for key, value in tls_options(client).items():
+    tls = tls_options(client)
+    for key, value in tls.items():
         options.setdefault(key, value)
+    if tls:
+        options.setdefault("create_connection", request_before_reader())
     return ws_connect(ws_url(client, path), proxy=None, **options)
+
+
+def request_before_reader() -> type:
+    """A `websockets` sync ClientConnection whose reader thread waits until the handshake
+    request is written.
+
+    The sync client reads in a thread of its own while the caller writes the request, both
+    on one `ssl.SSLSocket`, and an OpenSSL connection is not safe for use from two threads
+    at once. Over TLS 1.3 the server's NewSessionTicket messages (RFC 8446 §4.6.1) arrive
+    right after the handshake: when the reader processes them while the request is being
+    written, the write can end up waiting for input that never comes, and the request never
+    leaves (seen here about once in 100 connections: the server's socket had no bytes until
+    its 10 s header timeout closed it). Any TLS 1.3 server triggers this, so the tests order
+    the two: once the request is out, only the reader touches the socket until the 101."""
+    import threading
+
+    from websockets.sync.client import ClientConnection
+
+    class RequestBeforeReader(ClientConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._request_written = threading.Event()
+            super().__init__(*args, **kwargs)
+
+        def recv_events(self) -> None:
+            self._request_written.wait()
+            super().recv_events()
+
+        def send_data(self) -> None:
+            try:
+                super().send_data()
+            finally:
+                self._request_written.set()  # written, or failed: the reader may go on
+
+        def close_socket(self) -> None:
+            self._request_written.set()  # closed before any write: the reader sees the end
+            super().close_socket()
+
+    return RequestBeforeReader
 
 
 def wait_until(cond: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
