@@ -7,15 +7,24 @@ socket errors. The `raw` rows serve a bare ASGI app: the server's own cost per r
 FastAPI row minus it is the app's share (the split printed at the end).
 
     python3 benchmarks/asgi/bench_asgi.py [--duration 10] [--connections 64] [--json out.json]
+        [--together]
+
+--together starts every server of an app at once on the same CPU, each driven by its own wrk
+(all on the wrk CPU) for the same seconds, so whatever else loads the machine hits them alike
+(for a shared, busy machine; the sequential default gives absolute figures on a quiet one).
+Compare CPU µs per request there. req/s compares fairly only between single-threaded servers
+(FasterAPI, uvicorn): the scheduler shares the CPU per thread, and granian runs several.
 
 Process, pinning, CPU and wrk helpers are the shared ones in benchmarks/e2e/harness/."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +77,11 @@ def bench(server: str, app: str, args: argparse.Namespace) -> dict[str, Any]:
             cpu_us = ticks_to_us(proc.cpu_ticks() - before)
         finally:
             proc.stop()
+    return _row(server, app, res, cpu_us)
+
+
+def _row(server: str, app: str, res: Any, cpu_us: float) -> dict[str, Any]:
+    """One table row: wrk's counts and the server's CPU per request."""
     return {
         "server": server,
         "app": app,
@@ -79,6 +93,52 @@ def bench(server: str, app: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def bench_together(app: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every server of `app` at once on the server CPU, one wrk each, same seconds."""
+    servers = args.servers.split(",")
+    with contextlib.ExitStack() as stack:
+        procs: dict[str, tuple[Any, str]] = {}
+        for server in servers:
+            port = free_port()
+            argv = [a.format(app=app, port=port) for a in SERVERS[server]]
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"asgi-{server}-"))
+            proc = Server(
+                server, argv, port, core=args.server_cpu, cwd=str(HERE), log_path=Path(tmp) / "log"
+            )
+            proc.start()
+            stack.callback(proc.stop)
+            proc.wait_ready(PATH)
+            procs[server] = (proc, f"http://127.0.0.1:{port}{PATH}")
+
+        def drive(duration: int) -> dict[str, Any]:
+            results: dict[str, Any] = {}
+
+            def one(server: str, url: str) -> None:
+                results[server] = run_wrk(
+                    url, duration_s=duration, connections=args.connections, core=args.wrk_cpu
+                )
+
+            threads = [
+                threading.Thread(target=one, args=(server, url))
+                for server, (_, url) in procs.items()
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return results
+
+        drive(min(2, args.duration))  # warm-up
+        before = {server: proc.cpu_ticks() for server, (proc, _) in procs.items()}
+        results = drive(args.duration)
+        rows = []
+        for server, (proc, _) in procs.items():
+            res = results[server]
+            cpu_us = ticks_to_us(proc.cpu_ticks() - before[server])
+            rows.append(_row(server, app, res, cpu_us))
+        return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=int, default=10)
@@ -88,11 +148,20 @@ def main() -> int:
     p.add_argument("--servers", default="fasterapi,uvicorn,granian")
     p.add_argument("--apps", default="bench_app:app,bench_app:raw")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument(
+        "--together",
+        action="store_true",
+        help="all servers of an app at once on the server CPU (a busy machine's comparison)",
+    )
     args = p.parse_args()
     rows = []
     for app in args.apps.split(","):
-        for server in args.servers.split(","):
-            row = bench(server, app, args)
+        if args.together:
+            app_rows = bench_together(app, args)
+        else:
+            app_rows = [bench(server, app, args) for server in args.servers.split(",")]
+        for row in app_rows:
+            server = row["server"]
             rows.append(row)
             print(
                 f"{app:16} {server:10} {row['rps']:>10,.0f} req/s  "
@@ -118,7 +187,13 @@ def main() -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"duration": args.duration, "connections": args.connections, "rows": rows}, indent=1
+                {
+                    "duration": args.duration,
+                    "connections": args.connections,
+                    "together": args.together,
+                    "rows": rows,
+                },
+                indent=1,
             )
         )
     return 0

@@ -10,15 +10,16 @@ and the dump's instruction total is divided by wrk's request count.
 
 Under callgrind a request costs ~50x its native time, so the counts cover a few hundred to a
 few thousand requests. Instructions are not time (cache misses and IPC are not counted): a
-server whose count is lower can still be slower; the count shows whose code runs more."""
+server whose count is lower can still be slower; the count shows whose code runs more.
+--cache-sim adds callgrind's simulated cache misses (D1/LL data, I1/LL instruction) and
+branch mispredictions (Bcm conditional, Bim indirect) per request: where equal instruction
+counts still cost unequal time."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "benchmarks" / "e2e"))
 
+from harness import callgrind  # noqa: E402
 from harness.procs import Server, free_port  # noqa: E402
 from harness.wrk import run_wrk  # noqa: E402
 
@@ -41,8 +43,9 @@ SERVERS = {
 }  # fmt: skip
 
 
-def count(server: str, app: str, args: argparse.Namespace) -> tuple[int, int]:
-    """(requests, instructions) over the counted run."""
+def count(server: str, app: str, args: argparse.Namespace) -> tuple[int, dict[str, int]]:
+    """(requests, {event: total}) over the counted run: Ir (instructions), and with
+    --cache-sim the simulated cache misses (D1mr, DLmr, ...) and branch mispredictions."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"callgrind-{server}-") as tmp:
         out = Path(tmp) / "callgrind.out"
@@ -50,6 +53,8 @@ def count(server: str, app: str, args: argparse.Namespace) -> tuple[int, int]:
             "valgrind",
             "--tool=callgrind",
             f"--callgrind-out-file={out}",
+            *(["--cache-sim=yes", "--branch-sim=yes"] if args.cache_sim else []),
+            *([f"--LL={args.ll}"] if args.cache_sim and args.ll else []),
             PY,
             *(a.format(app=app, port=port) for a in SERVERS[server]),
         ]
@@ -66,22 +71,13 @@ def count(server: str, app: str, args: argparse.Namespace) -> tuple[int, int]:
             proc.wait_ready(PATH, timeout=300)  # imports under callgrind take a minute
             url = f"http://127.0.0.1:{port}{PATH}"
             run_wrk(url, duration_s=3, connections=args.connections, core=args.wrk_cpu)
-            subprocess.run(
-                ["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True
-            )
+            callgrind.zero(proc.pid)
             res = run_wrk(
                 url, duration_s=args.seconds, connections=args.connections, core=args.wrk_cpu
             )
-            subprocess.run(
-                ["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True
-            )
-            dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: p.stat().st_mtime)
-            if not dumps:
-                raise RuntimeError(f"{server}: callgrind wrote no dump")
-            summary = re.search(r"^summary: (\d+)", dumps[-1].read_text(), re.M)
-            if summary is None:
-                raise RuntimeError(f"{server}: no summary line in {dumps[-1]}")
-            return res.requests, int(summary.group(1))
+            callgrind.dump(proc.pid)
+            totals = callgrind.newest_totals(Path(tmp) / "callgrind.out.")
+            return res.requests, totals
         finally:
             proc.stop()
 
@@ -94,16 +90,35 @@ def main() -> int:
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--server-cpu", default="1")
     p.add_argument("--wrk-cpu", default="0")
+    p.add_argument(
+        "--cache-sim",
+        action="store_true",
+        help="also simulate caches and branches: misses per request (slower still)",
+    )
+    p.add_argument(
+        "--ll",
+        default="",
+        help="with --cache-sim: the simulated last-level cache as size,assoc,line "
+        "(524288,8,64 makes it a Zen 2/3 core's private L2; default: the host's L3)",
+    )
     args = p.parse_args()
     for tool in ("valgrind", "callgrind_control", "wrk"):
         if shutil.which(tool) is None:
             p.error(f"{tool} not found")
-    print("| app | server | requests counted | instructions per request |")
-    print("|---|---|---:|---:|")
+    shown = ["Ir", "D1mr", "D1mw", "DLmr", "DLmw", "I1mr", "ILmr", "Bcm", "Bim"]
+    if not args.cache_sim:
+        shown = shown[:1]
+    print(
+        "| app | server | requests counted | "
+        + " | ".join(f"{e} per request" for e in shown)
+        + " |"
+    )
+    print("|---|---|---:|" + "---:|" * len(shown))
     for app in args.apps.split(","):
         for server in args.servers.split(","):
-            n, ir = count(server, app, args)
-            print(f"| {app} | {server} | {n} | {ir // max(1, n):,} |", flush=True)
+            n, totals = count(server, app, args)
+            cells = " | ".join(f"{totals.get(e, 0) // max(1, n):,}" for e in shown)
+            print(f"| {app} | {server} | {n} | {cells} |", flush=True)
     return 0
 
 

@@ -17,9 +17,14 @@ reported INVALID and left out of the medians. Figures are only comparable within
 invocation (the machine's state moves more than the backends differ).
 
 Run:
-  /work/tools-local/build-cpp.sh tfb_server loadgen
+  cmake --build build/dev --target tfb_server loadgen
   python3 benchmarks/e2e/loop_backends.py [--runs 5] [--duration 5] [--connections 64]
       [--cases plaintext-p16,plaintext,json] [--client wrk|loadgen] [--json OUT]
+
+A server below 100% of its core is either asleep (waiting for I/O: the client or the
+backend's own delays) or runnable while another process has the core; the second share is
+printed ("waiting for it", from /proc/PID/task/*/schedstat), so a busy machine is not taken for
+a backend that waits.
 
 For the user-space share, deterministic on a busy machine, count instructions per request
 with callgrind: `benchmarks/e2e/loop_backends_callgrind.sh` (see its header).
@@ -58,6 +63,31 @@ class Run:
     cpu_us_per_req: float
     cpu_share: float  # of one core, over the measured window
     errors: int
+    user_us_per_req: float = 0.0  # of cpu_us_per_req, in user space (the rest: the kernel)
+    sys_us_per_req: float = 0.0
+    # Of the measured window, the share the server was runnable but not running (another
+    # process had its core): cpu_share + runq_share < 1 by what it slept, waiting for I/O.
+    runq_share: float = 0.0
+
+
+def user_sys_ticks(pid: int) -> tuple[int, int]:
+    """utime and stime (ticks, all threads) of one process, from /proc/PID/stat."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    rest = text[text.rindex(")") + 2 :].split()
+    return int(rest[11]), int(rest[12])
+
+
+def runq_ns(pid: int) -> int:
+    """Nanoseconds the process's threads spent runnable, waiting for a CPU (the second field
+    of /proc/PID/task/TID/schedstat): tells a server that waits for its core (a busy machine)
+    from one that waits for I/O (asleep in epoll_wait or io_uring_enter)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that exited meanwhile; a kernel without schedstat counts 0
+    return total
 
 
 def load(args: argparse.Namespace, port: int, path: str,
@@ -92,12 +122,19 @@ def measure(args: argparse.Namespace, case: str, backend: str) -> Run:
         if args.warmup:  # connections, caches, the ring's buffers
             load(args, port, path, depth)
         before = server.cpu_ticks()
+        user0, sys0 = user_sys_ticks(server.pid)
+        runq0 = runq_ns(server.pid)
         requests, seconds, rps, errors = load(args, port, path, depth)
         cpu_us = procs.ticks_to_us(server.cpu_ticks() - before)
+        user1, sys1 = user_sys_ticks(server.pid)
+        runq1 = runq_ns(server.pid)
     finally:
         server.stop()
-    return Run(case, backend, requests, rps, cpu_us / max(requests, 1),
-               cpu_us / 1e6 / max(seconds, 1e-9), errors)
+    n = max(requests, 1)
+    secs = max(seconds, 1e-9)
+    return Run(case, backend, requests, rps, cpu_us / n, cpu_us / 1e6 / secs,
+               errors, procs.ticks_to_us(user1 - user0) / n, procs.ticks_to_us(sys1 - sys0) / n,
+               (runq1 - runq0) / 1e9 / secs)
 
 
 def main() -> int:
@@ -121,7 +158,7 @@ def main() -> int:
         p.error(f"unknown case(s) {unknown}; known: {', '.join(CASES)}")
     for binary in (args.server, args.loadgen if args.client == "loadgen" else args.server):
         if not binary.exists():
-            p.error(f"{binary} is missing: /work/tools-local/build-cpp.sh tfb_server loadgen")
+            p.error(f"{binary} is missing: cmake --build build/dev --target tfb_server loadgen")
 
     runs: list[Run] = []
     for case in cases:
@@ -132,8 +169,10 @@ def main() -> int:
                 runs.append(r)
                 flag = "  INVALID (errors)" if r.errors else ""
                 print(f"{case:14} {backend:6} {r.rps:>12,.0f} req/s  "
-                      f"{r.cpu_us_per_req:6.3f} µs CPU/req  "
-                      f"(server at {r.cpu_share:4.0%} of a core){flag}", flush=True)
+                      f"{r.cpu_us_per_req:6.3f} µs CPU/req (user {r.user_us_per_req:5.3f}, "
+                      f"kernel {r.sys_us_per_req:5.3f})  "
+                      f"(server at {r.cpu_share:4.0%} of a core, {r.runq_share:4.0%} waiting "
+                      f"for it){flag}", flush=True)
 
     print(f"\nmedians ({args.client}, {args.connections} connections, {args.duration:g} s, "
           f"{args.runs} runs each; server on core {args.server_core}, load on {args.client_core})")

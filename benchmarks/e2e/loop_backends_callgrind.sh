@@ -10,21 +10,38 @@
 # (Ir(N2) - Ir(N1)) / (N2 - N1), which cancels start-up and shutdown.
 #
 # usage: benchmarks/e2e/loop_backends_callgrind.sh [PATH] [DEPTH] [N1] [N2]
-#   defaults: /plaintext 16 20000 60000
-# needs: /work/tools-local/build-cpp.sh tfb_server loadgen; valgrind
+#   defaults: /plaintext 16 20000 60000; env SERVER (another tfb_server binary), BACKENDS
+#   ("epoll uring"), KEEP (a path prefix: keeps the N2 runs' profiles for callgrind_annotate)
+# needs: cmake --build build/dev --target tfb_server loadgen; valgrind
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 path=${1:-/plaintext}
 depth=${2:-16}
 n1=${3:-20000}
 n2=${4:-60000}
-server=build/dev/benchmarks/techempower/cpp/tfb_server
+server=${SERVER:-build/dev/benchmarks/techempower/cpp/tfb_server}
 loadgen=build/dev/benchmarks/loadgen/loadgen
 for b in "$server" "$loadgen"; do
-  [ -x "$b" ] || { echo "$b is missing: /work/tools-local/build-cpp.sh tfb_server loadgen" >&2; exit 2; }
+  [ -x "$b" ] || { echo "$b is missing: cmake --build build/dev --target tfb_server loadgen" >&2; exit 2; }
 done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+
+# SIGINT, then a request now and then until the server has exited: valgrind keeps signals
+# blocked around io_uring_enter and delivers them at a scheduling quantum's end, so an idle
+# server on the io_uring backend would not see it for a long time. Those few requests (tens,
+# their number varies) count in both runs alike, within a few instructions per request.
+stop_server() {
+  local pid=$1 port=$2
+  kill -INT "$pid"
+  for _ in $(seq 600); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+    (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&3 &&
+      timeout 1 head -c 1 <&3 >/dev/null) 2>/dev/null || true
+  done
+  wait "$pid" || true
+}
 
 # Prints the total Ir of one server run that answered n requests.
 count() {
@@ -38,19 +55,19 @@ count() {
     sleep 0.1
   done
   "$loadgen" -n "$n" -c 16 -p "$depth" "http://127.0.0.1:$port$path" >"$out/loadgen.log" 2>&1 || {
-    cat "$out/loadgen.log" >&2
+    cat "$out/loadgen.log" "$out/server.log" >&2
     kill "$pid"
     exit 1
   }
   grep -q "$n requests in" "$out/loadgen.log" || { cat "$out/loadgen.log" >&2; kill "$pid"; exit 1; }
-  kill -INT "$pid"
-  wait "$pid" || true
+  stop_server "$pid" "$port"
   awk '/^summary:/ {print $2}' "$out/$backend.$n"
 }
 
 echo "callgrind: GET $path, pipelined x$depth, 16 connections, requests $n1 and $n2"
-for backend in epoll uring; do
+for backend in ${BACKENDS:-epoll uring}; do
   a=$(count "$backend" "$n1")
   b=$(count "$backend" "$n2")
   echo "$backend: $(( (b - a) / (n2 - n1) )) instructions per request (user space)"
+  if [ -n "${KEEP:-}" ]; then cp "$out/$backend.$n2" "$KEEP.$backend"; fi
 done

@@ -73,7 +73,7 @@ def main() -> int:
     args = p.parse_args()
     for binary in (args.hello_server, args.loadgen):
         if not binary.exists():
-            p.error(f"{binary} is missing: /work/tools-local/build-cpp.sh hello_server loadgen")
+            p.error(f"{binary} is missing: cmake --build build/dev --target hello_server loadgen")
 
     port = procs.free_port()
     server = procs.Server("hello_server", [str(args.hello_server), "--host", "127.0.0.1",

@@ -1,14 +1,15 @@
 """The seed's 1 Million Request Challenge driven by loadgen (`--1mrc`).
 
 Starts a fresh FasterAPI 1MRC server (benchmarks/e2e/apps/fasterapi_app.py: POST /event,
-GET /stats) on core 0 and runs `loadgen --1mrc` on core 1: exactly --requests POST /event
-over --connections connections, then GET /stats, whose totals must match (EXACT). With
---also-onemrc-client the same is run once more, on another fresh server, with the e2e
-harness's own client (benchmarks/e2e/onemrc/onemrc_client.cpp), to compare the two clients.
+GET /stats; with --server cpp the C++ entry, examples/cpp/onemrc_server.cpp) on core 0 and
+runs `loadgen --1mrc` on core 1: exactly --requests POST /event over --connections
+connections, then GET /stats, whose totals must match (EXACT). With --also-onemrc-client
+the same is run once more, on another fresh server, with the e2e harness's own client
+(benchmarks/e2e/onemrc/onemrc_client.cpp), to compare the two clients.
 
 Run:
   python3 benchmarks/loadgen/onemrc.py [--requests 1000000] [--connections 1000]
-      [--pipeline 1] [--loop epoll|uring] [--also-onemrc-client]
+      [--pipeline 1] [--loop epoll|uring] [--server python|cpp] [--also-onemrc-client]
 """
 
 from __future__ import annotations
@@ -38,11 +39,16 @@ def children_cpu_s() -> float:
 
 def start_server(args: argparse.Namespace, tmp: Path) -> procs.Server:
     port = procs.free_port()
-    server = procs.Server("fasterapi-1mrc",
-                          [sys.executable, str(REPO / "benchmarks/e2e/apps/fasterapi_app.py"),
-                           "--port", str(port)],
-                          port, core=args.server_core, env=servers._fasterapi_env(),
-                          log_path=tmp / "server.log")
+    if args.server == "cpp":
+        server = procs.Server("onemrc_server",
+                              [str(args.onemrc_server), "--host", "127.0.0.1", "--port", str(port)],
+                              port, core=args.server_core, log_path=tmp / "server.log")
+    else:
+        server = procs.Server("fasterapi-1mrc",
+                              [sys.executable, str(REPO / "benchmarks/e2e/apps/fasterapi_app.py"),
+                               "--port", str(port)],
+                              port, core=args.server_core, env=servers._fasterapi_env(),
+                              log_path=tmp / "server.log")
     server.start()
     server.wait_ready("/stats")
     return server
@@ -70,6 +76,10 @@ def main() -> int:
     p.add_argument("--pipeline", type=int, default=1,
                    help="requests in flight per connection (the challenge: 1)")
     p.add_argument("--loop", default="epoll", help="loadgen's loop backend")
+    p.add_argument("--server", choices=["python", "cpp"], default="python",
+                   help="the Python App entry or the C++ one (examples/cpp/onemrc_server)")
+    p.add_argument("--onemrc-server", type=Path,
+                   default=REPO / "build/dev/examples/cpp/onemrc_server")
     p.add_argument("--server-core", default="0")
     p.add_argument("--client-core", default="1")
     p.add_argument("--also-onemrc-client", action="store_true",
@@ -78,7 +88,9 @@ def main() -> int:
                    help="where onemrc_client is compiled")
     args = p.parse_args()
     if not args.loadgen.exists():
-        p.error(f"{args.loadgen} is missing: /work/tools-local/build-cpp.sh loadgen")
+        p.error(f"{args.loadgen} is missing: cmake --build build/dev --target loadgen")
+    if args.server == "cpp" and not args.onemrc_server.exists():
+        p.error(f"{args.onemrc_server} is missing: cmake --build build/dev --target onemrc_server")
     tmp = Path("/tmp") / "fa-loadgen-1mrc"
     tmp.mkdir(exist_ok=True)
     ok = True

@@ -6,8 +6,15 @@
 //   build/mcp/benchmarks/micro/mcp_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // BM_ToolCall is the target (<= 300 ns per message); BM_Parse and BM_Ping split it up.
+//
+// `mcp_bench --tool-calls=N` runs BM_ToolCall's loop body exactly N times outside the benchmark
+// framework, for instruction counts that a noisy machine does not disturb (callgrind; see
+// benchmarks/mcp/toolcall_instructions.py, which takes the difference of two such runs).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -51,30 +58,52 @@ void BM_Parse(benchmark::State& state) {
 }
 BENCHMARK(BM_Parse);
 
-void BM_ToolCall(benchmark::State& state) {
+// One server with the tool registered and one session, as a stdio server has them.
+struct ToolCallFixture {
   AnswerApp app;
-  ServerCore core(app, ServerInfo{"bench", "1"});
-  core.add_tool("calculate", R"({"name":"calculate","inputSchema":{"type":"object"}})");
-  auto session = std::make_shared<Session>();
-  auto channel = std::make_shared<CountingChannel>();
+  ServerCore core{app, ServerInfo{"bench", "1"}};
+  std::shared_ptr<Session> session = std::make_shared<Session>();
+  std::shared_ptr<CountingChannel> channel = std::make_shared<CountingChannel>();
+  ToolCallFixture() {
+    core.add_tool("calculate", R"({"name":"calculate","inputSchema":{"type":"object"}})");
+  }
+  [[gnu::always_inline]] Outcome once() { return core.handle(session, kToolCall, channel); }
+};
+
+void BM_ToolCall(benchmark::State& state) {
+  ToolCallFixture f;
   for (auto _ : state) {
-    Outcome outcome = core.handle(session, kToolCall, channel);
+    Outcome outcome = f.once();
     benchmark::DoNotOptimize(outcome);
   }
-  if (channel->bytes == 0) state.SkipWithError("no reply");
-  state.counters["reply_bytes"] = static_cast<double>(channel->bytes) / static_cast<double>(state.iterations());
+  if (f.channel->bytes == 0) state.SkipWithError("no reply");
+  state.counters["reply_bytes"] =
+      static_cast<double>(f.channel->bytes) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_ToolCall);
 
-void BM_Ping(benchmark::State& state) {
-  AnswerApp app;
-  ServerCore core(app, ServerInfo{"bench", "1"});
-  auto session = std::make_shared<Session>();
-  auto channel = std::make_shared<CountingChannel>();
-  for (auto _ : state) benchmark::DoNotOptimize(core.handle(session, R"({"jsonrpc":"2.0","id":1,"method":"ping"})", channel));
+// Exactly `n` iterations of BM_ToolCall's body; prints the reply bytes per call.
+int fixed_tool_calls(long n) {
+  ToolCallFixture f;
+  for (long i = 0; i < n; ++i) {
+    Outcome outcome = f.once();
+    benchmark::DoNotOptimize(outcome);
+  }
+  if (n <= 0 || f.channel->bytes == 0) return 1;
+  std::printf("%ld tool calls, %zu reply bytes each\n", n,
+              f.channel->bytes / static_cast<size_t>(n));
+  return 0;
 }
-BENCHMARK(BM_Ping);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  constexpr std::string_view kFixed = "--tool-calls=";
+  if (argc == 2 && std::string_view(argv[1]).starts_with(kFixed))
+    return fixed_tool_calls(std::strtol(argv[1] + kFixed.size(), nullptr, 10));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -72,6 +72,8 @@ ROWS: list[Row] = [
         fastapi_base="1mrc-fastapi"),
     Row("1mrc-fastapi", "fastapi", "/stats", "onemrc", "1MRC, async def + pydantic",
         fastapi_base="1mrc-fastapi"),
+    Row("1mrc-cpp", "onemrc_server", "/stats", "onemrc", "1MRC, C++ handlers (simdjson)",
+        fastapi_base="1mrc-fastapi"),
 ]
 
 # --suite presets; --only overrides them.

@@ -89,6 +89,14 @@ def server_specs(hello_server: Path) -> dict[str, ServerSpec]:
             return None
         return (f"{hello_server} not built (cmake --build build-bench --target hello_server)")
 
+    # The C++ 1MRC entry (examples/cpp/onemrc_server.cpp), built beside hello_server.
+    onemrc_server = hello_server.parent / "onemrc_server"
+
+    def onemrc_missing() -> str | None:
+        if os.access(onemrc_server, os.X_OK):
+            return None
+        return f"{onemrc_server} not built (cmake --build build-bench --target onemrc_server)"
+
     specs = [
         ServerSpec("fasterapi", "FasterAPI",
                    lambda p, _t: [PY, str(APPS_DIR / "fasterapi_app.py"), "--port", str(p)],
@@ -106,6 +114,9 @@ def server_specs(hello_server: Path) -> dict[str, ServerSpec]:
         ServerSpec("hello_server", "C++ hello_server",
                    lambda p, _t: [str(hello_server), "--host", "127.0.0.1", "--port", str(p)],
                    hello_missing),
+        ServerSpec("onemrc_server", "C++ onemrc_server",
+                   lambda p, _t: [str(onemrc_server), "--host", "127.0.0.1", "--port", str(p)],
+                   onemrc_missing),
         ServerSpec("nginx", "nginx return 200", _nginx, _nginx_missing),
     ]
     return {s.key: s for s in specs}

@@ -6,7 +6,6 @@
 //   (8080), FASTERAPI_PG_DSN, TFB_POOL_SIZE (8), FASTERAPI_LOOP (epoll). The schema comes from
 //   benchmarks/techempower/schema.py.
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -14,16 +13,12 @@
 #include <string>
 
 #include "core/event_loop.h"
+#include "core/run_until_signal.h"
 #include "http/server.h"
 #include "pg/pg_pool.h"
 #include "tfb_routes.h"
 
 namespace {
-
-fa::EventLoop* g_loop = nullptr;
-void on_signal(int) {
-  if (g_loop) g_loop->stop();
-}
 
 std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -96,12 +91,7 @@ int main(int argc, char** argv) {
     std::printf("tfb_server listening on %s:%u (%s loop, %d PostgreSQL connections)\n",
                 cfg.host.c_str(), port, fa::loop_backend_name(loop.backend()), pool_size);
     std::fflush(stdout);
-    g_loop = &loop;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGPIPE, SIG_IGN);
-    loop.run();
-    g_loop = nullptr;
+    fa::run_until_signal(loop);
   }              // the server closes its connections before the pool goes
   pool.reset();  // before the loop
   return 0;
