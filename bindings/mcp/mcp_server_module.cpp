@@ -15,6 +15,7 @@
 
 #include "auth_binding.h"
 #include "core/event_loop.h"
+#include "http_options.h"
 #include "json_decode.h"
 #include "json_encode.h"
 #include "mcp/http_transport.h"
@@ -261,14 +262,10 @@ class McpServer {
                  size_t max_sessions) {
     if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
     if (port < 0 || port > 65535) throw nb::value_error("port must be in 0..65535");
-    mcp::HttpOptions opts;
-    opts.host = host;
+    mcp::HttpOptions opts = http_options(host, path, allowed_origins, allowed_hosts,
+                                         session_idle_timeout, max_sessions);
     opts.port = static_cast<uint16_t>(port);
-    opts.path = path;
     opts.auth = auth_;
-    for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
-    for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
-    set_session_limits(opts, session_idle_timeout, max_sessions);
     http_ = std::make_unique<mcp::HttpTransport>(loop_, core_, std::move(opts));
     return http_->listen();
   }
@@ -277,13 +274,9 @@ class McpServer {
   void mount(const std::string& host, const std::string& path, nb::list allowed_origins,
              nb::list allowed_hosts, double session_idle_timeout, size_t max_sessions) {
     if (stdio_ || http_) throw std::runtime_error("McpServer: already serving");
-    mcp::HttpOptions opts;
-    opts.host = host;
-    opts.path = path;
+    mcp::HttpOptions opts = http_options(host, path, allowed_origins, allowed_hosts,
+                                         session_idle_timeout, max_sessions);
     opts.auth = auth_;
-    for (auto o : allowed_origins) opts.allowed_origins.push_back(nb::cast<std::string>(o));
-    for (auto h : allowed_hosts) opts.allowed_hosts.push_back(nb::cast<std::string>(h));
-    set_session_limits(opts, session_idle_timeout, max_sessions);
     http_ = std::make_unique<mcp::HttpTransport>(core_, std::move(opts));
   }
 
@@ -320,13 +313,6 @@ class McpServer {
   }
 
  private:
-  // session_idle_timeout in seconds (<= 0: never); max_sessions 0: no limit.
-  static void set_session_limits(mcp::HttpOptions& opts, double idle_s, size_t max_sessions) {
-    if (!std::isfinite(idle_s)) throw nb::value_error("session_idle_timeout must be finite");
-    opts.session_idle_timeout = std::chrono::milliseconds(
-        idle_s > 0 ? std::max<int64_t>(1, std::llround(idle_s * 1000)) : 0);
-    opts.max_sessions = max_sessions;
-  }
   static void put(std::vector<Runner>& v, int i, Runner r) {
     if (static_cast<size_t>(i) >= v.size()) v.resize(static_cast<size_t>(i) + 1);
     v[static_cast<size_t>(i)] = std::move(r);

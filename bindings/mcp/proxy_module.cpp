@@ -21,6 +21,7 @@
 #include "mcp/http_transport.h"
 #include "mcp/proxy/proxy_core.h"
 #include "mcp/stdio_transport.h"
+#include "http_options.h"
 #include "sink_responder.h"
 
 namespace nb = nanobind;
@@ -221,22 +222,6 @@ class McpProxy {
     o.capabilities = R"({"sampling":{},"elicitation":{"form":{}},"roots":{}})";
     return o;
   }
-  // session_idle_timeout in seconds (<= 0: never); max_sessions 0: no limit.
-  static mcp::HttpOptions http_options(const std::string& host, const std::string& path,
-                                       nb::list origins, nb::list hosts, double idle_s,
-                                       size_t max_sessions) {
-    if (!std::isfinite(idle_s)) throw nb::value_error("session_idle_timeout must be finite");
-    mcp::HttpOptions o;
-    o.host = host;
-    o.path = path;
-    for (auto x : origins) o.allowed_origins.push_back(nb::cast<std::string>(x));
-    for (auto x : hosts) o.allowed_hosts.push_back(nb::cast<std::string>(x));
-    o.session_idle_timeout = std::chrono::milliseconds(
-        idle_s > 0 ? std::max<int64_t>(1, std::llround(idle_s * 1000)) : 0);
-    o.max_sessions = max_sessions;
-    return o;
-  }
-
   // The transport listens on nothing of its own (start_http's listener puts the rate limit in
   // front of it; mounted, an App's routes hand it exchanges) but runs its timers on our loop:
   // calls whose client hung up are cancelled upstream (basic/utilities/cancellation.mdx), and
