@@ -271,6 +271,7 @@ void H1Protocol::schedule_process(Connection& conn) {
 }
 
 void H1Protocol::run_done_callback() {
+  on_hangup_ = nullptr;  // the exchange is over: on_done tells whoever waited
   // Deferred to the end of the loop iteration, after the response has been flushed.
   if (on_done_) {
     server_.loop().defer(std::move(on_done_));
@@ -440,6 +441,16 @@ bool H1Protocol::set_done_callback(uint64_t serial, std::function<void()> fn) {
   return true;
 }
 
+bool H1Protocol::set_hangup_callback(Connection& conn, uint64_t serial,
+                                     std::function<void()> fn) {
+  if (!exchange_open(serial)) return false;
+  if (conn.peer_closed())
+    server_.loop().defer(std::move(fn));
+  else
+    on_hangup_ = std::move(fn);
+  return true;
+}
+
 bool H1Protocol::upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
                          std::unique_ptr<Protocol> next) {
   if (!exchange_open(serial) || streaming_ || !next) return false;
@@ -491,6 +502,10 @@ void H1Protocol::on_drain(Connection& conn) {
 void H1Protocol::on_peer_closed(Connection& conn) {
   if (state_ == State::kHandling) {
     keep_alive_ = false;  // answer, then close
+    if (on_hangup_) {
+      server_.loop().defer(std::move(on_hangup_));
+      on_hangup_ = nullptr;
+    }
     if (body_stream_ && body_state_ == BodyState::kReading) {
       body_eof_ = true;      // the buffered bytes are handed over, then the error
       conn.pause_reading();  // EOF stays readable: do not spin on it
@@ -616,6 +631,10 @@ bool ResponseHandle::on_drain(std::function<void()> fn) const {
 bool ResponseHandle::on_done(std::function<void()> fn) const {
   Exchange* p = live();
   return p && p->set_done_callback(serial_, std::move(fn));
+}
+bool ResponseHandle::on_hangup(std::function<void()> fn) const {
+  auto c = conn_.lock();
+  return c && !c->closed() && proto_->set_hangup_callback(*c, serial_, std::move(fn));
 }
 bool ResponseHandle::upgrade(std::string_view response_head,
                              const std::function<std::unique_ptr<Protocol>(Connection&)>& make) const {

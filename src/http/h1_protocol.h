@@ -44,6 +44,7 @@ class H1Protocol final : public Protocol, public Exchange {
   bool write_file(Connection& conn, uint64_t serial, FileSpan span) override;
   bool set_drain_callback(uint64_t serial, std::function<void()> fn) override;
   bool set_done_callback(uint64_t serial, std::function<void()> fn) override;
+  bool set_hangup_callback(Connection& conn, uint64_t serial, std::function<void()> fn) override;
   // Writes `response_head`, ends the exchange and switches the connection to `next`.
   bool upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
                std::unique_ptr<Protocol> next) override;
@@ -122,6 +123,7 @@ class H1Protocol final : public Protocol, public Exchange {
   std::string head_buf_;  // response head being formatted (capacity kept across responses)
   std::function<void()> on_drain_;
   std::function<void()> on_done_;
+  std::function<void()> on_hangup_;  // the current exchange's, until it ends or the peer closes
   ResponseCompressor compressor_;  // Content-Encoding per the server's CompressionConfig
 };
 

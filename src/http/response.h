@@ -41,6 +41,15 @@ class Exchange {
   virtual bool end(Connection& conn, uint64_t serial) = 0;
   virtual bool set_drain_callback(uint64_t serial, std::function<void()> fn) = 0;
   virtual bool set_done_callback(uint64_t serial, std::function<void()> fn) = 0;
+  // fn() runs once (deferred) when the peer closes its side while this exchange is open, or at
+  // once if it already has. The exchange stays open: a reply may still be written (RFC 9112
+  // §9.6), so this is a hint for work nobody may wait for any more, as uvicorn's
+  // http.disconnect. False when the protocol has no such event (HTTP/2: a reset stream ends
+  // the exchange, and on_done tells).
+  virtual bool set_hangup_callback(Connection& /*conn*/, uint64_t /*serial*/,
+                                   std::function<void()> /*fn*/) {
+    return false;
+  }
   virtual bool upgrade(Connection& conn, uint64_t serial, std::string_view response_head,
                        std::unique_ptr<Protocol> next) = 0;
   // Whether this exchange's producer should wait (HTTP/2: the stream's own buffer).
@@ -108,6 +117,9 @@ class ResponseHandle {
   bool on_drain(std::function<void()> fn) const;
   // fn() runs once when the exchange ends (response queued, or connection dropped).
   bool on_done(std::function<void()> fn) const;
+  // fn() runs once when the client closes its side while the exchange is open (see
+  // Exchange::set_hangup_callback); false when the protocol cannot tell.
+  bool on_hangup(std::function<void()> fn) const;
   bool alive() const;          // connection open and this exchange not finished
   bool started() const;        // head already written
   bool client_gone() const;    // peer closed or connection closed

@@ -26,6 +26,10 @@ class HttpResponder {
   virtual bool alive() const = 0;  // false once ended or the client is gone
   // fn() runs once when the exchange ends: answered, or the connection closed. Default: never.
   virtual void on_done(std::function<void()> fn) {}
+  // fn() runs once when the client closes its side of the connection while the exchange is
+  // open (or at once if it has). False when the responder cannot tell (default): the caller
+  // then polls client_gone().
+  virtual bool on_hangup(std::function<void()> /*fn*/) { return false; }
   // True once the client closed its side of the connection. Default: never known.
   virtual bool client_gone() const { return false; }
 };

@@ -72,8 +72,10 @@ class HttpChannel final : public Channel, public std::enable_shared_from_this<Ht
       auto self = weak.lock();
       if (!self || !self->detached_) cancel();
     };
-    res_->on_done(guarded);             // the connection closed
-    if (watch_) watch_(res_, guarded);  // the client half-closed and left
+    res_->on_done(guarded);  // the connection closed
+    // The client half-closed and left: told by the engine when it can (HTTP/1.1), else seen
+    // by the transport's sweep of watched exchanges (client_gone(), once a second).
+    if (!res_->on_hangup(guarded) && watch_) watch_(res_, guarded);
   }
   // SEP-1699: ends the HTTP response of a streaming exchange without ending the exchange; the
   // client resumes with GET and Last-Event-ID. Only resumable streams can.
@@ -142,6 +144,7 @@ class EngineResponder final : public HttpResponder {
   void end() override { handle_.end(); }
   bool alive() const override { return handle_.alive(); }
   void on_done(std::function<void()> fn) override { handle_.on_done(std::move(fn)); }
+  bool on_hangup(std::function<void()> fn) override { return handle_.on_hangup(std::move(fn)); }
   bool client_gone() const override { return handle_.client_gone(); }
 
  private:

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "http/connection.h"
@@ -479,6 +480,49 @@ TEST(Server, HalfCloseWhileDeferredIsClientGoneAndAnswered) {
   EXPECT_EQ(r.header("connection"), "close");
   EXPECT_TRUE(wait_closed(fd));
   close(fd);
+}
+
+// on_hangup: the client's FIN while a deferred exchange is open is told at once (no polling of
+// client_gone), also to a callback registered after it; the exchange stays open and its answer
+// is still written. An exchange answered before the close never hears of it.
+TEST(Server, HangupCallbackRunsWhenTheClientHalfClosesWhileDeferred) {
+  std::vector<ResponseHandle> parked;
+  std::atomic<int> early{0}, late{0}, answered{0};
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/later", [&](Request&, Response& res) {
+      parked.push_back(res.detach());
+      EXPECT_TRUE(parked.back().on_hangup([&] { ++early; }));
+    });
+    s.route("GET", "/now", [&](Request&, Response& res) {
+      EXPECT_TRUE(res.detach().on_hangup([&] { ++answered; }));
+      res.send({200, "text/plain", {}}, "now");
+    });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /now HTTP/1.1\r\nHost: x\r\n\r\nGET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string pending;
+  EXPECT_EQ(read_response(fd, pending).body, "now");
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(early.load(), 0);  // still connected
+  ::shutdown(fd, SHUT_WR);
+  for (int i = 0; i < 500 && early.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(early.load(), 1);
+  bool registered = false;
+  st.run_on_loop([&] {
+    ASSERT_EQ(parked.size(), 1u);
+    registered = parked[0].on_hangup([&] { ++late; });  // the peer has already closed
+  });
+  EXPECT_TRUE(registered);
+  for (int i = 0; i < 500 && late.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(late.load(), 1);
+  st.run_on_loop([&] { parked[0].send({200, "text/plain", {}}, "answer"); });
+  auto r = read_response(fd, pending);
+  EXPECT_EQ(r.body, "answer");
+  EXPECT_TRUE(wait_closed(fd));
+  close(fd);
+  EXPECT_EQ(early.load(), 1);
+  EXPECT_EQ(answered.load(), 0);
+  st.run_on_loop([&] { EXPECT_FALSE(parked[0].on_hangup([] {})); });  // the exchange is over
 }
 
 // Reads `total` bytes of body slowly; returns how many arrived before EOF.
