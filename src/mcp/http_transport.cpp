@@ -16,6 +16,8 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream";
+// An SSE comment line (WHATWG HTML §9.2.6: a line starting with ':' is ignored by clients).
+constexpr std::string_view kPingComment = ": ping\n\n";
 
 // One POST's exchange: the first message decides the content type — a lone response goes
 // out as application/json, anything before it turns the answer into an SSE stream.
@@ -92,6 +94,10 @@ class HttpChannel final : public Channel, public std::enable_shared_from_this<Ht
   const HeaderLookup* headers() const override { return headers_; }
   void set_headers(const HeaderLookup* headers) { headers_ = headers; }
   bool done() const { return done_; }
+  // The keep-alive comment, on a response that is an open SSE stream.
+  void ping() {
+    if (streaming_ && open()) res_->write(kPingComment);
+  }
   // The client is still reading this exchange's response (an idle session has none).
   bool open() const { return !done_ && !detached_ && res_->alive() && !res_->client_gone(); }
   void accepted() {  // a notification or response: 202 with no body
@@ -176,6 +182,10 @@ HttpTransport::HttpTransport(ServerCore& core, HttpOptions options)
   sweep_period_ = timeout.count() > 0
                       ? std::clamp(timeout / 4, milliseconds(10), milliseconds(1000))
                       : milliseconds(1000);
+  const milliseconds ping = options_.sse_ping_interval;
+  if (ping.count() > 0)
+    sweep_period_ = std::min<Duration>(
+        sweep_period_, std::clamp(ping / 4, milliseconds(10), milliseconds(1000)));
 }
 
 HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options,
@@ -183,6 +193,7 @@ HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions opti
     : HttpTransport(core, std::move(options)) {
   if (listener == Listener::kOwn) listen_on(loop);
   loop_ = &loop;
+  next_ping_ = loop.now() + options_.sse_ping_interval;
   sweep_timer_ = loop.call_later(sweep_period_, [this] { sweep(); });
 }
 
@@ -210,6 +221,10 @@ void HttpTransport::listen_on(EventLoop& loop) {
 
 void HttpTransport::sweep() {
   sweep_gone_clients();
+  if (options_.sse_ping_interval.count() > 0 && loop_->now() >= next_ping_) {
+    next_ping_ = loop_->now() + options_.sse_ping_interval;
+    ping_streams();
+  }
   if (options_.session_idle_timeout.count() > 0 && loop_->now() >= next_expiry_)
     expire_idle(loop_->now());
   sweep_timer_ = loop_->call_later(sweep_period_, [this] { sweep(); });
@@ -250,6 +265,15 @@ void HttpTransport::end(std::unordered_map<std::string, Entry>::iterator it) {
   sessions_.erase(it);
   core_.end_session(*entry.session);
   if (entry.stream && entry.stream->alive()) entry.stream->end();
+}
+
+void HttpTransport::ping_streams() {
+  for (auto& [id, entry] : sessions_) {
+    if (entry.stream && entry.stream->alive() && !entry.stream->client_gone())
+      entry.stream->write(kPingComment);
+    for (auto& [number, weak] : entry.streams)
+      if (auto channel = weak.lock()) static_cast<HttpChannel&>(*channel).ping();
+  }
 }
 
 void HttpTransport::sweep_gone_clients() {

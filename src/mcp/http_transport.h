@@ -34,6 +34,11 @@ struct HttpOptions {
   // ends it; its id then gets 404 and the client re-initializes (transports.mdx "Session
   // Management"). 0: sessions live until DELETE. The official SDK's default: 30 minutes.
   std::chrono::milliseconds session_idle_timeout = std::chrono::minutes(30);
+  // An SSE comment (": ping") on every open stream of a session (its GET stream, its POST
+  // streams) this often, as the official SDK's SSE responses send one every 15 s: proxies that
+  // cut idle connections keep the stream, and a client that vanished without a FIN is found
+  // when the write fails, so its session can expire. 0: never. Needs the transport's loop.
+  std::chrono::milliseconds sse_ping_interval = std::chrono::seconds(15);
   // Bearer authorization (basic/authorization.mdx); null: requests are not authenticated.
   std::shared_ptr<const HttpAuth> auth;
 };
@@ -88,6 +93,8 @@ class HttpTransport {
   // are cancelled, and idle sessions expire.
   void sweep();
   void sweep_gone_clients();
+  // Writes the keep-alive comment to every open stream of every session.
+  void ping_streams();
   // Ends a session as DELETE does: its in-flight requests cancelled, its GET stream closed.
   void end(std::unordered_map<std::string, Entry>::iterator it);
   TimePoint now() const { return loop_ ? loop_->now() : Clock::now(); }
@@ -101,6 +108,7 @@ class HttpTransport {
   TimerId sweep_timer_ = 0;
   Duration sweep_period_{};
   TimePoint next_expiry_{};  // the next idle scan
+  TimePoint next_ping_{};    // the next keep-alive comment on open streams
 
   ServerCore& core_;
   HttpOptions options_;

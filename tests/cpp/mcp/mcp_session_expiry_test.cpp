@@ -1,7 +1,8 @@
 // Streamable HTTP session expiry (src/mcp/http_transport.h, HttpOptions::session_idle_timeout and
 // max_sessions): a session with no request and no open stream past the timeout is ended as DELETE
 // ends it (ServerCore::end_session) and its id gets 404 (2025-11-25 basic/transports.mdx
-// "Session Management"); one the client still reads from stays.
+// "Session Management"); one the client still reads from stays. Open streams get a keep-alive
+// comment every HttpOptions::sse_ping_interval.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -72,10 +73,12 @@ struct Fixture : ::testing::Test {
   EventLoop loop;
   std::unique_ptr<HttpTransport> http;
 
-  void make(std::chrono::milliseconds timeout, size_t max_sessions = 100, bool with_loop = false) {
+  void make(std::chrono::milliseconds timeout, size_t max_sessions = 100, bool with_loop = false,
+            std::chrono::milliseconds ping = 15s) {
     HttpOptions o;
     o.session_idle_timeout = timeout;
     o.max_sessions = max_sessions;
+    o.sse_ping_interval = ping;
     http = with_loop ? std::make_unique<HttpTransport>(loop, core, o)
                      : std::make_unique<HttpTransport>(core, o);
     core.add_tool("slow", R"({"name":"slow","inputSchema":{"type":"object"}})");
@@ -215,6 +218,49 @@ TEST_F(McpSessionExpiry, MountedTransportExpiresBeforeServingARequest) {
   std::this_thread::sleep_for(40ms);
   EXPECT_EQ(exchange("POST", kPing, id)->status, 404);
   EXPECT_EQ(core.ended.size(), 1u);
+}
+
+// The GET stream and a POST answered as an SSE stream get ": ping" comments on the sweep; a POST
+// whose answer is still to come as JSON gets none, nor a stream whose client left.
+TEST_F(McpSessionExpiry, OpenStreamsGetKeepAliveComments) {
+  make(0ms, 100, /*with_loop=*/true, /*ping=*/40ms);
+  std::string id = open_session();
+  auto stream = exchange("GET", "", id);
+  ASSERT_EQ(stream->status, 200);
+  auto json_call = exchange("POST", kCall, id);  // held: its answer will be plain JSON
+  ASSERT_TRUE(app.held.has_value());
+  Reply json_reply = *app.held;
+  constexpr std::string_view kProgressCall =
+      R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"slow","arguments":{},)"
+      R"("_meta":{"progressToken":7}}})";
+  auto sse_call = exchange("POST", kProgressCall, id);
+  ASSERT_TRUE(app.held->progress(1, 2, "half"));  // the answer is now an SSE stream
+  ASSERT_EQ(sse_call->status, 200);
+
+  auto pings = [](const Responder& r) {
+    size_t n = 0;
+    for (size_t at = r.body.find(": ping\n\n"); at != std::string::npos;
+         at = r.body.find(": ping\n\n", at + 1))
+      ++n;
+    return n;
+  };
+  auto run_for = [&](std::chrono::milliseconds d) {
+    auto until = Clock::now() + d;
+    while (Clock::now() < until) loop.run_once(5);
+  };
+  run_for(300ms);
+  EXPECT_GE(pings(*stream), 2u) << stream->body;
+  EXPECT_GE(pings(*sse_call), 2u) << sse_call->body;
+  EXPECT_LE(pings(*stream), 10u);  // about one per 40 ms, not one per sweep
+  EXPECT_TRUE(json_call->body.empty()) << json_call->body;
+
+  stream->open = false;  // the client left: nothing more is written to it
+  size_t before = stream->body.size();
+  run_for(150ms);
+  EXPECT_EQ(stream->body.size(), before);
+  EXPECT_TRUE(json_reply.result(R"({"content":[]})"));
+  EXPECT_EQ(json_call->status, 200);
+  EXPECT_EQ(json_call->body.find(": ping"), std::string::npos);  // a JSON body stays JSON
 }
 
 }  // namespace
