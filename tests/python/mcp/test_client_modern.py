@@ -17,7 +17,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -507,6 +507,23 @@ def test_dpop_proofs_verify_and_bind_the_token() -> None:
         jwt.decode(other, jwt.PyJWK(jwk).key, algorithms=["ES256"])
 
 
+DISCOVERED = {
+    "resultType": "complete",
+    "supportedVersions": ["2026-07-28"],
+    "capabilities": {"tools": {}},
+}
+
+
+async def write_result(writer: asyncio.StreamWriter, msg: dict[str, Any], result: Any) -> None:
+    """Answers the request `msg` with `result`: 200, a JSON-RPC response with msg's id."""
+    out = json.dumps({"jsonrpc": "2.0", "id": msg.get("id"), "result": result})
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(out), out.encode())
+    )
+    await writer.drain()
+
+
 class DpopServer(Recorder):
     """A resource server that wants DPoP with its nonce (RFC 9449 §9): a request whose proof
     lacks `n-1` is answered 401 use_dpop_nonce with `DPoP-Nonce: n-1`."""
@@ -528,43 +545,46 @@ class DpopServer(Recorder):
                     continue
                 result: dict[str, Any] = {"resultType": "complete", "tools": TOOLS[-1:]}
                 if msg.get("method") == "server/discover":
-                    result = {"resultType": "complete", "supportedVersions": ["2026-07-28"],
-                              "capabilities": {"tools": {}}}  # fmt: skip
-                out = json.dumps({"jsonrpc": "2.0", "id": msg.get("id"), "result": result})
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: %d\r\n\r\n%s" % (len(out), out.encode())
-                )
-                await writer.drain()
+                    result = DISCOVERED
+                await write_result(writer, msg, result)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
 
 
+async def with_dpop_client(
+    rec: Recorder, key: Any, use: Callable[[MCPClient], Awaitable[None]]
+) -> str:
+    """Serves rec.handle on a free port and runs use(client) there with a modern client holding
+    the DPoP-bound token tok-1 (proofs signed with `key`); returns the server's URL."""
+    from fasterapi.mcp.client_auth import InMemoryTokenStorage, OAuthClientProvider, OAuthToken
+
+    srv = await asyncio.start_server(rec.handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/mcp"
+    storage = InMemoryTokenStorage()
+    await storage.set_tokens(OAuthToken("tok-1", token_type="DPoP"))
+    auth = OAuthClientProvider(url, storage=storage)
+    auth.dpop_key = key  # as a DPoP token request made it
+    try:
+        async with MCPClient.http(url, protocol="modern", auth=auth) as c:
+            await use(c)
+    finally:
+        srv.close()
+        await srv.wait_closed()
+    return url
+
+
 def test_dpop_bound_token_gets_a_fresh_proof_per_request_with_the_servers_nonce() -> None:
     from fasterapi import _native
-    from fasterapi.mcp.client_auth import InMemoryTokenStorage, OAuthClientProvider, OAuthToken
 
     rec = DpopServer()
     key = _native.McpDpopKey()
 
-    async def main() -> str:
-        srv = await asyncio.start_server(rec.handle, "127.0.0.1", 0)
-        url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/mcp"
-        storage = InMemoryTokenStorage()
-        await storage.set_tokens(OAuthToken("tok-1", token_type="DPoP"))
-        auth = OAuthClientProvider(url, storage=storage)
-        auth.dpop_key = key  # as a DPoP token request made it
-        try:
-            async with MCPClient.http(url, protocol="modern", auth=auth) as c:
-                assert [t["name"] for t in (await c.list_tools())["tools"]] == ["plain"]
-        finally:
-            srv.close()
-            await srv.wait_closed()
-        return url
+    async def use(c: MCPClient) -> None:
+        assert [t["name"] for t in (await c.list_tools())["tools"]] == ["plain"]
 
-    url = run(main())
+    url = run(with_dpop_client(rec, key, use))
     jwk = json.loads(key.jwk)
     ath = base64.urlsafe_b64encode(hashlib.sha256(b"tok-1").digest()).rstrip(b"=").decode()
     jtis = []
@@ -603,16 +623,10 @@ class StaleConnectionServer(Recorder):
                     return  # closed with no byte of an answer
                 result: dict[str, Any] = {"resultType": "complete", "tools": TOOLS[-1:]}
                 if msg.get("method") == "server/discover":
-                    result = {"resultType": "complete", "supportedVersions": ["2026-07-28"],
-                              "capabilities": {"tools": {}}}  # fmt: skip
+                    result = DISCOVERED
                 elif msg.get("method") == "tools/call":
                     result = {"resultType": "complete", "content": [{"type": "text", "text": "ok"}]}
-                out = json.dumps({"jsonrpc": "2.0", "id": msg.get("id"), "result": result})
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: %d\r\n\r\n%s" % (len(out), out.encode())
-                )
-                await writer.drain()
+                await write_result(writer, msg, result)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -624,29 +638,16 @@ def test_dpop_request_resent_after_a_stale_connection_gets_a_fresh_proof() -> No
     request sent again because its pooled connection was closed under it is sent with a new
     proof, not the bytes of the first attempt."""
     from fasterapi import _native
-    from fasterapi.mcp.client_auth import InMemoryTokenStorage, OAuthClientProvider, OAuthToken
 
     rec = StaleConnectionServer()
     key = _native.McpDpopKey()
 
-    async def main() -> str:
-        srv = await asyncio.start_server(rec.handle, "127.0.0.1", 0)
-        url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/mcp"
-        storage = InMemoryTokenStorage()
-        await storage.set_tokens(OAuthToken("tok-1", token_type="DPoP"))
-        auth = OAuthClientProvider(url, storage=storage)
-        auth.dpop_key = key
-        try:
-            async with MCPClient.http(url, protocol="modern", auth=auth) as c:
-                for _ in range(3):
-                    got = await c.call_tool("plain", {})
-                    assert got["content"] == [{"type": "text", "text": "ok"}]
-        finally:
-            srv.close()
-            await srv.wait_closed()
-        return url
+    async def use(c: MCPClient) -> None:
+        for _ in range(3):
+            got = await c.call_tool("plain", {})
+            assert got["content"] == [{"type": "text", "text": "ok"}]
 
-    url = run(main())
+    url = run(with_dpop_client(rec, key, use))
     assert rec.dropped >= 3, rec.dropped  # every call met a stale connection once
     jwk = json.loads(key.jwk)
     calls = [h for h, m in rec.seen if m.get("method") == "tools/call"]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import raw_socket
+from mcp_helpers import ACCEPT, INIT, INITIALIZED, META_2026, PING, received
 
 from fasterapi import App
 from fasterapi.mcp import Context, MCPProxy, MCPServer
@@ -26,22 +27,6 @@ from fasterapi.testing import TestClient
 pytestmark = pytest.mark.timeout(90)
 
 HANGING = Path(__file__).resolve().parent / "proxy_hanging_upstream.py"
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-# A 2026-07-28 request carries its version and capabilities (basic/versioning.mdx).
-META = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-}
 
 
 def until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -55,8 +40,7 @@ def open_session(http: TestClient) -> dict[str, str]:
     r = http.post("/mcp", json=INIT, headers=ACCEPT)
     assert r.status_code == 200, r.text
     headers = {**ACCEPT, "Mcp-Session-Id": r.headers["mcp-session-id"]}
-    done = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-    assert http.post("/mcp", json=done, headers=headers).status_code == 202
+    assert http.post("/mcp", json=INITIALIZED, headers=headers).status_code == 202
     return headers
 
 
@@ -67,7 +51,7 @@ def call_then_hang_up(
     the connection without reading an answer."""
     params: dict[str, Any] = {"name": tool}
     if headers.get("MCP-Protocol-Version") == "2026-07-28":
-        params["_meta"] = META  # and the mirrored headers (transports.mdx)
+        params["_meta"] = META_2026  # and the mirrored headers (transports.mdx)
         headers = {**headers, "Mcp-Method": "tools/call", "Mcp-Name": tool}
     body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params})
     body_bytes = body.encode()
@@ -84,6 +68,17 @@ def call_then_hang_up(
         s.close()
 
 
+async def hang_until_cancelled(started: threading.Event, cancelled: threading.Event) -> str:
+    """Sets `started`, then waits for an event nobody sets; sets `cancelled` when cancelled."""
+    started.set()
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+    return "never"
+
+
 def hanging_server() -> tuple[MCPServer, threading.Event, threading.Event]:
     server = MCPServer("hangs")
     started, cancelled = threading.Event(), threading.Event()
@@ -91,13 +86,7 @@ def hanging_server() -> tuple[MCPServer, threading.Event, threading.Event]:
     @server.tool()
     async def hang() -> str:
         """Waits for an event nobody sets."""
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "never"
+        return await hang_until_cancelled(started, cancelled)
 
     return server, started, cancelled
 
@@ -117,8 +106,7 @@ def test_mounted_server_cancels_the_tool_of_a_client_that_hung_up(session: bool)
         until(cancelled.is_set, 5, "the tool's Task to be cancelled")
         until(lambda: not server._tasks, 5, "the call to be forgotten")
         if session:  # the session the call ran in is still usable
-            ping = {"jsonrpc": "2.0", "id": 9, "method": "ping"}
-            assert http.post("/mcp", json=ping, headers=headers).status_code == 200
+            assert http.post("/mcp", json=PING, headers=headers).status_code == 200
 
 
 def test_a_mounted_server_answers_a_client_that_stays() -> None:
@@ -139,13 +127,6 @@ def test_a_mounted_server_answers_a_client_that_stays() -> None:
         r = http.post("/mcp", json=call, headers=headers)
         assert r.status_code == 200, r.text
         assert "done" in r.text
-
-
-def received(record: Path) -> list[dict[str, Any]]:
-    if not record.exists():
-        return []
-    lines = record.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line]
 
 
 @pytest.mark.parametrize("session", [True, False], ids=["session", "sessionless"])
@@ -228,13 +209,7 @@ def test_mounted_server_cancels_a_streaming_call_whose_client_hung_up() -> None:
     async def slow(ctx: Context) -> str:
         """Reports progress, then waits for an event nobody sets."""
         await ctx.report_progress(1, 2)
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "never"
+        return await hang_until_cancelled(started, cancelled)
 
     app = App()
     app.mount("/mcp", server)

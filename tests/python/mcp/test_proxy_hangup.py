@@ -9,56 +9,29 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import require_module
 
 httpx = require_module("httpx")
 
-from mcp_helpers import run, serving  # noqa: E402
+from mcp_helpers import (  # noqa: E402
+    ACCEPT,
+    INIT,
+    PING,
+    open_session,
+    received,
+    run,
+    serving,
+    until,
+)
 
 from fasterapi.mcp import MCPProxy  # noqa: E402
 
 pytestmark = pytest.mark.timeout(90)
 
 HANGING = Path(__file__).resolve().parent / "proxy_hanging_upstream.py"
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-
-
-def received(record: Path) -> list[dict[str, Any]]:
-    if not record.exists():
-        return []
-    lines = record.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line]
-
-
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-async def open_session(http: Any, url: str) -> dict[str, str]:
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    r = await http.post(url, json=init, headers=ACCEPT)
-    assert r.status_code == 200, r.text
-    headers = {**ACCEPT, "Mcp-Session-Id": r.headers["mcp-session-id"]}
-    done = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-    assert (await http.post(url, json=done, headers=headers)).status_code == 202
-    return headers
 
 
 async def post_and_hang_up(url: str, headers: dict[str, str], record: Path) -> None:
@@ -90,6 +63,21 @@ async def post_and_hang_up(url: str, headers: dict[str, str], record: Path) -> N
     await writer.wait_closed()
 
 
+async def until_cancelled_upstream(proxy: MCPProxy, record: Path) -> None:
+    """Waits (5 s at most each) until the upstream got notifications/cancelled for the recorded
+    tools/call and the proxy has no call in flight."""
+    call = next(m for m in received(record) if m.get("method") == "tools/call")
+    await until(
+        lambda: any(
+            m.get("method") == "notifications/cancelled" and m["params"]["requestId"] == call["id"]
+            for m in received(record)
+        ),
+        5,
+        "notifications/cancelled upstream",
+    )
+    await until(lambda: proxy._native.in_flight() == 0, 5, "in_flight back to 0")
+
+
 def test_a_client_that_hangs_up_has_its_call_cancelled_upstream(tmp_path: Path) -> None:
     record = tmp_path / "upstream.jsonl"
 
@@ -99,21 +87,10 @@ def test_a_client_that_hangs_up_has_its_call_cancelled_upstream(tmp_path: Path) 
             headers = await open_session(http, url)
             await post_and_hang_up(url, headers, record)
             assert proxy._native.in_flight() == 1
-            call = next(m for m in received(record) if m.get("method") == "tools/call")
             # The sweep looks for hung-up clients once a second: a few seconds is ample.
-            await until(
-                lambda: any(
-                    m.get("method") == "notifications/cancelled"
-                    and m["params"]["requestId"] == call["id"]
-                    for m in received(record)
-                ),
-                5,
-                "notifications/cancelled upstream",
-            )
-            await until(lambda: proxy._native.in_flight() == 0, 5, "in_flight back to 0")
+            await until_cancelled_upstream(proxy, record)
             # The session the call ran in is still usable.
-            ping = {"jsonrpc": "2.0", "id": 9, "method": "ping"}
-            assert (await http.post(url, json=ping, headers=headers)).status_code == 200
+            assert (await http.post(url, json=PING, headers=headers)).status_code == 200
 
     run(main(), 60)
 
@@ -127,17 +104,7 @@ def test_a_sessionless_client_that_hangs_up_has_its_call_cancelled_too(tmp_path:
         async with serving(proxy) as url:
             headers = {**ACCEPT, "MCP-Protocol-Version": "2026-07-28"}
             await post_and_hang_up(url, headers, record)
-            call = next(m for m in received(record) if m.get("method") == "tools/call")
-            await until(
-                lambda: any(
-                    m.get("method") == "notifications/cancelled"
-                    and m["params"]["requestId"] == call["id"]
-                    for m in received(record)
-                ),
-                5,
-                "notifications/cancelled upstream",
-            )
-            await until(lambda: proxy._native.in_flight() == 0, 5, "in_flight back to 0")
+            await until_cancelled_upstream(proxy, record)
 
     run(main(), 60)
 
@@ -154,18 +121,8 @@ def test_mounted_the_sweeps_run_on_the_proxys_loop(tmp_path: Path) -> None:
     record = tmp_path / "upstream.jsonl"
     proxy = MCPProxy(upstreams={"up": [sys.executable, str(HANGING), str(record)]})
     proxy.mount_into(app, "/mcp", session_idle_timeout=0.3)
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     with TestClient(app) as http:
-        r = http.post("/mcp", json=init, headers=ACCEPT)
+        r = http.post("/mcp", json=INIT, headers=ACCEPT)
         assert r.status_code == 200, r.text
         headers = {**ACCEPT, "Mcp-Session-Id": r.headers["mcp-session-id"]}
         assert proxy.session_count == 1
@@ -173,5 +130,4 @@ def test_mounted_the_sweeps_run_on_the_proxys_loop(tmp_path: Path) -> None:
         while proxy.session_count and time.monotonic() < deadline:
             time.sleep(0.02)
         assert proxy.session_count == 0  # ended by the timer: no request came meanwhile
-        ping = {"jsonrpc": "2.0", "id": 9, "method": "ping"}
-        assert http.post("/mcp", json=ping, headers=headers).status_code == 404
+        assert http.post("/mcp", json=PING, headers=headers).status_code == 404

@@ -54,6 +54,12 @@ class Seen:
     def of(self, kind: type) -> list[Any]:
         return [n for n in self.notes if isinstance(n, kind)]
 
+    def client(self, url: str) -> Client:
+        """A legacy-mode client of `url` whose logs and notifications this records."""
+        return Client(
+            url, mode="legacy", logging_callback=self.on_log, message_handler=self.on_message
+        )
+
 
 async def until(check: Callable[[], bool], *seen: Seen, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
@@ -70,18 +76,8 @@ def test_logs_list_changed_and_updates_of_a_2025_upstream_outside_calls() -> Non
         proxy = MCPProxy(upstreams={"up": [sys.executable, str(NOTIFIER), "raw"]})
         async with (
             serving(proxy) as url,
-            Client(
-                url,
-                mode="legacy",
-                logging_callback=quiet.on_log,
-                message_handler=quiet.on_message,
-            ) as a,
-            Client(
-                url,
-                mode="legacy",
-                logging_callback=chatty.on_log,
-                message_handler=chatty.on_message,
-            ) as b,
+            quiet.client(url) as a,
+            chatty.client(url) as b,
         ):
             assert proxy.status()["up"]["era"] == "2025-11-25"
             await a.set_logging_level("error")  # b sets none: it gets every level

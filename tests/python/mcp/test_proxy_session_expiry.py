@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,18 @@ from conftest import require_module
 httpx = require_module("httpx")
 mcp = require_module("mcp")
 
-from mcp_helpers import run  # noqa: E402
+from mcp_helpers import (  # noqa: E402
+    ACCEPT,
+    INIT,
+    initialize,
+    initialize_refused,
+    keep_pinging,
+    open_session,
+    ping,
+    run,
+    serving_http,
+    until,
+)
 
 from fasterapi.mcp import MCPProxy  # noqa: E402
 from mcp import Client  # noqa: E402
@@ -31,58 +41,18 @@ pytestmark = [
 ]
 
 RECORDER = Path(__file__).resolve().parent / "proxy_recording_upstream.py"
-ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
 def make_proxy() -> MCPProxy:
     return MCPProxy(upstreams={"rec": [sys.executable, str(RECORDER), "legacy"]})
 
 
-async def start(proxy: MCPProxy, **options: Any) -> tuple[asyncio.Task[None], str]:
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(proxy.serve_http(port=0, ready=ready.set_result, **options))
-    return task, f"http://127.0.0.1:{await ready}/mcp"
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-
-
-async def initialize(http: Any, url: str) -> Any:
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    return await http.post(url, json=init, headers=ACCEPT)
-
-
-async def open_session(http: Any, url: str, subscribe: str | None = None) -> dict[str, str]:
-    r = await initialize(http, url)
+async def subscribe(http: Any, url: str, headers: dict[str, str], uri: str) -> None:
+    """resources/subscribe to `uri` in the session of `headers`, answered with a result."""
+    sub = {"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe"}
+    r = await http.post(url, json={**sub, "params": {"uri": uri}}, headers=headers)
     assert r.status_code == 200, r.text
-    headers = {**ACCEPT, "Mcp-Session-Id": r.headers["mcp-session-id"]}
-    done = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-    assert (await http.post(url, json=done, headers=headers)).status_code == 202
-    if subscribe is not None:
-        sub = {"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe"}
-        r = await http.post(url, json={**sub, "params": {"uri": subscribe}}, headers=headers)
-        assert r.status_code == 200, r.text
-        assert '"result"' in r.text, r.text
-    return headers
-
-
-async def ping(http: Any, url: str, headers: dict[str, str]) -> int:
-    r = await http.post(url, json={"jsonrpc": "2.0", "id": 9, "method": "ping"}, headers=headers)
-    return int(r.status_code)
+    assert '"result"' in r.text, r.text
 
 
 async def subscriptions(url: str) -> list[tuple[str, str]]:
@@ -98,37 +68,27 @@ async def subscriptions(url: str) -> list[tuple[str, str]]:
     ]
 
 
-async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 def test_an_idle_session_expires_and_its_subscription_is_withdrawn_upstream() -> None:
     async def main() -> None:
         proxy = make_proxy()
-        task, url = await start(proxy, session_idle_timeout=0.3)
-        try:
-            async with httpx.AsyncClient(timeout=10) as http:
-                idle = await open_session(http, url, subscribe="rec+mem://x")
-                assert proxy.session_count == 1
-                assert await subscriptions(url) == [("subscribe", "mem://x")]
-                # Ended by the proxy's own timer: no request reaches it meanwhile.
-                await until(lambda: proxy.session_count == 0, timeout=5)
-                assert await ping(http, url, idle) == 404  # the client must re-initialize
-                # Ended as DELETE ends it: nobody wants mem://x any more.
-                for _ in range(100):
-                    got = await subscriptions(url)
-                    if len(got) > 1:
-                        break
-                    await asyncio.sleep(0.05)
-                assert got == [("subscribe", "mem://x"), ("unsubscribe", "mem://x")]
-                again = await open_session(http, url)
-                assert again["Mcp-Session-Id"] != idle["Mcp-Session-Id"]
-                assert await ping(http, url, again) == 200
-        finally:
-            await stop(task)
+        async with serving_http(proxy, session_idle_timeout=0.3) as (url, http):
+            idle = await open_session(http, url)
+            await subscribe(http, url, idle, "rec+mem://x")
+            assert proxy.session_count == 1
+            assert await subscriptions(url) == [("subscribe", "mem://x")]
+            # Ended by the proxy's own timer: no request reaches it meanwhile.
+            await until(lambda: proxy.session_count == 0, timeout=5)
+            assert await ping(http, url, idle) == 404  # the client must re-initialize
+            # Ended as DELETE ends it: nobody wants mem://x any more.
+            for _ in range(100):
+                got = await subscriptions(url)
+                if len(got) > 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert got == [("subscribe", "mem://x"), ("unsubscribe", "mem://x")]
+            again = await open_session(http, url)
+            assert again["Mcp-Session-Id"] != idle["Mcp-Session-Id"]
+            assert await ping(http, url, again) == 200
 
     run(main(), 60)
 
@@ -136,16 +96,10 @@ def test_an_idle_session_expires_and_its_subscription_is_withdrawn_upstream() ->
 def test_requests_keep_a_session_alive() -> None:
     async def main() -> None:
         proxy = make_proxy()
-        task, url = await start(proxy, session_idle_timeout=0.4)
-        try:
-            async with httpx.AsyncClient(timeout=10) as http:
-                headers = await open_session(http, url)
-                for _ in range(8):  # 1.2 s in all, never 0.4 s apart
-                    await asyncio.sleep(0.15)
-                    assert await ping(http, url, headers) == 200
-                assert proxy.session_count == 1
-        finally:
-            await stop(task)
+        async with serving_http(proxy, session_idle_timeout=0.4) as (url, http):
+            headers = await open_session(http, url)
+            await keep_pinging(http, url, headers)  # never 0.4 s apart
+            assert proxy.session_count == 1
 
     run(main())
 
@@ -153,15 +107,11 @@ def test_requests_keep_a_session_alive() -> None:
 def test_session_idle_timeout_none_keeps_sessions() -> None:
     async def main() -> None:
         proxy = make_proxy()
-        task, url = await start(proxy, session_idle_timeout=None)
-        try:
-            async with httpx.AsyncClient(timeout=10) as http:
-                headers = await open_session(http, url)
-                await asyncio.sleep(1.2)
-                assert proxy.session_count == 1
-                assert await ping(http, url, headers) == 200
-        finally:
-            await stop(task)
+        async with serving_http(proxy, session_idle_timeout=None) as (url, http):
+            headers = await open_session(http, url)
+            await asyncio.sleep(1.2)
+            assert proxy.session_count == 1
+            assert await ping(http, url, headers) == 200
 
     run(main())
 
@@ -169,18 +119,11 @@ def test_session_idle_timeout_none_keeps_sessions() -> None:
 def test_max_sessions_refuses_initialize_with_503() -> None:
     async def main() -> None:
         proxy = make_proxy()
-        task, url = await start(proxy, max_sessions=1, session_idle_timeout=0.3)
-        try:
-            async with httpx.AsyncClient(timeout=10) as http:
-                first = await open_session(http, url)
-                refused = await initialize(http, url)
-                assert refused.status_code == 503
-                assert "Too many open sessions" in refused.text
-                assert await ping(http, url, first) == 200  # never evicted for a newcomer
-                await until(lambda: proxy.session_count == 0, timeout=5)
-                assert (await initialize(http, url)).status_code == 200  # room after expiry
-        finally:
-            await stop(task)
+        async with serving_http(proxy, max_sessions=1, session_idle_timeout=0.3) as (url, http):
+            first = await open_session(http, url)
+            await initialize_refused(http, url, first)
+            await until(lambda: proxy.session_count == 0, timeout=5)
+            assert (await initialize(http, url)).status_code == 200  # room after expiry
 
     run(main())
 
@@ -192,20 +135,10 @@ def test_mounted_the_cap_answers_503() -> None:
     app = App()
     proxy = make_proxy()
     proxy.mount_into(app, "/mcp", max_sessions=1)
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     with TestClient(app) as http:
-        assert http.post("/mcp", json=init, headers=ACCEPT).status_code == 200
+        assert http.post("/mcp", json=INIT, headers=ACCEPT).status_code == 200
         assert proxy.session_count == 1
-        refused = http.post("/mcp", json=init, headers=ACCEPT)
+        refused = http.post("/mcp", json=INIT, headers=ACCEPT)
         assert refused.status_code == 503
         assert "Too many open sessions" in refused.text
 

@@ -11,23 +11,11 @@ import pytest
 mcp = pytest.importorskip("mcp")
 
 from mcp.shared.exceptions import MCPError  # noqa: E402
-from mcp_helpers import HttpServerProcess, run  # noqa: E402
+from mcp_helpers import HEADERS, INIT, META_2026, HttpServerProcess, run  # noqa: E402
 
 from mcp import Client  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +103,9 @@ def test_get_opens_the_session_stream(server: HttpServerProcess) -> None:
         assert http.get(server.url, headers={"Accept": "text/event-stream"}).status_code == 400
 
 
-# 2026-07-28: _meta carries the version and the client's capabilities; HTTP requests mirror
-# the method (and the tool, prompt or resource) in headers (transports "Standard Request Headers").
-META_2026 = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-}
-
-
+# 2026-07-28: _meta carries the version and the client's capabilities (META_2026); HTTP requests
+# mirror the method (and the tool, prompt or resource) in headers (transports "Standard Request
+# Headers").
 def headers_2026(method: str, name: str | None = None) -> dict[str, str]:
     mirrored = {"Mcp-Method": method, **({"Mcp-Name": name} if name else {})}
     return {**HEADERS, "MCP-Protocol-Version": "2026-07-28", **mirrored}

@@ -23,7 +23,7 @@ httpx2 = require_module("httpx2")
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
-from mcp_helpers import free_port, run, serving  # noqa: E402
+from mcp_helpers import ACCEPT, INIT, free_port, run, serving  # noqa: E402
 
 from fasterapi.mcp import Context, MCPServer  # noqa: E402
 from fasterapi.mcp.auth import BearerAuth  # noqa: E402
@@ -33,17 +33,6 @@ pytestmark = pytest.mark.timeout(60)
 
 ISSUER = "https://auth.example.com"
 SECRET = "s3cret-for-tests-only-0123456789abcdef"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-JSON_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 def make_server(auth: BearerAuth) -> MCPServer:
@@ -73,7 +62,7 @@ def b64url(raw: bytes) -> str:
 
 
 def bearer(tok: str) -> dict[str, str]:
-    return {**JSON_HEADERS, "Authorization": f"Bearer {tok}"}
+    return {**ACCEPT, "Authorization": f"Bearer {tok}"}
 
 
 def test_tokens_are_checked_before_dispatch() -> None:
@@ -86,7 +75,7 @@ def test_tokens_are_checked_before_dispatch() -> None:
     async def main() -> None:
         async with serving(make_server(auth), port) as url, httpx.AsyncClient(timeout=10) as http:
             # No token: 401 and a challenge naming the metadata, without an error code.
-            r = await http.post(url, json=INIT, headers=JSON_HEADERS)
+            r = await http.post(url, json=INIT, headers=ACCEPT)
             assert r.status_code == 401
             challenge = r.headers["www-authenticate"]
             meta_url = f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"
