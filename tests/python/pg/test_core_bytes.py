@@ -17,6 +17,17 @@ def msg(t: bytes, body: bytes) -> bytes:
 
 READY = msg(b"Z", b"I")
 AUTH_OK = msg(b"R", struct.pack("!i", 0))
+BIND = msg(b"2", b"")  # BindComplete
+DONE = msg(b"C", b"SELECT 1\0")  # CommandComplete
+
+
+def message_types(out: bytes) -> list[bytes]:
+    """The message types of a frontend byte stream (§55.7: type byte, int32 length)."""
+    kinds, i = [], 0
+    while i < len(out):
+        kinds.append(out[i : i + 1])
+        i += 1 + struct.unpack("!i", out[i + 1 : i + 5])[0]
+    return kinds
 
 
 def started() -> Core:

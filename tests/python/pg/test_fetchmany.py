@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +18,8 @@ from fasterapi import pg
 from fasterapi.pg import exceptions as exc
 from fasterapi.pg._native_pg import MODE_FETCH, MODE_FETCHMANY, MODE_STATUS, Record
 
-from .conftest import run
-from .test_core_bytes import READY, data_row, msg, prepared, started
+from .conftest import cancel_once_running, gone_on_the_server, kv_table, run
+from .test_core_bytes import BIND, DONE, READY, data_row, message_types, prepared, started
 
 pytestmark = pytest.mark.pg
 
@@ -33,38 +32,28 @@ SELECT = (
 )
 
 
-def _messages(out: bytes) -> list[bytes]:
-    """The message types of a frontend byte stream (§55.7: type byte, int32 length)."""
-    kinds, i = [], 0
-    while i < len(out):
-        kinds.append(out[i : i + 1])
-        i += 1 + struct.unpack("!i", out[i + 1 : i + 5])[0]
-    return kinds
-
-
 def test_one_sync_for_every_argument_set_on_the_wire() -> None:
     """fetchmany and executemany: Bind + Execute per set, a single Sync; one result for all."""
     core = started()
     st = prepared(core)
     core.execute_many(st, [(1, "a"), (2, None), (3, "c")], MODE_FETCHMANY)
-    assert _messages(core.take_out()) == [b"B", b"E"] * 3 + [b"S"]
-    bind, done = msg(b"2", b""), msg(b"C", b"SELECT 1\0")
+    assert message_types(core.take_out()) == [b"B", b"E"] * 3 + [b"S"]
     rows = core.feed(
-        bind
+        BIND
         + data_row(b"\0\0\0\1", b"a")
-        + done
-        + bind
+        + DONE
+        + BIND
         + data_row(b"\0\0\0\2", None)
-        + done
-        + bind
-        + done  # a run without rows
+        + DONE
+        + BIND
+        + DONE  # a run without rows
         + READY
     )
     assert len(rows) == 1 and [tuple(r) for r in rows[0]] == [(1, "a"), (2, None)]
     assert all(type(r) is Record for r in rows[0])
     core.execute_many(st, [(1, "a"), (2, "b")])  # executemany: the default mode
-    assert _messages(core.take_out()) == [b"B", b"E", b"B", b"E", b"S"]
-    (tag,) = core.feed(bind + done + bind + done + READY)  # one result: the last status tag
+    assert message_types(core.take_out()) == [b"B", b"E", b"B", b"E", b"S"]
+    (tag,) = core.feed(BIND + DONE + BIND + DONE + READY)  # one result: the last status tag
     assert isinstance(tag, str)
     core.execute_many(st, [(1, "a")], MODE_STATUS)
     core.take_out()
@@ -102,35 +91,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _setup(dsn: str) -> None:
-    async def go() -> None:
-        c = await pg.connect(dsn)
-        try:
-            await c.execute(
-                f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (k int PRIMARY KEY, v text)"
-            )
-        finally:
-            await c.close()
-
-    run(go())
-
-
-def _teardown(dsn: str) -> None:
-    async def go() -> None:
-        c = await pg.connect(dsn)
-        try:
-            await c.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        finally:
-            await c.close()
-
-    run(go())
-
-
 @pytest.fixture
-def table(pg_dsn: str) -> Any:
-    _setup(pg_dsn)
-    yield pg_dsn
-    _teardown(pg_dsn)
+def table(pg_dsn: str) -> Iterator[str]:
+    yield from kv_table(pg_dsn, TABLE)
 
 
 def test_rows_and_nulls_match_asyncpg(table: str) -> None:
@@ -282,19 +245,7 @@ def test_reprepares_when_the_cached_plan_goes_stale(table: str) -> None:
     run(go())
 
 
-ACTIVE = (
-    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = $1"
-    " AND pid <> pg_backend_pid()"
-)
 SLOW_INSERT = f"INSERT INTO {TABLE} (k, v) VALUES ($1, pg_sleep($2::float8)::text) RETURNING k"
-
-
-async def _gone_on_the_server(watcher: pg.Connection) -> None:
-    for _ in range(100):
-        if not await watcher.fetchval(ACTIVE, SLOW_INSERT):
-            break
-        await asyncio.sleep(0.05)
-    assert await watcher.fetchval(ACTIVE, SLOW_INSERT) == 0
 
 
 def test_timeout_cancels_on_the_server_and_commits_nothing(table: str) -> None:
@@ -304,7 +255,7 @@ def test_timeout_cancels_on_the_server_and_commits_nothing(table: str) -> None:
         try:
             with pytest.raises(TimeoutError):
                 await c.fetchmany(SLOW_INSERT, [(1, 0), (2, 30)], timeout=0.3)
-            await _gone_on_the_server(watcher)
+            await gone_on_the_server(watcher, SLOW_INSERT)
             assert await c.fetchval(f"SELECT count(*) FROM {TABLE}") == 0
             assert [r[0] for r in await c.fetchmany(SLOW_INSERT, [(3, 0)])] == [3]
         finally:
@@ -320,18 +271,7 @@ def test_cancelling_the_caller_cancels_on_the_server_and_commits_nothing(table: 
             await pool.fetchmany(SLOW_INSERT, [(100, 0)])  # prepared: the native path next
             await pool.execute(f"TRUNCATE {TABLE}")
             batch = asyncio.ensure_future(pool.fetchmany(SLOW_INSERT, [(1, 0), (2, 30), (3, 0)]))
-            watcher = await pg.connect(table)
-            try:
-                for _ in range(200):  # a CancelRequest for an idle backend would be lost
-                    if await watcher.fetchval(ACTIVE, SLOW_INSERT):
-                        break
-                    await asyncio.sleep(0.05)
-                batch.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await batch
-                await _gone_on_the_server(watcher)
-            finally:
-                await watcher.close()
+            await cancel_once_running(table, batch, SLOW_INSERT)
             assert await pool.fetchval(f"SELECT count(*) FROM {TABLE}") == 0
             assert [r[0] for r in await pool.fetchmany(SLOW_INSERT, [(4, 0), (5, 0)])] == [4, 5]
 

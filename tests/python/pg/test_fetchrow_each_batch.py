@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import struct
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,8 +18,8 @@ from fasterapi.pg import exceptions as exc
 from fasterapi.pg._native_pg import MODE_FETCHROW, MODE_STATUS, Record
 from fasterapi.pg.connection import MODE_FETCHROW_EACH
 
-from .conftest import run
-from .test_core_bytes import READY, data_row, msg, prepared, started
+from .conftest import ACTIVE, gone_on_the_server, kv_table, poll_active, run
+from .test_core_bytes import BIND, DONE, READY, data_row, message_types, msg, prepared, started
 
 pytestmark = pytest.mark.pg
 
@@ -31,24 +30,9 @@ SELECT = (
     " WHERE $1::int > 0"
 )
 INSERT = f"INSERT INTO {TABLE} (k) SELECT $1::int WHERE 10 / $1::int > 0 RETURNING k"
-ACTIVE = (
-    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = $1"
-    " AND pid <> pg_backend_pid()"
-)
-
-
-def _messages(out: bytes) -> list[bytes]:
-    """The message types of a frontend byte stream (§55.7: type byte, int32 length)."""
-    kinds, i = [], 0
-    while i < len(out):
-        kinds.append(out[i : i + 1])
-        i += 1 + struct.unpack("!i", out[i + 1 : i + 5])[0]
-    return kinds
 
 
 # -- the wire (no server) -------------------------------------------------------------------------
-BIND = msg(b"2", b"")
-DONE = msg(b"C", b"SELECT 1\0")
 ERROR = msg(b"E", b"SERROR\0C22012\0Mdivision by zero\0\0")
 
 
@@ -56,7 +40,7 @@ def test_a_sync_per_tuple_and_one_result_after_the_last_ready() -> None:
     core = started()
     st = prepared(core)
     core.execute_many(st, [(1, "a"), (2, None), (3, "c"), (4, "d")], MODE_FETCHROW_EACH)
-    assert _messages(core.take_out()) == [b"B", b"E", b"S"] * 4
+    assert message_types(core.take_out()) == [b"B", b"E", b"S"] * 4
     assert core.pending == 1  # one request, one waiter
     # query 1: two rows (the first is kept); 2: an error; 3: no row; 4: a NULL
     first = BIND + data_row(b"\0\0\0\1", b"a") + data_row(b"\0\0\0\7", b"z") + DONE + READY
@@ -69,7 +53,7 @@ def test_a_sync_per_tuple_and_one_result_after_the_last_ready() -> None:
     assert core.pending == 0
 
     core.execute_many(st, [(5, "e"), (6, "f")], MODE_FETCHROW_EACH)
-    assert _messages(core.take_out()) == [b"B", b"E", b"S"] * 2
+    assert message_types(core.take_out()) == [b"B", b"E", b"S"] * 2
     (ok,) = core.feed((BIND + data_row(b"\0\0\0\5", b"e") + DONE + READY) * 2)
     assert type(ok) is list and [tuple(r) for r in ok] == [(5, "e"), (5, "e")]
     # the bytes are those of N separate fetchrow calls
@@ -114,17 +98,8 @@ def test_a_held_batch_forgotten_waits_for_one_ready() -> None:
 
 # -- against the server ---------------------------------------------------------------------------
 @pytest.fixture
-def table(pg_dsn: str) -> Any:
-    async def ddl(sql: str) -> None:
-        c = await pg.connect(pg_dsn)
-        try:
-            await c.execute(sql)
-        finally:
-            await c.close()
-
-    run(ddl(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (k int PRIMARY KEY, v text)"))
-    yield pg_dsn
-    run(ddl(f"DROP TABLE IF EXISTS {TABLE}"))
+def table(pg_dsn: str) -> Iterator[str]:
+    yield from kv_table(pg_dsn, TABLE)
 
 
 def test_rows_equal_separate_fetchrow_calls(pg_dsn: str) -> None:
@@ -261,11 +236,9 @@ SLEEP = f"SELECT pg_sleep($1::float8)::text AS slept, $1::float8 AS s /* {TABLE}
 
 
 async def _running(watcher: pg.Connection, want: int) -> None:
-    for _ in range(200):  # a CancelRequest for an idle backend would be lost
-        if await watcher.fetchval(ACTIVE, SLEEP) == want:
-            return
-        await asyncio.sleep(0.05)
-    assert await watcher.fetchval(ACTIVE, SLEEP) == want
+    # a CancelRequest for an idle backend would be lost
+    if not await poll_active(watcher, SLEEP, lambda n: n == want, 200):
+        assert await watcher.fetchval(ACTIVE, SLEEP) == want
 
 
 def test_cancellation_mid_batch_stops_its_queries_and_leaves_the_connection_usable(
@@ -316,11 +289,7 @@ def test_timeout_cancels_the_batch_on_the_server(pg_dsn: str) -> None:
         try:
             with pytest.raises(TimeoutError):
                 await c.fetchrow_each(SLEEP, [(0,), (30,), (0,)], timeout=0.5)
-            for _ in range(100):
-                if not await watcher.fetchval(ACTIVE, SLEEP):
-                    break
-                await asyncio.sleep(0.05)
-            assert await watcher.fetchval(ACTIVE, SLEEP) == 0
+            await gone_on_the_server(watcher, SLEEP)
             assert [r["s"] for r in await c.fetchrow_each(SLEEP, [(0,)])] == [0]
         finally:
             await watcher.close()

@@ -12,7 +12,7 @@ import pytest
 from fasterapi import pg
 from fasterapi.pg import exceptions as exc
 
-from .conftest import run
+from .conftest import ACTIVE, cancel_once_running, gone_on_the_server, poll_active, run
 
 pytestmark = pytest.mark.pg
 
@@ -92,13 +92,6 @@ def test_reprepares_when_the_cached_plan_changes_result_type(pg_dsn: str) -> Non
     run(go())
 
 
-# Backends of other sessions running exactly this query now (a watcher's view of the server).
-ACTIVE = (
-    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = $1"
-    " AND pid <> pg_backend_pid()"
-)
-
-
 def test_cancelling_the_caller_cancels_the_queries_on_the_server(pg_dsn: str) -> None:
     sleep = "SELECT pg_sleep($1::float8) AS slept"
 
@@ -106,22 +99,8 @@ def test_cancelling_the_caller_cancels_the_queries_on_the_server(pg_dsn: str) ->
         async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
             await _warm(pool, sleep, 0)
             batch = asyncio.ensure_future(pool.fetchrow_each(sleep, [(30,)]))
-            watcher = await pg.connect(pg_dsn)
-            try:
-                for _ in range(200):  # a CancelRequest for an idle backend would be lost
-                    if await watcher.fetchval(ACTIVE, sleep):
-                        break
-                    await asyncio.sleep(0.05)
-                batch.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await batch
-                for _ in range(100):  # the server stops the sleep: it was cancelled there
-                    if not await watcher.fetchval(ACTIVE, sleep):
-                        break
-                    await asyncio.sleep(0.05)
-                assert await watcher.fetchval(ACTIVE, sleep) == 0
-            finally:
-                await watcher.close()
+            # the server stops the sleep: it was cancelled there
+            await cancel_once_running(pg_dsn, batch, sleep)
             assert [r["n"] for r in await pool.fetchrow_each(SQL, [(1,), (2,)])] == [1, 2]
 
     run(go())
@@ -158,20 +137,14 @@ def test_cancelling_a_batch_cancels_every_remaining_query(pg_dsn: str) -> None:
             batch = asyncio.ensure_future(pool.fetchrow_each(sleep, [(0,), (0,), (30,), (30,)]))
             watcher = await pg.connect(pg_dsn)
             try:
-                for _ in range(200):  # the batch is in its first 30 s sleep
-                    if await watcher.fetchval(ACTIVE, sleep) == 1:
-                        break
-                    await asyncio.sleep(0.05)
+                # the batch is in its first 30 s sleep
+                await poll_active(watcher, sleep, lambda n: n == 1, 200)
                 assert await watcher.fetchval(ACTIVE, sleep) == 1
                 started = asyncio.get_running_loop().time()
                 batch.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await batch
-                for _ in range(200):  # both sleeps stopped on the server
-                    if not await watcher.fetchval(ACTIVE, sleep):
-                        break
-                    await asyncio.sleep(0.05)
-                assert await watcher.fetchval(ACTIVE, sleep) == 0
+                await gone_on_the_server(watcher, sleep, 200)  # both sleeps stopped there
                 assert asyncio.get_running_loop().time() - started < 10
             finally:
                 await watcher.close()
