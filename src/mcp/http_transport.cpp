@@ -184,8 +184,8 @@ HttpTransport::HttpTransport(ServerCore& core, HttpOptions options)
                       : milliseconds(1000);
   const milliseconds ping = options_.sse_ping_interval;
   if (ping.count() > 0)
-    sweep_period_ = std::min<Duration>(
-        sweep_period_, std::clamp(ping / 4, milliseconds(10), milliseconds(1000)));
+    sweep_period_ = std::min<Duration>(sweep_period_,
+                                       std::clamp(ping / 4, milliseconds(10), milliseconds(1000)));
 }
 
 HttpTransport::HttpTransport(EventLoop& loop, ServerCore& core, HttpOptions options,
