@@ -402,6 +402,33 @@ PyObject* add_done_callback(PyObject* o, PyObject* fn) {
   Py_RETURN_NONE;
 }
 
+// request.add_hangup_callback(fn): fn() once the client closes its side while the response is
+// pending (http::ResponseHandle::on_hangup). False when the protocol cannot tell (HTTP/2) or the
+// exchange is over: the caller polls client_gone then.
+PyObject* add_hangup_callback(PyObject* o, PyObject* fn) {
+  auto* self = self_of(o);
+  if (!PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "Request.add_hangup_callback: argument must be callable");
+    return nullptr;
+  }
+  // Owns one reference to fn for as long as the engine keeps the callback, run or not (the
+  // GIL is held wherever the engine runs or drops it: inside Server.poll() or its close).
+  struct Held {
+    PyObject* fn;
+    explicit Held(PyObject* f) : fn(Py_NewRef(f)) {}
+    ~Held() { Py_DECREF(fn); }
+  };
+  auto held = std::make_shared<Held>(fn);
+  bool registered = self->d.handle.on_hangup([held] {
+    PyObject* r = PyObject_CallNoArgs(held->fn);
+    if (r)
+      Py_DECREF(r);
+    else
+      PyErr_WriteUnraisable(held->fn);
+  });
+  return PyBool_FromLong(registered);
+}
+
 // request.send_early_hints(*links): 103 Early Hints (RFC 8297), one Link field per value.
 PyObject* send_early_hints(PyObject* o, PyObject* args) {
   Py_ssize_t n = PyTuple_GET_SIZE(args);
@@ -546,6 +573,10 @@ PyMethodDef request_methods[] = {
     {"add_done_callback", add_done_callback, METH_O,
      "add_done_callback(fn): call fn() once the response has been queued for the socket (or the "
      "connection dropped)."},
+    {"add_hangup_callback", add_hangup_callback, METH_O,
+     "add_hangup_callback(fn): call fn() once when the client closes its side of the "
+     "connection while the response is pending. False when that cannot be told (HTTP/2) or the "
+     "response is over: poll client_gone then."},
     {"query_value", query_value, METH_O,
      "query_value(name): the last value of query parameter name ('+' and %XX decoded), None "
      "when absent, NotImplemented when the query or name is not ASCII (use query_params)."},

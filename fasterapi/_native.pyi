@@ -54,6 +54,9 @@ class Request:
         """True once the client closed its side of the connection (or it closed)."""
     def add_done_callback(self, fn: Callable[[], Any], /) -> None:
         """Call fn() once the response has been queued for the socket (or the peer left)."""
+    def add_hangup_callback(self, fn: Callable[[], Any], /) -> bool:
+        """Call fn() once when the client closes its side while the response is pending.
+        False when that cannot be told (HTTP/2) or the response is over: poll client_gone."""
     def header(self, name: str, /) -> str | None:
         """The first value of field `name` (case-insensitive), OWS trimmed, or None."""
     def query_value(self, name: str, /) -> Any:

@@ -137,6 +137,12 @@ class Request(NativeRequest):  # type: ignore[misc]
             return {"type": "http.disconnect"}
         return {"type": "http.request", "body": data, "more_body": bool(data)}
 
+    async def is_disconnected(self) -> bool:
+        """Whether the client has left (Starlette's `await request.is_disconnected()`): it
+        closed its side of the connection, or the connection is gone. Does not wait; a
+        streaming handler polls it to stop producing for nobody."""
+        return bool(self.client_gone)
+
     async def stream(self) -> AsyncIterator[bytes]:
         """The body in chunks, then b"" (Starlette's `async for chunk in request.stream()`).
         On a streaming route (an endpoint that takes only the Request and scalar parameters)

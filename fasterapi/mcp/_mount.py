@@ -20,24 +20,32 @@ def _headers(lines: str) -> dict[str, str]:
     return out
 
 
-#: How often (seconds) a pending mounted exchange asks the App's engine whether its client left:
-#: the own listener's sweep ticks once a second too.
+#: How often (seconds) a pending mounted exchange asks the App's engine whether its client left,
+#: where the engine cannot tell it (HTTP/2): the own listener's sweep ticks once a second too.
 HANG_UP_POLL = 0.5
 
 
 class _Sink:
     """Receives one exchange's answer from the native transport. The native exchange() gives
-    it hang_up(): called once the App's engine reports the client gone (`req.client_gone`,
-    polled while the answer is pending or the stream idle), it cancels the pending call as a
-    hang-up on our own listener does (the engine tells a handler nothing by itself)."""
+    it hang_up(): called once the App's engine reports the client gone, it cancels the pending
+    call as a hang-up on our own listener does. HTTP/1.1: the engine calls back when the
+    client closes its side (`req.add_hangup_callback`); HTTP/2: `req.client_gone` is polled
+    while the answer is pending or the stream idle."""
 
     hang_up: Callable[[], None]
 
     def __init__(self, req: Any = None) -> None:
         self.req = req
-        self.head: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.head: asyncio.Future[Response] = loop.create_future()
         self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.ended = False
+        # Set when the engine tells of the hang-up; None where it cannot (polling then).
+        self.left: asyncio.Event | None = None
+        if req is not None:
+            left = asyncio.Event()
+            if req.add_hangup_callback(left.set):
+                self.left = left
 
     def send(self, status: int, content_type: str, headers: str, body: bytes) -> None:
         self.ended = True
@@ -63,14 +71,28 @@ class _Sink:
     def _gone(self) -> bool:
         return self.req is not None and bool(self.req.client_gone)
 
+    async def _until(self, waiter: asyncio.Future[Any]) -> bool:
+        """Waits for `waiter`; False (waiter still pending) as soon as the client has left."""
+        if self.left is not None:
+            if not waiter.done():
+                gone = asyncio.ensure_future(self.left.wait())
+                try:
+                    await asyncio.wait((waiter, gone), return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    gone.cancel()
+            return waiter.done()
+        while not waiter.done():
+            await asyncio.wait((waiter,), timeout=HANG_UP_POLL)
+            if not waiter.done() and self._gone():
+                return False
+        return True
+
     async def answer(self) -> Response:
         """The exchange's Response, once the transport decided it. While it is pending the
         client is watched: if it leaves, the call is cancelled and an empty 499 goes nowhere."""
-        while not self.head.done():
-            await asyncio.wait((self.head,), timeout=HANG_UP_POLL)
-            if not self.head.done() and self._gone():
-                self.hang_up()
-                return Response(b"", 499)
+        if not await self._until(self.head):
+            self.hang_up()
+            return Response(b"", 499)
         return self.head.result()
 
     async def _stream(self) -> AsyncIterator[bytes]:
@@ -78,11 +100,9 @@ class _Sink:
             while True:
                 if self.chunks.empty() and self.req is not None:
                     waiter = asyncio.ensure_future(self.chunks.get())
-                    while not waiter.done():
-                        await asyncio.wait((waiter,), timeout=HANG_UP_POLL)
-                        if not waiter.done() and self._gone():
-                            waiter.cancel()
-                            return
+                    if not await self._until(waiter):
+                        waiter.cancel()
+                        return
                     chunk = waiter.result()
                 else:
                     chunk = await self.chunks.get()

@@ -12,7 +12,7 @@ import time
 import pytest
 from conftest import transport_specific
 
-from fasterapi import App
+from fasterapi import App, Request
 from fasterapi.responses import StreamingResponse
 from fasterapi.testing import TestClient
 
@@ -144,3 +144,69 @@ def test_half_closed_client_mid_stream_does_not_leak_the_connection(
             assert head == b"HTTP/1.1 200"
         assert server is not None
         assert c.get("/slow-stream").status_code == 200
+
+
+def test_is_disconnected_turns_true_when_the_client_leaves() -> None:
+    """`await request.is_disconnected()` (Starlette's): False while the client is there, True
+    once it closed its side, so a handler that polls it stops working for nobody."""
+    app = App()
+    seen: list[bool] = []
+
+    @app.get("/ok")
+    def ok(req, res):
+        return {"ok": True}
+
+    @app.get("/wait")
+    async def wait(request: Request):
+        seen.append(await request.is_disconnected())
+        for _ in range(1000):  # 10 s at most
+            if await request.is_disconnected():
+                seen.append(True)
+                break
+            await asyncio.sleep(0.01)
+        return {"left": seen[-1]}
+
+    with TestClient(app) as c:
+        with socket.create_connection(("127.0.0.1", c.port), timeout=10) as s:
+            s.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+            deadline = time.monotonic() + 10
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.1)
+            s.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + 10
+            while len(seen) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert seen == [False, True]
+        assert c.get("/ok").json() == {"ok": True}  # still serving
+
+
+def test_hangup_callback_runs_when_the_client_half_closes() -> None:
+    """Request.add_hangup_callback(fn): fn() runs once the client closes its side while the
+    response is pending; the response still goes out to it (RFC 9112 §9.6). Registered on an
+    exchange that is over, it says False."""
+    app = App()
+    late: list[bool] = []
+
+    @app.get("/wait")
+    async def wait(request: Request):
+        left = asyncio.Event()
+        assert request.add_hangup_callback(left.set) is True
+        await asyncio.wait_for(left.wait(), 10)
+        request.add_done_callback(lambda: late.append(request.add_hangup_callback(print)))
+        return {"left": True}
+
+    with TestClient(app) as c:
+        with socket.create_connection(("127.0.0.1", c.port), timeout=10) as s:
+            s.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.1)
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 200"), data
+        assert data.endswith(b'{"left":true}'), data
+        deadline = time.monotonic() + 5
+        while not late and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert late == [False]

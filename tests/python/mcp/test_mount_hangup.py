@@ -45,10 +45,15 @@ def open_session(http: TestClient) -> dict[str, str]:
 
 
 def call_then_hang_up(
-    port: int, headers: dict[str, str], tool: str, started: Callable[[], bool]
+    port: int,
+    headers: dict[str, str],
+    tool: str,
+    started: Callable[[], bool],
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> None:
-    """POSTs tools/call `tool` on a connection of its own, waits until it runs, then closes
-    the connection without reading an answer."""
+    """POSTs tools/call `tool` on a connection of its own, waits until it runs, checks it was
+    not cancelled while the client is there, then closes the connection without reading an
+    answer."""
     params: dict[str, Any] = {"name": tool}
     if headers.get("MCP-Protocol-Version") == "2026-07-28":
         params["_meta"] = META_2026  # and the mirrored headers (transports.mdx)
@@ -64,6 +69,8 @@ def call_then_hang_up(
     try:
         s.sendall(request)
         until(started, 30, f"{tool} to run")
+        time.sleep(0.2)
+        assert not cancelled(), f"{tool} was cancelled while its client was connected"
     finally:
         s.close()
 
@@ -101,12 +108,27 @@ def test_mounted_server_cancels_the_tool_of_a_client_that_hung_up(session: bool)
             headers = open_session(http)
         else:  # 2026-07-28: each request stands alone
             headers = {**ACCEPT, "MCP-Protocol-Version": "2026-07-28"}
-        call_then_hang_up(http.port, headers, "hang", started.is_set)
-        assert not cancelled.is_set()
+        call_then_hang_up(http.port, headers, "hang", started.is_set, cancelled.is_set)
         until(cancelled.is_set, 5, "the tool's Task to be cancelled")
         until(lambda: not server._tasks, 5, "the call to be forgotten")
         if session:  # the session the call ran in is still usable
             assert http.post("/mcp", json=PING, headers=headers).status_code == 200
+
+
+def test_mounted_hang_up_is_told_by_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over HTTP/1.1 the engine tells the endpoint at once (Request.add_hangup_callback): with
+    the polling fallback set to an hour between polls the call is still cancelled."""
+    from fasterapi.mcp import _mount
+
+    monkeypatch.setattr(_mount, "HANG_UP_POLL", 3600.0)
+    server, started, cancelled = hanging_server()
+    app = App()
+    app.mount("/mcp", server)
+    with TestClient(app) as http:
+        headers = {**ACCEPT, "MCP-Protocol-Version": "2026-07-28"}
+        call_then_hang_up(http.port, headers, "hang", started.is_set)
+        until(cancelled.is_set, 5, "the tool's Task to be cancelled")
+        until(lambda: not server._tasks, 5, "the call to be forgotten")
 
 
 def test_a_mounted_server_answers_a_client_that_stays() -> None:
@@ -232,8 +254,9 @@ def test_mounted_server_cancels_a_streaming_call_whose_client_hung_up() -> None:
                 got += chunk
             assert b"text/event-stream" in got, got
             until(started.is_set, 10, "the tool to run")
+            time.sleep(0.2)
+            assert not cancelled.is_set(), "cancelled while its client was connected"
         finally:
             s.close()
-        assert not cancelled.is_set()
         until(cancelled.is_set, 5, "the tool's Task to be cancelled")
         until(lambda: not server._tasks, 5, "the call to be forgotten")
