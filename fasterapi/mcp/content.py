@@ -59,7 +59,13 @@ class Audio(_Media):
     default_mime = "audio/wav"
 
 
+# Return values that are their own JSON value (exact types: a subclass may serialize otherwise).
+_SCALARS = (int, float, bool, str, type(None))
+
+
 def to_jsonable(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     return to_jsonable_python(value)
@@ -75,6 +81,8 @@ def to_blocks(value: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(value, str):
         return [{"type": "text", "text": value}]
+    if type(value) in (int, float, bool):  # json.dumps as below gives the same text, faster
+        return [{"type": "text", "text": json.dumps(value)}]
     if isinstance(value, _Media):
         return [value.to_block()]
     if isinstance(value, bytes | bytearray):
