@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -75,14 +76,29 @@ def is_block(value: Any) -> bool:
     return isinstance(value, dict) and value.get("type") in _BLOCK_TYPES
 
 
+def _scalar_json(value: bool | int | float) -> str:
+    """json.dumps(value) for an exact bool, int or float, without building an encoder."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
 def to_blocks(value: Any) -> list[dict[str, Any]]:
     """The content blocks for a tool's return value."""
     if value is None:
         return []
     if isinstance(value, str):
         return [{"type": "text", "text": value}]
-    if type(value) in (int, float, bool):  # json.dumps as below gives the same text, faster
-        return [{"type": "text", "text": json.dumps(value)}]
+    if type(value) in (int, float, bool):
+        return [{"type": "text", "text": _scalar_json(value)}]
     if isinstance(value, _Media):
         return [value.to_block()]
     if isinstance(value, bytes | bytearray):

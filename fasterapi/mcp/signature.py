@@ -43,6 +43,7 @@ class Arguments:
             inspect.Parameter.empty for n in self.names
         )
         self._types = {n: hints.get(n) for n in self.names}
+        self._floats = tuple(n for n in self.names if self._types[n] is float)
 
     def json_schema(self) -> dict[str, Any]:
         return self.model.model_json_schema(by_alias=True)
@@ -50,8 +51,11 @@ class Arguments:
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The keyword arguments for the call. Raises pydantic.ValidationError."""
         if self._fast and len(arguments) == len(self.names) and _plain_ok(arguments, self._types):
-            # Exact JSON types already: skip pydantic (an int for a float becomes a float).
-            return {n: float(v) if self._types[n] is float else v for n, v in arguments.items()}
+            # Exact JSON types already: skip pydantic (an int for a float becomes a float). The
+            # dict is this call's own (decoded from its message), so it is handed on as is.
+            for n in self._floats:
+                arguments[n] = float(arguments[n])
+            return arguments
         model = self.model.model_validate(arguments)
         return {name: getattr(model, name) for name in self.names}
 
