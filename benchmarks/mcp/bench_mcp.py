@@ -129,6 +129,12 @@ def self_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def children_cpu_s() -> float:
+    """CPU of this script's children that have exited and been waited for."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def unavailable(server: str) -> str:
     """Why `server` cannot run here ("" when it can): its package must import and build a server."""
     probe = {
@@ -210,7 +216,22 @@ def call_ok(reply: dict[str, Any], i: int) -> bool:
 # ---- stdio ---------------------------------------------------------------------------------
 
 
-def bench_stdio(server: str, calls: int, core: int) -> Row:
+def stdio_caller() -> Path | None:
+    """benchmarks/mcp/stdio_caller.c built into build/ (None without a C compiler)."""
+    cc = shutil.which("cc")
+    if cc is None:
+        return None
+    exe = ROOT / "build" / "mcp-bench" / "stdio_caller"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    source = Path(__file__).with_name("stdio_caller.c")
+    if not exe.exists() or exe.stat().st_mtime < source.stat().st_mtime:
+        subprocess.run([cc, "-O2", "-o", str(exe), str(source)], check=True)
+    return exe
+
+
+def bench_stdio(server: str, calls: int, core: int, caller: Path | None) -> Row:
+    """Sequential calls over the server's stdio. The timed calls are made by `caller` (the C
+    client, on the server's pipes) when given, else by this script; warm-up is ours either way."""
     row = Row(server, "stdio")
     proc = spawn(
         server, ["--transport", "stdio"], core,
@@ -240,13 +261,29 @@ def bench_stdio(server: str, calls: int, core: int) -> Row:
             send(call_msg(i, TOOLS.get(server, "add")))
             row.errors += not call_ok(reply_to(i), i)
         first = WARMUP_CALLS + 1
-        cpu0, me0, t0 = proc_cpu_s(proc.pid), self_cpu_s(), time.perf_counter()
-        for i in range(first, first + calls):
-            send(call_msg(i, TOOLS.get(server, "add")))
-            row.errors += not call_ok(reply_to(i), i)
-        row.wall_s = time.perf_counter() - t0
-        row.server_cpu_s = proc_cpu_s(proc.pid) - cpu0
-        row.client_cpu_s = self_cpu_s() - me0
+        tool = TOOLS.get(server, "add")
+        if caller is not None:
+            # Our reads above were unbuffered (bufsize=0): nothing of the server's output is
+            # held here, so the C client can take over the pipes.
+            kids0 = children_cpu_s()
+            cpu0, t0 = proc_cpu_s(proc.pid), time.perf_counter()
+            done = subprocess.run([str(caller), str(first), str(calls), tool], stdin=r, stdout=w,
+                                  stderr=subprocess.PIPE, check=False)  # fmt: skip
+            row.wall_s = time.perf_counter() - t0
+            row.server_cpu_s = proc_cpu_s(proc.pid) - cpu0
+            row.client_cpu_s = children_cpu_s() - kids0
+            if done.returncode != 0:
+                raise RuntimeError(f"stdio_caller exited {done.returncode}")
+            row.errors += int(done.stderr.decode().split()[-1])
+            row.note = "C client"
+        else:
+            cpu0, me0, t0 = proc_cpu_s(proc.pid), self_cpu_s(), time.perf_counter()
+            for i in range(first, first + calls):
+                send(call_msg(i, tool))
+                row.errors += not call_ok(reply_to(i), i)
+            row.wall_s = time.perf_counter() - t0
+            row.server_cpu_s = proc_cpu_s(proc.pid) - cpu0
+            row.client_cpu_s = self_cpu_s() - me0
         row.calls = calls
     except (RuntimeError, ValueError, OSError) as e:
         row.note = f"failed: {e}"
@@ -469,8 +506,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client-core", type=int, default=1)
     p.add_argument("--sdk-json-response", action="store_true",
                    help="the SDK answers with JSON instead of its default SSE")  # fmt: skip
+    p.add_argument("--stdio-client", choices=["c", "python"], default="c",
+                   help="who makes the timed stdio calls: stdio_caller.c (default; this "
+                        "script if no C compiler) or this script")  # fmt: skip
     p.add_argument("--json", type=Path, default=ROOT / "build" / "mcp-bench" / "bench_mcp.json")
     args = p.parse_args(argv)
+    caller = stdio_caller() if args.stdio_client == "c" else None
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.client_core})
@@ -486,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         for mode in modes:
             for s in servers:  # interleaved: both servers see the same stretch of a shared box
                 if mode == "stdio":
-                    row = bench_stdio(s, args.stdio_calls, args.server_core)
+                    row = bench_stdio(s, args.stdio_calls, args.server_core, caller)
                 else:
                     conns = 1 if mode == "http-seq" else args.concurrency
                     extra = ["--json-response"] if s == "sdk" and args.sdk_json_response else []
