@@ -535,6 +535,10 @@ void H1Protocol::on_close(Connection& conn) {
   }
   if (state_ == State::kHandling) {
     state_ = State::kClosed;
+    if (on_hangup_) {  // the client is gone with the connection (a reset, TLS's close)
+      server_.loop().defer(std::move(on_hangup_));
+      on_hangup_ = nullptr;
+    }
     server_.exchange_finished();
     run_done_callback();
   }

@@ -525,6 +525,40 @@ TEST(Server, HangupCallbackRunsWhenTheClientHalfClosesWhileDeferred) {
   st.run_on_loop([&] { EXPECT_FALSE(parked[0].on_hangup([] {})); });  // the exchange is over
 }
 
+// A connection reset (not a FIN) while a deferred exchange is open closes the connection: the
+// hang-up callback runs then too, before the exchange's done-callback.
+TEST(Server, HangupCallbackRunsWhenTheConnectionIsResetWhileDeferred) {
+  std::vector<ResponseHandle> parked;
+  std::atomic<int> hangups{0}, dones{0};
+  std::atomic<bool> hangup_first{false};
+  ServerThread st([&](Server& s) {
+    s.route("GET", "/later", [&](Request&, Response& res) {
+      parked.push_back(res.detach());
+      EXPECT_TRUE(parked.back().on_hangup([&] {
+        hangup_first = dones.load() == 0;
+        ++hangups;
+      }));
+      EXPECT_TRUE(parked.back().on_done([&] { ++dones; }));
+    });
+  });
+  int fd = connect_to(st.port());
+  send_all(fd, "GET /later HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (int i = 0; i < 500; ++i) {
+    bool seen = false;
+    st.run_on_loop([&] { seen = !parked.empty(); });
+    if (seen) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  linger lg{1, 0};  // close() sends RST
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(fd);
+  for (int i = 0; i < 1000 && (hangups.load() == 0 || dones.load() == 0); ++i)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(hangups.load(), 1);
+  EXPECT_EQ(dones.load(), 1);
+  EXPECT_TRUE(hangup_first.load());
+}
+
 // Reads `total` bytes of body slowly; returns how many arrived before EOF.
 size_t read_slowly(int fd, size_t chunk, std::chrono::milliseconds pause) {
   size_t got = 0;
