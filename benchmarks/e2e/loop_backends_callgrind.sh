@@ -27,21 +27,8 @@ done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# SIGINT, then a request now and then until the server has exited: valgrind keeps signals
-# blocked around io_uring_enter and delivers them at a scheduling quantum's end, so an idle
-# server on the io_uring backend would not see it for a long time. Those few requests (tens,
-# their number varies) count in both runs alike, within a few instructions per request.
-stop_server() {
-  local pid=$1 port=$2
-  kill -INT "$pid"
-  for _ in $(seq 600); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-    (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&3 &&
-      timeout 1 head -c 1 <&3 >/dev/null) 2>/dev/null || true
-  done
-  wait "$pid" || true
-}
+# shellcheck source=benchmarks/e2e/callgrind_server.sh
+. benchmarks/e2e/callgrind_server.sh
 
 # Prints the total Ir of one server run that answered n requests.
 count() {
@@ -50,10 +37,7 @@ count() {
   valgrind --tool=callgrind --callgrind-out-file="$out/$backend.$n" \
     "$server" --host 127.0.0.1 --port "$port" --loop "$backend" >"$out/server.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 300); do  # valgrind starts slowly
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_listening "$port"
   "$loadgen" -n "$n" -c 16 -p "$depth" "http://127.0.0.1:$port$path" >"$out/loadgen.log" 2>&1 || {
     cat "$out/loadgen.log" "$out/server.log" >&2
     kill "$pid"

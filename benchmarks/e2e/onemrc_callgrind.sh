@@ -14,7 +14,7 @@
 #
 # usage: benchmarks/e2e/onemrc_callgrind.sh [N1] [N2] [CONNECTIONS]
 #   defaults: 20000 60000 1000; env SERVER (another onemrc_server binary), BACKENDS ("epoll uring")
-# needs: /work/tools-local/build-cpp.sh onemrc_server; valgrind; g++
+# needs: cmake --build build/dev --target onemrc_server; valgrind; g++
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n1=${1:-20000}
@@ -22,27 +22,14 @@ n2=${2:-60000}
 users=${USERS:-1000}
 conns=${3:-1000}
 server=${SERVER:-build/dev/examples/cpp/onemrc_server}
-[ -x "$server" ] || { echo "$server is missing: /work/tools-local/build-cpp.sh onemrc_server" >&2; exit 2; }
+[ -x "$server" ] || { echo "$server is missing: cmake --build build/dev --target onemrc_server" >&2; exit 2; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 client="$out/onemrc_client"
 g++ -O2 -std=c++20 -o "$client" benchmarks/e2e/onemrc/onemrc_client.cpp
 
-# SIGINT, then a request now and then until the server has exited: valgrind keeps signals
-# blocked around io_uring_enter and delivers them at a scheduling quantum's end, so an idle
-# server on the io_uring backend would not see it for a long time. Those few requests (tens,
-# their number varies) count in both runs alike, within a few instructions per request.
-stop_server() {
-  local pid=$1 port=$2
-  kill -INT "$pid"
-  for _ in $(seq 600); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-    (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&3 &&
-      timeout 1 head -c 1 <&3 >/dev/null) 2>/dev/null || true
-  done
-  wait "$pid" || true
-}
+# shellcheck source=benchmarks/e2e/callgrind_server.sh
+. benchmarks/e2e/callgrind_server.sh
 
 # Prints the total Ir of one server run that answered n requests (and checks they were exact).
 count() {
@@ -51,10 +38,7 @@ count() {
   valgrind --tool=callgrind --callgrind-out-file="$out/$backend.$n" \
     "$server" --host 127.0.0.1 --port "$port" --loop "$backend" >"$out/server.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 300); do  # valgrind starts slowly
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_listening "$port"
   "$client" --port "$port" --requests "$n" --connections "$conns" --users "$users" >"$out/client.log" 2>&1 || {
     cat "$out/client.log" >&2
     kill "$pid"

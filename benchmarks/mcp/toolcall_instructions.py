@@ -2,7 +2,7 @@
 body), counted by callgrind: the figure a noisy machine does not disturb (mcp_bench's ns need a
 quiet one).
 
-    /work/tools-local/build-cpp.sh mcp_bench     # or: cmake --build <dir> --target mcp_bench
+    cmake --build build/dev --target mcp_bench
     python3 benchmarks/mcp/toolcall_instructions.py [--bench build/dev/benchmarks/micro/mcp_bench]
 
 Runs `mcp_bench --tool-calls=N` under `valgrind --tool=callgrind` for two values of N and divides
