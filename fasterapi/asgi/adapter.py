@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from fasterapi import _eager
+from fasterapi.asgi import fastapi_native
 from fasterapi.asgi.exchange import Exchange
 from fasterapi.asgi.scope import http_scope
 from fasterapi.requests import Request
@@ -77,8 +78,12 @@ class ASGIApp:
         self.app = app
         self.root_path = root_path
         self.state: dict[str, Any] | None = None  # lifespan state, when run as the server
+        self._routes_seen = False  # a FastAPI app's routes get the native path at first use
 
     async def __call__(self, req: Request, res: Response) -> Response:
+        if not self._routes_seen:  # at the first request: every route is declared by then
+            self._routes_seen = True
+            fastapi_native.install(self.app)
         ex = Exchange(req)
         scope = http_scope(req, self.root_path, self.state)
         try:

@@ -1,0 +1,220 @@
+"""ASGI mode's native path for an unchanged FastAPI app: a route whose only inputs are scalar
+path and query parameters is answered without FastAPI's general request handler.
+
+FastAPI's handler (`fastapi.routing.get_request_handler`) spends about half of a simple
+route's time in `solve_dependencies`, which re-derives each parameter's kind from its type
+annotation on every request. For a route with no dependencies, no body, no headers or
+cookies and no special parameters, that work reduces to: take each path parameter from
+`scope["path_params"]` and each query parameter from the query string, and validate it with
+the route's own pydantic field. This module installs, in place of such a route's ASGI app,
+one that does exactly that and then runs FastAPI's own pieces for the rest (its endpoint
+call, `serialize_response`, the route's response class), so the answer is FastAPI's.
+
+Anything off the plain path goes to the route's original app, untouched: a parameter that is
+missing or fails validation (FastAPI then raises its RequestValidationError itself, and the
+app's handler answers), a request under FastAPI's telemetry. FastAPI's middleware stack, its
+router, its exception handlers and the app's own middleware all still run.
+
+The handler mirrored is FastAPI's at the versions in `VERSIONS` (the one the parity harness
+pins, tests/compat/pin.py); on any other version, or with FASTERAPI_FASTAPI_NATIVE=0, no route
+is changed. tests/compat (`run.py --asgi`) replays FastAPI's tutorial through this path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+VERSIONS = ("0.165.0",)  # FastAPI versions whose get_request_handler this module mirrors
+
+_INSTALLED = "_fasterapi_native"  # set on an app once its routes were looked at
+
+
+def install(app: Any) -> int:
+    """Give every eligible route of the FastAPI app `app` (its own routes and those of
+    included routers) the native handler; returns how many. Not a FastAPI app, another
+    FastAPI version, or FASTERAPI_FASTAPI_NATIVE=0: nothing is changed."""
+    if os.environ.get("FASTERAPI_FASTAPI_NATIVE", "1") == "0":
+        return 0
+    try:
+        import fastapi
+    except ImportError:
+        return 0
+    if fastapi.__version__ not in VERSIONS or not isinstance(app, fastapi.FastAPI):
+        return 0
+    if getattr(app, _INSTALLED, False):
+        return 0
+    setattr(app, _INSTALLED, True)
+    from fastapi import routing
+
+    count = 0
+    for route in app.router.routes:
+        if type(route) is routing.APIRoute:
+            count += _install_one(route)
+        elif isinstance(route, routing._IncludedRouter):
+            for context in route.effective_route_contexts():
+                if type(context.original_route) is routing.APIRoute and context.app is not None:
+                    count += _install_one(context)
+    return count
+
+
+def _install_one(route: Any) -> int:
+    """`route`: an APIRoute, or an included router's effective context of one (FastAPI
+    builds the handler from the same attributes on either)."""
+    native = _native_app(route, route.app)
+    if native is None:
+        return 0
+    route.app = native
+    return 1
+
+
+def _eligible_param(field: Any) -> bool:
+    from fastapi import params
+    from fastapi._compat.shared import field_annotation_is_sequence
+    from fastapi.dependencies.utils import _get_param_model
+
+    info = field.field_info
+    return (
+        isinstance(info, params.Param)
+        and _get_param_model(field) is None  # a parameter model reads many keys
+        and not field_annotation_is_sequence(info.annotation)  # a list reads getlist()
+    )
+
+
+def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The native ASGI app for `route`, or None when the route has an input or an output
+    this path does not take (then FastAPI's own handler keeps serving it)."""
+    from fastapi import routing
+    from fastapi.datastructures import DefaultPlaceholder
+    from fastapi.dependencies.utils import _get_param_aliases, _validate_value_with_model_field
+    from fastapi.telemetry._api import _get_request_telemetry
+    from fastapi.utils import is_body_allowed_for_status_code
+    from starlette.responses import Response
+
+    dependant = getattr(route, "dependant", None)
+    call = getattr(dependant, "call", None)
+    if dependant is None or call is None:
+        return None
+    if (
+        dependant.dependencies
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.request_param_name
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+        or getattr(route, "body_field", None) is not None
+        or getattr(route, "max_body_size", None) is not None  # a body limit wraps the app
+        or getattr(route, "is_json_stream", False)
+        or getattr(route, "stream_item_field", None) is not None
+        or routing._is_gen_callable(call)
+        or routing._is_async_gen_callable(call)
+    ):
+        return None
+    if not all(_eligible_param(f) for f in dependant.path_params + dependant.query_params):
+        return None
+    response_class = route.response_class
+    actual_class = (
+        response_class.value if isinstance(response_class, DefaultPlaceholder) else response_class
+    )
+    if routing.lenient_issubclass(actual_class, routing.EventSourceResponse):
+        return None
+
+    def plan(fields: list[Any]) -> list[tuple[Any, str, list[str], str]]:
+        # (field, its name, the request keys in preference order, the error loc's kind)
+        return [
+            (f, f.name, [key for _, key in _get_param_aliases(f)], f.field_info.in_.value)
+            for f in fields
+        ]
+
+    path_plan = plan(dependant.path_params)
+    query_plan = plan(dependant.query_params)
+    is_coroutine = routing._is_coroutine_callable(call)
+    status_code = route.status_code
+    response_field = route.response_field
+    use_dump_json = response_field is not None and isinstance(response_class, DefaultPlaceholder)
+    serialize_options = {
+        "field": response_field,
+        "include": route.response_model_include,
+        "exclude": route.response_model_exclude,
+        "by_alias": route.response_model_by_alias,
+        "exclude_unset": route.response_model_exclude_unset,
+        "exclude_defaults": route.response_model_exclude_defaults,
+        "exclude_none": route.response_model_exclude_none,
+        "is_coroutine": is_coroutine,
+        "dump_json": use_dump_json,
+    }
+    response_args = (
+        {"background": None}
+        if not status_code
+        else {"background": None, "status_code": status_code}
+    )
+    validate = _validate_value_with_model_field
+    undefined = routing.Undefined
+    run_endpoint = routing.run_endpoint_function
+    serialize = routing.serialize_response
+    endpoint_context = routing._extract_endpoint_context
+    paths: dict[tuple[str, str], str] = {}
+
+    def solve(
+        params_plan: list[tuple[Any, str, list[str], str]], received: Any, values: dict[str, Any]
+    ) -> bool:
+        # fastapi.dependencies.utils.request_params_to_args for one kind of parameter
+        kind_values: dict[str, Any] = {}
+        for field, name, keys, kind in params_plan:
+            key = next((k for k in keys if k in received), keys[0])
+            value = received.get(key)
+            value, errors = validate(
+                field=field,
+                value=undefined if value is None else value,
+                values=kind_values,
+                loc=(kind, key),
+            )
+            if errors:
+                return False
+            kind_values[name] = value
+        values.update(kind_values)
+        return True
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if _get_request_telemetry() is not None:  # FastAPI records this request: its path
+            await original(scope, receive, send)
+            return
+        values: dict[str, Any] = {}
+        if path_plan and not solve(path_plan, scope.get("path_params", {}), values):
+            await original(scope, receive, send)  # FastAPI answers the validation error
+            return
+        if query_plan:
+            # starlette.datastructures.QueryParams: latin-1, blank values kept, last one wins
+            query = scope["query_string"]
+            received = (
+                dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
+            )
+            if not solve(query_plan, received, values):
+                await original(scope, receive, send)
+                return
+        ctx = endpoint_context(call)  # FastAPI's shared dict: what its errors report
+        if dependant.path:
+            where = (scope["method"], scope.get("root_path", ""))
+            path = paths.get(where)  # a route's methods x the app's root paths: a few
+            if path is None:
+                path = paths[where] = f"{where[0]} {where[1].rstrip('/')}{dependant.path}"
+            ctx["path"] = path
+        raw = await run_endpoint(dependant=dependant, values=values, is_coroutine=is_coroutine)
+        if isinstance(raw, Response):
+            response = raw
+        else:
+            content = await serialize(response_content=raw, endpoint_ctx=ctx, **serialize_options)
+            if use_dump_json:
+                response = Response(content=content, media_type="application/json", **response_args)
+            else:
+                response = actual_class(content, **response_args)
+            if not is_body_allowed_for_status_code(response.status_code):
+                response.body = b""
+        await response(scope, receive, send)
+
+    return app

@@ -1,0 +1,241 @@
+"""ASGI mode's native path for FastAPI routes (fasterapi/asgi/fastapi_native.py): the routes
+it takes answer exactly as FastAPI does (status, content type, body, headers the app sets),
+on the plain path and off it (validation errors, exceptions, handlers, middleware), and the
+routes it must not take keep FastAPI's own handler. The reference answers come from the same
+app served by FastAPI itself (Starlette's TestClient)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pytest
+from conftest import require_module
+
+require_module("fastapi")
+from fastapi import (  # noqa: E402
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+)
+from fastapi.responses import JSONResponse, PlainTextResponse  # noqa: E402
+from fastapi.testclient import TestClient as FastAPIClient  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+
+from fasterapi.asgi import fastapi_native, serve_app  # noqa: E402
+from fasterapi.testing import TestClient  # noqa: E402
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+    tax: float | None = None
+
+
+class Teapot(Exception):
+    pass
+
+
+def dep(q: str = "d") -> str:  # module level: the route's string annotation must resolve it
+    return q
+
+
+def make_app() -> FastAPI:
+    """A FastAPI app with routes the native path takes and routes it must leave alone."""
+    app = FastAPI()
+    seen: list[str] = []
+
+    @app.middleware("http")
+    async def stamp(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["x-stamp"] = "mw"
+        return response
+
+    @app.exception_handler(Teapot)
+    async def teapot(request: Request, exc: Teapot) -> JSONResponse:
+        return JSONResponse({"teapot": request.url.path}, status_code=418)
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int, q: str | None = None, limit: int = 10) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q, "limit": limit}
+
+    @app.get("/sync/{name}")
+    def sync_route(name: str, flag: bool = False) -> dict[str, Any]:
+        return {"name": name, "flag": flag}
+
+    @app.get("/bounded/{n}")
+    async def bounded(
+        n: Annotated[int, Path(ge=1, le=5)],
+        tag: Annotated[str, Query(alias="item-tag", min_length=2)] = "none",
+    ) -> dict[str, Any]:
+        return {"n": n, "tag": tag}
+
+    @app.get("/required")
+    async def required(needle: str) -> str:
+        return needle
+
+    @app.get("/model/{price}", response_model=Item)
+    async def model(price: float) -> Any:
+        return {"name": "x", "price": price, "extra": "dropped"}
+
+    @app.get("/bad-model", response_model=Item)
+    async def bad_model() -> Any:
+        return {"name": "x"}  # price missing: FastAPI answers 500
+
+    @app.post("/created", status_code=201)
+    async def created() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.delete("/gone", status_code=204)
+    async def gone() -> None:
+        return None
+
+    @app.get("/text", response_class=PlainTextResponse)
+    async def text(word: str = "hi") -> str:
+        return word
+
+    @app.get("/own-response")
+    async def own_response() -> JSONResponse:
+        return JSONResponse({"own": True}, headers={"x-own": "1"}, status_code=202)
+
+    @app.get("/http-error/{code}")
+    async def http_error(code: int) -> None:
+        raise HTTPException(code, detail="nope", headers={"x-why": "because"})
+
+    @app.get("/teapot")
+    async def raise_teapot() -> None:
+        raise Teapot()
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise ValueError("boom")
+
+    @app.get("/with-dep")
+    async def with_dep(value: Annotated[str, Depends(dep)]) -> dict[str, str]:
+        return {"value": value}
+
+    @app.get("/with-request")
+    async def with_request(request: Request) -> dict[str, str]:
+        return {"path": request.url.path}
+
+    @app.get("/with-bg")
+    async def with_bg(tasks: BackgroundTasks) -> dict[str, bool]:
+        tasks.add_task(seen.append, "bg")
+        return {"queued": True}
+
+    @app.post("/body")
+    async def body(item: Item) -> Item:
+        return item
+
+    @app.get("/list")
+    async def listed(v: Annotated[list[int], Query()] = []) -> list[int]:  # noqa: B006
+        return v
+
+    router = APIRouter(prefix="/r")
+
+    @router.get("/{x}")
+    async def routed(x: int, y: str = "y") -> dict[str, Any]:
+        return {"x": x, "y": y}
+
+    app.include_router(router)
+    return app
+
+
+REQUESTS = [
+    ("GET", "/items/3"),
+    ("GET", "/items/3?q=a&limit=4"),
+    ("GET", "/items/3?q=a&q=b"),  # the last value wins, as in Starlette's QueryParams
+    ("GET", "/items/3?q="),  # a blank value is kept
+    ("GET", "/items/3?q=%C3%A9"),
+    ("GET", "/items/x"),  # 422 from FastAPI's own handler
+    ("GET", "/items/3?limit=lots"),
+    ("POST", "/items/3"),  # 405
+    ("GET", "/sync/ann?flag=yes"),
+    ("GET", "/sync/ann?flag=maybe"),
+    ("GET", "/bounded/2?item-tag=ab"),
+    ("GET", "/bounded/9"),
+    ("GET", "/bounded/2?item-tag=a"),
+    ("GET", "/bounded/2?tag=ab"),  # only the alias is read
+    ("GET", "/required?needle=n"),
+    ("GET", "/required"),
+    ("GET", "/model/2.5"),
+    ("GET", "/model/abc"),
+    ("POST", "/created"),
+    ("DELETE", "/gone"),
+    ("GET", "/text?word=bye"),
+    ("GET", "/own-response"),
+    ("GET", "/http-error/403"),
+    ("GET", "/http-error/404"),
+    ("GET", "/teapot"),
+    ("GET", "/with-dep?q=z"),
+    ("GET", "/with-request"),
+    ("GET", "/with-bg"),
+    ("GET", "/list?v=1&v=2"),
+    ("GET", "/r/7?y=z"),
+    ("GET", "/r/seven"),
+    ("GET", "/nowhere"),
+]
+
+
+def answer(response: Any) -> tuple[int, str | None, bytes, str | None, str | None, str | None]:
+    h = response.headers
+    return (response.status_code, h.get("content-type"), response.content, h.get("x-stamp"),
+            h.get("x-own"), h.get("x-why"))  # fmt: skip
+
+
+def test_native_routes_answer_as_fastapi_does() -> None:
+    reference = FastAPIClient(make_app(), raise_server_exceptions=False)
+    expected = [answer(reference.request(m, p)) for m, p in REQUESTS]
+    with TestClient(serve_app(make_app())) as client:
+        got = [answer(client.request(m, p)) for m, p in REQUESTS]
+        assert client.post("/body", json={"name": "n", "price": 1}).json() == {
+            "name": "n", "price": 1.0, "tax": None}  # fmt: skip
+    for (method, path), want, have in zip(REQUESTS, expected, got, strict=True):
+        assert have == want, f"{method} {path}"
+
+
+def test_only_plain_routes_are_taken() -> None:
+    app = make_app()
+    taken = fastapi_native.install(app)
+    native = {
+        getattr(r, "path", None)
+        for r in app.router.routes
+        if getattr(getattr(r, "app", None), "__qualname__", "").startswith("_native_app")
+    }
+    # taken: items, sync, bounded, required, model, bad-model, created, gone, text,
+    # own-response, http-error, teapot, crash, and the included router's route
+    assert taken == 14
+    assert {"/items/{item_id}", "/bounded/{n}", "/model/{price}", "/text"} <= native
+    for path in ("/with-dep", "/with-request", "/with-bg", "/body", "/list"):
+        assert path not in native, path
+    assert fastapi_native.install(app) == 0  # once per app
+
+
+def test_failures_answer_500_and_response_validation_is_fastapi_s(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with TestClient(serve_app(make_app())) as client:
+        crash = client.get("/crash")
+        bad = client.get("/bad-model")
+    assert (crash.status_code, crash.text) == (500, "Internal Server Error")
+    assert (bad.status_code, bad.text) == (500, "Internal Server Error")
+    logged = "\n".join(r.getMessage() + str(r.exc_info) for r in caplog.records)
+    assert "boom" in logged and "ResponseValidationError" in logged
+
+
+def test_switched_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FASTERAPI_FASTAPI_NATIVE", "0")
+    assert fastapi_native.install(make_app()) == 0
+
+
+def test_other_fastapi_versions_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastapi
+
+    monkeypatch.setattr(fastapi, "__version__", "0.1.0")
+    assert fastapi_native.install(make_app()) == 0
