@@ -18,7 +18,6 @@ counts still cost unequal time."""
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -32,9 +31,7 @@ from harness.procs import Server, free_port  # noqa: E402
 from harness.wrk import run_wrk  # noqa: E402
 
 PATH = "/items/1?q=x"
-# The interpreter itself, not a shim script (pyenv's `python3` is one): callgrind does not
-# follow exec without --trace-children.
-PY = os.path.realpath(sys.executable)
+PY = callgrind.python_binary()
 SERVERS = {
     "fasterapi": ["-m", "fasterapi", "run", "{app}", "--port", "{port}", "--log-level",
                   "warning", "--no-access-log"],

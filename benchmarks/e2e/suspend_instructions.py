@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=200)
     ap.add_argument("--large", type=int, default=600)
     ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--python", default=os.path.realpath(sys.executable))
+    ap.add_argument("--python", default=callgrind.python_binary())
     ap.add_argument("--keep", help="copy the callgrind dumps into this folder")
     args = ap.parse_args()
     port = free_port()

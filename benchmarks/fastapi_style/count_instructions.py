@@ -30,9 +30,7 @@ from bench import ROUTES, Route, post_body  # noqa: E402
 from harness import callgrind  # noqa: E402
 from harness.procs import free_port  # noqa: E402
 
-# The interpreter itself, not a shim script (pyenv's `python3` is one): callgrind does not
-# follow exec without --trace-children.
-PY = os.path.realpath(sys.executable)
+PY = callgrind.python_binary()
 SERVERS = {
     "fasterapi": ["-m", "fasterapi", "run", "items_app:app", "--port", "{port}", "--log-level",
                   "warning", "--no-access-log"],

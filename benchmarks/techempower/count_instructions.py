@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parents[0] / "e2e"))
 from harness import callgrind  # noqa: E402
 from harness.procs import free_port  # noqa: E402
 
-PY = os.path.realpath(sys.executable)  # not a shim: callgrind does not follow exec
+PY = callgrind.python_binary()
 SERVERS = {
     "fasterapi": ([PY, str(HERE / "app_fasterapi.py")], HERE),
     "fastapi": ([PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--loop",

@@ -5,9 +5,20 @@ depend on what else the machine is doing, so they compare code on a busy machine
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
+
+
+def python_binary() -> str:
+    """The interpreter to run under callgrind: not a shim script (pyenv's `python3` is one),
+    since callgrind does not follow exec without --trace-children. A virtualenv's python is
+    kept as it is: resolving its link would leave the venv (and its packages) behind."""
+    if sys.prefix != sys.base_prefix:
+        return sys.executable
+    return os.path.realpath(sys.executable)
 
 
 def zero(pid: int) -> None:
