@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 VERSIONS = ("0.165.0",)  # FastAPI versions whose get_request_handler this module mirrors
 
 _INSTALLED = "_fasterapi_native"  # set on an app once its routes were looked at
+_NATIVE = "_fasterapi_native_route"  # set on the ASGI app that answers a route natively
 
 
 def install(app: Any) -> int:
@@ -56,6 +57,20 @@ def install(app: Any) -> int:
             for context in route.effective_route_contexts():
                 if type(context.original_route) is routing.APIRoute and context.app is not None:
                     count += _install_one(context)
+    return count
+
+
+def native_routes(app: Any) -> int:
+    """How many of the FastAPI app's routes (its own and its included routers') are served
+    by the native path now."""
+    from fastapi import routing
+
+    count = 0
+    for route in getattr(getattr(app, "router", None), "routes", ()):
+        if isinstance(route, routing._IncludedRouter):
+            count += sum(getattr(c.app, _NATIVE, False) for c in route.effective_route_contexts())
+        else:
+            count += getattr(getattr(route, "app", None), _NATIVE, False)
     return count
 
 
@@ -217,4 +232,5 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
                 response.body = b""
         await response(scope, receive, send)
 
+    setattr(app, _NATIVE, True)
     return app

@@ -83,6 +83,10 @@ def replay_app(module_name: str, requests: list[dict[str, Any]]) -> dict[str, An
         with contextlib.suppress(BaseException):
             client.close()
     result["answers"] = answers
+    if served is not app:  # ASGI mode: the routes that the native path answered
+        from fasterapi.asgi.fastapi_native import native_routes
+
+        result["native_routes"] = native_routes(app)
     return result
 
 

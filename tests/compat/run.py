@@ -250,6 +250,8 @@ def summarize(apps: list[dict[str, Any]], results: dict[str, dict[str, Any]]) ->
             entry["category"] = diff_category(entry["differences"][0]["diff"])
         if entry["docs_differences"]:
             entry["docs_category"] = diff_category(entry["docs_differences"][0]["diff"])
+        if result.get("native_routes"):
+            entry["native_routes"] = result["native_routes"]
         per_app[name] = entry
     return {"fastapi_commit": FASTAPI_COMMIT, "fastapi_version": FASTAPI_VERSION,
             "apps": per_app}
@@ -285,6 +287,9 @@ def print_report(report: dict[str, Any], verbose: bool) -> None:
           "(/openapi.json, /docs, /redoc)")
     print(f"({c['no_requests']} apps answered only docs requests: no tutorial test or "
           "parameterless GET route reaches them)")
+    if mode:  # fasterapi/asgi/fastapi_native.py: FastAPI routes answered natively
+        native = [a["native_routes"] for a in report["apps"].values() if "native_routes" in a]
+        print(f"asgi native routes {sum(native)} in {len(native)} apps")
     if verbose:
         docs: collections.Counter[str] = collections.Counter(
             app["docs_category"] for app in report["apps"].values() if "docs_category" in app)

@@ -59,3 +59,6 @@ def test_fastapi_tutorial_apps_unchanged_through_the_asgi_adapter() -> None:
     assert int(openapi.group(2)) >= 300, run.stdout
     assert differing(apps) <= ceiling["asgi_apps_differing"], run.stdout
     assert differing(openapi) <= ceiling["asgi_openapi_differing"], run.stdout
+    # the native path for plain FastAPI routes (fasterapi/asgi/fastapi_native.py) was taken
+    native = re.search(r"^asgi native routes (\d+) in (\d+) apps", run.stdout, re.MULTILINE)
+    assert native and int(native.group(1)) >= 100, run.stdout
