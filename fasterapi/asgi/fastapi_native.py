@@ -102,7 +102,11 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     this path does not take (then FastAPI's own handler keeps serving it)."""
     from fastapi import routing
     from fastapi.datastructures import DefaultPlaceholder
-    from fastapi.dependencies.utils import _get_param_aliases, _validate_value_with_model_field
+    from fastapi.dependencies.utils import (
+        Undefined,
+        _get_param_aliases,
+        _validate_value_with_model_field,
+    )
     from fastapi.telemetry._api import _get_request_telemetry
     from fastapi.utils import is_body_allowed_for_status_code
     from starlette.responses import Response
@@ -169,7 +173,7 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         else {"background": None, "status_code": status_code}
     )
     validate = _validate_value_with_model_field
-    undefined = routing.Undefined
+    undefined = Undefined  # the marker _validate_value_with_model_field tests for
     run_endpoint = routing.run_endpoint_function
     serialize = routing.serialize_response
     endpoint_context = routing._extract_endpoint_context
