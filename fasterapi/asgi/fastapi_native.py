@@ -1,18 +1,21 @@
 """ASGI mode's native path for an unchanged FastAPI app: a route whose only inputs are scalar
-path and query parameters is answered without FastAPI's general request handler.
+path and query parameters and a JSON body is answered without FastAPI's general request
+handler.
 
 FastAPI's handler (`fastapi.routing.get_request_handler`) spends about half of a simple
 route's time in `solve_dependencies`, which re-derives each parameter's kind from its type
-annotation on every request. For a route with no dependencies, no body, no headers or
-cookies and no special parameters, that work reduces to: take each path parameter from
-`scope["path_params"]` and each query parameter from the query string, and validate it with
-the route's own pydantic field. This module installs, in place of such a route's ASGI app,
+annotation on every request. For a route with no dependencies, no headers or cookies, no
+special parameters and at most a JSON body, that work reduces to: take each path parameter
+from `scope["path_params"]` and each query parameter from the query string, and validate it
+with the route's own pydantic field; parse an `application/json` body and validate it with
+FastAPI's own `request_body_to_args`. This module installs, in place of such a route's ASGI app,
 one that does exactly that and then runs FastAPI's own pieces for the rest (its endpoint
 call, `serialize_response`, the route's response class), so the answer is FastAPI's.
 
-Anything off the plain path goes to the route's original app, untouched: a parameter that is
-missing or fails validation (FastAPI then raises its RequestValidationError itself, and the
-app's handler answers), a request under FastAPI's telemetry. FastAPI's middleware stack, its
+Anything off the plain path goes to the route's original app, untouched: a parameter or body
+that is missing or fails validation (FastAPI then raises its RequestValidationError itself,
+and the app's handler answers; a body already read is given to it again), another content
+type, a request under FastAPI's telemetry. FastAPI's middleware stack, its
 router, its exception handlers and the app's own middleware all still run.
 
 The handler mirrored is FastAPI's at the versions in `VERSIONS` (the one the parity harness
@@ -21,6 +24,7 @@ is changed. tests/compat (`run.py --asgi`) replays FastAPI's tutorial through th
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -97,6 +101,50 @@ def _eligible_param(field: Any) -> bool:
     )
 
 
+def _json_body(field: Any) -> bool:
+    """A body parameter read from a JSON body (not a form, not a file)."""
+    from fastapi import params
+
+    info = field.field_info
+    return isinstance(info, params.Body) and not isinstance(info, params.Form)
+
+
+async def _read_body(receive: Any) -> tuple[bytes | None, list[dict[str, Any]]]:
+    """The whole request body as Starlette's Request.body() reads it, and the messages
+    received (None for the body when the client left first)."""
+    messages: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks), messages
+
+
+def _replaying(messages: list[dict[str, Any]], receive: Any) -> Any:
+    """`receive` that gives `messages` again first: what FastAPI's own handler reads when a
+    request whose body was already read goes to it."""
+    pending = iter(messages)
+
+    async def replay() -> dict[str, Any]:
+        message = next(pending, None)
+        return message if message is not None else await receive()
+
+    return replay
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:  # the first one, as Starlette's Headers.get
+        if name == b"content-type":
+            return value
+    return None
+
+
 def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] | None:
     """The native ASGI app for `route`, or None when the route has an input or an output
     this path does not take (then FastAPI's own handler keeps serving it)."""
@@ -106,6 +154,7 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         Undefined,
         _get_param_aliases,
         _validate_value_with_model_field,
+        request_body_to_args,
     )
     from fastapi.telemetry._api import _get_request_telemetry
     from fastapi.utils import is_body_allowed_for_status_code
@@ -119,14 +168,12 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         dependant.dependencies
         or dependant.header_params
         or dependant.cookie_params
-        or dependant.body_params
         or dependant.request_param_name
         or dependant.websocket_param_name
         or dependant.http_connection_param_name
         or dependant.response_param_name
         or dependant.background_tasks_param_name
         or dependant.security_scopes_param_name
-        or getattr(route, "body_field", None) is not None
         or getattr(route, "max_body_size", None) is not None  # a body limit wraps the app
         or getattr(route, "is_json_stream", False)
         or getattr(route, "stream_item_field", None) is not None
@@ -135,6 +182,11 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     ):
         return None
     if not all(_eligible_param(f) for f in dependant.path_params + dependant.query_params):
+        return None
+    body_field = getattr(route, "body_field", None)
+    if dependant.body_params and not (
+        body_field is not None and all(_json_body(f) for f in [body_field, *dependant.body_params])
+    ):
         return None
     response_class = route.response_class
     actual_class = (
@@ -178,6 +230,8 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     serialize = routing.serialize_response
     endpoint_context = routing._extract_endpoint_context
     paths: dict[tuple[str, str], str] = {}
+    body_params = dependant.body_params
+    embed_body_fields = getattr(route, "_embed_body_fields", False)
 
     def solve(
         params_plan: list[tuple[Any, str, list[str], str]], received: Any, values: dict[str, Any]
@@ -216,6 +270,27 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
             if not solve(query_plan, received, values):
                 await original(scope, receive, send)
                 return
+        if body_params:
+            # FastAPI's JSON body: Content-Type exactly application/json (others, an empty
+            # body, bad JSON or a failed validation: FastAPI's handler, the body replayed)
+            body, messages = await _read_body(receive)
+            if not body or _content_type(scope["headers"]) != b"application/json":
+                await original(scope, _replaying(messages, receive), send)
+                return
+            try:
+                received_body = json.loads(body)  # as starlette's Request.json()
+            except Exception:  # FastAPI answers 422 (bad JSON) or 400 (anything else)
+                await original(scope, _replaying(messages, receive), send)
+                return
+            body_values, errors = await request_body_to_args(
+                body_fields=body_params,
+                received_body=received_body,
+                embed_body_fields=embed_body_fields,
+            )
+            if errors:
+                await original(scope, _replaying(messages, receive), send)
+                return
+            values.update(body_values)
         ctx = endpoint_context(call)  # FastAPI's shared dict: what its errors report
         if dependant.path:
             where = (scope["method"], scope.get("root_path", ""))

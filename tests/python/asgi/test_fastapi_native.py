@@ -15,8 +15,10 @@ require_module("fastapi")
 from fastapi import (  # noqa: E402
     APIRouter,
     BackgroundTasks,
+    Body,
     Depends,
     FastAPI,
+    Form,
     HTTPException,
     Path,
     Query,
@@ -129,9 +131,21 @@ def make_app() -> FastAPI:
         tasks.add_task(seen.append, "bg")
         return {"queued": True}
 
-    @app.post("/body")
-    async def body(item: Item) -> Item:
-        return item
+    @app.post("/body/{n}")
+    async def body(n: int, item: Item, q: str = "q") -> dict[str, Any]:
+        return {"n": n, "item": item, "q": q}
+
+    @app.put("/embedded")
+    def embedded(item: Annotated[Item, Body(embed=True)], count: Annotated[int, Body()]) -> Item:
+        return item.model_copy(update={"price": item.price * count})
+
+    @app.post("/optional-body")
+    async def optional_body(item: Item | None = None) -> dict[str, Any]:
+        return {"item": item}
+
+    @app.post("/form")
+    async def form(name: Annotated[str, Form()]) -> str:
+        return name
 
     @app.get("/list")
     async def listed(v: Annotated[list[int], Query()] = []) -> list[int]:  # noqa: B006
@@ -182,6 +196,28 @@ REQUESTS = [
     ("GET", "/nowhere"),
 ]
 
+JSON = {"content-type": "application/json"}
+BODIES = [
+    ("POST", "/body/1", JSON, b'{"name": "a", "price": 2}'),
+    ("POST", "/body/1?q=z", JSON, b'{"name": "a", "price": "2.5", "tax": null}'),
+    ("POST", "/body/x", JSON, b'{"name": "a", "price": 2}'),  # path error, body unread
+    ("POST", "/body/1", JSON, b'{"name": "a"}'),  # body validation error
+    ("POST", "/body/1", JSON, b'{"name": "a", "price": 2'),  # bad JSON: 422 json_invalid
+    ("POST", "/body/1", JSON, b'{"name": "\xff", "price": 2}'),  # not UTF-8: 400
+    ("POST", "/body/1", JSON, b""),  # no body: missing
+    ("POST", "/body/1", JSON, b"[1, 2]"),
+    ("POST", "/body/1", {"content-type": "text/plain"}, b'{"name": "a", "price": 2}'),
+    ("POST", "/body/1", {}, b'{"name": "a", "price": 2}'),  # no content type (strict)
+    ("POST", "/body/1", {"content-type": "application/json; charset=utf-8"},
+     b'{"name": "a", "price": 2}'),
+    ("POST", "/body/1", {"content-type": "application/vnd.api+json"}, b'{"name": "a", "price": 2}'),
+    ("PUT", "/embedded", JSON, b'{"item": {"name": "a", "price": 2}, "count": 3}'),
+    ("PUT", "/embedded", JSON, b'{"name": "a", "price": 2, "count": 3}'),  # not embedded: 422
+    ("POST", "/optional-body", JSON, b""),
+    ("POST", "/optional-body", JSON, b'{"name": "a", "price": 1}'),
+    ("POST", "/form", {"content-type": "application/x-www-form-urlencoded"}, b"name=f"),
+]  # fmt: skip
+
 
 def answer(response: Any) -> tuple[int, str | None, bytes, str | None, str | None, str | None]:
     h = response.headers
@@ -194,10 +230,23 @@ def test_native_routes_answer_as_fastapi_does() -> None:
     expected = [answer(reference.request(m, p)) for m, p in REQUESTS]
     with TestClient(serve_app(make_app())) as client:
         got = [answer(client.request(m, p)) for m, p in REQUESTS]
-        assert client.post("/body", json={"name": "n", "price": 1}).json() == {
-            "name": "n", "price": 1.0, "tax": None}  # fmt: skip
     for (method, path), want, have in zip(REQUESTS, expected, got, strict=True):
         assert have == want, f"{method} {path}"
+
+
+def test_json_bodies_answer_as_fastapi_does() -> None:
+    reference = FastAPIClient(make_app(), raise_server_exceptions=False)
+    expected = [answer(reference.request(m, p, headers=h, content=b)) for m, p, h, b in BODIES]
+    with TestClient(serve_app(make_app())) as client:
+        got = [answer(client.request(m, p, headers=h, content=b)) for m, p, h, b in BODIES]
+        # a body that arrives in pieces (chunked) is read whole first
+        chunked = client.post(
+            "/body/2", headers=JSON, content=iter([b'{"name": "c", ', b'"price": 1}'])
+        )
+    for (method, path, headers, body), want, have in zip(BODIES, expected, got, strict=True):
+        assert have == want, f"{method} {path} {headers} {body!r}"
+    assert chunked.json() == {"n": 2, "item": {"name": "c", "price": 1.0, "tax": None}, "q": "q"}
+    assert expected[0][0] == 200 and expected[3][0] == 422  # the cases are what they claim
 
 
 def test_only_plain_routes_are_taken() -> None:
@@ -209,10 +258,11 @@ def test_only_plain_routes_are_taken() -> None:
         if getattr(getattr(r, "app", None), "__qualname__", "").startswith("_native_app")
     }
     # taken: items, sync, bounded, required, model, bad-model, created, gone, text,
-    # own-response, http-error, teapot, crash, and the included router's route
-    assert taken == 14
-    assert {"/items/{item_id}", "/bounded/{n}", "/model/{price}", "/text"} <= native
-    for path in ("/with-dep", "/with-request", "/with-bg", "/body", "/list"):
+    # own-response, http-error, teapot, crash, body, embedded, optional-body and the included
+    # router's route
+    assert taken == 17
+    assert {"/items/{item_id}", "/bounded/{n}", "/model/{price}", "/text", "/body/{n}"} <= native
+    for path in ("/with-dep", "/with-request", "/with-bg", "/list", "/form"):
         assert path not in native, path
     assert fastapi_native.install(app) == 0  # once per app
 
