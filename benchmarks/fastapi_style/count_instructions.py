@@ -5,9 +5,11 @@ items_app.py under callgrind; after a warm-up the counters are zeroed (callgrind
 one keep-alive client sends exactly --requests requests of each route, one route at a time,
 and the instructions counted meanwhile (callgrind_control --dump) are divided by that count.
 
-    python3 benchmarks/fastapi_style/count_instructions.py [--requests 500] [--framework fasterapi]
+    python3 benchmarks/fastapi_style/count_instructions.py [--requests 500]
+        [--framework fasterapi|fastapi|asgi]
 
---framework fastapi counts FastAPI on uvicorn (httptools, uvloop) the same way. Under callgrind
+--framework fastapi counts FastAPI on uvicorn (httptools, uvloop) the same way, --framework
+asgi the same FastAPI app on FasterAPI's ASGI mode (`fasterapi run`). Under callgrind
 a request costs ~50x its native time. Instructions are not time (cache misses are not
 counted), but they show whose code runs more, and where (callgrind_annotate on --keep)."""
 
@@ -36,7 +38,11 @@ SERVERS = {
                   "warning", "--no-access-log"],
     "fastapi": ["-m", "uvicorn", "items_app:app", "--port", "{port}", "--http", "httptools",
                 "--loop", "uvloop", "--log-level", "warning", "--no-access-log"],
+    # the FastAPI app (FASTAPI_STYLE_FRAMEWORK=fastapi) on FasterAPI's ASGI mode
+    "asgi": ["-m", "fasterapi", "run", "items_app:app", "--port", "{port}", "--log-level",
+             "warning", "--no-access-log"],
 }  # fmt: skip
+FRAMEWORK = {"fasterapi": "fasterapi", "fastapi": "fastapi", "asgi": "fastapi"}
 
 
 def send(conn: http.client.HTTPConnection, route: Route, n: int) -> None:
@@ -61,7 +67,7 @@ def main() -> None:
                          "under callgrind take minutes on a loaded machine)")  # fmt: skip
     args = ap.parse_args()
     port = free_port()
-    env = dict(os.environ, FASTAPI_STYLE_FRAMEWORK=args.framework)
+    env = dict(os.environ, FASTAPI_STYLE_FRAMEWORK=FRAMEWORK[args.framework])
     with tempfile.TemporaryDirectory(prefix="fastapi-style-callgrind-") as tmp:
         out = Path(tmp) / "callgrind.out"
         argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", PY,
