@@ -296,7 +296,9 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
             where = (scope["method"], scope.get("root_path", ""))
             path = paths.get(where)  # a route's methods x the app's root paths: a few
             if path is None:
-                path = paths[where] = f"{where[0]} {where[1].rstrip('/')}{dependant.path}"
+                path = f"{where[0]} {where[1].rstrip('/')}{dependant.path}"
+                if len(paths) < 64:  # bounded: a middleware may set root_path per request
+                    paths[where] = path
             ctx["path"] = path
         raw = await run_endpoint(dependant=dependant, values=values, is_coroutine=is_coroutine)
         if isinstance(raw, Response):
