@@ -1,22 +1,23 @@
 """ASGI mode's native path for an unchanged FastAPI app: a route whose only inputs are scalar
-path and query parameters and a JSON body is answered without FastAPI's general request
-handler.
+path, query, header and cookie parameters, its Request, or a JSON body is answered without
+FastAPI's general request handler.
 
 FastAPI's handler (`fastapi.routing.get_request_handler`) spends about half of a simple
 route's time in `solve_dependencies`, which re-derives each parameter's kind from its type
-annotation on every request. For a route with no dependencies, no headers or cookies, no
-special parameters and at most a JSON body, that work reduces to: take each path parameter
-from `scope["path_params"]` and each query parameter from the query string, and validate it
-with the route's own pydantic field; parse an `application/json` body and validate it with
-FastAPI's own `request_body_to_args`. This module installs, in place of such a route's ASGI app,
-one that does exactly that and then runs FastAPI's own pieces for the rest (its endpoint
-call, `serialize_response`, the route's response class), so the answer is FastAPI's.
+annotation on every request. For a route with no dependencies and no special parameters
+but the Request, that work reduces to: take each path parameter from `scope["path_params"]`,
+each query parameter from the query string and each header and cookie parameter from the
+Request FastAPI would make, and validate it with the route's own pydantic field; parse an
+`application/json` body and validate it with FastAPI's own `request_body_to_args`. This
+module installs, in place of such a route's ASGI app, one that does exactly that and then
+runs FastAPI's own pieces for the rest (its endpoint call, `serialize_response`, the route's
+response class), so the answer is FastAPI's.
 
 Anything off the plain path goes to the route's original app, untouched: a parameter or body
 that is missing or fails validation (FastAPI then raises its RequestValidationError itself,
 and the app's handler answers; a body already read is given to it again), another content
-type, a request under FastAPI's telemetry. FastAPI's middleware stack, its
-router, its exception handlers and the app's own middleware all still run.
+type, a request under FastAPI's telemetry. FastAPI's middleware stack, its router, its
+exception handlers and the app's own middleware all still run.
 
 The handler mirrored is FastAPI's at the versions in `VERSIONS` (the one the parity harness
 pins, tests/compat/pin.py); on any other version, or with FASTERAPI_FASTAPI_NATIVE=0, no route
@@ -158,6 +159,7 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     )
     from fastapi.telemetry._api import _get_request_telemetry
     from fastapi.utils import is_body_allowed_for_status_code
+    from starlette.requests import Request
     from starlette.responses import Response
 
     dependant = getattr(route, "dependant", None)
@@ -166,11 +168,7 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         return None
     if (
         dependant.dependencies
-        or dependant.header_params
-        or dependant.cookie_params
-        or dependant.request_param_name
         or dependant.websocket_param_name
-        or dependant.http_connection_param_name
         or dependant.response_param_name
         or dependant.background_tasks_param_name
         or dependant.security_scopes_param_name
@@ -181,8 +179,21 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         or routing._is_async_gen_callable(call)
     ):
         return None
-    if not all(_eligible_param(f) for f in dependant.path_params + dependant.query_params):
+    params_fields = (
+        dependant.path_params
+        + dependant.query_params
+        + dependant.header_params
+        + dependant.cookie_params
+    )
+    if not all(_eligible_param(f) for f in params_fields):
         return None
+    request_names = [
+        name
+        for name in (dependant.http_connection_param_name, dependant.request_param_name)
+        if name
+    ]
+    if request_names and dependant.body_params:
+        return None  # the endpoint's Request would have to hold the body already read
     body_field = getattr(route, "body_field", None)
     if dependant.body_params and not (
         body_field is not None and all(_json_body(f) for f in [body_field, *dependant.body_params])
@@ -204,6 +215,9 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
 
     path_plan = plan(dependant.path_params)
     query_plan = plan(dependant.query_params)
+    header_plan = plan(dependant.header_params)
+    cookie_plan = plan(dependant.cookie_params)
+    needs_request = bool(header_plan or cookie_plan or request_names)
     is_coroutine = routing._is_coroutine_callable(call)
     status_code = route.status_code
     response_field = route.response_field
@@ -270,6 +284,18 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
             if not solve(query_plan, received, values):
                 await original(scope, receive, send)
                 return
+        if needs_request:
+            # FastAPI's Request (request_response makes one per request): its headers and
+            # cookies are what FastAPI reads header and cookie parameters from
+            request = Request(scope, receive, send)
+            if header_plan and not solve(header_plan, request.headers, values):
+                await original(scope, receive, send)
+                return
+            if cookie_plan and not solve(cookie_plan, request.cookies, values):
+                await original(scope, receive, send)
+                return
+            for name in request_names:
+                values[name] = request
         if body_params:
             # FastAPI's JSON body: Content-Type exactly application/json (others, an empty
             # body, bad JSON or a failed validation: FastAPI's handler, the body replayed)

@@ -16,9 +16,11 @@ from fastapi import (  # noqa: E402
     APIRouter,
     BackgroundTasks,
     Body,
+    Cookie,
     Depends,
     FastAPI,
     Form,
+    Header,
     HTTPException,
     Path,
     Query,
@@ -126,6 +128,19 @@ def make_app() -> FastAPI:
     async def with_request(request: Request) -> dict[str, str]:
         return {"path": request.url.path}
 
+    @app.get("/headers")
+    async def headers(
+        user_agent: Annotated[str | None, Header()] = None,
+        x_token: Annotated[int, Header()] = 0,
+        session: Annotated[str | None, Cookie()] = None,
+        underscored: Annotated[str, Header(convert_underscores=False)] = "-",
+    ) -> dict[str, Any]:
+        return {"ua": user_agent, "token": x_token, "session": session, "u": underscored}
+
+    @app.post("/request-and-body")
+    async def request_and_body(item: Item, request: Request) -> dict[str, Any]:
+        return {"item": item, "raw": (await request.body()).decode()}
+
     @app.get("/with-bg")
     async def with_bg(tasks: BackgroundTasks) -> dict[str, bool]:
         tasks.add_task(seen.append, "bg")
@@ -196,6 +211,16 @@ REQUESTS = [
     ("GET", "/nowhere"),
 ]
 
+UA = {"user-agent": "t/1"}  # both clients send their own otherwise
+HEADERS = [
+    ("GET", "/headers", UA),
+    ("GET", "/headers", {"user-agent": "ua/1", "x-token": "7", "cookie": "session=abc; other=1"}),
+    ("GET", "/headers", {**UA, "X-Token": "seven"}),  # 422 from FastAPI's handler
+    ("GET", "/headers", {**UA, "x_token": "7", "underscored": "u", "x-token": "8"}),
+    ("GET", "/headers", {**UA, "cookie": "session=a=b; session=second"}),
+    ("GET", "/with-request", {**UA, "x-any": "1"}),
+]
+
 JSON = {"content-type": "application/json"}
 BODIES = [
     ("POST", "/body/1", JSON, b'{"name": "a", "price": 2}'),
@@ -216,6 +241,7 @@ BODIES = [
     ("POST", "/optional-body", JSON, b""),
     ("POST", "/optional-body", JSON, b'{"name": "a", "price": 1}'),
     ("POST", "/form", {"content-type": "application/x-www-form-urlencoded"}, b"name=f"),
+    ("POST", "/request-and-body", JSON, b'{"name": "a", "price": 2}'),
 ]  # fmt: skip
 
 
@@ -232,6 +258,16 @@ def test_native_routes_answer_as_fastapi_does() -> None:
         got = [answer(client.request(m, p)) for m, p in REQUESTS]
     for (method, path), want, have in zip(REQUESTS, expected, got, strict=True):
         assert have == want, f"{method} {path}"
+
+
+def test_headers_cookies_and_request_answer_as_fastapi_does() -> None:
+    reference = FastAPIClient(make_app(), raise_server_exceptions=False)
+    expected = [answer(reference.request(m, p, headers=h)) for m, p, h in HEADERS]
+    with TestClient(serve_app(make_app())) as client:
+        got = [answer(client.request(m, p, headers=h)) for m, p, h in HEADERS]
+    for (method, path, headers), want, have in zip(HEADERS, expected, got, strict=True):
+        assert have == want, f"{method} {path} {headers}"
+    assert expected[1][0] == 200 and expected[2][0] == 422  # the cases are what they claim
 
 
 def test_json_bodies_answer_as_fastapi_does() -> None:
@@ -258,11 +294,17 @@ def test_only_plain_routes_are_taken() -> None:
         if getattr(getattr(r, "app", None), "__qualname__", "").startswith("_native_app")
     }
     # taken: items, sync, bounded, required, model, bad-model, created, gone, text,
-    # own-response, http-error, teapot, crash, body, embedded, optional-body and the included
-    # router's route
-    assert taken == 17
-    assert {"/items/{item_id}", "/bounded/{n}", "/model/{price}", "/text", "/body/{n}"} <= native
-    for path in ("/with-dep", "/with-request", "/with-bg", "/list", "/form"):
+    # own-response, http-error, teapot, crash, with-request, headers, body, embedded,
+    # optional-body and the included router's route
+    assert taken == 19
+    assert {
+        "/items/{item_id}",
+        "/model/{price}",
+        "/headers",
+        "/with-request",
+        "/body/{n}",
+    } <= native
+    for path in ("/with-dep", "/with-bg", "/list", "/form", "/request-and-body"):
         assert path not in native, path
     assert fastapi_native.install(app) == 0  # once per app
 
