@@ -1,14 +1,15 @@
 """ASGI mode's native path for an unchanged FastAPI app: a route whose only inputs are scalar
-path, query, header and cookie parameters, its Request, or a JSON body is answered without
-FastAPI's general request handler.
+path, query, header and cookie parameters, a JSON body, its Request, Response and
+BackgroundTasks is answered without FastAPI's general request handler.
 
 FastAPI's handler (`fastapi.routing.get_request_handler`) spends about half of a simple
 route's time in `solve_dependencies`, which re-derives each parameter's kind from its type
 annotation on every request. For a route with no dependencies and no special parameters
-but the Request, that work reduces to: take each path parameter from `scope["path_params"]`,
-each query parameter from the query string and each header and cookie parameter from the
-Request FastAPI would make, and validate it with the route's own pydantic field; parse an
-`application/json` body and validate it with FastAPI's own `request_body_to_args`. This
+but the Request, Response and BackgroundTasks, that work reduces to: take each path
+parameter from `scope["path_params"]`, each query parameter from the query string and each
+header and cookie parameter from the Request FastAPI would make, and validate it with the
+route's own pydantic field; parse an `application/json` body and validate it with FastAPI's
+own `request_body_to_args`. This
 module installs, in place of such a route's ASGI app, one that does exactly that and then
 runs FastAPI's own pieces for the rest (its endpoint call, `serialize_response`, the route's
 response class), so the answer is FastAPI's.
@@ -150,6 +151,7 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     """The native ASGI app for `route`, or None when the route has an input or an output
     this path does not take (then FastAPI's own handler keeps serving it)."""
     from fastapi import routing
+    from fastapi.background import BackgroundTasks
     from fastapi.datastructures import DefaultPlaceholder
     from fastapi.dependencies.utils import (
         Undefined,
@@ -169,8 +171,6 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     if (
         dependant.dependencies
         or dependant.websocket_param_name
-        or dependant.response_param_name
-        or dependant.background_tasks_param_name
         or dependant.security_scopes_param_name
         or getattr(route, "max_body_size", None) is not None  # a body limit wraps the app
         or getattr(route, "is_json_stream", False)
@@ -233,11 +233,13 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         "is_coroutine": is_coroutine,
         "dump_json": use_dump_json,
     }
-    response_args = (
+    response_args: dict[str, Any] = (
         {"background": None}
         if not status_code
         else {"background": None, "status_code": status_code}
     )
+    tasks_name = dependant.background_tasks_param_name
+    sub_response_name = dependant.response_param_name
     validate = _validate_value_with_model_field
     undefined = Undefined  # the marker _validate_value_with_model_field tests for
     run_endpoint = routing.run_endpoint_function
@@ -326,17 +328,39 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
                 if len(paths) < 64:  # bounded: a middleware may set root_path per request
                     paths[where] = path
             ctx["path"] = path
+        tasks = sub_response = None
+        args: dict[str, Any] = response_args
+        if tasks_name or sub_response_name:  # as solve_dependencies and _build_response_args
+            if tasks_name:
+                tasks = values[tasks_name] = BackgroundTasks()
+            if sub_response_name:
+                # the endpoint's `response: Response`: its status and headers join the answer
+                sub_response = values[sub_response_name] = Response()
+                del sub_response.headers["content-length"]
+                sub_response.status_code = None  # type: ignore[assignment]
         raw = await run_endpoint(dependant=dependant, values=values, is_coroutine=is_coroutine)
         if isinstance(raw, Response):
+            if raw.background is None:
+                raw.background = tasks
             response = raw
         else:
+            if tasks is not None or sub_response is not None:
+                args = {"background": tasks}
+                sub_status = sub_response.status_code if sub_response is not None else None
+                current = status_code if status_code else sub_status
+                if current is not None:
+                    args["status_code"] = current
+                if sub_status:
+                    args["status_code"] = sub_status
             content = await serialize(response_content=raw, endpoint_ctx=ctx, **serialize_options)
             if use_dump_json:
-                response = Response(content=content, media_type="application/json", **response_args)
+                response = Response(content=content, media_type="application/json", **args)
             else:
-                response = actual_class(content, **response_args)
+                response = actual_class(content, **args)
             if not is_body_allowed_for_status_code(response.status_code):
                 response.body = b""
+            if sub_response is not None:
+                response.headers.raw.extend(sub_response.headers.raw)
         await response(scope, receive, send)
 
     setattr(app, _NATIVE, True)

@@ -25,6 +25,7 @@ from fastapi import (  # noqa: E402
     Path,
     Query,
     Request,
+    Response,
 )
 from fastapi.responses import JSONResponse, PlainTextResponse  # noqa: E402
 from fastapi.testclient import TestClient as FastAPIClient  # noqa: E402
@@ -146,6 +147,28 @@ def make_app() -> FastAPI:
         tasks.add_task(seen.append, "bg")
         return {"queued": True}
 
+    @app.get("/bg-own-response")
+    def bg_own_response(tasks: BackgroundTasks) -> PlainTextResponse:
+        tasks.add_task(seen.append, "own")
+        return PlainTextResponse("own")
+
+    @app.get("/seen")
+    async def seen_so_far() -> list[str]:
+        return seen
+
+    @app.get("/sub-response", status_code=201)
+    async def sub_response(response: Response, teapot: bool = False) -> dict[str, bool]:
+        response.set_cookie("flavour", "oat")
+        response.headers["x-own"] = "sub"
+        if teapot:
+            response.status_code = 418
+        return {"ok": True}
+
+    @app.get("/sub-response-own")
+    async def sub_response_own(response: Response) -> PlainTextResponse:
+        response.headers["x-own"] = "dropped: FastAPI only merges into the answer it makes"
+        return PlainTextResponse("own")
+
     @app.post("/body/{n}")
     async def body(n: int, item: Item, q: str = "q") -> dict[str, Any]:
         return {"n": n, "item": item, "q": q}
@@ -205,6 +228,11 @@ REQUESTS = [
     ("GET", "/with-dep?q=z"),
     ("GET", "/with-request"),
     ("GET", "/with-bg"),
+    ("GET", "/bg-own-response"),
+    ("GET", "/seen"),  # both background tasks ran
+    ("GET", "/sub-response"),
+    ("GET", "/sub-response?teapot=1"),
+    ("GET", "/sub-response-own"),
     ("GET", "/list?v=1&v=2"),
     ("GET", "/r/7?y=z"),
     ("GET", "/r/seven"),
@@ -245,10 +273,10 @@ BODIES = [
 ]  # fmt: skip
 
 
-def answer(response: Any) -> tuple[int, str | None, bytes, str | None, str | None, str | None]:
+def answer(response: Any) -> tuple[Any, ...]:
     h = response.headers
     return (response.status_code, h.get("content-type"), response.content, h.get("x-stamp"),
-            h.get("x-own"), h.get("x-why"))  # fmt: skip
+            h.get("x-own"), h.get("x-why"), h.get("set-cookie"))  # fmt: skip
 
 
 def test_native_routes_answer_as_fastapi_does() -> None:
@@ -258,6 +286,8 @@ def test_native_routes_answer_as_fastapi_does() -> None:
         got = [answer(client.request(m, p)) for m, p in REQUESTS]
     for (method, path), want, have in zip(REQUESTS, expected, got, strict=True):
         assert have == want, f"{method} {path}"
+    seen = REQUESTS.index(("GET", "/seen"))
+    assert expected[seen][2] == b'["bg","own"]'  # the background tasks ran (FastAPI's side too)
 
 
 def test_headers_cookies_and_request_answer_as_fastapi_does() -> None:
@@ -294,9 +324,10 @@ def test_only_plain_routes_are_taken() -> None:
         if getattr(getattr(r, "app", None), "__qualname__", "").startswith("_native_app")
     }
     # taken: items, sync, bounded, required, model, bad-model, created, gone, text,
-    # own-response, http-error, teapot, crash, with-request, headers, body, embedded,
-    # optional-body and the included router's route
-    assert taken == 19
+    # own-response, http-error, teapot, crash, with-request, with-bg, bg-own-response, seen,
+    # sub-response, sub-response-own, headers, body, embedded, optional-body and the included
+    # router's route
+    assert taken == 24
     assert {
         "/items/{item_id}",
         "/model/{price}",
@@ -304,7 +335,7 @@ def test_only_plain_routes_are_taken() -> None:
         "/with-request",
         "/body/{n}",
     } <= native
-    for path in ("/with-dep", "/with-bg", "/list", "/form", "/request-and-body"):
+    for path in ("/with-dep", "/list", "/form", "/request-and-body"):
         assert path not in native, path
     assert fastapi_native.install(app) == 0  # once per app
 
