@@ -1,24 +1,22 @@
-"""ASGI mode's native path for an unchanged FastAPI app: a route whose only inputs are scalar
-path, query, header and cookie parameters, a JSON body, its Request, Response and
-BackgroundTasks is answered without FastAPI's general request handler.
+"""ASGI mode's native path for an unchanged FastAPI app: its routes are answered without
+FastAPI's general request handler, by a compiled copy of what that handler does.
 
 FastAPI's handler (`fastapi.routing.get_request_handler`) spends about half of a simple
-route's time in `solve_dependencies`, which re-derives each parameter's kind from its type
-annotation on every request. For a route with no dependencies and no special parameters
-but the Request, Response and BackgroundTasks, that work reduces to: take each path
-parameter from `scope["path_params"]`, each query parameter from the query string and each
-header and cookie parameter from the Request FastAPI would make, and validate it with the
-route's own pydantic field; parse an `application/json` body and validate it with FastAPI's
-own `request_body_to_args`. This
-module installs, in place of such a route's ASGI app, one that does exactly that and then
-runs FastAPI's own pieces for the rest (its endpoint call, `serialize_response`, the route's
-response class), so the answer is FastAPI's.
+route's time in `solve_dependencies`, which walks the route's dependant tree and re-derives
+each parameter's kind from its type annotation on every request. fastapi_solver.py does that
+walk once per route; this module installs, in place of each route it can take, an ASGI app
+that solves the request with it and then runs FastAPI's own pieces for the rest (the
+endpoint call, `serialize_response`, the route's response class, the sub-response and
+background tasks as `_build_response_args` joins them), so the answer is FastAPI's.
 
-Anything off the plain path goes to the route's original app, untouched: a parameter or body
-that is missing or fails validation (FastAPI then raises its RequestValidationError itself,
-and the app's handler answers; a body already read is given to it again), another content
-type, a request under FastAPI's telemetry. FastAPI's middleware stack, its router, its
-exception handlers and the app's own middleware all still run.
+Anything off the plain path goes to the route's original app, untouched: an input that is
+missing or fails validation (FastAPI then raises its RequestValidationError itself, and the
+app's handler answers; a body already read is given to it again), a body that is not
+`application/json`, overridden dependencies (`app.dependency_overrides`), a request under
+FastAPI's telemetry. Routes with what the solver does not mirror (dependencies with `yield`,
+forms and files, list parameters, parameter models, streaming and SSE responses, a body size
+limit) keep FastAPI's handler. FastAPI's middleware stack, its router, its exception
+handlers and the app's own middleware all still run.
 
 The handler mirrored is FastAPI's at the versions in `VERSIONS` (the one the parity harness
 pins, tests/compat/pin.py); on any other version, or with FASTERAPI_FASTAPI_NATIVE=0, no route
@@ -26,11 +24,9 @@ is changed. tests/compat (`run.py --asgi`) replays FastAPI's tutorial through th
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 VERSIONS = ("0.165.0",)  # FastAPI versions whose get_request_handler this module mirrors
 
@@ -90,44 +86,6 @@ def _install_one(route: Any) -> int:
     return 1
 
 
-def _eligible_param(field: Any) -> bool:
-    from fastapi import params
-    from fastapi._compat.shared import field_annotation_is_sequence
-    from fastapi.dependencies.utils import _get_param_model
-
-    info = field.field_info
-    return (
-        isinstance(info, params.Param)
-        and _get_param_model(field) is None  # a parameter model reads many keys
-        and not field_annotation_is_sequence(info.annotation)  # a list reads getlist()
-    )
-
-
-def _json_body(field: Any) -> bool:
-    """A body parameter read from a JSON body (not a form, not a file)."""
-    from fastapi import params
-
-    info = field.field_info
-    return isinstance(info, params.Body) and not isinstance(info, params.Form)
-
-
-async def _read_body(receive: Any) -> tuple[bytes | None, list[dict[str, Any]]]:
-    """The whole request body as Starlette's Request.body() reads it, and the messages
-    received (None for the body when the client left first)."""
-    messages: list[dict[str, Any]] = []
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return None, messages
-        chunk = message.get("body", b"")
-        if chunk:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks), messages
-
-
 def _replaying(messages: list[dict[str, Any]], receive: Any) -> Any:
     """`receive` that gives `messages` again first: what FastAPI's own handler reads when a
     request whose body was already read goes to it."""
@@ -140,63 +98,27 @@ def _replaying(messages: list[dict[str, Any]], receive: Any) -> Any:
     return replay
 
 
-def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes | None:
-    for name, value in headers:  # the first one, as Starlette's Headers.get
-        if name == b"content-type":
-            return value
-    return None
-
-
 def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] | None:
     """The native ASGI app for `route`, or None when the route has an input or an output
     this path does not take (then FastAPI's own handler keeps serving it)."""
     from fastapi import routing
-    from fastapi.background import BackgroundTasks
     from fastapi.datastructures import DefaultPlaceholder
-    from fastapi.dependencies.utils import (
-        Undefined,
-        _get_param_aliases,
-        _validate_value_with_model_field,
-        request_body_to_args,
-    )
     from fastapi.telemetry._api import _get_request_telemetry
     from fastapi.utils import is_body_allowed_for_status_code
-    from starlette.requests import Request
     from starlette.responses import Response
+
+    from fasterapi.asgi.fastapi_solver import Ineligible, Inputs, Solver
 
     dependant = getattr(route, "dependant", None)
     call = getattr(dependant, "call", None)
     if dependant is None or call is None:
         return None
     if (
-        dependant.dependencies
-        or dependant.websocket_param_name
-        or dependant.security_scopes_param_name
-        or getattr(route, "max_body_size", None) is not None  # a body limit wraps the app
+        getattr(route, "max_body_size", None) is not None  # a body limit wraps the app
         or getattr(route, "is_json_stream", False)
         or getattr(route, "stream_item_field", None) is not None
         or routing._is_gen_callable(call)
         or routing._is_async_gen_callable(call)
-    ):
-        return None
-    params_fields = (
-        dependant.path_params
-        + dependant.query_params
-        + dependant.header_params
-        + dependant.cookie_params
-    )
-    if not all(_eligible_param(f) for f in params_fields):
-        return None
-    request_names = [
-        name
-        for name in (dependant.http_connection_param_name, dependant.request_param_name)
-        if name
-    ]
-    if request_names and dependant.body_params:
-        return None  # the endpoint's Request would have to hold the body already read
-    body_field = getattr(route, "body_field", None)
-    if dependant.body_params and not (
-        body_field is not None and all(_json_body(f) for f in [body_field, *dependant.body_params])
     ):
         return None
     response_class = route.response_class
@@ -205,19 +127,12 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
     )
     if routing.lenient_issubclass(actual_class, routing.EventSourceResponse):
         return None
-
-    def plan(fields: list[Any]) -> list[tuple[Any, str, list[str], str]]:
-        # (field, its name, the request keys in preference order, the error loc's kind)
-        return [
-            (f, f.name, [key for _, key in _get_param_aliases(f)], f.field_info.in_.value)
-            for f in fields
-        ]
-
-    path_plan = plan(dependant.path_params)
-    query_plan = plan(dependant.query_params)
-    header_plan = plan(dependant.header_params)
-    cookie_plan = plan(dependant.cookie_params)
-    needs_request = bool(header_plan or cookie_plan or request_names)
+    try:
+        solver = Solver(dependant, getattr(route, "_embed_body_fields", False))
+    except Ineligible:
+        return None
+    root = solver.root
+    overrides = getattr(route, "dependency_overrides_provider", None)
     is_coroutine = routing._is_coroutine_callable(call)
     status_code = route.status_code
     response_field = route.response_field
@@ -238,87 +153,23 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         if not status_code
         else {"background": None, "status_code": status_code}
     )
-    tasks_name = dependant.background_tasks_param_name
-    sub_response_name = dependant.response_param_name
-    validate = _validate_value_with_model_field
-    undefined = Undefined  # the marker _validate_value_with_model_field tests for
     run_endpoint = routing.run_endpoint_function
     serialize = routing.serialize_response
     endpoint_context = routing._extract_endpoint_context
     paths: dict[tuple[str, str], str] = {}
-    body_params = dependant.body_params
-    embed_body_fields = getattr(route, "_embed_body_fields", False)
-
-    def solve(
-        params_plan: list[tuple[Any, str, list[str], str]], received: Any, values: dict[str, Any]
-    ) -> bool:
-        # fastapi.dependencies.utils.request_params_to_args for one kind of parameter
-        kind_values: dict[str, Any] = {}
-        for field, name, keys, kind in params_plan:
-            key = next((k for k in keys if k in received), keys[0])
-            value = received.get(key)
-            value, errors = validate(
-                field=field,
-                value=undefined if value is None else value,
-                values=kind_values,
-                loc=(kind, key),
-            )
-            if errors:
-                return False
-            kind_values[name] = value
-        values.update(kind_values)
-        return True
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if _get_request_telemetry() is not None:  # FastAPI records this request: its path
+        if _get_request_telemetry() is not None or (
+            solver.has_subs and overrides is not None and overrides.dependency_overrides
+        ):  # FastAPI records this request, or resolves overridden dependencies: its path
             await original(scope, receive, send)
             return
-        values: dict[str, Any] = {}
-        if path_plan and not solve(path_plan, scope.get("path_params", {}), values):
-            await original(scope, receive, send)  # FastAPI answers the validation error
+        inputs = Inputs()
+        found = await solver.validate(scope, receive, send, inputs)
+        if found is None:  # FastAPI answers the error; it reads the body again if it was read
+            await original(scope, _replaying(inputs.messages, receive), send)
             return
-        if query_plan:
-            # starlette.datastructures.QueryParams: latin-1, blank values kept, last one wins
-            query = scope["query_string"]
-            received = (
-                dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
-            )
-            if not solve(query_plan, received, values):
-                await original(scope, receive, send)
-                return
-        if needs_request:
-            # FastAPI's Request (request_response makes one per request): its headers and
-            # cookies are what FastAPI reads header and cookie parameters from
-            request = Request(scope, receive, send)
-            if header_plan and not solve(header_plan, request.headers, values):
-                await original(scope, receive, send)
-                return
-            if cookie_plan and not solve(cookie_plan, request.cookies, values):
-                await original(scope, receive, send)
-                return
-            for name in request_names:
-                values[name] = request
-        if body_params:
-            # FastAPI's JSON body: Content-Type exactly application/json (others, an empty
-            # body, bad JSON or a failed validation: FastAPI's handler, the body replayed)
-            body, messages = await _read_body(receive)
-            if not body or _content_type(scope["headers"]) != b"application/json":
-                await original(scope, _replaying(messages, receive), send)
-                return
-            try:
-                received_body = json.loads(body)  # as starlette's Request.json()
-            except Exception:  # FastAPI answers 422 (bad JSON) or 400 (anything else)
-                await original(scope, _replaying(messages, receive), send)
-                return
-            body_values, errors = await request_body_to_args(
-                body_fields=body_params,
-                received_body=received_body,
-                embed_body_fields=embed_body_fields,
-            )
-            if errors:
-                await original(scope, _replaying(messages, receive), send)
-                return
-            values.update(body_values)
+        values = await solver.call(root, found, inputs, {})
         ctx = endpoint_context(call)  # FastAPI's shared dict: what its errors report
         if dependant.path:
             where = (scope["method"], scope.get("root_path", ""))
@@ -328,23 +179,15 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
                 if len(paths) < 64:  # bounded: a middleware may set root_path per request
                     paths[where] = path
             ctx["path"] = path
-        tasks = sub_response = None
-        args: dict[str, Any] = response_args
-        if tasks_name or sub_response_name:  # as solve_dependencies and _build_response_args
-            if tasks_name:
-                tasks = values[tasks_name] = BackgroundTasks()
-            if sub_response_name:
-                # the endpoint's `response: Response`: its status and headers join the answer
-                sub_response = values[sub_response_name] = Response()
-                del sub_response.headers["content-length"]
-                sub_response.status_code = None  # type: ignore[assignment]
         raw = await run_endpoint(dependant=dependant, values=values, is_coroutine=is_coroutine)
+        tasks, sub_response = inputs.tasks, inputs.sub_response
         if isinstance(raw, Response):
             if raw.background is None:
                 raw.background = tasks
             response = raw
         else:
-            if tasks is not None or sub_response is not None:
+            args = response_args
+            if tasks is not None or sub_response is not None:  # as _build_response_args
                 args = {"background": tasks}
                 sub_status = sub_response.status_code if sub_response is not None else None
                 current = status_code if status_code else sub_status
