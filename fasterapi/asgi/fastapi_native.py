@@ -131,7 +131,7 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         solver = Solver(dependant, getattr(route, "_embed_body_fields", False))
     except Ineligible:
         return None
-    root = solver.root
+    root, has_subs, has_body = solver.root, solver.has_subs, solver.has_body
     overrides = getattr(route, "dependency_overrides_provider", None)
     is_coroutine = routing._is_coroutine_callable(call)
     status_code = route.status_code
@@ -160,16 +160,21 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if _get_request_telemetry() is not None or (
-            solver.has_subs and overrides is not None and overrides.dependency_overrides
+            has_subs and overrides is not None and overrides.dependency_overrides
         ):  # FastAPI records this request, or resolves overridden dependencies: its path
             await original(scope, receive, send)
             return
         inputs = Inputs()
-        found = await solver.validate(scope, receive, send, inputs)
-        if found is None:  # FastAPI answers the error; it reads the body again if it was read
+        found = solver.validate(scope, receive, send, inputs)
+        if found is None or (
+            has_body and not await solver.validate_body(scope, receive, inputs, found)
+        ):  # FastAPI answers the error; it reads the body again if it was read
             await original(scope, _replaying(inputs.messages, receive), send)
             return
-        values = await solver.call(root, found, inputs, {})
+        if has_subs:
+            values = await solver.call(root, found, inputs, {})
+        else:
+            values = solver.add_special(root, found[0], inputs)
         ctx = endpoint_context(call)  # FastAPI's shared dict: what its errors report
         if dependant.path:
             where = (scope["method"], scope.get("root_path", ""))

@@ -7,9 +7,10 @@ a `Level` holding its sub-dependencies and the plan for its own inputs (path, qu
 and cookie parameters; JSON body parameters; the Request, Response, BackgroundTasks and
 SecurityScopes it asks for). A request is then solved in two phases:
 
-1. `validate`: every input of every level, validated with the field FastAPI would use. No
-   user code runs, so on any error nothing has happened yet and the request can go to the
-   route's own FastAPI handler, which answers the error as FastAPI does.
+1. `validate` and `validate_body`: every input of every level, validated with the field
+   FastAPI would use. No user code runs, so on any error nothing has happened yet and the
+   request can go to the route's own FastAPI handler, which answers the error as FastAPI
+   does.
 2. `call`: the dependencies, depth first and each after its own sub-dependencies, with
    FastAPI's per-request cache (the same call with the same security scopes runs once), sync
    ones in the thread pool as FastAPI runs them.
@@ -150,11 +151,11 @@ class Solver:
             return None
         return values
 
-    async def validate(
+    def validate(
         self, scope: dict[str, Any], receive: Any, send: Any, req: Inputs
     ) -> list[dict[str, Any]] | None:
-        """Phase 1: every level's inputs (None: an input is missing or invalid, or the body is
-        not a JSON body this path reads; `req.messages` then holds what was received)."""
+        """Phase 1 without the body: every level's parameters (None: one is missing or
+        invalid). A route with a body then needs `validate_body`."""
         if self.needs_request:
             req.request = Request(scope, receive, send)
         found: list[dict[str, Any]] = []
@@ -163,30 +164,36 @@ class Solver:
             if values is None:
                 return None
             found.append(values)
-        if self.has_body:
-            # Content-Type exactly application/json; another type, an empty body or bad
-            # JSON goes to FastAPI's handler (which answers 415, 422 or 400 as it does)
-            raw, req.messages = await _read_body(receive)
-            if not raw or _content_type(scope["headers"]) != b"application/json":
-                return None
-            try:
-                req.body = json.loads(raw)  # as starlette's Request.json()
-            except Exception:
-                return None
-            if req.request is not None:  # FastAPI read them through this Request
-                req.request._body = raw
-                req.request._json = req.body
-            for level, values in zip(self.levels, found, strict=True):
-                if level.body:
-                    body_values, errors = await request_body_to_args(
-                        body_fields=level.body,
-                        received_body=req.body,
-                        embed_body_fields=self.embed_body_fields,
-                    )
-                    if errors:
-                        return None
-                    values.update(body_values)
         return found
+
+    async def validate_body(
+        self, scope: dict[str, Any], receive: Any, req: Inputs, found: list[dict[str, Any]]
+    ) -> bool:
+        """Phase 1's body: read, parsed and validated into `found` (False: not a JSON body
+        this path reads, or invalid; `req.messages` then holds what was received)."""
+        # Content-Type exactly application/json; another type, an empty body or bad
+        # JSON goes to FastAPI's handler (which answers 415, 422 or 400 as it does)
+        raw, req.messages = await _read_body(receive)
+        if not raw or _content_type(scope["headers"]) != b"application/json":
+            return False
+        try:
+            req.body = json.loads(raw)  # as starlette's Request.json()
+        except Exception:
+            return False
+        if req.request is not None:  # FastAPI read them through this Request
+            req.request._body = raw
+            req.request._json = req.body
+        for level, values in zip(self.levels, found, strict=True):
+            if level.body:
+                body_values, errors = await request_body_to_args(
+                    body_fields=level.body,
+                    received_body=req.body,
+                    embed_body_fields=self.embed_body_fields,
+                )
+                if errors:
+                    return False
+                values.update(body_values)
+        return True
 
     async def call(
         self, level: Level, found: list[dict[str, Any]], req: Inputs, cache: dict[Any, Any]
@@ -207,6 +214,11 @@ class Solver:
             if key not in cache:
                 cache[key] = solved
         values.update(found[level.index])
+        return self.add_special(level, values, req)
+
+    def add_special(self, level: Level, values: dict[str, Any], req: Inputs) -> dict[str, Any]:
+        """`values` plus the Request, BackgroundTasks, Response and SecurityScopes that
+        `level` asks for (the whole of phase 2 for a route without dependencies)."""
         for name in level.request_names:
             values[name] = req.request
         if level.tasks_name:
