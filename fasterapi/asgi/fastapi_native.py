@@ -79,7 +79,13 @@ def native_routes(app: Any) -> int:
 def _install_one(route: Any) -> int:
     """`route`: an APIRoute, or an included router's effective context of one (FastAPI
     builds the handler from the same attributes on either)."""
-    native = _native_app(route, route.app)
+    own = route.app
+    if (getattr(own, "__module__", None), getattr(own, "__qualname__", None)) != (
+        "fastapi.routing",
+        "request_response.<locals>.app",
+    ):
+        return 0  # not the app FastAPI made for the route (wrapped or replaced): left alone
+    native = _native_app(route, own)
     if native is None:
         return 0
     route.app = native
