@@ -35,9 +35,9 @@ _NATIVE = "_fasterapi_native_route"  # set on the ASGI app that answers a route 
 
 
 def install(app: Any) -> int:
-    """Give every eligible route of the FastAPI app `app` (its own routes and those of
-    included routers) the native handler; returns how many. Not a FastAPI app, another
-    FastAPI version, or FASTERAPI_FASTAPI_NATIVE=0: nothing is changed."""
+    """Give every eligible route of the FastAPI app `app` (its own routes, those of included
+    routers and of FastAPI apps mounted in it) the native handler; returns how many. Not a
+    FastAPI app, another FastAPI version, or FASTERAPI_FASTAPI_NATIVE=0: nothing changes."""
     if os.environ.get("FASTERAPI_FASTAPI_NATIVE", "1") == "0":
         return 0
     try:
@@ -59,18 +59,22 @@ def install(app: Any) -> int:
             for context in route.effective_route_contexts():
                 if type(context.original_route) is routing.APIRoute and context.app is not None:
                     count += _install_one(context)
+        elif isinstance(route, routing.Mount):  # app.mount("/sub", another FastAPI app)
+            count += install(route.app)
     return count
 
 
 def native_routes(app: Any) -> int:
-    """How many of the FastAPI app's routes (its own and its included routers') are served
-    by the native path now."""
+    """How many of the FastAPI app's routes (its own, its included routers' and its mounted
+    FastAPI apps') are served by the native path now."""
     from fastapi import routing
 
     count = 0
     for route in getattr(getattr(app, "router", None), "routes", ()):
         if isinstance(route, routing._IncludedRouter):
             count += sum(getattr(c.app, _NATIVE, False) for c in route.effective_route_contexts())
+        elif isinstance(route, routing.Mount):
+            count += native_routes(route.app)
         else:
             count += getattr(getattr(route, "app", None), _NATIVE, False)
     return count

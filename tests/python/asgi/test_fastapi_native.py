@@ -197,6 +197,14 @@ def make_app() -> FastAPI:
         return {"x": x, "y": y}
 
     app.include_router(router)
+
+    sub = FastAPI()  # a FastAPI app mounted in this one: its routes are taken too
+
+    @sub.get("/hello/{who}")
+    async def hello(who: str, request: Request) -> dict[str, str]:
+        return {"who": who, "root_path": request.scope["root_path"]}
+
+    app.mount("/sub", sub)
     return app
 
 
@@ -238,6 +246,8 @@ REQUESTS = [
     ("GET", "/r/7?y=z"),
     ("GET", "/r/seven"),
     ("GET", "/nowhere"),
+    ("GET", "/sub/hello/ann"),
+    ("GET", "/sub/openapi.json"),
 ]
 
 UA = {"user-agent": "t/1"}  # both clients send their own otherwise
@@ -335,8 +345,8 @@ def test_only_plain_routes_are_taken() -> None:
     # taken: items, sync, bounded, required, model, bad-model, created, gone, text,
     # own-response, http-error, teapot, crash, with-dep, with-request, with-bg,
     # bg-own-response, seen, sub-response, sub-response-own, headers, body, embedded,
-    # optional-body, request-and-body and the included router's route
-    assert taken == 26
+    # optional-body, request-and-body, the included router's route and the mounted app's
+    assert taken == 27
     assert {
         "/items/{item_id}",
         "/model/{price}",
