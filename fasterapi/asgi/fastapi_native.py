@@ -14,9 +14,9 @@ missing or fails validation (FastAPI then raises its RequestValidationError itse
 app's handler answers; a body already read is given to it again), a body that is not
 `application/json`, overridden dependencies (`app.dependency_overrides`), a request under
 FastAPI's telemetry. Routes with what the solver does not mirror (dependencies with `yield`,
-forms and files, list parameters, parameter models, streaming and SSE responses, a body size
-limit) keep FastAPI's handler. FastAPI's middleware stack, its router, its exception
-handlers and the app's own middleware all still run.
+forms and files, parameter models, streaming and SSE responses, a body size limit) keep
+FastAPI's handler. FastAPI's middleware stack, its router, its exception handlers and the
+app's own middleware all still run.
 
 The handler mirrored is FastAPI's at the versions in `VERSIONS` (the one the parity harness
 pins, tests/compat/pin.py); on any other version, or with FASTERAPI_FASTAPI_NATIVE=0, no route
@@ -96,6 +96,12 @@ def _install_one(route: Any) -> int:
     return 1
 
 
+async def fall_back(original: Callable[..., Any], scope: Any, receive: Any, send: Any) -> None:
+    """A request the native path does not answer goes to the route's own FastAPI app (one
+    function, so a test can see which requests took it)."""
+    await original(scope, receive, send)
+
+
 def _replaying(messages: list[dict[str, Any]], receive: Any) -> Any:
     """`receive` that gives `messages` again first: what FastAPI's own handler reads when a
     request whose body was already read goes to it."""
@@ -172,14 +178,14 @@ def _native_app(route: Any, original: Callable[..., Any]) -> Callable[..., Any] 
         if _get_request_telemetry() is not None or (
             has_subs and overrides is not None and overrides.dependency_overrides
         ):  # FastAPI records this request, or resolves overridden dependencies: its path
-            await original(scope, receive, send)
+            await fall_back(original, scope, receive, send)
             return
         inputs = Inputs()
         found = solver.validate(scope, receive, send, inputs)
         if found is None or (
             has_body and not await solver.validate_body(scope, receive, inputs, found)
         ):  # FastAPI answers the error; it reads the body again if it was read
-            await original(scope, _replaying(inputs.messages, receive), send)
+            await fall_back(original, scope, _replaying(inputs.messages, receive), send)
             return
         if has_subs:
             values = await solver.call(root, found, inputs, {})

@@ -21,12 +21,13 @@ the failure of a dependency that runs before an invalid input is found, where th
 through FastAPI's handler, which runs the dependency and reports the same failure.
 
 `Ineligible` is raised at compile time for what this does not mirror: dependencies with
-`yield`, a dependency's concurrency limit, WebSocket parameters, parameter models, list
-parameters, form and file bodies."""
+`yield`, a dependency's concurrency limit, WebSocket parameters, parameter models, form and
+file bodies."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,6 +37,7 @@ from fastapi.background import BackgroundTasks
 from fastapi.dependencies.models import _get_cache_key, _get_oauth_scopes
 from fastapi.dependencies.utils import (
     Undefined,
+    _get_multidict_value,
     _get_param_aliases,
     _get_param_model,
     _validate_value_with_model_field,
@@ -43,6 +45,7 @@ from fastapi.dependencies.utils import (
     run_in_threadpool,
 )
 from fastapi.security import SecurityScopes
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -51,7 +54,8 @@ class Ineligible(Exception):
     """The route has an input this solver does not mirror."""
 
 
-Plan = list[tuple[Any, str, list[str], str]]  # (field, name, request keys, error loc kind)
+# (field, name, request keys, error loc kind, read as a list)
+Plan = list[tuple[Any, str, list[str], str, bool]]
 
 
 def _plan(fields: list[Any]) -> Plan:
@@ -61,10 +65,14 @@ def _plan(fields: list[Any]) -> Plan:
         info = field.field_info
         if not isinstance(info, params.Param) or _get_param_model(field) is not None:
             raise Ineligible("parameter model")  # reads many keys
-        if field_annotation_is_sequence(info.annotation):
-            raise Ineligible("list parameter")  # reads getlist()
     return [
-        (f, f.name, [key for _, key in _get_param_aliases(f)], f.field_info.in_.value)
+        (
+            f,
+            f.name,
+            [key for _, key in _get_param_aliases(f)],
+            f.field_info.in_.value,
+            field_annotation_is_sequence(f.field_info.annotation),
+        )
         for f in fields
     ]
 
@@ -110,7 +118,7 @@ class Inputs:
     __slots__ = ("body", "messages", "query", "request", "sub_response", "tasks")
 
     def __init__(self) -> None:
-        self.query: dict[str, str] | None = None
+        self.query: Mapping[str, str] | None = None  # a dict, or QueryParams for getlist()
         self.request: Any = None  # the starlette Request FastAPI would make
         self.body: Any = None  # the parsed JSON body
         self.messages: list[dict[str, Any]] = []  # what was received of the body
@@ -129,6 +137,7 @@ class Solver:
         self.needs_request = any(
             level.header or level.cookie or level.request_names for level in self.levels
         )
+        self.query_lists = any(p[4] for level in self.levels for p in level.query)
         self.embed_body_fields = embed_body_fields
 
     def inputs(self, level: Level, scope: dict[str, Any], req: Inputs) -> dict[str, Any] | None:
@@ -137,7 +146,9 @@ class Solver:
         if level.path and not _solve(level.path, scope.get("path_params", {}), values):
             return None
         if level.query:
-            if req.query is None:
+            if req.query is None and self.query_lists:
+                req.query = QueryParams(scope["query_string"])  # getlist() for list parameters
+            elif req.query is None:
                 # starlette's QueryParams: latin-1, blank values kept, the last one wins
                 q = scope["query_string"]
                 req.query = (
@@ -245,14 +256,16 @@ class Solver:
 def _solve(plan: Plan, received: Any, values: dict[str, Any]) -> bool:
     """fastapi.dependencies.utils.request_params_to_args for one kind of parameter."""
     kind_values: dict[str, Any] = {}
-    for field, name, keys, kind in plan:
+    for field, name, keys, kind, listed in plan:
         key = next((k for k in keys if k in received), keys[0])
-        value = received.get(key)
+        if listed:  # FastAPI's own reading: getlist() from a multi-dict, Undefined if empty
+            value = _get_multidict_value(field, received, alias=key)
+        else:
+            value = received.get(key)
+            if value is None:
+                value = Undefined
         value, errors = _validate_value_with_model_field(
-            field=field,
-            value=Undefined if value is None else value,
-            values=kind_values,
-            loc=(kind, key),
+            field=field, value=value, values=kind_values, loc=(kind, key)
         )
         if errors:
             return False

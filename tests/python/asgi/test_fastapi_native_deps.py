@@ -204,11 +204,19 @@ def answer(response: Any) -> tuple[Any, ...]:
             h.get("www-authenticate"))  # fmt: skip
 
 
-def test_dependencies_answer_and_run_as_fastapi_does() -> None:
+def test_dependencies_answer_and_run_as_fastapi_does(monkeypatch: pytest.MonkeyPatch) -> None:
     CALLS.clear()
     reference = FastAPIClient(make_app(), raise_server_exceptions=False)
     expected = [answer(reference.request(m, p, headers=h, content=b)) for m, p, h, b in REQUESTS]
     CALLS.clear()
+    handed_over: list[str] = []  # requests the native path gave to FastAPI's own handler
+    fall_back = fastapi_native.fall_back
+
+    async def counting(original: Any, scope: Any, receive: Any, send: Any) -> None:
+        handed_over.append(scope["path"])
+        await fall_back(original, scope, receive, send)
+
+    monkeypatch.setattr(fastapi_native, "fall_back", counting)
     app = make_app()
     with TestClient(serve_app(app)) as client:
         got = [answer(client.request(m, p, headers=h, content=b)) for m, p, h, b in REQUESTS]
@@ -218,6 +226,8 @@ def test_dependencies_answer_and_run_as_fastapi_does() -> None:
     assert fastapi_native.native_routes(app) == 10  # all but /yield (and the docs routes)
     assert [e[0] for e in expected[:4]] == [200, 422, 200, 422]
     assert b"middle" in expected[-1][2] and b"yield exit" in expected[-1][2]
+    # only the requests with an invalid input (a dependency that raises answers natively)
+    assert handed_over == ["/common", "/chain/x", "/chain/3", "/guarded", "/items"]
 
 
 def test_overridden_dependencies_are_fastapi_s() -> None:
