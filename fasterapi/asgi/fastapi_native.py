@@ -1,9 +1,10 @@
 """ASGI mode's native path for an unchanged FastAPI app: its routes are answered without
 FastAPI's general request handler, by a compiled copy of what that handler does.
 
-FastAPI's handler (`fastapi.routing.get_request_handler`) spends about half of a simple
-route's time in `solve_dependencies`, which walks the route's dependant tree and re-derives
-each parameter's kind from its type annotation on every request. fastapi_solver.py does that
+FastAPI's handler (`fastapi.routing.get_request_handler`) spends much of a simple route's
+time in `solve_dependencies`, which walks the route's dependant tree and re-derives each
+parameter's kind from its type annotation on every request (docs/performance.md, "ASGI mode
+with the native path", has what skipping it saves). fastapi_solver.py does that
 walk once per route; this module installs, in place of each route it can take, an ASGI app
 that solves the request with it and then runs FastAPI's own pieces for the rest (the
 endpoint call, `serialize_response`, the route's response class, the sub-response and
