@@ -58,7 +58,7 @@ def install(app: Any) -> int:
             count += _install_one(route)
         elif isinstance(route, routing._IncludedRouter):
             for context in route.effective_route_contexts():
-                if type(context.original_route) is routing.APIRoute and context.app is not None:
+                if type(context.original_route) is routing.APIRoute:
                     count += _install_one(context)
         elif isinstance(route, routing.Mount):  # app.mount("/sub", another FastAPI app)
             count += install(route.app)

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 
 # Imported only where fastapi is installed (fastapi_native.install checks first).
 from fastapi import params, routing
+from fastapi._compat.shared import field_annotation_is_sequence
 from fastapi.background import BackgroundTasks
 from fastapi.dependencies.models import _get_cache_key, _get_oauth_scopes
 from fastapi.dependencies.utils import (
@@ -59,8 +60,6 @@ Plan = list[tuple[Any, str, list[str], str, bool]]
 
 
 def _plan(fields: list[Any]) -> Plan:
-    from fastapi._compat.shared import field_annotation_is_sequence
-
     for field in fields:
         info = field.field_info
         if not isinstance(info, params.Param) or _get_param_model(field) is not None:
@@ -115,12 +114,11 @@ class Level:
 class Inputs:
     """What one request brings to the solver, read once."""
 
-    __slots__ = ("body", "messages", "query", "request", "sub_response", "tasks")
+    __slots__ = ("messages", "query", "request", "sub_response", "tasks")
 
     def __init__(self) -> None:
         self.query: Mapping[str, str] | None = None  # a dict, or QueryParams for getlist()
         self.request: Any = None  # the starlette Request FastAPI would make
-        self.body: Any = None  # the parsed JSON body
         self.messages: list[dict[str, Any]] = []  # what was received of the body
         self.tasks: Any = None  # the one BackgroundTasks of the request
         self.sub_response: Any = None  # the one Response parameter of the request
@@ -188,17 +186,17 @@ class Solver:
         if not raw or _content_type(scope["headers"]) != b"application/json":
             return False
         try:
-            req.body = json.loads(raw)  # as starlette's Request.json()
+            body = json.loads(raw)  # as starlette's Request.json()
         except Exception:
             return False
         if req.request is not None:  # FastAPI read them through this Request
             req.request._body = raw
-            req.request._json = req.body
+            req.request._json = body
         for level, values in zip(self.levels, found, strict=True):
             if level.body:
                 body_values, errors = await request_body_to_args(
                     body_fields=level.body,
-                    received_body=req.body,
+                    received_body=body,
                     embed_body_fields=self.embed_body_fields,
                 )
                 if errors:

@@ -42,10 +42,10 @@ class Exchange {
   virtual bool set_drain_callback(uint64_t serial, std::function<void()> fn) = 0;
   virtual bool set_done_callback(uint64_t serial, std::function<void()> fn) = 0;
   // fn() runs once (deferred) when the peer closes its side or the connection goes while this
-  // exchange is open, or at once if the peer already has. The exchange stays open: a reply may still be written (RFC 9112
-  // §9.6), so this is a hint for work nobody may wait for any more, as uvicorn's
-  // http.disconnect. False when the protocol has no such event (HTTP/2: a reset stream ends
-  // the exchange, and on_done tells).
+  // exchange is open, or at once if the peer already has. The exchange stays open: a reply may
+  // still be written (RFC 9112 §9.6), so this is a hint for work nobody may wait for any
+  // more, as uvicorn's http.disconnect. False when the protocol has no such event (HTTP/2: a
+  // reset stream ends the exchange, and on_done tells).
   virtual bool set_hangup_callback(Connection& /*conn*/, uint64_t /*serial*/,
                                    std::function<void()> /*fn*/) {
     return false;

@@ -30,6 +30,7 @@ from fastapi import (  # noqa: E402
 )
 from fastapi.responses import JSONResponse, PlainTextResponse  # noqa: E402
 from fastapi.testclient import TestClient as FastAPIClient  # noqa: E402
+from native_hand_overs import record_hand_overs  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 from fasterapi.asgi import fastapi_native, serve_app  # noqa: E402
@@ -351,14 +352,7 @@ def test_valid_requests_are_answered_without_fastapi_s_handler(
     """A fallback answers as FastAPI does too, so the equality tests above cannot tell a
     request the native path got wrong and handed over: here valid requests must not be
     handed over, and invalid ones must."""
-    handed_over: list[str] = []
-    fall_back = fastapi_native.fall_back
-
-    async def counting(original: Any, scope: Any, receive: Any, send: Any) -> None:
-        handed_over.append(scope["path"] + "?" + scope["query_string"].decode())
-        await fall_back(original, scope, receive, send)
-
-    monkeypatch.setattr(fastapi_native, "fall_back", counting)
+    handed_over = record_hand_overs(monkeypatch)
     valid = [
         ("GET", "/items/3?q=a&q=b&limit=4", {}, None),
         ("GET", "/bounded/2?item-tag=ab", {}, None),
@@ -389,7 +383,7 @@ def test_valid_requests_are_answered_without_fastapi_s_handler(
     assert handed_over == ["/items/x?", "/list?v=x", "/body/1?"]
 
 
-def test_only_plain_routes_are_taken() -> None:
+def test_routes_taken_and_routes_left_to_fastapi() -> None:
     app = make_app()
     taken = fastapi_native.install(app)
     native = {
