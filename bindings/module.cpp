@@ -23,6 +23,7 @@ NB_MODULE(_native, m) {
   nanobind::set_leak_warnings(false);
   register_part("json", fa::py::register_json, m);
   register_part("loop", fa::py::register_loop, m);
+  register_part("eager", fa::py::register_eager, m);
   register_part("server", fa::py::register_server, m);
   register_part("pg", fa::py::register_pg, m);
   register_part("futures", fa::py::register_futures, m);

@@ -15,6 +15,7 @@ import contextvars
 from collections.abc import Coroutine
 from typing import Any
 
+from fasterapi import _native
 from fasterapi._eager import Finish, Spawn
 
 _copy_context = contextvars.copy_context
@@ -26,7 +27,7 @@ class _StandInTask:
     Python 3.11 has no eager tasks, and asyncio.timeout(), TaskGroup and anyio (httpx) need a
     current task that stays the same object for the handler's whole life. So the handler
     always sees this object: during the eager step there is no Task yet; once it suspends, a
-    real Task drives it (see _Resume) and cancel()/uncancel()/cancelling() and any other
+    real Task drives it (see `_eager_resume`) and cancel()/uncancel()/cancelling() and any other
     attribute are forwarded to that Task."""
 
     # Class-level defaults: creating one per request is a bare allocation plus `_coro`.
@@ -73,95 +74,22 @@ class _StandInTask:
         raise AttributeError(name)
 
 
-_NOTHING = object()
 # asyncio's bookkeeping of the current task per loop (typed for real Tasks only).
 _current_tasks: dict[Any, Any] = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
-_CancelledError = asyncio.CancelledError
 _Task = asyncio.Task
 _TASK_NAME = "fasterapi-handler"
 
-
-class _Resume:
-    """The coroutine a Task drives for a handler that suspended during its eager step: first
-    yields the future the handler is waiting on, then forwards send/throw to the handler,
-    with the stand-in as the current task so the handler sees one task throughout.
-
-    Each step is one Python frame (the C Task calls __next__, which is send). The handler's
-    end is answered inside its last step (no done callbacks, no extra loop pass):
-    finish(result, exc, ...) runs with the real Task current again, the Task is
-    dropped from `live`, and the Task ends with None (an exception was handed to `finish`,
-    so asyncio must not also log it as never retrieved) or cancelled."""
-
-    __slots__ = ("args", "coro", "finish", "first", "live", "loop", "stand_in", "task")
-    task: asyncio.Task[Any]
-    live: set[asyncio.Task[Any]]
-    finish: Finish
-    args: tuple[Any, Any, Any]
-
-    def __init__(self, coro: Any, first: Any, loop: Any, stand_in: _StandInTask) -> None:
-        self.coro, self.first, self.loop, self.stand_in = coro, first, loop, stand_in
-
-    def send(self, value: Any = None) -> Any:
-        first = self.first
-        if first is not _NOTHING:
-            self.first = _NOTHING
-            if first is not None:
-                return first
-            # A bare yield (asyncio.sleep(0)) asks for one loop pass: the Task's first step
-            # is that pass, so the handler resumes now instead of one pass later.
-        loop = self.loop
-        task = _current_tasks[loop]
-        _current_tasks[loop] = self.stand_in
-        try:
-            out = self.coro.send(value)
-        except BaseException as exc:
-            _current_tasks[loop] = task
-            return self._end(exc)
-        _current_tasks[loop] = task
-        return out
-
-    __next__ = send
-
-    def throw(self, *exc: Any) -> Any:
-        self.first = _NOTHING
-        loop = self.loop
-        task = _current_tasks[loop]
-        _current_tasks[loop] = self.stand_in
-        try:
-            out = self.coro.throw(*exc)
-        except BaseException as err:
-            _current_tasks[loop] = task
-            return self._end(err)
-        _current_tasks[loop] = task
-        return out
-
-    def _end(self, exc: BaseException) -> Any:
-        finish = self.finish
-        self.live.discard(self.task)
-        # The Task holds this object as its coroutine until it is freed: dropping our links
-        # to the Task and to the stand-in (which links to the Task) leaves no cycle, so the
-        # request's objects go by reference counting, not by the cyclic collector.
-        del self.task, self.stand_in
-        req, res, responder = self.args
-        if type(exc) is StopIteration:
-            finish(exc.value, None, req, res, responder)
-            raise StopIteration
-        finish(None, exc, req, res, responder)
-        if isinstance(exc, Exception) and not isinstance(exc, _CancelledError):
-            raise StopIteration from None  # answered by finish: the Task ends with None
-        raise exc  # cancelled, or KeyboardInterrupt/SystemExit for the loop to see
-
-    def close(self) -> None:
-        self.coro.close()
-
-    def __await__(self) -> _Resume:
-        return self
-
-    def __iter__(self) -> _Resume:
-        return self
-
-
-collections.abc.Coroutine.register(_Resume)
+# The coroutine a Task drives for a handler that suspended during its eager step
+# (bindings/core/eager_resume.cpp): its first step yields the future the handler is waiting
+# on, then each step forwards send/throw to the handler with the stand-in as the current task,
+# so the handler sees one task throughout. The handler's end is answered inside its last step
+# (no done callback, no extra loop pass): finish(result, exc, req, res, responder) runs, the
+# Task leaves `live` and ends with None (an exception was handed to `finish`, so asyncio must
+# not also log it as never retrieved) or cancelled. In C so a step is no Python frame and a
+# returning handler raises no StopIteration.
+_native.eager_resume_setup(_current_tasks, asyncio.CancelledError)
+_eager_resume = _native.eager_resume
+collections.abc.Coroutine.register(_native.EagerResume)
 
 
 def make_finishing_spawn(
@@ -191,12 +119,11 @@ def make_finishing_spawn(
                 del _current_tasks[lp]
             else:
                 _current_tasks[lp] = outer
-        resume = _Resume(coro, fut, lp, stand_in)
-        resume.finish, resume.live, resume.args = finish, live, (req, res, responder)
+        resume = _eager_resume(coro, fut, lp, stand_in, finish, live, req, res, responder)
         # Task(), not loop.create_task (a Python-level wrapper in uvloop; the 3.12+ path also
         # constructs the Task), with a fixed name: 3.11 formats "Task-N" per Task otherwise.
         task: asyncio.Task[Any] = _Task(
-            resume,  # type: ignore[arg-type]
+            resume,
             loop=lp,
             context=ctx,
             name=_TASK_NAME,

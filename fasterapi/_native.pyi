@@ -127,6 +127,33 @@ class Loop:
 def loop_backend_name(name: str) -> str:
     """The backend `name` asks for ('' -> FASTERAPI_LOOP, else 'epoll'); ValueError if unknown."""
 
+# -- eager start of async handlers on Python 3.11 (fasterapi/_eager311.py) -----------------
+
+class EagerResume:
+    """The coroutine an asyncio Task drives for a handler that suspended in its eager step."""
+
+    task: Any
+    def send(self, value: Any, /) -> Any: ...
+    def throw(self, *exc: Any) -> Any: ...
+    def close(self) -> None: ...
+    def __await__(self) -> EagerResume: ...
+    def __iter__(self) -> EagerResume: ...
+    def __next__(self) -> Any: ...
+
+def eager_resume(
+    coro: Any,
+    first: Any,
+    loop: Any,
+    stand_in: Any,
+    finish: Callable[[Any, BaseException | None, Any, Any, Any], None],
+    live: set[Any],
+    req: Any,
+    res: Any,
+    responder: Any,
+    /,
+) -> EagerResume: ...
+def eager_resume_setup(current_tasks: dict[Any, Any], cancelled_error: type, /) -> None: ...
+
 class Server:
     """The HTTP/1.1 engine: listener, connections, routes, on a Loop (its own, or event_loop)."""
 
