@@ -100,12 +100,44 @@ bool array_dims(PyObject* v, std::vector<int32_t>& dims) {
   return true;
 }
 
+// The innermost level of an int4 or int8 array whose items are all exact ints in range
+// (ids for `= ANY($1)`, the columns of an unnest() batch): written into one resize of out, no
+// per-item encoder call. False, out unchanged, when any item is not (None, an int subclass, a
+// value out of range): the general loop then encodes them and reports the error.
+bool write_int_elems(PyObject* v, Py_ssize_t n, uint32_t elem, std::string& out) {
+  const bool wide = elem == oid::kInt8;
+  const size_t width = wide ? 8 : 4;
+  const size_t start = out.size();
+  out.resize(start + static_cast<size_t>(n) * (4 + width));
+  char* p = out.data() + start;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = PySequence_Fast_GET_ITEM(v, i);
+    int overflow = 0;
+    long long x = PyLong_CheckExact(item) ? PyLong_AsLongLongAndOverflow(item, &overflow) : 0;
+    if (!PyLong_CheckExact(item) || overflow || (x == -1 && PyErr_Occurred()) ||
+        (!wide && (x < INT32_MIN || x > INT32_MAX))) {
+      PyErr_Clear();
+      out.resize(start);
+      return false;
+    }
+    const uint32_t len = static_cast<uint32_t>(width);
+    for (size_t b = 0; b < 4; ++b) p[3 - b] = static_cast<char>(len >> (8 * b));
+    const uint64_t u = static_cast<uint64_t>(x);
+    for (size_t b = 0; b < width; ++b) p[4 + width - 1 - b] = static_cast<char>(u >> (8 * b));
+    p += 4 + width;
+  }
+  return true;
+}
+
 bool write_elems(PyObject* v, const std::vector<int32_t>& dims, size_t d, uint32_t elem, Encoder enc,
                  std::string& out, bool& has_null) {
   if (!is_seq(v) || PySequence_Fast_GET_SIZE(v) != dims[d]) {
     PyErr_SetString(PyExc_ValueError, "multi-dimensional arrays must be rectangular (equal-length sub-lists)");
     return false;
   }
+  if (d + 1 == dims.size() && (elem == oid::kInt4 || elem == oid::kInt8) &&
+      write_int_elems(v, dims[d], elem, out))
+    return true;
   for (Py_ssize_t i = 0; i < dims[d]; ++i) {
     PyObject* item = PySequence_Fast_GET_ITEM(v, i);
     if (d + 1 < dims.size()) {

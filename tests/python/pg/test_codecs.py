@@ -68,6 +68,13 @@ CASES: list[tuple[str, Any]] = [
     ("int4[]", [1, 2, None, 4]),
     ("int4[]", []),
     ("int4[]", [[1, 2], [3, None]]),
+    # int4/int8 levels of exact ints are written in one pass (pg_codecs.cpp write_int_elems);
+    # None, an int subclass or a bool in the level sends it through the per-item encoders
+    ("int4[]", [-(2**31), 0, 2**31 - 1]),
+    ("int4[]", [[1, 2, 3], [4, 5, 6]]),
+    ("int4[]", [[1, 2], [None, 4]]),
+    ("int8[]", [-(2**63), 2**62, 2**63 - 1]),
+    ("int8[]", [5, None]),
     ("text[]", ["a", None, "ü", ""]),
     ("float8[]", [[[1.0]], [[2.0]]]),
     ("numeric[]", [decimal.Decimal("1.1"), None]),
@@ -99,6 +106,33 @@ def test_round_trip(pg_dsn: str, typ: str, value: Any) -> None:
     else:
         assert got == value
         assert type(got) is type(value) or value is None
+
+
+def test_int_arrays_of_int_subclasses_and_bounds(pg_dsn: str) -> None:
+    """What the one-pass int4/int8 array writer leaves to the per-item encoders: bools and
+    other int subclasses are sent as their int value, and a value out of the element type's
+    range is refused with the encoders' OverflowError, nothing sent."""
+
+    class Flag(int):
+        pass
+
+    async def go() -> Any:
+        conn = await pg.connect(pg_dsn)
+        try:
+            mixed = await conn.fetchval("SELECT $1::int4[]", [1, True, Flag(7)])
+            tuples = await conn.fetchval("SELECT $1::int8[]", ((1, 2), (3, 4)))
+            with pytest.raises(OverflowError, match="int4"):
+                await conn.fetchval("SELECT $1::int4[]", [1, 2**31])
+            with pytest.raises(OverflowError):
+                await conn.fetchval("SELECT $1::int8[]", [2**63])
+            return mixed, tuples, await conn.fetchval("SELECT 1")
+        finally:
+            await conn.close()
+
+    mixed, tuples, after = run(go())
+    assert mixed == [1, 1, 7] and all(type(x) is int for x in mixed)
+    assert tuples == [[1, 2], [3, 4]]
+    assert after == 1  # the connection serves on after the refused arrays
 
 
 def test_timestamptz_converts_offsets_to_utc(pg_dsn: str) -> None:
