@@ -42,6 +42,7 @@ IDS = list(range(1, WORLD_ROWS + 1))
 ID_ARGS = [(i,) for i in IDS]  # the argument tuple of each id, built once
 choices = random.choices
 _random = random.random
+_first = itemgetter(0)
 
 
 @app.on_event("startup")
@@ -123,9 +124,9 @@ async def updates(req, res):
     # One new number per id read (a repeated id keeps the last one drawn, shown in every
     # World naming it), written by one statement with the ids sorted, so concurrent batches
     # lock rows in the same order.
-    numbers = dict(zip([r[0] for r in rows], choices(IDS, k=n), strict=True))
+    numbers = dict(zip(map(_first, rows), choices(IDS, k=n), strict=True))
     ids = sorted(numbers)
-    await pool.execute(UPDATE_WORLDS, ids, [numbers[i] for i in ids])
+    await pool.execute(UPDATE_WORLDS, ids, list(map(numbers.__getitem__, ids)))
     return [{"id": i, "randomNumber": numbers[i]} for i, _ in rows]
 
 
