@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
-import contextvars
-from collections.abc import Coroutine
 from typing import Any
 
 from fasterapi import _native
 from fasterapi._eager import Finish, Spawn
-
-_copy_context = contextvars.copy_context
 
 
 class _StandInTask:
@@ -27,7 +23,7 @@ class _StandInTask:
     Python 3.11 has no eager tasks, and asyncio.timeout(), TaskGroup and anyio (httpx) need a
     current task that stays the same object for the handler's whole life. So the handler
     always sees this object: during the eager step there is no Task yet; once it suspends, a
-    real Task drives it (see `_eager_resume`) and cancel()/uncancel()/cancelling() and any other
+    real Task drives it (an EagerResume, below) and cancel()/uncancel()/cancelling() and any other
     attribute are forwarded to that Task."""
 
     # Class-level defaults: creating one per request is a bare allocation plus `_coro`.
@@ -74,22 +70,25 @@ class _StandInTask:
         raise AttributeError(name)
 
 
-# asyncio's bookkeeping of the current task per loop (typed for real Tasks only).
-_current_tasks: dict[Any, Any] = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
-_Task = asyncio.Task
-_TASK_NAME = "fasterapi-handler"
-
-# The coroutine a Task drives for a handler that suspended during its eager step
-# (bindings/core/eager_resume.cpp): its first step yields the future the handler is waiting
-# on, then each step forwards send/throw to the handler with the stand-in as the current task,
-# so the handler sees one task throughout. The handler's end is answered inside its last step
-# (no done callback, no extra loop pass): finish(result, exc, req, res, responder) runs, the
-# Task leaves `live` and ends with None (an exception was handed to `finish`, so asyncio must
-# not also log it as never retrieved) or cancelled. In C so a step is no Python frame and a
-# returning handler raises no StopIteration.
-_native.eager_resume_setup(_current_tasks, asyncio.CancelledError)
-_eager_resume = _native.eager_resume
+# The spawn and the coroutine its Tasks drive are C (bindings/core/eager311.cpp): they run on
+# every async request, and there a returning handler raises no StopIteration and a Task step is
+# no Python frame. The spawn runs the handler to its first suspension in a fresh context with a
+# _StandInTask as asyncio's current task (asyncio.tasks._current_tasks, the task current before
+# put back after); a handler that suspended is handed to a Task over an EagerResume, whose first
+# step yields the future the handler is waiting on and whose later steps forward send/throw to
+# the handler with the stand-in current, so the handler sees one task throughout. The handler's
+# end is answered inside its last step (no done callback, no extra loop pass): finish(result,
+# exc, req, res, responder) runs, the Task leaves `live` and ends with None (an exception was
+# handed to `finish`, so asyncio must not also log it as never retrieved) or cancelled.
+_native.eager_setup(
+    asyncio.tasks._current_tasks,  # type: ignore[attr-defined]
+    asyncio.CancelledError,
+    asyncio.Task,
+    asyncio.get_running_loop,
+)
 collections.abc.Coroutine.register(_native.EagerResume)
+# Task names: fixed, as 3.11 formats "Task-N" per Task otherwise.
+_TASK_NAME = "fasterapi-handler"
 
 
 def make_finishing_spawn(
@@ -102,36 +101,4 @@ def make_finishing_spawn(
     suspending (its exception is raised), else `pending`; the Task that then drives it is in
     `live` until it ends, and its end is answered by finish(result, exc, req, res, responder)
     inside its last step. The one spawn of both the App's handlers and mounted ASGI apps."""
-
-    def spawn(coro: Coroutine[Any, Any, Any], req: Any, res: Any, responder: Any) -> Any:
-        lp = loop or asyncio.get_running_loop()
-        ctx = _copy_context()
-        stand_in = _StandInTask()
-        stand_in._coro = coro
-        outer = _current_tasks.get(lp)
-        _current_tasks[lp] = stand_in
-        try:
-            fut = ctx.run(coro.send, None)
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            if outer is None:
-                del _current_tasks[lp]
-            else:
-                _current_tasks[lp] = outer
-        resume = _eager_resume(coro, fut, lp, stand_in, finish, live, req, res, responder)
-        # Task(), not loop.create_task (a Python-level wrapper in uvloop; the 3.12+ path also
-        # constructs the Task), with a fixed name: 3.11 formats "Task-N" per Task otherwise.
-        task: asyncio.Task[Any] = _Task(
-            resume,
-            loop=lp,
-            context=ctx,
-            name=_TASK_NAME,
-        )
-        resume.task = stand_in.task = task
-        live.add(task)
-        if stand_in._cancels:
-            task.cancel()
-        return pending
-
-    return spawn
+    return _native.EagerSpawner(loop, live, finish, pending, _StandInTask, _TASK_NAME)

@@ -140,19 +140,23 @@ class EagerResume:
     def __iter__(self) -> EagerResume: ...
     def __next__(self) -> Any: ...
 
-def eager_resume(
-    coro: Any,
-    first: Any,
-    loop: Any,
-    stand_in: Any,
-    finish: Callable[[Any, BaseException | None, Any, Any, Any], None],
-    live: set[Any],
-    req: Any,
-    res: Any,
-    responder: Any,
-    /,
-) -> EagerResume: ...
-def eager_resume_setup(current_tasks: dict[Any, Any], cancelled_error: type, /) -> None: ...
+class EagerSpawner:
+    """spawn(coro, req, res, responder) for async handlers (fasterapi/_eager311.py)."""
+
+    def __init__(
+        self,
+        loop: Any,
+        live: set[Any],
+        finish: Callable[[Any, BaseException | None, Any, Any, Any], None],
+        pending: Any,
+        stand_in_type: type,
+        task_name: str,
+    ) -> None: ...
+    def __call__(self, coro: Any, req: Any, res: Any, responder: Any, /) -> Any: ...
+
+def eager_setup(
+    current_tasks: dict[Any, Any], cancelled_error: type, task_type: type, get_running_loop: Any, /
+) -> None: ...
 
 class Server:
     """The HTTP/1.1 engine: listener, connections, routes, on a Loop (its own, or event_loop)."""

@@ -81,6 +81,32 @@ def test_a_handler_that_catches_its_cancellation_is_answered_with_its_result() -
     assert result is None and isinstance(exc, asyncio.CancelledError)
 
 
+def test_a_cancel_during_the_eager_step_reaches_the_task() -> None:
+    """cancel() on the current task before the first suspension (there is no Task yet on 3.11:
+    the stand-in counts it) is delivered at the handler's first await once the Task exists."""
+
+    async def cancels_itself() -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            return "cancelled at its first await"
+        return "not cancelled"
+
+    async def cancels_itself_and_ends() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(0)
+
+    got = run_spawned(("recovers", cancels_itself), ("cancel-raises", cancels_itself_and_ends))
+    assert got["recovers"] == ("cancelled at its first await", None)
+    result, exc = got["cancel-raises"]
+    assert result is None and isinstance(exc, asyncio.CancelledError)
+
+
 def test_finish_receives_the_exception_with_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
     async def deep_failure() -> None:
         raise LookupError("from the handler")
