@@ -13,6 +13,7 @@
 
 #include "http/ascii.h"
 #include "http/file_body.h"
+#include "py_fast_answer.h"
 
 namespace nb = nanobind;
 
@@ -99,6 +100,31 @@ void register_responder(nb::module_& m) {
           },
           nb::arg("status"), nb::arg("headers"), nb::arg("body").none(),
           "Sends a complete response. Returns False if the client is gone.")
+      .def(
+          "send_result",
+          [](Responder& r, nb::handle result, nb::handle res) {
+            AnswerBuffers buf;
+            http::ResponseHead head;
+            std::string_view body;
+            switch (fast_answer(result.ptr(), res.ptr(), buf, head, body)) {
+              case FastAnswer::kNotFast:
+                return false;
+              case FastAnswer::kFailed:
+                throw nb::python_error();
+              case FastAnswer::kReady:
+                break;
+            }
+            if (r.head_written)
+              throw std::runtime_error("Responder.send_result: response already started");
+            r.handle.send(head, body);
+            r.head_written = true;
+            return true;
+          },
+          nb::arg("result"), nb::arg("res"),
+          "Answers a handler's return value as the engine answers one returned at once (a "
+          "dict, list, str, bytes, None or JSONBody, `res` with no media_type or background "
+          "tasks): True when answered (the client may be gone), False when render() must take "
+          "it. Raises what encoding raised (TypeError: a value render() can retry).")
       .def(
           "start",
           [](Responder& r, int status, nb::handle headers) {

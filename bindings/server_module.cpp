@@ -14,6 +14,7 @@
 #include "http/connection.h"  // Peer
 #include "http/server.h"
 #include "json_encode.h"
+#include "py_fast_answer.h"
 #include "py_request.h"
 #include "py_responder.h"
 #include "registry.h"
@@ -32,27 +33,7 @@ compress::CodingSet parse_codings(const std::vector<std::string>& names);
 
 namespace {
 
-struct Interned {
-  PyObject* status_code;
-  PyObject* raw_headers;
-  PyObject* media_type;
-  PyObject* background;
-  Interned() {
-    status_code = PyUnicode_InternFromString("status_code");
-    raw_headers = PyUnicode_InternFromString("raw_headers");
-    media_type = PyUnicode_InternFromString("media_type");
-    background = PyUnicode_InternFromString("background");
-  }
-};
-
-const Interned& names() {
-  static const Interned n;
-  return n;
-}
-
 constexpr std::string_view kJson = "application/json";
-constexpr std::string_view kText = "text/plain; charset=utf-8";
-constexpr std::string_view kOctets = "application/octet-stream";
 constexpr std::string_view kInternalError = R"({"detail":"Internal Server Error"})";
 
 // Owned reference holder for the C API path.
@@ -140,8 +121,6 @@ class PyServer {
     spawn_ = std::move(spawn);
     handle_error_ = std::move(handle_error);
     pending_ = std::move(pending);
-    // A response model's body, already JSON (pydantic's dump_json): sent as it is by send_fast.
-    json_body_type_ = nb::module_::import_("fasterapi._jsonio").attr("JSONBody");
   }
 
   void add_route(const std::string& method, const std::string& path, nb::object endpoint,
@@ -319,82 +298,25 @@ class PyServer {
   std::unique_ptr<Route> fallback_;
   nb::object error_log_;
   nb::object request_class_, response_class_, render_, spawn_, handle_error_, pending_;
-  nb::object json_body_type_;  // fasterapi._jsonio.JSONBody (a bytes subclass)
   nb::tuple empty_args_ = nb::tuple();
-  std::string body_;   // reused encode buffer
-  std::string extra_;  // reused header-lines buffer
+  AnswerBuffers answer_buffers_;  // reused header-lines and encode buffers
 };
 
-// Sends `result` directly when it is a plain dict/list/str/bytes/None or a JSONBody and `res`
-// needs nothing the engine cannot do. Returns false (nothing sent, no error) to fall back to render().
-// Returns true with a Python error set if encoding failed (the caller reports it).
+// Sends `result` directly when the engine can (py_fast_answer.h). Returns false (nothing sent,
+// no error) to fall back to render(); true when sent, or with a Python error set if encoding
+// failed (the caller reports it).
 bool PyServer::send_fast(PyObject* result, PyObject* pres, http::Response& res) {
-  std::string_view ctype;
-  bool is_json = PyDict_CheckExact(result) || PyList_CheckExact(result);
-  if (is_json) {
-    ctype = kJson;
-  } else if (PyUnicode_CheckExact(result)) {
-    ctype = kText;
-  } else if (PyBytes_CheckExact(result)) {
-    ctype = kOctets;
-  } else if (json_body_type_.is_valid() &&
-             Py_TYPE(result) == reinterpret_cast<PyTypeObject*>(json_body_type_.ptr())) {
-    ctype = kJson;  // JSON bytes: sent as they are (render() does the same)
-  } else if (result != Py_None) {
-    return false;
-  }
-  Ref media(PyObject_GetAttr(pres, names().media_type));
-  if (!media) {
-    PyErr_Clear();
-    return false;
-  }
-  if (media.p != Py_None) return false;
-  Ref background(PyObject_GetAttr(pres, names().background));
-  if (!background) {
-    PyErr_Clear();
-  } else if (background.p != Py_None) {
-    return false;  // render() schedules res.background after the response
-  }
-  Ref status_obj(PyObject_GetAttr(pres, names().status_code));
-  if (!status_obj) return true;
-  long status = PyLong_AsLong(status_obj.p);
-  if (status == -1 && PyErr_Occurred()) return true;
-  if (status < 100 || status > 999) {
-    PyErr_Format(PyExc_ValueError, "invalid status code %ld", status);
-    return true;
-  }
-  Ref raw(PyObject_GetAttr(pres, names().raw_headers));
-  if (!raw) return true;
-  extra_.clear();
-  if (raw.p != Py_None) {
-    try {
-      format_header_lines(raw.p, extra_, true, nullptr);
-    } catch (nb::python_error& e) {
-      e.restore();
-      return true;
-    } catch (const std::exception& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-      return true;
-    }
-  }
-  body_.clear();
+  http::ResponseHead head;
   std::string_view body;
-  if (is_json) {
-    if (!json_encode(result, body_)) return true;
-    body = body_;
-  } else if (ctype == kJson) {  // a JSONBody
-    body = std::string_view(PyBytes_AS_STRING(result), static_cast<size_t>(PyBytes_GET_SIZE(result)));
-  } else if (ctype == kText) {
-    Py_ssize_t n = 0;
-    const char* s = PyUnicode_AsUTF8AndSize(result, &n);
-    if (!s) return true;
-    body = std::string_view(s, static_cast<size_t>(n));
-  } else if (ctype == kOctets) {
-    body = std::string_view(PyBytes_AS_STRING(result), static_cast<size_t>(PyBytes_GET_SIZE(result)));
-  } else {
-    ctype = {};  // None: empty body, no Content-Type
+  switch (fast_answer(result, pres, answer_buffers_, head, body)) {
+    case FastAnswer::kNotFast:
+      return false;
+    case FastAnswer::kFailed:
+      return true;
+    case FastAnswer::kReady:
+      break;
   }
-  res.send(http::ResponseHead{static_cast<int>(status), ctype, extra_}, body);
+  res.send(head, body);
   return true;
 }
 

@@ -51,7 +51,12 @@ def make_spawn(
         # cancelled); else `result` is its return value.
         try:
             if exc is None:
-                render(result, req, res, responder)
+                try:  # a plain value answered in C++, as the engine answers one returned at once
+                    answered = responder.send_result(result, res)
+                except TypeError:  # refused by the fast encoder: render() retries it the way
+                    answered = False  # FastAPI's jsonable_encoder would
+                if not answered:
+                    render(result, req, res, responder)
             elif isinstance(exc, asyncio.CancelledError):
                 if not responder.closed:
                     on_error(asyncio.CancelledError(), req, res, responder)

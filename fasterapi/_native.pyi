@@ -82,6 +82,9 @@ class Responder:
         body: bytes | str | None,
     ) -> None:
         """Whole response; content-length is added."""
+    def send_result(self, result: Any, res: Any) -> bool:
+        """A handler's plain return value answered as the engine answers one returned at once;
+        False: not such a value, render() takes it (raises what encoding raised)."""
     def start(self, status: int, headers: list[tuple[bytes | str, bytes | str]]) -> None:
         """Head only; the body follows with write() (chunked unless content-length given)."""
     def write(self, data: bytes) -> bool:
