@@ -12,7 +12,9 @@
 // not cover goes to the Python pool (PgPool._run): a timeout (asyncio.wait_for), a statement not
 // prepared on the chosen connection yet, no idle connection, a growth or sweep due, another
 // asyncio loop. `pool.fetchmany(sql, args)` takes the same path with Core.execute_many: one
-// Bind/Execute per argument sequence and one Sync, one future for all the rows.
+// Bind/Execute per argument sequence and one Sync, one future for all the rows; and
+// `pool.fetchrow_each(sql, args)` with a Sync per sequence (each run its own query), one future
+// for the N first rows.
 //
 // `async with pool.acquire() as conn` is an Acquire: its __aenter__ checks out an idle connection
 // with nothing in flight (_take) and its __aexit__ returns a clean one (_give: no request in
@@ -39,9 +41,11 @@ namespace fa::py::pg {
 
 namespace {
 
-// The Core's result modes (pg_core.cpp); kModeFetchMany queues Core.execute_many (one Sync).
+// The Core's result modes (pg_core.cpp); kModeFetchMany and kModeFetchRowEach queue
+// Core.execute_many (one Sync, or one per argument sequence). kModeAsIs marks a Query awaiting
+// the Python side's own future: its outcome is returned or raised as it is.
 constexpr int kModeFetch = 0, kModeFetchRow = 1, kModeFetchVal = 2, kModeStatus = 3,
-              kModeFetchMany = 5;
+              kModeFetchMany = 5, kModeFetchRowEach = 6, kModeAsIs = -1;
 
 PyObject* s_move_to_end;
 PyObject* s_result;
@@ -53,6 +57,8 @@ PyObject* s_run;
 PyObject* s_script;
 PyObject* s_abandon;
 PyObject* s_retry_stale;
+PyObject* s_each_outcome;
+PyObject* s_each_slow;
 PyObject* s_timeout;
 PyObject* s_column;
 PyObject* s_record_class;
@@ -145,12 +151,28 @@ PyObject* query_next(PyObject* o) {
     if (q->state != 1) return nullptr;
     q->state = 2;
     PyObject* r = PyObject_CallMethodNoArgs(q->fut, s_result);
+    if (r && q->mode == kModeFetchRowEach && !PyList_CheckExact(r)) {
+      // Some query of the batch failed: its outcomes (a tuple) go to the connection, which
+      // re-runs those whose cached plan went stale and raises the first failure
+      // (Connection._fetchrow_each_outcome_future); its future is awaited as it is.
+      PyObject* again =
+          PyObject_CallMethodObjArgs(q->conn, s_each_outcome, q->sql, q->args, r, nullptr);
+      Py_DECREF(r);
+      if (!again) return nullptr;
+      Py_SETREF(q->fut, again);
+      q->mode = kModeAsIs;
+      q->state = 0;
+      continue;
+    }
     if (r) {
       return_value(r);
       Py_DECREF(r);
       return nullptr;
     }
     if (!PyErr_ExceptionMatches(PyExc_Exception)) return nullptr;  // CancelledError and such
+    // A batch's own failures come as outcomes; a failure of the whole (the connection lost)
+    // and the Python side's future are raised as they are.
+    if (q->mode == kModeFetchRowEach || q->mode == kModeAsIs) return nullptr;
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     PyErr_NormalizeException(&t, &v, &tb);
@@ -912,7 +934,7 @@ bool fast_send(PoolCoreObj* p, PyObject* sql, PyObject* args, int mode, PyObject
   if (r) {
     Py_DECREF(r);
     try {
-      if (mode == kModeFetchMany)
+      if (mode == kModeFetchMany || mode == kModeFetchRowEach)
         core_execute_many(nb::handle(ent.core), nb::handle(st), nb::handle(args), mode);
       else
         core_execute(nb::handle(ent.core), nb::handle(st), nb::handle(args), mode);
@@ -1047,6 +1069,52 @@ PyObject* pool_fetchmany(PyObject* o, PyObject* const* args, Py_ssize_t nargsf, 
   return PyObject_VectorcallMethod(s_run, call.data(), static_cast<size_t>(nargs) + 2, kwnames);
 }
 
+// fetchrow_each(query, args, *, timeout=None): fetchrow for each argument sequence of args,
+// each its own query (Bind/Execute/Sync), the rows (or None) in order. The fast path queues the
+// whole batch on one connection as one request and awaits one future (args made a list first:
+// the outcome of a failure needs them again); else PgPool._fetchrow_each_slow.
+PyObject* pool_fetchrow_each(PyObject* o, PyObject* const* args, Py_ssize_t nargsf,
+                             PyObject* kwnames) {
+  auto* p = reinterpret_cast<PoolCoreObj*>(o);
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  bool plain = nargs == 2;
+  for (Py_ssize_t k = 0; k < nkw && plain; ++k) {
+    PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+    plain = PyUnicode_Compare(name, s_timeout) == 0 && args[nargs + k] == Py_None;
+  }
+  if (!plain) {  // a timeout (or wrong arguments: the Python path raises the TypeError)
+    std::vector<PyObject*> call(static_cast<size_t>(nargs + nkw) + 1);
+    call[0] = o;
+    for (Py_ssize_t k = 0; k < nargs + nkw; ++k) call[static_cast<size_t>(k) + 1] = args[k];
+    return PyObject_VectorcallMethod(s_each_slow, call.data(), static_cast<size_t>(nargs) + 1,
+                                     kwnames);
+  }
+  PyObject* rows = args[1];
+  if (PyList_CheckExact(rows))
+    Py_INCREF(rows);
+  else if (!(rows = PySequence_List(rows)))
+    return nullptr;  // not iterable: TypeError, nothing queued
+  PyObject* q = nullptr;
+  if (PyList_GET_SIZE(rows) == 0) {
+    q = make_ready(rows);  // nothing to run: []
+  } else {
+    PyObject *conn, *fut;
+    if (fast_send(p, args[0], rows, kModeFetchRowEach, &conn, &fut)) {
+      q = make_query(fut, conn, args[0], rows, kModeFetchRowEach);
+      Py_DECREF(conn);
+    }
+  }
+  if (q || PyErr_Occurred()) {
+    Py_DECREF(rows);
+    return q;
+  }
+  std::vector<PyObject*> call{o, args[0], rows};  // the list: a generator was consumed making it
+  PyObject* r = PyObject_VectorcallMethod(s_each_slow, call.data(), call.size(), nullptr);
+  Py_DECREF(rows);
+  return r;
+}
+
 #define FA_POOL_QUERY(fn, mode)                                                           \
   PyObject* fn(PyObject* o, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) { \
     return pool_query(o, args, static_cast<size_t>(nargs), kwnames, mode);                \
@@ -1073,6 +1141,9 @@ PyMethodDef pool_methods[] = {
     {"execute", fastcall(pool_execute), METH_FASTCALL | METH_KEYWORDS,
      "execute(query, *args, timeout=None): the command's status tag. A script (no args) runs on "
      "a checked-out connection, so a BEGIN in it cannot leak into queries pipelined by others."},
+    {"fetchrow_each", fastcall(pool_fetchrow_each), METH_FASTCALL | METH_KEYWORDS,
+     "fetchrow_each(query, args, *, timeout=None): fetchrow for each argument sequence in "
+     "args, each its own query (a Sync each); the rows (or None) in order."},
     {"fetchmany", fastcall(pool_fetchmany), METH_FASTCALL | METH_KEYWORDS,
      "fetchmany(query, args, *, timeout=None, record_class=None): query run for each argument "
      "sequence in args as one pipeline (one Sync: atomic, as asyncpg's), all rows in one list."},
@@ -1132,6 +1203,8 @@ void register_pool(nb::module_& m) {
   s_script = intern("_execute_script");
   s_abandon = intern("_abandon");
   s_retry_stale = intern("_retry_stale");
+  s_each_outcome = intern("_fetchrow_each_outcome_future");
+  s_each_slow = intern("_fetchrow_each_slow");
   s_timeout = intern("timeout");
   s_column = intern("column");
   s_name[kModeFetch] = intern("fetch");

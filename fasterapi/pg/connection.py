@@ -297,6 +297,14 @@ class Connection:
             return fut
         return self._send(st, args_list, MODE_FETCHROW_EACH)
 
+    def _fetchrow_each_outcome_future(
+        self, sql: str, args_list: Sequence[Sequence[Any]], outcomes: Sequence[Any]
+    ) -> asyncio.Future[list[Any]]:
+        """For the pool's native fetchrow_each whose batch had a failure: the rows after
+        re-running stale plans, or the first failure raised (:meth:`_fetchrow_each_outcome`),
+        as a future."""
+        return asyncio.ensure_future(self._fetchrow_each_outcome(sql, args_list, outcomes))
+
     async def _fetchrow_each_outcome(
         self, sql: str, args_list: Sequence[Sequence[Any]], outcomes: Sequence[Any]
     ) -> list[Any]:

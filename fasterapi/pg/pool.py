@@ -101,6 +101,21 @@ class PgPool(PoolCore):  # type: ignore[misc]
             """Run a command; its status tag. A script (no args) runs on a checked-out
             connection, so a BEGIN in it cannot leak into queries pipelined by others."""
 
+        def fetchrow_each(
+            self, query: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+        ) -> Awaitable[list[Any]]:
+            """``fetchrow(query, *a)`` for each argument tuple ``a``: the rows (or None) in
+            order.
+
+            Each run is its own query (Bind + Execute + Sync: a failing one undoes no other,
+            unlike executemany's single transaction). When an idle connection has the
+            statement prepared, the whole batch goes to it as one request queued by one native
+            call and awaited as one future: no future, Task or Python step per query, and no
+            Python frame at all unless a query fails. After every query has answered, the first
+            failure (in argument order) is raised; queries whose cached plan went stale are
+            prepared again and re-run. With a timeout, it is ``gather`` over ``fetchrow``.
+            """
+
         def fetchmany(
             self,
             query: str,
@@ -434,21 +449,14 @@ class PgPool(PoolCore):  # type: ignore[misc]
         async with self.acquire() as c:
             return await c.execute(query, timeout=timeout)
 
-    async def fetchrow_each(
+    async def _fetchrow_each_slow(
         self, query: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
     ) -> list[Any]:
-        """``fetchrow(query, *a)`` for each argument tuple ``a``: the rows (or None) in order.
-
-        Each run is its own query (Bind + Execute + Sync: a failing one undoes no other, unlike
-        executemany's single transaction). Once the statement is prepared on the connection the
-        pool picks, the whole batch goes to it as one request queued by one native call
-        (Connection._fetchrow_each_future) and awaited as one future: no future, Task or Python
-        step per query. Else (not prepared there yet, or no idle connection) it is
-        Connection.fetchrow_each on a shared or checked-out connection. After every query has
-        answered, the first failure (in argument order) is raised; queries whose cached plan
-        went stale are prepared again and re-run. With a timeout, it is ``gather`` over
-        ``fetchrow``.
-        """
+        """fetchrow_each where the native fast path (PoolCore.fetchrow_each) does not go: a
+        timeout (``gather`` over ``fetchrow``), another loop, or no idle connection with the
+        statement prepared. A shared connection that has it gets the batch as one request
+        (Connection._fetchrow_each_future, one future); else Connection.fetchrow_each on a
+        shared or checked-out connection."""
         arg_rows = args if isinstance(args, list) else list(args)
         if timeout is not None or self._loop is not asyncio.get_running_loop():
             return list(

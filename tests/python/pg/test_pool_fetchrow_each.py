@@ -151,3 +151,30 @@ def test_cancelling_a_batch_cancels_every_remaining_query(pg_dsn: str) -> None:
             assert [r["n"] for r in await pool.fetchrow_each(SQL, [(1,), (2,), (3,)])] == [1, 2, 3]
 
     run(go())
+
+
+def test_the_native_call_takes_iterables_timeouts_and_bad_arguments(pg_dsn: str) -> None:
+    """PoolCore.fetchrow_each: warm, the batch is queued by the call itself (a native Query, no
+    coroutine); any iterable of tuples is taken (a generator consumed once); a timeout goes
+    through ``gather`` over ``fetchrow``; no tuples is []; a non-iterable raises at the call and
+    an unknown keyword as Python's own call would."""
+
+    async def go() -> None:
+        async with pg.PgPool(pg_dsn, min_size=2, max_size=2) as pool:
+            await _warm(pool, SQL, 1)
+            await pool.fetchrow_each(SQL, [(0,)])  # the first call after releases may sweep
+            pending = pool.fetchrow_each(SQL, [(1,), (2,)])
+            assert type(pending).__name__ == "Query"  # queued natively, awaited as one future
+            assert [r["n"] for r in await pending] == [1, 2]
+            rows = await pool.fetchrow_each(SQL, ((i,) for i in (3, -1, 4)))
+            assert [None if r is None else r["n"] for r in rows] == [3, None, 4]
+            rows = await pool.fetchrow_each(SQL, [(5,), (6,)], timeout=10)
+            assert [r["twice"] for r in rows] == [10, 12]
+            assert await pool.fetchrow_each(SQL, iter(())) == []
+            with pytest.raises(TypeError):
+                pool.fetchrow_each(SQL, 5)
+            with pytest.raises(TypeError):
+                await pool.fetchrow_each(SQL, [(1,)], nonsense=1)
+            assert [r["n"] for r in await pool.fetchrow_each(SQL, [(7,)])] == [7]
+
+    run(go())
