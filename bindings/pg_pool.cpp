@@ -975,6 +975,16 @@ PyObject* fast_query(PoolCoreObj* p, PyObject* sql, PyObject* const* qargs, Py_s
   return q;
 }
 
+// The fast path for a batch (rows: a list or tuple of argument sequences) as a Query; nullptr
+// without an error set: take the Python path.
+PyObject* fast_batch(PoolCoreObj* p, PyObject* sql, PyObject* rows, int mode) {
+  PyObject *conn, *fut;
+  if (!fast_send(p, sql, rows, mode, &conn, &fut)) return nullptr;
+  PyObject* q = make_query(fut, conn, sql, rows, mode);
+  Py_DECREF(conn);
+  return q;
+}
+
 // fetch/fetchrow/fetchval/execute(query, *args, timeout=None[, column=0]).
 PyObject* pool_query(PyObject* o, PyObject* const* args, size_t nargsf, PyObject* kwnames,
                      int mode) {
@@ -1046,12 +1056,7 @@ PyObject* pool_fetchmany(PyObject* o, PyObject* const* args, Py_ssize_t nargsf, 
       Py_INCREF(rows);
     else if (!(rows = PySequence_List(rows)))
       return nullptr;  // not iterable: TypeError, nothing queued
-    PyObject *conn, *fut;
-    PyObject* q = nullptr;
-    if (fast_send(p, args[0], rows, kModeFetchMany, &conn, &fut)) {
-      q = make_query(fut, conn, args[0], rows, kModeFetchMany);
-      Py_DECREF(conn);
-    }
+    PyObject* q = fast_batch(p, args[0], rows, kModeFetchMany);
     if (q || PyErr_Occurred()) {
       Py_DECREF(rows);
       return q;
@@ -1095,15 +1100,13 @@ PyObject* pool_fetchrow_each(PyObject* o, PyObject* const* args, Py_ssize_t narg
     Py_INCREF(rows);
   else if (!(rows = PySequence_List(rows)))
     return nullptr;  // not iterable: TypeError, nothing queued
-  PyObject* q = nullptr;
-  if (PyList_GET_SIZE(rows) == 0) {
-    q = make_ready(rows);  // nothing to run: []
+  PyObject* q;
+  if (PyList_GET_SIZE(rows) == 0) {  // nothing to run: a new [] (not the caller's list)
+    PyObject* empty = PyList_New(0);
+    q = empty ? make_ready(empty) : nullptr;
+    Py_XDECREF(empty);
   } else {
-    PyObject *conn, *fut;
-    if (fast_send(p, args[0], rows, kModeFetchRowEach, &conn, &fut)) {
-      q = make_query(fut, conn, args[0], rows, kModeFetchRowEach);
-      Py_DECREF(conn);
-    }
+    q = fast_batch(p, args[0], rows, kModeFetchRowEach);
   }
   if (q || PyErr_Occurred()) {
     Py_DECREF(rows);

@@ -25,7 +25,7 @@ inline void add_methods(nanobind::module_& m, std::span<PyMethodDef> defs) {
 
 void register_json(nanobind::module_& m);      // json_module.cpp: dumps/loads
 void register_loop(nanobind::module_& m);      // core/loop_module.cpp: Loop (EventLoop in asyncio)
-void register_eager(nanobind::module_& m);     // core/eager311.cpp: EagerSpawner (3.11)
+void register_eager(nanobind::module_& m);     // core/eager_spawner.cpp: EagerSpawner (3.11)
 void register_server(nanobind::module_& m);    // server_module.cpp: Server, Request, Responder
 void register_pg(nanobind::module_& m);        // pg_module.cpp: PostgreSQL protocol core
 void register_futures(nanobind::module_& m);   // futures_module.cpp: C++ futures as awaitables

@@ -70,16 +70,17 @@ class _StandInTask:
         raise AttributeError(name)
 
 
-# The spawn and the coroutine its Tasks drive are C (bindings/core/eager311.cpp): they run on
-# every async request, and there a returning handler raises no StopIteration and a Task step is
-# no Python frame. The spawn runs the handler to its first suspension in a fresh context with a
-# _StandInTask as asyncio's current task (asyncio.tasks._current_tasks, the task current before
-# put back after); a handler that suspended is handed to a Task over an EagerResume, whose first
-# step yields the future the handler is waiting on and whose later steps forward send/throw to
-# the handler with the stand-in current, so the handler sees one task throughout. The handler's
-# end is answered inside its last step (no done callback, no extra loop pass): finish(result,
-# exc, req, res, responder) runs, the Task leaves `live` and ends with None (an exception was
-# handed to `finish`, so asyncio must not also log it as never retrieved) or cancelled.
+# The spawn and the coroutine its Tasks drive are C (bindings/core/eager_spawner.cpp and
+# eager_resume.cpp): they run on every async request, and there a returning handler raises no
+# StopIteration and a Task step is no Python frame. The spawn runs the handler to its first
+# suspension in a fresh context with a _StandInTask as asyncio's current task
+# (asyncio.tasks._current_tasks, the task current before put back after); a handler that
+# suspended is handed to a Task over an EagerResume, whose first step yields the future the
+# handler is waiting on and whose later steps forward send/throw to the handler with the
+# stand-in current, so the handler sees one task throughout. The handler's end is answered
+# inside its last step (no done callback, no extra loop pass): finish(result, exc, req, res,
+# responder) runs, the Task leaves `live` and ends with None (an exception was handed to
+# `finish`, so asyncio must not also log it as never retrieved) or cancelled.
 _native.eager_setup(
     asyncio.tasks._current_tasks,  # type: ignore[attr-defined]
     asyncio.CancelledError,

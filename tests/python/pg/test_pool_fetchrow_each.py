@@ -171,6 +171,9 @@ def test_the_native_call_takes_iterables_timeouts_and_bad_arguments(pg_dsn: str)
             rows = await pool.fetchrow_each(SQL, [(5,), (6,)], timeout=10)
             assert [r["twice"] for r in rows] == [10, 12]
             assert await pool.fetchrow_each(SQL, iter(())) == []
+            mine: list[tuple[int]] = []
+            got = await pool.fetchrow_each(SQL, mine)
+            assert got == [] and got is not mine
             with pytest.raises(TypeError):
                 pool.fetchrow_each(SQL, 5)
             with pytest.raises(TypeError):
