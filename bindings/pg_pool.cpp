@@ -138,17 +138,23 @@ PyObject* query_await(PyObject* o) {
   return o;
 }
 
-PyObject* query_next(PyObject* o) {
-  auto* q = reinterpret_cast<QueryObj*>(o);
+// One step of awaiting q (the send protocol, PEP 590's am_send: an `await` in a coroutine and
+// a Task step call it directly): PYGEN_NEXT with the future to yield in *out, PYGEN_RETURN
+// with the result in *out (no StopIteration made), PYGEN_ERROR with an exception set.
+PySendResult query_step(QueryObj* q, PyObject** out) {
+  *out = nullptr;
   for (;;) {
     if (q->state == 0) {
       // asyncio's handshake: a yielded future must say it blocks (Future.__await__ does this).
-      if (PyObject_SetAttr(q->fut, s_blocking, Py_True) < 0) return nullptr;
+      if (PyObject_SetAttr(q->fut, s_blocking, Py_True) < 0) return PYGEN_ERROR;
       q->state = 1;
-      Py_INCREF(q->fut);
-      return q->fut;
+      *out = Py_NewRef(q->fut);
+      return PYGEN_NEXT;
     }
-    if (q->state != 1) return nullptr;
+    if (q->state != 1) {
+      *out = Py_NewRef(Py_None);  // awaited again once finished: None
+      return PYGEN_RETURN;
+    }
     q->state = 2;
     PyObject* r = PyObject_CallMethodNoArgs(q->fut, s_result);
     if (r && q->mode == kModeFetchRowEach && !PyList_CheckExact(r)) {
@@ -158,21 +164,20 @@ PyObject* query_next(PyObject* o) {
       PyObject* again =
           PyObject_CallMethodObjArgs(q->conn, s_each_outcome, q->sql, q->args, r, nullptr);
       Py_DECREF(r);
-      if (!again) return nullptr;
+      if (!again) return PYGEN_ERROR;
       Py_SETREF(q->fut, again);
       q->mode = kModeAsIs;
       q->state = 0;
       continue;
     }
     if (r) {
-      return_value(r);
-      Py_DECREF(r);
-      return nullptr;
+      *out = r;
+      return PYGEN_RETURN;
     }
-    if (!PyErr_ExceptionMatches(PyExc_Exception)) return nullptr;  // CancelledError and such
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) return PYGEN_ERROR;  // CancelledError, ...
     // A batch's own failures come as outcomes; a failure of the whole (the connection lost)
     // and the Python side's future are raised as they are.
-    if (q->mode == kModeFetchRowEach || q->mode == kModeAsIs) return nullptr;
+    if (q->mode == kModeFetchRowEach || q->mode == kModeAsIs) return PYGEN_ERROR;
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     PyErr_NormalizeException(&t, &v, &tb);
@@ -192,13 +197,33 @@ PyObject* query_next(PyObject* o) {
       }
       Py_XDECREF(again);
       PyErr_Restore(t, v, tb);
-      return nullptr;
+      return PYGEN_ERROR;
     }
     Py_XDECREF(t);
     Py_XDECREF(v);
     Py_XDECREF(tb);
     Py_SETREF(q->fut, again);  // a future (Task) re-running the query: await it instead
     q->state = 0;
+  }
+}
+
+PySendResult query_am_send(PyObject* o, PyObject* /*value*/, PyObject** out) {
+  return query_step(reinterpret_cast<QueryObj*>(o), out);
+}
+
+// The iterator protocol's step (a caller without am_send, `yield from`, send()): the result
+// comes back as a StopIteration.
+PyObject* query_next(PyObject* o) {
+  PyObject* out;
+  switch (query_step(reinterpret_cast<QueryObj*>(o), &out)) {
+    case PYGEN_NEXT:
+      return out;
+    case PYGEN_RETURN:
+      return_value(out);
+      Py_DECREF(out);
+      return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -279,6 +304,7 @@ PyType_Slot query_slots[] = {
     {Py_am_await, reinterpret_cast<void*>(query_await)},
     {Py_tp_iter, reinterpret_cast<void*>(query_await)},
     {Py_tp_iternext, reinterpret_cast<void*>(query_next)},
+    {Py_am_send, reinterpret_cast<void*>(query_am_send)},
     {Py_tp_methods, query_methods},
     {Py_tp_doc, const_cast<char*>("The awaitable result of one pooled query.")},
     {0, nullptr}};
@@ -320,6 +346,13 @@ void ready_dealloc(PyObject* o) {
   Py_DECREF(tp);
 }
 
+PySendResult ready_am_send(PyObject* o, PyObject* /*value*/, PyObject** out) {
+  auto* r = reinterpret_cast<ReadyObj*>(o);
+  *out = Py_NewRef(r->done ? Py_None : r->value);  // exhausted: None
+  r->done = true;
+  return PYGEN_RETURN;
+}
+
 PyObject* ready_next(PyObject* o) {
   auto* r = reinterpret_cast<ReadyObj*>(o);
   if (r->done) return nullptr;  // exhausted: plain StopIteration
@@ -346,6 +379,7 @@ PyType_Slot ready_slots[] = {
     {Py_am_await, reinterpret_cast<void*>(query_await)},
     {Py_tp_iter, reinterpret_cast<void*>(query_await)},
     {Py_tp_iternext, reinterpret_cast<void*>(ready_next)},
+    {Py_am_send, reinterpret_cast<void*>(ready_am_send)},
     {Py_tp_methods, ready_methods},
     {Py_tp_doc, const_cast<char*>("An awaitable whose value is already there.")},
     {0, nullptr}};
