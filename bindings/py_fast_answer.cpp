@@ -22,7 +22,7 @@ struct Names {
   PyObject* raw_headers = PyUnicode_InternFromString("raw_headers");
   PyObject* media_type = PyUnicode_InternFromString("media_type");
   PyObject* background = PyUnicode_InternFromString("background");
-  PyObject* charset = PyUnicode_InternFromString("charset");
+  PyObject* content_type = PyUnicode_InternFromString("content_type");
 };
 
 const Names& names() {
@@ -52,28 +52,19 @@ struct Ref {
   Ref& operator=(const Ref&) = delete;
 };
 
-// res.media_type as Response.content_type() makes it a header value (text/* without a charset
-// gains "; charset=" + res.charset) into `out`; false when render() must do it: not an ASCII
-// str, or CR, LF or NUL in it (render() refuses those with its ValueError).
-bool media_content_type(PyObject* media, PyObject* res, std::string& out) {
-  auto ascii = [](PyObject* s, std::string_view& v) {
-    if (!PyUnicode_CheckExact(s) || !PyUnicode_IS_ASCII(s)) return false;
-    v = std::string_view(static_cast<const char*>(PyUnicode_DATA(s)),
-                         static_cast<size_t>(PyUnicode_GET_LENGTH(s)));
-    return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-  };
-  std::string_view mt;
-  if (!ascii(media, mt)) return false;
-  out.assign(mt);
-  if (mt.starts_with("text/") && mt.find("charset=") == std::string_view::npos) {
-    Ref charset(PyObject_GetAttr(res, names().charset));
-    std::string_view cs;
-    if (!charset.p || !ascii(charset.p, cs)) {
-      PyErr_Clear();
-      return false;
-    }
-    out.append("; charset=").append(cs);
+// The content-type header value of a `res` with a media_type, from Response.content_type()
+// itself (the one place that adds a text type's charset) into `out`; false when render() must
+// take it: content_type() raised (render() raises the same), or CR, LF or NUL in the value
+// (render() refuses those with its ValueError).
+bool media_content_type(PyObject* res, std::string& out) {
+  Ref value(PyObject_CallMethodNoArgs(res, names().content_type));
+  if (!value.p || !PyBytes_Check(value.p)) {
+    PyErr_Clear();
+    return false;
   }
+  std::string_view v(PyBytes_AS_STRING(value.p), static_cast<size_t>(PyBytes_GET_SIZE(value.p)));
+  if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return false;
+  out.assign(v);
   return true;
 }
 
@@ -106,7 +97,7 @@ FastAnswer fast_answer(PyObject* result, PyObject* res, AnswerBuffers& buf,
     return FastAnswer::kNotFast;
   }
   if (media.p != Py_None) {
-    if (!media_content_type(media.p, res, buf.content_type)) return FastAnswer::kNotFast;
+    if (!media_content_type(res, buf.content_type)) return FastAnswer::kNotFast;
     if (kind != Kind::kNone) ctype = buf.content_type;
   }
   Ref background(PyObject_GetAttr(res, names().background));
